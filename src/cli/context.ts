@@ -1,0 +1,20 @@
+/**
+ * What every CLI command gets from the entry point: config loading, a logger,
+ * the runtime (Milvus + embedder + engine), and one way to fail.
+ */
+import type { Command } from 'commander';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
+
+export interface CliContext {
+  /** Loads and validates config; on problems prints every one of them and exits 2. */
+  loadConfig(): Config;
+  logger(config: Config): Logger;
+  /** Starts (or connects to) Milvus, loads the embedder and builds the engine. Closed on exit and on SIGINT/SIGTERM. */
+  openRuntime(config: Config, logger: Logger): Promise<Runtime>;
+  /** Prints one clear line (the error's user message) to stderr and exits non-zero. */
+  fail(error: unknown): never;
+}
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;

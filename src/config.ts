@@ -1,0 +1,299 @@
+/**
+ * The one typed configuration module. Settings come from the process environment,
+ * with `.env` (through dotenv) filling in what the environment does not set.
+ * Every problem is collected and reported at once, by setting name.
+ *
+ * Front-end specific settings (Slack, Discord) are optional here and demanded by
+ * `requireSettings` when that front end starts, so `askdocs ask` never asks for a
+ * Slack token.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { AskdocsError } from './errors.ts';
+import { PACKAGE_ROOT } from './paths.ts';
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = z.preprocess(
+  emptyToUndefined,
+  z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+);
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const num = (fallback: number, min: number, max: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(fallback));
+const csvList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ? value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean)
+        : [],
+    ),
+);
+
+/** The environment variables askdocs reads. `.env.example` documents each of them. */
+export const envSchema = z.object({
+  // Milvus
+  MILVUS_URI: z.preprocess(emptyToUndefined, z.string().default('./data/milvus')),
+  MILVUS_TOKEN: optionalString,
+  MILVUS_COLLECTION: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'must start with a letter or _ and hold only letters, digits and _')
+      .default('askdocs'),
+  ),
+  ASKDOCS_VENV: optionalString,
+  MILVUS_LITE_START_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+
+  // LLM
+  DEEPSEEK_API_KEY: optionalString,
+  LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com')),
+  LLM_MODEL: z.preprocess(emptyToUndefined, z.string().default('deepseek-chat')),
+  LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  LLM_TEMPERATURE: num(0.2, 0, 2),
+  LLM_MAX_TOKENS: int(1024, 16, 32_768),
+
+  // Embeddings
+  EMBEDDING_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['local', 'openai']).default('local')),
+  EMBEDDING_MODEL: optionalString,
+  EMBEDDING_BASE_URL: optionalUrl,
+  EMBEDDING_API_KEY: optionalString,
+  EMBEDDING_BATCH_SIZE: int(32, 1, 2048),
+  EMBEDDING_MODELS_DIR: optionalString,
+
+  // Ingest and retrieval
+  DOCS_BASE_URL: optionalUrl,
+  CHUNK_MAX_CHARS: int(1600, 200, 16_000),
+  CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
+  RETRIEVAL_TOP_K: int(5, 1, 50),
+  ABSTAIN_THRESHOLD: num(0.3, -1, 1),
+
+  // Chat front ends
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: optionalUrl,
+  SLACK_ALLOWED_CHANNELS: csvList,
+  PORT: int(3000, 0, 65_535),
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_GUILD_ID: optionalString,
+  DISCORD_API_URL: optionalUrl,
+  DISCORD_ALLOWED_CHANNELS: csvList,
+  USER_MAX_CONCURRENT: int(1, 1, 100),
+  USER_QUESTIONS_PER_MINUTE: int(6, 1, 10_000),
+  CHANNEL_MAX_CONCURRENT: int(4, 1, 1_000),
+
+  // Operations
+  FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
+  HEALTH_PORT: int(8080, 0, 65_535),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type SettingName = keyof Env;
+
+const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2';
+
+export interface Config {
+  env: Env;
+  milvus: {
+    /** `lite` when MILVUS_URI is a local path: askdocs runs Milvus Lite itself. */
+    mode: 'lite' | 'server';
+    uri: string;
+    /** Absolute data directory for Milvus Lite (mode `lite` only). */
+    dataDir?: string;
+    token?: string;
+    collection: string;
+    venvDir: string;
+    startTimeoutMs: number;
+  };
+  llm: {
+    apiKey?: string;
+    baseURL: string;
+    model: string;
+    timeoutMs: number;
+    maxRetries: number;
+    temperature: number;
+    maxTokens: number;
+  };
+  embedding: {
+    provider: 'local' | 'openai';
+    model: string;
+    baseURL?: string;
+    apiKey?: string;
+    batchSize: number;
+    modelsDir: string;
+  };
+  ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number };
+  retrieval: { topK: number; abstainThreshold: number };
+  slack: {
+    botToken?: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+    allowedChannels: string[];
+    port: number;
+  };
+  discord: {
+    token?: string;
+    applicationId?: string;
+    guildId?: string;
+    apiUrl?: string;
+    allowedChannels: string[];
+  };
+  limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
+  feedbackDb: string;
+  healthPort: number;
+  logLevel: Env['LOG_LEVEL'];
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends AskdocsError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('config', `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `.env` in the working directory; `false` skips the file (tests). */
+  envFile?: string | false;
+  cwd?: string;
+}
+
+/** True when a MILVUS_URI names a server rather than a local Milvus Lite data directory. */
+export function isServerUri(uri: string): boolean {
+  return /^(https?|grpcs?|tcp|unix):\/\//i.test(uri);
+}
+
+export function loadConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const fromFile: Record<string, string> = {};
+  if (options.envFile !== false) {
+    const result = dotenv.config({
+      path: options.envFile ?? resolve(cwd, '.env'),
+      processEnv: fromFile,
+      quiet: true,
+    });
+    if (result.error && (result.error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError([`.env: ${result.error.message}`]);
+    }
+  }
+  // The real environment wins over .env, as with dotenv's default behaviour.
+  const merged = { ...fromFile, ...environment };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+
+  if (env.EMBEDDING_PROVIDER === 'openai') {
+    if (!env.EMBEDDING_BASE_URL) problems.push('EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai');
+    if (!env.EMBEDDING_MODEL) problems.push('EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai');
+  }
+  if (env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
+    problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const server = isServerUri(env.MILVUS_URI);
+  const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(PACKAGE_ROOT, p));
+  const fromCwd = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+
+  return {
+    env,
+    milvus: {
+      mode: server ? 'server' : 'lite',
+      uri: env.MILVUS_URI,
+      dataDir: server ? undefined : fromCwd(env.MILVUS_URI),
+      token: env.MILVUS_TOKEN,
+      collection: env.MILVUS_COLLECTION,
+      venvDir: fromRoot(env.ASKDOCS_VENV ?? '.venv'),
+      startTimeoutMs: env.MILVUS_LITE_START_TIMEOUT_MS,
+    },
+    llm: {
+      apiKey: env.DEEPSEEK_API_KEY,
+      baseURL: env.LLM_BASE_URL,
+      model: env.LLM_MODEL,
+      timeoutMs: env.LLM_TIMEOUT_MS,
+      maxRetries: env.LLM_MAX_RETRIES,
+      temperature: env.LLM_TEMPERATURE,
+      maxTokens: env.LLM_MAX_TOKENS,
+    },
+    embedding: {
+      provider: env.EMBEDDING_PROVIDER,
+      model: env.EMBEDDING_MODEL ?? DEFAULT_LOCAL_EMBEDDING_MODEL,
+      baseURL: env.EMBEDDING_BASE_URL,
+      apiKey: env.EMBEDDING_API_KEY,
+      batchSize: env.EMBEDDING_BATCH_SIZE,
+      modelsDir: fromRoot(env.EMBEDDING_MODELS_DIR ?? 'models'),
+    },
+    ingest: {
+      docsBaseUrl: env.DOCS_BASE_URL,
+      chunkMaxChars: env.CHUNK_MAX_CHARS,
+      chunkOverlapChars: env.CHUNK_OVERLAP_CHARS,
+    },
+    retrieval: { topK: env.RETRIEVAL_TOP_K, abstainThreshold: env.ABSTAIN_THRESHOLD },
+    slack: {
+      botToken: env.SLACK_BOT_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      appToken: env.SLACK_APP_TOKEN,
+      apiUrl: env.SLACK_API_URL,
+      allowedChannels: env.SLACK_ALLOWED_CHANNELS,
+      port: env.PORT,
+    },
+    discord: {
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      guildId: env.DISCORD_GUILD_ID,
+      apiUrl: env.DISCORD_API_URL,
+      allowedChannels: env.DISCORD_ALLOWED_CHANNELS,
+    },
+    limits: {
+      userMaxConcurrent: env.USER_MAX_CONCURRENT,
+      userQuestionsPerMinute: env.USER_QUESTIONS_PER_MINUTE,
+      channelMaxConcurrent: env.CHANNEL_MAX_CONCURRENT,
+    },
+    feedbackDb: fromCwd(env.FEEDBACK_DB),
+    healthPort: env.HEALTH_PORT,
+    logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Demands settings that one front end needs (e.g. the Slack tokens), naming every
+ * missing one in a single error.
+ */
+export function requireSettings(config: Config, names: SettingName[], purpose: string): void {
+  const missing = names.filter((name) => {
+    const value = config.env[name];
+    return value === undefined || (Array.isArray(value) && value.length === 0);
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((name) => `${name}: required for ${purpose}`));
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The one engine API that every front end (CLI, Slack, Discord, eval, bench) talks to.
+ * Front ends translate platform events into a `Question` and render `AnswerEvent`s;
+ * they never reach into retrieval or the LLM themselves.
+ */
+
+export type Role = 'user' | 'assistant';
+
+export interface Turn {
+  role: Role;
+  content: string;
+}
+
+export type Platform = 'cli' | 'slack' | 'discord' | 'eval' | 'bench';
+
+/** Where a question comes from; used for logs, metrics and optional path filtering. */
+export interface Scope {
+  platform: Platform;
+  userId?: string;
+  channelId?: string;
+  /** Restrict retrieval to documents whose path starts with this prefix. */
+  pathPrefix?: string;
+}
+
+export interface Question {
+  text: string;
+  /** Earlier turns of the same thread, oldest first, not including `text`. */
+  history?: Turn[];
+  scope?: Scope;
+  /** Carried through every log line of this question; generated when absent. */
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+/** One retrieved chunk, as stored in Milvus. */
+export interface Chunk {
+  id: string;
+  /** Path relative to the ingested folder, with forward slashes (e.g. `faq/product_faq.md`). */
+  path: string;
+  title: string;
+  /** Heading path from the document's top heading to this chunk's own heading. */
+  headingPath: string[];
+  text: string;
+  url?: string;
+}
+
+export interface RetrievedChunk extends Chunk {
+  /** Fused (RRF) score from Milvus hybrid search; only meaningful for ranking. */
+  score: number;
+  /** Cosine similarity between the query and the chunk's dense vector, in [-1, 1]. */
+  similarity: number;
+}
+
+/** A retrieved chunk as shown to the LLM and the user: numbered from 1. */
+export interface Source extends RetrievedChunk {
+  n: number;
+}
+
+export interface RetrievalResult {
+  /** The query actually searched (the follow-up rewritten into a standalone question). */
+  query: string;
+  /** How `query` was produced. */
+  rewrite: 'none' | 'heuristic' | 'llm';
+  hits: RetrievedChunk[];
+  /** True when nothing relevant enough was found (below the calibrated threshold). */
+  abstain: boolean;
+}
+
+export type AnswerMode = 'generated' | 'extractive' | 'abstained';
+
+export type AnswerEvent =
+  | { type: 'status'; stage: 'condensing' | 'retrieving' | 'generating'; message: string }
+  /** The numbered sources given to the model (or, when abstaining, the closest pages). */
+  | { type: 'sources'; sources: Source[] }
+  /** A piece of answer text, in order; concatenating all deltas gives `final.text`. */
+  | { type: 'delta'; text: string }
+  | {
+      type: 'final';
+      text: string;
+      /** The sources the answer actually cites (by [n]); for abstentions, the closest pages. */
+      citations: Source[];
+      abstained: boolean;
+      mode: AnswerMode;
+      standaloneQuery: string;
+      requestId: string;
+      usage?: { promptTokens: number; completionTokens: number };
+    };
+
+export interface Engine {
+  /** Answers one question as a stream of events. Throws `AskdocsError` on failure. */
+  answer(question: Question): AsyncIterable<AnswerEvent>;
+  /** Retrieval only (no LLM): used by `askdocs eval` and the benchmarks. */
+  retrieve(question: Question): Promise<RetrievalResult>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Errors that carry a plain, user-facing message. Front ends show `userMessage`
+ * (never a stack trace); logs get the full error with its `code`.
+ */
+export type ErrorCode =
+  | 'config'
+  | 'milvus_unavailable'
+  | 'milvus_lite_missing'
+  | 'milvus_data_dir_locked'
+  | 'milvus'
+  | 'embedding_mismatch'
+  | 'embedding'
+  | 'llm_unavailable'
+  | 'llm_rate_limited'
+  | 'llm_timeout'
+  | 'ingest'
+  | 'input'
+  | 'rate_limited'
+  | 'shutting_down';
+
+export class AskdocsError extends Error {
+  readonly code: ErrorCode;
+  readonly userMessage: string;
+
+  constructor(code: ErrorCode, userMessage: string, options?: { cause?: unknown }) {
+    super(userMessage, options);
+    this.name = 'AskdocsError';
+    this.code = code;
+    this.userMessage = userMessage;
+  }
+}
+
+/** A message safe to show a chat user or print as the CLI's one error line. */
+export function userMessageOf(error: unknown): string {
+  if (error instanceof AskdocsError) return error.userMessage;
+  return 'Something went wrong on our side while answering. Please try again in a moment.';
+}

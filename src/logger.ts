@@ -1,0 +1,90 @@
+/**
+ * Structured JSON logs (pino) to stderr, so stdout stays free for answers and
+ * `eval --json`. Secrets are redacted by key name wherever they appear, and
+ * `redactSecrets` scrubs known secret values out of free text (error messages can
+ * echo a URL or header).
+ */
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+const SECRET_KEYS = [
+  'token',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'Authorization',
+  'password',
+  'secret',
+  'signingSecret',
+  'botToken',
+  'appToken',
+  'DEEPSEEK_API_KEY',
+  'EMBEDDING_API_KEY',
+  'MILVUS_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'DISCORD_TOKEN',
+];
+
+const secretValues = new Set<string>();
+
+/** Registers values (tokens, keys) that must never appear in a log line. */
+export function registerSecrets(...values: (string | undefined)[]): void {
+  for (const value of values) if (value && value.length >= 6) secretValues.add(value);
+}
+
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const secret of secretValues) out = out.split(secret).join('[REDACTED]');
+  // Bearer tokens and Slack/Discord-looking tokens that were never registered.
+  return out
+    .replace(/Bearer\s+[A-Za-z0-9._~+/=-]{8,}/g, 'Bearer [REDACTED]')
+    .replace(/\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{8,}/g, '[REDACTED]');
+}
+
+export interface CreateLoggerOptions {
+  level?: string;
+  /** Where JSON lines go; defaults to stderr. Tests pass a stream to inspect output. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const paths = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: 'askdocs' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths, censor: '[REDACTED]' },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        // Scrub secret values from every string argument (messages, error texts).
+        logMethod(args, method) {
+          const cleaned = args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : scrub(arg)));
+          return method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    },
+    (options.destination ?? pino.destination({ dest: 2, sync: false })) as pino.DestinationStream,
+  );
+}
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') {
+    return typeof value === 'string' ? redactSecrets(value) : value;
+  }
+  if (value instanceof Error) {
+    return { type: value.name, message: redactSecrets(value.message), code: (value as { code?: unknown }).code };
+  }
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = scrub(item, depth + 1);
+  return out;
+}
+
+export function newRequestId(): string {
+  return randomUUID().slice(0, 8);
+}
