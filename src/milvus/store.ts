@@ -1,0 +1,381 @@
+/**
+ * The chunk collection in Milvus: schema, writes, and hybrid search.
+ *
+ * Written only against the API that Milvus Lite, Milvus standalone/distributed and
+ * Zilliz Cloud all speak: explicit index and metric types everywhere, every
+ * response's status checked (the SDK turns UNIMPLEMENTED into an empty OK), no
+ * SDK iterators (paging is by primary key instead).
+ */
+import { DataType, FunctionType, MilvusClient, RRFRanker } from '@zilliz/milvus2-sdk-node';
+import type { Chunk, RetrievedChunk } from '../engine/types.ts';
+import { AskdocsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface StoredChunkRow extends Chunk {
+  docHash: string;
+  chunkIndex: number;
+  vector: number[];
+}
+
+export interface EmbeddingSignature {
+  model: string;
+  dimension: number;
+}
+
+export interface HybridSearchOptions {
+  vector: number[];
+  /** Raw query text for Milvus's built-in BM25 function. */
+  text: string;
+  limit: number;
+  pathPrefix?: string;
+}
+
+const MAX_TEXT = 16_000;
+const MAX_PATH = 1_024;
+/** Milvus caps offset+limit of one query at 16384; we page by primary key below that. */
+const PAGE = 4_000;
+const RRF_K = 60;
+const OUTPUT_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url', 'dense'];
+const PROPERTY_MODEL = 'askdocs.embedding_model';
+const PROPERTY_DIMENSION = 'askdocs.embedding_dim';
+
+type Status = { error_code?: string | number; code?: number; reason?: string };
+
+export class ChunkStore {
+  private constructor(
+    private readonly client: MilvusClient,
+    readonly collection: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  static async connect(options: {
+    address: string;
+    token?: string;
+    collection: string;
+    logger?: Logger;
+  }): Promise<ChunkStore> {
+    const client = new MilvusClient({
+      address: options.address,
+      token: options.token,
+      ssl: options.address.startsWith('https://'),
+      timeout: 30_000,
+      // Milvus Lite's Python gRPC closes connections that ping too often while
+      // idle ("too_many_pings"); ping rarely, and only with calls in flight.
+      channelOptions: {
+        'grpc.keepalive_time_ms': 60_000,
+        'grpc.keepalive_timeout_ms': 20_000,
+        'grpc.keepalive_permit_without_calls': 0,
+      },
+      logLevel: 'error',
+    });
+    const store = new ChunkStore(client, options.collection, options.logger);
+    try {
+      check(((await client.getVersion()) as { status?: Status }).status, "connect");
+    } catch (error) {
+      throw new AskdocsError(
+        'milvus_unavailable',
+        `Cannot reach Milvus at ${options.address}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  async exists(): Promise<boolean> {
+    const response = await this.client.hasCollection({ collection_name: this.collection });
+    check(response.status, 'hasCollection');
+    return Boolean(response.value);
+  }
+
+  /** The embedding model and dimension recorded with the collection, if it exists. */
+  async signature(): Promise<EmbeddingSignature | undefined> {
+    if (!(await this.exists())) return undefined;
+    const described = await this.client.describeCollection({ collection_name: this.collection });
+    check(described.status, 'describeCollection');
+    const props = new Map(described.properties.map((p) => [p.key, String(p.value)]));
+    const model = props.get(PROPERTY_MODEL);
+    const dimension = Number(props.get(PROPERTY_DIMENSION));
+    return model ? { model, dimension } : undefined;
+  }
+
+  /**
+   * Creates the collection for this embedding model, or verifies that an existing
+   * one was built with the same model and dimension.
+   */
+  async ensureCollection(embedding: EmbeddingSignature): Promise<void> {
+    const existing = await this.signature();
+    if (existing) {
+      this.assertCompatible(existing, embedding);
+    } else {
+      if (await this.exists()) {
+        throw new AskdocsError(
+          'embedding_mismatch',
+          `Collection "${this.collection}" exists but was not created by askdocs. Choose another MILVUS_COLLECTION.`,
+        );
+      }
+      await this.create(embedding);
+    }
+    check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+  }
+
+  /** For read paths: the collection must exist and match the query embedder. */
+  async assertReady(embedding: EmbeddingSignature): Promise<void> {
+    const existing = await this.signature();
+    if (!existing) {
+      throw new AskdocsError(
+        'input',
+        `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
+      );
+    }
+    this.assertCompatible(existing, embedding);
+    check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+  }
+
+  private assertCompatible(existing: EmbeddingSignature, wanted: EmbeddingSignature): void {
+    if (existing.model !== wanted.model || existing.dimension !== wanted.dimension) {
+      throw new AskdocsError(
+        'embedding_mismatch',
+        `Collection "${this.collection}" was built with embedding model ${existing.model} (${existing.dimension}-d), ` +
+          `but askdocs is configured for ${wanted.model} (${wanted.dimension}-d). Set EMBEDDING_MODEL back, ` +
+          `or re-ingest into a new collection: MILVUS_COLLECTION=<new name> askdocs ingest <docs folder>.`,
+      );
+    }
+  }
+
+  private async create(embedding: EmbeddingSignature): Promise<void> {
+    const response = await this.client.createCollection({
+      collection_name: this.collection,
+      fields: [
+        { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
+        { name: 'path', data_type: DataType.VarChar, max_length: MAX_PATH },
+        { name: 'doc_hash', data_type: DataType.VarChar, max_length: 64 },
+        { name: 'chunk_index', data_type: DataType.Int64 },
+        { name: 'title', data_type: DataType.VarChar, max_length: 1_024 },
+        { name: 'heading_path', data_type: DataType.VarChar, max_length: 4_096 },
+        { name: 'url', data_type: DataType.VarChar, max_length: 2_048 },
+        { name: 'text', data_type: DataType.VarChar, max_length: MAX_TEXT * 4, enable_analyzer: true },
+        { name: 'dense', data_type: DataType.FloatVector, dim: embedding.dimension },
+        { name: 'sparse', data_type: DataType.SparseFloatVector },
+      ],
+      functions: [
+        {
+          name: 'text_bm25',
+          type: FunctionType.BM25,
+          input_field_names: ['text'],
+          output_field_names: ['sparse'],
+          params: {},
+        },
+      ],
+      index_params: [
+        { field_name: 'dense', index_type: 'HNSW', metric_type: 'IP', params: { M: 16, efConstruction: 200 } },
+        { field_name: 'sparse', index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'BM25', params: {} },
+      ],
+      properties: {
+        [PROPERTY_MODEL]: embedding.model,
+        [PROPERTY_DIMENSION]: String(embedding.dimension),
+      },
+    });
+    check(response, 'createCollection');
+    this.logger?.info({ collection: this.collection, ...embedding }, 'created collection');
+  }
+
+  async upsert(rows: StoredChunkRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const response = await this.client.upsert({
+      collection_name: this.collection,
+      data: rows.map((row) => ({
+        id: row.id,
+        path: row.path.slice(0, MAX_PATH),
+        doc_hash: row.docHash,
+        chunk_index: row.chunkIndex,
+        title: row.title.slice(0, 1_000),
+        heading_path: JSON.stringify(row.headingPath).slice(0, 4_000),
+        url: (row.url ?? '').slice(0, 2_000),
+        text: row.text.slice(0, MAX_TEXT),
+        dense: row.vector,
+      })),
+    });
+    check(response.status, 'upsert');
+  }
+
+  /** Chunk ids currently stored for each of these paths (paths with none are absent). */
+  async idsByPath(paths: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (let i = 0; i < paths.length; i += 100) {
+      const filter = `path in ${JSON.stringify(paths.slice(i, i + 100))}`;
+      for (const row of await this.queryAll(filter, ['id', 'path'])) {
+        const path = String(row.path);
+        const ids = out.get(path) ?? [];
+        ids.push(String(row.id));
+        out.set(path, ids);
+      }
+    }
+    return out;
+  }
+
+  async allPaths(): Promise<string[]> {
+    const rows = await this.queryAll('', ['path']);
+    return [...new Set(rows.map((row) => String(row.path)))];
+  }
+
+  async deleteIds(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const response = await this.client.delete({
+        collection_name: this.collection,
+        filter: `id in ${JSON.stringify(ids.slice(i, i + 500))}`,
+      });
+      check(response.status, 'delete');
+    }
+  }
+
+  async deletePaths(paths: string[]): Promise<void> {
+    for (let i = 0; i < paths.length; i += 100) {
+      const response = await this.client.delete({
+        collection_name: this.collection,
+        filter: `path in ${JSON.stringify(paths.slice(i, i + 100))}`,
+      });
+      check(response.status, 'delete');
+    }
+  }
+
+  async count(): Promise<number> {
+    const response = await this.client.query({
+      collection_name: this.collection,
+      filter: '',
+      output_fields: ['count(*)'],
+    });
+    check(response.status, 'count');
+    return Number(response.data[0]?.['count(*)'] ?? 0);
+  }
+
+  /** Dense + BM25 search in one Milvus call, fused with reciprocal-rank fusion. */
+  async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
+    const filter = pathFilter(options.pathPrefix);
+    const response = await this.client.hybridSearch({
+      collection_name: this.collection,
+      data: [
+        { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
+        { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
+      ],
+      rerank: RRFRanker(RRF_K),
+      limit: options.limit,
+      output_fields: OUTPUT_FIELDS,
+      metric_type: 'IP',
+    });
+    check(response.status, 'hybridSearch');
+    return response.results.map((hit) => toRetrieved(hit, options.vector));
+  }
+
+  async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
+    const response = await this.client.search({
+      collection_name: this.collection,
+      anns_field: 'dense',
+      data: options.vector,
+      limit: options.limit,
+      filter: pathFilter(options.pathPrefix),
+      params: { ef: 128 },
+      metric_type: 'IP',
+      output_fields: OUTPUT_FIELDS,
+    });
+    check(response.status, 'search');
+    return response.results.map((hit) => toRetrieved(hit, options.vector));
+  }
+
+  async bm25Search(options: { text: string; limit: number }): Promise<RetrievedChunk[]> {
+    const response = await this.client.search({
+      collection_name: this.collection,
+      anns_field: 'sparse',
+      data: options.text,
+      limit: options.limit,
+      metric_type: 'BM25',
+      output_fields: OUTPUT_FIELDS,
+    });
+    check(response.status, 'search');
+    return response.results.map((hit) => toRetrieved(hit));
+  }
+
+  /** Readiness: Milvus answers and the collection exists. */
+  async health(): Promise<{ ok: boolean; reason?: string }> {
+    try {
+      const health = await this.client.checkHealth();
+      check((health as { status?: Status }).status, 'checkHealth');
+      if (!health.isHealthy) return { ok: false, reason: `Milvus reports unhealthy: ${health.reasons.join('; ')}` };
+      if (!(await this.exists())) return { ok: false, reason: `collection "${this.collection}" does not exist` };
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `Milvus unreachable: ${(error as Error).message}` };
+    }
+  }
+
+  async drop(): Promise<void> {
+    check(await this.client.dropCollection({ collection_name: this.collection }), 'dropCollection');
+  }
+
+  async close(): Promise<void> {
+    await this.client.closeConnection();
+  }
+
+  /** All rows matching a filter, paged by primary key (no SDK iterators: Lite lacks them). */
+  private async queryAll(filter: string, fields: string[]): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    let after = '';
+    for (;;) {
+      const keyed = `id > ${JSON.stringify(after)}`;
+      const response = await this.client.query({
+        collection_name: this.collection,
+        filter: filter ? `(${filter}) and ${keyed}` : keyed,
+        output_fields: [...new Set(['id', ...fields])],
+        limit: PAGE,
+      });
+      check(response.status, 'query');
+      if (response.data.length === 0) break;
+      rows.push(...response.data);
+      // Query order is not guaranteed across segments, so continue after the largest key seen.
+      after = response.data.reduce((max, row) => (String(row.id) > max ? String(row.id) : max), after);
+      if (response.data.length < PAGE) break;
+    }
+    return rows;
+  }
+}
+
+function pathFilter(prefix?: string): string {
+  return prefix ? `path like ${JSON.stringify(`${prefix.replace(/[%_]/g, '')}%`)}` : '';
+}
+
+function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): RetrievedChunk {
+  const dense = hit.dense as number[] | undefined;
+  let headingPath: string[] = [];
+  try {
+    headingPath = JSON.parse(String(hit.heading_path ?? '[]'));
+  } catch {
+    headingPath = [];
+  }
+  return {
+    id: String(hit.id),
+    path: String(hit.path),
+    title: String(hit.title ?? ''),
+    headingPath,
+    text: String(hit.text ?? ''),
+    url: hit.url ? String(hit.url) : undefined,
+    score: Number(hit.score ?? 0),
+    similarity: queryVector && dense ? dot(queryVector, dense) : Number.NaN,
+  };
+}
+
+function dot(a: number[], b: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * (b[i] ?? 0);
+  return sum;
+}
+
+/** Throws when a Milvus response reports failure, including UNIMPLEMENTED turned into "OK". */
+function check(status: Status | undefined, operation: string): void {
+  const code = status?.error_code;
+  const ok = code === 'Success' || code === 0 || (code === undefined && (status?.code ?? 0) === 0);
+  if (!status || !ok) {
+    throw new AskdocsError(
+      'milvus',
+      `Milvus ${operation} failed: ${status?.reason || `error ${String(code ?? 'unknown')}`}`,
+    );
+  }
+}

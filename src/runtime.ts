@@ -1,0 +1,89 @@
+/**
+ * Wires the engine's parts from config: Milvus (starting Milvus Lite when
+ * MILVUS_URI is a local path), the embedder, the retriever and the engine.
+ * Every front end (CLI, Slack, Discord, bench) opens one Runtime and closes it on exit.
+ */
+import { createEngine } from './answer/engine.ts';
+import type { Config } from './config.ts';
+import { createEmbedder, type Embedder } from './embeddings/index.ts';
+import type { Engine } from './engine/types.ts';
+import type { Logger } from './logger.ts';
+import { registerSecrets } from './logger.ts';
+import { type MilvusLiteServer, startMilvusLite } from './milvus/lite-server.ts';
+import { ChunkStore } from './milvus/store.ts';
+import { createRetriever } from './retrieval/retriever.ts';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  store: ChunkStore;
+  embedder: Embedder;
+  engine: Engine;
+  /** Present when askdocs started Milvus Lite itself. */
+  lite?: MilvusLiteServer;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, options: { logger: Logger }): Promise<Runtime> {
+  const { logger } = options;
+  registerSecrets(
+    config.llm.apiKey,
+    config.embedding.apiKey,
+    config.milvus.token,
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.discord.token,
+  );
+  // Start Milvus Lite and load the model at the same time: both take a few seconds.
+  const litePromise =
+    config.milvus.mode === 'lite'
+      ? startMilvusLite({
+          dataDir: config.milvus.dataDir!,
+          venvDir: config.milvus.venvDir,
+          timeoutMs: config.milvus.startTimeoutMs,
+          logger,
+        })
+      : undefined;
+  const embedderPromise = createEmbedder(config.embedding, logger);
+  const [liteResult, embedderResult] = await Promise.allSettled([litePromise, embedderPromise]);
+  const lite = liteResult.status === 'fulfilled' ? liteResult.value : undefined;
+  if (liteResult.status === 'rejected' || embedderResult.status === 'rejected') {
+    await lite?.stop();
+    throw liteResult.status === 'rejected' ? liteResult.reason : (embedderResult as PromiseRejectedResult).reason;
+  }
+  const embedder = embedderResult.value;
+
+  let store: ChunkStore;
+  try {
+    store = await ChunkStore.connect({
+      address: lite?.address ?? config.milvus.uri,
+      token: config.milvus.token,
+      collection: config.milvus.collection,
+      logger,
+    });
+  } catch (error) {
+    await lite?.stop();
+    throw error;
+  }
+
+  const retriever = createRetriever({ store, embedder, config, logger });
+  const engine = createEngine({ retriever, config, logger });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    store,
+    embedder,
+    engine,
+    lite,
+    close() {
+      closing ??= (async () => {
+        await store.close().catch((error) => logger.warn({ err: error }, 'closing the Milvus connection failed'));
+        await lite?.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Test support: a real Milvus Lite server on a free port with a throw-away data
+ * directory, and a Config for tests that never reads the developer's .env.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { startMilvusLite } from '../../src/milvus/lite-server.ts';
+import { PACKAGE_ROOT } from '../../src/paths.ts';
+
+export interface TestMilvus {
+  address: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestMilvus(): Promise<TestMilvus> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'askdocs-milvus-'));
+  const server = await startMilvusLite({ dataDir, venvDir: resolve(PACKAGE_ROOT, '.venv') });
+  return {
+    address: server.address,
+    dataDir,
+    async stop() {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Config built from defaults plus `overrides` (env-style names), ignoring .env and the real environment. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', ...overrides } as NodeJS.ProcessEnv, { envFile: false });
+}
+
+/** The Milvus 2.4 docs corpus beside the project (read-only; never copied into the repo). */
+export const CORPUS_DIR = process.env.ASKDOCS_CORPUS ?? resolve(PACKAGE_ROOT, '../shared/corpus/milvus-docs-2.4.x');
+export const EVAL_SET = process.env.ASKDOCS_EVAL_SET ?? resolve(PACKAGE_ROOT, '../shared/eval/dev.jsonl');
