@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, envSchema, loadConfig, requireSettings } from '../src/config.ts';
+import { PACKAGE_ROOT } from '../src/paths.ts';
+
+const load = (env: Record<string, string>) => loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
+
+describe('config', () => {
+  it('has working defaults with no settings at all', () => {
+    const config = load({});
+    assert.equal(config.milvus.mode, 'lite');
+    assert.equal(config.milvus.collection, 'askdocs');
+    assert.equal(config.llm.baseURL, 'https://api.deepseek.com');
+    assert.equal(config.llm.model, 'deepseek-chat');
+    assert.equal(config.embedding.provider, 'local');
+    assert.equal(config.embedding.model, 'all-MiniLM-L6-v2');
+    assert.equal(config.llm.apiKey, undefined);
+  });
+
+  it('reports every invalid setting at once, by name', () => {
+    const bad = {
+      MILVUS_COLLECTION: 'bad-name!',
+      LLM_BASE_URL: 'not a url',
+      RETRIEVAL_TOP_K: 'many',
+      EMBEDDING_PROVIDER: 'cohere',
+      LOG_LEVEL: 'loud',
+    };
+    assert.throws(
+      () => load(bad),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const named = error.problems.map((problem) => problem.split(':')[0]).sort();
+        assert.deepEqual(named, Object.keys(bad).sort());
+        assert.match(error.userMessage, /MILVUS_COLLECTION/);
+        return true;
+      },
+    );
+  });
+
+  it('names the settings the OpenAI embedding provider needs', () => {
+    assert.throws(
+      () => load({ EMBEDDING_PROVIDER: 'openai' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith('EMBEDDING_BASE_URL')) &&
+        error.problems.some((p) => p.startsWith('EMBEDDING_MODEL')),
+    );
+  });
+
+  it('treats http(s) MILVUS_URI as a server and paths as Milvus Lite', () => {
+    assert.equal(load({ MILVUS_URI: 'http://milvus:19530' }).milvus.mode, 'server');
+    assert.equal(load({ MILVUS_URI: 'https://in01.zillizcloud.com' }).milvus.mode, 'server');
+    const lite = load({ MILVUS_URI: './somewhere/db' });
+    assert.equal(lite.milvus.mode, 'lite');
+    assert.equal(lite.milvus.dataDir, resolve(process.cwd(), 'somewhere/db'));
+  });
+
+  it('demands front-end settings only when that front end starts, naming each missing one', () => {
+    const config = load({ SLACK_BOT_TOKEN: 'xoxb-123456' });
+    assert.throws(
+      () => requireSettings(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DISCORD_TOKEN'], 'the bots'),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 2 &&
+        error.problems[0]!.startsWith('SLACK_SIGNING_SECRET') &&
+        error.problems[1]!.startsWith('DISCORD_TOKEN'),
+    );
+  });
+
+  it('reads .env, and the real environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'askdocs-env-'));
+    writeFileSync(join(dir, '.env'), 'LLM_MODEL=from-file\nMILVUS_COLLECTION=from_file\n');
+    const config = loadConfig({ LLM_MODEL: 'from-env' } as NodeJS.ProcessEnv, { cwd: dir });
+    assert.equal(config.llm.model, 'from-env');
+    assert.equal(config.milvus.collection, 'from_file');
+  });
+
+  it('documents every setting in .env.example, and nothing else', () => {
+    const example = readFileSync(join(PACKAGE_ROOT, '.env.example'), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(documented, Object.keys(envSchema.shape).sort());
+  });
+});
