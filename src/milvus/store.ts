@@ -42,6 +42,9 @@ const PROPERTY_DIMENSION = 'askdocs.embedding_dim';
 type Status = { error_code?: string | number; code?: number; reason?: string };
 
 export class ChunkStore {
+  /** Loading is needed once per server start before any search (Lite releases on restart). */
+  private loaded?: Promise<void>;
+
   private constructor(
     private readonly client: MilvusClient,
     readonly collection: string,
@@ -115,7 +118,20 @@ export class ChunkStore {
       }
       await this.create(embedding);
     }
-    check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+    await this.ensureLoaded(true);
+  }
+
+  private ensureLoaded(force = false): Promise<void> {
+    if (force || !this.loaded) {
+      this.loaded = this.client
+        .loadCollectionSync({ collection_name: this.collection })
+        .then((status) => check(status, 'loadCollection'));
+      // A failed load is retried by the next search rather than cached.
+      this.loaded.catch(() => {
+        this.loaded = undefined;
+      });
+    }
+    return this.loaded;
   }
 
   /** For read paths: the collection must exist and match the query embedder. */
@@ -128,7 +144,7 @@ export class ChunkStore {
       );
     }
     this.assertCompatible(existing, embedding);
-    check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+    await this.ensureLoaded();
   }
 
   private assertCompatible(existing: EmbeddingSignature, wanted: EmbeddingSignature): void {
@@ -251,6 +267,7 @@ export class ChunkStore {
   /** Dense + BM25 search in one Milvus call, fused with reciprocal-rank fusion. */
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
     const filter = pathFilter(options.pathPrefix);
+    await this.ensureLoaded();
     const response = await this.client.hybridSearch({
       collection_name: this.collection,
       data: [
@@ -267,6 +284,7 @@ export class ChunkStore {
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
+    await this.ensureLoaded();
     const response = await this.client.search({
       collection_name: this.collection,
       anns_field: 'dense',
@@ -282,6 +300,7 @@ export class ChunkStore {
   }
 
   async bm25Search(options: { text: string; limit: number }): Promise<RetrievedChunk[]> {
+    await this.ensureLoaded();
     const response = await this.client.search({
       collection_name: this.collection,
       anns_field: 'sparse',
