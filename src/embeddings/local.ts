@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { env, type FeatureExtractionPipeline, pipeline } from '@huggingface/transformers';
+import DataLoader from 'dataloader';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Embedder } from './types.ts';
@@ -63,13 +64,17 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
     return out;
   }
 
+  // Questions arriving together (a burst in a busy channel) share one model call:
+  // inference and tokenisation hold the event loop, so one batch beats many turns.
+  const queries = new DataLoader<string, number[]>((texts) => embed([...texts]), {
+    cache: false,
+    maxBatchSize: options.batchSize,
+  });
+
   return {
     model: options.model,
     dimension,
     embedDocuments: embed,
-    async embedQuery(text) {
-      const [vector] = await embed([text]);
-      return vector!;
-    },
+    embedQuery: (text) => queries.load(text),
   };
 }

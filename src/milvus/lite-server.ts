@@ -52,7 +52,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   const child = spawn(
     python,
     ['-c', WATCHDOG, 'server', '--data-dir', options.dataDir, '--host', '127.0.0.1', '--port', String(port)],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    { stdio: ['pipe', 'pipe', 'pipe'], env: liteEnvironment(port) },
   );
   // Never keep askdocs alive just for the child; it exits with us (see WATCHDOG).
   child.unref();
@@ -72,6 +72,20 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
       return stopping;
     },
   };
+}
+
+/**
+ * pymilvus (imported by the server) runs load_dotenv(), which walks up from its
+ * install directory and finds askdocs' own .env, then aborts on a MILVUS_URI that
+ * is a local path. Values already in the environment win over .env, so give the
+ * child a valid MILVUS_URI (its own address) and none of askdocs' secrets.
+ */
+function liteEnvironment(port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) {
+    if (process.env[key] !== undefined) env[key] = process.env[key];
+  }
+  return { ...env, PYTHONUNBUFFERED: '1', MILVUS_URI: `http://127.0.0.1:${port}` };
 }
 
 function waitUntilListening(child: ChildProcess, timeoutMs: number, dataDir: string): Promise<void> {

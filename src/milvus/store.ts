@@ -123,9 +123,16 @@ export class ChunkStore {
 
   private ensureLoaded(force = false): Promise<void> {
     if (force || !this.loaded) {
-      this.loaded = this.client
-        .loadCollectionSync({ collection_name: this.collection })
-        .then((status) => check(status, 'loadCollection'));
+      this.loaded = (async () => {
+        // The SDK fails with a TypeError on a missing collection; say what to do instead.
+        if (!(await this.exists())) {
+          throw new AskdocsError(
+            'input',
+            `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
+          );
+        }
+        check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+      })();
       // A failed load is retried by the next search rather than cached.
       this.loaded.catch(() => {
         this.loaded = undefined;
