@@ -13,6 +13,11 @@ export interface CliContext {
   logger(config: Config): Logger;
   /** Starts (or connects to) Milvus, loads the embedder and builds the engine. Closed on exit and on SIGINT/SIGTERM. */
   openRuntime(config: Config, logger: Logger): Promise<Runtime>;
+  /**
+   * Long-running commands (the bots) install their own graceful shutdown
+   * (src/lifecycle.ts); this removes the CLI's default "close and exit" signal handlers.
+   */
+  handOverSignals(): void;
   /** Prints one clear line (the error's user message) to stderr and exits non-zero. */
   fail(error: unknown): never;
 }

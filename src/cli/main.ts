@@ -62,14 +62,18 @@ const ctx: CliContext = {
     };
     return runtime;
   },
+  handOverSignals() {
+    for (const signal of SIGNALS) process.removeListener(signal, exitOnSignal);
+  },
   fail,
 };
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+// Short commands: close the runtime (stopping an embedded Milvus Lite) and exit.
+const exitOnSignal = (signal: NodeJS.Signals) => {
+  void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+};
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+for (const signal of SIGNALS) process.once(signal, exitOnSignal);
 process.on('unhandledRejection', (error) => {
   if (!(error instanceof ExitPending)) fail(error);
 });
