@@ -1,0 +1,150 @@
+/**
+ * `askdocs discord` and `askdocs discord register` as an operator runs them: child
+ * processes of bin/askdocs.js against the local fake Discord (through DISCORD_API_URL),
+ * a real Milvus Lite holding the Milvus FAQ pages, and the local LLM server. Covers the
+ * missing-settings error, registration, answering, /readyz, `askdocs feedback`, and a
+ * graceful SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createEmbedder } from '../src/embeddings/index.ts';
+import { ingestFolder } from '../src/ingest/ingest.ts';
+import { ChunkStore } from '../src/milvus/store.ts';
+import { PACKAGE_ROOT } from '../src/paths.ts';
+import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
+import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { CORPUS_DIR, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+
+const COLLECTION = 'discord_cli_test';
+
+describe('askdocs discord (CLI)', () => {
+  let milvus: TestMilvus;
+  let llm: FakeLlm;
+  let fake: FakeDiscord;
+  let dir: string;
+
+  before(async () => {
+    [milvus, llm, fake] = await Promise.all([startTestMilvus(), startFakeLlm(), startFakeDiscord()]);
+    dir = await mkdtemp(join(tmpdir(), 'askdocs-discord-cli-'));
+    const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: COLLECTION });
+    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
+    try {
+      await ingestFolder({
+        dir: resolve(CORPUS_DIR, 'faq'),
+        store,
+        embedder: await createEmbedder(config.embedding),
+        maxChars: config.ingest.chunkMaxChars,
+        overlapChars: config.ingest.chunkOverlapChars,
+        batchSize: config.embedding.batchSize,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  after(async () => {
+    await Promise.all([llm?.close(), milvus?.stop(), fake?.close()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  function env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      MILVUS_URI: `http://${milvus.address}`,
+      MILVUS_COLLECTION: COLLECTION,
+      LLM_BASE_URL: llm.url,
+      DEEPSEEK_API_KEY: 'sk-discord-cli',
+      LLM_MAX_RETRIES: '0',
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APPLICATION_ID: fake.applicationId,
+      DISCORD_API_URL: fake.apiUrl,
+      FEEDBACK_DB: join(dir, 'feedback.sqlite'),
+      HEALTH_PORT: '0',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...extra,
+    };
+  }
+
+  function start(args: string[], childEnv: Record<string, string>): { child: ChildProcess; output: { stdout: string; stderr: string } } {
+    const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
+      cwd: dir,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = { stdout: '', stderr: '' };
+    child.stdout?.setEncoding('utf8').on('data', (data: string) => {
+      output.stdout += data;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (data: string) => {
+      output.stderr += data;
+    });
+    return { child, output };
+  }
+
+  async function run(args: string[], childEnv: Record<string, string>) {
+    const { child, output } = start(args, childEnv);
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    return { code, ...output };
+  }
+
+  it('names every missing setting and exits non-zero', async () => {
+    const result = await run(['discord'], { ...env(), DISCORD_TOKEN: '', DISCORD_APPLICATION_ID: '' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /DISCORD_TOKEN: required for the Discord bot/);
+    assert.match(result.stderr, /DISCORD_APPLICATION_ID: required for the Discord bot/);
+  });
+
+  it('registers /askdocs, answers a mention, serves /readyz, records feedback, and stops gracefully', async () => {
+    const registered = await run(['discord', 'register'], env({ DISCORD_GUILD_ID: fake.guild.id }));
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.match(registered.stdout, new RegExp(`Registered /askdocs in guild ${fake.guild.id}`));
+    assert.equal(fake.state.commands.guild.get(fake.guild.id)?.length, 1);
+
+    const { child, output } = start(['discord'], env());
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    try {
+      const healthPort = await fake.waitFor(() => /health on :(\d+)/.exec(output.stderr)?.[1], {
+        timeoutMs: 60_000,
+        what: `the bot to start (stderr: ${output.stderr.slice(-500)})`,
+      });
+      const readiness = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+      const report = (await readiness.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+      assert.equal(report.checks.discord?.ok, true);
+
+      const user = fake.addUser('cli-user');
+      const question = fake.userSays({
+        user,
+        channel: fake.general,
+        content: 'What is the maximum vector dimension supported in Milvus?',
+        mentionBot: true,
+      });
+      const buttons = await fake.waitFor(() => {
+        const thread = fake.threadOf(question);
+        return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
+      }, { timeoutMs: 30_000, what: 'answer with sources' });
+      const answer = fake.visibleMessages(fake.threadOf(question)!).find((m) => m.content !== '');
+      assert.match(answer?.content ?? '', /According to the docs, .+ \[1\]/);
+
+      const up = (buttons.components[0] as { components: { custom_id: string }[] }).components[0]!.custom_id;
+      const click = fake.clickButton({ user, message: buttons, customId: up });
+      await fake.waitFor(() => click.originalMessageId, { what: 'feedback acknowledged' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, output.stderr.slice(-2000));
+    assert.match(output.stderr, /shutdown complete/);
+
+    const listed = await run(['feedback', '--json'], env());
+    assert.equal(listed.code, 0, listed.stderr);
+    const records = JSON.parse(listed.stdout) as { platform: string; vote: string; question: string }[];
+    assert.deepEqual(
+      records.map((r) => [r.platform, r.vote, r.question]),
+      [['discord', 'up', 'What is the maximum vector dimension supported in Milvus?']],
+    );
+  });
+});
