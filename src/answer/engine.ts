@@ -1,0 +1,238 @@
+/**
+ * The answer engine: the one `Engine` every front end talks to.
+ *
+ * For each question: (follow-ups) condense the thread into a standalone query with
+ * the LLM, falling back to the retriever's own heuristic; retrieve; then
+ *  - abstain when retrieval found nothing relevant enough: say so plainly, offer
+ *    the closest pages, and never call the LLM;
+ *  - without an LLM key: an extractive answer (best passages, cited);
+ *  - with one: stream the LLM's answer and keep only the sources it actually cites.
+ */
+import { sourceEntries } from '../chat/sources.ts';
+import type { Config } from '../config.ts';
+import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from '../engine/types.ts';
+import { AskdocsError } from '../errors.ts';
+import { type Logger, newRequestId } from '../logger.ts';
+import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import type { Retriever } from '../retrieval/retriever.ts';
+import { isFollowUp } from '../retrieval/rewrite.ts';
+import { citedSources } from './citations.ts';
+import { createLlmRewriter } from './condense.ts';
+import { buildExtractiveAnswer } from './extractive.ts';
+import { createLlmClient, type LlmClient, type LlmUsage } from './llm.ts';
+import { buildAnswerMessages } from './prompt.ts';
+
+export interface EngineDeps {
+  retriever: Retriever;
+  /** The LLM; by default built from `config.llm` when an API key is set. `null` forces extractive answers. */
+  llm?: LlmClient | null;
+  config: Config;
+  logger: Logger;
+  /** Defaults to the process-wide registry served on /metrics. */
+  metrics?: AskdocsMetrics;
+}
+
+/** Longer questions are refused: they are pasted logs or documents, not questions. */
+export const MAX_QUESTION_CHARS = 4_000;
+/** Closest pages offered when abstaining. */
+const CLOSEST_PAGES = 3;
+
+export const ABSTAIN_TEXT =
+  "The docs don't cover this, as far as I can find. The closest pages are listed below; they may help, but they don't answer it directly.";
+export const NOTHING_FOUND_TEXT = "The docs don't cover this: nothing in the indexed documentation matches the question.";
+export const UNCITED_NOTE =
+  '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
+
+export function createEngine(deps: EngineDeps): Engine {
+  const { retriever, config } = deps;
+  const metrics = deps.metrics ?? processMetrics;
+  const llm =
+    deps.llm !== undefined
+      ? deps.llm
+      : config.llm.apiKey
+        ? createLlmClient(config.llm, {
+            logger: deps.logger,
+            onError: (reason) => metrics.llmErrors.inc({ reason }),
+          })
+        : null;
+
+  /**
+   * Whether to spend an LLM call on condensing: only for questions that lean on
+   * the thread (the retriever's follow-up test), so a standalone question asked in
+   * a thread pays no extra round trip.
+   */
+  function needsCondensing(question: Question): boolean {
+    return llm !== null && isFollowUp(question.text, question.history);
+  }
+
+  /** The standalone query from the LLM for a follow-up; undefined means "let the retriever decide". */
+  async function condenseIfFollowUp(question: Question, log: Logger): Promise<string | undefined> {
+    return llm && needsCondensing(question) ? condense(llm, question, log) : undefined;
+  }
+
+  async function retrieveWith(question: Question, standalone: string | undefined): Promise<RetrievalResult> {
+    if (standalone === undefined) return retriever.retrieve(question);
+    // The query is already standalone: the retriever must not rewrite it again.
+    const result = await retriever.retrieve({ ...question, text: standalone, history: [] });
+    return { ...result, query: standalone, rewrite: 'llm' };
+  }
+
+  async function* answer(question: Question): AsyncGenerator<AnswerEvent> {
+    const requestId = question.requestId ?? newRequestId();
+    const platform = question.scope?.platform ?? 'cli';
+    const log = deps.logger.child({ requestId, platform });
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    let outcome: 'answered' | 'abstained' | 'error' = 'error';
+
+    try {
+      checkQuestion(question);
+      let standalone: string | undefined;
+      if (needsCondensing(question)) {
+        yield { type: 'status', stage: 'condensing', message: 'Reading the thread…' };
+        standalone = await condenseIfFollowUp(question, log);
+      }
+      yield { type: 'status', stage: 'retrieving', message: 'Searching the docs…' };
+      const retrieveStarted = performance.now();
+      const retrieval = await retrieveWith({ ...question, requestId }, standalone);
+      metrics.retrieveSeconds.observe({ platform }, (performance.now() - retrieveStarted) / 1000);
+      throwIfAborted(question.signal);
+      log.info(
+        { rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() },
+        'retrieved',
+      );
+      const base = { requestId, standaloneQuery: retrieval.query };
+
+      if (retrieval.abstain || retrieval.hits.length === 0) {
+        const closest = numberSources(closestPages(retrieval.hits));
+        const text = closest.length > 0 ? ABSTAIN_TEXT : NOTHING_FOUND_TEXT;
+        yield { type: 'sources', sources: closest };
+        yield { type: 'delta', text };
+        metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        outcome = 'abstained';
+        yield { type: 'final', text, citations: closest, abstained: true, mode: 'abstained', ...base };
+        return;
+      }
+
+      const sources = numberSources(retrieval.hits);
+      yield { type: 'sources', sources };
+
+      if (!llm) {
+        const extractive = buildExtractiveAnswer(sources, retrieval.query, labelOf);
+        for (const part of extractive.parts) yield { type: 'delta', text: part };
+        metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        outcome = 'answered';
+        const text = extractive.parts.join('');
+        yield { type: 'final', text, citations: extractive.cited, abstained: false, mode: 'extractive', ...base };
+        return;
+      }
+
+      yield { type: 'status', stage: 'generating', message: 'Writing the answer…' };
+      let text = '';
+      let usage: LlmUsage | undefined;
+      const messages = buildAnswerMessages({ question: question.text, sources, history: question.history });
+      for await (const event of llm.stream({ messages, signal: question.signal })) {
+        if (event.type === 'usage') {
+          usage = event.usage;
+          continue;
+        }
+        if (text.length === 0) metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        text += event.text;
+        yield { type: 'delta', text: event.text };
+      }
+      if (usage) {
+        metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
+        metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
+      }
+      const citations = citedSources(text, sources);
+      const saidNotCovered = startsWithNotCovered(text);
+      if (citations.length === 0 && !saidNotCovered) {
+        // Be honest rather than attach sources the model did not use.
+        text += UNCITED_NOTE;
+        yield { type: 'delta', text: UNCITED_NOTE };
+      }
+      outcome = saidNotCovered ? 'abstained' : 'answered';
+      log.info({ cited: citations.map((c) => c.n), usage, seconds: elapsed() }, 'answered');
+      yield { type: 'final', text, citations, abstained: saidNotCovered, mode: 'generated', usage, ...base };
+    } catch (error) {
+      if (question.signal?.aborted) {
+        log.info('question cancelled');
+      } else {
+        log.warn({ err: error, code: (error as { code?: unknown }).code }, 'answer failed');
+      }
+      throw error;
+    } finally {
+      metrics.questions.inc({ platform, outcome });
+      metrics.totalSeconds.observe({ platform }, elapsed());
+    }
+  }
+
+  return {
+    answer,
+    async retrieve(question) {
+      checkQuestion(question);
+      const requestId = question.requestId ?? newRequestId();
+      const log = deps.logger.child({ requestId, platform: question.scope?.platform ?? 'cli' });
+      return retrieveWith({ ...question, requestId }, await condenseIfFollowUp(question, log));
+    },
+  };
+}
+
+/**
+ * The LLM's standalone query, or undefined (so the retriever's heuristic takes
+ * over) when the LLM fails or replies with nothing usable. A caller's abort still
+ * propagates.
+ */
+async function condense(llm: LlmClient, question: Question, log: Logger): Promise<string | undefined> {
+  try {
+    const standalone = await createLlmRewriter(llm, question.signal)(question.text, question.history ?? []);
+    log.debug({ standalone }, 'condensed follow-up');
+    return standalone;
+  } catch (error) {
+    throwIfAborted(question.signal);
+    log.warn({ code: (error as { code?: unknown }).code }, 'condensing with the LLM failed; using the heuristic rewrite');
+    return undefined;
+  }
+}
+
+function checkQuestion(question: Question): void {
+  const text = question.text.trim();
+  if (text.length === 0) throw new AskdocsError('input', 'Please type a question.');
+  if (text.length > MAX_QUESTION_CHARS) {
+    throw new AskdocsError(
+      'input',
+      `That question is too long (${text.length} characters; the limit is ${MAX_QUESTION_CHARS}). Please shorten it.`,
+    );
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+function numberSources(hits: RetrievedChunk[]): Source[] {
+  return hits.map((hit, index) => ({ ...hit, n: index + 1 }));
+}
+
+/** The best hit of each of the first few distinct pages. */
+function closestPages(hits: RetrievedChunk[]): RetrievedChunk[] {
+  const seen = new Set<string>();
+  return hits
+    .filter((hit) => {
+      if (seen.has(hit.path)) return false;
+      seen.add(hit.path);
+      return true;
+    })
+    .slice(0, CLOSEST_PAGES);
+}
+
+function labelOf(source: Source): string {
+  return sourceEntries([source])[0]?.label ?? source.title;
+}
+
+/** True when the model opened by saying the docs don't cover it, as the prompt asks it to. */
+function startsWithNotCovered(text: string): boolean {
+  return /^\W*(?:the\s+)?(?:docs|documentation|sources)\s+(?:don't|do\s+not|doesn't|does\s+not)\s+cover\b/i.test(
+    text.replace(/[’‘`]/g, "'"),
+  );
+}

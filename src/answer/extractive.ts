@@ -1,0 +1,145 @@
+/**
+ * The answer askdocs gives without an LLM key: the best retrieved passages, each
+ * cited [n] and trimmed to a readable length.
+ *
+ * A chunk can hold several small sections merged together (an FAQ page's questions,
+ * say), so the passage shown is the section of the chunk that shares the most
+ * words with the query, labelled with that section's own heading.
+ */
+import type { Source } from '../engine/types.ts';
+import { contentWords } from '../retrieval/rewrite.ts';
+
+export interface ExtractiveOptions {
+  /** Passages shown at most. */
+  maxPassages: number;
+  /** Each passage is cut to about this many characters. */
+  maxPassageChars: number;
+  /** A lower-ranked source is shown only if its similarity is within this of the best one. */
+  similarityMargin: number;
+}
+
+export const DEFAULT_EXTRACTIVE_OPTIONS: ExtractiveOptions = {
+  maxPassages: 2,
+  maxPassageChars: 700,
+  similarityMargin: 0.05,
+};
+
+export const ENABLE_GENERATED_HINT = '_These are excerpts from the docs. For written answers, set DEEPSEEK_API_KEY._';
+
+export interface ExtractiveAnswer {
+  /** Answer pieces in order; joined they give the full text. */
+  parts: string[];
+  cited: Source[];
+}
+
+interface Section {
+  /** The section's heading text, without `#`s; undefined for text before the first heading. */
+  heading?: string;
+  body: string;
+}
+
+interface Passage {
+  source: Source;
+  section: Section;
+  /** Query words found in the section. */
+  overlap: number;
+}
+
+/**
+ * @param label names a source (`Title › Heading`); cited sources shown from a
+ *   merged section carry that section's heading, so the label matches the excerpt.
+ */
+export function buildExtractiveAnswer(
+  sources: Source[],
+  query: string,
+  label: (source: Source) => string,
+  options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS,
+): ExtractiveAnswer {
+  const passages = pickPassages(sources, query, options);
+  const cited = passages.map(({ source, section }) => {
+    const first = splitSections(source.text)[0];
+    if (section === first || !section.heading) return source;
+    return { ...source, headingPath: [...source.headingPath.slice(0, -1), section.heading] };
+  });
+  const parts = passages.map(({ section }, index) => {
+    const source = cited[index]!;
+    const lead = index === 0 ? '' : '\n\n';
+    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(section.body, options.maxPassageChars)}`;
+  });
+  parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
+  return { parts, cited };
+}
+
+/** The best source's best section, plus close runners-up that also share words with the query. */
+export function pickPassages(
+  sources: Source[],
+  query: string,
+  options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS,
+): Passage[] {
+  const terms = new Set(contentWords(query));
+  const [best, ...rest] = sources;
+  if (!best) return [];
+  const picked = [bestSection(best, terms)];
+  for (const source of rest) {
+    if (picked.length >= options.maxPassages) break;
+    if (source.similarity < best.similarity - options.similarityMargin) continue;
+    const passage = bestSection(source, terms);
+    if (passage.overlap === 0) continue;
+    if (picked.some((p) => p.section.body === passage.section.body)) continue;
+    picked.push(passage);
+  }
+  return picked;
+}
+
+function bestSection(source: Source, terms: Set<string>): Passage {
+  let best: Passage | undefined;
+  for (const section of splitSections(source.text)) {
+    const words = new Set(contentWords(`${section.heading ?? ''} ${section.body}`));
+    const overlap = [...terms].filter((term) => words.has(term)).length;
+    if (!best || overlap > best.overlap) best = { source, section, overlap };
+  }
+  return best ?? { source, section: { body: source.text }, overlap: 0 };
+}
+
+/** Splits markdown at heading lines (not inside code fences); empty sections are dropped. */
+export function splitSections(text: string): Section[] {
+  const sections: Section[] = [];
+  let current: Section = { body: '' };
+  let fence: string | undefined;
+  for (const line of text.split('\n')) {
+    const fenceMark = /^[ \t]*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fenceMark && (!fence || fenceMark.startsWith(fence))) fence = fence ? undefined : fenceMark;
+    const heading = fence || fenceMark ? undefined : /^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line)?.[1];
+    if (heading !== undefined) {
+      sections.push(current);
+      current = { heading: heading.trim(), body: '' };
+    } else {
+      current.body += `${line}\n`;
+    }
+  }
+  sections.push(current);
+  return sections
+    .map((section) => ({ ...section, body: section.body.trim() }))
+    .filter((section) => section.body.length > 0);
+}
+
+/**
+ * Cuts text near `maxChars` at the last paragraph, sentence, line or word boundary
+ * that keeps at least half of it, closing a code fence the cut left open.
+ */
+export function trimPassage(text: string, maxChars: number): string {
+  const body = text.trim();
+  if (body.length <= maxChars) return body;
+  const window = body.slice(0, maxChars);
+  const floor = Math.floor(maxChars * 0.5);
+  const candidates = [
+    window.lastIndexOf('\n\n'),
+    Math.max(...['. ', '.\n', '! ', '? '].map((end) => window.lastIndexOf(end) + 1)),
+    window.lastIndexOf('\n'),
+    window.lastIndexOf(' '),
+  ];
+  let cut = body.slice(0, candidates.find((index) => index >= floor) ?? maxChars).trimEnd();
+  const fences = cut.match(/^[ \t]*(?:```|~~~)/gm)?.length ?? 0;
+  if (fences % 2 === 1) cut += '\n```';
+  return `${cut}\n…`;
+}

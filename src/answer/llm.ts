@@ -1,0 +1,334 @@
+/**
+ * The chat-completion client for DeepSeek or any OpenAI-compatible endpoint, built
+ * on the `openai` package, which does the wire format and the retries.
+ *
+ * Retries: the openai client retries 408/409/429/5xx and connection errors
+ * `config.maxRetries` times, waiting as long as `Retry-After` says (else exponential
+ * backoff). Its wait cannot be cancelled, so a `Retry-After` longer than
+ * `maxRetryWaitMs` is not waited for: the response is marked `x-should-retry: false`
+ * and the user hears "rate limited" at once instead of a silent minute-long stall.
+ *
+ * Timeouts: `config.timeoutMs` bounds the wait for the response headers (per
+ * attempt, by the openai client) and, while streaming, the wait for the first
+ * token and between tokens (here) — a long answer that keeps flowing is fine, a
+ * stalled one is not.
+ *
+ * Every failure becomes an `AskdocsError` with a plain message; a caller's abort is
+ * re-thrown as the caller's abort reason.
+ */
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  PermissionDeniedError,
+  RateLimitError,
+} from 'openai';
+import type { Config } from '../config.ts';
+import { AskdocsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ChatMessage } from './prompt.ts';
+
+export interface LlmUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type LlmStreamEvent = { type: 'delta'; text: string } | { type: 'usage'; usage: LlmUsage };
+
+export interface CompletionRequest {
+  messages: ChatMessage[];
+  signal?: AbortSignal;
+  /** Overrides config.llm.maxTokens (e.g. short for condensing). */
+  maxTokens?: number;
+  temperature?: number;
+  /** Overrides config.llm.maxRetries (e.g. fewer for an optional step). */
+  maxRetries?: number;
+}
+
+export interface Completion {
+  text: string;
+  usage?: LlmUsage;
+}
+
+export interface LlmClient {
+  readonly model: string;
+  /** Streams the answer as text deltas, then one usage event when the server reports it. */
+  stream(request: CompletionRequest): AsyncIterable<LlmStreamEvent>;
+  complete(request: CompletionRequest): Promise<Completion>;
+}
+
+export interface LlmClientOptions {
+  logger?: Logger;
+  /** Longest `Retry-After` honoured by waiting (default: min(timeoutMs, 20 s)). */
+  maxRetryWaitMs?: number;
+  /** Called once per failed LLM call with a low-cardinality reason (for metrics). */
+  onError?: (reason: LlmFailureReason) => void;
+}
+
+export type LlmFailureReason = 'rate_limited' | 'timeout' | 'unavailable' | 'auth' | 'bad_request' | 'dropped';
+
+type LlmConfig = Config['llm'];
+
+export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {}): LlmClient {
+  if (!config.apiKey) {
+    throw new AskdocsError('config', 'No LLM API key is set (DEEPSEEK_API_KEY), so generated answers are off.');
+  }
+  const logger = options.logger;
+  const maxRetryWaitMs = options.maxRetryWaitMs ?? Math.min(config.timeoutMs, 20_000);
+  const client = new OpenAI({
+    apiKey: config.apiKey,
+    baseURL: config.baseURL,
+    timeout: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    // The openai client would log to the console; failures are logged here instead, through pino.
+    logLevel: 'off',
+    fetch: capRetryAfter(maxRetryWaitMs, logger),
+  });
+
+  const fail = (error: unknown, signal: AbortSignal | undefined, stalled: boolean): never => {
+    if (signal?.aborted && !stalled) throw signal.reason ?? error;
+    const mapped = toLlmError(error, config, stalled);
+    options.onError?.(mapped.reason);
+    // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
+    logger?.info({ err: error, code: mapped.error.code, reason: mapped.reason, model: config.model }, 'llm call failed');
+    throw mapped.error;
+  };
+
+  const body = (request: CompletionRequest) => ({
+    model: config.model,
+    messages: request.messages,
+    temperature: request.temperature ?? config.temperature,
+    max_tokens: request.maxTokens ?? config.maxTokens,
+  });
+
+  return {
+    model: config.model,
+
+    async *stream(request) {
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal);
+      let finished = false;
+      try {
+        const stream = await raceAbort(
+          client.chat.completions.create(
+            { ...body(request), stream: true, stream_options: { include_usage: true } },
+            { signal: watchdog.signal, maxRetries: request.maxRetries },
+          ),
+          watchdog.signal,
+        );
+        watchdog.arm();
+        for await (const chunk of stream) {
+          watchdog.arm();
+          const choice = chunk.choices[0];
+          const text = choice?.delta?.content;
+          if (text) yield { type: 'delta', text };
+          if (choice?.finish_reason) finished = true;
+          if (chunk.usage) {
+            yield {
+              type: 'usage',
+              usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens },
+            };
+          }
+        }
+        // The openai stream ends quietly when aborted; a stream with no finish_reason was cut short.
+        if (watchdog.signal.aborted) throw watchdog.signal.reason;
+        if (!finished) throw new StreamCutShort();
+      } catch (error) {
+        fail(error, request.signal, watchdog.stalled);
+      } finally {
+        watchdog.dispose();
+      }
+    },
+
+    async complete(request) {
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal);
+      try {
+        const response = await raceAbort(
+          client.chat.completions.create(
+            { ...body(request), stream: false },
+            { signal: watchdog.signal, maxRetries: request.maxRetries },
+          ),
+          watchdog.signal,
+        );
+        const usage = response.usage
+          ? { promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens }
+          : undefined;
+        return { text: response.choices[0]?.message?.content ?? '', usage };
+      } catch (error) {
+        return fail(error, request.signal, watchdog.stalled);
+      } finally {
+        watchdog.dispose();
+      }
+    },
+  };
+}
+
+class StreamCutShort extends Error {
+  constructor() {
+    super('stream ended without a finish reason');
+  }
+}
+
+class StallTimeout extends Error {
+  constructor(ms: number) {
+    super(`no data from the LLM for ${ms} ms`);
+  }
+}
+
+/**
+ * One abort signal for a call: fires when the caller aborts, or when `arm()`ed and
+ * no further `arm()` comes within `ms` (a stalled stream).
+ */
+class StallWatchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onCallerAbort = () => this.controller.abort(this.caller?.reason);
+  stalled = false;
+
+  constructor(
+    private readonly ms: number,
+    private readonly caller?: AbortSignal,
+  ) {
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.stalled = true;
+      this.controller.abort(new StallTimeout(this.ms));
+    }, this.ms);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+}
+
+/** Rejects as soon as `signal` aborts, even while the openai client sleeps between retries. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * A fetch that logs failed attempts and tells the openai client not to retry when
+ * the server asks for a longer wait than we are willing to make a user sit through.
+ */
+function capRetryAfter(maxWaitMs: number, logger?: Logger): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.ok) return response;
+    const waitMs = retryAfterMs(response.headers);
+    logger?.info({ status: response.status, retryAfterMs: waitMs }, 'llm request attempt failed');
+    if (waitMs === undefined || waitMs <= maxWaitMs) return response;
+    const headers = new Headers(response.headers);
+    headers.set('x-should-retry', 'false');
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
+/** The wait a response asks for, read the way the openai client reads it. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
+  if (!Number.isNaN(ms)) return ms;
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number.parseFloat(value);
+  if (!Number.isNaN(seconds)) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Maps an openai/network error to a plain AskdocsError and a metrics reason. */
+export function toLlmError(
+  error: unknown,
+  config: Pick<LlmConfig, 'timeoutMs' | 'baseURL' | 'model'>,
+  stalled = false,
+): { error: AskdocsError; reason: LlmFailureReason } {
+  const seconds = Math.round(config.timeoutMs / 1000);
+  const make = (code: AskdocsError['code'], reason: LlmFailureReason, message: string) => ({
+    error: new AskdocsError(code, message, { cause: error }),
+    reason,
+  });
+  if (stalled || error instanceof StallTimeout || error instanceof APIConnectionTimeoutError) {
+    return make('llm_timeout', 'timeout', `The language model did not respond within ${seconds} s. Please try again.`);
+  }
+  if (error instanceof RateLimitError) {
+    return make(
+      'llm_rate_limited',
+      'rate_limited',
+      'The language model is rate-limiting requests right now. Please try again in a minute.',
+    );
+  }
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
+    return make(
+      'llm_unavailable',
+      'auth',
+      'The language model rejected our API key. An administrator needs to check DEEPSEEK_API_KEY.',
+    );
+  }
+  if (error instanceof APIConnectionError) {
+    return make(
+      'llm_unavailable',
+      'unavailable',
+      `Could not reach the language model at ${hostOf(config.baseURL)}. Please try again later.`,
+    );
+  }
+  if (error instanceof APIError && typeof error.status === 'number') {
+    if (error.status === 402) {
+      return make('llm_unavailable', 'auth', 'The language model account has no balance left. An administrator needs to top it up.');
+    }
+    if (error.status >= 500 || error.status === 408 || error.status === 409) {
+      return make(
+        'llm_unavailable',
+        'unavailable',
+        `The language model service is unavailable right now (HTTP ${error.status}). Please try again later.`,
+      );
+    }
+    return make(
+      'llm_unavailable',
+      'bad_request',
+      error.status === 404
+        ? `The language model endpoint or model "${config.model}" was not found (HTTP 404). Check LLM_BASE_URL and LLM_MODEL.`
+        : `The language model rejected the request (HTTP ${error.status}).`,
+    );
+  }
+  if (error instanceof StreamCutShort || error instanceof APIUserAbortError || isNetworkDrop(error)) {
+    return make('llm_unavailable', 'dropped', 'The connection to the language model dropped mid-answer. Please try again.');
+  }
+  return make('llm_unavailable', 'unavailable', 'The language model failed to answer. Please try again later.');
+}
+
+/** undici reports a connection dropped mid-body as `TypeError: terminated`. */
+function isNetworkDrop(error: unknown): boolean {
+  return error instanceof TypeError && /terminated|socket|other side closed/i.test(`${error.message} ${String(error.cause)}`);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'the configured LLM_BASE_URL';
+  }
+}

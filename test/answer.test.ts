@@ -1,0 +1,388 @@
+/**
+ * The answer engine end to end with a scripted retriever and the real LLM client
+ * talking to the fake OpenAI-compatible server. (The real retriever over Milvus Lite
+ * is exercised by test/cli-ask.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/answer/engine.ts';
+import { ENABLE_GENERATED_HINT } from '../src/answer/extractive.ts';
+import type { AnswerEvent, Question, RetrievalResult, RetrievedChunk } from '../src/engine/types.ts';
+import { AskdocsError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
+import { createMetrics, Registry } from '../src/observability/metrics.ts';
+import type { Retriever } from '../src/retrieval/retriever.ts';
+import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { testConfig } from './support/milvus.ts';
+
+const API_KEY = 'sk-answer-test-0001';
+
+function chunk(id: string, path: string, headingPath: string[], text: string, similarity: number): RetrievedChunk {
+  return { id, path, title: headingPath[0] ?? path, headingPath, text, score: similarity / 10, similarity };
+}
+
+const PARTITIONS = chunk(
+  'p1',
+  'userGuide/manage-partitions.md',
+  ['Manage Partitions', 'Create Partitions'],
+  '## Create Partitions\n\nTo create a partition, call create_partition() with the collection name and a partition name.',
+  0.72,
+);
+const LIMITS = chunk(
+  'l1',
+  'reference/limits.md',
+  ['Milvus Limits', 'Partitions'],
+  'The maximum number of partitions in a collection is 1,024.',
+  0.68,
+);
+const FAQ = chunk('f1', 'faq/product_faq.md', ['Product FAQ', 'Partitions'], 'Partitions split a collection.', 0.4);
+
+/** A retriever that returns what the test says and records what it was asked. */
+class ScriptedRetriever implements Retriever {
+  asked: Question[] = [];
+  constructor(public result: Omit<RetrievalResult, 'query'>) {}
+  async retrieve(question: Question): Promise<RetrievalResult> {
+    this.asked.push(question);
+    const history = question.history ?? [];
+    const heuristic = history.length > 0 ? `${question.text} ${history.at(-2)?.content ?? ''}`.trim() : undefined;
+    return {
+      ...this.result,
+      query: heuristic ?? question.text,
+      rewrite: heuristic ? 'heuristic' : 'none',
+    };
+  }
+}
+
+async function collect(events: AsyncIterable<AnswerEvent>): Promise<AnswerEvent[]> {
+  const all: AnswerEvent[] = [];
+  for await (const event of events) all.push(event);
+  return all;
+}
+
+function finalOf(events: AnswerEvent[]): Extract<AnswerEvent, { type: 'final' }> {
+  const final = events.at(-1);
+  assert.equal(final?.type, 'final');
+  return final as Extract<AnswerEvent, { type: 'final' }>;
+}
+
+function deltasOf(events: AnswerEvent[]): string {
+  return events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+}
+
+describe('answer engine', () => {
+  let llm: FakeLlm;
+  let logLines: string[];
+  let metrics: ReturnType<typeof createMetrics>;
+  let registry: Registry;
+
+  before(async () => {
+    llm = await startFakeLlm();
+  });
+  after(() => llm.close());
+  beforeEach(() => {
+    llm.reset();
+    logLines = [];
+    registry = new Registry();
+    metrics = createMetrics(registry);
+  });
+
+  function engineWith(retriever: Retriever, env: Record<string, string> = {}) {
+    const config = testConfig({
+      LLM_BASE_URL: llm.url,
+      DEEPSEEK_API_KEY: API_KEY,
+      LLM_TIMEOUT_MS: '2000',
+      LLM_MAX_RETRIES: '1',
+      ...env,
+    });
+    const sink = new PassThrough();
+    sink.on('data', (data: Buffer) => logLines.push(...data.toString().split('\n').filter(Boolean)));
+    const logger = createLogger({ level: 'debug', destination: sink });
+    return createEngine({ retriever, config, logger, metrics });
+  }
+
+  async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+    const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+    const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+    return Number(value?.value ?? 0);
+  }
+
+  it('streams a generated answer and keeps only the sources it cites', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS, FAQ], abstain: false });
+    llm.replyNext('A collection can hold up to 1,024 partitions [2].');
+    const events = await collect(
+      engineWith(retriever).answer({ text: 'How many partitions can I have?', requestId: 'req-42', scope: { platform: 'slack' } }),
+    );
+
+    assert.deepEqual(
+      events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.stage),
+      ['retrieving', 'generating'],
+    );
+    const sources = events.find((e) => e.type === 'sources');
+    assert.deepEqual(
+      sources?.type === 'sources' && sources.sources.map((s) => [s.n, s.id]),
+      [
+        [1, 'p1'],
+        [2, 'l1'],
+        [3, 'f1'],
+      ],
+    );
+    const final = finalOf(events);
+    assert.equal(final.text, 'A collection can hold up to 1,024 partitions [2].');
+    assert.equal(deltasOf(events), final.text);
+    assert.ok(events.filter((e) => e.type === 'delta').length > 1, 'streamed in pieces');
+    assert.deepEqual(
+      final.citations.map((s) => [s.n, s.path]),
+      [[2, 'reference/limits.md']],
+    );
+    assert.equal(final.mode, 'generated');
+    assert.equal(final.abstained, false);
+    assert.equal(final.requestId, 'req-42');
+    assert.equal(final.standaloneQuery, 'How many partitions can I have?');
+    assert.ok(final.usage && final.usage.promptTokens > 0 && final.usage.completionTokens > 0);
+
+    // The model saw every retrieved passage, numbered, and the question.
+    const request = llm.lastChatRequest();
+    const system = request?.messages?.[0]?.content ?? '';
+    assert.match(system, /<source n="1" title="Manage Partitions › Create Partitions"/);
+    assert.match(system, /maximum number of partitions in a collection is 1,024/);
+    assert.match(system, /<source n="3"/);
+    assert.equal(request?.messages?.at(-1)?.content, 'How many partitions can I have?');
+
+    // Logs carry the request id and never the key.
+    assert.ok(logLines.some((line) => JSON.parse(line).requestId === 'req-42'));
+    assert.ok(!logLines.join('\n').includes(API_KEY));
+    // Metrics.
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'slack', outcome: 'answered' }), 1);
+    assert.ok((await metricValue('askdocs_llm_tokens_total', { kind: 'completion' })) > 0);
+  });
+
+  it('ignores citations of sources that were never given', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS], abstain: false });
+    llm.replyNext('Call create_partition() [1]. See also [7] and `parts[2]`.');
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'How do I create a partition?' })));
+    assert.deepEqual(
+      final.citations.map((s) => s.n),
+      [1],
+    );
+  });
+
+  it('says honestly when the model cited nothing, instead of inventing sources', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.replyNext('Partitions are great.');
+    const events = await collect(engineWith(retriever).answer({ text: 'Are partitions good?' }));
+    const final = finalOf(events);
+    assert.deepEqual(final.citations, []);
+    assert.equal(final.text, `Partitions are great.${UNCITED_NOTE}`);
+    assert.equal(deltasOf(events), final.text);
+  });
+
+  it("treats the model's own \"docs don't cover this\" as an abstention", async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.replyNext("The docs don't cover this. The closest source explains creating partitions [1].");
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'Can I rename a partition?' })));
+    assert.equal(final.abstained, true);
+    assert.equal(final.mode, 'generated');
+    assert.ok(!final.text.includes(UNCITED_NOTE));
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'abstained' }), 1);
+  });
+
+  it('abstains without calling the LLM when retrieval finds nothing relevant, offering the closest pages', async () => {
+    const second = { ...PARTITIONS, id: 'p2', headingPath: ['Manage Partitions', 'Drop Partitions'] };
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, second, LIMITS, FAQ], abstain: true });
+    const events = await collect(engineWith(retriever).answer({ text: 'best ramen near the office?' }));
+    const final = finalOf(events);
+    assert.equal(final.mode, 'abstained');
+    assert.equal(final.abstained, true);
+    assert.equal(final.text, ABSTAIN_TEXT);
+    assert.equal(deltasOf(events), ABSTAIN_TEXT);
+    // One entry per page, at most three.
+    assert.deepEqual(
+      final.citations.map((s) => [s.n, s.path]),
+      [
+        [1, 'userGuide/manage-partitions.md'],
+        [2, 'reference/limits.md'],
+        [3, 'faq/product_faq.md'],
+      ],
+    );
+    assert.equal(llm.chatRequests().length, 0);
+  });
+
+  it('says plainly when nothing at all was found', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [], abstain: true });
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'anything?' })));
+    assert.equal(final.text, NOTHING_FOUND_TEXT);
+    assert.deepEqual(final.citations, []);
+  });
+
+  it('answers extractively without an API key, citing the passages and saying how to get generated answers', async () => {
+    const long = chunk(
+      'x1',
+      'adminGuide/resource_group.md',
+      ['Manage Resource Groups', 'What is a resource group'],
+      `## What is a resource group\n\nA resource group can hold several or all of the query nodes in a Milvus instance. ${'It isolates workloads physically. '.repeat(40)}\n\n\`\`\`python\nprint(1)\n\`\`\``,
+      0.7,
+    );
+    const related = chunk(
+      'x2',
+      'adminGuide/resource_group.md',
+      ['Manage Resource Groups', 'Concepts'],
+      'Every Milvus instance has a default resource group named __default_resource_group.',
+      0.67,
+    );
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [long, LIMITS, related, FAQ], abstain: false });
+    const events = await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text: 'what is a resource group?' }));
+    const final = finalOf(events);
+    assert.equal(final.mode, 'extractive');
+    assert.equal(deltasOf(events), final.text);
+    assert.ok(final.text.startsWith('**Manage Resource Groups › What is a resource group** [1]\nA resource group can hold'));
+    assert.ok(!final.text.includes('## What is a resource group'), 'heading line dropped; the label names it');
+    assert.ok(final.text.length < 1500, `trimmed, got ${final.text.length} chars`);
+    assert.match(final.text, /\*\*Manage Resource Groups › Concepts\*\* \[3\]\nEvery Milvus instance has a default resource group/);
+    // LIMITS is about as similar but shares no word with the question; FAQ is far less similar.
+    assert.deepEqual(
+      final.citations.map((s) => s.n),
+      [1, 3],
+    );
+    assert.ok(final.text.endsWith(ENABLE_GENERATED_HINT));
+    assert.match(ENABLE_GENERATED_HINT, /DEEPSEEK_API_KEY/);
+    assert.equal(llm.requests.length, 0);
+  });
+
+  it('shows the section of a merged chunk that matches the question, under its own heading', async () => {
+    const faq = chunk(
+      'm1',
+      'faq/product_faq.md',
+      ['Product FAQ', 'What is the maximum vector dimension supported in Milvus?'],
+      [
+        '#### What is the maximum vector dimension supported in Milvus?',
+        '',
+        'Milvus can manage vectors with up to 32,768 dimensions by default.',
+        '',
+        '#### Does Milvus support Apple M1 CPU?',
+        '',
+        'Current Milvus release does not support Apple M1 CPU directly.',
+        '',
+        '```bash',
+        '# not a heading: a shell comment about the M1 CPU',
+        '```',
+      ].join('\n'),
+      0.5,
+    );
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [faq], abstain: false });
+    const final = finalOf(
+      await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text: 'can milvus run on an apple m1 cpu' })),
+    );
+    assert.ok(final.text.startsWith('**Product FAQ › Does Milvus support Apple M1 CPU?** [1]\nCurrent Milvus release'));
+    assert.match(final.text, /# not a heading/);
+    assert.ok(!final.text.includes('32,768'));
+    assert.deepEqual(final.citations[0]?.headingPath, ['Product FAQ', 'Does Milvus support Apple M1 CPU?']);
+  });
+
+  it('condenses a follow-up with the LLM and searches the standalone question', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    llm.replyNext('How many partitions can a Milvus collection have?', 'Up to 1,024 [1].');
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const events = await collect(engineWith(retriever).answer({ text: 'and how many can I have?', history }));
+    assert.equal(events[0]?.type === 'status' && events[0].stage, 'condensing');
+
+    const [condense, answer] = llm.chatRequests();
+    assert.match(condense?.messages?.[0]?.content ?? '', /standalone question/);
+    assert.match(condense?.messages?.[1]?.content ?? '', /Follow-up question: and how many can I have\?/);
+    assert.deepEqual(retriever.asked[0]?.text, 'How many partitions can a Milvus collection have?');
+    assert.deepEqual(retriever.asked[0]?.history, []);
+    const final = finalOf(events);
+    assert.equal(final.standaloneQuery, 'How many partitions can a Milvus collection have?');
+    // The answer prompt carries the thread, then the user's own words.
+    assert.deepEqual(
+      answer?.messages?.map((m) => m.role),
+      ['system', 'user', 'assistant', 'user'],
+    );
+    assert.equal(answer?.messages?.at(-1)?.content, 'and how many can I have?');
+  });
+
+  it('does not spend an LLM call condensing a standalone question asked in a thread', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const events = await collect(
+      engineWith(retriever).answer({ text: 'What is the maximum number of partitions per collection?', history }),
+    );
+    assert.ok(!events.some((e) => e.type === 'status' && e.stage === 'condensing'));
+    assert.equal(llm.chatRequests().length, 1, 'only the answer');
+    assert.equal(retriever.asked[0]?.text, 'What is the maximum number of partitions per collection?');
+  });
+
+  it("falls back to the retriever's heuristic when condensing fails", async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    llm.failNext({ type: 'status', status: 500 });
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const engine = engineWith(retriever);
+    const final = finalOf(await collect(engine.answer({ text: 'how many?', history })));
+    assert.equal(retriever.asked[0]?.text, 'how many?');
+    assert.equal(retriever.asked[0]?.history?.length, 2);
+    assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
+    assert.equal(final.mode, 'generated');
+    // One failed condense (no retry for the optional step), then the answer.
+    assert.equal(llm.chatRequests().length, 2);
+
+    const retrieval = await engine.retrieve({ text: 'how many?', history });
+    assert.equal(retrieval.rewrite, 'llm');
+  });
+
+  it('fails with one plain error when the LLM keeps failing, and counts it', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.failNext({ type: 'status', status: 500, retryAfter: 0 }, { type: 'status', status: 500, retryAfter: 0 });
+    await assert.rejects(collect(engineWith(retriever).answer({ text: 'How do I create a partition?' })), (error) => {
+      assert.ok(error instanceof AskdocsError);
+      assert.equal(error.code, 'llm_unavailable');
+      assert.match(error.userMessage, /^The language model service is unavailable right now \(HTTP 500\)/);
+      return true;
+    });
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'error' }), 1);
+    assert.equal(await metricValue('askdocs_llm_errors_total', { reason: 'unavailable' }), 1);
+  });
+
+  it('refuses an empty or oversized question with a plain message', async () => {
+    const engine = engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [], abstain: true }));
+    await assert.rejects(collect(engine.answer({ text: '   ' })), { code: 'input', userMessage: 'Please type a question.' });
+    await assert.rejects(collect(engine.answer({ text: 'x'.repeat(5000) })), { code: 'input' });
+  });
+
+  it('gives every question a request id when none is passed', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [], abstain: true });
+    const engine = engineWith(retriever);
+    const a = finalOf(await collect(engine.answer({ text: 'one?' })));
+    const b = finalOf(await collect(engine.answer({ text: 'two?' })));
+    assert.match(a.requestId, /^[0-9a-f]{8}$/);
+    assert.notEqual(a.requestId, b.requestId);
+    assert.equal(retriever.asked[0]?.requestId, a.requestId);
+  });
+
+  it("stops when the caller aborts and rethrows the caller's reason", async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.setBehaviour({ tokensPerSecond: 10 });
+    llm.replyNext('one two three four five six seven eight nine ten [1]');
+    const controller = new AbortController();
+    const reason = new Error('cancelled by user');
+    const seen: AnswerEvent[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const event of engineWith(retriever).answer({ text: 'q?', signal: controller.signal })) {
+          seen.push(event);
+          if (event.type === 'delta') controller.abort(reason);
+        }
+      })(),
+      (error) => error === reason,
+    );
+    assert.ok(!seen.some((e) => e.type === 'final'));
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * The LLM client against the fake OpenAI-compatible server: real HTTP, real SSE,
+ * real openai client retries.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createLlmClient, type LlmClient, type LlmStreamEvent } from '../src/answer/llm.ts';
+import { AskdocsError } from '../src/errors.ts';
+import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { testConfig } from './support/milvus.ts';
+
+const messages = [
+  { role: 'system' as const, content: 'Answer from <sources>\n<source n="1" title="t" link="l">\nMilvus supports partitions. More text.\n</source>\n</sources>' },
+  { role: 'user' as const, content: 'Does Milvus support partitions?' },
+];
+
+function client(llm: FakeLlm, overrides: Record<string, string> = {}, onError?: (reason: string) => void): LlmClient {
+  const config = testConfig({
+    LLM_BASE_URL: llm.url,
+    DEEPSEEK_API_KEY: 'sk-test-key-123',
+    LLM_MODEL: 'deepseek-chat',
+    LLM_TIMEOUT_MS: '1000',
+    LLM_MAX_RETRIES: '2',
+    ...overrides,
+  });
+  return createLlmClient(config.llm, { onError });
+}
+
+async function collect(stream: AsyncIterable<LlmStreamEvent>): Promise<{ text: string; deltas: number; usage?: unknown }> {
+  let text = '';
+  let deltas = 0;
+  let usage: unknown;
+  for await (const event of stream) {
+    if (event.type === 'delta') {
+      text += event.text;
+      deltas++;
+    } else usage = event.usage;
+  }
+  return { text, deltas, usage };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AskdocsError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof AskdocsError, `expected an AskdocsError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('LLM client', () => {
+  let llm: FakeLlm;
+  before(async () => {
+    llm = await startFakeLlm();
+  });
+  after(() => llm.close());
+  beforeEach(() => llm.reset());
+
+  it('streams the answer token by token and reports usage', async () => {
+    llm.replyNext('Yes, Milvus supports partitions [1].');
+    const result = await collect(client(llm).stream({ messages }));
+    assert.equal(result.text, 'Yes, Milvus supports partitions [1].');
+    assert.ok(result.deltas > 1, 'the answer arrives in several pieces');
+    assert.deepEqual(result.usage, { promptTokens: result.usage && (result.usage as { promptTokens: number }).promptTokens, completionTokens: 5 });
+
+    const request = llm.lastChatRequest();
+    assert.equal(request?.model, 'deepseek-chat');
+    assert.equal(request?.stream, true);
+    assert.deepEqual(request?.messages, messages);
+    assert.equal(request?.headers.authorization, 'Bearer sk-test-key-123');
+    assert.deepEqual(request?.body?.stream_options, { include_usage: true });
+  });
+
+  it('uses the fake default reply: quotes and cites the first source', async () => {
+    const result = await collect(client(llm).stream({ messages }));
+    assert.equal(result.text, 'According to the docs, "Milvus supports partitions." [1]');
+  });
+
+  it('works with a base URL without /v1, as DeepSeek is configured', async () => {
+    const config = testConfig({ LLM_BASE_URL: llm.origin, DEEPSEEK_API_KEY: 'sk-test-key-123' });
+    const completion = await createLlmClient(config.llm).complete({ messages });
+    assert.match(completion.text, /\[1\]/);
+    assert.equal(llm.lastChatRequest()?.path, '/chat/completions');
+    assert.ok(completion.usage && completion.usage.completionTokens > 0);
+  });
+
+  it('delivers the first tokens before a slow stream ends', async () => {
+    llm.setBehaviour({ tokensPerSecond: 25 });
+    llm.replyNext('one two three four five six seven eight nine ten');
+    const started = Date.now();
+    let firstAt = 0;
+    for await (const event of client(llm).stream({ messages })) {
+      if (event.type === 'delta' && firstAt === 0) firstAt = Date.now() - started;
+    }
+    const total = Date.now() - started;
+    assert.ok(total - firstAt >= 250, `first token at ${firstAt} ms, end at ${total} ms`);
+  });
+
+  it('waits for a slow first token that is within the timeout', async () => {
+    llm.setBehaviour({ firstTokenDelayMs: 400 });
+    const result = await collect(client(llm).stream({ messages }));
+    assert.match(result.text, /\[1\]/);
+  });
+
+  it('gives up with a timeout when the first token takes longer than the timeout', async () => {
+    llm.setBehaviour({ firstTokenDelayMs: 2500 });
+    const reasons: string[] = [];
+    const error = await rejection(collect(client(llm, {}, (r) => reasons.push(r)).stream({ messages })));
+    assert.equal(error.code, 'llm_timeout');
+    assert.equal(error.userMessage, 'The language model did not respond within 1 s. Please try again.');
+    assert.deepEqual(reasons, ['timeout']);
+  });
+
+  it('times out a request that never answers, after bounded retries', async () => {
+    llm.failNext({ type: 'hang' }, { type: 'hang' });
+    const error = await rejection(client(llm, { LLM_MAX_RETRIES: '1' }).complete({ messages }));
+    assert.equal(error.code, 'llm_timeout');
+    assert.equal(llm.chatRequests().length, 2, 'one try plus one retry');
+  });
+
+  it('retries a 429 after the Retry-After the server asked for, then succeeds', async () => {
+    llm.failNext({ type: 'status', status: 429, retryAfter: 1 });
+    const result = await collect(client(llm).stream({ messages }));
+    assert.match(result.text, /\[1\]/);
+    const [first, second] = llm.chatRequests();
+    assert.ok(first && second);
+    // The client's own backoff would be about 0.5 s; Retry-After says 1 s.
+    assert.ok(second.receivedAt - first.receivedAt >= 950, `retried after ${second.receivedAt - first.receivedAt} ms`);
+  });
+
+  it('reports rate limiting plainly when 429s persist', async () => {
+    llm.failNext(...Array.from({ length: 3 }, () => ({ type: 'status' as const, status: 429, retryAfter: 0 })));
+    const error = await rejection(collect(client(llm).stream({ messages })));
+    assert.equal(error.code, 'llm_rate_limited');
+    assert.match(error.userMessage, /rate-limiting/);
+    assert.equal(llm.chatRequests().length, 3);
+  });
+
+  it('does not sit through a Retry-After longer than it is willing to wait', async () => {
+    llm.failNext({ type: 'status', status: 429, retryAfter: 3600 });
+    const error = await rejection(client(llm).complete({ messages }));
+    assert.equal(error.code, 'llm_rate_limited');
+    assert.equal(llm.chatRequests().length, 1);
+  });
+
+  it('turns a persistent 500 into one clear error after bounded retries', async () => {
+    llm.failNext(...Array.from({ length: 3 }, () => ({ type: 'status' as const, status: 500, retryAfter: 0 })));
+    const reasons: string[] = [];
+    const error = await rejection(collect(client(llm, {}, (r) => reasons.push(r)).stream({ messages })));
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(error.userMessage, 'The language model service is unavailable right now (HTTP 500). Please try again later.');
+    assert.equal(llm.chatRequests().length, 3, 'one try plus LLM_MAX_RETRIES=2 retries');
+    assert.deepEqual(reasons, ['unavailable']);
+  });
+
+  it('recovers from a single 500', async () => {
+    llm.failNext({ type: 'status', status: 500, retryAfter: 0 });
+    const result = await collect(client(llm).stream({ messages }));
+    assert.match(result.text, /\[1\]/);
+    assert.equal(llm.chatRequests().length, 2);
+  });
+
+  it('reports a connection dropped mid-stream', async () => {
+    llm.failNext({ type: 'disconnect', afterTokens: 3 });
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const event of client(llm).stream({ messages })) if (event.type === 'delta') deltas.push(event.text);
+      })(),
+    );
+    assert.equal(error.code, 'llm_unavailable');
+    assert.match(error.userMessage, /dropped mid-answer/);
+    assert.equal(deltas.join(''), 'According to the ');
+  });
+
+  it('names the API key setting, never the key, when the key is rejected', async () => {
+    const guarded = await startFakeLlm({ apiKey: 'the-right-key' });
+    try {
+      const error = await rejection(client(guarded, { LLM_MAX_RETRIES: '0' }).complete({ messages }));
+      assert.equal(error.code, 'llm_unavailable');
+      assert.match(error.userMessage, /DEEPSEEK_API_KEY/);
+      assert.ok(!error.userMessage.includes('sk-test-key-123'));
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('reports an unreachable endpoint plainly', async () => {
+    const gone = await startFakeLlm();
+    const url = gone.url;
+    await gone.close();
+    const config = testConfig({ LLM_BASE_URL: url, DEEPSEEK_API_KEY: 'sk-test-key-123', LLM_MAX_RETRIES: '0' });
+    const error = await rejection(createLlmClient(config.llm).complete({ messages }));
+    assert.equal(error.code, 'llm_unavailable');
+    assert.match(error.userMessage, /^Could not reach the language model at 127\.0\.0\.1:\d+\./);
+  });
+
+  it("stops when the caller aborts, with the caller's reason", async () => {
+    llm.setBehaviour({ tokensPerSecond: 5 });
+    const controller = new AbortController();
+    const reason = new Error('user cancelled');
+    let deltas = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const event of client(llm).stream({ messages, signal: controller.signal })) {
+          if (event.type === 'delta' && ++deltas === 2) controller.abort(reason);
+        }
+      })(),
+      (error) => error === reason,
+    );
+    assert.equal(deltas, 2);
+  });
+
+  it('stops waiting out a retry when the caller aborts', async () => {
+    llm.failNext({ type: 'status', status: 503, retryAfter: 1 });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('bye')), 100);
+    await assert.rejects(client(llm, { LLM_TIMEOUT_MS: '10000' }).complete({ messages, signal: controller.signal }), /bye/);
+    assert.ok(Date.now() - started < 800, 'did not wait for Retry-After');
+  });
+});
