@@ -1,0 +1,251 @@
+/**
+ * Bolt listeners: turn Slack deliveries into questions for the answerer.
+ *
+ *   /askdocs <question>   ack at once, then a visible message in the channel (question +
+ *                         answer), sources in its thread. No text → ephemeral usage help.
+ *   @-mention             answered in a thread on the mentioning message.
+ *   thread message        answered without a mention, only in threads the bot takes part in.
+ *   DM                    answered directly.
+ *   feedback buttons      ack at once, vote stored in the feedback store.
+ *
+ * Every listener returns immediately: work runs as tracked background tasks, so acks
+ * never wait on the engine. One delivery → at most one answer: Slack retries are
+ * dropped by `event_id`, and a message seen both as `app_mention` and `message` by
+ * channel+ts.
+ */
+import type { App, webApi } from '@slack/bolt';
+import type { SeenKeys } from '../../src/chat/dedupe.ts';
+import type { InFlightTasks } from '../../src/chat/inflight.ts';
+import type { FeedbackStore, Vote } from '../../src/feedback/store.ts';
+import { type Logger, newRequestId } from '../../src/logger.ts';
+import { metrics } from '../../src/observability/metrics.ts';
+import type { SlackAnswerer, SlackAsk } from './answer.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
+import { type BotIdentity, readThread, stripMention, type ThreadMemory } from './thread.ts';
+import { PLACEHOLDER } from './writers.ts';
+
+type WebClient = webApi.WebClient;
+
+export interface ListenerDeps {
+  answerer: SlackAnswerer;
+  threads: ThreadMemory;
+  seen: SeenKeys;
+  tasks: InFlightTasks;
+  feedback?: FeedbackStore;
+  allowedChannels: string[];
+  logger: Logger;
+}
+
+export const USAGE =
+  'Ask me about the docs: `/askdocs <your question>`, e.g. `/askdocs How do I create a collection?`\n' +
+  'You can also mention me in a channel, reply in a thread I answered, or message me directly.';
+const RESTARTING = 'askdocs is restarting right now. Please ask again in a minute.';
+
+/** The message fields askdocs reads (app_mention and message events share them). */
+interface IncomingMessage {
+  channel: string;
+  user?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  bot_id?: string;
+  subtype?: string;
+  channel_type?: string;
+  team?: string;
+}
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  const { seen, tasks, logger } = deps;
+  const allowed = (channel: string) =>
+    deps.allowedChannels.length === 0 || channel.startsWith('D') || deps.allowedChannels.includes(channel);
+  const notAllowedMessage = () =>
+    `I only answer questions in ${deps.allowedChannels.map((id) => `<#${id}>`).join(', ')}. Ask me there or message me directly.`;
+
+  // Slack redelivers events it thinks failed (X-Slack-Retry-Num); the event_id stays the same.
+  app.use(async ({ body, context, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !seen.firstSeen(`event:${eventId}`)) {
+      logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
+      return;
+    }
+    await next();
+  });
+
+  app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
+    const text = command.text.trim();
+    // Everything before ack() is synchronous, so the ack is never late.
+    if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
+    if (!allowed(command.channel_id)) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
+    if (!tasks.accepting) return ack({ response_type: 'ephemeral', text: RESTARTING });
+    await ack();
+    if (!seen.firstSeen(`command:${command.trigger_id}`)) return;
+    const ask: SlackAsk = {
+      kind: 'slash',
+      client,
+      channel: command.channel_id,
+      userId: command.user_id,
+      teamId: command.team_id,
+      text,
+      history: async () => [],
+      notify: async (message) => {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: message });
+      },
+      requestId: newRequestId(),
+    };
+    tasks.run((signal) => deps.answerer.answer(ask, signal));
+  });
+
+  app.event('app_mention', async ({ event, client, context }) => {
+    const message = event as unknown as IncomingMessage;
+    if (message.bot_id || message.subtype || !message.user) return;
+    const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
+    const threadTs = message.thread_ts ?? message.ts;
+    if (!allowed(message.channel)) {
+      await ephemeral(client, message, threadTs, notAllowedMessage(), logger);
+      return;
+    }
+    if (!seen.firstSeen(messageKey(message))) return;
+    const text = stripMention(message.text ?? '', bot.userId);
+    if (!text) {
+      await ephemeral(client, message, threadTs, USAGE, logger);
+      return;
+    }
+    start({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot });
+  });
+
+  app.event('message', async ({ event, client, context }) => {
+    const message = event as unknown as IncomingMessage;
+    // Edits, joins, bot posts and our own messages are never questions.
+    if (message.subtype && message.subtype !== 'thread_broadcast' && message.subtype !== 'file_share') return;
+    if (message.bot_id || !message.user || message.user === context.botUserId) return;
+    const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
+    const text = stripMention(message.text ?? '', bot.userId);
+    if (!text) return;
+
+    if (message.channel_type === 'im') {
+      if (!seen.firstSeen(messageKey(message))) return;
+      start({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
+      return;
+    }
+
+    // In channels, only follow-ups in threads the bot takes part in.
+    const threadTs = message.thread_ts;
+    if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
+    // A mention arrives as app_mention too; that listener answers it.
+    if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
+    if (deps.threads.status(message.channel, threadTs) === false || seen.has(messageKey(message))) return;
+    if (!tasks.accepting) {
+      if (deps.threads.status(message.channel, threadTs)) await ephemeral(client, message, threadTs, RESTARTING, logger);
+      return;
+    }
+    tasks.run(async (signal) => {
+      let participates: boolean;
+      let history: SlackAsk['history'];
+      try {
+        const view = await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot, placeholder: PLACEHOLDER });
+        participates = view.participates;
+        history = async () => view.history;
+      } catch (error) {
+        // Unknown participation: stay quiet unless we know we answered in this thread.
+        logger.warn({ err: error, channel: message.channel }, 'slack: could not read a thread');
+        participates = deps.threads.status(message.channel, threadTs) === true;
+        history = async () => [];
+      }
+      if (!participates) {
+        deps.threads.markNotJoined(message.channel, threadTs);
+        return;
+      }
+      deps.threads.markJoined(message.channel, threadTs);
+      if (!seen.firstSeen(messageKey(message))) return;
+      await deps.answerer.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history), signal);
+    });
+  });
+
+  app.action(new RegExp(`^(${FEEDBACK_UP}|${FEEDBACK_DOWN})$`), async ({ ack, body, action, client }) => {
+    await ack();
+    const actionBody = body as {
+      user: { id: string };
+      channel?: { id: string };
+      container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
+      message?: { ts: string; thread_ts?: string };
+    };
+    const channel = actionBody.channel?.id ?? actionBody.container?.channel_id;
+    const messageTs = actionBody.message?.ts ?? actionBody.container?.message_ts;
+    if (!channel || !messageTs) return;
+    const vote: Vote = (action as { action_id: string }).action_id === FEEDBACK_UP ? 'up' : 'down';
+    const threadTs = actionBody.message?.thread_ts ?? actionBody.container?.thread_ts;
+    const target = { channel, ts: messageTs, user: actionBody.user.id };
+    try {
+      if (!deps.feedback) throw new Error('no feedback store configured');
+      deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId: actionBody.user.id, vote });
+      metrics.feedback.inc({ platform: 'slack', vote });
+      logger.info({ channel, messageTs, vote }, 'slack: feedback recorded');
+      await ephemeral(client, target, threadTs, vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎", logger);
+    } catch (error) {
+      logger.error({ err: error, channel, messageTs }, 'slack: could not record feedback');
+      await ephemeral(client, target, threadTs, "Sorry, I couldn't record your feedback. Please try again later.", logger);
+    }
+  });
+
+  interface Start {
+    kind: SlackAsk['kind'];
+    client: WebClient;
+    message: IncomingMessage;
+    text: string;
+    threadTs?: string;
+    teamId?: string;
+    bot: BotIdentity;
+  }
+
+  function askFor(input: Start, history: SlackAsk['history']): SlackAsk {
+    const { client, message, threadTs } = input;
+    return {
+      kind: input.kind,
+      client,
+      channel: message.channel,
+      userId: message.user as string,
+      teamId: input.teamId ?? message.team,
+      text: input.text,
+      threadTs,
+      history,
+      notify: async (text) => {
+        await client.chat.postEphemeral({ channel: message.channel, user: message.user as string, thread_ts: threadTs, text });
+      },
+      requestId: newRequestId(),
+    };
+  }
+
+  function start(input: Start): void {
+    const { client, message } = input;
+    if (!tasks.accepting) {
+      void ephemeral(client, message, input.threadTs, RESTARTING, logger);
+      return;
+    }
+    // Only a reply inside an existing thread has history worth reading.
+    const threadTs = message.thread_ts;
+    const history: SlackAsk['history'] = threadTs
+      ? async () =>
+          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot, placeholder: PLACEHOLDER })).history
+      : async () => [];
+    tasks.run((signal) => deps.answerer.answer(askFor(input, history), signal));
+  }
+}
+
+function messageKey(message: { channel: string; ts: string }): string {
+  return `message:${message.channel}:${message.ts}`;
+}
+
+async function ephemeral(
+  client: WebClient,
+  target: { channel: string; user?: string },
+  threadTs: string | undefined,
+  text: string,
+  logger: Logger,
+): Promise<void> {
+  if (!target.user) return;
+  try {
+    await client.chat.postEphemeral({ channel: target.channel, user: target.user, thread_ts: threadTs, text });
+  } catch (error) {
+    logger.warn({ err: error, channel: target.channel }, 'slack: could not post an ephemeral message');
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Platform-neutral source entries for a chat answer's "Sources" reply.
+ *
+ * API:
+ *   sourceEntries(sources: Source[], options?): SourceEntry[]
+ *     SourceEntry = { n, label: "Title › Heading", title, heading?, link?, path }
+ *     - One entry per source, ordered by `n`, duplicates of the same `n` dropped.
+ *     - `heading` is the chunk's deepest heading when it differs from the title.
+ *     - `link` is the source URL when the document has one; otherwise adapters show `path`.
+ *     - Labels are trimmed to `maxLabelChars` (with "…"), and at most `maxEntries` entries
+ *       are returned, so renderers stay inside platform limits.
+ *   formatSourceLine(entry): string — "[n] Title › Heading (path)" as plain text, for
+ *     platforms or fallbacks without rich formatting.
+ *   truncate(text, maxChars): string — cuts with "…" when too long.
+ *
+ * Which sources to show is the engine's decision: pass `final.citations` (the cited
+ * sources, or the closest pages when it abstained).
+ */
+import type { Source } from '../engine/types.ts';
+
+export interface SourceEntry {
+  n: number;
+  /** "Title › Heading", trimmed. */
+  label: string;
+  title: string;
+  heading?: string;
+  link?: string;
+  path: string;
+}
+
+export interface SourceEntryOptions {
+  maxEntries?: number;
+  maxLabelChars?: number;
+}
+
+export const SOURCE_SEPARATOR = ' › ';
+
+export function sourceEntries(sources: Source[], options: SourceEntryOptions = {}): SourceEntry[] {
+  const maxEntries = options.maxEntries ?? 10;
+  const maxLabelChars = options.maxLabelChars ?? 150;
+  const seen = new Set<number>();
+  const entries: SourceEntry[] = [];
+  for (const source of [...sources].sort((a, b) => a.n - b.n)) {
+    if (seen.has(source.n)) continue;
+    seen.add(source.n);
+    const title = source.title.trim() || source.path;
+    const deepest = source.headingPath.at(-1)?.trim();
+    const heading = deepest && deepest !== title ? deepest : undefined;
+    entries.push({
+      n: source.n,
+      label: truncate(heading ? `${title}${SOURCE_SEPARATOR}${heading}` : title, maxLabelChars),
+      title,
+      heading,
+      link: source.url?.trim() || undefined,
+      path: source.path,
+    });
+    if (entries.length >= maxEntries) break;
+  }
+  return entries;
+}
+
+export function formatSourceLine(entry: SourceEntry): string {
+  return `[${entry.n}] ${entry.label} (${entry.link ?? entry.path})`;
+}
+
+export function truncate(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, Math.max(0, maxChars - 1)).trimEnd()}…`;
+}

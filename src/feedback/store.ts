@@ -1,0 +1,218 @@
+/**
+ * Durable feedback (👍/👎) on chat answers, in SQLite (better-sqlite3) at `config.feedbackDb`.
+ *
+ * API:
+ *   const store = FeedbackStore.open(config.feedbackDb);    // creates the file and folder
+ *   store.saveAnswer({ platform, messageRef, question, answer, sources, requestId, channelId?, userId? });
+ *     - called when an answer is posted, so a later click (even after a restart) knows
+ *       which question, answer and sources it is about. Upsert by (platform, messageRef).
+ *   store.recordVote({ platform, messageRef, userId, vote: 'up' | 'down', at? }): FeedbackRecord
+ *     - idempotent per (platform, messageRef, userId): a second click updates the vote
+ *       and its time instead of adding a row.
+ *   store.list({ limit? }): FeedbackRecord[]    // newest vote first
+ *   store.close();
+ *
+ *   FeedbackRecord = { platform, userId, vote, at, createdAt, messageRef, channelId?,
+ *                      question, answer, sources: FeedbackSource[], requestId? }
+ *   feedbackSourcesFrom(sources: Source[]): FeedbackSource[]   // what to keep of shown sources
+ *   `messageRef` is whatever identifies the answered message on its platform
+ *   (e.g. "C123:1712345678.000100" or a message id).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { sourceEntries } from '../chat/sources.ts';
+import type { Source } from '../engine/types.ts';
+
+export type Vote = 'up' | 'down';
+
+/** What is kept of each source: enough to see what the user was shown. */
+export interface FeedbackSource {
+  n: number;
+  title: string;
+  path: string;
+  heading?: string;
+  url?: string;
+}
+
+export interface AnsweredMessage {
+  platform: string;
+  messageRef: string;
+  question: string;
+  answer: string;
+  sources: FeedbackSource[];
+  requestId?: string;
+  channelId?: string;
+  /** Who asked. */
+  userId?: string;
+}
+
+export interface VoteInput {
+  platform: string;
+  messageRef: string;
+  /** Who clicked. */
+  userId: string;
+  vote: Vote;
+  at?: Date;
+}
+
+export interface FeedbackRecord {
+  platform: string;
+  userId: string;
+  vote: Vote;
+  /** When the current vote was cast (ISO 8601). */
+  at: string;
+  /** When this user first voted on this message. */
+  createdAt: string;
+  messageRef: string;
+  channelId?: string;
+  question: string;
+  answer: string;
+  sources: FeedbackSource[];
+  requestId?: string;
+}
+
+export function feedbackSourcesFrom(sources: Source[]): FeedbackSource[] {
+  return sourceEntries(sources, { maxEntries: 50, maxLabelChars: 500 }).map((entry) => ({
+    n: entry.n,
+    title: entry.title,
+    path: entry.path,
+    ...(entry.heading ? { heading: entry.heading } : {}),
+    ...(entry.link ? { url: entry.link } : {}),
+  }));
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS answers (
+  platform    TEXT NOT NULL,
+  message_ref TEXT NOT NULL,
+  channel_id  TEXT,
+  asked_by    TEXT,
+  question    TEXT NOT NULL,
+  answer      TEXT NOT NULL,
+  sources     TEXT NOT NULL,
+  request_id  TEXT,
+  answered_at TEXT NOT NULL,
+  PRIMARY KEY (platform, message_ref)
+);
+CREATE TABLE IF NOT EXISTS votes (
+  platform    TEXT NOT NULL,
+  message_ref TEXT NOT NULL,
+  user_id     TEXT NOT NULL,
+  vote        TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+  created_at  TEXT NOT NULL,
+  voted_at    TEXT NOT NULL,
+  PRIMARY KEY (platform, message_ref, user_id)
+);
+CREATE INDEX IF NOT EXISTS votes_by_time ON votes (voted_at);
+`;
+
+interface RecordRow {
+  platform: string;
+  message_ref: string;
+  user_id: string;
+  vote: Vote;
+  created_at: string;
+  voted_at: string;
+  channel_id: string | null;
+  question: string | null;
+  answer: string | null;
+  sources: string | null;
+  request_id: string | null;
+}
+
+const SELECT_RECORDS = `
+SELECT v.platform, v.message_ref, v.user_id, v.vote, v.created_at, v.voted_at,
+       a.channel_id, a.question, a.answer, a.sources, a.request_id
+FROM votes v
+LEFT JOIN answers a ON a.platform = v.platform AND a.message_ref = v.message_ref`;
+
+export class FeedbackStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(path: string): FeedbackStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new FeedbackStore(db);
+  }
+
+  /** Opens an existing store read-only, or returns undefined when there is none yet. */
+  static openExisting(path: string): FeedbackStore | undefined {
+    if (!existsSync(path)) return undefined;
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return new FeedbackStore(db);
+  }
+
+  saveAnswer(answer: AnsweredMessage, at: Date = new Date()): void {
+    this.db
+      .prepare(
+        `INSERT INTO answers (platform, message_ref, channel_id, asked_by, question, answer, sources, request_id, answered_at)
+         VALUES (@platform, @messageRef, @channelId, @userId, @question, @answer, @sources, @requestId, @at)
+         ON CONFLICT (platform, message_ref) DO UPDATE SET
+           channel_id = excluded.channel_id, asked_by = excluded.asked_by, question = excluded.question,
+           answer = excluded.answer, sources = excluded.sources, request_id = excluded.request_id,
+           answered_at = excluded.answered_at`,
+      )
+      .run({
+        platform: answer.platform,
+        messageRef: answer.messageRef,
+        channelId: answer.channelId ?? null,
+        userId: answer.userId ?? null,
+        question: answer.question,
+        answer: answer.answer,
+        sources: JSON.stringify(answer.sources),
+        requestId: answer.requestId ?? null,
+        at: at.toISOString(),
+      });
+  }
+
+  recordVote(input: VoteInput): FeedbackRecord {
+    const at = (input.at ?? new Date()).toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO votes (platform, message_ref, user_id, vote, created_at, voted_at)
+         VALUES (@platform, @messageRef, @userId, @vote, @at, @at)
+         ON CONFLICT (platform, message_ref, user_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at`,
+      )
+      .run({ platform: input.platform, messageRef: input.messageRef, userId: input.userId, vote: input.vote, at });
+    const row = this.db
+      .prepare(`${SELECT_RECORDS} WHERE v.platform = ? AND v.message_ref = ? AND v.user_id = ?`)
+      .get(input.platform, input.messageRef, input.userId) as RecordRow;
+    return toRecord(row);
+  }
+
+  list(options: { limit?: number } = {}): FeedbackRecord[] {
+    const rows = this.db
+      .prepare(`${SELECT_RECORDS} ORDER BY v.voted_at DESC, v.rowid DESC LIMIT ?`)
+      .all(options.limit ?? 50) as RecordRow[];
+    return rows.map(toRecord);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRecord(row: RecordRow): FeedbackRecord {
+  return {
+    platform: row.platform,
+    userId: row.user_id,
+    vote: row.vote,
+    at: row.voted_at,
+    createdAt: row.created_at,
+    messageRef: row.message_ref,
+    channelId: row.channel_id ?? undefined,
+    question: row.question ?? '',
+    answer: row.answer ?? '',
+    sources: row.sources ? (JSON.parse(row.sources) as FeedbackSource[]) : [],
+    requestId: row.request_id ?? undefined,
+  };
+}

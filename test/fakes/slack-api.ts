@@ -1,0 +1,355 @@
+/**
+ * A local fake of the Slack Web API for tests: a node:http server speaking the real
+ * wire format (form-encoded or JSON bodies, Bearer token, `{ ok, error }` replies,
+ * HTTP 429 + Retry-After), recording every call and keeping the messages it was asked
+ * to post so `conversations.replies` / `conversations.history` return them.
+ *
+ * Served: auth.test, chat.postMessage, chat.update, chat.delete, chat.postEphemeral,
+ * chat.startStream, chat.appendStream, chat.stopStream, conversations.replies,
+ * conversations.history, plus `POST /response/<id>` for slash-command `response_url`s.
+ *
+ * Fault injection: `failNext(method, fault, times)` with `{ status: 429, retryAfter }`,
+ * `{ status: 500 }` or `{ error: 'not_allowed' }`; `delay(method, ms)`;
+ * `streaming = false` makes the stream methods answer `unknown_method`.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  args: Record<string, unknown>;
+  token?: string;
+  /** performance.now() when the request arrived. */
+  at: number;
+  /** What the fake answered: 'ok', an error code, or an HTTP status. */
+  outcome: string;
+}
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  user?: string;
+  bot_id?: string;
+  text: string;
+  blocks?: unknown[];
+  /** For streamed messages: the markdown chunks in order, and whether it was stopped. */
+  streamed?: { chunks: unknown[]; stopped: boolean };
+  deleted?: boolean;
+}
+
+export type Fault = { status: 429; retryAfter: number } | { status: 404 | 500 | 503 } | { error: string };
+
+export interface ResponseUrlPost {
+  id: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+export const FAKE_BOT = { userId: 'UBOTASKDOCS', botId: 'BBOTASKDOCS', teamId: 'T0TEST', token: 'xoxb-test-token-0000' };
+
+export class FakeSlackApi {
+  readonly calls: RecordedCall[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly responseUrlPosts: ResponseUrlPost[] = [];
+  streaming = true;
+  private server: Server | undefined;
+  private faults = new Map<string, { fault: Fault; times: number }[]>();
+  private delays = new Map<string, number>();
+  private clock = 1_700_000_000;
+  private seq = 0;
+  private waiters: (() => void)[] = [];
+  port = 0;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        res.writeHead(500).end(String(error));
+      });
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  /** Base URL to give the WebClient (`slackApiUrl`). */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  responseUrl(id: string): string {
+    return `http://127.0.0.1:${this.port}/response/${id}`;
+  }
+
+  failNext(method: string, fault: Fault, times = 1): void {
+    const list = this.faults.get(method) ?? [];
+    list.push({ fault, times });
+    this.faults.set(method, list);
+  }
+
+  delay(method: string, ms: number): void {
+    this.delays.set(method, ms);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+    this.delays.clear();
+  }
+
+  /** Adds a message as if a person posted it; returns its ts. */
+  addUserMessage(message: { channel: string; user: string; text: string; thread_ts?: string; bot_id?: string }): string {
+    const ts = this.nextTs();
+    this.messages.push({ ...message, ts });
+    return ts;
+  }
+
+  callsTo(method: string): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method && call.outcome === 'ok');
+  }
+
+  /** Live (not deleted) messages posted in a thread (by anyone), oldest first, parent excluded. */
+  threadReplies(channel: string, threadTs: string): FakeMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs && m.ts !== threadTs && !m.deleted);
+  }
+
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** What a user sees of a message: its text, or for a streamed message the markdown streamed into it. */
+  visibleText(message: FakeMessage): string {
+    if (!message.streamed) return message.text;
+    return message.streamed.chunks
+      .filter((chunk): chunk is { type: 'markdown_text'; text: string } => (chunk as { type?: string }).type === 'markdown_text')
+      .map((chunk) => chunk.text)
+      .join('');
+  }
+
+  /** Resolves when `predicate` holds, re-checked after every call; rejects after `timeoutMs`. */
+  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`FakeSlackApi: timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private nextTs(): string {
+    this.seq += 1;
+    return `${this.clock + this.seq}.${String(this.seq).padStart(6, '0')}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = performance.now();
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith('/response/')) {
+      this.responseUrlPosts.push({ id: url.pathname.slice('/response/'.length), body: JSON.parse(raw || '{}'), at });
+      this.notify();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const args = parseArgs(raw, req.headers['content-type'] ?? '');
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : (args.token as string | undefined);
+    const call: RecordedCall = { method, args, token, at, outcome: 'ok' };
+    this.calls.push(call);
+
+    const wait = this.delays.get(method);
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+
+    const fault = this.takeFault(method);
+    if (fault) {
+      if ('status' in fault) {
+        call.outcome = String(fault.status);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);
+        res.writeHead(fault.status, headers).end(JSON.stringify({ ok: false, error: fault.status === 429 ? 'ratelimited' : fault.status === 404 ? 'not_found' : 'internal_error' }));
+      } else {
+        call.outcome = fault.error;
+        this.reply(res, { ok: false, error: fault.error });
+      }
+      this.notify();
+      return;
+    }
+    if (token !== FAKE_BOT.token) {
+      call.outcome = 'invalid_auth';
+      this.reply(res, { ok: false, error: 'invalid_auth' });
+      this.notify();
+      return;
+    }
+    const result = this.dispatch(method, args);
+    if (result.ok === false) call.outcome = String(result.error);
+    this.reply(res, result);
+    this.notify();
+  }
+
+  private takeFault(method: string): Fault | undefined {
+    const list = this.faults.get(method);
+    const next = list?.[0];
+    if (!list || !next) return undefined;
+    next.times -= 1;
+    if (next.times <= 0) list.shift();
+    return next.fault;
+  }
+
+  private reply(res: ServerResponse, body: Record<string, unknown>): void {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  }
+
+  private dispatch(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const channel = String(args.channel ?? '');
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'askdocs', team_id: FAKE_BOT.teamId, user_id: FAKE_BOT.userId, bot_id: FAKE_BOT.botId };
+      case 'chat.postMessage': {
+        if (!channel || (args.text === undefined && args.blocks === undefined)) return { ok: false, error: 'no_text' };
+        const message = this.botMessage(channel, args);
+        return { ok: true, channel, ts: message.ts, message: { ...message } };
+      }
+      case 'chat.update': {
+        const message = this.message(channel, String(args.ts));
+        if (!message || message.deleted) return { ok: false, error: 'message_not_found' };
+        if (args.text !== undefined) message.text = String(args.text);
+        if (args.blocks !== undefined) message.blocks = args.blocks as unknown[];
+        return { ok: true, channel, ts: message.ts, text: message.text };
+      }
+      case 'chat.delete': {
+        const message = this.message(channel, String(args.ts));
+        if (!message || message.deleted) return { ok: false, error: 'message_not_found' };
+        message.deleted = true;
+        return { ok: true, channel, ts: message.ts };
+      }
+      case 'chat.postEphemeral':
+        if (!args.user) return { ok: false, error: 'user_not_in_channel' };
+        return { ok: true, message_ts: this.nextTs() };
+      case 'chat.startStream': {
+        if (!this.streaming) return { ok: false, error: 'unknown_method' };
+        if (!args.thread_ts) return { ok: false, error: 'invalid_arguments' };
+        if (!channel.startsWith('D') && (!args.recipient_user_id || !args.recipient_team_id)) {
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        const message = this.botMessage(channel, { thread_ts: args.thread_ts, text: '' });
+        message.streamed = { chunks: [], stopped: false };
+        this.appendChunks(message, args);
+        return { ok: true, channel, ts: message.ts };
+      }
+      case 'chat.appendStream':
+      case 'chat.stopStream': {
+        if (!this.streaming) return { ok: false, error: 'unknown_method' };
+        const message = this.message(channel, String(args.ts));
+        if (!message?.streamed) return { ok: false, error: 'message_not_found' };
+        if (message.streamed.stopped) return { ok: false, error: 'message_not_in_streaming_state' };
+        this.appendChunks(message, args);
+        if (method === 'chat.stopStream') {
+          message.streamed.stopped = true;
+          if (args.blocks !== undefined) message.blocks = args.blocks as unknown[];
+          message.text = this.visibleText(message);
+        }
+        return { ok: true, channel, ts: message.ts };
+      }
+      case 'conversations.replies': {
+        const ts = String(args.ts ?? '');
+        const thread = this.messages
+          .filter((m) => m.channel === channel && !m.deleted && (m.ts === ts || m.thread_ts === ts))
+          .sort((a, b) => Number(a.ts) - Number(b.ts))
+          .map((m) => this.asApiMessage(m));
+        if (thread.length === 0) return { ok: false, error: 'thread_not_found' };
+        return { ok: true, messages: thread, has_more: false };
+      }
+      case 'conversations.history': {
+        const limit = Number(args.limit ?? 100);
+        const top = this.messages
+          .filter((m) => m.channel === channel && !m.deleted && (!m.thread_ts || m.thread_ts === m.ts))
+          .sort((a, b) => Number(b.ts) - Number(a.ts))
+          .slice(0, limit)
+          .map((m) => this.asApiMessage(m));
+        return { ok: true, messages: top, has_more: false };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private botMessage(channel: string, args: Record<string, unknown>): FakeMessage {
+    const message: FakeMessage = {
+      channel,
+      ts: this.nextTs(),
+      thread_ts: args.thread_ts === undefined ? undefined : String(args.thread_ts),
+      user: FAKE_BOT.userId,
+      bot_id: FAKE_BOT.botId,
+      text: args.text === undefined ? '' : String(args.text),
+      blocks: args.blocks as unknown[] | undefined,
+    };
+    this.messages.push(message);
+    return message;
+  }
+
+  private appendChunks(message: FakeMessage, args: Record<string, unknown>): void {
+    const streamed = message.streamed;
+    if (!streamed) return;
+    if (typeof args.markdown_text === 'string') streamed.chunks.push({ type: 'markdown_text', text: args.markdown_text });
+    if (Array.isArray(args.chunks)) streamed.chunks.push(...args.chunks);
+  }
+
+  private asApiMessage(m: FakeMessage): Record<string, unknown> {
+    return {
+      type: 'message',
+      ts: m.ts,
+      ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+      ...(m.user ? { user: m.user } : {}),
+      ...(m.bot_id ? { bot_id: m.bot_id } : {}),
+      text: m.streamed ? this.visibleText(m) : m.text,
+      ...(m.blocks ? { blocks: m.blocks } : {}),
+    };
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Slack's WebClient sends form-encoded bodies with objects (blocks, chunks) as JSON strings. */
+function parseArgs(raw: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    if ((value.startsWith('[') || value.startsWith('{')) && ['blocks', 'chunks', 'attachments', 'metadata'].includes(key)) {
+      try {
+        args[key] = JSON.parse(value);
+        continue;
+      } catch {
+        // fall through: keep the raw string
+      }
+    }
+    args[key] = value;
+  }
+  return args;
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { register } from '../src/cli/commands/feedback.ts';
+import type { CliContext } from '../src/cli/context.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Source } from '../src/engine/types.ts';
+import { FeedbackStore, feedbackSourcesFrom } from '../src/feedback/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'askdocs-feedback-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const source = (n: number, path: string, title: string, heading: string, url?: string): Source => ({
+  n,
+  id: `${path}#${n}`,
+  path,
+  title,
+  headingPath: [title, heading],
+  text: 'chunk text',
+  url,
+  score: 0.5,
+  similarity: 0.7,
+});
+
+describe('FeedbackStore', () => {
+  it('records who voted on which answer, durably, and a second click updates the vote', () => {
+    const file = join(dir, 'nested', 'feedback.sqlite');
+    const store = FeedbackStore.open(file);
+    store.saveAnswer({
+      platform: 'slack',
+      messageRef: 'C1:1700000000.000100',
+      channelId: 'C1',
+      userId: 'U_ASKER',
+      question: 'How do I create an index?',
+      answer: 'Use create_index [1].',
+      sources: feedbackSourcesFrom([source(1, 'userGuide/index.md', 'Index', 'Create an index', 'https://d/x')]),
+      requestId: 'req12345',
+    });
+    store.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_VOTER', vote: 'up', at: new Date('2026-01-01T00:00:00Z') });
+    store.close();
+
+    // Reopened: the vote survived, and a second click by the same user replaces it.
+    const again = FeedbackStore.open(file);
+    const updated = again.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_VOTER', vote: 'down', at: new Date('2026-01-01T00:05:00Z') });
+    assert.equal(updated.vote, 'down');
+    assert.equal(updated.createdAt, '2026-01-01T00:00:00.000Z');
+    assert.equal(updated.at, '2026-01-01T00:05:00.000Z');
+    again.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_OTHER', vote: 'up', at: new Date('2026-01-01T00:06:00Z') });
+    const records = again.list();
+    assert.equal(records.length, 2);
+    assert.deepEqual(
+      records.map((r) => [r.userId, r.vote]),
+      [['U_OTHER', 'up'], ['U_VOTER', 'down']],
+    );
+    const voter = records[1];
+    assert.equal(voter?.question, 'How do I create an index?');
+    assert.equal(voter?.answer, 'Use create_index [1].');
+    assert.equal(voter?.requestId, 'req12345');
+    assert.equal(voter?.channelId, 'C1');
+    assert.deepEqual(voter?.sources, [
+      { n: 1, title: 'Index', path: 'userGuide/index.md', heading: 'Create an index', url: 'https://d/x' },
+    ]);
+    assert.equal(again.list({ limit: 1 }).length, 1);
+    again.close();
+  });
+
+  it('keeps a vote even when the answer it refers to was never saved', () => {
+    const store = FeedbackStore.open(join(dir, 'orphan.sqlite'));
+    const record = store.recordVote({ platform: 'discord', messageRef: 'm1', userId: 'u1', vote: 'up' });
+    assert.equal(record.question, '');
+    assert.deepEqual(record.sources, []);
+    store.close();
+  });
+});
+
+describe('askdocs feedback', () => {
+  function run(args: string[], feedbackDb: string): string {
+    const chunks: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => {
+      chunks.push(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const program = new Command().exitOverride();
+      const ctx = {
+        loadConfig: () => loadConfig({ FEEDBACK_DB: feedbackDb }, { envFile: false }),
+        fail: (error: unknown) => {
+          throw error;
+        },
+      } as unknown as CliContext;
+      register(program, ctx);
+      program.parse(['node', 'askdocs', 'feedback', ...args]);
+    } finally {
+      process.stdout.write = write;
+    }
+    return chunks.join('');
+  }
+
+  it('lists votes as text and as JSON, newest first, honouring --limit', () => {
+    const file = join(dir, 'cli.sqlite');
+    const store = FeedbackStore.open(file);
+    for (const [i, vote] of (['up', 'down', 'up'] as const).entries()) {
+      store.saveAnswer({ platform: 'slack', messageRef: `C1:${i}`, question: `question ${i}`, answer: `answer ${i}`, sources: [] });
+      store.recordVote({ platform: 'slack', messageRef: `C1:${i}`, userId: `U${i}`, vote, at: new Date(Date.UTC(2026, 0, 1, 0, i)) });
+    }
+    store.close();
+
+    const json = JSON.parse(run(['--json', '--limit', '2'], file)) as { userId: string; vote: string; question: string }[];
+    assert.deepEqual(
+      json.map((r) => [r.userId, r.vote, r.question]),
+      [['U2', 'up', 'question 2'], ['U1', 'down', 'question 1']],
+    );
+    const text = run([], file);
+    assert.match(text, /👍 {2}slack {2}user U2/);
+    assert.match(text, /👎 {2}slack {2}user U1/);
+    assert.match(text, /Q: question 0/);
+  });
+
+  it('says so when nothing was recorded yet, without creating the database', () => {
+    const file = join(dir, 'missing', 'none.sqlite');
+    assert.match(run([], file), /No feedback recorded yet/);
+    assert.equal(run(['--json'], file).trim(), '[]');
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * The Slack bot when things go wrong: engine (LLM / Milvus) failures, Slack rate limits
+ * and errors, streaming not available, per-user and per-channel limits, channel
+ * allowlist, long answers, and graceful stop. Users always see a plain message.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AskdocsError } from '../src/errors.ts';
+import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
+import { type ScriptedAnswer, ScriptedEngine, source } from './support/slack-engine.ts';
+import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
+import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
+import { answerTexts, ephemeralTexts, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
+
+const mention = (text: string) => `<@${FAKE_BOT.userId}> ${text}`;
+
+/** Scripts answers by a keyword in the question. */
+function keyedEngine(byKeyword: Record<string, ScriptedAnswer>): ScriptedEngine {
+  return new ScriptedEngine((question) => {
+    const key = Object.keys(byKeyword).find((k) => question.text.includes(k));
+    return byKeyword[key ?? 'default'] ?? { text: 'Default answer [1].', citations: [source(1, 'a.md', 'A')] };
+  });
+}
+
+async function ask(h: SlackHarness, channel: string, user: string, text: string, threadTs?: string) {
+  const ts = h.api.addUserMessage({ channel, user, text: mention(text), thread_ts: threadTs });
+  const sent = await sendEvent(h.url, { type: 'app_mention', channel, user, text: mention(text), ts, thread_ts: threadTs });
+  assert.equal(sent.status, 200);
+  return ts;
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+function balancedFences(text: string): boolean {
+  return text.split('\n').filter((line) => FENCE.test(line)).length % 2 === 0;
+}
+
+describe('Slack bot failures (streaming available)', () => {
+  let h: SlackHarness;
+  const longCode = Array.from({ length: 700 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`).join('\n');
+  const engine = keyedEngine({
+    llmdown: { text: '', failWith: new AskdocsError('llm_unavailable', 'The language model is not reachable right now. Please try again in a few minutes.') },
+    crash: { text: '', failWith: new Error('TypeError: cannot read properties of undefined (secret stack)') },
+    huge: { text: `Here is the script:\n\n\`\`\`python\n${longCode}\n\`\`\`\n\nRun it once [1].`, citations: [source(1, 'a.md', 'A')], chunkSize: 4000 },
+    slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 600 },
+    default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
+  });
+
+  before(async () => {
+    h = await startSlackHarness({ engine, env: { USER_MAX_CONCURRENT: '1', USER_QUESTIONS_PER_MINUTE: '3', CHANNEL_MAX_CONCURRENT: '2' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('LLM failure: the thread shows the plain reason, no stack trace', async () => {
+    const ts = await ask(h, 'C0LLM', 'U0LLM', 'llmdown please');
+    const stopped = await h.api.waitFor(() => h.api.callsTo('chat.stopStream').find((c) => c.args.channel === 'C0LLM'), 5000, 'stream end');
+    assert.ok(stopped);
+    const [answer] = answerTexts(h.api, 'C0LLM', ts);
+    assert.equal(answer, 'The language model is not reachable right now. Please try again in a few minutes.');
+  });
+
+  it('unexpected errors: a generic plain message, never internals', async () => {
+    const ts = await ask(h, 'C0CRASH', 'U0CRASH', 'crash now');
+    await h.api.waitFor(() => h.api.callsTo('chat.stopStream').find((c) => c.args.channel === 'C0CRASH'), 5000, 'stream end');
+    const [answer] = answerTexts(h.api, 'C0CRASH', ts);
+    assert.match(answer ?? '', /Something went wrong on our side/);
+    assert.doesNotMatch(answer ?? '', /TypeError|stack/);
+  });
+
+  it('a very long answer continues in further replies, with code fences closed and reopened', async () => {
+    const ts = await ask(h, 'C0HUGE', 'U0HUGE', 'huge script');
+    await waitForSources(h.api, 'C0HUGE', ts);
+    const texts = answerTexts(h.api, 'C0HUGE', ts);
+    assert.ok(texts.length >= 2, `expected several messages, got ${texts.length}`);
+    for (const text of texts) assert.ok(balancedFences(text), 'every message renders its code block on its own');
+    const all = texts.join('\n');
+    for (const i of [0, 350, 699]) assert.ok(all.includes(`value_${i} = compute(${i})`), `line ${i} kept`);
+    assert.match(texts.at(-1) ?? '', /Run it once \[1\]\./);
+    assert.ok(texts[0] && texts[0].length <= 12_000);
+  });
+
+  it('per-user limit: a second question while the first is answered gets a friendly private note', async () => {
+    const channel = 'C0BUSY';
+    const first = await ask(h, channel, 'U0BUSY', 'slow one');
+    await ask(h, channel, 'U0BUSY', 'another one');
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).length > 0, 5000, 'limit notice');
+    assert.match(ephemeralTexts(h.api, channel)[0] ?? '', /still working on your previous question/);
+    await waitForSources(h.api, channel, first);
+  });
+
+  it('per-minute limit: says how long to wait (slash command notice via response_url)', async () => {
+    const channel = 'C0RATE';
+    for (let i = 0; i < 3; i++) {
+      await sendSlashCommand(h.url, { text: `question ${i}`, channel, user: 'U0RATE', responseUrl: h.api.responseUrl(`rate${i}`) });
+      await h.api.waitFor(() => h.api.messages.filter((m) => m.channel === channel && m.thread_ts && isSourcesMessage(m)).length === i + 1, 5000, `answer ${i}`);
+    }
+    await sendSlashCommand(h.url, { text: 'one too many', channel, user: 'U0RATE', responseUrl: h.api.responseUrl('rate3') });
+    const notice = await h.api.waitFor(() => h.api.responseUrlPosts.find((p) => p.id === 'rate3'), 5000, 'response_url notice');
+    assert.equal(notice.body.response_type, 'ephemeral');
+    assert.match(String(notice.body.text), /questions in the last minute\. Please wait \d+ s/);
+  });
+
+  it('per-channel limit: more concurrent questions than CHANNEL_MAX_CONCURRENT get a note', async () => {
+    const channel = 'C0CROWD';
+    const asked = await Promise.all(['U1', 'U2', 'U3'].map((user) => ask(h, channel, user, 'slow crowd')));
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).length === 1, 5000, 'channel notice');
+    assert.match(ephemeralTexts(h.api, channel)[0] ?? '', /several questions in this channel/);
+    await sleep(1200);
+    const answered = asked.filter((ts) => h.api.threadReplies(channel, ts).some(isSourcesMessage));
+    assert.equal(answered.length, 2);
+  });
+
+  it('Slack 429 on appendStream: waits Retry-After and still delivers the whole answer', async () => {
+    h.api.failNext('chat.appendStream', { status: 429, retryAfter: 1 });
+    const ts = await ask(h, 'C0429', 'U0429', 'default question');
+    await waitForSources(h.api, 'C0429', ts, 8000);
+    assert.equal(answerTexts(h.api, 'C0429', ts)[0], 'Fine answer [1].');
+    assert.ok(h.api.calls.some((c) => c.method === 'chat.appendStream' && c.outcome === '429'));
+  });
+
+  it('streaming breaks mid-answer: the answer is still delivered as a normal reply', async () => {
+    h.api.failNext('chat.appendStream', { status: 500 }, 2);
+    h.api.failNext('chat.stopStream', { status: 500 }, 2);
+    const ts = await ask(h, 'C0BROKEN', 'U0BROKEN', 'default again');
+    await waitForSources(h.api, 'C0BROKEN', ts);
+    assert.ok(h.api.threadReplies('C0BROKEN', ts).some((m) => !m.streamed && m.text === 'Fine answer [1].'));
+  });
+
+  it('Slack keeps failing: the user still gets a plain message in the thread', async () => {
+    h.api.failNext('chat.appendStream', { status: 500 }, 2);
+    h.api.failNext('chat.stopStream', { status: 500 }, 2);
+    h.api.failNext('chat.postMessage', { status: 500 }, 2);
+    const ts = await ask(h, 'C0500', 'U0FAIL', 'default failing');
+    const notice = await h.api.waitFor(
+      () => h.api.threadReplies('C0500', ts).find((m) => /couldn't finish posting/.test(m.text)),
+      8000,
+      'plain failure message',
+    );
+    assert.equal(notice.text, "I couldn't finish posting this answer to Slack. Please ask again in a moment.");
+    h.api.clearFaults();
+  });
+
+  it('chat.startStream rate-limited: falls back at once instead of waiting, and keeps streaming for later answers', async () => {
+    h.api.failNext('chat.startStream', { status: 429, retryAfter: 30 });
+    const ts = await ask(h, 'C0START429', 'U0S429', 'default start');
+    await waitForSources(h.api, 'C0START429', ts, 5000);
+    const placeholder = h.api.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0START429');
+    assert.equal(placeholder?.args.thread_ts, ts);
+    assert.deepEqual(answerTexts(h.api, 'C0START429', ts), ['Fine answer [1].']);
+    const next = await ask(h, 'C0START429B', 'U0S429B', 'default next');
+    await waitForSources(h.api, 'C0START429B', next);
+    assert.ok(h.api.callsTo('chat.startStream').some((c) => c.args.channel === 'C0START429B'), 'a rate limit does not turn streaming off');
+  });
+
+  it('streaming refused (not_allowed): falls back to chat.update automatically', async () => {
+    h.api.failNext('chat.startStream', { error: 'not_allowed' });
+    const ts = await ask(h, 'C0FALLBACK', 'U0FB1', 'default fallback');
+    await waitForSources(h.api, 'C0FALLBACK', ts);
+    const posted = h.api.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0FALLBACK');
+    assert.match(String(posted?.args.text), /Searching the docs/);
+    assert.equal(posted?.args.thread_ts, ts);
+    assert.deepEqual(answerTexts(h.api, 'C0FALLBACK', ts), ['Fine answer [1].']);
+    // Remembered: the next answer does not try streaming again.
+    const next = await ask(h, 'C0FALLBACK2', 'U0FB2', 'default second');
+    await waitForSources(h.api, 'C0FALLBACK2', next);
+    assert.equal(h.api.calls.filter((c) => c.method === 'chat.startStream' && c.args.channel === 'C0FALLBACK2').length, 0);
+  });
+});
+
+describe('Slack bot failures (no streaming: chat.update path)', () => {
+  let h: SlackHarness;
+  const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'words about Milvus indexes '.repeat(8).trim()} [1].`);
+  const engine = keyedEngine({
+    milvusdown: { text: '', failWith: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.') },
+    long: { text: paragraphs.join('\n\n'), citations: [source(1, 'a.md', 'A')], chunkSize: 500 },
+    slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 700 },
+    default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
+  });
+
+  before(async () => {
+    const api = await new FakeSlackApi().start();
+    api.streaming = false;
+    h = await startSlackHarness({ engine, api, env: { SLACK_ALLOWED_CHANNELS: 'C0OK,C0SLASHFAIL,C0LONG,C0UPD500,C0STOP' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('Milvus failure on /askdocs: the channel message shows the plain reason', async () => {
+    await sendSlashCommand(h.url, { text: 'milvusdown?', channel: 'C0SLASHFAIL', user: 'U0A', responseUrl: h.api.responseUrl('m') });
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === 'C0SLASHFAIL' && /Milvus/.test(m.text)),
+      5000,
+      'failure message',
+    );
+    assert.match(top.text, /^\*<@U0A> asked:\* milvusdown\?\n\nThe document index \(Milvus\) is not reachable right now/);
+    assert.equal(top.thread_ts, undefined);
+  });
+
+  it('long answers are split over several messages in order, each within limits', async () => {
+    const ts = await ask(h, 'C0LONG', 'U0A', 'long please');
+    await waitForSources(h.api, 'C0LONG', ts);
+    const texts = answerTexts(h.api, 'C0LONG', ts);
+    assert.ok(texts.length >= 2);
+    for (const text of texts) assert.ok(text.length <= 3000, `message of ${text.length} chars`);
+    const joined = texts.join('\n\n');
+    const order = paragraphs.map((_, i) => joined.indexOf(`Paragraph ${i}:`));
+    assert.ok(order.every((pos, i) => pos >= 0 && (i === 0 || pos > (order[i - 1] ?? 0))), 'all paragraphs, in order');
+    const replies = h.api.threadReplies('C0LONG', ts);
+    assert.ok(isSourcesMessage(replies.at(-1)!), 'sources come last');
+  });
+
+  it('chat.update failing: the user sees a plain message instead of a stuck placeholder', async () => {
+    h.api.failNext('chat.update', { status: 500 }, 20);
+    const ts = await ask(h, 'C0UPD500', 'U0A', 'default upd');
+    await h.api.waitFor(() => h.api.threadReplies('C0UPD500', ts).some((m) => /couldn't finish posting/.test(m.text)), 5000, 'plain failure');
+    h.api.clearFaults();
+  });
+
+  it('the bot cannot post in the channel: /askdocs says so privately', async () => {
+    h.api.failNext('chat.postMessage', { error: 'not_in_channel' });
+    await sendSlashCommand(h.url, { text: 'anything', channel: 'C0OK', user: 'U0A', responseUrl: h.api.responseUrl('nic') });
+    const notice = await h.api.waitFor(() => h.api.responseUrlPosts.find((p) => p.id === 'nic'), 5000, 'notice');
+    assert.match(String(notice.body.text), /invite me/);
+  });
+
+  it('SLACK_ALLOWED_CHANNELS: elsewhere, a private note instead of an answer', async () => {
+    const slash = await sendSlashCommand(h.url, { text: 'hi', channel: 'C0ELSEWHERE', user: 'U0A', responseUrl: h.api.responseUrl('no') });
+    assert.match(JSON.parse(slash.body).text, /I only answer questions in <#C0OK>/);
+    await ask(h, 'C0ELSEWHERE', 'U0A', 'default');
+    await h.api.waitFor(() => ephemeralTexts(h.api, 'C0ELSEWHERE').length === 1, 5000, 'note');
+    await sleep(100);
+    assert.equal(h.api.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0ELSEWHERE').length, 0);
+  });
+
+  it('stop() waits for answers in flight and refuses new ones meanwhile', async () => {
+    const ts = await ask(h, 'C0STOP', 'U0A', 'slow at shutdown');
+    await h.api.waitFor(() => h.api.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0STOP'), 5000, 'placeholder');
+    const stopping = h.bot.stop(10_000);
+    await sleep(50);
+    const refused = await sendSlashCommand(h.url, { text: 'during shutdown', channel: 'C0STOP', user: 'U0B', responseUrl: h.api.responseUrl('late') });
+    assert.match(JSON.parse(refused.body).text, /restarting/);
+    await stopping;
+    assert.equal(h.bot.inFlight(), 0);
+    assert.deepEqual(answerTexts(h.api, 'C0STOP', ts), ['Slow answer [1].'], 'the answer finished before stop() resolved');
+  });
+});

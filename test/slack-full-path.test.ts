@@ -1,0 +1,124 @@
+/**
+ * The whole path, nothing stubbed but the services out of reach: signed Slack requests
+ * → real Bolt app → real engine (real embedding model, real Milvus Lite holding the
+ * Milvus FAQ pages, hybrid search) → fake OpenAI-compatible LLM → fake Slack Web API.
+ */
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createEmbedder } from '../src/embeddings/index.ts';
+import { ingestFolder } from '../src/ingest/ingest.ts';
+import { ChunkStore } from '../src/milvus/store.ts';
+import { openRuntime, type Runtime } from '../src/runtime.ts';
+import { createLogger } from '../src/logger.ts';
+import { FAKE_BOT } from './fakes/slack-api.ts';
+import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { CORPUS_DIR, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
+import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
+import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
+
+const COLLECTION = 'slack_full_path';
+const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
+
+describe('Slack full path: real engine, Milvus Lite, local LLM server', () => {
+  let milvus: TestMilvus;
+  let llm: FakeLlm;
+  let runtime: Runtime;
+  let h: SlackHarness;
+
+  before(async () => {
+    [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm()]);
+    const env = {
+      MILVUS_URI: `http://${milvus.address}`,
+      MILVUS_COLLECTION: COLLECTION,
+      LLM_BASE_URL: llm.url,
+      DEEPSEEK_API_KEY: 'sk-slack-test',
+      LLM_MAX_RETRIES: '0',
+      LLM_TIMEOUT_MS: '5000',
+    };
+    const config = testConfig(env);
+    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
+    try {
+      await ingestFolder({
+        dir: resolve(CORPUS_DIR, 'faq'),
+        store,
+        embedder: await createEmbedder(config.embedding),
+        maxChars: config.ingest.chunkMaxChars,
+        overlapChars: config.ingest.chunkOverlapChars,
+        batchSize: config.embedding.batchSize,
+      });
+    } finally {
+      await store.close();
+    }
+    runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
+    h = await startSlackHarness({ engine: runtime.engine, env });
+  });
+
+  after(async () => {
+    await h?.close();
+    await runtime?.close();
+    await Promise.all([llm?.close(), milvus?.stop()]);
+  });
+
+  it('@-mention: streams the model’s answer in the thread and lists the cited FAQ page', async () => {
+    llm.reset();
+    llm.setBehaviour({ tokensPerSecond: 20 });
+    const channel = 'C0FULL';
+    const text = `<@${FAKE_BOT.userId}> ${QUESTION}`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0FULL', text });
+    const delivered = await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0FULL', text, ts });
+    const sources = await waitForSources(h.api, channel, ts, 30_000);
+
+    const request = llm.lastChatRequest();
+    assert.ok(request, 'the LLM was called');
+    assert.equal(request.messages?.at(-1)?.content, QUESTION);
+    assert.match(request.messages?.[0]?.content ?? '', /32,768 dimensions/, 'retrieved the FAQ section');
+    const expected = defaultResponder(request);
+
+    const [answer] = answerTexts(h.api, channel, ts);
+    assert.equal(answer, expected);
+    const appends = h.api.callsTo('chat.appendStream').filter((call) => call.args.channel === channel);
+    assert.ok(appends.length >= 2, `streamed in ${appends.length} appends`);
+    const start = h.api.callsTo('chat.startStream').find((call) => call.args.channel === channel);
+    assert.ok(start && start.at - delivered.sentAt < 1000, 'something visible within a second');
+
+    const lines = sourceLines(sources);
+    assert.equal(lines.length, 1, 'only the cited source');
+    assert.match(lines[0] ?? '', /^\*\[1\]\* Product FAQ › .+ — `product_faq\.md`$/);
+    assert.equal(blocksOf(sources).at(-1)?.type, 'actions');
+  });
+
+  it('/askdocs: answer in the channel, then a follow-up in its thread uses the conversation', async () => {
+    llm.reset();
+    const channel = 'C0FULLSLASH';
+    await sendSlashCommand(h.url, { text: QUESTION, channel, user: 'U0SLASH', responseUrl: h.api.responseUrl('full') });
+    const top = await h.api.waitFor(() => h.api.messages.find((m) => m.channel === channel && !m.thread_ts && m.bot_id), 10_000, 'question message');
+    await waitForSources(h.api, channel, top.ts, 30_000);
+    assert.match(top.text, /According to the docs, .+ \[1\]/);
+
+    const followUp = 'Does that limit apply to binary vectors too?';
+    const replyTs = h.api.addUserMessage({ channel, user: 'U0SLASH', text: followUp, thread_ts: top.ts });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0SLASH', text: followUp, ts: replyTs, thread_ts: top.ts });
+    await h.api.waitFor(
+      () => h.api.threadReplies(channel, top.ts).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 2,
+      30_000,
+      'follow-up answered',
+    );
+    // The engine saw the thread: its first LLM call for the follow-up carries the earlier question.
+    const prompts = llm.requests.filter((r) => r.route === 'chat').map((r) => JSON.stringify(r.messages));
+    assert.ok(prompts.some((p) => p.includes(followUp) && p.includes('maximum vector dimension')), 'history reached the LLM');
+  });
+
+  it('LLM down: the thread says so plainly', async () => {
+    llm.reset();
+    llm.failNext(...Array.from({ length: 4 }, () => ({ type: 'status' as const, status: 500, retryAfter: 0 })));
+    const channel = 'C0FULLFAIL';
+    const text = `<@${FAKE_BOT.userId}> ${QUESTION}`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0FAIL', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0FAIL', text, ts });
+    await h.api.waitFor(() => h.api.callsTo('chat.stopStream').find((c) => c.args.channel === channel), 30_000, 'stream end');
+    const [answer] = answerTexts(h.api, channel, ts);
+    assert.match(answer ?? '', /language model service is unavailable right now/);
+  });
+});

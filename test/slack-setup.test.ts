@@ -1,0 +1,79 @@
+/**
+ * Starting the Slack bot: required settings named, Socket Mode vs HTTP chosen by
+ * SLACK_APP_TOKEN, a rejected bot token reported in one line, and the health endpoints
+ * served next to /slack/events in HTTP mode.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSlackApp } from '../adapters/slack/index.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { AskdocsError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
+import { healthRoutes } from '../src/observability/health-server.ts';
+import { Registry } from '../src/observability/metrics.ts';
+import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
+import { ScriptedEngine } from './support/slack-engine.ts';
+import { SIGNING_SECRET } from './support/slack-requests.ts';
+
+const logger = createLogger({ level: 'silent' });
+const engine = new ScriptedEngine(() => ({ text: 'unused' }));
+
+describe('askdocs slack startup', () => {
+  let api: FakeSlackApi;
+  before(async () => {
+    api = await new FakeSlackApi().start();
+  });
+  after(async () => {
+    await api.stop();
+  });
+
+  const config = (env: Record<string, string>) => loadConfig({ FEEDBACK_DB: '/tmp/askdocs-unused.sqlite', ...env }, { envFile: false });
+
+  it('names every missing required setting', () => {
+    assert.throws(
+      () => createSlackApp({ engine, logger, config: config({}) }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith('SLACK_BOT_TOKEN:')) &&
+        error.problems.some((p) => p.startsWith('SLACK_SIGNING_SECRET:')),
+    );
+  });
+
+  it('uses Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise', () => {
+    const base = { SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET };
+    assert.equal(createSlackApp({ engine, logger, config: config({ ...base, SLACK_APP_TOKEN: 'xapp-1-A0TEST-1234-abcdef' }) }).mode, 'socket');
+    assert.equal(createSlackApp({ engine, logger, config: config(base) }).mode, 'http');
+  });
+
+  it('reports a rejected bot token in one clear line', async () => {
+    const bot = createSlackApp({
+      engine,
+      logger,
+      config: config({ SLACK_BOT_TOKEN: 'xoxb-wrong-token-1111', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: api.apiUrl, PORT: '0' }),
+      retryConfig: { retries: 0 },
+    });
+    await assert.rejects(bot.start(), (error: unknown) => error instanceof AskdocsError && /Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)/.test(error.userMessage));
+  });
+
+  it('serves the health endpoints on the same port as /slack/events in HTTP mode', async () => {
+    const bot = createSlackApp({
+      engine,
+      logger,
+      config: config({ SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: api.apiUrl, PORT: '0' }),
+      customRoutes: healthRoutes({ checks: [{ name: 'slack', run: () => ({ ok: bot.isReady() }) }], registry: new Registry() }),
+    });
+    const { port } = await bot.start();
+    try {
+      const live = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(live.status, 200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 200);
+      // Unsigned POSTs to the events endpoint are refused.
+      const unsigned = await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      assert.equal(unsigned.status, 401);
+    } finally {
+      await bot.stop(1000);
+    }
+    assert.equal(bot.isReady(), false);
+  });
+});

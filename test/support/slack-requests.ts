@@ -1,0 +1,162 @@
+/**
+ * Builds and sends requests to a Bolt HTTP receiver exactly as Slack does: signed
+ * (`v0:{timestamp}:{raw body}` HMAC-SHA256 with the signing secret), slash commands and
+ * interactivity form-encoded, events as JSON, retries with X-Slack-Retry-Num.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { FAKE_BOT } from '../fakes/slack-api.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+
+export interface SentRequest {
+  status: number;
+  body: string;
+  /** performance.now() when the request was sent and when its response arrived. */
+  sentAt: number;
+  answeredAt: number;
+}
+
+export interface SendOptions {
+  secret?: string;
+  /** Unix seconds; defaults to now. */
+  timestamp?: number;
+  retryNum?: number;
+  /** Corrupts the signature after signing. */
+  tamper?: boolean;
+}
+
+export async function sendSigned(url: string, rawBody: string, contentType: string, options: SendOptions = {}): Promise<SentRequest> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  let signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+  if (options.tamper) signature = `${signature.slice(0, -4)}0000`;
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': signature,
+  };
+  if (options.retryNum !== undefined) {
+    headers['x-slack-retry-num'] = String(options.retryNum);
+    headers['x-slack-retry-reason'] = 'http_timeout';
+  }
+  const sentAt = performance.now();
+  const response = await fetch(url, { method: 'POST', headers, body: rawBody });
+  const body = await response.text();
+  return { status: response.status, body, sentAt, answeredAt: performance.now() };
+}
+
+export function slashCommandBody(input: { text: string; channel: string; user: string; responseUrl: string; command?: string }): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: FAKE_BOT.teamId,
+    team_domain: 'test',
+    channel_id: input.channel,
+    channel_name: 'docs-help',
+    user_id: input.user,
+    user_name: input.user.toLowerCase(),
+    command: input.command ?? '/askdocs',
+    text: input.text,
+    api_app_id: 'A0TEST',
+    is_enterprise_install: 'false',
+    response_url: input.responseUrl,
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+  }).toString();
+}
+
+export function sendSlashCommand(url: string, input: Parameters<typeof slashCommandBody>[0], options?: SendOptions) {
+  return sendSigned(url, slashCommandBody(input), 'application/x-www-form-urlencoded', options);
+}
+
+export interface EventInput {
+  type: 'app_mention' | 'message';
+  channel: string;
+  user: string;
+  text: string;
+  ts: string;
+  thread_ts?: string;
+  channel_type?: 'channel' | 'group' | 'im';
+  bot_id?: string;
+  subtype?: string;
+  eventId?: string;
+}
+
+export function eventBody(input: EventInput): { body: string; eventId: string } {
+  const eventId = input.eventId ?? `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+  const event: Record<string, unknown> = {
+    type: input.type,
+    user: input.user,
+    text: input.text,
+    ts: input.ts,
+    channel: input.channel,
+    event_ts: input.ts,
+    team: FAKE_BOT.teamId,
+    client_msg_id: randomUUID(),
+  };
+  if (input.thread_ts) event.thread_ts = input.thread_ts;
+  if (input.type === 'message') event.channel_type = input.channel_type ?? 'channel';
+  if (input.bot_id) event.bot_id = input.bot_id;
+  if (input.subtype) event.subtype = input.subtype;
+  const body = {
+    token: 'deprecated-verification-token',
+    team_id: FAKE_BOT.teamId,
+    context_team_id: FAKE_BOT.teamId,
+    api_app_id: 'A0TEST',
+    event,
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: FAKE_BOT.teamId, user_id: FAKE_BOT.userId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+    event_context: `4-${randomUUID()}`,
+  };
+  return { body: JSON.stringify(body), eventId };
+}
+
+export async function sendEvent(url: string, input: EventInput, options?: SendOptions): Promise<SentRequest & { eventId: string; rawBody: string }> {
+  const { body, eventId } = eventBody(input);
+  const sent = await sendSigned(url, body, 'application/json', options);
+  return { ...sent, eventId, rawBody: body };
+}
+
+export interface BlockActionInput {
+  user: string;
+  channel: string;
+  messageTs: string;
+  threadTs?: string;
+  actionId: string;
+  value: string;
+  blockId?: string;
+  responseUrl: string;
+}
+
+export function blockActionsBody(input: BlockActionInput): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: input.user, username: input.user.toLowerCase(), name: input.user.toLowerCase(), team_id: FAKE_BOT.teamId },
+    api_app_id: 'A0TEST',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: input.messageTs, channel_id: input.channel, is_ephemeral: false, thread_ts: input.threadTs },
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+    team: { id: FAKE_BOT.teamId, domain: 'test' },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: input.channel, name: 'docs-help' },
+    message: { type: 'message', ts: input.messageTs, thread_ts: input.threadTs, user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, text: 'Sources' },
+    state: { values: {} },
+    response_url: input.responseUrl,
+    actions: [
+      {
+        action_id: input.actionId,
+        block_id: input.blockId ?? 'askdocs_feedback',
+        text: { type: 'plain_text', text: 'Helpful', emoji: true },
+        value: input.value,
+        type: 'button',
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export function sendBlockAction(url: string, input: BlockActionInput, options?: SendOptions) {
+  return sendSigned(url, blockActionsBody(input), 'application/x-www-form-urlencoded', options);
+}
