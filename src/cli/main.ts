@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { AskdocsError, userMessageOf } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import { register as registerAsk } from './commands/ask.ts';
 import { register as registerChat } from './commands/chat.ts';
 import { register as registerDiscord } from './commands/discord.ts';
@@ -53,6 +53,9 @@ const ctx: CliContext = {
     return lastLogger;
   },
   async openRuntime(config, logger) {
+    // Loaded on demand: the model and Milvus SDKs take seconds to import, and
+    // commands such as `feedback` or `--help` need neither.
+    const { openRuntime } = await import('../runtime.ts');
     const runtime = await openRuntime(config, { logger });
     openRuntimes.add(runtime);
     const close = runtime.close.bind(runtime);

@@ -1,0 +1,56 @@
+/**
+ * `askdocs ingest <dir> [--base-url URL]`: indexes a docs folder into Milvus.
+ * Incremental and resumable (see src/ingest/ingest.ts); prints a bar on a terminal
+ * and one summary line otherwise.
+ */
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { ingestFolder } from '../../ingest/ingest.ts';
+import { createProgressReporter } from '../../ingest/progress.ts';
+import type { CliContext } from '../context.ts';
+
+export { ingestFolder };
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('ingest')
+    .description('Index a folder of docs (.md, .mdx, .markdown, .txt) into Milvus; re-run to pick up changes')
+    .argument('<dir>', 'docs folder')
+    .option('--base-url <url>', 'link prefix for sources (default: DOCS_BASE_URL)', parseBaseUrl)
+    .action(async (dir: string, options: { baseUrl?: string }) => {
+      const config = ctx.loadConfig();
+      const logger = ctx.logger(config);
+      const progress = createProgressReporter();
+      try {
+        const runtime = await ctx.openRuntime(config, logger);
+        try {
+          await ingestFolder({
+            dir: resolve(dir),
+            store: runtime.store,
+            embedder: runtime.embedder,
+            maxChars: config.ingest.chunkMaxChars,
+            overlapChars: config.ingest.chunkOverlapChars,
+            baseUrl: options.baseUrl ?? config.ingest.docsBaseUrl,
+            batchSize: config.embedding.batchSize,
+            logger,
+            onProgress: (event) => progress.onProgress(event),
+          });
+        } finally {
+          progress.stop();
+          await runtime.close();
+        }
+      } catch (error) {
+        ctx.fail(error);
+      }
+    });
+}
+
+function parseBaseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // fall through to the same message
+  }
+  throw new InvalidArgumentError('must be an http(s) URL');
+}

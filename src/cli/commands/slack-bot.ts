@@ -1,0 +1,77 @@
+/**
+ * `askdocs slack`: runs the Slack bot until SIGINT/SIGTERM.
+ * Socket Mode when SLACK_APP_TOKEN is set; otherwise Bolt's HTTP receiver on PORT with
+ * events, commands and interactivity at /slack/events, and /healthz, /readyz, /metrics
+ * on the same port. In Socket Mode the health endpoints are on HEALTH_PORT.
+ * Shutdown is graceful: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS).
+ */
+import { createSlackApp, type SlackBot } from '../../../adapters/slack/index.ts';
+import { requireSettings } from '../../config.ts';
+import { FeedbackStore } from '../../feedback/store.ts';
+import { createLifecycle } from '../../lifecycle.ts';
+import { createLogger } from '../../logger.ts';
+import { healthRoutes, type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
+import { runtimeReadinessChecks } from '../../observability/readiness.ts';
+import { operationsEndpoints } from '../../observability/serve.ts';
+import type { CliContext } from '../context.ts';
+
+export async function runBot(ctx: CliContext): Promise<void> {
+  const config = ctx.loadConfig();
+  try {
+    // Fail before loading Milvus and the model when the bot could never connect.
+    requireSettings(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'the Slack bot (askdocs slack)');
+  } catch (error) {
+    ctx.fail(error);
+  }
+  ctx.logger(config);
+  // A long-running bot logs at LOG_LEVEL (info by default), not the CLI's quiet default.
+  const logger = createLogger({ level: config.logLevel });
+  const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
+  // The CLI entry's own signal handlers exit at once; the lifecycle shuts down gracefully instead.
+  ctx.handOverSignals();
+  lifecycle.install();
+
+  let bot: SlackBot | undefined;
+  try {
+    const runtime = await ctx.openRuntime(config, logger);
+    lifecycle.onShutdown(() => runtime.close());
+    const feedback = FeedbackStore.open(config.feedbackDb);
+    lifecycle.onShutdown(() => feedback.close());
+
+    const readiness: ReadinessCheck = {
+      name: 'slack',
+      run: () => (bot?.isReady() ? { ok: true, detail: `connected (${bot.mode} mode)` } : { ok: false, detail: 'not connected to Slack' }),
+    };
+    const endpoints = { ...operationsEndpoints(runtime, lifecycle), checks: [...runtimeReadinessChecks(runtime), readiness] };
+    const socketMode = Boolean(config.slack.appToken);
+    bot = createSlackApp({
+      engine: runtime.engine,
+      config,
+      logger,
+      feedback,
+      customRoutes: socketMode ? undefined : healthRoutes(endpoints),
+    });
+    const started = bot;
+    // Shutdown starts: stop taking questions at once; the lifecycle waits for the answers in flight.
+    lifecycle.onDrain(() => {
+      void lifecycle.track(started.stop(config.shutdownTimeoutMs));
+    });
+
+    let healthNote = 'health on the same port';
+    if (socketMode) {
+      const health = await startHealthServer({ ...endpoints, port: config.healthPort });
+      lifecycle.onShutdown(() => health.close());
+      healthNote = `health on :${health.port}`;
+    }
+    const { mode, port } = await bot.start();
+    process.stderr.write(
+      mode === 'http'
+        ? `askdocs: Slack bot listening on :${port} (POST /slack/events); ${healthNote}. Press Ctrl-C to stop.\n`
+        : `askdocs: Slack bot connected in Socket Mode; ${healthNote}. Press Ctrl-C to stop.\n`,
+    );
+  } catch (error) {
+    await bot?.stop(0).catch(() => undefined);
+    await lifecycle.shutdown('startup failed');
+    ctx.fail(error);
+  }
+}
