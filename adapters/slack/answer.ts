@@ -13,8 +13,9 @@ import type { ChatLimits } from '../../src/chat/limits.ts';
 import { type ChatAnswer, runChatAnswer } from '../../src/chat/session.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
 import type { Engine, Turn } from '../../src/engine/types.ts';
-import { AskdocsError, userMessageOf } from '../../src/errors.ts';
+import { userMessageOf } from '../../src/errors.ts';
 import { type FeedbackStore, feedbackSourcesFrom } from '../../src/feedback/store.ts';
+import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
 import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
 import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
@@ -52,7 +53,6 @@ export interface SlackAnswererDeps {
 
 const CANNOT_POST =
   "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
-const SHUTTING_DOWN = new AskdocsError('shutting_down', 'askdocs is restarting right now. Please ask again in a minute.');
 /** After Slack refuses streaming, use chat.update for a while before trying again. */
 const STREAMING_RETRY_MS = 10 * 60_000;
 
@@ -103,7 +103,7 @@ export class SlackAnswerer {
       if (answer.textUpdateFailure) log.warn({ err: answer.textUpdateFailure }, 'slack: live updates stopped; posting the final answer');
       await writer.finish(answer.text);
     } catch (error) {
-      const message = signal.aborted ? SHUTTING_DOWN.userMessage : isSlackError(error) ? slackFailureMessage(error) : userMessageOf(error);
+      const message = signal.aborted ? SHUTTING_DOWN_MESSAGE : isSlackError(error) ? slackFailureMessage(error) : userMessageOf(error);
       log.error({ err: error, slack: classifySlackError(error) }, 'slack: answering failed');
       await writer.fail(message);
       return;

@@ -357,6 +357,7 @@ export class ChunkStore {
       if (response.data.length === 0) break;
       rows.push(...response.data);
       // Query order is not guaranteed across segments, so continue after the largest key seen.
+      // biome-ignore lint/complexity/useMathMinMax: string keys; Math.max compares numbers
       after = response.data.reduce((max, row) => (String(row.id) > max ? String(row.id) : max), after);
       if (response.data.length < PAGE) break;
     }

@@ -57,11 +57,13 @@ export async function runBot(ctx: CliContext): Promise<void> {
       void lifecycle.track(started.stop(config.shutdownTimeoutMs));
     });
 
+    // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode; HTTP mode also
+    // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
     let healthNote = 'health on the same port';
-    if (socketMode) {
+    if (socketMode || config.healthPort !== config.slack.port) {
       const health = await startHealthServer({ ...endpoints, port: config.healthPort });
       lifecycle.onShutdown(() => health.close());
-      healthNote = `health on :${health.port}`;
+      healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
     }
     const { mode, port } = await bot.start();
     process.stderr.write(

@@ -1,0 +1,204 @@
+/**
+ * Graceful shutdown for long-running front ends (Slack, Discord bots).
+ *
+ * On SIGTERM or SIGINT (or `shutdown()`):
+ *   1. draining starts: `isDraining()` turns true, `/readyz` answers 503, and the
+ *      `onDrain` hooks run (front ends stop listening for new questions there);
+ *   2. questions already in flight (`track`ed) are allowed to finish, for at most
+ *      `timeoutMs` (SHUTDOWN_TIMEOUT_MS);
+ *   3. the `onShutdown` hooks run in reverse order of registration, like `defer`:
+ *      register the runtime (Milvus connection, embedded Milvus Lite) first and the
+ *      chat client last, so the client closes before the store it was using;
+ *   4. the process exits (once pending log lines are written): 0 when everything
+ *      finished in time, 1 when the drain timed out or a hook failed.
+ * A second signal during shutdown exits at once (an impatient Ctrl-C must work).
+ *
+ * ```ts
+ * const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs }).install();
+ * lifecycle.onShutdown(() => runtime.close());
+ * lifecycle.onDrain(() => socket.disconnect());
+ * // per question:
+ * lifecycle.ensureAccepting();              // throws a plain 'restarting' AskdocsError while draining
+ * await lifecycle.track(answerQuestion(q)); // shutdown waits for it
+ * ```
+ */
+import { AskdocsError } from './errors.ts';
+import type { Logger } from './logger.ts';
+
+export type ShutdownHook = () => unknown;
+
+export interface LifecycleOptions {
+  logger: Logger;
+  /** How long in-flight questions may take to finish once shutdown starts. */
+  timeoutMs: number;
+  /** Bound on each onDrain / onShutdown hook, so a hung close cannot block exit or the other hooks. Default 10 s. */
+  hooksTimeoutMs?: number;
+  /** Which signals start a shutdown. */
+  signals?: NodeJS.Signals[];
+  /**
+   * How the process ends; tests replace it. By default a finished shutdown sets the exit
+   * code and lets the process end once idle (at most 2 s later), and a second signal
+   * calls `process.exit(1)` at once.
+   */
+  exit?: (code: number) => void;
+}
+
+export interface Lifecycle {
+  /** Registers work that shutdown must wait for; returns the same promise. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** True once shutdown has started: take no new questions. */
+  isDraining(): boolean;
+  /** Throws a user-facing `shutting_down` error when draining, for front ends to show. */
+  ensureAccepting(): void;
+  /** How many tracked promises are still running. */
+  inFlight(): number;
+  /** Runs as soon as shutdown starts (stop accepting work). */
+  onDrain(hook: ShutdownHook): void;
+  /** Runs after in-flight work finished or timed out (close connections, stop servers). */
+  onShutdown(hook: ShutdownHook): void;
+  /** Installs the signal handlers (once, however often it is called). */
+  install(): Lifecycle;
+  /** Runs the shutdown sequence once and resolves with the exit code; `install`ed handlers then exit. */
+  shutdown(reason?: string): Promise<number>;
+}
+
+export const SHUTTING_DOWN_MESSAGE = 'askdocs is restarting right now. Please ask again in a minute.';
+
+const DEFAULT_HOOKS_TIMEOUT_MS = 10_000;
+const EXIT_GRACE_MS = 2_000;
+
+export function createLifecycle(options: LifecycleOptions): Lifecycle {
+  const { logger } = options;
+  const hooksTimeoutMs = options.hooksTimeoutMs ?? DEFAULT_HOOKS_TIMEOUT_MS;
+  // After a clean shutdown, let the process end by itself so pending log writes land;
+  // a second signal ends it at once.
+  const exitWhenIdle = options.exit ?? exitOnceIdle;
+  const exitNow = options.exit ?? ((code: number) => process.exit(code));
+  const running = new Set<Promise<unknown>>();
+  const drainHooks: ShutdownHook[] = [];
+  const closeHooks: ShutdownHook[] = [];
+  let draining = false;
+  let installed = false;
+  let shuttingDown: Promise<number> | undefined;
+
+  async function waitForInFlight(): Promise<boolean> {
+    const deadline = Date.now() + options.timeoutMs;
+    // Loop: work tracked while draining (e.g. a final post of an answer) is waited for too.
+    while (running.size > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await withTimeout(Promise.allSettled([...running]), remaining);
+    }
+    return true;
+  }
+
+  /** Runs hooks one by one, each bounded by hooksTimeoutMs, so one that hangs cannot keep the rest from running. */
+  async function runHooks(hooks: ShutdownHook[], phase: string): Promise<boolean> {
+    let ok = true;
+    for (const [index, hook] of hooks.entries()) {
+      try {
+        const finished = await withTimeout(
+          Promise.resolve().then(hook).then(() => true),
+          hooksTimeoutMs,
+        );
+        if (!finished) {
+          ok = false;
+          logger.error({ phase, step: index, hooksTimeoutMs }, 'shutdown step timed out');
+        }
+      } catch (error) {
+        ok = false;
+        logger.error({ err: error, phase, step: index }, 'shutdown step failed');
+      }
+    }
+    return ok;
+  }
+
+  async function sequence(reason: string): Promise<number> {
+    draining = true;
+    const started = Date.now();
+    logger.info({ reason, inFlight: running.size, timeoutMs: options.timeoutMs }, 'shutting down: draining');
+
+    const drained = await runHooks(drainHooks, 'drain');
+    const finished = await waitForInFlight();
+    if (finished) logger.info({ ms: Date.now() - started }, 'in-flight questions finished');
+    else logger.warn({ abandoned: running.size, timeoutMs: options.timeoutMs }, 'shutdown timeout: abandoning questions');
+
+    // Last registered, first closed: front ends close before the runtime they use.
+    const closed = await runHooks([...closeHooks].reverse(), 'close');
+
+    const code = finished && drained && closed ? 0 : 1;
+    logger.info({ code, ms: Date.now() - started }, 'shutdown complete');
+    return code;
+  }
+
+  const lifecycle: Lifecycle = {
+    track(work) {
+      running.add(work);
+      const settle = () => running.delete(work);
+      work.then(settle, settle);
+      return work;
+    },
+    isDraining: () => draining,
+    ensureAccepting() {
+      if (draining) throw new AskdocsError('shutting_down', SHUTTING_DOWN_MESSAGE);
+    },
+    inFlight: () => running.size,
+    onDrain(hook) {
+      drainHooks.push(hook);
+    },
+    onShutdown(hook) {
+      closeHooks.push(hook);
+    },
+    shutdown(reason = 'requested') {
+      shuttingDown ??= sequence(reason);
+      return shuttingDown;
+    },
+    install() {
+      if (installed) return lifecycle;
+      installed = true;
+      for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
+        process.on(signal, () => {
+          if (shuttingDown) {
+            logger.warn({ signal }, 'second signal during shutdown: exiting now');
+            exitNow(1);
+            return;
+          }
+          lifecycle.shutdown(signal).then(exitWhenIdle, (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            exitWhenIdle(1);
+          });
+        });
+      }
+      return lifecycle;
+    },
+  };
+  return lifecycle;
+}
+
+/**
+ * Resolves with the promise's value, or `undefined` when it takes longer than `ms`.
+ * The timer is deliberately not unref'd: it holds the process open until shutdown
+ * decides, even when the work it waits for holds no handle of its own.
+ */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Sets the exit code and lets the event loop run dry, so pino's asynchronous writes
+ * (the last lines, "shutdown complete") reach stderr in order. Anything a front end
+ * left open (a keep-alive socket, a library timer) cannot hold the process for more
+ * than EXIT_GRACE_MS.
+ */
+function exitOnceIdle(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
