@@ -5,38 +5,20 @@
  * `askdocs discord register`: registers `/askdocs` in DISCORD_GUILD_ID, or globally.
  */
 import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/index.ts';
-import { requireSettings } from '../../config.ts';
-import { FeedbackStore } from '../../feedback/store.ts';
-import { createLifecycle } from '../../lifecycle.ts';
-import { createLogger } from '../../logger.ts';
 import { type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
 import { runtimeReadinessChecks } from '../../observability/readiness.ts';
 import { operationsEndpoints } from '../../observability/serve.ts';
+import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const config = ctx.loadConfig();
-  try {
-    // Fail before loading Milvus and the model when the bot could never connect.
-    requireSettings(config, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], 'the Discord bot');
-  } catch (error) {
-    ctx.fail(error);
-  }
-  ctx.logger(config);
-  // A long-running bot logs at LOG_LEVEL (info by default), not the CLI's quiet default.
-  const logger = createLogger({ level: config.logLevel });
-  const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
-  // The CLI entry's own signal handlers exit at once; the lifecycle below shuts down gracefully instead.
-  ctx.handOverSignals();
-  lifecycle.install();
-
+  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+    ctx,
+    ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
+    'the Discord bot',
+  );
   let bot: DiscordBot | undefined;
   try {
-    const runtime = await ctx.openRuntime(config, logger);
-    lifecycle.onShutdown(() => runtime.close());
-    const feedback = FeedbackStore.open(config.feedbackDb);
-    lifecycle.onShutdown(() => feedback.close());
-
     bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle });
     const health = await startHealthServer({
       ...operationsEndpoints(runtime, lifecycle),
@@ -55,9 +37,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
         `health on :${health.port}. Press Ctrl-C to stop.\n`,
     );
   } catch (error) {
-    await bot?.stop().catch(() => undefined);
-    await lifecycle.shutdown('startup failed');
-    ctx.fail(error);
+    await failStartup(error, bot && (() => bot!.stop()));
   }
 }
 

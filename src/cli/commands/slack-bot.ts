@@ -6,38 +6,20 @@
  * Shutdown is graceful: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS).
  */
 import { createSlackApp, type SlackBot } from '../../../adapters/slack/index.ts';
-import { requireSettings } from '../../config.ts';
-import { FeedbackStore } from '../../feedback/store.ts';
-import { createLifecycle } from '../../lifecycle.ts';
-import { createLogger } from '../../logger.ts';
 import { healthRoutes, type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
 import { runtimeReadinessChecks } from '../../observability/readiness.ts';
 import { operationsEndpoints } from '../../observability/serve.ts';
+import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const config = ctx.loadConfig();
-  try {
-    // Fail before loading Milvus and the model when the bot could never connect.
-    requireSettings(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'the Slack bot (askdocs slack)');
-  } catch (error) {
-    ctx.fail(error);
-  }
-  ctx.logger(config);
-  // A long-running bot logs at LOG_LEVEL (info by default), not the CLI's quiet default.
-  const logger = createLogger({ level: config.logLevel });
-  const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
-  // The CLI entry's own signal handlers exit at once; the lifecycle shuts down gracefully instead.
-  ctx.handOverSignals();
-  lifecycle.install();
-
+  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+    ctx,
+    ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'],
+    'the Slack bot (askdocs slack)',
+  );
   let bot: SlackBot | undefined;
   try {
-    const runtime = await ctx.openRuntime(config, logger);
-    lifecycle.onShutdown(() => runtime.close());
-    const feedback = FeedbackStore.open(config.feedbackDb);
-    lifecycle.onShutdown(() => feedback.close());
-
     const readiness: ReadinessCheck = {
       name: 'slack',
       run: () => (bot?.isReady() ? { ok: true, detail: `connected (${bot.mode} mode)` } : { ok: false, detail: 'not connected to Slack' }),
@@ -72,8 +54,6 @@ export async function runBot(ctx: CliContext): Promise<void> {
         : `askdocs: Slack bot connected in Socket Mode; ${healthNote}. Press Ctrl-C to stop.\n`,
     );
   } catch (error) {
-    await bot?.stop(0).catch(() => undefined);
-    await lifecycle.shutdown('startup failed');
-    ctx.fail(error);
+    await failStartup(error, bot && (() => bot!.stop(0)));
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * What every long-running chat bot command shares: settings checked before anything
+ * slow loads, a service logger, graceful shutdown, the runtime and the feedback
+ * store, each closed in the right order on shutdown.
+ */
+import type { Config, SettingName } from '../config.ts';
+import { requireSettings } from '../config.ts';
+import { FeedbackStore } from '../feedback/store.ts';
+import { createLifecycle, type Lifecycle } from '../lifecycle.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
+import type { CliContext } from './context.ts';
+
+export interface BotHost {
+  config: Config;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  runtime: Runtime;
+  feedback: FeedbackStore;
+  /** Ends a failed start: stops what started, prints one line, exits non-zero. */
+  failStartup(error: unknown, stopBot?: () => Promise<unknown>): Promise<never>;
+}
+
+export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
+  const config = ctx.loadConfig();
+  try {
+    // Fail before loading Milvus and the model when the bot could never connect.
+    requireSettings(config, required, purpose);
+  } catch (error) {
+    ctx.fail(error);
+  }
+  ctx.logger(config);
+  // A long-running bot logs at LOG_LEVEL (info by default), not the CLI's quiet default.
+  const logger = createLogger({ level: config.logLevel });
+  const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
+  // The CLI entry's own signal handlers exit at once; the lifecycle shuts down gracefully instead.
+  ctx.handOverSignals();
+  lifecycle.install();
+
+  const failStartup = async (error: unknown, stopBot?: () => Promise<unknown>): Promise<never> => {
+    await stopBot?.().catch(() => undefined);
+    await lifecycle.shutdown('startup failed');
+    return ctx.fail(error);
+  };
+
+  try {
+    // Shutdown hooks run last-registered-first: the bot (registered by the caller)
+    // stops before the feedback store and the runtime it uses are closed.
+    const runtime = await ctx.openRuntime(config, logger);
+    lifecycle.onShutdown(() => runtime.close());
+    const feedback = FeedbackStore.open(config.feedbackDb);
+    lifecycle.onShutdown(() => feedback.close());
+    return { config, logger, lifecycle, runtime, feedback, failStartup };
+  } catch (error) {
+    return failStartup(error);
+  }
+}
