@@ -5,10 +5,6 @@
  * With --json, stdout carries exactly one JSON object; progress goes to stderr.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadEvalSet } from '../../eval/dataset.ts';
-import { formatReport } from '../../eval/report.ts';
-import { runEval } from '../../eval/run.ts';
-import { createRetriever } from '../../retrieval/retriever.ts';
 import type { CliContext } from '../context.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -22,6 +18,13 @@ export function register(program: Command, ctx: CliContext): void {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
       try {
+        // Loaded here, not at startup: only this command needs them.
+        const [{ loadEvalSet }, { formatReport }, { runEval }, { createRetriever }] = await Promise.all([
+          import('../../eval/dataset.ts'),
+          import('../../eval/report.ts'),
+          import('../../eval/run.ts'),
+          import('../../retrieval/retriever.ts'),
+        ]);
         const items = await loadEvalSet(options.set);
         const runtime = await ctx.openRuntime(config, logger);
         try {

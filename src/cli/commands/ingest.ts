@@ -5,11 +5,17 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { ingestFolder } from '../../ingest/ingest.ts';
-import { createProgressReporter } from '../../ingest/progress.ts';
+import type { IngestOptions, IngestSummary } from '../../ingest/ingest.ts';
 import type { CliContext } from '../context.ts';
 
-export { ingestFolder };
+/**
+ * Programmatic ingest (tests, bench). The ingest modules (markdown parser, metrics)
+ * load on first use, so `askdocs --help` and the other commands never pay for them.
+ */
+export async function ingestFolder(options: IngestOptions): Promise<IngestSummary> {
+  const ingest = await import('../../ingest/ingest.ts');
+  return ingest.ingestFolder(options);
+}
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -20,6 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (dir: string, options: { baseUrl?: string }) => {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
+      const { createProgressReporter } = await import('../../ingest/progress.ts');
       const progress = createProgressReporter();
       try {
         const runtime = await ctx.openRuntime(config, logger);

@@ -1,0 +1,518 @@
+/**
+ * Splits one document (markdown, MDX or plain text) into retrieval chunks that follow
+ * its headings. Pure: no I/O, no ids, no URLs (those belong to ingest).
+ *
+ * Markdown is parsed with mdast (GFM + front matter) only to find block boundaries;
+ * chunk text is sliced from the ORIGINAL source, so code blocks and tables keep their
+ * exact markdown. Each chunk knows its heading path. A heading with no text of its
+ * own joins the section after it, and a short section joins its parent or its first
+ * subsection (heading lines kept in the text); siblings are never merged, so each FAQ
+ * question keeps a chunk (and a vector) of its own. Sections over the size cap are
+ * split between blocks (list items, table rows), then lines, then sentences, with
+ * overlap; a code block is only cut when it alone exceeds the cap (pieces re-fenced).
+ */
+import type { Heading, Nodes, PhrasingContent, RootContent } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { frontmatter } from 'micromark-extension-frontmatter';
+import { gfm } from 'micromark-extension-gfm';
+import { parse as parseYaml } from 'yaml';
+
+export type DocumentFormat = 'markdown' | 'mdx' | 'text';
+
+export interface ChunkerOptions {
+  /** Hard cap on a chunk's text length, in characters. */
+  maxChars: number;
+  /** Characters repeated from the end of one piece at the start of the next when a section is split. */
+  overlapChars: number;
+  /** Sections shorter than this are merged into a neighbour when the result fits the cap. */
+  minChars?: number;
+}
+
+export interface TextChunk {
+  /** Headings from the document's top heading down to this chunk's own heading. */
+  headingPath: string[];
+  text: string;
+}
+
+export interface ChunkedDocument {
+  title: string;
+  chunks: TextChunk[];
+}
+
+/** Picks the format from a file name: .mdx, .md/.markdown, anything else is plain text. */
+export function formatOf(path: string): DocumentFormat {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.mdx')) return 'mdx';
+  if (lower.endsWith('.md') || lower.endsWith('.markdown')) return 'markdown';
+  return 'text';
+}
+
+export function chunkDocument(
+  source: string,
+  path: string,
+  options: ChunkerOptions,
+  format: DocumentFormat = formatOf(path),
+): ChunkedDocument {
+  const limits = resolveLimits(options);
+  const text = source.replace(/\r\n?/g, '\n');
+  if (format === 'text') {
+    const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
+    return { title: fileTitle(path), chunks: chunkSections(sections, limits) };
+  }
+  const parsed = parseMarkdown(format === 'mdx' ? blankMdxSyntax(text) : text);
+  const title = parsed.frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
+  return { title, chunks: chunkSections(parsed.sections, limits) };
+}
+
+// ---------------------------------------------------------------------------
+// Parsing: markdown → sections of blocks
+
+interface Block {
+  text: string;
+  /** Fenced code: only split when the block alone exceeds the cap. */
+  code: boolean;
+  /** A GFM table: when split, every piece repeats the header row. */
+  table?: boolean;
+  /**
+   * Containers (lists, list items, block quotes) keep their children, so an
+   * oversized list is split between items, never through a code block inside one.
+   * `gaps[i]` is the source text between `parts[i]` and `parts[i + 1]`.
+   */
+  parts?: Block[];
+  gaps?: string[];
+}
+
+interface Section {
+  headingPath: string[];
+  /** 0 for text before the first heading. */
+  depth: number;
+  /** The heading's own source line(s), e.g. `#### Where does Milvus store data?`. */
+  headingLine: string | undefined;
+  body: Block[];
+}
+
+interface ParsedMarkdown {
+  frontMatterTitle?: string;
+  sections: Section[];
+}
+
+function parseMarkdown(source: string): ParsedMarkdown {
+  const tree = fromMarkdown(source, {
+    extensions: [gfm(), frontmatter(['yaml', 'toml'])],
+    mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml', 'toml'])],
+  });
+  let frontMatterTitle: string | undefined;
+  const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: [] }];
+  const stack: { depth: number; text: string }[] = [];
+
+  const visit = (nodes: RootContent[], containerStart?: number) => {
+    nodes.forEach((node, index) => {
+      // The first block of a flattened container (a list item holding a heading) starts
+      // at the container, so its list marker is not lost.
+      const start = index === 0 && containerStart !== undefined ? containerStart : undefined;
+      if (node.type === 'yaml') {
+        frontMatterTitle ??= titleFromYaml(node.value);
+        return;
+      }
+      if (node.type === 'heading') {
+        const headingText = headingTextOf(node);
+        while (stack.length > 0 && stack[stack.length - 1]!.depth >= node.depth) stack.pop();
+        stack.push({ depth: node.depth, text: headingText });
+        sections.push({
+          headingPath: stack.map((h) => h.text),
+          depth: node.depth,
+          headingLine: sliceLines(source, node, start),
+          body: [],
+        });
+        return;
+      }
+      if ('children' in node && containsHeading(node)) {
+        visit(node.children as RootContent[], start ?? offsetsOf(node).start);
+        return;
+      }
+      if (isMarkupOnly(node)) return;
+      const block = blockOf(source, node, start);
+      if (block.text.trim() === '') return;
+      sections[sections.length - 1]!.body.push(block);
+    });
+  };
+  visit(tree.children);
+  return { frontMatterTitle, sections: sections.filter((s) => s.headingLine !== undefined || s.body.length > 0) };
+}
+
+function offsetsOf(node: Nodes): { start: number; end: number } {
+  const start = node.position?.start.offset;
+  const end = node.position?.end.offset;
+  if (start === undefined || end === undefined) throw new Error(`markdown node ${node.type} has no position`);
+  return { start, end };
+}
+
+/**
+ * The node's source range from the start of its first line (keeping indentation, so
+ * nested code fences and tables stay valid markdown) to its end, trailing space trimmed.
+ */
+function lineRange(source: string, node: Nodes, startOverride?: number): { from: number; to: number } {
+  const { start, end } = offsetsOf(node);
+  let from = startOverride ?? start;
+  const lineStart = source.lastIndexOf('\n', from - 1) + 1;
+  if (/^[ \t]*$/.test(source.slice(lineStart, from))) from = lineStart;
+  let to = end;
+  while (to > from && /\s/.test(source[to - 1]!)) to--;
+  return { from, to };
+}
+
+function sliceLines(source: string, node: Nodes, startOverride?: number): string {
+  const { from, to } = lineRange(source, node, startOverride);
+  return source.slice(from, to);
+}
+
+const CONTAINERS = new Set(['list', 'listItem', 'blockquote']);
+
+function blockOf(source: string, node: Nodes, startOverride?: number): Block & { from: number; to: number } {
+  const { from, to } = lineRange(source, node, startOverride);
+  const text = source.slice(from, to);
+  if (node.type === 'code') return { text, code: true, from, to };
+  if (node.type === 'table') return { text, code: false, table: true, from, to };
+  if (CONTAINERS.has(node.type) && 'children' in node && node.children.length > 0) {
+    // The first child starts where its container does, so a list marker stays with it.
+    const parts = (node.children as Nodes[]).map((child, i) => blockOf(source, child, i === 0 ? from : undefined));
+    const gaps = parts.slice(1).map((part, i) => source.slice(parts[i]!.to, part.from));
+    return { text, code: false, parts, gaps, from, to };
+  }
+  return { text, code: false, from, to };
+}
+
+function containsHeading(node: Nodes): boolean {
+  if (node.type === 'heading') return true;
+  return 'children' in node && (node.children as Nodes[]).some(containsHeading);
+}
+
+/** HTML comments and bare tags (`</div>`, `<br/>`) carry no text for a reader. */
+function isMarkupOnly(node: Nodes): boolean {
+  if (node.type !== 'html') return false;
+  return stripHtml(node.value).trim() === '';
+}
+
+function stripHtml(html: string): string {
+  return html.replace(/<!--[\s\S]*?-->/g, ' ').replace(/<[^>]*>/g, ' ');
+}
+
+/** Heading text as written, code spans kept in backticks, other inline markup dropped. */
+function headingTextOf(heading: Heading): string {
+  const render = (nodes: PhrasingContent[]): string =>
+    nodes
+      .map((node) => {
+        switch (node.type) {
+          case 'text':
+            return node.value;
+          case 'inlineCode':
+            return `\`${node.value}\``;
+          case 'break':
+            return ' ';
+          case 'image':
+            return node.alt ?? '';
+          case 'html':
+            return stripHtml(node.value);
+          default:
+            return 'children' in node ? render(node.children as PhrasingContent[]) : '';
+        }
+      })
+      .join('');
+  return render(heading.children).replace(/\s+/g, ' ').trim();
+}
+
+function titleFromYaml(yaml: string): string | undefined {
+  try {
+    const data: unknown = parseYaml(yaml);
+    if (data && typeof data === 'object' && 'title' in data) {
+      const title = (data as { title: unknown }).title;
+      if (typeof title === 'string' && title.trim() !== '') return title.trim();
+    }
+  } catch {
+    // Broken front matter is the document's problem, not a reason to skip it: fall back.
+  }
+  return undefined;
+}
+
+/**
+ * MDX's ESM lines (`import … from …`, `export …`) and `{/* comments *\/}` are not
+ * content. They are blanked rather than removed so node offsets still index the source.
+ */
+function blankMdxSyntax(source: string): string {
+  const blank = (match: string) => match.replace(/[^\n]/g, ' ');
+  return source
+    .replace(/^(?:import|export)\s[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*/gm, (match) =>
+      /^(import\s[\s\S]*?from\s|import\s+['"]|export\s)/.test(match) ? blank(match) : match,
+    )
+    .replace(/\{\/\*[\s\S]*?\*\/\}/g, blank);
+}
+
+function fileTitle(path: string): string {
+  const base = path.split('/').pop() ?? path;
+  return base.replace(/\.(md|mdx|markdown|txt)$/i, '');
+}
+
+function paragraphsOf(text: string): Block[] {
+  return text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.replace(/\s+$/, ''))
+    .filter((p) => p.trim() !== '')
+    .map((p) => ({ text: p, code: false }));
+}
+
+// ---------------------------------------------------------------------------
+// Chunking: sections → merged or split chunks
+
+interface Limits {
+  maxChars: number;
+  overlapChars: number;
+  minChars: number;
+}
+
+const BLOCK_SEPARATOR = '\n\n';
+
+function resolveLimits(options: ChunkerOptions): Limits {
+  const maxChars = Math.max(100, Math.floor(options.maxChars));
+  const overlapChars = Math.max(0, Math.min(Math.floor(options.overlapChars), Math.floor(maxChars / 2)));
+  const minChars = Math.max(0, Math.min(options.minChars ?? Math.floor(maxChars / 8), maxChars));
+  return { maxChars, overlapChars, minChars };
+}
+
+function sectionText(section: Section): string {
+  return [section.headingLine, ...section.body.map((b) => b.text)].filter((t) => t !== undefined).join(BLOCK_SEPARATOR);
+}
+
+function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
+  const chunks: TextChunk[] = [];
+  // A run of small sections being merged into one chunk; the chunk takes the heading
+  // path of its first section with a body (a heading-only parent defers to its child).
+  let pending: { sections: Section[]; text: string } | undefined;
+
+  const flush = () => {
+    if (!pending) return;
+    const owner = pending.sections.find((s) => s.body.length > 0) ?? pending.sections.at(-1)!;
+    chunks.push({ headingPath: owner.headingPath, text: pending.text });
+    pending = undefined;
+  };
+
+  for (const section of sections) {
+    const text = sectionText(section);
+    if (pending) {
+      const merged = pending.text + BLOCK_SEPARATOR + text;
+      const pendingIsBare = pending.sections.every((s) => s.body.length === 0);
+      // Only parent and child merge: a short intro joins its first subsection, a short
+      // subsection joins its parent. Siblings never do (each FAQ question keeps its own
+      // chunk, so its vector is about that question alone).
+      const owner = pending.sections.find((s) => s.body.length > 0);
+      const nested = owner !== undefined && section.depth > owner.depth;
+      const small = pending.text.length < limits.minChars || text.length < limits.minChars;
+      if (merged.length <= limits.maxChars && (pendingIsBare || (small && nested))) {
+        pending.sections.push(section);
+        pending.text = merged;
+        continue;
+      }
+      if (pendingIsBare) {
+        // Heading-only lines that cannot join their child: they prefix its first piece.
+        const prefix = pending.text;
+        pending = undefined;
+        splitSection(section, limits, prefix, chunks);
+        continue;
+      }
+      flush();
+    }
+    if (text.length <= limits.maxChars) pending = { sections: [section], text };
+    else splitSection(section, limits, undefined, chunks);
+  }
+  flush();
+  return chunks;
+}
+
+/**
+ * Packs an oversized section's blocks into pieces under the cap. The first piece
+ * starts with the heading line(s); later pieces begin with up to `overlapChars` of
+ * the previous piece's tail for context.
+ */
+function splitSection(section: Section, limits: Limits, headingPrefix: string | undefined, out: TextChunk[]): void {
+  const head = [headingPrefix, section.headingLine].filter((t) => t !== undefined).join(BLOCK_SEPARATOR);
+  let units = section.body.flatMap((block) => splitBlock(block, limits.maxChars));
+  // Keep a heading with the start of its content: when the first unit does not fit
+  // beside it, cut that unit smaller rather than leave the heading alone in a chunk.
+  const room = limits.maxChars - head.length - BLOCK_SEPARATOR.length;
+  const first = units[0];
+  if (head !== '' && first && first.text.length > room && room >= MIN_SPLIT_ROOM) {
+    units = [...splitBlock(first, room), ...units.slice(1)];
+  }
+
+  let piece: Block[] = head === '' ? [] : [{ text: head, code: false }];
+  let pieceText = head;
+  let pieceHasBody = false;
+  for (const unit of units) {
+    const candidate = pieceText === '' ? unit.text : pieceText + BLOCK_SEPARATOR + unit.text;
+    if (candidate.length <= limits.maxChars || pieceText === '') {
+      piece.push(unit);
+      pieceText = candidate;
+      pieceHasBody = true;
+      continue;
+    }
+    out.push({ headingPath: section.headingPath, text: pieceText });
+    const overlap = pieceHasBody
+      ? overlapOf(piece.at(-1), Math.min(limits.overlapChars, limits.maxChars - unit.text.length - BLOCK_SEPARATOR.length))
+      : '';
+    piece = overlap === '' ? [unit] : [{ text: overlap, code: false }, unit];
+    pieceText = piece.map((b) => b.text).join(BLOCK_SEPARATOR);
+    pieceHasBody = true;
+  }
+  if (pieceText.trim() !== '') out.push({ headingPath: section.headingPath, text: pieceText });
+}
+
+/** Smallest room worth cutting a block to, so that it can sit beside its heading. */
+const MIN_SPLIT_ROOM = 200;
+
+/** The tail of a block to repeat at the start of the next piece: whole lines or sentences, never code. */
+function overlapOf(last: Block | undefined, budget: number): string {
+  if (budget <= 0 || !last || last.code) return '';
+  const lines = last.text.split('\n');
+  const kept = takeTail(lines, budget, '\n');
+  if (kept !== '') return kept;
+  // One long line (a markdown paragraph): keep its last whole sentences.
+  return takeTail(sentencesOf(lines.at(-1) ?? ''), budget, ' ');
+}
+
+function takeTail(parts: string[], budget: number, joiner: string): string {
+  const kept: string[] = [];
+  let size = 0;
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i]!;
+    if (size + part.length + joiner.length > budget) break;
+    kept.unshift(part);
+    size += part.length + joiner.length;
+  }
+  return kept.join(joiner).trim();
+}
+
+/** Splits one block into units no longer than `cap`: lines, then sentences, then words. */
+function splitBlock(block: Block, cap: number): Block[] {
+  if (block.text.length <= cap) return [block];
+  if (block.code) return splitCode(block.text, cap);
+  if (block.parts) return splitContainer(block.parts, block.gaps ?? [], cap);
+  if (block.table) return splitTable(block.text, cap);
+  const units: Block[] = [];
+  let current = '';
+  const push = (part: string) => {
+    const next = current === '' ? part : `${current}\n${part}`;
+    if (next.length <= cap) {
+      current = next;
+      return;
+    }
+    if (current !== '') units.push({ text: current, code: false });
+    current = '';
+    if (part.length <= cap) current = part;
+    else for (const piece of splitLongLine(part, cap)) units.push({ text: piece, code: false });
+  };
+  for (const line of block.text.split('\n')) push(line);
+  if (current !== '') units.push({ text: current, code: false });
+  return units;
+}
+
+/** Groups a container's children into pieces under the cap, joined as in the source. */
+function splitContainer(parts: Block[], gaps: string[], cap: number): Block[] {
+  const units: Block[] = [];
+  let group = '';
+  parts.forEach((part, i) => {
+    const joined = group === '' ? part.text : group + (gaps[i - 1] ?? '\n') + part.text;
+    if (joined.length <= cap) {
+      group = joined;
+      return;
+    }
+    if (group !== '') units.push({ text: group, code: false });
+    group = '';
+    if (part.text.length <= cap) group = part.text;
+    else units.push(...splitBlock(part, cap));
+  });
+  if (group !== '') units.push({ text: group, code: false });
+  return units;
+}
+
+/** Cuts a markdown table between rows; every piece starts with the header and delimiter rows. */
+function splitTable(text: string, cap: number): Block[] {
+  const [header = '', delimiter = '', ...rows] = text.split('\n');
+  const head = `${header}\n${delimiter}`;
+  if (head.length > cap / 2) return splitBlock({ text, code: false }, cap);
+  const units: Block[] = [];
+  let current = head;
+  for (const row of rows) {
+    if (current.length + 1 + row.length <= cap) {
+      current += `\n${row}`;
+      continue;
+    }
+    if (current !== head) units.push({ text: current, code: false });
+    if (head.length + 1 + row.length <= cap) current = `${head}\n${row}`;
+    else {
+      units.push(...splitLongLine(row, cap).map((piece) => ({ text: piece, code: false })));
+      current = head;
+    }
+  }
+  if (current !== head) units.push({ text: current, code: false });
+  return units;
+}
+
+function sentencesOf(line: string): string[] {
+  return line.split(/(?<=[.!?:;])\s+/).filter((s) => s !== '');
+}
+
+function splitLongLine(line: string, cap: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  const words = sentencesOf(line).flatMap((sentence) => (sentence.length <= cap ? [sentence] : sentence.split(/(?<=\s)/)));
+  for (const word of words) {
+    const joiner = current === '' || /\s$/.test(current) ? '' : ' ';
+    if ((current + joiner + word).length <= cap) {
+      current += joiner + word;
+      continue;
+    }
+    if (current.trim() !== '') out.push(current.trim());
+    current = '';
+    // A single "word" over the cap (minified data, a base64 blob): cut it hard.
+    for (let i = 0; i < word.length; i += cap) {
+      const slice = word.slice(i, i + cap);
+      if (slice.length === cap) out.push(slice);
+      else current = slice;
+    }
+  }
+  if (current.trim() !== '') out.push(current.trim());
+  return out;
+}
+
+/** Cuts a fenced code block at line boundaries and re-fences every piece. */
+function splitCode(text: string, cap: number): Block[] {
+  const lines = text.split('\n');
+  const opening = lines[0] ?? '```';
+  const fenceMatch = /^([ \t]*)(`{3,}|~{3,})/.exec(opening);
+  if (!fenceMatch) return splitBlock({ text, code: false }, cap);
+  const closing = `${fenceMatch[1]}${fenceMatch[2]}`;
+  const last = lines.at(-1) ?? '';
+  const hasClosing = lines.length > 1 && last.trim().startsWith(fenceMatch[2]!) && last.trim().replace(/[`~]/g, '') === '';
+  const inner = lines.slice(1, hasClosing ? -1 : undefined);
+  const room = cap - opening.length - closing.length - 2;
+  if (room < 20) return splitBlock({ text, code: false }, cap);
+  const pieces: Block[] = [];
+  let current: string[] = [];
+  let size = 0;
+  const emit = () => {
+    if (current.length > 0) pieces.push({ text: [opening, ...current, closing].join('\n'), code: true });
+    current = [];
+    size = 0;
+  };
+  for (const line of inner) {
+    const parts = line.length <= room ? [line] : line.match(new RegExp(`[\\s\\S]{1,${room}}`, 'g')) ?? [line];
+    for (const part of parts) {
+      if (size + part.length + 1 > room && current.length > 0) emit();
+      current.push(part);
+      size += part.length + 1;
+    }
+  }
+  emit();
+  return pieces;
+}

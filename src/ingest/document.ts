@@ -1,0 +1,91 @@
+/**
+ * Turns one file's text into the chunks ingest stores: chunker output plus a
+ * content-derived id, the document link, and the text the embedder sees.
+ *
+ * Ids hash everything that ends up in a stored row or its vector, so an unchanged
+ * chunk keeps its id across runs (nothing to embed) and any change to it (text,
+ * heading, title, link, or the embedding-text recipe) gives a new id.
+ */
+import { createHash } from 'node:crypto';
+import type { Chunk } from '../engine/types.ts';
+import { chunkDocument, type ChunkerOptions } from './chunker.ts';
+
+/** Bump when `embeddingTextOf` changes, so existing vectors are recomputed. */
+const EMBEDDING_TEXT_VERSION = 1;
+const ID_HEX_CHARS = 32;
+
+export interface PreparedChunk extends Chunk {
+  docHash: string;
+  chunkIndex: number;
+  /** What is embedded: title and heading path with the chunk's text, markup stripped. */
+  embeddingText: string;
+}
+
+export interface PrepareOptions extends ChunkerOptions {
+  /** DOCS_BASE_URL: chunks get a link when set. */
+  baseUrl?: string;
+}
+
+export function prepareDocument(source: string, path: string, options: PrepareOptions): PreparedChunk[] {
+  const docHash = sha256(source);
+  const { title, chunks } = chunkDocument(source, path, options);
+  const url = documentUrl(options.baseUrl, path);
+  const seen = new Map<string, number>();
+  return chunks.map((chunk, chunkIndex) => {
+    const content = JSON.stringify([EMBEDDING_TEXT_VERSION, path, title, chunk.headingPath, chunk.text, url ?? '']);
+    // Identical chunks in one file (a repeated code sample) still get distinct ids.
+    const occurrence = seen.get(content) ?? 0;
+    seen.set(content, occurrence + 1);
+    const prepared = { path, title, headingPath: chunk.headingPath, text: chunk.text, url, docHash, chunkIndex };
+    return {
+      id: sha256(`${content}#${occurrence}`).slice(0, ID_HEX_CHARS),
+      ...prepared,
+      embeddingText: embeddingTextOf(prepared),
+    };
+  });
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The page's link: base URL joined with the path, extension dropped (`faq/product_faq.md`
+ * → `<base>/faq/product_faq`, `guide/index.md` → `<base>/guide/`). No base, no link.
+ */
+export function documentUrl(baseUrl: string | undefined, path: string): string | undefined {
+  if (!baseUrl) return undefined;
+  const page = path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1');
+  const encoded = page
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+  return `${baseUrl.replace(/\/+$/, '')}/${encoded}`;
+}
+
+/**
+ * Embedding models see only a few hundred tokens, so the text is made dense: the
+ * document title and heading path first (they say what the chunk is about, and a
+ * question often echoes them), then the text without HTML tags, link targets, table
+ * rules or heading markers.
+ */
+export function embeddingTextOf(chunk: Pick<Chunk, 'title' | 'headingPath' | 'text'>): string {
+  const context = [chunk.title, ...chunk.headingPath.filter((h, i) => i > 0 || h !== chunk.title)];
+  return `${context.join(' > ')}\n\n${plainText(chunk.text)}`.trim();
+}
+
+/** Markdown/HTML reduced to the words a reader sees. */
+export function plainText(markdown: string): string {
+  return markdown
+    .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<[^>\n]+>/g, ' ')
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/^[ \t]*#{1,6}[ \t]+/gm, '')
+    .replace(/^[ \t]*\|?[ \t]*:?-{3,}.*$/gm, '')
+    .replace(/[ \t]*\|[ \t]*/g, ' | ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/\n\s*\n+/g, '\n')
+    .trim();
+}

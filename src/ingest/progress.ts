@@ -1,0 +1,69 @@
+/**
+ * How ingest progress looks to a person: a live bar on a terminal, and on anything
+ * else (CI logs, pipes) just one summary line at the end, so logs stay quiet.
+ */
+import cliProgress from 'cli-progress';
+import type { IngestProgress, IngestSummary } from './ingest.ts';
+
+export interface ProgressReporter {
+  onProgress(event: IngestProgress): void;
+  /** Stops the bar (on success or failure) so the terminal is left clean. */
+  stop(): void;
+}
+
+export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (!stream.isTTY) {
+    return {
+      onProgress(event) {
+        if (event.type === 'done') stream.write(`${formatSummary(event.summary)}\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'Embedding |{bar}| {value}/{total} chunks | files {filesDone}/{files} | {rate} chunks/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = 0;
+  let active = false;
+  return {
+    onProgress(event) {
+      if (event.type === 'planned') {
+        if (event.toEmbed === 0) return;
+        started = performance.now();
+        bar.start(event.toEmbed, 0, { filesDone: 0, files: event.files, rate: '0.0' });
+        active = true;
+      } else if (event.type === 'progress' && active) {
+        const seconds = (performance.now() - started) / 1000;
+        bar.update(event.embedded, {
+          filesDone: event.filesDone,
+          files: event.files,
+          rate: seconds > 0 ? (event.embedded / seconds).toFixed(1) : '0.0',
+        });
+      } else if (event.type === 'done') {
+        if (active) bar.stop();
+        active = false;
+        stream.write(`${formatSummary(event.summary)}\n`);
+      }
+    },
+    stop() {
+      if (active) bar.stop();
+      active = false;
+    },
+  };
+}
+
+export function formatSummary(summary: IngestSummary): string {
+  const { files, chunks } = summary;
+  return (
+    `Ingested ${files.added + files.changed + files.unchanged} files ` +
+    `(${files.added} added, ${files.changed} changed, ${files.unchanged} unchanged, ${files.removed} removed): ` +
+    `${chunks.total} chunks, ${chunks.embedded} embedded, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
+  );
+}

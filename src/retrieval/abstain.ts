@@ -1,0 +1,65 @@
+/**
+ * Deciding that the docs do not cover a question, from retrieval alone (no LLM).
+ *
+ * 1. Similarity: when even the closest chunk's cosine to the question is below the
+ *    calibrated threshold (ABSTAIN_THRESHOLD), nothing in the docs is about it. This
+ *    catches off-topic chatter and most questions about other products.
+ * 2. Versions: a question about a specific release ("milvus 2.6", "v3.0") that no
+ *    retrieved candidate mentions asks about a version the docs do not document, even
+ *    when the rest of the question matches pages about other versions well.
+ *
+ * Questions about facts the docs simply lack (a price, a date) but whose words match
+ * real pages cannot be told apart by retrieval; the answer step has to catch those.
+ */
+import type { RetrievedChunk } from '../engine/types.ts';
+
+export type AbstainReason = 'no_candidates' | 'low_similarity' | 'unknown_version';
+
+export interface AbstainDecision {
+  abstain: boolean;
+  reason?: AbstainReason;
+  bestSimilarity: number;
+}
+
+export interface AbstainInput {
+  question: string;
+  /** The whole candidate pool, not only the top-k shown. */
+  candidates: RetrievedChunk[];
+  threshold: number;
+}
+
+export function shouldAbstain({ question, candidates, threshold }: AbstainInput): AbstainDecision {
+  const similarities = candidates.map((hit) => hit.similarity).filter(Number.isFinite);
+  const bestSimilarity = similarities.length > 0 ? Math.max(...similarities) : Number.NEGATIVE_INFINITY;
+  if (candidates.length === 0) return { abstain: true, reason: 'no_candidates', bestSimilarity };
+  if (bestSimilarity < threshold) return { abstain: true, reason: 'low_similarity', bestSimilarity };
+  const unknown = versionsAskedAbout(question).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
+  if (unknown.length > 0) return { abstain: true, reason: 'unknown_version', bestSimilarity };
+  return { abstain: false, bestSimilarity };
+}
+
+// "milvus 2.6", "Milvus v2.4.5", "version 3.0", "v2.3", "release 2.5", "2.6.x".
+const VERSION_MENTION =
+  /(?:\b(?:version|release|milvus)\s+v?|\bv)(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b|\b(\d+\.\d+)\.x\b/gi;
+
+/** Product versions the question names explicitly. */
+export function versionsAskedAbout(question: string): string[] {
+  const versions = new Set<string>();
+  for (const match of question.matchAll(VERSION_MENTION)) {
+    const version = match[1] ?? match[2];
+    if (version) versions.add(version);
+  }
+  return [...versions];
+}
+
+/**
+ * "2.4" is mentioned by "2.4", "v2.4.5" and "2.4.x", but not by "12.4" or "2.41". A
+ * patch release ("2.4.5") counts as covered by pages about its minor release ("2.4").
+ */
+function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
+  const minor = version.split('.').slice(0, 2).join('.');
+  return [version, minor].some((v) => {
+    const pattern = new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d])`);
+    return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Turns a follow-up in a thread ("ok what do i set when building that one?") into a
+ * query that stands on its own, without an LLM.
+ *
+ * The heuristic: a question asked with history is a follow-up when it leans on the
+ * thread (pronouns, demonstratives, ellipsis openers such as "and"/"what about", or
+ * very few content words). Its query is then the new question, followed by the
+ * previous user question and the distinctive terms of the last answer (identifiers
+ * like `IVF_SQ8`, quoted code, capitalised names), which name what "it" refers to.
+ * The new question comes first because it says what is asked *now*.
+ */
+import type { Turn } from '../engine/types.ts';
+
+/** An LLM (or any other) condenser: returns a standalone question. */
+export type QueryRewriter = (question: string, history: Turn[]) => Promise<string>;
+
+const REFERRING_WORDS = new Set([
+  'it',
+  'its',
+  "it's",
+  'itself',
+  'that',
+  'this',
+  'these',
+  'those',
+  'they',
+  'them',
+  'their',
+  'one',
+  'ones',
+  'there',
+  'same',
+  'above',
+  'former',
+  'latter',
+  'such',
+  'he',
+  'she',
+]);
+
+const ELLIPSIS_OPENERS = /^\s*(and|also|but|so|or|then|what about|how about|ok(ay)?|cool|nice|great|thanks|same|why|why not|what if|and if)\b/i;
+
+/** Common words that carry no topic; a question made only of these needs the thread. */
+const STOPWORDS = new Set(
+  (
+    'a an the is are was were be been being am do does did doing done have has had i me my we our you your ' +
+    'to of in on at by for with from as into about over under than then so and or but if not no yes ' +
+    'can could would should will shall may might must need want get got make way there here what which who whom ' +
+    'whose when where why how all any some each every more most other such only own same too very just also now ' +
+    'ok okay cool nice thanks please really actually one ones it its this that these those they them their'
+  ).split(' '),
+);
+
+function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}_'.-]+/gu)?.map((w) => w.replace(/^[.'-]+|[.'-]+$/g, '')) ?? [];
+}
+
+/** Words that carry topic: not stopwords, not referring words, at least 3 characters. */
+export function contentWords(text: string): string[] {
+  return words(text).filter((w) => w.length >= 3 && !STOPWORDS.has(w) && !REFERRING_WORDS.has(w));
+}
+
+/** True when the question, asked with this history, depends on it. */
+export function isFollowUp(text: string, history: Turn[] | undefined): boolean {
+  if (!history?.some((turn) => turn.role === 'user' || turn.role === 'assistant')) return false;
+  if (ELLIPSIS_OPENERS.test(text)) return true;
+  if (words(text).some((w) => REFERRING_WORDS.has(w))) return true;
+  return contentWords(text).length <= 2;
+}
+
+/**
+ * Identifiers and names in an answer that say what it is about: code spans,
+ * snake/CONSTANT_CASE and camelCase words, words with digits, and capitalised
+ * words that are not just starting a sentence.
+ */
+export function keyTerms(text: string, limit = 8): string[] {
+  const terms: string[] = [];
+  const add = (term: string) => {
+    const clean = term.replace(/^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu, '');
+    if (clean.length >= 2 && !terms.some((t) => t.toLowerCase() === clean.toLowerCase())) terms.push(clean);
+  };
+  for (const match of text.matchAll(/`([^`\n]{1,60})`/g)) add(match[1]!);
+  const tokens = text.replace(/`[^`\n]*`/g, ' ').split(/\s+/);
+  tokens.forEach((token, i) => {
+    const word = token.replace(/^[("'[]+|[)"'\],.;:!?]+$/g, '');
+    if (!/\p{L}/u.test(word)) return;
+    const sentenceStart = i === 0 || /[.!?:]$/.test(tokens[i - 1] ?? '');
+    const identifier = /[_]/.test(word) || /\d/.test(word) || /[a-z][A-Z]/.test(word) || /^[A-Z0-9_]{2,}$/.test(word);
+    const name = /^\p{Lu}/u.test(word) && !sentenceStart && !STOPWORDS.has(word.toLowerCase());
+    if (identifier || name) add(word);
+  });
+  return terms.slice(0, limit);
+}
+
+/**
+ * The heuristic standalone query, or undefined when the question does not need the
+ * thread (then it is searched as asked).
+ */
+export function heuristicStandaloneQuery(text: string, history: Turn[] | undefined): string | undefined {
+  if (!history || !isFollowUp(text, history)) return undefined;
+  const lastUser = [...history].reverse().find((turn) => turn.role === 'user');
+  const lastAssistant = [...history].reverse().find((turn) => turn.role === 'assistant');
+  const parts = [text.trim()];
+  if (lastUser) parts.push(lastUser.content.trim());
+  if (lastAssistant) {
+    const terms = keyTerms(lastAssistant.content);
+    if (terms.length > 0) parts.push(terms.join(' '));
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { frontmatter } from 'micromark-extension-frontmatter';
+import { gfm } from 'micromark-extension-gfm';
+import { chunkDocument, type TextChunk } from '../src/ingest/chunker.ts';
+import { headingLinesIn, normalizeHeading } from '../src/ingest/headings.ts';
+import { CORPUS_DIR } from './support/milvus.ts';
+
+const LIMITS = { maxChars: 1600, overlapChars: 200 };
+
+function corpusFile(path: string): string {
+  return readFileSync(join(CORPUS_DIR, path), 'utf8');
+}
+
+function chunk(path: string, limits = LIMITS) {
+  return chunkDocument(corpusFile(path), path, limits);
+}
+
+/** The chunks a question about `heading` could be matched to: own heading or a heading line inside. */
+function chunksWithHeading(chunks: TextChunk[], heading: string): TextChunk[] {
+  const wanted = normalizeHeading(heading);
+  return chunks.filter(
+    (c) =>
+      normalizeHeading(c.headingPath.at(-1) ?? '') === wanted ||
+      headingLinesIn(c.text).some((h) => normalizeHeading(h) === wanted),
+  );
+}
+
+describe('chunker on real corpus pages', () => {
+  it('faq/product_faq.md: front-matter title, heading paths, every question findable', () => {
+    const { title, chunks } = chunk('faq/product_faq.md');
+    assert.equal(title, 'Product FAQ');
+    const storage = chunks.find((c) => c.headingPath.at(-1) === 'Where does Milvus store data?');
+    assert.ok(storage, 'a chunk owned by "Where does Milvus store data?"');
+    assert.deepEqual(storage.headingPath, ['Product FAQ', 'Where does Milvus store data?']);
+    assert.match(storage.text, /^#### {2}Where does Milvus store data\?/);
+    assert.match(storage.text, /stored in etcd/);
+    // Every question of the FAQ is either a chunk's own heading or a heading line in one.
+    const questions = corpusFile('faq/product_faq.md')
+      .split('\n')
+      .filter((line) => line.startsWith('#### '))
+      .map((line) => line.replace(/^#+\s+/, ''));
+    assert.ok(questions.length > 25);
+    for (const question of questions) assert.ok(chunksWithHeading(chunks, question).length > 0, question);
+    // Code spans in headings are kept as written.
+    assert.ok(chunks.some((c) => c.headingPath.at(-1) === 'Why do I get fewer than k vectors when searching for `topk` vectors?'));
+  });
+
+  it('reference/index.md: nested heading paths, HTML tables kept, split sections respect the cap', () => {
+    const { title, chunks } = chunk('reference/index.md');
+    assert.equal(title, 'In-memory Index');
+    const sq8 = chunks.filter((c) => c.headingPath.at(-1) === 'IVF_SQ8');
+    assert.ok(sq8.length >= 1);
+    assert.deepEqual(sq8[0]!.headingPath, ['In-memory Index', 'Indexes supported in Milvus', 'IVF_SQ8']);
+    assert.ok(sq8[0]!.text.startsWith('### IVF_SQ8'), 'the first piece starts with its heading line');
+    assert.ok(sq8.some((c) => c.text.includes('| `nlist`   | Number of cluster units | [1, 65536] |')), 'table row kept verbatim');
+    assert.ok(chunks.some((c) => c.text.includes('<table id="floating">')), 'HTML tables stay in the text');
+    for (const c of chunks) assert.ok(c.text.length <= LIMITS.maxChars, `chunk of ${c.text.length} chars`);
+  });
+
+  it('faq/troubleshooting.md: finds headings indented inside a list', () => {
+    const { chunks } = chunk('faq/troubleshooting.md');
+    const crash = chunksWithHeading(chunks, '2. etcd pod crash');
+    assert.equal(crash.length, 1);
+    assert.match(crash[0]!.text, /member_id/);
+    const allPods = chunks.find((c) => c.headingPath.at(-1) === '4. All pods crash');
+    assert.deepEqual(allPods?.headingPath, ['Troubleshooting', 'etcd crash issues', '4. All pods crash']);
+    // The fenced block inside the list item is kept whole, fences included.
+    assert.match(allPods!.text, /```\n {2}kubectl kubectl scale sts <etcd-sts> --replicas=0[\s\S]*# restore the backup data\n {2}```/);
+  });
+
+  it('reference/sys_config/configure_log.md: title from the first heading when front matter has none', () => {
+    const { title, chunks } = chunk('reference/sys_config/configure_log.md');
+    assert.equal(title, 'log-related Configurations');
+    assert.ok(chunksWithHeading(chunks, '`log.file.rootPath`').length > 0);
+  });
+
+  it('splits a long code-heavy page within the cap, with overlap between prose pieces', () => {
+    const path = 'userGuide/search-query-get/single-vector-search.md';
+    const { chunks } = chunk(path, { maxChars: 800, overlapChars: 150 });
+    for (const c of chunks) assert.ok(c.text.length <= 800, `chunk of ${c.text.length} chars`);
+    const pieces = chunks.filter((c) => c.headingPath.at(-1) === 'Grouping search');
+    assert.ok(pieces.length > 1, 'a long section is split into several pieces');
+    assert.ok(pieces[0]!.text.startsWith('## Grouping search'));
+    const overlapping = chunks.some((c, i) => {
+      const next = chunks[i + 1];
+      if (!next) return false;
+      const head = next.text.slice(0, 60);
+      return head.length === 60 && !next.text.startsWith('#') && c.text.includes(head);
+    });
+    assert.ok(overlapping, 'a continuation piece repeats the end of the previous one');
+  });
+});
+
+describe('chunker on the whole corpus', () => {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.md')) files.push(relative(CORPUS_DIR, full));
+    }
+  };
+  walk(CORPUS_DIR);
+
+  it('keeps the cap, every heading, every code block that fits, and every line of text', () => {
+    assert.ok(files.length > 200);
+    for (const path of files) {
+      const source = corpusFile(path);
+      const { chunks } = chunkDocument(source, path, LIMITS);
+      const all = chunks.map((c) => c.text).join('\n');
+      for (const c of chunks) assert.ok(c.text.length <= LIMITS.maxChars, `${path}: chunk of ${c.text.length} chars`);
+      const tree = fromMarkdown(source, {
+        extensions: [gfm(), frontmatter(['yaml'])],
+        mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml'])],
+      });
+      const visit = (node: import('mdast').Nodes) => {
+        const start = node.position?.start.offset ?? 0;
+        const end = node.position?.end.offset ?? 0;
+        if (node.type === 'heading') {
+          const line = source.slice(start, end).replace(/^\s*#+\s*/, '');
+          assert.ok(
+            chunks.some((c) => headingLinesIn(c.text).some((h) => normalizeHeading(h) === normalizeHeading(line))),
+            `${path}: heading "${line}" is a heading line in some chunk`,
+          );
+        }
+        if (node.type === 'code' && end - start <= LIMITS.maxChars - 300) {
+          assert.ok(
+            chunks.some((c) => c.text.includes(source.slice(start, end).trimEnd())),
+            `${path}: code block at line ${node.position?.start.line} kept whole`,
+          );
+        }
+        if ('children' in node) for (const child of node.children) visit(child);
+      };
+      visit(tree);
+      const body = source.replace(/^---\n[\s\S]*?\n---\n/, '');
+      for (const line of body.split('\n')) {
+        const text = line.trim();
+        const markupOnly = text.replace(/<[^>]*>/g, '').trim() === '';
+        if (markupOnly || text.length > LIMITS.maxChars / 2) continue;
+        assert.ok(all.includes(text), `${path}: line kept: ${text.slice(0, 80)}`);
+      }
+    }
+  });
+});
+
+describe('chunker on other formats and edge cases', () => {
+  it('titles fall back to the file name; plain text is split by paragraphs within the cap', () => {
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i}. ${'Some words here. '.repeat(6)}`);
+    const { title, chunks } = chunkDocument(paragraphs.join('\n\n'), 'notes/release-plan.txt', {
+      maxChars: 400,
+      overlapChars: 80,
+    });
+    assert.equal(title, 'release-plan');
+    assert.ok(chunks.length > 5);
+    for (const c of chunks) {
+      assert.ok(c.text.length <= 400);
+      assert.deepEqual(c.headingPath, []);
+    }
+    for (const p of paragraphs) assert.ok(chunks.some((c) => c.text.includes(p.trim())), p);
+  });
+
+  it('MDX: drops import/export lines and comments, keeps components and headings', () => {
+    const source = [
+      "import Tabs from '@theme/Tabs';",
+      "import { Note } from '../components';",
+      '',
+      '# Setup guide',
+      '',
+      '{/* internal: keep in sync with install.md */}',
+      '',
+      '## Install',
+      '',
+      'Run the installer.',
+      '',
+      '<Note>Needs Docker 20 or later.</Note>',
+      '',
+      'export const meta = { hidden: true };',
+    ].join('\n');
+    const { title, chunks } = chunkDocument(source, 'guide/setup.mdx', LIMITS);
+    assert.equal(title, 'Setup guide');
+    const text = chunks.map((c) => c.text).join('\n');
+    assert.doesNotMatch(text, /import|export|internal:/);
+    assert.match(text, /<Note>Needs Docker 20 or later.<\/Note>/);
+    assert.ok(chunks.some((c) => c.headingPath.join(' > ') === 'Setup guide > Install'));
+  });
+
+  it('merges a heading-only parent into its first child and keeps both heading lines', () => {
+    const source = '# Guide\n\n## Part A\n\n### Step 1\n\nDo the first thing.\n\n### Step 2\n\nDo the second thing.\n';
+    const { chunks } = chunkDocument(source, 'guide.md', { ...LIMITS, minChars: 0 });
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [
+        ['Guide', 'Part A', 'Step 1'],
+        ['Guide', 'Part A', 'Step 2'],
+      ],
+    );
+    assert.deepEqual(headingLinesIn(chunks[0]!.text), ['Guide', 'Part A', 'Step 1']);
+  });
+
+  it('cuts a code block only when it alone exceeds the cap, re-fencing every piece', () => {
+    const code = ['```python', ...Array.from({ length: 80 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`), '```'].join('\n');
+    const source = `# Big code\n\nIntro.\n\n${code}\n`;
+    const { chunks } = chunkDocument(source, 'big.md', { maxChars: 600, overlapChars: 100 });
+    const codePieces = chunks.filter((c) => c.text.includes('value_'));
+    assert.ok(codePieces.length > 1);
+    for (const piece of codePieces) {
+      assert.ok(piece.text.length <= 600);
+      assert.match(piece.text, /```python\n[\s\S]*\n```$/);
+    }
+    const lines = codePieces.flatMap((p) => p.text.split('\n')).filter((l) => l.startsWith('value_'));
+    assert.equal(new Set(lines).size, 80, 'every code line kept');
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * Ingest against a real Milvus Lite with the real embedding model, on a few real
+ * corpus pages copied to a temp folder: first ingest, unchanged re-ingest, an edited
+ * page, a deleted page, and an ingest killed with SIGKILL half-way and re-run.
+ */
+import assert from 'node:assert/strict';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PassThrough } from 'node:stream';
+import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
+import type { IngestSummary } from '../src/ingest/ingest.ts';
+import { createProgressReporter } from '../src/ingest/progress.ts';
+import { createMetrics, Registry } from '../src/observability/metrics.ts';
+import { scanFolder } from '../src/ingest/scan.ts';
+import type { ChunkStore } from '../src/milvus/store.ts';
+import { startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
+
+const BASE_URL = 'https://docs.example.com/milvus/';
+const PAGES = [
+  'faq/product_faq.md',
+  'reference/consistency.md',
+  'adminGuide/limit_collection_counts.md',
+  'userGuide/manage_databases.md',
+];
+
+/** What a clean ingest of `dir` must store: every chunk id, computed without Milvus. */
+async function expectedIds(dir: string, baseUrl?: string): Promise<Set<string>> {
+  const config = testConfig();
+  const ids = new Set<string>();
+  for (const file of await scanFolder(dir)) {
+    const source = await readFile(file.absolutePath, 'utf8');
+    for (const chunk of prepareDocument(source, file.path, {
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      baseUrl,
+    })) {
+      ids.add(chunk.id);
+    }
+  }
+  return ids;
+}
+
+async function storedIds(store: ChunkStore): Promise<string[]> {
+  const byPath = await store.idsByPath(await store.allPaths());
+  return [...byPath.values()].flat();
+}
+
+describe('ingest (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  let store: ChunkStore;
+  let docs: string;
+
+  before(async () => {
+    [milvus, docs] = await Promise.all([startTestMilvus(), copyCorpusPages(PAGES), testEmbedder()]);
+    store = await connectStore(milvus.address, 'ingest_test');
+  });
+
+  after(async () => {
+    await store?.close();
+    await Promise.all([milvus?.stop(), docs && rm(docs, { recursive: true, force: true })]);
+  });
+
+  it('ingests a folder: every chunk stored once, with links, and searchable', async () => {
+    const metrics = createMetrics(new Registry());
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL, metrics });
+    const expected = await expectedIds(docs, BASE_URL);
+    assert.deepEqual(summary.files, { added: 4, changed: 0, unchanged: 0, removed: 0 });
+    assert.equal(summary.chunks.total, expected.size);
+    assert.equal(summary.chunks.embedded, expected.size);
+    assert.equal(await store.count(), expected.size);
+    assert.deepEqual(new Set(await storedIds(store)), expected);
+    assert.deepEqual((await store.allPaths()).sort(), [...PAGES].sort());
+    const counted = async (counter: typeof metrics.ingestFiles, action: string) =>
+      (await counter.get()).values.find((v) => v.labels.action === action)?.value;
+    assert.equal(await counted(metrics.ingestFiles, 'added'), 4);
+    assert.equal(await counted(metrics.ingestChunks, 'embedded'), expected.size);
+
+    const embedder = await testEmbedder();
+    const query = 'where does milvus store the metadata and the inserted vectors?';
+    const [top] = await store.hybridSearch({ vector: await embedder.embedQuery(query), text: query, limit: 3 });
+    assert.equal(top?.path, 'faq/product_faq.md');
+    assert.deepEqual(top?.headingPath, ['Product FAQ', 'Where does Milvus store data?']);
+    assert.equal(top?.title, 'Product FAQ');
+    assert.equal(top?.url, 'https://docs.example.com/milvus/faq/product_faq');
+  });
+
+  it('re-ingesting an unchanged folder embeds and deletes nothing', async () => {
+    const before = await store.count();
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 4, removed: 0 });
+    assert.equal(summary.chunks.embedded, 0);
+    assert.equal(summary.chunks.deleted, 0);
+    assert.equal(await store.count(), before);
+  });
+
+  it('an edited page gets its new chunk upserted and the stale one deleted', async () => {
+    const file = join(docs, 'faq/product_faq.md');
+    const original = await readFile(file, 'utf8');
+    const edited = original.replace(
+      'Milvus is a 100% free open-source project.',
+      'Milvus is a 100% free open-source project, maintained by the LF AI & Data Foundation.',
+    );
+    assert.notEqual(edited, original);
+    await writeFile(file, edited);
+    const before = new Set(await storedIds(store));
+
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
+    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0 });
+    assert.equal(summary.chunks.embedded, 1);
+    assert.equal(summary.chunks.deleted, 1);
+    const after = new Set(await storedIds(store));
+    assert.deepEqual(after, await expectedIds(docs, BASE_URL));
+    assert.equal([...after].filter((id) => !before.has(id)).length, 1);
+
+    const embedder = await testEmbedder();
+    const query = 'how much does milvus cost';
+    const hits = await store.hybridSearch({ vector: await embedder.embedQuery(query), text: query, limit: 3 });
+    const cost = hits.find((hit) => hit.headingPath.at(-1) === 'How much does Milvus cost?');
+    assert.match(cost?.text ?? '', /LF AI & Data Foundation/);
+  });
+
+  it('a deleted page has its chunks removed', async () => {
+    await unlink(join(docs, 'adminGuide/limit_collection_counts.md'));
+    const gone = (await store.idsByPath(['adminGuide/limit_collection_counts.md'])).get('adminGuide/limit_collection_counts.md');
+    assert.ok(gone && gone.length > 0);
+
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 3, removed: 1 });
+    assert.equal(summary.chunks.embedded, 0);
+    assert.equal(summary.chunks.deleted, gone.length);
+    assert.equal((await store.idsByPath(['adminGuide/limit_collection_counts.md'])).size, 0);
+    assert.deepEqual(new Set(await storedIds(store)), await expectedIds(docs, BASE_URL));
+  });
+
+  it('an ingest killed with SIGKILL half-way is completed by running it again, without duplicates', async () => {
+    const collection = 'ingest_interrupted';
+    const env = {
+      MILVUS_URI: `http://${milvus.address}`,
+      MILVUS_COLLECTION: collection,
+      EMBEDDING_BATCH_SIZE: '4',
+      LOG_LEVEL: 'debug',
+    };
+    const killed = await runCli(['ingest', docs], env, {
+      killWhen: (stderr) => stderr.includes('ingest batch written'),
+    });
+    assert.equal(killed.signal, 'SIGKILL', `the ingest was killed mid-way (exit ${killed.code}): ${killed.stderr.slice(-500)}`);
+
+    const partial = await connectStore(milvus.address, collection);
+    try {
+      const expected = await expectedIds(docs);
+      const stored = await partial.count();
+      assert.ok(stored > 0 && stored < expected.size, `partly ingested: ${stored} of ${expected.size}`);
+
+      const rerun = await runCli(['ingest', docs], { ...env, LOG_LEVEL: 'warn' });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      // Not a terminal: one summary line, and only the missing chunks were embedded.
+      const summaryLine = rerun.stderr.trim();
+      assert.match(summaryLine, /^Ingested 3 files \(\d+ added, \d+ changed, \d+ unchanged, 0 removed\): \d+ chunks, \d+ embedded, 0 deleted in [\d.]+ s$/);
+      const embedded = Number(/(\d+) embedded/.exec(summaryLine)?.[1]);
+      assert.equal(embedded, expected.size - stored);
+
+      const ids = await storedIds(partial);
+      assert.equal(ids.length, new Set(ids).size, 'no duplicate ids');
+      assert.deepEqual(new Set(ids), expected);
+      assert.equal(await partial.count(), expected.size);
+
+      const embedder = await testEmbedder();
+      const query = 'what does bounded staleness consistency mean';
+      const [top] = await partial.hybridSearch({ vector: await embedder.embedQuery(query), text: query, limit: 1 });
+      assert.equal(top?.path, 'reference/consistency.md');
+      assert.equal(top?.url, undefined, 'no DOCS_BASE_URL, no link');
+    } finally {
+      await partial.close();
+    }
+  });
+
+  it('shows a progress bar on a terminal and only a summary line elsewhere', () => {
+    const summary: IngestSummary = {
+      files: { added: 2, changed: 1, unchanged: 5, removed: 1 },
+      chunks: { total: 120, embedded: 40, deleted: 12 },
+      seconds: 3.25,
+    };
+    const drive = (isTTY: boolean) => {
+      const stream = Object.assign(new PassThrough(), { isTTY, columns: 120 }) as unknown as NodeJS.WriteStream;
+      let output = '';
+      stream.on('data', (data: Buffer) => {
+        output += data.toString();
+      });
+      const reporter = createProgressReporter(stream);
+      reporter.onProgress({ type: 'planned', files: 8, chunks: 120, toEmbed: 40 });
+      reporter.onProgress({ type: 'progress', embedded: 20, toEmbed: 40, filesDone: 5, files: 8 });
+      reporter.onProgress({ type: 'progress', embedded: 40, toEmbed: 40, filesDone: 8, files: 8 });
+      reporter.onProgress({ type: 'done', summary });
+      return output;
+    };
+    const line =
+      'Ingested 8 files (2 added, 1 changed, 5 unchanged, 1 removed): 120 chunks, 40 embedded, 12 deleted in 3.3 s\n';
+    assert.equal(drive(false), line);
+    const tty = drive(true);
+    assert.match(tty, /Embedding \|.*\| 0\/40 chunks \| files 0\/8 \| 0\.0 chunks\/s/);
+    assert.ok(tty.endsWith(line));
+  });
+
+  it('builds links from a base URL and the page path', () => {
+    assert.equal(documentUrl('https://d.example/docs', 'faq/product_faq.md'), 'https://d.example/docs/faq/product_faq');
+    assert.equal(documentUrl('https://d.example/docs/', 'guide/index.mdx'), 'https://d.example/docs/guide/');
+    assert.equal(documentUrl('https://d.example', 'notes/Release Plan.txt'), 'https://d.example/notes/Release%20Plan.txt');
+    assert.equal(documentUrl(undefined, 'faq/product_faq.md'), undefined);
+  });
+});

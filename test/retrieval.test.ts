@@ -1,0 +1,205 @@
+/**
+ * The retriever against a real Milvus Lite holding a few real corpus pages embedded
+ * with the real model: hybrid search, follow-up rewriting (heuristic and hook),
+ * abstention and path scoping. Plus the pure parts (rewrite heuristics, fusion,
+ * abstention rules) on their own.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { RetrievedChunk, Turn } from '../src/engine/types.ts';
+import type { ChunkStore } from '../src/milvus/store.ts';
+import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
+import { fuseRankings } from '../src/retrieval/fusion.ts';
+import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
+import { createRetriever, type Retriever } from '../src/retrieval/retriever.ts';
+import { startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
+
+const PAGES = [
+  'faq/product_faq.md',
+  'reference/index.md',
+  'reference/mmap.md',
+  'reference/consistency.md',
+  'adminGuide/authenticate.md',
+];
+
+function chunk(id: string, similarity: number, path = 'a.md'): RetrievedChunk {
+  return { id, path, title: 'T', headingPath: ['T', id], text: `text ${id}`, score: 0, similarity };
+}
+
+describe('follow-up heuristics', () => {
+  const thread: Turn[] = [
+    { role: 'user', content: 'which index is good if i need fast queries but memory is tight?' },
+    { role: 'assistant', content: 'IVF_SQ8 is a good fit: it turns each 4-byte FLOAT into a 1-byte UINT8 with Scalar Quantization.' },
+  ];
+
+  it('tells follow-ups from standalone questions', () => {
+    assert.equal(isFollowUp('ok what do i have to set when building that one?', thread), true);
+    assert.equal(isFollowUp('and for HNSW?', thread), true);
+    assert.equal(isFollowUp('how do I configure TLS between Milvus and etcd in a cluster?', thread), false);
+    assert.equal(isFollowUp('what do i set when building that one?', []), false, 'no history, no follow-up');
+  });
+
+  it('pulls identifiers and names out of an answer, not sentence-initial words', () => {
+    assert.deepEqual(keyTerms(thread[1]!.content), ['IVF_SQ8', '4-byte', 'FLOAT', '1-byte', 'UINT8', 'Scalar', 'Quantization']);
+    assert.deepEqual(keyTerms('Set `common.security.authorizationEnabled` to true. Then restart.'), [
+      'common.security.authorizationEnabled',
+    ]);
+  });
+
+  it('builds a standalone query from the question, the last user turn and the answer terms', () => {
+    const query = heuristicStandaloneQuery('ok what do i have to set when building that one?', thread);
+    assert.ok(query?.startsWith('ok what do i have to set when building that one?'));
+    assert.match(query ?? '', /memory is tight/);
+    assert.match(query ?? '', /IVF_SQ8/);
+    assert.equal(heuristicStandaloneQuery('how do I configure TLS between Milvus and etcd in a cluster?', thread), undefined);
+  });
+});
+
+describe('fusion and abstention rules', () => {
+  it('fuses rankings with RRF, keeping the best similarity seen', () => {
+    const fused = fuseRankings([
+      [chunk('a', 0.5), chunk('b', 0.4)],
+      [chunk('b', 0.6), chunk('c', 0.3)],
+      [chunk('b', Number.NaN), chunk('d', Number.NaN)],
+    ]);
+    assert.deepEqual(
+      fused.map((c) => c.id),
+      ['b', 'a', 'c', 'd'],
+    );
+    assert.equal(fused[0]?.similarity, 0.6);
+    assert.ok(Math.abs((fused[0]?.score ?? 0) - (1 / 62 + 1 / 61 + 1 / 61)) < 1e-12);
+    assert.ok(Number.isNaN(fused[3]?.similarity));
+  });
+
+  it('abstains below the threshold, on nothing found, and on versions no candidate mentions', () => {
+    const pool = [chunk('a', 0.61), chunk('b', 0.5)];
+    assert.deepEqual(shouldAbstain({ question: 'q', candidates: pool, threshold: 0.42 }), {
+      abstain: false,
+      bestSimilarity: 0.61,
+    });
+    assert.equal(shouldAbstain({ question: 'q', candidates: pool, threshold: 0.7 }).reason, 'low_similarity');
+    assert.equal(shouldAbstain({ question: 'q', candidates: [], threshold: 0.42 }).reason, 'no_candidates');
+
+    assert.deepEqual(versionsAskedAbout('when is Milvus 2.6 GA? and v3.0? (we run version 2.4.5, spark 3.1)'), ['2.6', '3.0', '2.4.5']);
+    const documented = [{ ...chunk('a', 0.6), text: 'New in Milvus v2.4.1: sparse vectors.' }];
+    assert.equal(shouldAbstain({ question: 'when is milvus 2.6 GA?', candidates: documented, threshold: 0.42 }).reason, 'unknown_version');
+    assert.equal(shouldAbstain({ question: 'what changed in milvus 2.4.1?', candidates: documented, threshold: 0.42 }).abstain, false);
+    assert.equal(shouldAbstain({ question: 'is 2.4.7 out?', candidates: documented, threshold: 0.42 }).abstain, false, 'no product named');
+    assert.equal(shouldAbstain({ question: 'bug in milvus 2.4.7?', candidates: documented, threshold: 0.42 }).abstain, false, 'patch of a documented release');
+  });
+});
+
+describe('retriever (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  let store: ChunkStore;
+  let docs: string;
+  let retriever: Retriever;
+  const config = testConfig({ RETRIEVAL_TOP_K: '5', ABSTAIN_THRESHOLD: '0.42' });
+
+  before(async () => {
+    [milvus, docs] = await Promise.all([startTestMilvus(), copyCorpusPages(PAGES), testEmbedder()]);
+    store = await connectStore(milvus.address, 'retrieval_test');
+    await ingestWithDefaults(docs, store, { baseUrl: 'https://milvus.io/docs' });
+    retriever = createRetriever({ store, embedder: await testEmbedder(), config });
+  });
+
+  after(async () => {
+    await store?.close();
+    await Promise.all([milvus?.stop(), docs && rm(docs, { recursive: true, force: true })]);
+  });
+
+  it('finds the section that answers a standalone question, with its metadata', async () => {
+    const result = await retriever.retrieve({
+      text: 'dropped a collection yesterday but the files are still sitting in our minio bucket?? bug or expected',
+    });
+    assert.equal(result.rewrite, 'none');
+    assert.equal(result.abstain, false);
+    assert.equal(result.hits.length, 5);
+    const [top] = result.hits;
+    assert.equal(top?.path, 'faq/product_faq.md');
+    assert.equal(top?.headingPath.at(-1), 'Why does the data in MinIO remain after the corresponding collection is dropped?');
+    assert.equal(top?.title, 'Product FAQ');
+    assert.equal(top?.url, 'https://milvus.io/docs/faq/product_faq');
+    assert.ok((top?.similarity ?? 0) > 0.42 && (top?.similarity ?? 0) <= 1);
+    assert.ok(result.hits.every((hit, i) => i === 0 || hit.score <= result.hits[i - 1]!.score), 'ranked by fused score');
+  });
+
+  it('rewrites a follow-up with the heuristic and finds what "that one" refers to', async () => {
+    const result = await retriever.retrieve({
+      text: 'ok what do i have to set when building that one?',
+      history: [
+        { role: 'user', content: 'which index is good if i need fast queries but memory is tight?' },
+        { role: 'assistant', content: 'IVF_SQ8 is a good fit: it turns each 4-byte FLOAT into a 1-byte UINT8, cutting memory by 70-75%.' },
+      ],
+    });
+    assert.equal(result.rewrite, 'heuristic');
+    assert.match(result.query, /IVF_SQ8/);
+    assert.ok(
+      result.hits.some((hit) => hit.path === 'reference/index.md' && hit.headingPath.at(-1) === 'IVF_SQ8'),
+      `IVF_SQ8 section in ${result.hits.map((h) => h.headingPath.at(-1)).join(' | ')}`,
+    );
+  });
+
+  it('uses a rewriter hook when given one, and the heuristic when it fails', async () => {
+    const history: Turn[] = [
+      { role: 'user', content: 'what does mmap do in milvus?' },
+      { role: 'assistant', content: 'Memory mapping lets a node load more data than its RAM would allow.' },
+    ];
+    const seen: string[] = [];
+    const withLlm = createRetriever({
+      store,
+      embedder: await testEmbedder(),
+      config,
+      rewriter: async (question, turns) => {
+        seen.push(`${turns.length}:${question}`);
+        return 'Which index types work best with memory mapping (mmap) in Milvus?';
+      },
+    });
+    const result = await withLlm.retrieve({ text: 'is there an index type that plays best with it?', history });
+    assert.deepEqual(seen, ['2:is there an index type that plays best with it?']);
+    assert.equal(result.rewrite, 'llm');
+    assert.equal(result.query, 'Which index types work best with memory mapping (mmap) in Milvus?');
+    assert.ok(result.hits.some((hit) => hit.path === 'reference/mmap.md'));
+
+    const broken = createRetriever({
+      store,
+      embedder: await testEmbedder(),
+      config,
+      rewriter: async () => {
+        throw new Error('LLM unavailable');
+      },
+    });
+    const fallback = await broken.retrieve({ text: 'is there an index type that plays best with it?', history });
+    assert.equal(fallback.rewrite, 'heuristic');
+    assert.match(fallback.query, /mmap/);
+  });
+
+  it('abstains on questions the docs do not cover', async () => {
+    const offTopic = await retriever.retrieve({ text: 'anyone know good ramen spots near the office? team lunch friday' });
+    assert.equal(offTopic.abstain, true);
+    assert.ok(offTopic.hits.length > 0, 'the closest pages are still returned');
+    const otherVersion = await retriever.retrieve({ text: 'when exactly is milvus 2.6 going GA? need a date for our roadmap' });
+    assert.equal(otherVersion.abstain, true);
+    const covered = await retriever.retrieve({ text: 'what is the default consistency level when creating a collection?' });
+    assert.equal(covered.abstain, false);
+  });
+
+  it('restricts hits to a path prefix, for single questions and follow-ups', async () => {
+    const single = await retriever.retrieve({
+      text: 'how much memory does IVF_SQ8 save compared to IVF_FLAT?',
+      scope: { platform: 'cli', pathPrefix: 'faq/' },
+    });
+    assert.ok(single.hits.length > 0);
+    assert.ok(single.hits.every((hit) => hit.path.startsWith('faq/')));
+    const followUp = await retriever.retrieve({
+      text: 'and what about that one?',
+      history: [{ role: 'user', content: 'what index types does milvus have?' }],
+      scope: { platform: 'cli', pathPrefix: 'reference/' },
+    });
+    assert.equal(followUp.rewrite, 'heuristic');
+    assert.ok(followUp.hits.length > 0);
+    assert.ok(followUp.hits.every((hit) => hit.path.startsWith('reference/')));
+  });
+});
