@@ -77,7 +77,7 @@ export const envSchema = z.object({
   CHUNK_MAX_CHARS: int(1600, 200, 16_000),
   CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
   RETRIEVAL_TOP_K: int(5, 1, 50),
-  ABSTAIN_THRESHOLD: num(0.3, -1, 1),
+  ABSTAIN_THRESHOLD: num(0.42, -1, 1),
 
   // Chat front ends
   SLACK_BOT_TOKEN: optionalString,

@@ -10,16 +10,13 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createEmbedder } from '../src/embeddings/index.ts';
-import { ingestFolder } from '../src/ingest/ingest.ts';
-import { ChunkStore } from '../src/milvus/store.ts';
 import { runChatLoop } from '../src/cli/terminal/chat-loop.ts';
 import { renderAnswer } from '../src/cli/terminal/render.ts';
 import type { AnswerEvent, Engine, Question, Source } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 
 const COLLECTION = 'cli_ask_test';
 const API_KEY = 'sk-cli-test-9876';
@@ -42,20 +39,7 @@ describe('askdocs ask / chat (CLI)', () => {
     // One real page keeps ingest quick; copied to a temp folder, never into the repo.
     docsDir = await mkdtemp(join(tmpdir(), 'askdocs-cli-docs-'));
     await copyFile(resolve(CORPUS_DIR, 'faq/product_faq.md'), join(docsDir, 'product_faq.md'));
-    const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: COLLECTION });
-    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
-    try {
-      await ingestFolder({
-        dir: docsDir,
-        store,
-        embedder: await createEmbedder(config.embedding),
-        maxChars: config.ingest.chunkMaxChars,
-        overlapChars: config.ingest.chunkOverlapChars,
-        batchSize: config.embedding.batchSize,
-      });
-    } finally {
-      await store.close();
-    }
+    await ingestInto(milvus, COLLECTION, docsDir);
   });
 
   after(async () => {

@@ -11,13 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEmbedder } from '../src/embeddings/index.ts';
-import { ingestFolder } from '../src/ingest/ingest.ts';
-import { ChunkStore } from '../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 
 const COLLECTION = 'discord_cli_test';
 
@@ -30,20 +27,7 @@ describe('askdocs discord (CLI)', () => {
   before(async () => {
     [milvus, llm, fake] = await Promise.all([startTestMilvus(), startFakeLlm(), startFakeDiscord()]);
     dir = await mkdtemp(join(tmpdir(), 'askdocs-discord-cli-'));
-    const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: COLLECTION });
-    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
-    try {
-      await ingestFolder({
-        dir: resolve(CORPUS_DIR, 'faq'),
-        store,
-        embedder: await createEmbedder(config.embedding),
-        maxChars: config.ingest.chunkMaxChars,
-        overlapChars: config.ingest.chunkOverlapChars,
-        batchSize: config.embedding.batchSize,
-      });
-    } finally {
-      await store.close();
-    }
+    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
   });
 
   after(async () => {

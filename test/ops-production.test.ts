@@ -16,12 +16,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createEmbedder } from '../src/embeddings/index.ts';
-import { ingestFolder } from '../src/ingest/ingest.ts';
-import { ChunkStore } from '../src/milvus/store.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import {
   composeHealthcheckUrl,
   dockerHealthcheckCommand,
@@ -90,20 +87,7 @@ describe('askdocs in production (real processes)', () => {
       join(docs, 'cluster.md'),
       '# Milvus cluster\n\nA Milvus cluster runs on Kubernetes with query nodes, data nodes and coordinators.\n',
     );
-    const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: COLLECTION });
-    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
-    try {
-      await ingestFolder({
-        dir: docs,
-        store,
-        embedder: await createEmbedder(config.embedding),
-        maxChars: config.ingest.chunkMaxChars,
-        overlapChars: config.ingest.chunkOverlapChars,
-        batchSize: config.embedding.batchSize,
-      });
-    } finally {
-      await store.close();
-    }
+    await ingestInto(milvus, COLLECTION, docs);
   });
 
   after(async () => {

@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEmbedder } from '../src/embeddings/index.ts';
-import { ingestFolder } from '../src/ingest/ingest.ts';
-import { ChunkStore } from '../src/milvus/store.ts';
 import { openRuntime, type Runtime } from '../src/runtime.ts';
 import { createLogger } from '../src/logger.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
@@ -38,19 +35,7 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', () => {
       LLM_TIMEOUT_MS: '5000',
     };
     const config = testConfig(env);
-    const store = await ChunkStore.connect({ address: milvus.address, collection: COLLECTION });
-    try {
-      await ingestFolder({
-        dir: resolve(CORPUS_DIR, 'faq'),
-        store,
-        embedder: await createEmbedder(config.embedding),
-        maxChars: config.ingest.chunkMaxChars,
-        overlapChars: config.ingest.chunkOverlapChars,
-        batchSize: config.embedding.batchSize,
-      });
-    } finally {
-      await store.close();
-    }
+    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
     runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
     h = await startSlackHarness({ engine: runtime.engine, env });
   });

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import type { Chunk } from '../engine/types.ts';
 import { chunkDocument, type ChunkerOptions } from './chunker.ts';
 
-/** Bump when `embeddingTextOf` changes, so existing vectors are recomputed. */
-const EMBEDDING_TEXT_VERSION = 1;
+/** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
+const EMBEDDING_TEXT_VERSION = 2;
 const ID_HEX_CHARS = 32;
 
 export interface PreparedChunk extends Chunk {

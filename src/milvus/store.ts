@@ -15,6 +15,11 @@ export interface StoredChunkRow extends Chunk {
   docHash: string;
   chunkIndex: number;
   vector: number[];
+  /**
+   * What BM25 indexes; defaults to `text`. Ingest passes the title and heading path
+   * with the text, so words that only appear in headings still match.
+   */
+  searchText?: string;
 }
 
 export interface EmbeddingSignature {
@@ -38,6 +43,9 @@ const RRF_K = 60;
 const OUTPUT_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url', 'dense'];
 const PROPERTY_MODEL = 'askdocs.embedding_model';
 const PROPERTY_DIMENSION = 'askdocs.embedding_dim';
+const PROPERTY_SCHEMA = 'askdocs.schema';
+/** Bump when the collection's fields change; older collections must be re-ingested. */
+const SCHEMA_VERSION = '2';
 
 type Status = { error_code?: string | number; code?: number; reason?: string };
 
@@ -98,6 +106,13 @@ export class ChunkStore {
     const props = new Map(described.properties.map((p) => [p.key, String(p.value)]));
     const model = props.get(PROPERTY_MODEL);
     const dimension = Number(props.get(PROPERTY_DIMENSION));
+    if (model && props.get(PROPERTY_SCHEMA) !== SCHEMA_VERSION) {
+      throw new AskdocsError(
+        'embedding_mismatch',
+        `Collection "${this.collection}" was built by an older askdocs. Re-ingest into a new collection: ` +
+          'MILVUS_COLLECTION=<new name> askdocs ingest <docs folder>.',
+      );
+    }
     return model ? { model, dimension } : undefined;
   }
 
@@ -176,7 +191,8 @@ export class ChunkStore {
         { name: 'title', data_type: DataType.VarChar, max_length: 1_024 },
         { name: 'heading_path', data_type: DataType.VarChar, max_length: 4_096 },
         { name: 'url', data_type: DataType.VarChar, max_length: 2_048 },
-        { name: 'text', data_type: DataType.VarChar, max_length: MAX_TEXT * 4, enable_analyzer: true },
+        { name: 'text', data_type: DataType.VarChar, max_length: MAX_TEXT * 4 },
+        { name: 'search_text', data_type: DataType.VarChar, max_length: MAX_TEXT * 4, enable_analyzer: true },
         { name: 'dense', data_type: DataType.FloatVector, dim: embedding.dimension },
         { name: 'sparse', data_type: DataType.SparseFloatVector },
       ],
@@ -184,7 +200,7 @@ export class ChunkStore {
         {
           name: 'text_bm25',
           type: FunctionType.BM25,
-          input_field_names: ['text'],
+          input_field_names: ['search_text'],
           output_field_names: ['sparse'],
           params: {},
         },
@@ -196,6 +212,7 @@ export class ChunkStore {
       properties: {
         [PROPERTY_MODEL]: embedding.model,
         [PROPERTY_DIMENSION]: String(embedding.dimension),
+        [PROPERTY_SCHEMA]: SCHEMA_VERSION,
       },
     });
     check(response, 'createCollection');
@@ -215,6 +232,7 @@ export class ChunkStore {
         heading_path: JSON.stringify(row.headingPath).slice(0, 4_000),
         url: (row.url ?? '').slice(0, 2_000),
         text: row.text.slice(0, MAX_TEXT),
+        search_text: (row.searchText ?? row.text).slice(0, MAX_TEXT),
         dense: row.vector,
       })),
     });
@@ -306,13 +324,14 @@ export class ChunkStore {
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
-  async bm25Search(options: { text: string; limit: number }): Promise<RetrievedChunk[]> {
+  async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
     const response = await this.client.search({
       collection_name: this.collection,
       anns_field: 'sparse',
       data: options.text,
       limit: options.limit,
+      filter: pathFilter(options.pathPrefix),
       metric_type: 'BM25',
       output_fields: OUTPUT_FIELDS,
     });

@@ -71,11 +71,9 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const [asked, rewritten, lexical] = await Promise.all([
       store.denseSearch({ vector: ownVector, limit: CANDIDATES, pathPrefix }),
       store.denseSearch({ vector, limit: CANDIDATES, pathPrefix }),
-      store.bm25Search({ text: query, limit: CANDIDATES }),
+      store.bm25Search({ text: query, limit: CANDIDATES, pathPrefix }),
     ]);
-    // bm25Search takes no path filter: apply the scope here.
-    const scoped = pathPrefix ? lexical.filter((hit) => hit.path.startsWith(pathPrefix)) : lexical;
-    return fuseRankings([asked, rewritten, scoped]);
+    return fuseRankings([asked, rewritten, lexical]);
   }
 
   return {

@@ -16,15 +16,12 @@
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Engine } from '../../src/engine/types.ts';
-import { createEmbedder } from '../../src/embeddings/index.ts';
-import { ingestFolder } from '../../src/ingest/ingest.ts';
 import { createLogger } from '../../src/logger.ts';
-import { ChunkStore } from '../../src/milvus/store.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { startFakeLlm } from '../fakes/llm-server.ts';
 import { startBotHarness } from './discord-bot.ts';
 import { ScriptedEngine, source } from './discord-engine.ts';
-import { CORPUS_DIR, startTestMilvus, testConfig } from './milvus.ts';
+import { CORPUS_DIR, ingestInto, startTestMilvus, testConfig } from './milvus.ts';
 
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const count = Number(positional[0] ?? 50);
@@ -107,19 +104,7 @@ async function realEngine(): Promise<Engine> {
     DEEPSEEK_API_KEY: 'sk-latency',
   };
   const config = testConfig(env);
-  const store = await ChunkStore.connect({ address: milvus.address, collection: env.MILVUS_COLLECTION });
-  try {
-    await ingestFolder({
-      dir: resolve(CORPUS_DIR, 'faq'),
-      store,
-      embedder: await createEmbedder(config.embedding),
-      maxChars: config.ingest.chunkMaxChars,
-      overlapChars: config.ingest.chunkOverlapChars,
-      batchSize: config.embedding.batchSize,
-    });
-  } finally {
-    await store.close();
-  }
+  await ingestInto(milvus, env.MILVUS_COLLECTION, resolve(CORPUS_DIR, 'faq'));
   const runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
   cleanups.push(() => runtime.close());
   return runtime.engine;

@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Config, loadConfig } from '../../src/config.ts';
+import { createEmbedder } from '../../src/embeddings/index.ts';
+import { ingestFolder } from '../../src/ingest/ingest.ts';
 import { startMilvusLite } from '../../src/milvus/lite-server.ts';
+import { ChunkStore } from '../../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 
 export interface TestMilvus {
@@ -36,3 +39,21 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
 /** The Milvus 2.4 docs corpus beside the project (read-only; never copied into the repo). */
 export const CORPUS_DIR = process.env.ASKDOCS_CORPUS ?? resolve(PACKAGE_ROOT, '../shared/corpus/milvus-docs-2.4.x');
 export const EVAL_SET = process.env.ASKDOCS_EVAL_SET ?? resolve(PACKAGE_ROOT, '../shared/eval/dev.jsonl');
+
+/** Ingests `dir` into `collection` on a running test Milvus, exactly as `askdocs ingest` would. */
+export async function ingestInto(milvus: { address: string }, collection: string, dir: string): Promise<void> {
+  const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: collection });
+  const store = await ChunkStore.connect({ address: milvus.address, collection });
+  try {
+    await ingestFolder({
+      dir,
+      store,
+      embedder: await createEmbedder(config.embedding),
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      batchSize: config.embedding.batchSize,
+    });
+  } finally {
+    await store.close();
+  }
+}
