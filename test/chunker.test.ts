@@ -9,7 +9,7 @@ import { frontmatter } from 'micromark-extension-frontmatter';
 import { gfm } from 'micromark-extension-gfm';
 import { chunkDocument, type TextChunk } from '../src/ingest/chunker.ts';
 import { headingLinesIn, normalizeHeading } from '../src/ingest/headings.ts';
-import { CORPUS_DIR } from './support/milvus.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './support/milvus.ts';
 
 const LIMITS = { maxChars: 1600, overlapChars: 200 };
 
@@ -31,7 +31,7 @@ function chunksWithHeading(chunks: TextChunk[], heading: string): TextChunk[] {
   );
 }
 
-describe('chunker on real corpus pages', () => {
+describe('chunker on real corpus pages', { skip: NEEDS_SHARED }, () => {
   it('faq/product_faq.md: front-matter title, heading paths, every question findable', () => {
     const { title, chunks } = chunk('faq/product_faq.md');
     assert.equal(title, 'Product FAQ');
@@ -97,7 +97,7 @@ describe('chunker on real corpus pages', () => {
   });
 });
 
-describe('chunker on the whole corpus', () => {
+describe('chunker on the whole corpus', { skip: NEEDS_SHARED }, () => {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {

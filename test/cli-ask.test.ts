@@ -16,7 +16,7 @@ import type { AnswerEvent, Engine, Question, Source } from '../src/engine/types.
 import { AskdocsError } from '../src/errors.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 
 const COLLECTION = 'cli_ask_test';
 const API_KEY = 'sk-cli-test-9876';
@@ -29,7 +29,7 @@ interface RunResult {
   chunks: string[];
 }
 
-describe('askdocs ask / chat (CLI)', () => {
+describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let llm: FakeLlm;
   let docsDir: string;

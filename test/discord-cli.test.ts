@@ -14,11 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 
 const COLLECTION = 'discord_cli_test';
 
-describe('askdocs discord (CLI)', () => {
+describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let llm: FakeLlm;
   let fake: FakeDiscord;

@@ -12,12 +12,12 @@ import { openRuntime, type Runtime } from '../src/runtime.ts';
 import type { FakeChannel, FakeInteraction } from './fakes/discord/index.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
 
 const COLLECTION = 'discord_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
-describe('Discord full path: real engine, Milvus Lite, local LLM server', () => {
+describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let llm: FakeLlm;
   let runtime: Runtime;

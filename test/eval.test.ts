@@ -11,12 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { parseEvalSet } from '../src/eval/dataset.ts';
 import { type EvalItemResult, summarise } from '../src/eval/run.ts';
 import { chunkMatches, firstMatchRank } from '../src/eval/scoring.ts';
-import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const COLLECTION = 'eval_test';
 
-describe('eval set format', () => {
+describe('eval set format', { skip: NEEDS_SHARED }, () => {
   it('parses the three kinds and reports bad lines by number', () => {
     const items = parseEvalSet(
       [
@@ -102,7 +102,7 @@ describe('scoring rules', () => {
   });
 });
 
-describe('askdocs eval (CLI, real Milvus Lite)', () => {
+describe('askdocs eval (CLI, real Milvus Lite)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let docs: string;
   let work: string;

@@ -14,7 +14,7 @@ import { createProgressReporter } from '../src/ingest/progress.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
-import { startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const BASE_URL = 'https://docs.example.com/milvus/';
@@ -47,7 +47,7 @@ async function storedIds(store: ChunkStore): Promise<string[]> {
   return [...byPath.values()].flat();
 }
 
-describe('ingest (real Milvus Lite, real embeddings)', () => {
+describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let store: ChunkStore;
   let docs: string;

@@ -13,7 +13,7 @@ import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
 import { fuseRankings } from '../src/retrieval/fusion.ts';
 import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
 import { createRetriever, type Retriever } from '../src/retrieval/retriever.ts';
-import { startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
+import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
 
 const PAGES = [
@@ -91,7 +91,7 @@ describe('fusion and abstention rules', () => {
   });
 });
 
-describe('retriever (real Milvus Lite, real embeddings)', () => {
+describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let store: ChunkStore;
   let docs: string;

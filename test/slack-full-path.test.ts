@@ -10,7 +10,7 @@ import { openRuntime, type Runtime } from '../src/runtime.ts';
 import { createLogger } from '../src/logger.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
@@ -18,7 +18,7 @@ import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/sl
 const COLLECTION = 'slack_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
-describe('Slack full path: real engine, Milvus Lite, local LLM server', () => {
+describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
   let llm: FakeLlm;
   let runtime: Runtime;

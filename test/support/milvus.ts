@@ -2,6 +2,7 @@
  * Test support: a real Milvus Lite server on a free port with a throw-away data
  * directory, and a Config for tests that never reads the developer's .env.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,15 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
 /** The Milvus 2.4 docs corpus beside the project (read-only; never copied into the repo). */
 export const CORPUS_DIR = process.env.ASKDOCS_CORPUS ?? resolve(PACKAGE_ROOT, '../shared/corpus/milvus-docs-2.4.x');
 export const EVAL_SET = process.env.ASKDOCS_EVAL_SET ?? resolve(PACKAGE_ROOT, '../shared/eval/dev.jsonl');
+
+/**
+ * `describe(..., { skip: NEEDS_SHARED })`: tests built on the corpus or the eval set
+ * are skipped, with this reason, in a checkout that has no ../shared beside it.
+ */
+export const NEEDS_SHARED: string | false =
+  existsSync(CORPUS_DIR) && existsSync(EVAL_SET)
+    ? false
+    : `needs the Milvus docs corpus and eval set beside the checkout (../shared), or ASKDOCS_CORPUS and ASKDOCS_EVAL_SET`;
 
 /** Ingests `dir` into `collection` on a running test Milvus, exactly as `askdocs ingest` would. */
 export async function ingestInto(milvus: { address: string }, collection: string, dir: string): Promise<void> {
