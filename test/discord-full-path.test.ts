@@ -5,44 +5,31 @@
  * LLM server. /askdocs, a thread follow-up that needs the conversation, and an LLM outage.
  */
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../src/logger.ts';
-import { openRuntime, type Runtime } from '../src/runtime.ts';
 import type { FakeChannel, FakeInteraction } from './fakes/discord/index.ts';
-import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED } from './support/milvus.ts';
+import { type FullStack, startFullStack } from './support/full-stack.ts';
 
 const COLLECTION = 'discord_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
 describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
-  let milvus: TestMilvus;
+  let stack: FullStack;
   let llm: FakeLlm;
-  let runtime: Runtime;
   let h: BotHarness;
 
   before(async () => {
-    [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm()]);
-    const env = {
-      MILVUS_URI: `http://${milvus.address}`,
-      MILVUS_COLLECTION: COLLECTION,
-      LLM_BASE_URL: llm.url,
-      DEEPSEEK_API_KEY: 'sk-discord-test',
-      LLM_MAX_RETRIES: '0',
-      LLM_TIMEOUT_MS: '5000',
-    };
-    const config = testConfig(env);
-    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
-    runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
-    h = await startBotHarness({ engine: runtime.engine, env, bot: { textIntervalMs: 100 } });
+    stack = await startFullStack(COLLECTION);
+    llm = stack.llm;
+    const { env } = stack;
+    h = await startBotHarness({ engine: stack.runtime.engine, env, bot: { textIntervalMs: 100 } });
   });
 
   after(async () => {
     await h?.close();
-    await runtime?.close();
-    await Promise.all([llm?.close(), milvus?.stop()]);
+    await stack?.close();
   });
 
   const replyOf = (interaction: FakeInteraction) =>

@@ -4,46 +4,33 @@
  * Milvus FAQ pages, hybrid search) → fake OpenAI-compatible LLM → fake Slack Web API.
  */
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openRuntime, type Runtime } from '../src/runtime.ts';
-import { createLogger } from '../src/logger.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
-import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
+import { NEEDS_SHARED } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
+import { type FullStack, startFullStack } from './support/full-stack.ts';
 
 const COLLECTION = 'slack_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
 describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
-  let milvus: TestMilvus;
+  let stack: FullStack;
   let llm: FakeLlm;
-  let runtime: Runtime;
   let h: SlackHarness;
 
   before(async () => {
-    [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm()]);
-    const env = {
-      MILVUS_URI: `http://${milvus.address}`,
-      MILVUS_COLLECTION: COLLECTION,
-      LLM_BASE_URL: llm.url,
-      DEEPSEEK_API_KEY: 'sk-slack-test',
-      LLM_MAX_RETRIES: '0',
-      LLM_TIMEOUT_MS: '5000',
-    };
-    const config = testConfig(env);
-    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
-    runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
-    h = await startSlackHarness({ engine: runtime.engine, env });
+    stack = await startFullStack(COLLECTION);
+    llm = stack.llm;
+    const { env } = stack;
+    h = await startSlackHarness({ engine: stack.runtime.engine, env });
   });
 
   after(async () => {
     await h?.close();
-    await runtime?.close();
-    await Promise.all([llm?.close(), milvus?.stop()]);
+    await stack?.close();
   });
 
   it('@-mention: streams the model’s answer in the thread and lists the cited FAQ page', async () => {

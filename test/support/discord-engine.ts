@@ -5,6 +5,7 @@
  * question it got (text, history, scope) so tests can check what the adapter sent.
  * The full-path test uses the real engine instead.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnswerEvent, Engine, Question, RetrievalResult, Source } from '../../src/engine/types.ts';
 import { AskdocsError } from '../../src/errors.ts';
 
@@ -34,7 +35,7 @@ export class ScriptedEngine implements Engine {
   async *answer(question: Question): AsyncIterable<AnswerEvent> {
     this.questions.push(question);
     const script = this.script(question);
-    if (script.startDelayMs) await sleep(script.startDelayMs, question.signal);
+    if (script.startDelayMs) await sleep(script.startDelayMs, undefined, { signal: question.signal });
     const citations = script.citations ?? [];
     yield { type: 'status', stage: 'retrieving', message: 'Searching the docs…' };
     yield { type: 'sources', sources: citations };
@@ -44,7 +45,7 @@ export class ScriptedEngine implements Engine {
       if (script.failAfterDeltas !== undefined && deltas >= script.failAfterDeltas) {
         throw script.failure ?? new AskdocsError('llm_unavailable', 'The language model is unavailable right now. Please try again in a minute.');
       }
-      if (script.delayMs) await sleep(script.delayMs, question.signal);
+      if (script.delayMs) await sleep(script.delayMs, undefined, { signal: question.signal });
       yield { type: 'delta', text: script.text.slice(at, at + size) };
       deltas += 1;
     }
@@ -82,20 +83,3 @@ export function source(n: number, overrides: Partial<Source> = {}): Source {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

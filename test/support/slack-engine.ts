@@ -3,6 +3,7 @@
  * slack-full-path.test.ts): answers with given Markdown in chunks, with delays, sources
  * and failures, and records every Question it received (text, history, scope).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnswerEvent, Engine, Question, RetrievalResult, Source } from '../../src/engine/types.ts';
 
 export interface ScriptedAnswer {
@@ -34,19 +35,6 @@ export function source(n: number, path: string, title: string, heading?: string,
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (ms <= 0) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 export class ScriptedEngine implements Engine {
   readonly questions: Question[] = [];
@@ -60,14 +48,14 @@ export class ScriptedEngine implements Engine {
     this.questions.push(question);
     const scripted = this.script(question);
     yield { type: 'status', stage: 'retrieving', message: 'Searching the docs…' };
-    await sleep(scripted.firstDelayMs ?? 0, question.signal);
+    await sleep(scripted.firstDelayMs ?? 0, undefined, { signal: question.signal });
     if (scripted.failWith) throw scripted.failWith;
     const citations = scripted.citations ?? [];
     yield { type: 'sources', sources: scripted.sources ?? citations };
     const size = scripted.chunkSize ?? 40;
     for (let i = 0; i < scripted.text.length; i += size) {
       yield { type: 'delta', text: scripted.text.slice(i, i + size) };
-      await sleep(scripted.deltaDelayMs ?? 0, question.signal);
+      await sleep(scripted.deltaDelayMs ?? 0, undefined, { signal: question.signal });
     }
     yield {
       type: 'final',
