@@ -16,7 +16,7 @@ import { type Config, requireSettings } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackStore } from '../../src/feedback/store.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
-import { AcknowledgementsFirst } from './ack-first.ts';
+import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import { DiscordApi } from './api.ts';
 import { createClient, createWebhookRest, isDisallowedIntents } from './client.ts';
 import { COMMAND_NAME } from './commands.ts';

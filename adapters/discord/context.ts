@@ -7,7 +7,7 @@ import type { Config } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackStore } from '../../src/feedback/store.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { AcknowledgementsFirst } from './ack-first.ts';
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { DiscordApi } from './api.ts';
 
 export interface DiscordBotOptions {

@@ -21,6 +21,7 @@ import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
 import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
 import type { ThreadMemory } from './thread.ts';
 import { type AnswerWriter, postPlain, StreamWriter, UpdateWriter } from './writers.ts';
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 export interface SlackAsk {
   kind: 'slash' | 'mention' | 'thread' | 'dm';
@@ -41,6 +42,8 @@ export interface SlackAsk {
 
 export interface SlackAnswererDeps {
   engine: Engine;
+  /** Answers start only once pending acknowledgements are out (see src/chat/ack-first.ts). */
+  acks?: AcknowledgementsFirst;
   limits: ChatLimits;
   threads: ThreadMemory;
   feedback?: FeedbackStore;
@@ -50,6 +53,9 @@ export interface SlackAnswererDeps {
   /** A client without retries for `chat.startStream` (see StreamWriterOptions.startClient). */
   streamStarter?: WebClient;
 }
+
+/** The longest an answer waits for a burst's acknowledgements to go out first. */
+const ACKS_FIRST_MAX_WAIT_MS = 500;
 
 const CANNOT_POST =
   "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
@@ -66,6 +72,7 @@ export class SlackAnswerer {
   }
 
   async answer(ask: SlackAsk, signal: AbortSignal): Promise<void> {
+    await this.deps.acks?.settled(ACKS_FIRST_MAX_WAIT_MS);
     const log = this.deps.logger.child({ requestId: ask.requestId, kind: ask.kind, channel: ask.channel, user: ask.userId });
     const admission = await this.deps.limits.admit({ userId: ask.userId, channelId: ask.channel });
     if (!admission.ok) {

@@ -23,6 +23,7 @@ import { boltLogger } from './bolt-logger.ts';
 import { classifySlackError } from './slack-errors.ts';
 import { registerListeners } from './listeners.ts';
 import { ThreadMemory } from './thread.ts';
+import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 export interface SlackAppOptions {
   engine: Engine;
@@ -54,6 +55,8 @@ export interface SlackBot {
 /** A chat bot must not wait half an hour on Slack: a few quick retries, then a plain message. */
 const DEFAULT_RETRY = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000, randomize: true };
 const REQUEST_TIMEOUT_MS = 15_000;
+
+const ACK_QUIET_MS = 30;
 
 export function createSlackApp(options: SlackAppOptions): SlackBot {
   const { config, logger } = options;
@@ -91,7 +94,11 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   });
   const tasks = new InFlightTasks();
   const threads = new ThreadMemory();
+  // Over HTTP a burst of slash commands arrives as separate requests; answers wait
+  // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
+  const acks = new AcknowledgementsFirst({ quietMs: ACK_QUIET_MS });
   const answerer = new SlackAnswerer({
+    acks,
     engine: options.engine,
     limits: new ChatLimits(config.limits),
     threads,
@@ -102,6 +109,7 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   });
   registerListeners(app, {
     answerer,
+    acks,
     threads,
     seen: new SeenKeys({ ttlMs: 30 * 60_000, maxKeys: 20_000 }),
     tasks,

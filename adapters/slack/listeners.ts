@@ -23,11 +23,13 @@ import type { SlackAnswerer, SlackAsk } from './answer.ts';
 import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
 import { type BotIdentity, readThread, stripMention, type ThreadMemory } from './thread.ts';
 import { PLACEHOLDER } from './writers.ts';
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 type WebClient = webApi.WebClient;
 
 export interface ListenerDeps {
   answerer: SlackAnswerer;
+  acks?: AcknowledgementsFirst;
   threads: ThreadMemory;
   seen: SeenKeys;
   tasks: InFlightTasks;
@@ -77,7 +79,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
     if (!allowed(command.channel_id)) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!tasks.accepting) return ack({ response_type: 'ephemeral', text: RESTARTING });
-    await ack();
+    const acknowledged = deps.acks?.begin();
+    try {
+      await ack();
+    } finally {
+      acknowledged?.();
+    }
     if (!seen.firstSeen(`command:${command.trigger_id}`)) return;
     const ask: SlackAsk = {
       kind: 'slash',
