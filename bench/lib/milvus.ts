@@ -1,0 +1,87 @@
+/**
+ * The one Milvus Lite server every pipeline in a bench run uses, with restart (as
+ * between `askdocs ingest` and starting the bot: Milvus Lite flushes its write
+ * buffer to indexed segments when it shuts down), memory readings, and an export of
+ * a collection's rows with their vectors (to build the scaled corpora from).
+ */
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { type MilvusLiteServer, startMilvusLite } from '../../src/milvus/lite-server.ts';
+import type { StoredChunkRow } from '../../src/milvus/store.ts';
+import { findMilvusLitePid, readMemory } from './proc.ts';
+
+export interface BenchMilvus {
+  /** host:port of the running server (changes on restart). */
+  readonly address: string;
+  readonly dataDir: string;
+  /** Stops and starts the server on the same data directory; returns the seconds it took. */
+  restart(): Promise<number>;
+  rssBytes(): number | null;
+  stop(): Promise<void>;
+}
+
+export async function startBenchMilvus(options: { dataDir: string; venvDir: string }): Promise<BenchMilvus> {
+  let server: MilvusLiteServer = await startMilvusLite({ ...options, timeoutMs: 300_000 });
+  return {
+    get address() {
+      return server.address;
+    },
+    dataDir: options.dataDir,
+    async restart() {
+      const started = performance.now();
+      await server.stop();
+      server = await startMilvusLite({ ...options, timeoutMs: 300_000 });
+      return (performance.now() - started) / 1000;
+    },
+    rssBytes() {
+      const pid = findMilvusLitePid(server.port);
+      return pid === undefined ? null : readMemory(pid).rssBytes;
+    },
+    stop: () => server.stop(),
+  };
+}
+
+const EXPORT_FIELDS = ['id', 'path', 'doc_hash', 'chunk_index', 'title', 'heading_path', 'url', 'text', 'search_text', 'dense'];
+/** Milvus' cap on one query's offset + limit. */
+const QUERY_WINDOW = 16_384;
+const HEX = '0123456789abcdef';
+
+/**
+ * Every row of an askdocs collection, vectors included. Query results come in no
+ * particular order, so rows are read in disjoint id ranges (ids are hex digests:
+ * one range per first hex digit), each well under Milvus' query window.
+ */
+export async function exportRows(address: string, collection: string): Promise<StoredChunkRow[]> {
+  const client = new MilvusClient({
+    address,
+    logLevel: 'error',
+    // As askdocs' store: Milvus Lite drops idle clients that ping often.
+    channelOptions: { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_permit_without_calls': 0 },
+  });
+  const rows: StoredChunkRow[] = [];
+  try {
+    for (const [i, digit] of [...HEX].entries()) {
+      const upper = i + 1 < HEX.length ? `id < ${JSON.stringify(HEX[i + 1])}` : '';
+      const filter = [`id >= ${JSON.stringify(digit)}`, upper].filter(Boolean).join(' and ');
+      const response = await client.query({ collection_name: collection, filter, output_fields: EXPORT_FIELDS, limit: QUERY_WINDOW });
+      if (response.status.error_code !== 'Success') throw new Error(`exporting ${collection}: ${response.status.reason}`);
+      if (response.data.length >= QUERY_WINDOW) throw new Error(`exporting ${collection}: more than ${QUERY_WINDOW} ids start with ${digit}`);
+      for (const row of response.data) {
+        rows.push({
+          id: String(row.id),
+          path: String(row.path),
+          docHash: String(row.doc_hash),
+          chunkIndex: Number(row.chunk_index),
+          title: String(row.title),
+          headingPath: JSON.parse(String(row.heading_path || '[]')) as string[],
+          url: row.url ? String(row.url) : undefined,
+          text: String(row.text),
+          searchText: row.search_text === undefined ? undefined : String(row.search_text),
+          vector: row.dense as number[],
+        });
+      }
+    }
+  } finally {
+    await client.closeConnection();
+  }
+  return rows;
+}
