@@ -78,7 +78,7 @@ describe('bench helpers', () => {
 });
 
 describe('npm run bench -- --smoke', () => {
-  test('runs every section and writes results.json with absolute figures and ratios', { timeout: 300_000 }, async () => {
+  test('runs every section and writes results.json with absolute figures and ratios', { timeout: 600_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'askdocs-bench-smoke-'));
     try {
       const { code, stdout, stderr } = await run(['--import', 'tsx', join(PACKAGE_ROOT, 'bench', 'run.ts'), '--smoke', '--out', out]);
