@@ -37,7 +37,7 @@ export interface HybridSearchOptions {
 
 const MAX_TEXT = 16_000;
 const MAX_PATH = 1_024;
-/** Milvus caps offset+limit of one query at 16384; we page by primary key below that. */
+/** Rows per query (Milvus caps one query at 16384); a fuller range is split by id prefix. */
 const PAGE = 4_000;
 const RRF_K = 60;
 const OUTPUT_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url', 'dense'];
@@ -360,26 +360,30 @@ export class ChunkStore {
     await this.client.closeConnection();
   }
 
-  /** All rows matching a filter, paged by primary key (no SDK iterators: Lite lacks them). */
+  /**
+   * All rows matching a filter (no SDK iterators: Lite lacks them). Query results
+   * come in no particular order, so instead of paging, a range that fills a whole
+   * page is split by the next hex digit of the id (ids are hex content hashes).
+   */
   private async queryAll(filter: string, fields: string[]): Promise<Record<string, unknown>[]> {
+    await this.ensureLoaded();
     const rows: Record<string, unknown>[] = [];
-    let after = '';
-    for (;;) {
-      const keyed = `id > ${JSON.stringify(after)}`;
+    const visit = async (prefix: string): Promise<void> => {
+      const range = prefix ? `id like ${JSON.stringify(`${prefix}%`)}` : '';
       const response = await this.client.query({
         collection_name: this.collection,
-        filter: filter ? `(${filter}) and ${keyed}` : keyed,
+        filter: [filter && `(${filter})`, range].filter(Boolean).join(' and '),
         output_fields: [...new Set(['id', ...fields])],
         limit: PAGE,
       });
       check(response.status, 'query');
-      if (response.data.length === 0) break;
-      rows.push(...response.data);
-      // Query order is not guaranteed across segments, so continue after the largest key seen.
-      // biome-ignore lint/complexity/useMathMinMax: string keys; Math.max compares numbers
-      after = response.data.reduce((max, row) => (String(row.id) > max ? String(row.id) : max), after);
-      if (response.data.length < PAGE) break;
-    }
+      if (response.data.length < PAGE || prefix.length >= 16) {
+        rows.push(...response.data);
+        return;
+      }
+      for (const digit of '0123456789abcdef') await visit(prefix + digit);
+    };
+    await visit('');
     return rows;
   }
 }
