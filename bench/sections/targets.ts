@@ -70,7 +70,11 @@ export function checkTargets(input: {
               'Milvus Lite 3.2.2 is a pure-Python engine: every search walks all rows of each segment in Python (primary-key dedup and delete checks, O(rows) per query), ' +
               'and BM25 scoring is Python too, so the cost grows linearly with the corpus (see the plot) whatever the index. askdocs sends one hybrid request per question. ' +
               'What reaches the target: Milvus standalone or Zilliz Cloud (C++ segcore; askdocs talks to them unchanged through MILVUS_URI). ' +
-              (oneX ? `On Lite, a collection the size of the 1× corpus: p95 ${oneX.retrieveMs.p95} ms at ${oneX.chunks.toLocaleString('en-US')} chunks.` : ''),
+              (oneX
+                ? oneX.retrieveMs.p95 < 50
+                  ? `On Lite the target holds for a collection the size of the 1× corpus (p95 ${oneX.retrieveMs.p95} ms at ${oneX.chunks.toLocaleString('en-US')} chunks).`
+                  : `On Lite, even the 1× corpus (${oneX.chunks.toLocaleString('en-US')} chunks) has p95 ${oneX.retrieveMs.p95} ms in this run.`
+                : ''),
           }),
     });
   }
