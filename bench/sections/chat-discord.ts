@@ -10,27 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeChannel, type FakeDiscord, type FakeInteraction, MessageFlag, startFakeDiscord } from '../../test/fakes/discord/index.ts';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, summarizeLevel } from './chat.ts';
-import { type ChatContext, limitSettings } from './chat-slack.ts';
+import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
+import type { ChatContext } from './chat-slack.ts';
 
 const POLL_MS = 50;
 
-export async function measureDiscord(ctx: ChatContext): Promise<ChatPlatformSection> {
-  const levels: ChatLevel[] = [];
-  for (const concurrency of ctx.levels) {
-    ctx.log(`chat: Discord, ${concurrency} concurrent /askdocs`);
-    const level = await discordLevel(ctx, concurrency);
-    levels.push(level);
-    ctx.log(
-      `  defer p50 ${level.ackMs.p50} ms, p99 ${level.ackMs.p99} ms; ${level.completed}/${concurrency} answered, ${level.errors} failed; ${level.answersPerSecond} answers/s; peak RSS ${level.peakRssMiB} MiB`,
-    );
-  }
-  return {
-    platform: 'discord',
-    path: '/askdocs interactions over the gateway → discord.js → deferReply → engine → edits + sources in a thread',
-    settings: limitSettings(ctx.levels.at(-1) ?? 1, ctx.channels),
-    levels,
-  };
+export function measureDiscord(ctx: ChatContext): Promise<ChatPlatformSection> {
+  return measureLevels(
+    ctx,
+    { name: 'Discord', id: 'discord', ackName: 'defer', path: '/askdocs interactions over the gateway → discord.js → deferReply → engine → edits + sources in a thread' },
+    discordLevel,
+  );
 }
 
 async function discordLevel(ctx: ChatContext, concurrency: number): Promise<ChatLevel> {

@@ -10,7 +10,7 @@ import { FAKE_BOT, FakeSlackApi } from '../../test/fakes/slack-api.ts';
 import { SIGNING_SECRET, sendSlashCommand } from '../../test/support/slack-requests.ts';
 import type { EvalItem } from '../../src/eval/dataset.ts';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, summarizeLevel } from './chat.ts';
+import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
 
 export interface ChatContext {
   /** Environment shared by both bots: Milvus, collection, LLM. */
@@ -23,31 +23,12 @@ export interface ChatContext {
   log(message: string): void;
 }
 
-/** Limits raised so the limiter admits every question of the burst (one per user). */
-export function limitSettings(concurrency: number, channels: number): Record<string, string> {
-  return {
-    USER_MAX_CONCURRENT: '1',
-    USER_QUESTIONS_PER_MINUTE: '6',
-    CHANNEL_MAX_CONCURRENT: String(Math.max(4, Math.ceil(concurrency / channels))),
-  };
-}
-
-export async function measureSlack(ctx: ChatContext): Promise<ChatPlatformSection> {
-  const levels: ChatLevel[] = [];
-  for (const concurrency of ctx.levels) {
-    ctx.log(`chat: Slack, ${concurrency} concurrent /askdocs`);
-    const level = await slackLevel(ctx, concurrency);
-    levels.push(level);
-    ctx.log(
-      `  ack p50 ${level.ackMs.p50} ms, p99 ${level.ackMs.p99} ms; ${level.completed}/${concurrency} answered, ${level.errors} failed; ${level.answersPerSecond} answers/s; peak RSS ${level.peakRssMiB} MiB`,
-    );
-  }
-  return {
-    platform: 'slack',
-    path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply',
-    settings: limitSettings(ctx.levels.at(-1) ?? 1, ctx.channels),
-    levels,
-  };
+export function measureSlack(ctx: ChatContext): Promise<ChatPlatformSection> {
+  return measureLevels(
+    ctx,
+    { name: 'Slack', id: 'slack', ackName: 'ack', path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply' },
+    slackLevel,
+  );
 }
 
 async function slackLevel(ctx: ChatContext, concurrency: number): Promise<ChatLevel> {

@@ -15,6 +15,7 @@ import { questionOf } from '../../src/eval/dataset.ts';
 import { mib } from '../lib/proc.ts';
 import { type Figure, figure } from '../lib/results.ts';
 import { round, type Summary, summarize } from '../lib/stats.ts';
+import type { ChatContext } from './chat-slack.ts';
 
 /** Slack and Discord both want the first response within 3 s. */
 export const ACK_DEADLINE_MS = 3_000;
@@ -48,6 +49,41 @@ export interface ChatPlatformSection {
   path: string;
   settings: Record<string, string>;
   levels: ChatLevel[];
+}
+
+/** Limits raised so the limiter admits every question of the burst (one per user). */
+export function limitSettings(concurrency: number, channels: number): Record<string, string> {
+  return {
+    USER_MAX_CONCURRENT: '1',
+    USER_QUESTIONS_PER_MINUTE: '6',
+    CHANNEL_MAX_CONCURRENT: String(Math.max(4, Math.ceil(concurrency / channels))),
+  };
+}
+
+/**
+ * Runs one burst per concurrency level and logs each, the same way for every
+ * platform; `ackName` is what the platform calls its acknowledgement.
+ */
+export async function measureLevels(
+  ctx: ChatContext,
+  platform: { name: string; id: ChatPlatformSection['platform']; ackName: string; path: string },
+  runLevel: (ctx: ChatContext, concurrency: number) => Promise<ChatLevel>,
+): Promise<ChatPlatformSection> {
+  const levels: ChatLevel[] = [];
+  for (const concurrency of ctx.levels) {
+    ctx.log(`chat: ${platform.name}, ${concurrency} concurrent /askdocs`);
+    const level = await runLevel(ctx, concurrency);
+    levels.push(level);
+    ctx.log(
+      `  ${platform.ackName} p50 ${level.ackMs.p50} ms, p99 ${level.ackMs.p99} ms; ${level.completed}/${concurrency} answered, ${level.errors} failed; ${level.answersPerSecond} answers/s; peak RSS ${level.peakRssMiB} MiB`,
+    );
+  }
+  return {
+    platform: platform.id,
+    path: platform.path,
+    settings: limitSettings(ctx.levels.at(-1) ?? 1, ctx.channels),
+    levels,
+  };
 }
 
 export function summarizeLevel(input: {
