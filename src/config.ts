@@ -77,7 +77,9 @@ export const envSchema = z.object({
   CHUNK_MAX_CHARS: int(1600, 200, 16_000),
   CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
   RETRIEVAL_TOP_K: int(5, 1, 50),
-  ABSTAIN_THRESHOLD: num(0.42, -1, 1),
+  RERANKER: z.preprocess(emptyToUndefined, z.enum(['features', 'off']).default('features')),
+  RERANK_CANDIDATES: int(50, 5, 500),
+  ABSTAIN_THRESHOLD: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
 
   // Chat front ends
   SLACK_BOT_TOKEN: optionalString,
@@ -141,7 +143,13 @@ export interface Config {
     modelsDir: string;
   };
   ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number };
-  retrieval: { topK: number; abstainThreshold: number };
+  retrieval: {
+    topK: number;
+    /** Candidates per search handed to the reranker (and to RRF when it is off). */
+    candidates: number;
+    reranker: 'features' | 'off';
+    abstainThreshold: number;
+  };
   slack: {
     botToken?: string;
     signingSecret?: string;
@@ -256,7 +264,14 @@ export function loadConfig(
       chunkMaxChars: env.CHUNK_MAX_CHARS,
       chunkOverlapChars: env.CHUNK_OVERLAP_CHARS,
     },
-    retrieval: { topK: env.RETRIEVAL_TOP_K, abstainThreshold: env.ABSTAIN_THRESHOLD },
+    retrieval: {
+      topK: env.RETRIEVAL_TOP_K,
+      candidates: env.RERANK_CANDIDATES,
+      reranker: env.RERANKER,
+      // Each relevance signal has its own calibrated default: the reranker's score
+      // (0.40) and, with RERANKER=off, the best cosine similarity (0.42).
+      abstainThreshold: env.ABSTAIN_THRESHOLD ?? (env.RERANKER === 'off' ? 0.42 : 0.4),
+    },
     slack: {
       botToken: env.SLACK_BOT_TOKEN,
       signingSecret: env.SLACK_SIGNING_SECRET,

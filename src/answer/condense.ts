@@ -1,9 +1,9 @@
 /**
  * The LLM query rewriter: turns a follow-up into a standalone question with the
- * condense prompt. It has the retriever's `QueryRewriter` shape, so it can be
- * handed to `createRetriever({ rewriter })` as well as used by the engine.
+ * condense prompt. The engine is its one caller; the retriever then searches the
+ * standalone question with no history.
  */
-import type { QueryRewriter } from '../retrieval/retriever.ts';
+import type { QueryRewriter } from '../retrieval/rewrite.ts';
 import type { LlmClient } from './llm.ts';
 import { buildCondenseMessages, parseCondensed } from './prompt.ts';
 

@@ -64,6 +64,8 @@ export interface RetrievalResult {
   hits: RetrievedChunk[];
   /** True when nothing relevant enough was found (below the calibrated threshold). */
   abstain: boolean;
+  /** Where the time went, in milliseconds: searching Milvus (with embedding) and reranking. */
+  timings?: { searchMs: number; rerankMs: number; totalMs: number };
 }
 
 export type AnswerMode = 'generated' | 'extractive' | 'abstained';

@@ -12,7 +12,7 @@ export function normalizeHeading(heading: string): string {
     .trim();
 }
 
-const FENCE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
+export const FENCE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 // ATX heading; leading white space is allowed because headings nested in list items
 // (e.g. faq/troubleshooting.md) keep their indentation in a chunk's text.
 const ATX_HEADING = /^[ \t]*#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;

@@ -392,7 +392,7 @@ function pathFilter(prefix?: string): string {
   return prefix ? `path like ${JSON.stringify(`${prefix.replace(/[%_]/g, '')}%`)}` : '';
 }
 
-function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): RetrievedChunk {
+function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): RetrievedChunk & { vector?: number[] } {
   const dense = hit.dense as number[] | undefined;
   let headingPath: string[] = [];
   try {
@@ -409,6 +409,8 @@ function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): Retr
     url: hit.url ? String(hit.url) : undefined,
     score: Number(hit.score ?? 0),
     similarity: queryVector && dense ? dot(queryVector, dense) : Number.NaN,
+    // The reranker scores candidates against several query texts; it needs the vector.
+    vector: dense,
   };
 }
 

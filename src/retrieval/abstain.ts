@@ -1,6 +1,14 @@
 /**
  * Deciding that the docs do not cover a question, from retrieval alone (no LLM).
  *
+ * With the reranker on (`shouldAbstainReranked`), the relevance signal is the
+ * reranker's score of the best candidate, with these rules:
+ *  - relevance below the threshold (calibrated default 0.40; ABSTAIN_THRESHOLD);
+ *  - a version the docs do not document (rule 2 below);
+ *  - a distinctive term the top passages never mention (distinctive.ts), unless the
+ *    reranker is confident (relevance at or above CONFIDENT_RELEVANCE).
+ *
+ * With RERANKER=off (`shouldAbstain`):
  * 1. Similarity: when even the closest chunk's cosine to the question is below the
  *    calibrated threshold (ABSTAIN_THRESHOLD), nothing in the docs is about it. This
  *    catches off-topic chatter and most questions about other products.
@@ -13,7 +21,12 @@
  */
 import type { RetrievedChunk } from '../engine/types.ts';
 
-export type AbstainReason = 'no_candidates' | 'low_similarity' | 'unknown_version';
+export type AbstainReason =
+  | 'no_candidates'
+  | 'low_similarity'
+  | 'low_relevance'
+  | 'unknown_version'
+  | 'unmatched_term';
 
 export interface AbstainDecision {
   abstain: boolean;
@@ -33,9 +46,37 @@ export function shouldAbstain({ question, candidates, threshold }: AbstainInput)
   const bestSimilarity = similarities.length > 0 ? Math.max(...similarities) : Number.NEGATIVE_INFINITY;
   if (candidates.length === 0) return { abstain: true, reason: 'no_candidates', bestSimilarity };
   if (bestSimilarity < threshold) return { abstain: true, reason: 'low_similarity', bestSimilarity };
-  const unknown = versionsAskedAbout(question).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
-  if (unknown.length > 0) return { abstain: true, reason: 'unknown_version', bestSimilarity };
+  if (unknownVersions(question, candidates).length > 0) return { abstain: true, reason: 'unknown_version', bestSimilarity };
   return { abstain: false, bestSimilarity };
+}
+
+/** Reranker relevance at which an unmatched distinctive term no longer forces an abstention. */
+export const CONFIDENT_RELEVANCE = 0.5;
+
+export interface RerankedAbstainInput {
+  question: string;
+  /** Reranked candidates, best first, `score` being the reranker's relevance. */
+  ranked: RetrievedChunk[];
+  threshold: number;
+  /** Distinctive question terms that no top passage mentions (distinctive.ts). */
+  unmatchedTerms: string[];
+}
+
+export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecision & { relevance: number } {
+  const { ranked, threshold } = input;
+  const best = ranked[0];
+  const relevance = best?.score ?? Number.NEGATIVE_INFINITY;
+  const bestSimilarity = best?.similarity ?? Number.NEGATIVE_INFINITY;
+  const decide = (reason?: AbstainReason) => ({ abstain: reason !== undefined, reason, bestSimilarity, relevance });
+  if (!best) return decide('no_candidates');
+  if (relevance < threshold) return decide('low_relevance');
+  if (unknownVersions(input.question, ranked).length > 0) return decide('unknown_version');
+  if (input.unmatchedTerms.length > 0 && relevance < CONFIDENT_RELEVANCE) return decide('unmatched_term');
+  return decide();
+}
+
+function unknownVersions(question: string, candidates: RetrievedChunk[]): string[] {
+  return versionsAskedAbout(question).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
 }
 
 // "milvus 2.6", "Milvus v2.4.5", "version 3.0", "v2.3", "release 2.5", "2.6.x".

@@ -1,103 +1,148 @@
 /**
- * Retrieval for one question: make it standalone (follow-ups), search Milvus with
- * dense vectors and BM25, fuse the rankings (RRF), and decide whether the docs
- * cover the question at all (abstain.ts).
+ * Retrieval for one question: search, rerank, keep one chunk per near-duplicate
+ * group, and decide whether the docs cover the question at all.
  *
- * A standalone question is one Milvus hybrid search (dense + BM25, fused by Milvus).
- * A follow-up rewritten by the heuristic fuses three rankings instead: the
- * rewritten query (dense and BM25), which knows what "it" refers to, and the
- * question as asked (dense), which knows what is asked now. The rewrite drags the
- * previous topic along; the question alone keeps its own intent from drowning.
+ * RERANKER=features (the default):
+ *  1. Each search text (variants.ts: the question, and for a follow-up also the
+ *     question with the thread's context) is searched densely and with BM25; the
+ *     union of the results is the candidate pool.
+ *  2. The reranker (rerank.ts) scores every candidate against every judge text.
+ *  3. Near-duplicates are dropped (canonical.ts), the top k are the hits.
+ *  4. Abstention uses the reranker's relevance (abstain.ts, distinctive.ts).
+ *
+ * RERANKER=off: one Milvus hybrid search (dense + BM25 fused by RRF); a follow-up
+ * fuses three rankings of the heuristic rewrite; abstention by cosine similarity.
+ *
+ * With an LLM, the engine condenses a follow-up itself and hands the retriever a
+ * standalone question with no history.
  */
 import type { Config } from '../config.ts';
 import type { Embedder } from '../embeddings/index.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { shouldAbstain } from './abstain.ts';
+import { shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { dropNearDuplicates } from './canonical.ts';
+import { unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
-import { heuristicStandaloneQuery, type QueryRewriter } from './rewrite.ts';
-
-export type { QueryRewriter } from './rewrite.ts';
+import { type Candidate, rerankByFeatures } from './rerank.ts';
+import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
-  /**
-   * `denseSearch` and `bm25Search` serve heuristic follow-ups (three rankings);
-   * a store without them gets one hybrid search of the rewritten query instead.
-   */
-  store: Pick<ChunkStore, 'hybridSearch'> & Partial<Pick<ChunkStore, 'denseSearch' | 'bm25Search'>>;
+  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search'>;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
-  /** Optional LLM condenser for follow-ups; the heuristic is used without it or when it fails. */
-  rewriter?: QueryRewriter;
 }
 
 export interface Retriever {
   retrieve(question: Question): Promise<RetrievalResult>;
 }
 
-/**
- * Candidates per ranking. RRF over deeper lists ranks better than over top-k
- * alone (a chunk 7th by BM25 and 3rd by vector should beat one 1st by BM25 only),
- * and abstention looks at the whole pool.
- */
-export const CANDIDATES = 50;
+/** How many of the reranked, de-duplicated candidates abstention looks at (versions). */
+const JUDGED_POOL = 10;
 
 export function createRetriever(deps: RetrieverDeps): Retriever {
   const { store, embedder, config, logger } = deps;
+  const { topK, candidates: limit, reranker } = config.retrieval;
 
-  async function standalone(question: Question): Promise<Pick<RetrievalResult, 'query' | 'rewrite'>> {
-    const history = question.history ?? [];
-    if (history.length > 0 && deps.rewriter) {
-      try {
-        const rewritten = (await deps.rewriter(question.text, history)).trim();
-        if (rewritten !== '') return { query: rewritten, rewrite: 'llm' };
-      } catch (error) {
-        logger?.warn({ err: error, requestId: question.requestId }, 'query rewriter failed; using the heuristic');
-      }
-    }
-    const heuristic = heuristicStandaloneQuery(question.text, history);
-    return heuristic ? { query: heuristic, rewrite: 'heuristic' } : { query: question.text, rewrite: 'none' };
-  }
-
-  async function search(question: Question, query: string, rewrite: RetrievalResult['rewrite']) {
+  async function retrieveReranked(question: Question): Promise<RetrievalResult> {
+    const started = performance.now();
     const pathPrefix = question.scope?.pathPrefix;
-    const vector = await embedder.embedQuery(query);
-    if (rewrite !== 'heuristic' || !store.denseSearch || !store.bm25Search) {
-      return store.hybridSearch({ vector, text: query, limit: CANDIDATES, pathPrefix });
-    }
-    const ownVector = await embedder.embedQuery(question.text);
-    const [asked, rewritten, lexical] = await Promise.all([
-      store.denseSearch({ vector: ownVector, limit: CANDIDATES, pathPrefix }),
-      store.denseSearch({ vector, limit: CANDIDATES, pathPrefix }),
-      store.bm25Search({ text: query, limit: CANDIDATES, pathPrefix }),
+    const variants = queryVariants(question.text, question.history);
+    const judgeVectors = await Promise.all(variants.judges.map((text) => embedder.embedQuery(text)));
+    const searchVectors = variants.searches.map((_, i) => judgeVectors[i]!);
+    const [denseLists, lexicalLists] = await Promise.all([
+      Promise.all(searchVectors.map((vector) => store.denseSearch({ vector, limit, pathPrefix }))),
+      Promise.all(variants.judges.map((text) => store.bm25Search({ text, limit, pathPrefix }))),
     ]);
-    return fuseRankings([asked, rewritten, lexical]);
+    const pool = new Map<string, Candidate>();
+    for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
+      if (!pool.has(hit.id) || (!pool.get(hit.id)?.vector && (hit as Candidate).vector)) pool.set(hit.id, hit);
+    }
+    const searched = performance.now();
+    const reranked = rerankByFeatures({
+      candidates: [...pool.values()],
+      judgeVectors,
+      lexicalScores: lexicalLists.map((list) => new Map(list.map((hit) => [hit.id, hit.score]))),
+    });
+    const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
+    const reranking = performance.now() - searched;
+    const hits = ranked.slice(0, topK);
+    const unmatchedTerms = await unmatchedDistinctiveTerms(question.text, hits, async (term, atMost) => {
+      const found = await store.bm25Search({ text: term, limit: atMost });
+      return found.length;
+    });
+    const decision = shouldAbstainReranked({
+      question: question.text,
+      ranked,
+      threshold: config.retrieval.abstainThreshold,
+      unmatchedTerms,
+    });
+    logger?.debug(
+      {
+        requestId: question.requestId,
+        rewrite: variants.rewrite,
+        candidates: pool.size,
+        relevance: decision.relevance,
+        abstain: decision.abstain,
+        reason: decision.reason,
+        unmatchedTerms,
+        searchMs: Math.round(searched - started),
+        rerankMs: Math.round(reranking),
+      },
+      'retrieved',
+    );
+    return {
+      query: variants.query,
+      rewrite: variants.rewrite,
+      hits,
+      abstain: decision.abstain,
+      timings: { searchMs: searched - started, rerankMs: reranking, totalMs: performance.now() - started },
+    };
   }
 
-  return {
-    async retrieve(question) {
-      const { query, rewrite } = await standalone(question);
-      const candidates: RetrievedChunk[] = await search(question, query, rewrite);
-      const hits = candidates.slice(0, config.retrieval.topK);
-      const decision = shouldAbstain({
-        question: question.text,
-        candidates,
-        threshold: config.retrieval.abstainThreshold,
-      });
-      logger?.debug(
-        {
-          requestId: question.requestId,
-          rewrite,
-          hits: hits.length,
-          bestSimilarity: decision.bestSimilarity,
-          abstain: decision.abstain,
-          reason: decision.reason,
-        },
-        'retrieved',
-      );
-      return { query, rewrite, hits, abstain: decision.abstain };
-    },
-  };
+  async function retrieveFused(question: Question): Promise<RetrievalResult> {
+    const started = performance.now();
+    const pathPrefix = question.scope?.pathPrefix;
+    const variants = queryVariants(question.text, question.history);
+    const vector = await embedder.embedQuery(variants.query);
+    let candidates: RetrievedChunk[];
+    if (variants.rewrite === 'heuristic') {
+      // The rewrite drags the previous topic along; the question alone (dense) keeps
+      // its own intent from drowning.
+      const ownVector = await embedder.embedQuery(question.text);
+      const rankings = await Promise.all([
+        store.denseSearch({ vector: ownVector, limit, pathPrefix }),
+        store.denseSearch({ vector, limit, pathPrefix }),
+        store.bm25Search({ text: variants.query, limit, pathPrefix }),
+      ]);
+      candidates = fuseRankings(rankings);
+    } else {
+      candidates = await store.hybridSearch({ vector, text: variants.query, limit, pathPrefix });
+    }
+    const decision = shouldAbstain({
+      question: question.text,
+      candidates,
+      threshold: config.retrieval.abstainThreshold,
+    });
+    const searchMs = performance.now() - started;
+    logger?.debug(
+      { requestId: question.requestId, rewrite: variants.rewrite, abstain: decision.abstain, reason: decision.reason },
+      'retrieved',
+    );
+    return {
+      query: variants.query,
+      rewrite: variants.rewrite,
+      hits: candidates.slice(0, topK).map(withoutVector),
+      abstain: decision.abstain,
+      timings: { searchMs, rerankMs: 0, totalMs: searchMs },
+    };
+  }
+
+  return { retrieve: reranker === 'off' ? retrieveFused : retrieveReranked };
+}
+
+function withoutVector({ vector: _vector, ...chunk }: Candidate): RetrievedChunk {
+  return chunk;
 }

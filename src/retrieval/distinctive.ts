@@ -1,0 +1,40 @@
+/**
+ * Distinctive terms a question asks about that the retrieved passages never mention.
+ *
+ * "in qdrant, what's the max payload size?" retrieves Milvus pages about payloads
+ * that match every word but the one that matters. The tell is in the corpus itself:
+ * a term the docs mention in only one passage (another product named in passing, a
+ * standard cited once) carries the question's subject, and when none of the top
+ * passages contains it they answer a different question. Words the docs never use
+ * at all are not counted: in chat those are mostly slang and typos ("prod",
+ * "collecton"), and off-topic questions are already caught by low relevance.
+ *
+ * Document frequency comes from Milvus's own BM25 index: a one-term BM25 search
+ * returns at most `limit` chunks, so its length is min(df, limit).
+ */
+import type { RetrievedChunk } from '../engine/types.ts';
+import { contentWords } from './rewrite.ts';
+
+/** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
+export const RARE_DOCUMENT_FREQUENCY = 1;
+
+export type DocumentFrequency = (term: string, atMost: number) => Promise<number>;
+
+function terms(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** The question's rare corpus terms that none of `hits` contains. */
+export async function unmatchedDistinctiveTerms(
+  question: string,
+  hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
+  documentFrequency: DocumentFrequency,
+): Promise<string[]> {
+  const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
+  const asked = new Set(contentWords(question).flatMap(terms));
+  const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term));
+  const frequencies = await Promise.all(
+    missing.map((term) => documentFrequency(term, RARE_DOCUMENT_FREQUENCY + 1)),
+  );
+  return missing.filter((_, i) => frequencies[i]! >= 1 && frequencies[i]! <= RARE_DOCUMENT_FREQUENCY);
+}

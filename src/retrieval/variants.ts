@@ -1,0 +1,39 @@
+/**
+ * The texts one question is searched and judged with.
+ *
+ * A standalone question is searched as asked. A follow-up answered without an LLM
+ * ("ok what do i set when building that one?") is searched several ways, since no
+ * single rewrite is reliably right: the question alone (what is asked now), with
+ * the previous user question (what "that one" was), and with the key terms of the
+ * last answer (the names it introduced). The reranker then judges every candidate
+ * against all of these and against the whole recent thread, so a candidate must fit
+ * the conversation, not just one guess at it.
+ */
+import type { Turn } from '../engine/types.ts';
+import { heuristicStandaloneQuery, isFollowUp, keyTerms } from './rewrite.ts';
+
+export interface QueryVariants {
+  /** The query reported as the standalone form (shown to users and in eval output). */
+  query: string;
+  rewrite: 'none' | 'heuristic';
+  /** Each is searched (dense and BM25); the union of results is the candidate pool. */
+  searches: string[];
+  /** Each candidate is scored against every one of these. */
+  judges: string[];
+}
+
+export function queryVariants(text: string, history: Turn[] | undefined): QueryVariants {
+  const question = text.trim();
+  const standalone = heuristicStandaloneQuery(question, history);
+  if (!history || standalone === undefined || !isFollowUp(question, history)) {
+    return { query: question, rewrite: 'none', searches: [question], judges: [question] };
+  }
+  const lastUser = [...history].reverse().find((turn) => turn.role === 'user')?.content.trim();
+  const lastAnswer = [...history].reverse().find((turn) => turn.role === 'assistant')?.content.trim();
+  const searches = [question];
+  if (lastUser) searches.push(`${question} ${lastUser}`);
+  const terms = lastAnswer ? keyTerms(lastAnswer) : [];
+  if (terms.length > 0) searches.push(`${question} ${terms.join(' ')}`);
+  const thread = [lastUser, lastAnswer, question].filter(Boolean).join('\n');
+  return { query: standalone, rewrite: 'heuristic', searches, judges: [...searches, thread] };
+}

@@ -1,0 +1,157 @@
+/**
+ * The reranking stage's pure parts: canonical sources (code share, near-duplicate
+ * groups), the features reranker, follow-up query variants, distinctive terms and
+ * the reranked abstention rules. The retriever built from them is tested against
+ * real Milvus and the real model in retrieval.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RetrievedChunk } from '../src/engine/types.ts';
+import { CONFIDENT_RELEVANCE, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
+import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
+import { unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
+import { rerankByFeatures } from '../src/retrieval/rerank.ts';
+import { queryVariants } from '../src/retrieval/variants.ts';
+
+const PROSE = 'Milvus deals with two types of data, inserted data and metadata, stored in object storage and etcd.';
+
+function chunk(id: string, text: string, extra: Partial<RetrievedChunk> = {}): RetrievedChunk {
+  return { id, path: `${id}.md`, title: id, headingPath: [id], text, score: 0, similarity: 0, ...extra };
+}
+
+describe('canonical sources', () => {
+  it('measures the share of a chunk inside fenced code', () => {
+    assert.equal(codeFraction(PROSE), 0);
+    assert.equal(codeFraction(`\`\`\`\n${PROSE}\n\`\`\``), 1);
+    const half = codeFraction(`abcd\n\`\`\`python\nefgh\n\`\`\``);
+    assert.equal(half, 0.5);
+    assert.equal(codeFraction(`~~~\nunclosed ${PROSE}`), 1, 'an unclosed fence runs to the end');
+  });
+
+  it('keeps the first chunk of each near-duplicate group, up to the limit', () => {
+    const ranked = [
+      chunk('faq', PROSE),
+      chunk('tutorial', `Output:\n${PROSE} Then the next step follows.`),
+      chunk('other', 'A different passage about partitions and partition keys in collections, with its own words.'),
+      chunk('third', 'Yet another passage, this one about index building parameters such as nlist and nprobe.'),
+    ];
+    assert.deepEqual(
+      dropNearDuplicates(ranked, 10).map((c) => c.id),
+      ['faq', 'other', 'third'],
+    );
+    assert.deepEqual(
+      dropNearDuplicates(ranked, 2).map((c) => c.id),
+      ['faq', 'other'],
+    );
+  });
+});
+
+describe('features reranker', () => {
+  const judge = [1, 0];
+  it('scores by cosine to every judge, BM25 share and code share, best first', () => {
+    const ranked = rerankByFeatures({
+      candidates: [
+        { ...chunk('copy', `\`\`\`\n${PROSE}\n\`\`\``), vector: [1, 0] },
+        { ...chunk('prose', PROSE), vector: [1, 0] },
+        { ...chunk('far', 'unrelated'), vector: [0, 1] },
+      ],
+      judgeVectors: [judge],
+      lexicalScores: [
+        new Map([
+          ['copy', 8],
+          ['prose', 8],
+        ]),
+      ],
+    });
+    assert.deepEqual(
+      ranked.map((c) => c.id),
+      ['prose', 'copy', 'far'],
+    );
+    assert.ok(Math.abs(ranked[0]!.score - 1.1) < 1e-9, 'cosine 1 + 0.1 × full BM25 share');
+    assert.equal(ranked[0]!.similarity, 1);
+    assert.ok(ranked.every((c) => !('vector' in c)));
+  });
+
+  it('treats BM25 given as negative distances (Milvus Lite 3.x) like positive scores', () => {
+    const ranked = rerankByFeatures({
+      candidates: [
+        { ...chunk('a', 'x'), vector: [1, 0] },
+        { ...chunk('b', 'y'), vector: [1, 0] },
+      ],
+      judgeVectors: [judge],
+      lexicalScores: [
+        new Map([
+          ['a', -2],
+          ['b', -9],
+        ]),
+      ],
+    });
+    assert.equal(ranked[0]!.id, 'b');
+  });
+});
+
+describe('follow-up query variants', () => {
+  const history = [
+    { role: 'user' as const, content: 'which index is good if memory is tight?' },
+    { role: 'assistant' as const, content: 'IVF_SQ8 is a good fit: it quantizes each FLOAT to UINT8.' },
+  ];
+  it('searches a follow-up alone, with the last question and with the answer terms, and judges against the thread', () => {
+    const v = queryVariants('ok what do i set when building that one?', history);
+    assert.equal(v.rewrite, 'heuristic');
+    assert.deepEqual(v.searches, [
+      'ok what do i set when building that one?',
+      'ok what do i set when building that one? which index is good if memory is tight?',
+      'ok what do i set when building that one? IVF_SQ8 FLOAT UINT8',
+    ]);
+    assert.equal(v.judges.length, 4);
+    assert.match(v.judges[3]!, /memory is tight\?\nIVF_SQ8 is a good fit.*\nok what do i set/s);
+  });
+  it('searches a standalone question as asked, even inside a thread', () => {
+    const v = queryVariants('how do I configure TLS between Milvus and etcd in a cluster?', history);
+    assert.equal(v.rewrite, 'none');
+    assert.deepEqual(v.searches, ['how do I configure TLS between Milvus and etcd in a cluster?']);
+    assert.deepEqual(v.judges, v.searches);
+  });
+});
+
+describe('distinctive terms and reranked abstention', () => {
+  const hits = [chunk('payload', 'The maximum payload of a single entity is limited by the gRPC message size.')];
+  const corpusFrequency = new Map([
+    ['foodb', 1],
+    ['payload', 12],
+    ['maximum', 40],
+    ['entity', 90],
+  ]);
+  const df = async (term: string, atMost: number) => Math.min(corpusFrequency.get(term) ?? 0, atMost);
+
+  it('finds terms the corpus mentions once but the top passages never do', async () => {
+    assert.deepEqual(await unmatchedDistinctiveTerms('in foodb whats the maximum payload of an entity?', hits, df), [
+      'foodb',
+    ]);
+    assert.deepEqual(
+      await unmatchedDistinctiveTerms('whats the maximum payload of an entity in prod?', hits, df),
+      [],
+      'words the corpus never uses (slang, typos) are not distinctive',
+    );
+  });
+
+  it('abstains on low relevance, unknown versions, and unmatched terms unless confident', () => {
+    const ranked = [chunk('a', 'Milvus 2.4 supports this.', { score: 0.45 })];
+    const decide = (question: string, unmatchedTerms: string[] = [], score = 0.45) =>
+      shouldAbstainReranked({
+        question,
+        ranked: [{ ...ranked[0]!, score }],
+        threshold: 0.4,
+        unmatchedTerms,
+      }).reason;
+    assert.equal(decide('how do partitions work?'), undefined);
+    assert.equal(decide('how do partitions work?', [], 0.39), 'low_relevance');
+    assert.equal(decide('does milvus 2.6 support it?'), 'unknown_version');
+    assert.equal(decide('in foodb how do partitions work?', ['foodb']), 'unmatched_term');
+    assert.equal(decide('in foodb how do partitions work?', ['foodb'], CONFIDENT_RELEVANCE), undefined);
+    assert.equal(
+      shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason,
+      'no_candidates',
+    );
+  });
+});
