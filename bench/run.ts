@@ -15,13 +15,14 @@
  * corpus is copied there (one file gets edited), Milvus Lite keeps its data there.
  */
 import { rmSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createEmbedder } from '../src/embeddings/index.ts';
 import { loadEvalSet } from '../src/eval/dataset.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
+import { DEFAULT_ENGINE_DIR } from '../src/milvus/lite-server.ts';
 import { ChunkStore } from '../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { CORPUS_DIR, EVAL_SET, testConfig } from '../test/support/milvus.ts';
@@ -187,7 +188,7 @@ export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: stri
   for (const item of items) byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
   say(`bench (${plan.mode}): ${corpusFiles.length} files, ${items.length} questions, ${cpus().length} cores; scratch in ${tmp}`);
 
-  const milvus = await startBenchMilvus({ dataDir: join(tmp, 'milvus'), venvDir: resolve(PACKAGE_ROOT, '.venv') });
+  const milvus = await startBenchMilvus({ dataDir: join(tmp, 'milvus') });
   const config = testConfig({});
   const embedder = await createEmbedder(config.embedding);
   try {
@@ -374,8 +375,7 @@ async function copyCorpus(from: string, to: string, files?: string[]): Promise<v
 async function machineInfo(loadAtStart: number): Promise<MachineInfo> {
   let milvusLite = 'unknown';
   try {
-    const metadata = await readFile(await findLiteMetadata(), 'utf8');
-    milvusLite = /^Version:\s*(.+)$/m.exec(metadata)?.[1]?.trim() ?? milvusLite;
+    milvusLite = (await readFile(join(DEFAULT_ENGINE_DIR, 'VERSION'), 'utf8')).trim();
   } catch {
     // reported as unknown
   }
@@ -389,17 +389,6 @@ async function machineInfo(loadAtStart: number): Promise<MachineInfo> {
     milvusLite,
     loadAverage: { atStart: round(loadAtStart), atEnd: round(loadavg()[0] ?? 0) },
   };
-}
-
-async function findLiteMetadata(): Promise<string> {
-  const lib = join(PACKAGE_ROOT, '.venv', 'lib');
-  for (const python of await readdir(lib)) {
-    const site = join(lib, python, 'site-packages');
-    for (const entry of await readdir(site)) {
-      if (/^milvus_lite-.*\.dist-info$/.test(entry)) return join(site, entry, 'METADATA');
-    }
-  }
-  throw new Error('milvus-lite metadata not found');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(PACKAGE_ROOT, 'bench', 'run.ts')) {

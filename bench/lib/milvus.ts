@@ -7,7 +7,7 @@
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { type MilvusLiteServer, startMilvusLite } from '../../src/milvus/lite-server.ts';
 import type { StoredChunkRow } from '../../src/milvus/store.ts';
-import { findMilvusLitePid, readMemory } from './proc.ts';
+import { readMemory } from './proc.ts';
 
 export interface BenchMilvus {
   /** host:port of the running server (changes on restart). */
@@ -19,7 +19,7 @@ export interface BenchMilvus {
   stop(): Promise<void>;
 }
 
-export async function startBenchMilvus(options: { dataDir: string; venvDir: string }): Promise<BenchMilvus> {
+export async function startBenchMilvus(options: { dataDir: string }): Promise<BenchMilvus> {
   let server: MilvusLiteServer = await startMilvusLite({ ...options, timeoutMs: 300_000 });
   return {
     get address() {
@@ -33,7 +33,7 @@ export async function startBenchMilvus(options: { dataDir: string; venvDir: stri
       return (performance.now() - started) / 1000;
     },
     rssBytes() {
-      const pid = findMilvusLitePid(server.port);
+      const pid = server.pid;
       return pid === undefined ? null : readMemory(pid).rssBytes;
     },
     stop: () => server.stop(),
