@@ -30,7 +30,7 @@ import { langchainRetriever } from './baselines/langchain.ts';
 import { buildNotebookIndex, notebookRetriever } from './baselines/notebook.ts';
 import { openAskdocs } from './lib/askdocs.ts';
 import { startBenchLlm } from './lib/llm.ts';
-import { startBenchMilvus } from './lib/milvus.ts';
+import { startBaselineMilvus, startBenchMilvus } from './lib/milvus.ts';
 import { mib } from './lib/proc.ts';
 import { renderMarkdown, renderTextTable, updateBenchmarksMd } from './lib/report.ts';
 import type { BenchResults, Figure, MachineInfo } from './lib/results.ts';
@@ -61,6 +61,7 @@ interface Options {
   out?: string;
   skip: string[];
   docs?: boolean;
+  baseline?: boolean;
 }
 
 const benchStarted = performance.now();
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     .option('--out <dir>', 'where results.json and the plot go')
     .option('--skip <sections>', `comma-separated: ${SKIPPABLE.join(',')}`, (v: string) => v.split(',').map((s) => s.trim()), [])
     .option('--no-docs', 'do not update BENCHMARKS.md (full runs update it by default)')
+    .option('--no-baseline', 'latency: skip the Milvus Lite 3.2.2 baseline (never run with --smoke)')
     .option('--render <results.json>', 'only re-render the table and BENCHMARKS.md from saved results')
     .parse()
     .opts<Options>();
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
   const skip = new Set(options.skip);
   for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
 
-  const results = await runBench(plan, skip, log);
+  // The baseline needs a venv with Milvus Lite 3.2.2 from PyPI: never in the smoke run `npm test` makes.
+  const results = await runBench(plan, skip, log, { baseline: options.baseline !== false && plan.mode !== 'smoke' });
   await mkdir(outDir, { recursive: true });
   const latency = results.sections.latency as LatencySection | undefined;
   if (latency) await writeLatencyPlot(latency, join(outDir, 'latency-vs-size.svg'));
@@ -154,8 +157,17 @@ async function render(file: string, docs: boolean): Promise<void> {
   }
 }
 
-export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: string) => void): Promise<BenchResults> {
+export async function runBench(
+  plan: BenchPlan,
+  skip: Set<string>,
+  say: (m: string) => void,
+  options: { baseline?: boolean } = {},
+): Promise<BenchResults> {
   const started = performance.now();
+  const engineVersion = await readFile(join(DEFAULT_ENGINE_DIR, 'VERSION'), 'utf8').then(
+    (v) => v.trim(),
+    () => 'unknown',
+  );
   const loadAtStart = loadavg()[0] ?? 0;
   const tmp = await mkdtemp(join(tmpdir(), 'askdocs-bench-'));
   // Interrupted: leave no scratch behind (Milvus Lite and the children stop with us).
@@ -278,6 +290,13 @@ export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: stri
       latency = await attempt('latency', () =>
         measureLatency({
           milvus,
+          engine: `native Milvus Lite ${engineVersion}`,
+          baseline: options.baseline
+            ? {
+                engine: 'Milvus Lite 3.2.2 (Python)',
+                start: () => startBaselineMilvus({ dataDir: join(tmp, 'milvus-baseline'), log: say }),
+              }
+            : undefined,
           embedder,
           items,
           baseCollection: COLLECTIONS.askdocs,

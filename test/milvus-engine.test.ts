@@ -181,17 +181,18 @@ describe('embedded Milvus engine (native Milvus Lite)', () => {
 
   test('a data folder left by the Milvus Lite 3.x engine is detected, kept, and explained in one line', async () => {
     const dataDir = await tempDir('askdocs-engine-legacy-');
-    // What the 3.x engine leaves: its own files and folders, no milvus.db.
+    // What the 3.x engine leaves (as Milvus Lite 3.2.2 writes it): LOCK, databases/, collections/<name>/…, no milvus.db.
     await writeFile(join(dataDir, 'LOCK'), '');
-    await mkdir(join(dataDir, 'collections'));
-    await writeFile(join(dataDir, 'collections', 'askdocs.json'), '{}');
+    await mkdir(join(dataDir, 'databases'));
+    await mkdir(join(dataDir, 'collections', 'askdocs'), { recursive: true });
+    await writeFile(join(dataDir, 'collections', 'askdocs', 'schema.json'), '{}');
     const lite = await startMilvusLite({ dataDir });
     const hint = lite.legacyData ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine` : undefined;
     const store = await ChunkStore.connect({ address: lite.address, collection: 'askdocs', missingHint: hint });
     try {
       assert.equal(lite.legacyData, dataDir);
       await assert.rejects(store.assertReady(SIGNATURE), /older Milvus Lite 3\.x engine/);
-      assert.ok(existsSync(join(dataDir, 'collections', 'askdocs.json')), 'the old data is left untouched');
+      assert.ok(existsSync(join(dataDir, 'collections', 'askdocs', 'schema.json')), 'the old data is left untouched');
     } finally {
       await store.close();
       await lite.stop();

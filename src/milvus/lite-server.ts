@@ -219,9 +219,10 @@ function takeLock(dataDir: string): { close(): void } {
 }
 
 /**
- * Milvus Lite 3.x (the Python engine askdocs used before) kept its data as files
- * beside each other in the data folder; the native engine keeps one `milvus.db`.
- * Returns the folder when it holds 3.x data and no native database yet.
+ * Milvus Lite 3.x (the Python engine askdocs used before) kept its data in the folder
+ * as `LOCK`, `databases/` and `collections/<name>/` (schema.json, manifest.json,
+ * parquet files); the native engine keeps one `milvus.db`. Returns the folder when it
+ * holds 3.x data and no native database yet.
  */
 function detectLegacyData(dataDir: string): string | undefined {
   let entries: string[];
@@ -231,8 +232,7 @@ function detectLegacyData(dataDir: string): string | undefined {
     return undefined;
   }
   if (entries.includes(DB_FILE)) return undefined;
-  const ours = new Set([LOCK_FILE, `${LOCK_FILE}-journal`, `${DB_FILE}-journal`, `${DB_FILE}-wal`, `${DB_FILE}-shm`]);
-  return entries.some((entry) => !ours.has(entry) && !entry.startsWith('.')) ? dataDir : undefined;
+  return entries.includes('collections') || entries.includes('databases') ? dataDir : undefined;
 }
 
 interface LaunchOptions {
