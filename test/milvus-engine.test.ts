@@ -61,7 +61,7 @@ const row = (i: number) => ({
   vector: [1, i, 0.5, 0.25].map((x) => x / 4),
 });
 
-describe('embedded Milvus engine (native Milvus Lite)', () => {
+describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, () => {
   test('a second askdocs on the same data folder is refused in one line, and can start once the first stops', async () => {
     const dataDir = await tempDir('askdocs-engine-lock-');
     const first = await startMilvusLite({ dataDir });

@@ -54,7 +54,7 @@ export interface StartMilvusLiteOptions {
   engineDir?: string;
   timeoutMs?: number;
   logger?: Logger;
-  /** Restart attempts after a crash before giving up (default 5), and the first delay (default 500 ms, doubling). */
+  /** Restart attempts after a crash before giving up (default 5), and the first delay (default 250 ms, doubling: about 8 s in all). */
   restartAttempts?: number;
   restartDelayMs?: number;
 }
@@ -105,23 +105,26 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   const restartListeners: (() => void)[] = [];
   const failedListeners: ((reason: string) => void)[] = [];
   const attempts = options.restartAttempts ?? 5;
-  const firstDelay = options.restartDelayMs ?? 500;
+  const firstDelay = options.restartDelayMs ?? 250;
 
   const watch = (proc: ChildProcess) => {
-    proc.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       if (state !== 'running' || proc !== child) return;
       if (Date.now() - startedAt > STABLE_MS) attempt = 0;
       state = 'restarting';
       logger?.warn({ code, signal, pid: proc.pid }, 'milvus engine exited unexpectedly; restarting it');
       scheduleRestart(`exited (code ${code}, signal ${signal})`);
-    });
+    };
+    // It may already have ended between answering on its port and being watched.
+    if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
+    else proc.once('exit', onExit);
   };
 
   const scheduleRestart = (lastReason: string) => {
     if (attempt >= attempts) {
       state = 'failed';
       const reason = `the embedded Milvus engine died and could not be restarted after ${attempts} attempts (${lastReason})`;
-      logger?.error({ attempts, dataDir }, reason);
+      logger?.error({ attempts, dataDir, reason }, 'milvus engine could not be restarted');
       for (const listener of failedListeners) notify(() => listener(reason));
       return;
     }
