@@ -7,6 +7,8 @@
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
  *   --out <dir>  --skip <sections>  (quality,latency,answer,slack,discord)
+ *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
+ *                                 quick runs create bench/.venv-baseline for it once)
  *   npm run bench -- --render bench/results.json
  *                                 re-check the targets and rewrite the table and
  *                                 BENCHMARKS.md from saved results, without measuring

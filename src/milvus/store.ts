@@ -77,8 +77,8 @@ export class ChunkStore {
       token: options.token,
       ssl: options.address.startsWith('https://'),
       timeout: 30_000,
-      // Milvus Lite's Python gRPC closes connections that ping too often while
-      // idle ("too_many_pings"); ping rarely, and only with calls in flight.
+      // gRPC servers close connections that ping too often while idle
+      // ("too_many_pings"); ping rarely, and only with calls in flight.
       channelOptions: {
         'grpc.keepalive_time_ms': 60_000,
         'grpc.keepalive_timeout_ms': 20_000,
@@ -325,7 +325,7 @@ export class ChunkStore {
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
     const filter = pathFilter(options.pathPrefix);
     await this.ensureLoaded();
-    const response = await this.client.hybridSearch({
+    const response = await searching('hybridSearch', () => this.client.hybridSearch({
       collection_name: this.collection,
       data: [
         { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
@@ -335,14 +335,14 @@ export class ChunkStore {
       limit: options.limit,
       output_fields: OUTPUT_FIELDS,
       metric_type: 'IP',
-    });
+    }));
     check(response.status, 'hybridSearch');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await this.client.search({
+    const response = await searching('search', () => this.client.search({
       collection_name: this.collection,
       anns_field: 'dense',
       data: options.vector,
@@ -351,14 +351,14 @@ export class ChunkStore {
       params: { ef: 128 },
       metric_type: 'IP',
       output_fields: OUTPUT_FIELDS,
-    });
+    }));
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await this.client.search({
+    const response = await searching('search', () => this.client.search({
       collection_name: this.collection,
       anns_field: 'sparse',
       data: options.text,
@@ -366,7 +366,7 @@ export class ChunkStore {
       filter: pathFilter(options.pathPrefix),
       metric_type: 'BM25',
       output_fields: OUTPUT_FIELDS,
-    });
+    }));
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit));
   }
@@ -424,6 +424,22 @@ export class ChunkStore {
     };
     await visit('');
     return rows;
+  }
+}
+
+/**
+ * Quirk: Milvus Lite answers a failed search with `error_code` "Success", the failure
+ * in `code` alone, and no results message; the SDK then fails reading `results.scores`
+ * before the status can be checked. Name the operation instead of a TypeError.
+ */
+async function searching<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new AskdocsError('milvus', `Milvus ${operation} failed: the engine answered without results`, { cause: error });
+    }
+    throw error;
   }
 }
 
