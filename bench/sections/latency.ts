@@ -322,7 +322,9 @@ export function latencyFigures(section: LatencySection): Figure[] {
   if (section.idle) {
     figures.push(
       figure('latency', 'idle RSS at 1×: bot + Milvus engine', 'MiB', section.idle.totalRssMiB, [
-        ...(section.baseline?.idle ? [{ label: baselineLabel, value: section.baseline.idle.totalRssMiB }] : []),
+        section.baseline?.idle
+          ? { label: baselineLabel, value: section.baseline.idle.totalRssMiB }
+          : { label: 'the bot process alone', value: section.idle.botRssMiB },
       ]),
     );
   }
