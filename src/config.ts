@@ -52,7 +52,6 @@ export const envSchema = z.object({
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'must start with a letter or _ and hold only letters, digits and _')
       .default('askdocs'),
   ),
-  ASKDOCS_VENV: optionalString,
   MILVUS_LITE_START_TIMEOUT_MS: int(60_000, 1_000, 600_000),
 
   // LLM
@@ -115,14 +114,13 @@ const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2';
 export interface Config {
   env: Env;
   milvus: {
-    /** `lite` when MILVUS_URI is a local path: askdocs runs Milvus Lite itself. */
+    /** `lite` when MILVUS_URI is a local path: askdocs runs the embedded Milvus Lite engine itself. */
     mode: 'lite' | 'server';
     uri: string;
-    /** Absolute data directory for Milvus Lite (mode `lite` only). */
+    /** Absolute data folder of the embedded engine (mode `lite` only). */
     dataDir?: string;
     token?: string;
     collection: string;
-    venvDir: string;
     startTimeoutMs: number;
   };
   llm: {
@@ -239,7 +237,6 @@ export function loadConfig(
       dataDir: server ? undefined : fromCwd(env.MILVUS_URI),
       token: env.MILVUS_TOKEN,
       collection: env.MILVUS_COLLECTION,
-      venvDir: fromRoot(env.ASKDOCS_VENV ?? '.venv'),
       startTimeoutMs: env.MILVUS_LITE_START_TIMEOUT_MS,
     },
     llm: {

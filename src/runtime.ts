@@ -21,6 +21,11 @@ export interface Runtime {
   engine: Engine;
   /** Present when askdocs started Milvus Lite itself. */
   lite?: MilvusLiteServer;
+  /**
+   * Liveness: false once the embedded engine died and could not be restarted (the
+   * process is then of no use and should be restarted by its supervisor).
+   */
+  alive(): { ok: boolean; detail?: string };
   close(): Promise<void>;
 }
 
@@ -40,7 +45,6 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     config.milvus.mode === 'lite'
       ? startMilvusLite({
           dataDir: config.milvus.dataDir!,
-          venvDir: config.milvus.venvDir,
           timeoutMs: config.milvus.startTimeoutMs,
           logger,
         })
@@ -61,11 +65,21 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
       token: config.milvus.token,
       collection: config.milvus.collection,
       logger,
+      missingHint: lite?.legacyData
+        ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine, which the native engine cannot read (left untouched): re-run \`askdocs ingest <docs folder>\`.`
+        : undefined,
     });
   } catch (error) {
     await lite?.stop();
     throw error;
   }
+
+  // After the engine came back from a crash, collections must be loaded again.
+  lite?.onRestart(() => store.forgetLoaded());
+  let failure: string | undefined;
+  lite?.onFailed((reason) => {
+    failure = reason;
+  });
 
   const retriever = createRetriever({ store, embedder, config, logger });
   const engine = createEngine({ retriever, config, logger });
@@ -78,6 +92,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     embedder,
     engine,
     lite,
+    alive: () => (failure ? { ok: false, detail: failure } : { ok: true }),
     close() {
       closing ??= (async () => {
         await store.close().catch((error) => logger.warn({ err: error }, 'closing the Milvus connection failed'));

@@ -164,7 +164,7 @@ describe('Kubernetes manifests', () => {
         [{ configMapRef: { name: 'askdocs-config' } }, { secretRef: { name: secret.metadata.name } }],
       );
     }
-    assert.ok(isServerUri(configMap.data.MILVUS_URI), 'MILVUS_URI names a Milvus server: the image has no Milvus Lite');
+    assert.ok(isServerUri(configMap.data.MILVUS_URI), 'MILVUS_URI names a Milvus server (the embedded engine is for one host, not a cluster)');
   });
 
   test('every image is pinned', () => {
@@ -296,7 +296,12 @@ describe('Dockerfile', () => {
     assert.ok(runs.some((r) => /bash scripts\/setup\.sh/.test(r)), 'the model is assembled by scripts/setup.sh');
     const copies = finalStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     assert.ok(copies.some((c) => /--from=model\b.*\/models\b/.test(c)), 'the runtime stage holds the model');
-    assert.ok(!copies.some((c) => /\.venv|milvus/i.test(c)), 'no Milvus Lite in the image');
+    // The native engine (binary + libraries) from its own build stage; no Python at run time.
+    assert.ok(copies.some((c) => /--from=engine\b.*vendor\/milvus-lite\b/.test(c)), 'the runtime stage holds the native engine');
+    assert.ok(!copies.some((c) => /\.venv|python|site-packages/i.test(c)), 'no Python venv in the runtime stage');
+    const finalRuns = finalStage.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    assert.ok(!finalRuns.some((r) => /python|pip\b/i.test(r)), 'no Python installed in the runtime stage');
+    assert.match(resolveArgs(stages.at(-1)!.args), /^node:/, 'the runtime stage is a Node image');
     assert.deepEqual(
       JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')!.args),
       ['node', 'bin/askdocs.js'],

@@ -11,7 +11,6 @@ import { AskdocsError } from '../src/errors.ts';
 import { createLifecycle, SHUTTING_DOWN_MESSAGE } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
 import { startMilvusLite } from '../src/milvus/lite-server.ts';
-import { PACKAGE_ROOT } from '../src/paths.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 
@@ -211,7 +210,7 @@ describe('SIGTERM with an answer in flight (real bot process)', () => {
       bot.run.stderr().slice(-2000),
     );
     // Milvus Lite was stopped before exit: its data directory is free for the next start right away.
-    const next = await startMilvusLite({ dataDir: bot.dataDir, venvDir: join(PACKAGE_ROOT, '.venv'), timeoutMs: 30_000 });
+    const next = await startMilvusLite({ dataDir: bot.dataDir, timeoutMs: 30_000 });
     await next.stop();
   });
 });

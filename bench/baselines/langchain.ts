@@ -6,11 +6,13 @@
  * question searched as asked (a plain vector-store retriever has no thread history).
  *
  * Our embedder is wrapped in a LangChain `Embeddings` subclass so all pipelines embed
- * with the same model. The store talks to Milvus Lite through the same Node SDK. It
- * worked against Lite with no Lite-specific settings: it creates its index with an explicit
- * `index_type`/`metric_type` (`createIndex` with HNSW/L2), passes `metric_type` on every
- * search, and flushes after each insert. Its L2 metric on our unit-length vectors
- * ranks exactly like inner product.
+ * with the same model. The store talks to the embedded engine through the same Node
+ * SDK. Two settings differ from its defaults, because the native Milvus Lite engine
+ * needs them: the index is FLAT (Lite builds only FLAT, IVF_FLAT and AUTOINDEX, and
+ * answers HNSW with an error LangChain does not check; exact search can only help
+ * the baseline's recall), and the collection check uses the collection list (Lite's
+ * HasCollection answers true for any name, and LangChain then never creates it).
+ * Its L2 metric on our unit-length vectors ranks exactly like inner product.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,13 +43,19 @@ export class AskdocsEmbeddings extends Embeddings {
 }
 
 function store(options: { address: string; collection: string; embedder: Embedder }): Milvus {
-  return new Milvus(new AskdocsEmbeddings(options.embedder), {
+  const milvus = new Milvus(new AskdocsEmbeddings(options.embedder), {
     collectionName: options.collection,
+    indexCreateOptions: { index_type: 'FLAT', metric_type: 'L2', params: {} },
     // A longer per-call deadline than the SDK's default: on a busy 2-core machine Milvus
     // Lite can take a while to answer right after a large write (it is the same
     // deadline askdocs' own store uses). Nothing else needed setting for Milvus Lite.
     clientConfig: { address: options.address, timeout: 60_000 },
   });
+  milvus.hasCollection = async () => {
+    const listed = await milvus.client.listCollections();
+    return (listed.data ?? []).some((c) => c.name === options.collection);
+  };
+  return milvus;
 }
 
 /** Loads every document under `dir` the way LangChain's loaders do: one Document per file, `source` = path. */

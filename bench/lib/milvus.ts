@@ -1,13 +1,15 @@
 /**
- * The one Milvus Lite server every pipeline in a bench run uses, with restart (as
- * between `askdocs ingest` and starting the bot: Milvus Lite flushes its write
- * buffer to indexed segments when it shuts down), memory readings, and an export of
- * a collection's rows with their vectors (to build the scaled corpora from).
+ * The one embedded Milvus engine every pipeline in a bench run uses (askdocs' own
+ * manager starting the native Milvus Lite binary), with restart (as between
+ * `askdocs ingest` and starting the bot), memory readings, and an export of a
+ * collection's rows with their vectors (to build the scaled corpora from). The
+ * latency section's baseline, Milvus Lite 3.2.2, runs behind the same interface.
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { type MilvusLiteServer, startMilvusLite } from '../../src/milvus/lite-server.ts';
 import type { StoredChunkRow } from '../../src/milvus/store.ts';
-import { findMilvusLitePid, readMemory } from './proc.ts';
+import { type BaselineLiteServer, ensureBaselineVenv, startBaselineLite } from './baseline-lite.ts';
+import { readMemory } from './proc.ts';
 
 export interface BenchMilvus {
   /** host:port of the running server (changes on restart). */
@@ -19,7 +21,7 @@ export interface BenchMilvus {
   stop(): Promise<void>;
 }
 
-export async function startBenchMilvus(options: { dataDir: string; venvDir: string }): Promise<BenchMilvus> {
+export async function startBenchMilvus(options: { dataDir: string }): Promise<BenchMilvus> {
   let server: MilvusLiteServer = await startMilvusLite({ ...options, timeoutMs: 300_000 });
   return {
     get address() {
@@ -33,8 +35,31 @@ export async function startBenchMilvus(options: { dataDir: string; venvDir: stri
       return (performance.now() - started) / 1000;
     },
     rssBytes() {
-      const pid = findMilvusLitePid(server.port);
+      const pid = server.pid;
       return pid === undefined ? null : readMemory(pid).rssBytes;
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** The Python Milvus Lite 3.2.2 server (bench/.venv-baseline), behind the same interface. */
+export async function startBaselineMilvus(options: { dataDir: string; log: (message: string) => void }): Promise<BenchMilvus> {
+  const venvDir = ensureBaselineVenv(options.log);
+  const start = () => startBaselineLite({ dataDir: options.dataDir, venvDir, timeoutMs: 300_000 });
+  let server: BaselineLiteServer = await start();
+  return {
+    get address() {
+      return server.address;
+    },
+    dataDir: options.dataDir,
+    async restart() {
+      const started = performance.now();
+      await server.stop();
+      server = await start();
+      return (performance.now() - started) / 1000;
+    },
+    rssBytes() {
+      return server.pid === undefined ? null : readMemory(server.pid).rssBytes;
     },
     stop: () => server.stop(),
   };

@@ -3,7 +3,7 @@
  * (VmHWM), for this process or a child, plus a sampler that follows a child while
  * it runs. On other systems the readings are null and the bench says so.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export interface MemoryReading {
   rssBytes: number | null;
@@ -62,30 +62,6 @@ export function sampleRss(pid: number, intervalMs = 100): RssSampler {
       return { peakRssBytes: peak, meanRssBytes: count > 0 ? Math.round(sum / count) : null, samples: count };
     },
   };
-}
-
-/**
- * The pid of the Milvus Lite server listening on `port`, found by its command line
- * (`… server … --port <port>`), or undefined. Read-only: used to report its memory.
- */
-export function findMilvusLitePid(port: number): number | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const portIndex = args.indexOf('--port');
-      if (portIndex > 0 && args[portIndex + 1] === String(port) && args.includes('server')) return Number(entry);
-    } catch {
-      // The process ended while we looked; skip it.
-    }
-  }
-  return undefined;
 }
 
 export function mib(bytes: number | null | undefined): number | null {

@@ -21,7 +21,8 @@ import { runEval } from '../../src/eval/run.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { openAskdocs } from '../lib/askdocs.ts';
 import { type BenchMilvus, exportRows } from '../lib/milvus.ts';
-import { mib } from '../lib/proc.ts';
+import { startChild } from '../lib/child.ts';
+import { mib, readMemory } from '../lib/proc.ts';
 import { replicaRows, seededRng } from '../lib/replicate.ts';
 import { type Figure, figure } from '../lib/results.ts';
 import { round, type Summary, summarize } from '../lib/stats.ts';
@@ -43,16 +44,37 @@ export interface ScaleLatency {
   milvusRssMiB: number | null;
 }
 
+/** Idle memory of a bot (the askdocs runtime after one answer) and of its Milvus engine, at 1×. */
+export interface IdleMemory {
+  botRssMiB: number | null;
+  engineRssMiB: number | null;
+  totalRssMiB: number | null;
+}
+
+/** The same measurement on the engine askdocs used before (Milvus Lite 3.2.2, Python), same rows. */
+export interface BaselineLatency {
+  engine: string;
+  scales: ScaleLatency[];
+  idle?: IdleMemory;
+}
+
 export interface LatencySection {
+  /** The engine measured in `scales`: the embedded default. */
+  engine?: string;
   queriesPerScale: number;
   warmupQueries: number;
   copyCosine: number;
   scales: ScaleLatency[];
+  idle?: IdleMemory;
+  baseline?: BaselineLatency;
   plot?: string;
 }
 
 export interface LatencyContext {
   milvus: BenchMilvus;
+  engine: string;
+  /** Starts the baseline engine on its own scratch folder, if the run compares against one. */
+  baseline?: { engine: string; start(): Promise<BenchMilvus> };
   embedder: Embedder;
   items: EvalItem[];
   baseCollection: string;
@@ -71,19 +93,67 @@ const UPSERT_BATCH = 500;
 const SEED = 20_241_129;
 
 export async function measureLatency(ctx: LatencyContext): Promise<LatencySection> {
-  const scales: ScaleLatency[] = [];
   const base = await exportRows(ctx.milvus.address, ctx.baseCollection);
   const stored = await countRows(ctx.milvus.address, ctx.baseCollection);
   if (base.length !== stored) throw new Error(`exported ${base.length} of the ${stored} chunks in ${ctx.baseCollection}`);
+  ctx.log(`latency: ${ctx.engine}`);
+  const native = await measureEngine(ctx, ctx.milvus, base, false);
+  let baseline: BaselineLatency | undefined;
+  if (ctx.baseline) {
+    ctx.log(`latency: baseline ${ctx.baseline.engine}, same rows`);
+    const server = await ctx.baseline.start();
+    try {
+      const measured = await measureEngine(ctx, server, base, true);
+      baseline = { engine: ctx.baseline.engine, ...measured };
+    } finally {
+      await server.stop();
+    }
+  }
+  return {
+    engine: ctx.engine,
+    queriesPerScale: ctx.queries(1),
+    warmupQueries: WARMUP,
+    copyCosine: COPY_COSINE,
+    scales: native.scales,
+    idle: native.idle,
+    baseline,
+  };
+}
+
+/**
+ * Every scale on one engine. The copies come from a generator seeded the same way
+ * for each engine, so every engine searches exactly the same rows. `writeBase`: the
+ * 1× collection is written from the exported rows (the baseline engine), instead of
+ * being the ingested collection.
+ */
+async function measureEngine(
+  ctx: LatencyContext,
+  milvus: BenchMilvus,
+  base: Awaited<ReturnType<typeof exportRows>>,
+  writeBase: boolean,
+): Promise<{ scales: ScaleLatency[]; idle?: IdleMemory }> {
+  const scales: ScaleLatency[] = [];
+  let idle: IdleMemory | undefined;
   const rng = seededRng(SEED);
   let copies = 0;
   for (const factor of [...ctx.factors].sort((a, b) => a - b)) {
     let collection = ctx.baseCollection;
     let buildSeconds = 0;
+    if (factor === 1 && writeBase) {
+      const started = performance.now();
+      const store = await ChunkStore.connect({ address: milvus.address, collection });
+      try {
+        await store.ensureCollection({ model: ctx.embedder.model, dimension: ctx.embedder.dimension });
+        await upsertAll(store, base);
+      } finally {
+        await store.close();
+      }
+      buildSeconds = (performance.now() - started) / 1000;
+    }
     if (factor > 1) {
       collection = ctx.scaledCollection;
       const started = performance.now();
-      const store = await ChunkStore.connect({ address: ctx.milvus.address, collection });
+      const store = await ChunkStore.connect({ address: milvus.address, collection });
       try {
         await store.ensureCollection({ model: ctx.embedder.model, dimension: ctx.embedder.dimension });
         if (copies === 0) await upsertAll(store, base);
@@ -97,20 +167,44 @@ export async function measureLatency(ctx: LatencyContext): Promise<LatencySectio
       }
       buildSeconds = (performance.now() - started) / 1000;
     }
-    // Rows written since the last start sit in Milvus Lite's write buffer until it
-    // shuts down; restart so every scale is searched flushed and indexed.
+    // Restart after writing, as a bot starts after an ingest: Milvus Lite 3.x keeps
+    // new rows in a write buffer until it shuts down; every scale is searched flushed.
     let restartSeconds = 0;
-    if (factor > 1) {
-      ctx.log(`latency: ${factor}× — restarting Milvus Lite`);
-      restartSeconds = await ctx.milvus.restart();
+    if (factor > 1 || writeBase) {
+      ctx.log(`latency: ${factor}× — restarting the engine`);
+      restartSeconds = await milvus.restart();
     }
-    const scale = await measureScale(ctx, collection, factor, base.length * factor);
+    // The dense-only and BM25-only breakdown is for the default engine only.
+    const scale = await measureScale(ctx, milvus, collection, factor, base.length * factor, !writeBase);
     scales.push({ ...scale, buildSeconds: round(buildSeconds, 1), restartSeconds: round(restartSeconds, 1) });
     ctx.log(
-      `  ${factor}× (${scale.chunks} chunks): retrieve p50 ${scale.retrieveMs.p50} ms, p95 ${scale.retrieveMs.p95} ms, p99 ${scale.retrieveMs.p99} ms; Milvus p50 ${scale.hybridSearchMs.p50} ms`,
+      `  ${factor}× (${scale.chunks} chunks): retrieve p50 ${scale.retrieveMs.p50} ms, p95 ${scale.retrieveMs.p95} ms, p99 ${scale.retrieveMs.p99} ms; Milvus p50 ${scale.hybridSearchMs.p50} ms; written in ${round(buildSeconds, 1)} s`,
     );
+    if (factor === 1) {
+      idle = await measureIdle(ctx, milvus, collection);
+      ctx.log(`  idle at 1×: bot ${idle.botRssMiB} MiB + engine ${idle.engineRssMiB} MiB = ${idle.totalRssMiB} MiB`);
+    }
   }
-  return { queriesPerScale: ctx.queries(1), warmupQueries: WARMUP, copyCosine: COPY_COSINE, scales };
+  return { scales, idle };
+}
+
+/** A bot process (the askdocs runtime, one answer given) idle beside the engine: both RSS. */
+async function measureIdle(ctx: LatencyContext, milvus: BenchMilvus, collection: string): Promise<IdleMemory> {
+  const question = questionOf(ctx.items[0]!).text;
+  const child = startChild('idle-bot.ts', { address: milvus.address, collection, question });
+  try {
+    await child.next('ready', 5 * 60_000);
+    const bot = readMemory(child.pid).rssBytes;
+    const engine = milvus.rssBytes();
+    return {
+      botRssMiB: mib(bot),
+      engineRssMiB: mib(engine),
+      totalRssMiB: bot !== null && engine !== null ? mib(bot + engine) : null,
+    };
+  } finally {
+    child.send({ type: 'stop' });
+    await child.exited();
+  }
 }
 
 async function countRows(address: string, collection: string): Promise<number> {
@@ -128,11 +222,13 @@ async function upsertAll(store: ChunkStore, rows: Parameters<ChunkStore['upsert'
 
 async function measureScale(
   ctx: LatencyContext,
+  milvus: BenchMilvus,
   collection: string,
   factor: number,
   expectedChunks: number,
+  breakdown: boolean,
 ): Promise<Omit<ScaleLatency, 'buildSeconds' | 'restartSeconds'>> {
-  const askdocs = await openAskdocs({ address: ctx.milvus.address, collection, embedder: ctx.embedder });
+  const askdocs = await openAskdocs({ address: milvus.address, collection, embedder: ctx.embedder });
   try {
     const chunks = await askdocs.store.count();
     if (chunks !== expectedChunks) ctx.log(`  note: ${collection} holds ${chunks} chunks, expected ${expectedChunks}`);
@@ -157,7 +253,7 @@ async function measureScale(
     // Each half of the hybrid search alone, on the eval questions as asked.
     const denseMs: number[] = [];
     const bm25Ms: number[] = [];
-    for (const item of ctx.items) {
+    for (const item of breakdown ? ctx.items : []) {
       const text = questionOf(item).text;
       const vector = await ctx.embedder.embedQuery(text);
       let started = performance.now();
@@ -176,7 +272,7 @@ async function measureScale(
       denseOnlyMs: summarize(denseMs),
       bm25OnlyMs: summarize(bm25Ms),
       recallAt5: report.recall_at_k,
-      milvusRssMiB: mib(ctx.milvus.rssBytes()),
+      milvusRssMiB: mib(milvus.rssBytes()),
     };
   } finally {
     await askdocs.close();
@@ -188,10 +284,24 @@ export function latencyFigures(section: LatencySection): Figure[] {
   if (!first) return [];
   const label = `${first.factor}× corpus`;
   const figures: Figure[] = [];
+  const baselineLabel = section.baseline?.engine ?? 'baseline';
   for (const scale of section.scales) {
     const at = `${scale.factor}× (${scale.chunks.toLocaleString('en-US')} chunks)`;
+    const old = section.baseline?.scales.find((s) => s.factor === scale.factor);
     for (const p of ['p50', 'p95', 'p99'] as const) {
-      figures.push(figure('latency', `retrieve ${p} at ${at}`, 'ms', scale.retrieveMs[p], [{ label, value: first.retrieveMs[p] }]));
+      figures.push(
+        figure('latency', `retrieve ${p} at ${at}`, 'ms', scale.retrieveMs[p], [
+          { label, value: first.retrieveMs[p] },
+          ...(old ? [{ label: baselineLabel, value: old.retrieveMs[p] }] : []),
+        ]),
+      );
+    }
+    if (old) {
+      figures.push(
+        figure('latency', `rows written and flushed at ${at} (s)`, 's', round(scale.buildSeconds + scale.restartSeconds, 1), [
+          { label: baselineLabel, value: round(old.buildSeconds + old.restartSeconds, 1) },
+        ]),
+      );
     }
     figures.push(
       figure('latency', `Milvus hybrid search p50 at ${at}`, 'ms', scale.hybridSearchMs.p50, [
@@ -203,7 +313,19 @@ export function latencyFigures(section: LatencySection): Figure[] {
       figure('latency', `recall@5 with near-duplicate distractors at ${at}`, '%', scale.recallAt5 * 100, [
         { label, value: first.recallAt5 * 100 },
       ]),
-      figure('latency', `Milvus Lite RSS at ${at}`, 'MiB', scale.milvusRssMiB, [{ label, value: first.milvusRssMiB }]),
+      figure('latency', `Milvus engine RSS at ${at}`, 'MiB', scale.milvusRssMiB, [
+        { label, value: first.milvusRssMiB },
+        ...(old ? [{ label: baselineLabel, value: old.milvusRssMiB }] : []),
+      ]),
+    );
+  }
+  if (section.idle) {
+    figures.push(
+      figure('latency', 'idle RSS at 1×: bot + Milvus engine', 'MiB', section.idle.totalRssMiB, [
+        section.baseline?.idle
+          ? { label: baselineLabel, value: section.baseline.idle.totalRssMiB }
+          : { label: 'the bot process alone', value: section.idle.botRssMiB },
+      ]),
     );
   }
   return figures;
@@ -215,7 +337,7 @@ export async function writeLatencyPlot(section: LatencySection, file: string): P
     points: section.scales.map((s) => ({ x: s.chunks, y: pick(s) })),
   });
   const svg = renderLineChart({
-    title: 'askdocs retrieval latency against corpus size (Milvus Lite, 1 client)',
+    title: `askdocs retrieval latency against corpus size (${section.engine ?? 'Milvus Lite'}, 1 client)`,
     xLabel: 'chunks in the collection (log scale)',
     yLabel: 'milliseconds (log scale)',
     logX: true,
@@ -228,8 +350,16 @@ export async function writeLatencyPlot(section: LatencySection, file: string): P
       series('dense only p50', (s) => s.denseOnlyMs.p50),
       series('BM25 only p50', (s) => s.bm25OnlyMs.p50),
       series('embed query p50', (s) => s.embedQueryMs.p50),
+      ...(section.baseline
+        ? [
+            {
+              name: `${section.baseline.engine}: retrieve p95`,
+              points: section.baseline.scales.map((s) => ({ x: s.chunks, y: s.retrieveMs.p95 })),
+            },
+          ]
+        : []),
     ],
-    threshold: { y: 50, label: 'target: p95 < 50 ms at 10×' },
+    threshold: { y: 30, label: 'target: p95 < 30 ms at 10×' },
   });
   await writeFile(file, svg);
   section.plot = file;

@@ -1,146 +1,341 @@
 /**
- * Runs Milvus Lite (`milvus-lite server`) as a child process on 127.0.0.1 and a
- * free port, from the venv that scripts/setup.sh creates.
+ * Runs the embedded Milvus: the native C++ Milvus Lite engine (the `milvus` binary
+ * from the pinned milvus-lite 2.5.1 wheel, unpacked by scripts/setup.sh into
+ * vendor/milvus-lite/lib) as a child process serving ordinary Milvus gRPC on
+ * 127.0.0.1 and a free port. No Python at run time.
  *
- * The child watches its stdin: when askdocs exits for any reason (even kill -9),
- * the pipe closes and the server shuts down cleanly with SIGINT semantics, which
- * is the only signal Milvus Lite handles gracefully. That releases the data
- * directory's LOCK, so the next run (say, a resumed ingest) can open it at once.
+ *   LD_LIBRARY_PATH=<lib> <lib>/milvus <data dir>/milvus.db 127.0.0.1:<port> ERROR <lock file>
+ *
+ * One lock file guards the data folder and ties the engine's life to askdocs':
+ * - askdocs holds an exclusive POSIX record lock on `<data dir>/askdocs-engine.lock`
+ *   (through SQLite's own locking, which is what better-sqlite3 gives Node). A second
+ *   askdocs on the same folder cannot take it and stops with one clear line.
+ * - The engine is given the same file as its fifth argument: it waits on that lock
+ *   and exits cleanly the moment it is released, which is when askdocs stops it or
+ *   dies in any way (even kill -9: the kernel drops the lock). No orphaned engine
+ *   can keep writing to the folder.
+ *
+ * If the engine dies while askdocs runs, it is restarted on the same port (clients
+ * reconnect by themselves) with backoff, each attempt logged. If that keeps failing,
+ * the server reports itself failed, and liveness (/healthz) fails with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
+
+export type EngineState = 'running' | 'restarting' | 'failed' | 'stopped';
 
 export interface MilvusLiteServer {
+  /** host:port; stays the same across restarts. */
   address: string;
   port: number;
   dataDir: string;
+  /** The engine's process id (changes on restart; undefined while none runs). */
+  readonly pid: number | undefined;
+  /** Set when the data folder holds data from the old Python Milvus Lite 3.x engine. */
+  legacyData?: string;
+  state(): EngineState;
+  /** Called after the engine came back from a crash (collections must be loaded again). */
+  onRestart(listener: () => void): void;
+  /** Called once when the engine died and could not be restarted. */
+  onFailed(listener: (reason: string) => void): void;
   stop(): Promise<void>;
 }
 
 export interface StartMilvusLiteOptions {
   dataDir: string;
-  venvDir: string;
+  /** Folder holding lib/milvus and its libraries; default vendor/milvus-lite in the checkout. */
+  engineDir?: string;
   timeoutMs?: number;
   logger?: Logger;
+  /** Restart attempts after a crash before giving up (default 5), and the first delay (default 250 ms, doubling: about 8 s in all). */
+  restartAttempts?: number;
+  restartDelayMs?: number;
 }
 
-const SETUP_HINT = 'Run `npm run setup` to create it (needs python3 with venv), or set MILVUS_URI to a Milvus server.';
-
-// Python side of the watchdog: EOF on stdin means askdocs is gone.
-const WATCHDOG = `
-import os, signal, sys, threading
-def watch():
-    sys.stdin.buffer.read()
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Thread(target=watch, daemon=True).start()
-from milvus_lite.cmdline import main
-sys.exit(main(sys.argv[1:]))
-`;
+export const DEFAULT_ENGINE_DIR = resolve(PACKAGE_ROOT, 'vendor', 'milvus-lite');
+export const DB_FILE = 'milvus.db';
+export const LOCK_FILE = 'askdocs-engine.lock';
+const SETUP_HINT = 'Run `npm run setup` to install it, or set MILVUS_URI to a Milvus server.';
+/** A run that lasted this long counts as healthy again: the next crash starts a fresh backoff. */
+const STABLE_MS = 60_000;
 
 export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<MilvusLiteServer> {
-  const python = join(options.venvDir, 'bin', 'python');
-  if (!existsSync(python) || !existsSync(join(options.venvDir, 'bin', 'milvus-lite'))) {
-    throw new AskdocsError('milvus_lite_missing', `Milvus Lite is not installed in ${options.venvDir}. ${SETUP_HINT}`);
+  const engineDir = options.engineDir ?? DEFAULT_ENGINE_DIR;
+  const libDir = join(engineDir, 'lib');
+  const binary = join(libDir, 'milvus');
+  if (!existsSync(binary)) {
+    throw new AskdocsError('milvus_lite_missing', `The embedded Milvus engine is not installed (${binary} is missing). ${SETUP_HINT}`);
   }
-  await mkdir(options.dataDir, { recursive: true });
-  const port = await freePort();
-  const child = spawn(
-    python,
-    ['-c', WATCHDOG, 'server', '--data-dir', options.dataDir, '--host', '127.0.0.1', '--port', String(port)],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: liteEnvironment(port) },
-  );
-  // Never keep askdocs alive just for the child; it exits with us (see WATCHDOG).
-  child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const lock = takeLock(dataDir);
+  const logger = options.logger;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const legacyData = detectLegacyData(dataDir);
+  if (legacyData) {
+    logger?.warn(
+      { dataDir },
+      `${dataDir} holds data from the older Milvus Lite 3.x engine, which the native engine cannot read (it is left untouched): re-run \`askdocs ingest <docs folder>\` to rebuild the index`,
+    );
+  }
 
+  let port: number;
+  let child: ChildProcess;
+  try {
+    port = await freePort();
+    child = await launch({ binary, libDir, dataDir, port, timeoutMs, lockPath: join(dataDir, LOCK_FILE) });
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
   const address = `127.0.0.1:${port}`;
-  await waitUntilListening(child, options.timeoutMs ?? 60_000, options.dataDir);
-  options.logger?.debug({ address, dataDir: options.dataDir }, 'milvus lite started');
+  logger?.debug({ address, dataDir, pid: child.pid }, 'milvus engine started');
+
+  let state: EngineState = 'running';
+  let startedAt = Date.now();
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const restartListeners: (() => void)[] = [];
+  const failedListeners: ((reason: string) => void)[] = [];
+  const attempts = options.restartAttempts ?? 5;
+  const firstDelay = options.restartDelayMs ?? 250;
+
+  const watch = (proc: ChildProcess) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (state !== 'running' || proc !== child) return;
+      if (Date.now() - startedAt > STABLE_MS) attempt = 0;
+      state = 'restarting';
+      logger?.warn({ code, signal, pid: proc.pid }, 'milvus engine exited unexpectedly; restarting it');
+      scheduleRestart(`exited (code ${code}, signal ${signal})`);
+    };
+    // It may already have ended between answering on its port and being watched.
+    if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
+    else proc.once('exit', onExit);
+  };
+
+  const scheduleRestart = (lastReason: string) => {
+    if (attempt >= attempts) {
+      state = 'failed';
+      const reason = `the embedded Milvus engine died and could not be restarted after ${attempts} attempts (${lastReason})`;
+      logger?.error({ attempts, dataDir, reason }, 'milvus engine could not be restarted');
+      for (const listener of failedListeners) notify(() => listener(reason));
+      return;
+    }
+    const delayMs = firstDelay * 2 ** attempt;
+    attempt++;
+    retryTimer = setTimeout(async () => {
+      retryTimer = undefined;
+      if (state !== 'restarting') return;
+      try {
+        const next = await launch({ binary, libDir, dataDir, port, timeoutMs, lockPath: join(dataDir, LOCK_FILE) });
+        if (state !== 'restarting') {
+          await stopChild(next, logger);
+          return;
+        }
+        child = next;
+        state = 'running';
+        startedAt = Date.now();
+        watch(next);
+        logger?.info({ attempt, pid: next.pid, address }, 'milvus engine restarted');
+        for (const listener of restartListeners) notify(listener);
+      } catch (error) {
+        const reason = (error as Error).message;
+        logger?.warn({ attempt, err: reason }, 'milvus engine restart failed');
+        scheduleRestart(reason);
+      }
+    }, delayMs);
+    retryTimer.unref();
+  };
+  watch(child);
 
   let stopping: Promise<void> | undefined;
   return {
     address,
     port,
-    dataDir: options.dataDir,
+    dataDir,
+    get pid() {
+      return state === 'running' ? child.pid : undefined;
+    },
+    legacyData,
+    state: () => state,
+    onRestart: (listener) => restartListeners.push(listener),
+    onFailed: (listener) => failedListeners.push(listener),
     stop() {
-      stopping ??= stopChild(child, options.logger);
+      stopping ??= (async () => {
+        state = 'stopped';
+        if (retryTimer) clearTimeout(retryTimer);
+        await stopChild(child, logger, lock);
+      })();
       return stopping;
     },
   };
 }
 
-/**
- * pymilvus (imported by the server) runs load_dotenv(), which walks up from its
- * install directory and finds askdocs' own .env, then aborts on a MILVUS_URI that
- * is a local path. Values already in the environment win over .env, so give the
- * child a valid MILVUS_URI (its own address) and none of askdocs' secrets.
- */
-function liteEnvironment(port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) {
-    if (process.env[key] !== undefined) env[key] = process.env[key];
+/** A listener's failure must not stop the others, nor escape into a timer callback. */
+function notify(listener: () => void): void {
+  try {
+    listener();
+  } catch {
+    // Listeners report their own failures.
   }
-  return { ...env, PYTHONUNBUFFERED: '1', MILVUS_URI: `http://127.0.0.1:${port}` };
 }
 
-function waitUntilListening(child: ChildProcess, timeoutMs: number, dataDir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new AskdocsError('milvus_unavailable', `Milvus Lite did not start within ${Math.round(timeoutMs / 1000)} s.`));
-    }, timeoutMs);
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      child.stdout?.removeAllListeners('data');
-      child.removeAllListeners('exit');
-      if (error) reject(error);
-      else resolve();
-    };
-    child.stdout?.on('data', (data: Buffer) => {
-      if (data.toString().includes('listening on')) done();
+/**
+ * The data-folder lock: an exclusive SQLite transaction on the lock file, held for
+ * as long as this process runs the engine. SQLite locks with POSIX record locks,
+ * which the kernel releases when the process ends however it ends, so a crash never
+ * leaves a stale lock behind.
+ */
+function takeLock(dataDir: string): { close(): void } {
+  const path = join(dataDir, LOCK_FILE);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 0 });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new AskdocsError(
+        'milvus_data_dir_locked',
+        `The Milvus data folder ${dataDir} is in use by another askdocs process. Stop it, or set MILVUS_URI to another folder.`,
+      );
+    }
+    throw new AskdocsError('milvus_unavailable', `Cannot lock the Milvus data folder ${dataDir}: ${(error as Error).message}`, {
+      cause: error,
     });
-    child.stderr?.on('data', (data: Buffer) => {
-      stderr = (stderr + data.toString()).slice(-4000);
+  }
+  const held = db;
+  return {
+    close() {
+      if (held.open) held.close();
+    },
+  };
+}
+
+/**
+ * Milvus Lite 3.x (the Python engine askdocs used before) kept its data in the folder
+ * as `LOCK`, `databases/` and `collections/<name>/` (schema.json, manifest.json,
+ * parquet files); the native engine keeps one `milvus.db`. Returns the folder when it
+ * holds 3.x data and no native database yet.
+ */
+function detectLegacyData(dataDir: string): string | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync(dataDir);
+  } catch {
+    return undefined;
+  }
+  if (entries.includes(DB_FILE)) return undefined;
+  return entries.includes('collections') || entries.includes('databases') ? dataDir : undefined;
+}
+
+interface LaunchOptions {
+  binary: string;
+  libDir: string;
+  dataDir: string;
+  port: number;
+  timeoutMs: number;
+  lockPath: string;
+}
+
+/** Starts the engine and resolves once it accepts connections on its port. */
+async function launch(options: LaunchOptions): Promise<ChildProcess> {
+  const { binary, libDir, dataDir, port } = options;
+  const libraryPath = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  const child = spawn(binary, [join(dataDir, DB_FILE), `127.0.0.1:${port}`, 'ERROR', options.lockPath], {
+    cwd: dataDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      // The engine needs nothing of askdocs' environment (and gets none of its secrets).
+      PATH: process.env.PATH,
+      // The engine aborts when HOME is unset.
+      HOME: process.env.HOME ?? dataDir,
+      TMPDIR: process.env.TMPDIR,
+      LD_LIBRARY_PATH: libraryPath,
+      DYLD_LIBRARY_PATH: libraryPath,
+    },
+  });
+  // Never keep askdocs alive just for the engine; it ends with us (see the lock).
+  child.unref();
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (data: Buffer) => {
+      output = (output + data.toString()).slice(-4000);
     });
+    (stream as { unref?: () => void } | null)?.unref?.();
+  }
+  const lastLine = () => output.trim().split('\n').at(-1) ?? '';
+  const exited = new Promise<never>((_, reject) => {
     child.once('error', (error) =>
-      done(new AskdocsError('milvus_lite_missing', `Could not run Milvus Lite: ${error.message}. ${SETUP_HINT}`)),
+      reject(new AskdocsError('milvus_lite_missing', `Could not run the embedded Milvus engine: ${error.message}. ${SETUP_HINT}`)),
     );
-    child.once('exit', (code) => {
-      if (/DataDirLocked/.test(stderr)) {
-        done(
-          new AskdocsError(
-            'milvus_data_dir_locked',
-            `The Milvus Lite data directory ${dataDir} is in use by another process (another askdocs?). Stop it, or set MILVUS_URI to another directory.`,
-          ),
+    child.once('exit', (code, signal) =>
+      reject(
+        new AskdocsError(
+          'milvus_unavailable',
+          `The embedded Milvus engine exited while starting (code ${code ?? signal})${lastLine() ? `: ${lastLine()}` : ''}`,
+        ),
+      ),
+    );
+  });
+  exited.catch(() => undefined);
+  const deadline = Date.now() + options.timeoutMs;
+  try {
+    while (!(await Promise.race([canConnect(port), exited]))) {
+      if (Date.now() > deadline) {
+        throw new AskdocsError(
+          'milvus_unavailable',
+          `The embedded Milvus engine did not start within ${Math.round(options.timeoutMs / 1000)} s.`,
         );
-      } else if (/No module named/.test(stderr)) {
-        done(new AskdocsError('milvus_lite_missing', `Milvus Lite is not installed correctly. ${SETUP_HINT}`));
-      } else {
-        const lastLine = stderr.trim().split('\n').at(-1) ?? '';
-        done(new AskdocsError('milvus_unavailable', `Milvus Lite exited (code ${code}) while starting: ${lastLine}`));
       }
+      await Promise.race([new Promise((r) => setTimeout(r, 50)), exited]);
+    }
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return child;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
     });
+    socket.once('error', () => resolve(false));
   });
 }
 
-async function stopChild(child: ChildProcess, logger?: Logger): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Keep the event loop alive until the server has really stopped and released its LOCK.
-  child.ref();
-  child.kill('SIGINT');
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 8_000).unref());
-  if ((await Promise.race([exited, timeout])) === 'timeout') {
-    logger?.warn('milvus lite did not stop within 8 s; killing it');
-    child.kill('SIGKILL');
-    await exited;
-  }
+/**
+ * Stops the engine the way its own tooling does: releasing the lock it waits on
+ * makes it shut down cleanly. SIGTERM, then SIGKILL, if it does not.
+ */
+async function stopChild(child: ChildProcess, logger?: Logger, lock?: { close(): void }): Promise<void> {
+  const running = child.exitCode === null && child.signalCode === null;
+  const exited = running ? new Promise<void>((resolve) => child.once('exit', () => resolve())) : Promise.resolve();
+  // Keep the event loop alive until the engine has really stopped.
+  if (running) child.ref();
+  if (lock) lock.close();
+  else child.kill('SIGTERM');
+  const wait = (ms: number) =>
+    Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+  if (await wait(5_000)) return;
+  logger?.warn('milvus engine did not stop within 5 s; terminating it');
+  child.kill('SIGTERM');
+  if (await wait(3_000)) return;
+  child.kill('SIGKILL');
+  await exited;
 }
 
 function freePort(): Promise<number> {

@@ -1,10 +1,12 @@
 /**
  * The chunk collection in Milvus: schema, writes, and hybrid search.
  *
- * Written only against the API that Milvus Lite, Milvus standalone/distributed and
- * Zilliz Cloud all speak: explicit index and metric types everywhere, every
- * response's status checked (the SDK turns UNIMPLEMENTED into an empty OK), no
- * SDK iterators (paging is by primary key instead).
+ * Written only against the API that the embedded engine (native Milvus Lite 2.5),
+ * Milvus standalone/distributed (>= 2.5) and Zilliz Cloud all speak, with no special
+ * case for any of them: explicit index and metric types everywhere, every response's
+ * status checked (the SDK turns UNIMPLEMENTED into an empty `{}`), no SDK iterators
+ * (ranges are split by primary key instead). Where one engine's answer really
+ * differs, a "Quirk:" note says so next to the code that copes with it.
  */
 import { DataType, FunctionType, MilvusClient, RRFRanker } from '@zilliz/milvus2-sdk-node';
 import type { Chunk, RetrievedChunk } from '../engine/types.ts';
@@ -46,6 +48,8 @@ const PROPERTY_DIMENSION = 'askdocs.embedding_dim';
 const PROPERTY_SCHEMA = 'askdocs.schema';
 /** Bump when the collection's fields change; older collections must be re-ingested. */
 const SCHEMA_VERSION = '2';
+/** The collection description: a readable prefix, then the same keys as the properties, as JSON. */
+const DESCRIPTION_PREFIX = 'askdocs chunks ';
 
 type Status = { error_code?: string | number; code?: number; reason?: string };
 
@@ -57,6 +61,8 @@ export class ChunkStore {
     private readonly client: MilvusClient,
     readonly collection: string,
     private readonly logger?: Logger,
+    /** Added to "nothing is ingested yet" (e.g. why an upgraded data folder looks empty). */
+    private readonly missingHint?: string,
   ) {}
 
   static async connect(options: {
@@ -64,14 +70,15 @@ export class ChunkStore {
     token?: string;
     collection: string;
     logger?: Logger;
+    missingHint?: string;
   }): Promise<ChunkStore> {
     const client = new MilvusClient({
       address: options.address,
       token: options.token,
       ssl: options.address.startsWith('https://'),
       timeout: 30_000,
-      // Milvus Lite's Python gRPC closes connections that ping too often while
-      // idle ("too_many_pings"); ping rarely, and only with calls in flight.
+      // gRPC servers close connections that ping too often while idle
+      // ("too_many_pings"); ping rarely, and only with calls in flight.
       channelOptions: {
         'grpc.keepalive_time_ms': 60_000,
         'grpc.keepalive_timeout_ms': 20_000,
@@ -79,9 +86,11 @@ export class ChunkStore {
       },
       logLevel: 'error',
     });
-    const store = new ChunkStore(client, options.collection, options.logger);
+    const store = new ChunkStore(client, options.collection, options.logger, options.missingHint);
     try {
-      check(((await client.getVersion()) as { status?: Status }).status, "connect");
+      // Quirk: Milvus Lite answers GetVersion (and CheckHealth) with an empty message,
+      // no status at all; ListCollections answers with a status everywhere.
+      check((await client.listCollections()).status, 'connect');
     } catch (error) {
       throw new AskdocsError(
         'milvus_unavailable',
@@ -93,9 +102,10 @@ export class ChunkStore {
   }
 
   async exists(): Promise<boolean> {
-    const response = await this.client.hasCollection({ collection_name: this.collection });
-    check(response.status, 'hasCollection');
-    return Boolean(response.value);
+    // Quirk: Milvus Lite's HasCollection answers true for any name; the list is right everywhere.
+    const response = await this.client.listCollections();
+    check(response.status, 'listCollections');
+    return (response.data ?? []).some((c) => c.name === this.collection);
   }
 
   /** The embedding model and dimension recorded with the collection, if it exists. */
@@ -103,7 +113,12 @@ export class ChunkStore {
     if (!(await this.exists())) return undefined;
     const described = await this.client.describeCollection({ collection_name: this.collection });
     check(described.status, 'describeCollection');
-    const props = new Map(described.properties.map((p) => [p.key, String(p.value)]));
+    // Quirk: Milvus Lite keeps no collection properties (it answers an empty list), but
+    // it keeps the description; askdocs writes its signature to both and reads either.
+    const props = new Map((described.properties ?? []).map((p) => [p.key, String(p.value)]));
+    for (const [key, value] of Object.entries(parseDescription(described.schema?.description))) {
+      if (!props.has(key)) props.set(key, value);
+    }
     const model = props.get(PROPERTY_MODEL);
     const dimension = Number(props.get(PROPERTY_DIMENSION));
     if (model && props.get(PROPERTY_SCHEMA) !== SCHEMA_VERSION) {
@@ -143,7 +158,7 @@ export class ChunkStore {
         if (!(await this.exists())) {
           throw new AskdocsError(
             'input',
-            `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
+            this.missingMessage(),
           );
         }
         check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
@@ -156,13 +171,25 @@ export class ChunkStore {
     return this.loaded;
   }
 
+  private missingMessage(): string {
+    return (
+      this.missingHint ??
+      `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`
+    );
+  }
+
+  /** The engine restarted (e.g. after a crash): load the collection again before the next search. */
+  forgetLoaded(): void {
+    this.loaded = undefined;
+  }
+
   /** For read paths: the collection must exist and match the query embedder. */
   async assertReady(embedding: EmbeddingSignature): Promise<void> {
     const existing = await this.signature();
     if (!existing) {
       throw new AskdocsError(
         'input',
-        `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
+        this.missingMessage(),
       );
     }
     this.assertCompatible(existing, embedding);
@@ -181,8 +208,14 @@ export class ChunkStore {
   }
 
   private async create(embedding: EmbeddingSignature): Promise<void> {
+    const properties = {
+      [PROPERTY_MODEL]: embedding.model,
+      [PROPERTY_DIMENSION]: String(embedding.dimension),
+      [PROPERTY_SCHEMA]: SCHEMA_VERSION,
+    };
     const response = await this.client.createCollection({
       collection_name: this.collection,
+      description: `${DESCRIPTION_PREFIX}${JSON.stringify(properties)}`,
       fields: [
         { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
         { name: 'path', data_type: DataType.VarChar, max_length: MAX_PATH },
@@ -206,14 +239,13 @@ export class ChunkStore {
         },
       ],
       index_params: [
-        { field_name: 'dense', index_type: 'HNSW', metric_type: 'IP', params: { M: 16, efConstruction: 200 } },
+        // Quirk: Milvus Lite builds only FLAT, IVF_FLAT and AUTOINDEX, and its
+        // createCollection silently skips any other index (searches then fail with
+        // "index not found"). AUTOINDEX is HNSW on Milvus servers and exact search on Lite.
+        { field_name: 'dense', index_type: 'AUTOINDEX', metric_type: 'IP', params: {} },
         { field_name: 'sparse', index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'BM25', params: {} },
       ],
-      properties: {
-        [PROPERTY_MODEL]: embedding.model,
-        [PROPERTY_DIMENSION]: String(embedding.dimension),
-        [PROPERTY_SCHEMA]: SCHEMA_VERSION,
-      },
+      properties,
     });
     check(response, 'createCollection');
     this.logger?.info({ collection: this.collection, ...embedding }, 'created collection');
@@ -293,7 +325,7 @@ export class ChunkStore {
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
     const filter = pathFilter(options.pathPrefix);
     await this.ensureLoaded();
-    const response = await this.client.hybridSearch({
+    const response = await searching('hybridSearch', () => this.client.hybridSearch({
       collection_name: this.collection,
       data: [
         { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
@@ -303,14 +335,14 @@ export class ChunkStore {
       limit: options.limit,
       output_fields: OUTPUT_FIELDS,
       metric_type: 'IP',
-    });
+    }));
     check(response.status, 'hybridSearch');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await this.client.search({
+    const response = await searching('search', () => this.client.search({
       collection_name: this.collection,
       anns_field: 'dense',
       data: options.vector,
@@ -319,14 +351,14 @@ export class ChunkStore {
       params: { ef: 128 },
       metric_type: 'IP',
       output_fields: OUTPUT_FIELDS,
-    });
+    }));
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await this.client.search({
+    const response = await searching('search', () => this.client.search({
       collection_name: this.collection,
       anns_field: 'sparse',
       data: options.text,
@@ -334,7 +366,7 @@ export class ChunkStore {
       filter: pathFilter(options.pathPrefix),
       metric_type: 'BM25',
       output_fields: OUTPUT_FIELDS,
-    });
+    }));
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit));
   }
@@ -343,8 +375,15 @@ export class ChunkStore {
   async health(): Promise<{ ok: boolean; reason?: string }> {
     try {
       const health = await this.client.checkHealth();
-      check((health as { status?: Status }).status, 'checkHealth');
-      if (!health.isHealthy) return { ok: false, reason: `Milvus reports unhealthy: ${health.reasons.join('; ')}` };
+      // Quirk: Milvus Lite answers CheckHealth with an empty message; then the
+      // collection list below (which checks its status) is the health check.
+      const status = (health as { status?: Status }).status;
+      if (status) {
+        check(status, 'checkHealth');
+        if (health.isHealthy === false) {
+          return { ok: false, reason: `Milvus reports unhealthy: ${(health.reasons ?? []).join('; ')}` };
+        }
+      }
       if (!(await this.exists())) return { ok: false, reason: `collection "${this.collection}" does not exist` };
       return { ok: true };
     } catch (error) {
@@ -388,6 +427,32 @@ export class ChunkStore {
   }
 }
 
+/**
+ * Quirk: Milvus Lite answers a failed search with `error_code` "Success", the failure
+ * in `code` alone, and no results message; the SDK then fails reading `results.scores`
+ * before the status can be checked. Name the operation instead of a TypeError.
+ */
+async function searching<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new AskdocsError('milvus', `Milvus ${operation} failed: the engine answered without results`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function parseDescription(description: string | undefined): Record<string, string> {
+  if (!description?.startsWith(DESCRIPTION_PREFIX)) return {};
+  try {
+    const parsed = JSON.parse(description.slice(DESCRIPTION_PREFIX.length)) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+  } catch {
+    return {};
+  }
+}
+
 function pathFilter(prefix?: string): string {
   return prefix ? `path like ${JSON.stringify(`${prefix.replace(/[%_]/g, '')}%`)}` : '';
 }
@@ -420,10 +485,14 @@ function dot(a: number[], b: number[]): number {
   return sum;
 }
 
-/** Throws when a Milvus response reports failure, including UNIMPLEMENTED turned into "OK". */
+/**
+ * Throws when a Milvus response reports failure, including UNIMPLEMENTED turned into
+ * "OK" (no status at all). Quirk: Milvus Lite reports failures in `code` alone, with
+ * `error_code` left at "Success" (e.g. code 700, "index not found"); both must say OK.
+ */
 function check(status: Status | undefined, operation: string): void {
   const code = status?.error_code;
-  const ok = code === 'Success' || code === 0 || (code === undefined && (status?.code ?? 0) === 0);
+  const ok = (code === 'Success' || code === 0 || code === undefined) && (status?.code ?? 0) === 0;
   if (!status || !ok) {
     throw new AskdocsError(
       'milvus',

@@ -2,7 +2,10 @@
  * The operations endpoints every askdocs front end serves:
  *
  * - `GET /healthz`: liveness. 200 while the process can answer HTTP at all; it runs no
- *   checks, so a slow Milvus never gets a healthy pod restarted.
+ *   checks, so a slow Milvus never gets a healthy pod restarted. The one exception is
+ *   `isAlive`: a failure the process cannot recover from by itself (the embedded
+ *   Milvus engine died and could not be restarted) answers 503, so the orchestrator
+ *   restarts the process.
  * - `GET /readyz`: readiness. Runs every check (bounded by a timeout each) and answers
  *   200 when all pass, 503 naming the failing ones otherwise, and 503 while draining
  *   for shutdown so load balancers stop sending work. The body is JSON.
@@ -35,6 +38,8 @@ export interface HealthEndpointsOptions {
   registry: Registry;
   /** True once shutdown began: readiness then fails so no new work is routed here. */
   isDraining?: () => boolean;
+  /** Liveness beyond "answers HTTP": false only for failures a process restart fixes. */
+  isAlive?: () => CheckResult;
   /** Per-check time limit; a probe must answer even when Milvus hangs. Default 3000 ms. */
   checkTimeoutMs?: number;
   logger?: Logger;
@@ -103,7 +108,11 @@ export function healthRoutes(options: HealthEndpointsOptions): HealthRoute[] {
     {
       path: HEALTH_PATHS.liveness,
       method: ['GET', 'HEAD'],
-      handler: guarded('healthz', async (res) => json(res, 200, { status: 'ok' })),
+      handler: guarded('healthz', async (res) => {
+        const alive = options.isAlive?.() ?? { ok: true };
+        // The detail stays in the logs (the runtime logged it when it happened).
+        json(res, alive.ok ? 200 : 503, { status: alive.ok ? 'ok' : 'failed' });
+      }),
     },
     {
       path: HEALTH_PATHS.readiness,

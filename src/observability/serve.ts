@@ -20,7 +20,7 @@ import {
 import { registry } from './metrics.ts';
 import { type ReadinessSubject, runtimeReadinessChecks } from './readiness.ts';
 
-export type OperationsSubject = ReadinessSubject & Pick<Runtime, 'logger'>;
+export type OperationsSubject = ReadinessSubject & Pick<Runtime, 'logger'> & Partial<Pick<Runtime, 'alive'>>;
 
 /**
  * The endpoints' options for a runtime: its readiness checks plus the front end's own
@@ -35,6 +35,7 @@ export function operationsEndpoints(
     checks: [...runtimeReadinessChecks(runtime), ...extraChecks],
     registry,
     isDraining: lifecycle ? () => lifecycle.isDraining() : undefined,
+    isAlive: runtime.alive,
     logger: runtime.logger,
   };
 }

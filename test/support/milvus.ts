@@ -21,7 +21,7 @@ export interface TestMilvus {
 
 export async function startTestMilvus(): Promise<TestMilvus> {
   const dataDir = await mkdtemp(join(tmpdir(), 'askdocs-milvus-'));
-  const server = await startMilvusLite({ dataDir, venvDir: resolve(PACKAGE_ROOT, '.venv') });
+  const server = await startMilvusLite({ dataDir });
   return {
     address: server.address,
     dataDir,

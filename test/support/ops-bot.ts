@@ -7,9 +7,7 @@
  * `ensureAccepting()` before a question, `track()` around it, runtime closed on shutdown.
  *
  * Env: the usual askdocs settings, plus OPS_BOT_DOCS (a folder to ingest at start) and
- * OPS_BOT_MILVUS_DIR (the Milvus Lite data directory). The latter stands in for
- * MILVUS_URI because Milvus Lite's child process inherits the environment, and
- * pymilvus refuses to import when MILVUS_URI holds a local path.
+ * OPS_BOT_MILVUS_DIR (the embedded engine's data folder, used as MILVUS_URI).
  * Prints one JSON line on stdout when ready: { askPort, healthPort }.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

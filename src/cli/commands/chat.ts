@@ -2,6 +2,7 @@
  * `askdocs chat`: an interactive question-and-answer thread in the terminal.
  */
 import type { Command } from 'commander';
+import { AskdocsError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 import { runChatLoop } from '../terminal/chat-loop.ts';
 import { interactiveLogger } from '../terminal/quiet-logger.ts';
@@ -19,6 +20,14 @@ export function register(program: Command, ctx: CliContext): void {
         const starting = progressLine(io);
         starting.show('Starting (loading the search index and embedding model)…');
         const runtime = await ctx.openRuntime(config, logger).finally(() => starting.clear());
+        // A crashed engine is restarted by the runtime; one that cannot be ends the chat with one line.
+        runtime.lite?.onFailed((reason) => {
+          try {
+            ctx.fail(new AskdocsError('milvus_unavailable', `Cannot go on: ${reason}.`));
+          } catch {
+            // ctx.fail exits the process once the runtime is closed.
+          }
+        });
         try {
           await runChatLoop({ engine: runtime.engine, input: process.stdin, io });
         } finally {

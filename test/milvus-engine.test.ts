@@ -1,0 +1,205 @@
+/**
+ * The embedded engine's manager against the real native Milvus Lite binary: the
+ * data-folder lock, the engine ending with askdocs (even after kill -9), restarts
+ * after a crash, the failure that liveness reports, and data left by the 3.x engine.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { AskdocsError } from '../src/errors.ts';
+import { DEFAULT_ENGINE_DIR, startMilvusLite } from '../src/milvus/lite-server.ts';
+import { ChunkStore } from '../src/milvus/store.ts';
+import { startHealthServer } from '../src/observability/health-server.ts';
+import { PACKAGE_ROOT } from '../src/paths.ts';
+
+const scratch: string[] = [];
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+after(async () => {
+  await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped) counts as gone.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const SIGNATURE = { model: 'test-model', dimension: 4 };
+const row = (i: number) => ({
+  id: `row${i}`,
+  path: `doc${i}.md`,
+  docHash: 'hash',
+  chunkIndex: 0,
+  title: `Doc ${i}`,
+  headingPath: ['Doc'],
+  text: `segment ${i} holds vectors and the word engine`,
+  vector: [1, i, 0.5, 0.25].map((x) => x / 4),
+});
+
+describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, () => {
+  test('a second askdocs on the same data folder is refused in one line, and can start once the first stops', async () => {
+    const dataDir = await tempDir('askdocs-engine-lock-');
+    const first = await startMilvusLite({ dataDir });
+    try {
+      await assert.rejects(startMilvusLite({ dataDir, timeoutMs: 10_000 }), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.equal(error.code, 'milvus_data_dir_locked');
+        assert.match(error.message, /is in use by another askdocs process/);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      });
+    } finally {
+      await first.stop();
+    }
+    const again = await startMilvusLite({ dataDir });
+    await again.stop();
+  });
+
+  test('the engine ends with askdocs, even when askdocs is killed with SIGKILL', async () => {
+    const dataDir = await tempDir('askdocs-engine-orphan-');
+    const script =
+      "import { startMilvusLite } from './src/milvus/lite-server.ts';" +
+      `const s = await startMilvusLite({ dataDir: ${JSON.stringify(dataDir)} });` +
+      'console.log(s.pid); setInterval(() => {}, 1000);';
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const enginePid = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`the child exited early (${code})`)));
+    });
+    assert.ok(enginePid > 0 && alive(enginePid), 'the engine runs');
+    child.kill('SIGKILL');
+    await until('the engine to exit after askdocs was killed', () => !alive(enginePid));
+    // The lock went with the process: the folder opens again at once.
+    const next = await startMilvusLite({ dataDir });
+    await next.stop();
+  });
+
+  test('an engine killed under askdocs is restarted on the same address; data and searches come back', async () => {
+    const dataDir = await tempDir('askdocs-engine-restart-');
+    const lines: string[] = [];
+    const logger = {
+      warn: (_: unknown, msg: string) => lines.push(msg),
+      info: (_: unknown, msg: string) => lines.push(msg),
+      error: (_: unknown, msg: string) => lines.push(msg),
+      debug: () => undefined,
+    };
+    const lite = await startMilvusLite({ dataDir, logger: logger as never, restartDelayMs: 100 });
+    let restarts = 0;
+    const store = await ChunkStore.connect({ address: lite.address, collection: 'restart_test' });
+    lite.onRestart(() => {
+      restarts++;
+      store.forgetLoaded();
+    });
+    try {
+      await store.ensureCollection(SIGNATURE);
+      await store.upsert([row(1), row(2), row(3)]);
+      const before = lite.pid!;
+      process.kill(before, 'SIGKILL');
+      await until('the engine to be restarted', () => lite.state() === 'running' && lite.pid !== before);
+      assert.equal(restarts, 1);
+      assert.ok(lines.includes('milvus engine exited unexpectedly; restarting it'), lines.join(' | '));
+      assert.ok(lines.includes('milvus engine restarted'), lines.join(' | '));
+      assert.equal(await store.count(), 3);
+      const hits = await store.hybridSearch({ vector: row(2).vector, text: 'engine vectors', limit: 3 });
+      assert.equal(hits.length, 3);
+    } finally {
+      await store.close();
+      await lite.stop();
+    }
+    assert.equal(lite.state(), 'stopped');
+  });
+
+  test('an engine that cannot be restarted is reported as failed, and liveness fails with it', async () => {
+    const dataDir = await tempDir('askdocs-engine-fail-');
+    // An engine folder whose lib/ can be taken away once the engine runs.
+    const engineDir = await tempDir('askdocs-engine-dir-');
+    await symlink(join(DEFAULT_ENGINE_DIR, 'lib'), join(engineDir, 'lib'));
+    const lite = await startMilvusLite({ dataDir, engineDir, restartAttempts: 2, restartDelayMs: 50 });
+    const failed = new Promise<string>((resolve) => lite.onFailed(resolve));
+    let reason: string | undefined;
+    const health = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      checks: [],
+      registry: new Registry(),
+      isAlive: () => (reason ? { ok: false, detail: reason } : { ok: true }),
+    });
+    try {
+      assert.equal((await fetch(`${health.url}/healthz`)).status, 200);
+      await unlink(join(engineDir, 'lib'));
+      await mkdir(join(engineDir, 'lib'));
+      process.kill(lite.pid!, 'SIGKILL');
+      reason = await failed;
+      assert.equal(lite.state(), 'failed');
+      assert.match(reason, /could not be restarted after 2 attempts/);
+      const response = await fetch(`${health.url}/healthz`);
+      assert.equal(response.status, 503);
+      assert.deepEqual(await response.json(), { status: 'failed' });
+    } finally {
+      await health.close();
+      await lite.stop();
+    }
+  });
+
+  test('a missing engine is named with what to do', async () => {
+    const dataDir = await tempDir('askdocs-engine-missing-');
+    await assert.rejects(startMilvusLite({ dataDir, engineDir: join(dataDir, 'nowhere') }), (error: unknown) => {
+      assert.ok(error instanceof AskdocsError);
+      assert.equal(error.code, 'milvus_lite_missing');
+      assert.match(error.message, /npm run setup.*MILVUS_URI/);
+      return true;
+    });
+  });
+
+  test('a data folder left by the Milvus Lite 3.x engine is detected, kept, and explained in one line', async () => {
+    const dataDir = await tempDir('askdocs-engine-legacy-');
+    // What the 3.x engine leaves (as Milvus Lite 3.2.2 writes it): LOCK, databases/, collections/<name>/…, no milvus.db.
+    await writeFile(join(dataDir, 'LOCK'), '');
+    await mkdir(join(dataDir, 'databases'));
+    await mkdir(join(dataDir, 'collections', 'askdocs'), { recursive: true });
+    await writeFile(join(dataDir, 'collections', 'askdocs', 'schema.json'), '{}');
+    const lite = await startMilvusLite({ dataDir });
+    const hint = lite.legacyData ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine` : undefined;
+    const store = await ChunkStore.connect({ address: lite.address, collection: 'askdocs', missingHint: hint });
+    try {
+      assert.equal(lite.legacyData, dataDir);
+      await assert.rejects(store.assertReady(SIGNATURE), /older Milvus Lite 3\.x engine/);
+      assert.ok(existsSync(join(dataDir, 'collections', 'askdocs', 'schema.json')), 'the old data is left untouched');
+    } finally {
+      await store.close();
+      await lite.stop();
+    }
+    // Once re-ingested (milvus.db exists), the folder is no longer reported.
+    const next = await startMilvusLite({ dataDir });
+    await next.stop();
+    assert.equal(next.legacyData, undefined);
+  });
+});

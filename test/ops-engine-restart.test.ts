@@ -1,0 +1,108 @@
+/**
+ * Issue 10, item 7: a bot whose embedded Milvus engine is killed (kill -9) restarts it
+ * by itself and answers again; when the engine cannot be restarted, liveness
+ * (/healthz) fails so the orchestrator restarts the process. The bot is the ops
+ * child process (real runtime, real engine, real model, real health server), answering
+ * in extractive mode (no LLM key).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
+
+/** The engine process under a bot: a child named `milvus` of that pid, with its port. */
+function engineOf(parentPid: number): { pid: number; port: number } | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (!stat.includes('(milvus)') || Number(fields[1]) !== parentPid || fields[0] === 'Z') continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const port = Number(/^127\.0\.0\.1:(\d+)$/.exec(args[2] ?? '')?.[1]);
+      return { pid: Number(entry), port };
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('embedded engine killed under a running bot', { timeout: 180_000 }, () => {
+  const scratch: string[] = [];
+  const children: ChildRun[] = [];
+  let docs: string;
+
+  before(async () => {
+    docs = await mkdtemp(join(tmpdir(), 'askdocs-restart-docs-'));
+    scratch.push(docs);
+    await writeFile(
+      join(docs, 'milvus-lite.md'),
+      '# Milvus Lite\n\nMilvus Lite keeps its data in a local folder. It starts with the bot and stops with it.\n',
+    );
+  });
+  after(async () => {
+    for (const child of children) child.kill();
+    await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  async function startBot() {
+    const dataDir = await mkdtemp(join(tmpdir(), 'askdocs-restart-milvus-'));
+    scratch.push(dataDir);
+    const run = runTs(
+      'test/support/ops-bot.ts',
+      [],
+      baseEnv({ OPS_BOT_MILVUS_DIR: dataDir, HEALTH_PORT: '0', LOG_LEVEL: 'info', OPS_BOT_DOCS: docs }),
+    );
+    children.push(run);
+    const ports = await run.firstLine<{ askPort: number; healthPort: number }>();
+    const engine = engineOf(run.child.pid!);
+    assert.ok(engine, 'the bot runs an engine');
+    return { run, engine, dataDir, ask: `http://127.0.0.1:${ports.askPort}/ask`, health: `http://127.0.0.1:${ports.healthPort}` };
+  }
+
+  test('the engine is restarted with a log line, and the bot answers again', async () => {
+    const bot = await startBot();
+    assert.equal((await fetch(`${bot.health}/readyz`)).status, 200);
+    process.kill(bot.engine.pid, 'SIGKILL');
+
+    const restarted = await bot.run.waitForLog('milvus engine restarted');
+    assert.equal(restarted.level, 'info');
+    assert.ok(bot.run.logs().some((line) => line.msg === 'milvus engine exited unexpectedly; restarting it'));
+    assert.equal((await fetch(`${bot.health}/healthz`)).status, 200);
+    await until('readiness to come back', async () => (await fetch(`${bot.health}/readyz`)).status === 200);
+    const answer = await (await fetch(bot.ask, { method: 'POST', body: 'Where does Milvus Lite keep its data?' })).text();
+    assert.match(answer, /local folder/);
+    assert.doesNotMatch(answer, /\[error\]/);
+    const next = engineOf(bot.run.child.pid!);
+    assert.ok(next && next.pid !== bot.engine.pid && next.port === bot.engine.port, 'a new engine on the same port');
+  });
+
+  test('an engine that cannot come back fails liveness; the bot logs why', async () => {
+    const bot = await startBot();
+    // The data folder disappears under the running engine (a lost volume, say), so no
+    // restart can open it again; then the engine dies.
+    await rm(bot.dataDir, { recursive: true, force: true });
+    await writeFile(bot.dataDir, 'not a folder');
+    process.kill(bot.engine.pid, 'SIGKILL');
+    const failed = await bot.run.waitForLog('milvus engine could not be restarted');
+    assert.equal(failed.level, 'error');
+    assert.match(String(failed.reason), /could not be restarted after 5 attempts/);
+    const healthz = await fetch(`${bot.health}/healthz`);
+    assert.equal(healthz.status, 503);
+    assert.deepEqual(await healthz.json(), { status: 'failed' });
+  });
+});
