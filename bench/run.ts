@@ -6,7 +6,7 @@
  *                                 bench/latency-vs-size.svg, BENCHMARKS.md updated
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
- *   --out <dir>  --skip <sections>  (quality,latency,answer,slack,discord)
+ *   --out <dir>  --skip <sections>  (quality,rerank,latency,answer,slack,discord)
  *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
  *                                 quick runs create bench/.venv-baseline for it once)
  *   npm run bench -- --render bench/results.json
@@ -45,6 +45,7 @@ import { type ChatContext, measureSlack } from './sections/chat-slack.ts';
 import { type IngestSection, ingestFigures, measureIngest } from './sections/ingest.ts';
 import { type LatencySection, latencyFigures, measureLatency, writeLatencyPlot } from './sections/latency.ts';
 import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
+import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { type MemorySection, memoryFigures, memorySection } from './sections/memory.ts';
 import { checkTargets } from './sections/targets.ts';
 
@@ -54,7 +55,7 @@ const COLLECTIONS = {
   langchain: 'bench_langchain',
   scaled: 'bench_scaled',
 };
-const SKIPPABLE = ['quality', 'latency', 'answer', 'slack', 'discord'] as const;
+const SKIPPABLE = ['quality', 'rerank', 'latency', 'answer', 'slack', 'discord'] as const;
 
 interface Options {
   render?: string;
@@ -114,6 +115,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     quality?: QualitySection;
     ingest?: IngestSection;
     latency?: LatencySection;
+    rerank?: RerankSection;
     answer?: AnswerSection;
     slack?: ChatPlatformSection;
     discord?: ChatPlatformSection;
@@ -123,6 +125,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     ...(s.quality ? qualityFigures(s.quality, 'askdocs', ['notebook', 'langchain']) : []),
     ...(s.ingest ? ingestFigures(s.ingest) : []),
     ...(s.latency ? latencyFigures(s.latency) : []),
+    ...(s.rerank ? rerankFigures(s.rerank) : []),
     ...(s.answer ? answerFigures(s.answer) : []),
     ...(s.slack ? chatFigures(s.slack) : []),
     ...(s.discord ? chatFigures(s.discord) : []),
@@ -143,6 +146,7 @@ async function render(file: string, docs: boolean): Promise<void> {
   results.targets = checkTargets({
     quality,
     latency: results.sections.latency as LatencySection | undefined,
+    rerank: results.sections.rerank as RerankSection | undefined,
     answer: results.sections.answer as AnswerSection | undefined,
     slack: results.sections.slack as ChatPlatformSection | undefined,
   });
@@ -235,6 +239,14 @@ export async function runBench(
       if (quality) {
         sections.quality = quality;
       }
+    }
+
+    if (!skip.has('rerank')) {
+      say('rerank: retrieval with RERANKER=features and =off, interleaved');
+      const rerank = await attempt('rerank', () =>
+        measureRerank({ address: milvus.address, collection: COLLECTIONS.askdocs, embedder, items, log: say }),
+      );
+      if (rerank) sections.rerank = rerank;
     }
 
     let answer: AnswerSection | undefined;
@@ -338,7 +350,13 @@ export async function runBench(
       embedding: { model: embedder.model, dimension: embedder.dimension },
       sections,
       figures: figuresOf(sections),
-      targets: checkTargets({ quality, latency: sections.latency as LatencySection | undefined, answer, slack }),
+      targets: checkTargets({
+        quality,
+        latency: sections.latency as LatencySection | undefined,
+        rerank: sections.rerank as RerankSection | undefined,
+        answer,
+        slack,
+      }),
       missing,
       notes,
     };

@@ -12,6 +12,7 @@ const SECTION_TITLES: Record<string, string> = {
   quality: '1. Retrieval quality (eval set, top 5)',
   ingest: '2. Ingestion',
   latency: '3. Retrieval latency by corpus size',
+  rerank: '3b. Reranking cost at 1× (RERANKER=features against off)',
   answer: '4. Answer overhead (excluding the LLM)',
   chat: '5. Concurrency through the chat path',
   memory: '6. Memory',

@@ -7,6 +7,7 @@ import type { AnswerSection } from './answer.ts';
 import type { ChatPlatformSection } from './chat.ts';
 import type { LatencySection } from './latency.ts';
 import type { QualitySection } from './quality.ts';
+import type { RerankSection } from './rerank.ts';
 
 const pts = (x: number) => `${(x * 100).toFixed(1)}`;
 
@@ -22,10 +23,27 @@ function missedNote(q: QualitySection['pipelines'], kind: 'single' | 'followup')
 export function checkTargets(input: {
   quality?: QualitySection;
   latency?: LatencySection;
+  rerank?: RerankSection;
   answer?: AnswerSection;
   slack?: ChatPlatformSection;
 }): TargetCheck[] {
   const targets: TargetCheck[] = [];
+  const rerank = input.rerank;
+  if (rerank) {
+    const p50 = rerank.features.totalMs.p50;
+    targets.push({
+      target: 'Retrieval p50 at 1×, reranking included, ≤ 80 ms',
+      actual:
+        `p50 ${p50.toFixed(1)} ms with RERANKER=features (reranking alone ${rerank.features.rerankMs.p50.toFixed(2)} ms), ` +
+        `${rerank.off.totalMs.p50.toFixed(1)} ms with RERANKER=off (n=${rerank.questions})`,
+      met: p50 <= 80,
+      ...(p50 <= 80
+        ? {}
+        : {
+            note: 'Nearly all of it is searching: a follow-up embeds and searches up to four query texts. Check the load average of the run.',
+          }),
+    });
+  }
   const q = input.quality?.pipelines;
   if (q?.askdocs && q.notebook && q.langchain) {
     for (const [kind, needed] of [
