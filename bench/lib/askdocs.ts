@@ -65,6 +65,7 @@ export async function openAskdocs(options: {
       // Heuristic follow-ups fuse these two searches too, exactly as in `askdocs eval`.
       denseSearch: (search) => store.denseSearch(search),
       bm25Search: (search) => store.bm25Search(search),
+      termFrequency: (term, atMost) => store.termFrequency(term, atMost),
     },
     embedder: {
       async embedQuery(text) {

@@ -371,6 +371,26 @@ export class ChunkStore {
     return response.results.map((hit) => toRetrieved(hit));
   }
 
+  /**
+   * In how many chunks a single term occurs, counted up to `atMost`: a one-term BM25
+   * search returns only chunks that contain the term. Ids only, to stay cheap.
+   */
+  async termFrequency(term: string, atMost: number): Promise<number> {
+    await this.ensureLoaded();
+    const response = await searching('search', () =>
+      this.client.search({
+        collection_name: this.collection,
+        anns_field: 'sparse',
+        data: term,
+        limit: atMost,
+        metric_type: 'BM25',
+        output_fields: ['id'],
+      }),
+    );
+    check(response.status, 'search');
+    return response.results.length;
+  }
+
   /** Readiness: Milvus answers and the collection exists. */
   async health(): Promise<{ ok: boolean; reason?: string }> {
     try {

@@ -21,7 +21,7 @@ import type { Embedder } from '../embeddings/index.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
 import { unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
@@ -29,7 +29,7 @@ import { type Candidate, rerankByFeatures } from './rerank.ts';
 import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
-  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search'>;
+  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'termFrequency'>;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
@@ -69,10 +69,13 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
-    const unmatchedTerms = await unmatchedDistinctiveTerms(question.text, hits, async (term, atMost) => {
-      const found = await store.bm25Search({ text: term, limit: atMost });
-      return found.length;
-    });
+    // The distinctive-term rule can only change the outcome between the threshold and
+    // CONFIDENT_RELEVANCE; elsewhere its extra searches are skipped.
+    const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
+    const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
+    const unmatchedTerms = undecided
+      ? await unmatchedDistinctiveTerms(question.text, hits, (term, atMost) => store.termFrequency(term, atMost))
+      : [];
     const decision = shouldAbstainReranked({
       question: question.text,
       ranked,
