@@ -61,6 +61,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
       token: config.milvus.token,
       collection: config.milvus.collection,
       logger,
+      embedding: { model: embedder.model, dimension: embedder.dimension },
     });
   } catch (error) {
     await lite?.stop();

@@ -57,13 +57,19 @@ export class ChunkStore {
     private readonly client: MilvusClient,
     readonly collection: string,
     private readonly logger?: Logger,
+    private readonly embedding?: EmbeddingSignature,
   ) {}
 
+  /**
+   * `embedding`, when given, is the query embedder: every read path then refuses a
+   * collection filled by another model instead of searching it with foreign vectors.
+   */
   static async connect(options: {
     address: string;
     token?: string;
     collection: string;
     logger?: Logger;
+    embedding?: EmbeddingSignature;
   }): Promise<ChunkStore> {
     const client = new MilvusClient({
       address: options.address,
@@ -79,7 +85,7 @@ export class ChunkStore {
       },
       logLevel: 'error',
     });
-    const store = new ChunkStore(client, options.collection, options.logger);
+    const store = new ChunkStore(client, options.collection, options.logger, options.embedding);
     try {
       check(((await client.getVersion()) as { status?: Status }).status, "connect");
     } catch (error) {
@@ -145,6 +151,10 @@ export class ChunkStore {
             'input',
             `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
           );
+        }
+        if (this.embedding) {
+          const existing = await this.signature();
+          if (existing) this.assertCompatible(existing, this.embedding);
         }
         check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
       })();
