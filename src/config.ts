@@ -109,7 +109,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 export type SettingName = keyof Env;
 
-const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2';
+const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2-int8';
 
 export interface Config {
   env: Env;

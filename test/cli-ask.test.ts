@@ -140,7 +140,7 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
       assert.equal(result.code, 1);
       assert.equal(
         result.stderr,
-        `askdocs: Collection "${COLLECTION}" was built with embedding model all-MiniLM-L6-v2 (384-d), but askdocs is ` +
+        `askdocs: Collection "${COLLECTION}" was built with embedding model all-MiniLM-L6-v2-int8 (384-d), but askdocs is ` +
           'configured for other-embedder (384-d). Set EMBEDDING_MODEL back, or re-ingest into a new collection: ' +
           'MILVUS_COLLECTION=<new name> askdocs ingest <docs folder>.\n',
       );

