@@ -47,7 +47,7 @@ const PROPERTY_SCHEMA = 'askdocs.schema';
 /** Bump when the collection's fields change; older collections must be re-ingested. */
 const SCHEMA_VERSION = '2';
 
-type Status = { error_code?: string | number; code?: number; reason?: string };
+export type Status = { error_code?: string | number; code?: number; reason?: string };
 
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
@@ -421,7 +421,7 @@ function dot(a: number[], b: number[]): number {
 }
 
 /** Throws when a Milvus response reports failure, including UNIMPLEMENTED turned into "OK". */
-function check(status: Status | undefined, operation: string): void {
+export function check(status: Status | undefined, operation: string): void {
   const code = status?.error_code;
   const ok = code === 'Success' || code === 0 || (code === undefined && (status?.code ?? 0) === 0);
   if (!status || !ok) {
