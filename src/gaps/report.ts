@@ -41,7 +41,7 @@ export interface MaybeFixed {
   path: string;
   headingPath: string[];
   url?: string;
-  /** Of the cluster's abstained or low-relevance questions, how many retrieval now answers. */
+  /** Of the cluster's questions, how many retrieval now answers (see `maybeFixed`). */
   nowAnswered: number;
   checked: number;
 }
@@ -130,7 +130,7 @@ export async function buildGapsReport(input: BuildReportInput): Promise<GapsRepo
       lastAsked: items.at(-1)!.askedAt,
       closest,
       suggestion,
-      maybeFixedBy: input.retrieve ? await maybeFixed(input, ordered.map((i) => gaps[i]!.logged)) : undefined,
+      maybeFixedBy: await maybeFixed(input, ordered.map((i) => gaps[i]!)),
       items,
     });
   }
@@ -164,32 +164,37 @@ async function closestPages(input: BuildReportInput, vector: number[]): Promise<
 }
 
 /**
- * Closing the loop: re-run retrieval (no LLM) for the cluster's questions that were
- * abstained or low-relevance when asked. When at least half now retrieve above the
- * threshold, the page most of them now find first may have fixed the gap.
+ * Closing the loop: re-run retrieval (no LLM) for the cluster's questions. One that
+ * was abstained or low-relevance when asked counts as now answered when retrieval
+ * now finds it above the threshold; one that was 👎'd, when it does and its best
+ * page is one the answer did not cite. When at least half are now answered, the
+ * page most of them now find first may have fixed the gap.
  */
-async function maybeFixed(input: BuildReportInput, members: LoggedQuestion[]): Promise<MaybeFixed | undefined> {
-  const weak = members.filter((q) => q.abstained || !(q.relevance >= input.lowRelevance));
-  if (weak.length === 0 || !input.retrieve) return undefined;
+async function maybeFixed(
+  input: BuildReportInput,
+  members: { logged: LoggedQuestion; reason: GapReason }[],
+): Promise<MaybeFixed | undefined> {
+  if (!input.retrieve) return undefined;
   const found = new Map<string, { hit: RetrievedChunk; n: number }>();
   let nowAnswered = 0;
-  for (const question of weak) {
-    const result = await input.retrieve(question.standalone || question.question);
+  for (const { logged, reason } of members) {
+    const result = await input.retrieve(logged.standalone || logged.question);
     const top = result.hits[0];
     if (result.abstain || !top || !(bestRelevance(result.hits, input.reranker) >= input.lowRelevance)) continue;
+    if (reason === 'downvoted' && logged.citedPaths.includes(top.path)) continue;
     nowAnswered += 1;
     const entry = found.get(top.path) ?? { hit: top, n: 0 };
     entry.n += 1;
     found.set(top.path, entry);
   }
-  if (nowAnswered * 2 < weak.length) return undefined;
+  if (nowAnswered === 0 || nowAnswered * 2 < members.length) return undefined;
   const best = [...found.values()].sort((a, b) => b.n - a.n)[0]!;
   return {
     path: best.hit.path,
     headingPath: best.hit.headingPath,
     url: best.hit.url,
     nowAnswered,
-    checked: weak.length,
+    checked: members.length,
   };
 }
 
