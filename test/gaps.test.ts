@@ -25,7 +25,7 @@ import type { AnswerEvent, Engine, Platform } from '../src/engine/types.ts';
 import { FeedbackStore } from '../src/feedback/store.ts';
 import { cosineDistance } from '../src/gaps/cluster.ts';
 import { renderMarkdown } from '../src/gaps/markdown.ts';
-import { buildGapsReport, type GapCluster, type GapsReport } from '../src/gaps/report.ts';
+import { buildGapsReport, CLOSE_SIMILARITY, type GapCluster, type GapsReport } from '../src/gaps/report.ts';
 import { templateSuggestion } from '../src/gaps/suggest.ts';
 import { votesByRequest } from '../src/gaps/votes.ts';
 import { createLogger } from '../src/logger.ts';
@@ -242,7 +242,7 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
       assert.equal(cluster.examples.length, Math.min(3, cluster.count - 1));
       assert.ok(cluster.platforms.length >= 1 && cluster.platforms.every((p) => PLATFORMS.includes(p as Platform)));
       assert.ok(cluster.suggestion.includes(cluster.representative.replace(/[?.!]+$/, '')));
-      for (const page of cluster.closest) assert.ok(PAGES.includes(page.path) && page.score >= 0.35 && page.headingPath.length > 0);
+      for (const page of cluster.closest) assert.ok(PAGES.includes(page.path) && page.score >= CLOSE_SIMILARITY && page.headingPath.length > 0);
       assert.equal(cluster.maybeFixedBy, undefined, 'not checked without retrieval');
     }
     const password = result.clusters.find((c) => c.questions.includes(DOWNVOTED[0]!))!;

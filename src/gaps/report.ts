@@ -13,7 +13,7 @@ import { type GapReason, gapReason } from './select.ts';
 import type { SuggestionInput } from './suggest.ts';
 
 /** Below this cosine between a cluster and the best chunk, the docs have "nothing close". */
-export const CLOSE_SIMILARITY = 0.35;
+export const CLOSE_SIMILARITY = 0.4;
 const CLOSEST_PAGES = 3;
 const EXAMPLES = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -46,6 +46,12 @@ export function register(program: Command, ctx: CliContext): void {
         }
         const runtime = await ctx.openRuntime(config, logger);
         try {
+          if (!(await runtime.store.exists())) {
+            throw new AskdocsError(
+              'input',
+              `Nothing is ingested yet (collection "${config.milvus.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
+            );
+          }
           const questions = await QuestionStore.connect({
             address: runtime.lite?.address ?? config.milvus.uri,
             token: config.milvus.token,
@@ -53,6 +59,11 @@ export function register(program: Command, ctx: CliContext): void {
           });
           try {
             const now = new Date();
+            if (!(await questions.exists())) {
+              process.stderr.write(
+                `askdocs: no questions logged yet (collection "${config.questionLog.collection}" is missing); ask some first.\n`,
+              );
+            }
             await enforceRetention(questions, config.questionLog.retentionDays, now);
             const logged = await questions.list(new Date(now.getTime() - options.since));
             let llm: import('../../answer/llm.ts').LlmClient | undefined;
