@@ -14,6 +14,12 @@ import type { SuggestionInput } from './suggest.ts';
 
 /** Below this cosine between a cluster and the best chunk, the docs have "nothing close". */
 export const CLOSE_SIMILARITY = 0.4;
+/**
+ * With nothing close, a cluster whose best retrieval relevance stayed below this
+ * is chatter (lunch spots, football scores), not a missing page. On the dev sets'
+ * off-topic questions it was 0.23-0.33; on-topic misses were 0.39 and up.
+ */
+export const OFF_TOPIC_RELEVANCE = 0.35;
 const CLOSEST_PAGES = 3;
 const EXAMPLES = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -112,10 +118,12 @@ export async function buildGapsReport(input: BuildReportInput): Promise<GapsRepo
     const others = distinct(items.map((item) => item.question).filter((q) => q !== representative)).reverse();
     const closest = await closestPages(input, centroid(members, vectors));
     const top = closest[0];
+    const relevances = members.map((i) => gaps[i]!.logged.relevance).filter(Number.isFinite);
     const suggestion = await input.suggest({
       representative,
       examples: [representative, ...others.slice(0, EXAMPLES)],
       closest: top ? { path: top.path, heading: top.headingPath.at(-1) ?? '' } : undefined,
+      offTopic: !top && relevances.length > 0 && Math.max(...relevances) < OFF_TOPIC_RELEVANCE,
     });
     clusters.push({
       rank: 0,
@@ -229,8 +237,8 @@ function dailyVolume(
   now: Date,
 ): GapsReport['volume'] {
   const days = new Map<string, { questions: number; gaps: number }>();
-  const first = Math.max(since.getTime(), Math.min(now.getTime(), ...questions.map((q) => q.askedAt.getTime())));
-  for (let t = Math.floor(first / DAY_MS) * DAY_MS; t <= now.getTime(); t += DAY_MS) {
+  // The whole window, so quiet days show as quiet rather than vanish.
+  for (let t = Math.floor(since.getTime() / DAY_MS) * DAY_MS; t <= now.getTime(); t += DAY_MS) {
     days.set(new Date(t).toISOString().slice(0, 10), { questions: 0, gaps: 0 });
   }
   for (const q of questions) {

@@ -10,10 +10,13 @@ export interface SuggestionInput {
   examples: string[];
   /** The closest existing page, when one is close enough to extend. */
   closest?: { path: string; heading: string };
+  /** Nothing in the docs is anywhere near: probably not a docs question at all. */
+  offTopic?: boolean;
 }
 
 export function templateSuggestion(input: SuggestionInput): string {
   const topic = input.representative.replace(/\s+/g, ' ').trim().replace(/[?.!]+$/, '');
+  if (input.offTopic) return `Probably off-topic for these docs (nothing close): no page needed for "${topic}"`;
   return input.closest
     ? `Extend ${input.closest.path}${input.closest.heading ? ` (${input.closest.heading})` : ''} to answer: "${topic}?"`
     : `Write a page that answers: "${topic}?"`;
@@ -39,6 +42,7 @@ export async function llmSuggestion(llm: LlmClient, input: SuggestionInput, logg
             input.closest
               ? `Closest existing page: ${input.closest.path} (${input.closest.heading})`
               : 'No existing page is close.',
+            ...(input.offTopic ? ['The questions look unrelated to the product; if so, say that no page is needed.'] : []),
           ].join('\n'),
         },
       ],
