@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
-import { templateSuggestion } from '../src/gaps/suggest.ts';
+import type { CompletionRequest, LlmClient } from '../src/answer/llm.ts';
+import { llmSuggestion, templateSuggestion } from '../src/gaps/suggest.ts';
 
 /** A unit vector at `degrees` in the plane: cosine distance between two is 1 - cos(angle between). */
 const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
@@ -47,5 +48,42 @@ describe('template suggestions', () => {
       'Write a page that answers: "is there a GraphQL API?"',
     );
     assert.match(templateSuggestion({ representative: 'ramen near the office?', examples: [], offTopic: true }), /off-topic.*no page needed/);
+  });
+});
+
+describe('LLM suggestions', () => {
+  function llm(reply: (request: CompletionRequest) => Promise<string>): LlmClient & { requests: CompletionRequest[] } {
+    const requests: CompletionRequest[] = [];
+    return {
+      model: 'test',
+      requests,
+      async *stream() {},
+      async complete(request) {
+        requests.push(request);
+        return { text: await reply(request) };
+      },
+    };
+  }
+  const input = {
+    representative: 'is there a terraform provider?',
+    examples: ['is there a terraform provider?', 'manage collections with terraform'],
+    closest: { path: 'adminGuide/authenticate.md', heading: 'Authenticate' },
+  };
+
+  it('asks for one line about the questions and the closest page, and keeps the reply on one line', async () => {
+    const client = llm(async () => '  Write a "Terraform provider" page under integrations/,\n covering collections and indexes. ');
+    const line = await llmSuggestion(client, input);
+    assert.equal(line, 'Write a "Terraform provider" page under integrations/, covering collections and indexes.');
+    const prompt = client.requests[0]!.messages.map((m) => m.content).join('\n');
+    assert.match(prompt, /manage collections with terraform/);
+    assert.match(prompt, /adminGuide\/authenticate\.md/);
+  });
+
+  it('falls back to the template when the LLM fails or says nothing', async () => {
+    const failing = llm(async () => {
+      throw new Error('503');
+    });
+    assert.equal(await llmSuggestion(failing, input), templateSuggestion(input));
+    assert.equal(await llmSuggestion(llm(async () => '   '), input), templateSuggestion(input));
   });
 });
