@@ -104,6 +104,16 @@ export const envSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
+
+  // Question log and coverage gaps
+  QUESTION_LOG: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
+    z.enum(['on', 'off']).default('on'),
+  ),
+  QUESTION_LOG_RETENTION_DAYS: int(90, 1, 3_650),
+  QUESTION_LOG_SALT: optionalString,
+  GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
+  GAPS_CLUSTER_DISTANCE: num(0.55, 0.05, 1.5),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -168,6 +178,20 @@ export interface Config {
   healthPort: number;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  questionLog: {
+    enabled: boolean;
+    /** `<MILVUS_COLLECTION>_questions`, next to the chunks. */
+    collection: string;
+    retentionDays: number;
+    /** Mixed into the hash of user ids, so hashes cannot be matched to ids without it. */
+    salt: string;
+  };
+  gaps: {
+    /** A logged answer whose best relevance is below this counts as a gap even when it did not abstain. */
+    lowRelevance: number;
+    /** Average-linkage cut height, in cosine distance (1 - cosine), for clustering gap questions. */
+    clusterDistance: number;
+  };
 }
 
 export class ConfigError extends AskdocsError {
@@ -226,6 +250,9 @@ export function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems);
 
   const server = isServerUri(env.MILVUS_URI);
+  // Each relevance signal has its own calibrated default: the reranker's score
+  // (0.40) and, with RERANKER=off, the best cosine similarity (0.42).
+  const abstainThreshold = env.ABSTAIN_THRESHOLD ?? (env.RERANKER === 'off' ? 0.42 : 0.4);
   const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(PACKAGE_ROOT, p));
   const fromCwd = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
 
@@ -265,9 +292,7 @@ export function loadConfig(
       topK: env.RETRIEVAL_TOP_K,
       candidates: env.RERANK_CANDIDATES,
       reranker: env.RERANKER,
-      // Each relevance signal has its own calibrated default: the reranker's score
-      // (0.40) and, with RERANKER=off, the best cosine similarity (0.42).
-      abstainThreshold: env.ABSTAIN_THRESHOLD ?? (env.RERANKER === 'off' ? 0.42 : 0.4),
+      abstainThreshold,
     },
     slack: {
       botToken: env.SLACK_BOT_TOKEN,
@@ -293,6 +318,17 @@ export function loadConfig(
     healthPort: env.HEALTH_PORT,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    questionLog: {
+      enabled: env.QUESTION_LOG === 'on',
+      collection: `${env.MILVUS_COLLECTION}_questions`,
+      retentionDays: env.QUESTION_LOG_RETENTION_DAYS,
+      salt: env.QUESTION_LOG_SALT ?? '',
+    },
+    gaps: {
+      // Just above the abstention threshold: answered, but barely.
+      lowRelevance: env.GAPS_LOW_RELEVANCE ?? abstainThreshold + 0.05,
+      clusterDistance: env.GAPS_CLUSTER_DISTANCE,
+    },
   };
 }
 

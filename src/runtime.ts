@@ -11,6 +11,8 @@ import type { Logger } from './logger.ts';
 import { registerSecrets } from './logger.ts';
 import { type MilvusLiteServer, startMilvusLite } from './milvus/lite-server.ts';
 import { ChunkStore } from './milvus/store.ts';
+import { createQuestionLog, type QuestionLog } from './questions/log.ts';
+import { QuestionStore } from './questions/store.ts';
 import { createRetriever } from './retrieval/retriever.ts';
 
 export interface Runtime {
@@ -19,6 +21,8 @@ export interface Runtime {
   store: ChunkStore;
   embedder: Embedder;
   engine: Engine;
+  /** The question log (absent with QUESTION_LOG=off); closing the runtime flushes it. */
+  questionLog?: QuestionLog;
   /** Present when askdocs started Milvus Lite itself. */
   lite?: MilvusLiteServer;
   /**
@@ -82,8 +86,18 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     failure = reason;
   });
 
+  const address = lite?.address ?? config.milvus.uri;
+  const questionLog = config.questionLog.enabled
+    ? createQuestionLog({
+        config,
+        embedder,
+        logger,
+        connect: () =>
+          QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
+      })
+    : undefined;
   const retriever = createRetriever({ store, embedder, config, logger });
-  const engine = createEngine({ retriever, config, logger });
+  const engine = createEngine({ retriever, config, logger, observer: questionLog });
 
   let closing: Promise<void> | undefined;
   return {
@@ -92,10 +106,14 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     store,
     embedder,
     engine,
+    questionLog,
     lite,
     alive: () => (failure ? { ok: false, detail: failure } : { ok: true }),
     close() {
       closing ??= (async () => {
+        // Questions answered just before closing (a CLI `ask`) are written first, within bounds.
+        await questionLog?.flush(10_000);
+        await questionLog?.close();
         await store.close().catch((error) => logger.warn({ err: error }, 'closing the Milvus connection failed'));
         await lite?.stop();
       })();

@@ -27,6 +27,9 @@ describe('config', () => {
       RETRIEVAL_TOP_K: 'many',
       EMBEDDING_PROVIDER: 'cohere',
       LOG_LEVEL: 'loud',
+      QUESTION_LOG: 'sometimes',
+      QUESTION_LOG_RETENTION_DAYS: '0',
+      GAPS_CLUSTER_DISTANCE: 'far',
     };
     assert.throws(
       () => load(bad),

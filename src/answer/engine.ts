@@ -14,6 +14,7 @@ import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, So
 import { AskdocsError } from '../errors.ts';
 import { type Logger, newRequestId } from '../logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
 import { isFollowUp } from '../retrieval/rewrite.ts';
 import { citedSources } from './citations.ts';
@@ -30,6 +31,8 @@ export interface EngineDeps {
   logger: Logger;
   /** Defaults to the process-wide registry served on /metrics. */
   metrics?: AskdocsMetrics;
+  /** Told about every answered question after its final event (the question log); never awaited. */
+  observer?: AnswerObserver;
 }
 
 /** Longer questions are refused: they are pasted logs or documents, not questions. */
@@ -84,6 +87,9 @@ export function createEngine(deps: EngineDeps): Engine {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     let outcome: 'answered' | 'abstained' | 'error' = 'error';
+    const askedAt = new Date();
+    // What the observer hears once the final event is out (set just before it is yielded).
+    let answered: { final: Extract<AnswerEvent, { type: 'final' }>; retrieval: RetrievalResult } | undefined;
 
     try {
       checkQuestion(question);
@@ -110,7 +116,9 @@ export function createEngine(deps: EngineDeps): Engine {
         yield { type: 'delta', text };
         metrics.firstTokenSeconds.observe({ platform }, elapsed());
         outcome = 'abstained';
-        yield { type: 'final', text, citations: closest, abstained: true, mode: 'abstained', ...base };
+        const final = { type: 'final', text, citations: closest, abstained: true, mode: 'abstained', ...base } as const;
+        answered = { final, retrieval };
+        yield final;
         return;
       }
 
@@ -123,7 +131,9 @@ export function createEngine(deps: EngineDeps): Engine {
         metrics.firstTokenSeconds.observe({ platform }, elapsed());
         outcome = 'answered';
         const text = extractive.parts.join('');
-        yield { type: 'final', text, citations: extractive.cited, abstained: false, mode: 'extractive', ...base };
+        const final = { type: 'final', text, citations: extractive.cited, abstained: false, mode: 'extractive', ...base } as const;
+        answered = { final, retrieval };
+        yield final;
         return;
       }
 
@@ -153,7 +163,9 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       outcome = saidNotCovered ? 'abstained' : 'answered';
       log.info({ cited: citations.map((c) => c.n), usage, seconds: elapsed() }, 'answered');
-      yield { type: 'final', text, citations, abstained: saidNotCovered, mode: 'generated', usage, ...base };
+      const final = { type: 'final', text, citations, abstained: saidNotCovered, mode: 'generated', usage, ...base } as const;
+      answered = { final, retrieval };
+      yield final;
     } catch (error) {
       if (question.signal?.aborted) {
         log.info('question cancelled');
@@ -164,6 +176,36 @@ export function createEngine(deps: EngineDeps): Engine {
     } finally {
       metrics.questions.inc({ platform, outcome });
       metrics.totalSeconds.observe({ platform }, elapsed());
+      // After the final event (this runs when the front end has taken it and moved on).
+      if (answered) notifyObserver(question, answered.final, answered.retrieval, askedAt, log);
+    }
+  }
+
+  function notifyObserver(
+    question: Question,
+    final: Extract<AnswerEvent, { type: 'final' }>,
+    retrieval: RetrievalResult,
+    askedAt: Date,
+    log: Logger,
+  ): void {
+    if (!deps.observer) return;
+    try {
+      deps.observer.answered({
+        requestId: final.requestId,
+        platform: question.scope?.platform ?? 'cli',
+        userId: question.scope?.userId,
+        channelId: question.scope?.channelId,
+        question: question.text,
+        standalone: final.standaloneQuery,
+        mode: final.mode,
+        abstained: final.abstained,
+        relevance: bestRelevance(retrieval.hits, config.retrieval.reranker),
+        citedPaths: [...new Set(final.citations.map((c) => c.path))],
+        askedAt,
+      });
+    } catch (error) {
+      // An observer must never fail an answer that is already out.
+      log.warn({ err: error }, 'answer observer failed');
     }
   }
 

@@ -13,6 +13,7 @@ import { register as registerChat } from './commands/chat.ts';
 import { register as registerDiscord } from './commands/discord.ts';
 import { register as registerEval } from './commands/eval.ts';
 import { register as registerFeedback } from './commands/feedback.ts';
+import { register as registerGaps } from './commands/gaps.ts';
 import { register as registerIngest } from './commands/ingest.ts';
 import { register as registerSlack } from './commands/slack.ts';
 import type { CliContext } from './context.ts';
@@ -95,6 +96,7 @@ for (const register of [
   registerSlack,
   registerDiscord,
   registerFeedback,
+  registerGaps,
 ]) {
   register(program, ctx);
 }

@@ -51,7 +51,7 @@ const SCHEMA_VERSION = '2';
 /** The collection description: a readable prefix, then the same keys as the properties, as JSON. */
 const DESCRIPTION_PREFIX = 'askdocs chunks ';
 
-type Status = { error_code?: string | number; code?: number; reason?: string };
+export type Status = { error_code?: string | number; code?: number; reason?: string };
 
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
@@ -520,7 +520,7 @@ function dot(a: number[], b: number[]): number {
  * "OK" (no status at all). Quirk: Milvus Lite reports failures in `code` alone, with
  * `error_code` left at "Success" (e.g. code 700, "index not found"); both must say OK.
  */
-function check(status: Status | undefined, operation: string): void {
+export function check(status: Status | undefined, operation: string): void {
   const code = status?.error_code;
   const ok = (code === 'Success' || code === 0 || code === undefined) && (status?.code ?? 0) === 0;
   if (!status || !ok) {

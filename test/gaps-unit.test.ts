@@ -1,0 +1,89 @@
+/**
+ * The pure parts of the gaps report: the clustering rule on vectors whose
+ * distances are known, and the template suggestions.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
+import type { CompletionRequest, LlmClient } from '../src/answer/llm.ts';
+import { llmSuggestion, templateSuggestion } from '../src/gaps/suggest.ts';
+
+/** A unit vector at `degrees` in the plane: cosine distance between two is 1 - cos(angle between). */
+const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+
+describe('clustering gap questions', () => {
+  it('keeps groups whose mean distance is within the cut, and splits groups farther apart', () => {
+    // Two tight groups (within 20°, distance ≤ 0.06) 90° apart (distance ≈ 1).
+    const vectors = [at(0), at(10), at(20), at(90), at(100)];
+    const clusters = clusterByMeaning(vectors, 0.3).map((c) => [...c].sort());
+    assert.deepEqual(clusters.sort(), [[0, 1, 2], [3, 4]]);
+    // A cut below the groups' own spread leaves every question alone.
+    assert.equal(clusterByMeaning(vectors, 0.001).length, 5);
+  });
+
+  it('does not chain: a question between two topics does not join them', () => {
+    // 0°, 40°, 80°: neighbours are 40° apart (distance 0.23); the ends 80° (0.83).
+    const vectors = [at(0), at(40), at(80)];
+    const clusters = clusterByMeaning(vectors, 0.3);
+    assert.ok(clusters.every((c) => !(c.includes(0) && c.includes(2))), JSON.stringify(clusters));
+  });
+
+  it('picks the middle question as representative and a unit centroid', () => {
+    const vectors = [at(0), at(10), at(20)];
+    assert.equal(medoid([0, 1, 2], vectors), 1);
+    const c = centroid([0, 1, 2], vectors);
+    assert.ok(Math.abs(Math.hypot(...c) - 1) < 1e-9);
+    assert.ok(cosineDistance(c, at(10)) < 1e-9);
+  });
+});
+
+describe('template suggestions', () => {
+  it('extends the closest page, writes a new one, or calls it off-topic', () => {
+    assert.equal(
+      templateSuggestion({ representative: 'how do I import an Excel file?', examples: [], closest: { path: 'userGuide/insert.md', heading: 'Insert' } }),
+      'Extend userGuide/insert.md (Insert) to answer: "how do I import an Excel file?"',
+    );
+    assert.equal(
+      templateSuggestion({ representative: 'is there a GraphQL API?', examples: [] }),
+      'Write a page that answers: "is there a GraphQL API?"',
+    );
+    assert.match(templateSuggestion({ representative: 'ramen near the office?', examples: [], offTopic: true }), /off-topic.*no page needed/);
+  });
+});
+
+describe('LLM suggestions', () => {
+  function llm(reply: (request: CompletionRequest) => Promise<string>): LlmClient & { requests: CompletionRequest[] } {
+    const requests: CompletionRequest[] = [];
+    return {
+      model: 'test',
+      requests,
+      async *stream() {},
+      async complete(request) {
+        requests.push(request);
+        return { text: await reply(request) };
+      },
+    };
+  }
+  const input = {
+    representative: 'is there a terraform provider?',
+    examples: ['is there a terraform provider?', 'manage collections with terraform'],
+    closest: { path: 'adminGuide/authenticate.md', heading: 'Authenticate' },
+  };
+
+  it('asks for one line about the questions and the closest page, and keeps the reply on one line', async () => {
+    const client = llm(async () => '  Write a "Terraform provider" page under integrations/,\n covering collections and indexes. ');
+    const line = await llmSuggestion(client, input);
+    assert.equal(line, 'Write a "Terraform provider" page under integrations/, covering collections and indexes.');
+    const prompt = client.requests[0]!.messages.map((m) => m.content).join('\n');
+    assert.match(prompt, /manage collections with terraform/);
+    assert.match(prompt, /adminGuide\/authenticate\.md/);
+  });
+
+  it('falls back to the template when the LLM fails or says nothing', async () => {
+    const failing = llm(async () => {
+      throw new Error('503');
+    });
+    assert.equal(await llmSuggestion(failing, input), templateSuggestion(input));
+    assert.equal(await llmSuggestion(llm(async () => '   '), input), templateSuggestion(input));
+  });
+});
