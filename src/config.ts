@@ -113,7 +113,7 @@ export const envSchema = z.object({
   QUESTION_LOG_RETENTION_DAYS: int(90, 1, 3_650),
   QUESTION_LOG_SALT: optionalString,
   GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
-  GAPS_CLUSTER_DISTANCE: num(0.55, 0.05, 1.5),
+  GAPS_CLUSTER_DISTANCE: num(0.6, 0.05, 1.5),
 });
 
 export type Env = z.infer<typeof envSchema>;

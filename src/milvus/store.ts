@@ -96,6 +96,9 @@ export class ChunkStore {
     try {
       // Quirk: Milvus Lite answers GetVersion (and CheckHealth) with an empty message,
       // no status at all; ListCollections answers with a status everywhere.
+      // The SDK starts its handshake in the constructor; only some calls wait for it,
+      // so wait here, or a refused connection surfaces later as an unhandled rejection.
+      await client.connectPromise;
       check((await client.listCollections()).status, 'connect');
     } catch (error) {
       throw new AskdocsError(

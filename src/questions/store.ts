@@ -9,7 +9,7 @@
  */
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError } from '../errors.ts';
-import { check, type Status } from '../milvus/store.ts';
+import { check } from '../milvus/store.ts';
 
 export type LoggedMode = 'generated' | 'extractive' | 'abstained';
 
@@ -74,7 +74,12 @@ export class QuestionStore {
       logLevel: 'error',
     });
     try {
-      check(((await client.getVersion()) as { status?: Status }).status, 'connect');
+      // As in the chunk store: the embedded engine answers GetVersion with no status at
+      // all; ListCollections answers with one everywhere.
+      // The SDK starts its handshake in the constructor; only some calls wait for it,
+      // so wait here, or a refused connection surfaces later as an unhandled rejection.
+      await client.connectPromise;
+      check((await client.listCollections()).status, 'connect');
     } catch (error) {
       await client.closeConnection().catch(() => undefined);
       throw new AskdocsError(
@@ -87,9 +92,11 @@ export class QuestionStore {
   }
 
   async exists(): Promise<boolean> {
-    const response = await this.client.hasCollection({ collection_name: this.collection });
-    check(response.status, 'hasCollection');
-    return Boolean(response.value);
+    // Quirk (as in the chunk store): the embedded engine's HasCollection answers true
+    // for any name; the list is right everywhere.
+    const response = await this.client.listCollections();
+    check(response.status, 'listCollections');
+    return (response.data ?? []).some((c) => c.name === this.collection);
   }
 
   /** Creates the collection for vectors of this dimension if needed, and loads it. */
