@@ -67,6 +67,8 @@ const ctx: CliContext = {
   },
   handOverSignals() {
     for (const signal of SIGNALS) process.removeListener(signal, exitOnSignal);
+    // A long-running bot keeps serving through a stray rejection (its lifecycle logs and counts it).
+    process.removeListener('unhandledRejection', failOnRejection);
   },
   fail,
 };
@@ -77,9 +79,11 @@ const exitOnSignal = (signal: NodeJS.Signals) => {
 };
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 for (const signal of SIGNALS) process.once(signal, exitOnSignal);
-process.on('unhandledRejection', (error) => {
+// Short commands: a rejection nothing handled is a failure of the command.
+const failOnRejection = (error: unknown) => {
   if (!(error instanceof ExitPending)) fail(error);
-});
+};
+process.on('unhandledRejection', failOnRejection);
 
 const program = new Command()
   .name('askdocs')
