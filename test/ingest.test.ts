@@ -4,12 +4,14 @@
  * page, a deleted page, and an ingest killed with SIGKILL half-way and re-run.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
-import type { IngestSummary } from '../src/ingest/ingest.ts';
+import { AskdocsError } from '../src/errors.ts';
+import { type IngestOptions, type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
 import { createProgressReporter } from '../src/ingest/progress.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
@@ -208,5 +210,80 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.equal(documentUrl('https://d.example/docs/', 'guide/index.mdx'), 'https://d.example/docs/guide/');
     assert.equal(documentUrl('https://d.example', 'notes/Release Plan.txt'), 'https://d.example/notes/Release%20Plan.txt');
     assert.equal(documentUrl(undefined, 'faq/product_faq.md'), undefined);
+  });
+});
+
+/** A few small pages of our own (no corpus needed) for the hostile-input tests. */
+async function smallDocs(pages: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'askdocs-small-docs-'));
+  for (const [path, text] of Object.entries(pages)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+const HEALTHY = {
+  'guide/install.md': '# Install\n\nInstall askdocs with npm and run the setup script once to fetch the embedding model.\n',
+  'guide/ingest.md': '# Ingest\n\nRun askdocs ingest on the docs folder; it indexes Markdown, MDX and text files incrementally.\n',
+};
+
+describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  const scratch: string[] = [];
+  let collections = 0;
+
+  before(async () => {
+    [milvus] = await Promise.all([startTestMilvus(), testEmbedder()]);
+  });
+  after(async () => {
+    await Promise.all([milvus?.stop(), ...scratch.map((dir) => rm(dir, { recursive: true, force: true }))]);
+  });
+
+  async function freshStore(): Promise<ChunkStore> {
+    collections++;
+    return connectStore(milvus.address, `ingest_hostile_${collections}`);
+  }
+  async function docsFolder(pages: Record<string, string>): Promise<string> {
+    const dir = await smallDocs(pages);
+    scratch.push(dir);
+    return dir;
+  }
+  const ingest = async (dir: string, store: ChunkStore, extra: Partial<IngestOptions> = {}) => {
+    const config = testConfig();
+    return ingestFolder({
+      dir,
+      store,
+      embedder: await testEmbedder(),
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      batchSize: config.embedding.batchSize,
+      ...extra,
+    });
+  };
+
+  it('an empty or mistyped folder does not wipe the index: refused in one line unless --prune', async () => {
+    const store = await freshStore();
+    try {
+      await ingest(await docsFolder(HEALTHY), store);
+      const stored = await store.count();
+      assert.ok(stored >= 2);
+      const empty = await docsFolder({ 'notes.pdf': 'not a document type askdocs reads' });
+      await assert.rejects(ingest(empty, store), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: 2 of 2 indexed files are missing from .*--prune/);
+        return true;
+      });
+      assert.equal(await store.count(), stored, 'nothing was deleted');
+      // Losing half the files is an ordinary edit; more than half needs --prune.
+      const half = await docsFolder({ 'guide/install.md': HEALTHY['guide/install.md'] });
+      await ingest(half, store);
+      await assert.rejects(ingest(empty, store), /Refusing to delete all/);
+      const summary = await ingest(empty, store, { allowPrune: true });
+      assert.equal(summary.files.removed, 1);
+      assert.equal(await store.count(), 0);
+    } finally {
+      await store.close();
+    }
   });
 });

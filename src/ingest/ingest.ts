@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Embedder } from '../embeddings/index.ts';
+import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
@@ -31,6 +32,12 @@ export interface IngestOptions {
   logger?: Logger;
   onProgress?: (event: IngestProgress) => void;
   metrics?: Pick<AskdocsMetrics, 'ingestFiles' | 'ingestChunks'>;
+  /**
+   * `--prune` / `--yes`: allow a run to delete all of the index, or more than half of
+   * it. Without it such a run is refused before anything is written: an empty or
+   * mistyped folder (an unmounted volume) would otherwise empty production.
+   */
+  allowPrune?: boolean;
 }
 
 export interface IngestSummary {
@@ -71,6 +78,8 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   }
   const scanned = new Set(files.map((f) => f.path));
   const removedPaths = storedPaths.filter((path) => !scanned.has(path));
+
+  refuseLargeDeletion(options, plans, removedPaths, storedIds);
 
   const toEmbed = plans.flatMap((plan) => plan.toEmbed);
   const totalChunks = plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
@@ -144,6 +153,22 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   options.logger?.info({ ...summary }, 'ingest done');
   options.onProgress?.({ type: 'done', summary });
   return summary;
+}
+
+/** Refuses (unless allowPrune) a run that would delete all of the stored chunks or more than half of them. */
+function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedPaths: string[], storedIds: Map<string, string[]>): void {
+  if (options.allowPrune) return;
+  const stored = [...storedIds.values()].reduce((sum, ids) => sum + ids.length, 0);
+  if (stored === 0) return;
+  const doomed =
+    removedPaths.reduce((sum, path) => sum + (storedIds.get(path)?.length ?? 0), 0) +
+    plans.reduce((sum, plan) => sum + plan.staleIds.length, 0);
+  if (doomed < stored && doomed * 2 <= stored) return;
+  const share = doomed >= stored ? `all ${stored}` : `${doomed} of ${stored}`;
+  throw new AskdocsError(
+    'ingest',
+    `Refusing to delete ${share} indexed chunks: ${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}. Check the folder, or pass --prune to allow it.`,
+  );
 }
 
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */
