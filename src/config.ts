@@ -76,6 +76,7 @@ export const envSchema = z.object({
   DOCS_BASE_URL: optionalUrl,
   CHUNK_MAX_CHARS: int(1600, 200, 16_000),
   CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
+  INGEST_MAX_FILE_MB: num(5, 0.001, 1_024),
   RETRIEVAL_TOP_K: int(5, 1, 50),
   ABSTAIN_THRESHOLD: num(0.42, -1, 1),
 
@@ -140,7 +141,8 @@ export interface Config {
     batchSize: number;
     modelsDir: string;
   };
-  ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number };
+  /** maxFileBytes: INGEST_MAX_FILE_MB in bytes; larger files are skipped with a warning. */
+  ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number; maxFileBytes: number };
   retrieval: { topK: number; abstainThreshold: number };
   slack: {
     botToken?: string;
@@ -255,6 +257,7 @@ export function loadConfig(
       docsBaseUrl: env.DOCS_BASE_URL,
       chunkMaxChars: env.CHUNK_MAX_CHARS,
       chunkOverlapChars: env.CHUNK_OVERLAP_CHARS,
+      maxFileBytes: Math.round(env.INGEST_MAX_FILE_MB * 1024 * 1024),
     },
     retrieval: { topK: env.RETRIEVAL_TOP_K, abstainThreshold: env.ABSTAIN_THRESHOLD },
     slack: {

@@ -4,7 +4,8 @@
  * page, a deleted page, and an ingest killed with SIGKILL half-way and re-run.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -180,7 +181,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
 
   it('shows a progress bar on a terminal and only a summary line elsewhere', () => {
     const summary: IngestSummary = {
-      files: { added: 2, changed: 1, unchanged: 5, removed: 1 },
+      files: { added: 2, changed: 1, unchanged: 5, removed: 1, skipped: 0 },
       chunks: { total: 120, embedded: 40, deleted: 12 },
       seconds: 3.25,
     };
@@ -214,7 +215,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
 });
 
 /** A few small pages of our own (no corpus needed) for the hostile-input tests. */
-async function smallDocs(pages: Record<string, string>): Promise<string> {
+async function smallDocs(pages: Record<string, string | Buffer>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'askdocs-small-docs-'));
   for (const [path, text] of Object.entries(pages)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -285,5 +286,74 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  let store: ChunkStore;
+  let docs: string;
+
+  before(async () => {
+    [milvus] = await Promise.all([startTestMilvus(), testEmbedder()]);
+    store = await connectStore(milvus.address, 'ingest_bad_files');
+    docs = await smallDocs({
+      ...HEALTHY,
+      // Each of these stopped the whole run before.
+      'deep/nested-list.md': `# Deep list\n\n${Array.from({ length: 1000 }, (_, i) => `${'  '.repeat(i)}- level ${i} ${'word '.repeat(8)}`).join('\n')}\n`,
+      'deep/quotes.md': `${'>'.repeat(10_000)} quoted\n`,
+      'binary/ls.md': Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00'), randomBytes(4096)]),
+      'binary/noise.txt': Buffer.from(Array.from({ length: 4096 }, (_, i) => 0x80 + (i % 64))),
+      'big/export.md': `# Export\n\n${'A line of a very large generated export file.\n'.repeat(60_000)}`,
+    });
+  });
+  after(async () => {
+    await store?.close();
+    await Promise.all([milvus?.stop(), docs && rm(docs, { recursive: true, force: true })]);
+  });
+
+  it('deeply nested lists and block quotes, binary files and oversized files are skipped with a warning; the rest is ingested', async () => {
+    const config = testConfig({ INGEST_MAX_FILE_MB: '2' });
+    const skipped: { path: string; reason: string }[] = [];
+    const summary = await ingestFolder({
+      dir: docs,
+      store,
+      embedder: await testEmbedder(),
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      batchSize: config.embedding.batchSize,
+      maxFileBytes: config.ingest.maxFileBytes,
+      onProgress: (event) => {
+        if (event.type === 'skipped') skipped.push({ path: event.path, reason: event.reason });
+      },
+    });
+    assert.deepEqual(
+      Object.fromEntries(skipped.map((s) => [s.path, s.reason])),
+      {
+        'big/export.md': '2.6 MB is over the 2 MB limit (INGEST_MAX_FILE_MB)',
+        'binary/ls.md': 'binary content (NUL bytes), not text',
+        'binary/noise.txt': 'binary content (not UTF-8 text)',
+        'deep/nested-list.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+        'deep/quotes.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+      },
+    );
+    assert.deepEqual(summary.files, { added: 2, changed: 0, unchanged: 0, removed: 0, skipped: 5 });
+    assert.deepEqual((await store.allPaths()).sort(), Object.keys(HEALTHY).sort());
+  });
+
+  it('the CLI prints one line per skipped file and counts them in the summary; an unreadable file is one of them', async () => {
+    const unreadable = join(docs, 'guide/secret.md');
+    await writeFile(unreadable, '# Secret\n\nNobody may read this page.\n');
+    await chmod(unreadable, 0o000);
+    // root reads anything: the CLI runs as an ordinary user, as it would in a container.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    await chmod(docs, 0o755);
+    const run = await runCli(['ingest', docs], { MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: 'ingest_bad_files_cli', INGEST_MAX_FILE_MB: '2' }, asUser);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stderr.trim().split('\n');
+    assert.ok(lines.includes('Skipped guide/secret.md: permission denied (EACCES)'), run.stderr);
+    assert.ok(lines.includes('Skipped deep/quotes.md: nested too deeply to parse (lists or block quotes thousands of levels deep)'), run.stderr);
+    assert.match(lines.at(-1) ?? '', /^Ingested 2 files \(2 added, 0 changed, 0 unchanged, 0 removed, 6 skipped\)/);
+    assert.doesNotMatch(run.stderr, /Something went wrong|while answering|at .*\.ts:\d+/);
   });
 });

@@ -7,6 +7,7 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AskdocsError } from '../errors.ts';
+import { readFailure } from './read.ts';
 
 export const DOCUMENT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'];
 const SKIPPED_FOLDERS = new Set(['node_modules']);
@@ -17,7 +18,12 @@ export interface ScannedFile {
   absolutePath: string;
 }
 
-export async function scanFolder(root: string): Promise<ScannedFile[]> {
+export interface ScanOptions {
+  /** A sub-folder that cannot be listed (EACCES) is reported here and skipped; without it, the scan fails. */
+  onSkip?: (path: string, reason: string) => void;
+}
+
+export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
   const files: ScannedFile[] = [];
   const walk = async (dir: string) => {
     let entries: Dirent[];
@@ -28,7 +34,9 @@ export async function scanFolder(root: string): Promise<ScannedFile[]> {
         const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
         throw new AskdocsError('input', `Docs folder ${root} ${reason}.`, { cause: error });
       }
-      throw error;
+      if (!options.onSkip) throw error;
+      options.onSkip(`${relative(root, dir).split(sep).join('/')}/`, readFailure(error));
+      return;
     }
     for (const entry of entries) {
       // Hidden entries (.git, .github, .DS_Store, editor swap files) are never docs.

@@ -41,6 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
             overlapChars: config.ingest.chunkOverlapChars,
             baseUrl: options.baseUrl ?? config.ingest.docsBaseUrl,
             batchSize: config.embedding.batchSize,
+            maxFileBytes: config.ingest.maxFileBytes,
             allowPrune: Boolean(options.prune || options.yes),
             logger,
             onProgress: (event) => progress.onProgress(event),
