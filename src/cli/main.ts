@@ -5,7 +5,6 @@
  */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { AskdocsError, userMessageOf } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { register as registerAsk } from './commands/ask.ts';
@@ -16,9 +15,14 @@ import { register as registerFeedback } from './commands/feedback.ts';
 import { register as registerIngest } from './commands/ingest.ts';
 import { register as registerSlack } from './commands/slack.ts';
 import type { CliContext } from './context.ts';
+import { cliFailureMessage, interruptedMessage } from './failure.ts';
 
 const openRuntimes = new Set<Runtime>();
 let lastLogger: Logger | undefined;
+/** The command being run (`ingest`, `discord register`), for failure lines that fit it. */
+let currentCommand = 'askdocs';
+/** Set by Ctrl-C / SIGTERM: failures that follow are its consequences, not news. */
+let interrupted = false;
 
 async function closeAll(): Promise<void> {
   await Promise.allSettled([...openRuntimes].map((runtime) => runtime.close()));
@@ -28,8 +32,7 @@ async function closeAll(): Promise<void> {
 function fail(error: unknown): never {
   const code = error instanceof ConfigError ? 2 : 1;
   lastLogger?.debug({ err: error }, 'command failed');
-  const message = error instanceof AskdocsError ? error.userMessage : userMessageOf(error);
-  process.stderr.write(`askdocs: ${message}\n`);
+  if (!interrupted) process.stderr.write(`askdocs: ${cliFailureMessage(error, currentCommand)}\n`);
   // Stop an embedded Milvus Lite before exiting; its watchdog would also notice.
   void closeAll().finally(() => process.exit(code));
   // Keep the type `never` while the close above finishes.
@@ -75,6 +78,8 @@ const ctx: CliContext = {
 
 // Short commands: close the runtime (stopping an embedded Milvus Lite) and exit.
 const exitOnSignal = (signal: NodeJS.Signals) => {
+  interrupted = true;
+  process.stderr.write(`askdocs: ${interruptedMessage(currentCommand)}\n`);
   void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
 };
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -89,7 +94,12 @@ const program = new Command()
   .name('askdocs')
   .description('Ask your documentation: ingest docs into Milvus, answer questions with cited sources.')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .hook('preAction', (_program, action) => {
+    const names: string[] = [];
+    for (let command: Command | null = action; command?.parent; command = command.parent) names.unshift(command.name());
+    currentCommand = names.join(' ');
+  });
 
 for (const register of [
   registerIngest,

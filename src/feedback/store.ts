@@ -23,6 +23,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sourceEntries } from '../chat/sources.ts';
 import type { Source } from '../engine/types.ts';
+import { AskdocsError } from '../errors.ts';
 
 export type Vote = 'up' | 'down';
 
@@ -199,6 +200,12 @@ export class FeedbackStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A feedback database that cannot be opened or read (corrupt, unreadable), as one plain line. */
+export function feedbackDbError(path: string, error: unknown): AskdocsError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AskdocsError('feedback', `Could not read the feedback database ${path} (${reason}). Check FEEDBACK_DB.`, { cause: error });
 }
 
 function toRecord(row: RecordRow): FeedbackRecord {
