@@ -263,6 +263,24 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     });
   };
 
+  it('strips terminal control sequences (ANSI, OSC titles and links, bells) from document text', async () => {
+    const store = await freshStore();
+    try {
+      const dir = await docsFolder({
+        'guide/escapes.md':
+          '# Escapes\x1b]0;owned title\x07\n\nClear the screen\x1b[2J\x1b[H, then \x1b]8;;http://evil.example\x1b\\click here\x1b]8;;\x1b\\ and ring\x07 the bell.\n',
+      });
+      await ingest(dir, store);
+      const embedder = await testEmbedder();
+      const [hit] = await store.hybridSearch({ vector: await embedder.embedQuery('clear the screen'), text: 'clear the screen', limit: 1 });
+      assert.ok(hit);
+      assert.doesNotMatch(`${hit.title}\n${hit.headingPath.join('\n')}\n${hit.text}`, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/);
+      assert.equal(hit.text, '# Escapes\n\nClear the screen, then click here and ring the bell.');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('an empty or mistyped folder does not wipe the index: refused in one line unless --prune', async () => {
     const store = await freshStore();
     try {

@@ -5,6 +5,7 @@
  * end of the run (ingest.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
+import { stripControlChars } from '../control-chars.ts';
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
 
@@ -24,7 +25,8 @@ export async function readDocument(absolutePath: string, maxBytes: number): Prom
   }
   const binary = binaryReason(bytes);
   if (binary) return { ok: false, reason: binary };
-  return { ok: true, text: bytes.toString('utf8') };
+  // Line endings first (a CR is a control character), then every terminal control sequence.
+  return { ok: true, text: stripControlChars(bytes.toString('utf8').replace(/\r\n?/g, '\n')) };
 }
 
 /** NUL bytes never occur in text; a high share of invalid UTF-8 means an image, an archive, a program. */
