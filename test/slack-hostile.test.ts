@@ -168,3 +168,47 @@ describe('askdocs slack (real process): a signed `null` body', () => {
     assert.doesNotMatch(running.stderr(), /ExitPending|at fail|TypeError/);
   });
 });
+
+/** Mention syntax Slack acts on: `<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`, `<#C…>`, and bare @channel/@here/@everyone. */
+const PING = /<(?:!(?:channel|here|everyone)|@[UW]|!subteam\^|#C)|(?<![\w\u200B])@(?:channel|here|everyone)\b/i;
+const HOSTILE_ANSWER = 'Heads up <!channel> and <!here>: ask <@U0ADMIN> or <!subteam^S0OPS> in <#C0SECRET>, @everyone [1].';
+const HOSTILE_SOURCE = source(1, '<!channel> urgent.md', '@everyone <@U0ADMIN>', '<!here> now');
+
+describe('Slack bot: mentions in answers and sources never ping', () => {
+  for (const streaming of [true, false]) {
+    describe(streaming ? 'streaming (chat.startStream / appendStream / stopStream)' : 'chat.update path', () => {
+      let h: SlackHarness;
+      // Small deltas, so mentions are cut across appends too.
+      const engine = new ScriptedEngine(() => ({ text: HOSTILE_ANSWER, citations: [HOSTILE_SOURCE], chunkSize: 3, deltaDelayMs: 25 }));
+      before(async () => {
+        const api = await new FakeSlackApi().start();
+        api.streaming = streaming;
+        h = await startSlackHarness({ engine, api });
+      });
+      after(async () => {
+        await h.close();
+      });
+
+      it('the answer text and the sources message (blocks and plain-text fallback) carry no live mention', async () => {
+        const channel = streaming ? 'C0PINGS' : 'C0PINGU';
+        const text = `<@${FAKE_BOT.userId}> who should I ask?`;
+        const ts = h.api.addUserMessage({ channel, user: 'U0ASK', text });
+        await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0ASK', text, ts });
+        await h.api.waitFor(() => h.api.threadReplies(channel, ts).find((m) => /Sources/.test(m.text)), 10_000, 'the sources message');
+
+        const sent = h.api.calls.filter((call) => call.args.channel === channel && call.method !== 'conversations.replies');
+        assert.ok(sent.some((call) => call.method === (streaming ? 'chat.appendStream' : 'chat.update')));
+        for (const call of sent) {
+          const chunks = (call.args.chunks as { type: string; text?: string }[] | undefined) ?? [];
+          for (const field of [call.args.text, call.args.markdown_text, ...chunks.map((c) => c.text)]) {
+            if (typeof field === 'string') assert.doesNotMatch(field, PING, `${call.method} sends a mention: ${JSON.stringify(field)}`);
+          }
+          assert.doesNotMatch(JSON.stringify(call.args.blocks ?? []), PING, `${call.method} blocks`);
+        }
+        // What the user reads is still the whole answer.
+        const answer = h.api.threadReplies(channel, ts).map((m) => h.api.visibleText(m)).join('\n').replace(/\u200B/g, '');
+        assert.match(answer.replace(/&lt;/g, '<').replace(/&gt;/g, '>'), /ask <@U0ADMIN> or <!subteam\^S0OPS> in <#C0SECRET>, @everyone \[1\]/);
+      });
+    });
+  }
+});
