@@ -99,6 +99,7 @@ export const envSchema = z.object({
   // Operations
   FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
   HEALTH_PORT: int(8080, 0, 65_535),
+  BIND_ADDRESS: z.preprocess(emptyToUndefined, z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional()),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -162,6 +163,8 @@ export interface Config {
   limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
   feedbackDb: string;
   healthPort: number;
+  /** BIND_ADDRESS: the interface PORT and HEALTH_PORT listen on; undefined means all interfaces. */
+  bindAddress?: string;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
 }
@@ -282,6 +285,7 @@ export function loadConfig(
     },
     feedbackDb: fromCwd(env.FEEDBACK_DB),
     healthPort: env.HEALTH_PORT,
+    bindAddress: env.BIND_ADDRESS,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

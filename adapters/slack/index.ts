@@ -130,7 +130,8 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
       } catch (error) {
         throw authFailure(error, apiUrl);
       }
-      const server: unknown = mode === 'http' ? await app.start(config.slack.port) : await app.start();
+      const listen = config.bindAddress ? { port: config.slack.port, host: config.bindAddress } : config.slack.port;
+      const server: unknown = mode === 'http' ? await app.start(listen) : await app.start();
       started = true;
       const port = mode === 'http' ? boundPort(server) : undefined;
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
