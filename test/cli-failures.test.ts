@@ -33,6 +33,16 @@ describe('askdocs CLI failures', () => {
     assert.doesNotMatch(run.stderr, /while answering/);
   });
 
+  it('ask "" and an over-long question are refused before Milvus and the model start', async () => {
+    // Nothing listens on port 1: were Milvus contacted first, that would be the error.
+    const env = { MILVUS_URI: 'http://127.0.0.1:1' };
+    const empty = await runCli(['ask', ''], env, { cwd: work });
+    assert.deepEqual([empty.code, empty.stderr], [1, 'askdocs: Please type a question.\n']);
+    const long = await runCli(['ask', 'why '.repeat(1_500)], env, { cwd: work });
+    assert.equal(long.code, 1);
+    assert.equal(long.stderr, 'askdocs: That question is too long (5999 characters; the limit is 4000). Please shorten it.\n');
+  });
+
   it('feedback on a corrupt database: says which file and why', async () => {
     const db = join(work, 'corrupt.sqlite');
     await writeFile(db, 'this is not an SQLite database, just some text that is long enough to look like a header');

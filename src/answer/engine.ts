@@ -21,6 +21,7 @@ import { createLlmRewriter } from './condense.ts';
 import { buildExtractiveAnswer } from './extractive.ts';
 import { createLlmClient, type LlmClient, type LlmUsage } from './llm.ts';
 import { buildAnswerMessages } from './prompt.ts';
+import { checkQuestion } from './question.ts';
 
 export interface EngineDeps {
   retriever: Retriever;
@@ -32,8 +33,7 @@ export interface EngineDeps {
   metrics?: AskdocsMetrics;
 }
 
-/** Longer questions are refused: they are pasted logs or documents, not questions. */
-export const MAX_QUESTION_CHARS = 4_000;
+export { MAX_QUESTION_CHARS } from './question.ts';
 /** Closest pages offered when abstaining. */
 const CLOSEST_PAGES = 3;
 
@@ -192,17 +192,6 @@ async function condense(llm: LlmClient, question: Question, log: Logger): Promis
     throwIfAborted(question.signal);
     log.warn({ code: (error as { code?: unknown }).code }, 'condensing with the LLM failed; using the heuristic rewrite');
     return undefined;
-  }
-}
-
-function checkQuestion(question: Question): void {
-  const text = question.text.trim();
-  if (text.length === 0) throw new AskdocsError('input', 'Please type a question.');
-  if (text.length > MAX_QUESTION_CHARS) {
-    throw new AskdocsError(
-      'input',
-      `That question is too long (${text.length} characters; the limit is ${MAX_QUESTION_CHARS}). Please shorten it.`,
-    );
   }
 }
 
