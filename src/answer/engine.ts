@@ -11,7 +11,6 @@
 import { sourceEntries } from '../chat/sources.ts';
 import type { Config } from '../config.ts';
 import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from '../engine/types.ts';
-import { AskdocsError } from '../errors.ts';
 import { type Logger, newRequestId } from '../logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
