@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -303,6 +303,31 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       assert.equal(await store.count(), 0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('scanning a docs folder', () => {
+  it('follows symlinked documents inside the folder, and says why one pointing outside is not followed', async () => {
+    const docs = await smallDocs(HEALTHY);
+    const outside = await smallDocs({ 'secret.md': '# Secret\n\nNot part of the docs.\n' });
+    try {
+      await symlink(join(docs, 'guide/install.md'), join(docs, 'install-alias.md'));
+      await symlink('guide/ingest.md', join(docs, 'ingest-link.md'));
+      await symlink(join(outside, 'secret.md'), join(docs, 'leak.md'));
+      await symlink(join(docs, 'missing.md'), join(docs, 'broken.md'));
+      const skipped: Record<string, string> = {};
+      const files = await scanFolder(docs, { onSkip: (path, reason) => (skipped[path] = reason) });
+      assert.deepEqual(
+        files.map((f) => f.path),
+        ['guide/ingest.md', 'guide/install.md', 'ingest-link.md', 'install-alias.md'],
+      );
+      assert.deepEqual(skipped, {
+        'broken.md': 'broken symlink (its target does not exist)',
+        'leak.md': 'symlink to a file outside the docs folder, not followed',
+      });
+    } finally {
+      await Promise.all([rm(docs, { recursive: true, force: true }), rm(outside, { recursive: true, force: true })]);
     }
   });
 });
