@@ -60,6 +60,7 @@ export const envSchema = z.object({
   LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com')),
   LLM_MODEL: z.preprocess(emptyToUndefined, z.string().default('deepseek-chat')),
   LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+  LLM_TOTAL_TIMEOUT_MS: int(90_000, 1_000, 1_800_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_TEMPERATURE: num(0.2, 0, 2),
   LLM_MAX_TOKENS: int(1024, 16, 32_768),
@@ -130,6 +131,8 @@ export interface Config {
     baseURL: string;
     model: string;
     timeoutMs: number;
+    /** Budget for the answer to start, across all attempts and retry waits (LLM_TOTAL_TIMEOUT_MS). */
+    totalTimeoutMs: number;
     maxRetries: number;
     temperature: number;
     maxTokens: number;
@@ -244,6 +247,7 @@ export function loadConfig(
       baseURL: env.LLM_BASE_URL,
       model: env.LLM_MODEL,
       timeoutMs: env.LLM_TIMEOUT_MS,
+      totalTimeoutMs: env.LLM_TOTAL_TIMEOUT_MS,
       maxRetries: env.LLM_MAX_RETRIES,
       temperature: env.LLM_TEMPERATURE,
       maxTokens: env.LLM_MAX_TOKENS,
