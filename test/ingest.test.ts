@@ -69,7 +69,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     const metrics = createMetrics(new Registry());
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL, metrics });
     const expected = await expectedIds(docs, BASE_URL);
-    assert.deepEqual(summary.files, { added: 4, changed: 0, unchanged: 0, removed: 0 });
+    assert.deepEqual(summary.files, { added: 4, changed: 0, unchanged: 0, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.total, expected.size);
     assert.equal(summary.chunks.embedded, expected.size);
     assert.equal(await store.count(), expected.size);
@@ -92,7 +92,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
   it('re-ingesting an unchanged folder embeds and deletes nothing', async () => {
     const before = await store.count();
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 4, removed: 0 });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 4, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.embedded, 0);
     assert.equal(summary.chunks.deleted, 0);
     assert.equal(await store.count(), before);
@@ -110,7 +110,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     const before = new Set(await storedIds(store));
 
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0 });
+    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.embedded, 1);
     assert.equal(summary.chunks.deleted, 1);
     const after = new Set(await storedIds(store));
@@ -130,7 +130,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.ok(gone && gone.length > 0);
 
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 3, removed: 1 });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 3, removed: 1, skipped: 0 });
     assert.equal(summary.chunks.embedded, 0);
     assert.equal(summary.chunks.deleted, gone.length);
     assert.equal((await store.idsByPath(['adminGuide/limit_collection_counts.md'])).size, 0);
