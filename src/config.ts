@@ -59,6 +59,7 @@ export const envSchema = z.object({
   LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com')),
   LLM_MODEL: z.preprocess(emptyToUndefined, z.string().default('deepseek-chat')),
   LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+  LLM_TOTAL_TIMEOUT_MS: int(90_000, 1_000, 1_800_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   LLM_TEMPERATURE: num(0.2, 0, 2),
   LLM_MAX_TOKENS: int(1024, 16, 32_768),
@@ -75,6 +76,7 @@ export const envSchema = z.object({
   DOCS_BASE_URL: optionalUrl,
   CHUNK_MAX_CHARS: int(1600, 200, 16_000),
   CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
+  INGEST_MAX_FILE_MB: num(5, 0.001, 1_024),
   RETRIEVAL_TOP_K: int(5, 1, 50),
   RERANKER: z.preprocess(emptyToUndefined, z.enum(['features', 'off']).default('features')),
   RERANK_CANDIDATES: int(50, 5, 500),
@@ -99,6 +101,7 @@ export const envSchema = z.object({
   // Operations
   FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
   HEALTH_PORT: int(8080, 0, 65_535),
+  BIND_ADDRESS: z.preprocess(emptyToUndefined, z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional()),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -138,6 +141,8 @@ export interface Config {
     baseURL: string;
     model: string;
     timeoutMs: number;
+    /** Budget for the answer to start, across all attempts and retry waits (LLM_TOTAL_TIMEOUT_MS). */
+    totalTimeoutMs: number;
     maxRetries: number;
     temperature: number;
     maxTokens: number;
@@ -150,7 +155,8 @@ export interface Config {
     batchSize: number;
     modelsDir: string;
   };
-  ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number };
+  /** maxFileBytes: INGEST_MAX_FILE_MB in bytes; larger files are skipped with a warning. */
+  ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number; maxFileBytes: number };
   retrieval: {
     topK: number;
     /** Candidates per search handed to the reranker (and to RRF when it is off). */
@@ -176,6 +182,8 @@ export interface Config {
   limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
   feedbackDb: string;
   healthPort: number;
+  /** BIND_ADDRESS: the interface PORT and HEALTH_PORT listen on; undefined means all interfaces. */
+  bindAddress?: string;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   questionLog: {
@@ -271,6 +279,7 @@ export function loadConfig(
       baseURL: env.LLM_BASE_URL,
       model: env.LLM_MODEL,
       timeoutMs: env.LLM_TIMEOUT_MS,
+      totalTimeoutMs: env.LLM_TOTAL_TIMEOUT_MS,
       maxRetries: env.LLM_MAX_RETRIES,
       temperature: env.LLM_TEMPERATURE,
       maxTokens: env.LLM_MAX_TOKENS,
@@ -287,6 +296,7 @@ export function loadConfig(
       docsBaseUrl: env.DOCS_BASE_URL,
       chunkMaxChars: env.CHUNK_MAX_CHARS,
       chunkOverlapChars: env.CHUNK_OVERLAP_CHARS,
+      maxFileBytes: Math.round(env.INGEST_MAX_FILE_MB * 1024 * 1024),
     },
     retrieval: {
       topK: env.RETRIEVAL_TOP_K,
@@ -316,6 +326,7 @@ export function loadConfig(
     },
     feedbackDb: fromCwd(env.FEEDBACK_DB),
     healthPort: env.HEALTH_PORT,
+    bindAddress: env.BIND_ADDRESS,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     questionLog: {

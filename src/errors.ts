@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'llm_rate_limited'
   | 'llm_timeout'
   | 'ingest'
+  | 'feedback'
   | 'input'
   | 'rate_limited'
   | 'shutting_down';

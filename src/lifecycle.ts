@@ -13,6 +13,11 @@
  *      finished in time, 1 when the drain timed out or a hook failed.
  * A second signal during shutdown exits at once (an impatient Ctrl-C must work).
  *
+ * `install()` also takes over stray promise rejections: a long-running bot must
+ * survive any single bad request, so one is logged, counted in
+ * `askdocs_unhandled_rejections_total`, and the process keeps serving. Only failures
+ * of the process itself (its port, an engine it cannot restart) end it, elsewhere.
+ *
  * ```ts
  * const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs }).install();
  * lifecycle.onShutdown(() => runtime.close());
@@ -24,6 +29,7 @@
  */
 import { AskdocsError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { type AskdocsMetrics, metrics as processMetrics } from './observability/metrics.ts';
 
 export type ShutdownHook = () => unknown;
 
@@ -41,6 +47,8 @@ export interface LifecycleOptions {
    * calls `process.exit(1)` at once.
    */
   exit?: (code: number) => void;
+  /** Where stray rejections are counted; the process-wide metrics by default. */
+  metrics?: Pick<AskdocsMetrics, 'unhandledRejections'>;
 }
 
 export interface Lifecycle {
@@ -156,6 +164,13 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     install() {
       if (installed) return lifecycle;
       installed = true;
+      const counted = options.metrics ?? processMetrics;
+      let strays = 0;
+      process.on('unhandledRejection', (reason) => {
+        strays++;
+        counted.unhandledRejections.inc();
+        logger.error({ err: reason, unhandledRejections: strays }, 'unhandled promise rejection: logged, still serving');
+      });
       for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
         process.on(signal, () => {
           if (shuttingDown) {

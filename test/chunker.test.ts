@@ -217,3 +217,23 @@ describe('chunker on other formats and edge cases', () => {
     assert.equal(new Set(lines).size, 80, 'every code line kept');
   });
 });
+
+describe('front matter oddities', () => {
+  it('YAML warnings (unknown tags, odd directives) never reach stderr; the title still comes through', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const source = '---\n%FOO bar\n---\ntitle: !custom Odd Title\nextra: !!weird value\n---\n\n# Heading\n\nBody text.\n';
+      const { title } = chunkDocument(source, 'odd.md', { maxChars: 1600, overlapChars: 200 });
+      const tagged = chunkDocument('---\ntitle: !custom Odd Title\n---\n\nBody.\n', 'tagged.md', { maxChars: 1600, overlapChars: 200 });
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, []);
+      assert.ok(title);
+      assert.equal(tagged.title, 'Odd Title');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

@@ -268,6 +268,20 @@ describe('terminal rendering', () => {
     );
   });
 
+  it('never passes terminal escape sequences from an answer or its sources to the terminal', async () => {
+    const hostile: Source = { ...SOURCE, title: 'FAQ\x1b]0;pwned\x07', headingPath: ['FAQ', 'Scale\x1b[2J'] };
+    const text = 'Clear\x1b[2J\x1b[H screen, \x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ and bell\x07 [2].';
+    for (const fancy of [true, false]) {
+      const stdout = captureStream(fancy);
+      const stderr = captureStream(fancy);
+      await renderAnswer(stream(answerEvents(text, 'generated', [hostile])), { stdout, stderr, fancy });
+      const answer = stdout.text().replace(/\x1b\[(1|22)m/g, ''); // our own bold Sources heading
+      assert.doesNotMatch(answer, /[\x00-\x08\x0b-\x1f\x7f]/, JSON.stringify(answer));
+      assert.match(answer, /^Clear screen, link and bell \[2\]\.\n/);
+      assert.match(answer, /\[2\] FAQ › Scale — https:\/\/milvus\.io/);
+    }
+  });
+
   it('labels an abstention\'s pages as the closest pages, not sources', async () => {
     const stdout = captureStream(false);
     const stderr = captureStream(false);

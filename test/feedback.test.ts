@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { register } from '../src/cli/commands/feedback.ts';
@@ -9,6 +10,7 @@ import type { CliContext } from '../src/cli/context.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Source } from '../src/engine/types.ts';
 import { FeedbackStore, feedbackSourcesFrom } from '../src/feedback/store.ts';
+import { PACKAGE_ROOT } from '../src/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'askdocs-feedback-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,5 +126,56 @@ describe('askdocs feedback', () => {
     const file = join(dir, 'missing', 'none.sqlite');
     assert.match(run([], file), /No feedback recorded yet/);
     assert.equal(run(['--json'], file).trim(), '[]');
+  });
+});
+
+describe('FeedbackStore when the database file misbehaves', () => {
+  it('a database deleted while the store is open is recreated on the next vote, and the vote is kept', () => {
+    const path = join(dir, 'deleted', 'feedback.sqlite');
+    const store = FeedbackStore.open(path);
+    try {
+      store.recordVote({ platform: 'slack', messageRef: 'C1:1.0', userId: 'U1', vote: 'up' });
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      store.recordVote({ platform: 'slack', messageRef: 'C1:2.0', userId: 'U2', vote: 'down' });
+    } finally {
+      store.close();
+    }
+    const reopened = FeedbackStore.openExisting(path);
+    assert.ok(reopened, 'the database file exists again');
+    assert.deepEqual(
+      reopened.list().map((r) => [r.messageRef, r.vote]),
+      [['C1:2.0', 'down']],
+    );
+    reopened.close();
+  });
+
+  it('a read-only database at start-up: a warning at once, and votes are refused plainly instead of lost', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'askdocs-feedback-ro-'));
+    try {
+      const path = join(folder, 'feedback.sqlite');
+      FeedbackStore.open(path).close();
+      chmodSync(path, 0o444);
+      chmodSync(folder, 0o555);
+      // root writes anything: open it as an unprivileged user, as the bot runs in a container.
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const run = spawnSync(process.execPath, ['--import', 'tsx', resolve(PACKAGE_ROOT, 'test/support/feedback-readonly-worker.ts'), path], {
+        cwd: PACKAGE_ROOT,
+        encoding: 'utf8',
+        ...asUser,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), {
+        writable: false,
+        error: `The feedback database ${path} is read-only, so the vote was not recorded.`,
+      });
+      const warning = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; path: string });
+      assert.deepEqual(
+        warning.map((w) => [w.msg, w.path]),
+        [['feedback database is read-only: votes cannot be recorded until FEEDBACK_DB is writable', path]],
+      );
+    } finally {
+      chmodSync(folder, 0o755);
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

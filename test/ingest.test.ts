@@ -4,12 +4,15 @@
  * page, a deleted page, and an ingest killed with SIGKILL half-way and re-run.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
-import type { IngestSummary } from '../src/ingest/ingest.ts';
+import { AskdocsError } from '../src/errors.ts';
+import { type IngestOptions, type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
 import { createProgressReporter } from '../src/ingest/progress.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
@@ -66,7 +69,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     const metrics = createMetrics(new Registry());
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL, metrics });
     const expected = await expectedIds(docs, BASE_URL);
-    assert.deepEqual(summary.files, { added: 4, changed: 0, unchanged: 0, removed: 0 });
+    assert.deepEqual(summary.files, { added: 4, changed: 0, unchanged: 0, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.total, expected.size);
     assert.equal(summary.chunks.embedded, expected.size);
     assert.equal(await store.count(), expected.size);
@@ -89,7 +92,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
   it('re-ingesting an unchanged folder embeds and deletes nothing', async () => {
     const before = await store.count();
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 4, removed: 0 });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 4, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.embedded, 0);
     assert.equal(summary.chunks.deleted, 0);
     assert.equal(await store.count(), before);
@@ -107,7 +110,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     const before = new Set(await storedIds(store));
 
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0 });
+    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0, skipped: 0 });
     assert.equal(summary.chunks.embedded, 1);
     assert.equal(summary.chunks.deleted, 1);
     const after = new Set(await storedIds(store));
@@ -127,7 +130,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.ok(gone && gone.length > 0);
 
     const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
-    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 3, removed: 1 });
+    assert.deepEqual(summary.files, { added: 0, changed: 0, unchanged: 3, removed: 1, skipped: 0 });
     assert.equal(summary.chunks.embedded, 0);
     assert.equal(summary.chunks.deleted, gone.length);
     assert.equal((await store.idsByPath(['adminGuide/limit_collection_counts.md'])).size, 0);
@@ -178,7 +181,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
 
   it('shows a progress bar on a terminal and only a summary line elsewhere', () => {
     const summary: IngestSummary = {
-      files: { added: 2, changed: 1, unchanged: 5, removed: 1 },
+      files: { added: 2, changed: 1, unchanged: 5, removed: 1, skipped: 0 },
       chunks: { total: 120, embedded: 40, deleted: 12 },
       seconds: 3.25,
     };
@@ -208,5 +211,192 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.equal(documentUrl('https://d.example/docs/', 'guide/index.mdx'), 'https://d.example/docs/guide/');
     assert.equal(documentUrl('https://d.example', 'notes/Release Plan.txt'), 'https://d.example/notes/Release%20Plan.txt');
     assert.equal(documentUrl(undefined, 'faq/product_faq.md'), undefined);
+  });
+});
+
+/** A few small pages of our own (no corpus needed) for the hostile-input tests. */
+async function smallDocs(pages: Record<string, string | Buffer>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'askdocs-small-docs-'));
+  for (const [path, text] of Object.entries(pages)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+const HEALTHY = {
+  'guide/install.md': '# Install\n\nInstall askdocs with npm and run the setup script once to fetch the embedding model.\n',
+  'guide/ingest.md': '# Ingest\n\nRun askdocs ingest on the docs folder; it indexes Markdown, MDX and text files incrementally.\n',
+};
+
+describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  const scratch: string[] = [];
+  let collections = 0;
+
+  before(async () => {
+    [milvus] = await Promise.all([startTestMilvus(), testEmbedder()]);
+  });
+  after(async () => {
+    await Promise.all([milvus?.stop(), ...scratch.map((dir) => rm(dir, { recursive: true, force: true }))]);
+  });
+
+  async function freshStore(): Promise<ChunkStore> {
+    collections++;
+    return connectStore(milvus.address, `ingest_hostile_${collections}`);
+  }
+  async function docsFolder(pages: Record<string, string>): Promise<string> {
+    const dir = await smallDocs(pages);
+    scratch.push(dir);
+    return dir;
+  }
+  const ingest = async (dir: string, store: ChunkStore, extra: Partial<IngestOptions> = {}) => {
+    const config = testConfig();
+    return ingestFolder({
+      dir,
+      store,
+      embedder: await testEmbedder(),
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      batchSize: config.embedding.batchSize,
+      ...extra,
+    });
+  };
+
+  it('strips terminal control sequences (ANSI, OSC titles and links, bells) from document text', async () => {
+    const store = await freshStore();
+    try {
+      const dir = await docsFolder({
+        'guide/escapes.md':
+          '# Escapes\x1b]0;owned title\x07\n\nClear the screen\x1b[2J\x1b[H, then \x1b]8;;http://evil.example\x1b\\click here\x1b]8;;\x1b\\ and ring\x07 the bell.\n',
+      });
+      await ingest(dir, store);
+      const embedder = await testEmbedder();
+      const [hit] = await store.hybridSearch({ vector: await embedder.embedQuery('clear the screen'), text: 'clear the screen', limit: 1 });
+      assert.ok(hit);
+      assert.doesNotMatch(`${hit.title}\n${hit.headingPath.join('\n')}\n${hit.text}`, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/);
+      assert.equal(hit.text, '# Escapes\n\nClear the screen, then click here and ring the bell.');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an empty or mistyped folder does not wipe the index: refused in one line unless --prune', async () => {
+    const store = await freshStore();
+    try {
+      await ingest(await docsFolder(HEALTHY), store);
+      const stored = await store.count();
+      assert.ok(stored >= 2);
+      const empty = await docsFolder({ 'notes.pdf': 'not a document type askdocs reads' });
+      await assert.rejects(ingest(empty, store), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: 2 of 2 indexed files are missing from .*--prune/);
+        return true;
+      });
+      assert.equal(await store.count(), stored, 'nothing was deleted');
+      // Losing half the files is an ordinary edit; more than half needs --prune.
+      const half = await docsFolder({ 'guide/install.md': HEALTHY['guide/install.md'] });
+      await ingest(half, store);
+      await assert.rejects(ingest(empty, store), /Refusing to delete all/);
+      const summary = await ingest(empty, store, { allowPrune: true });
+      assert.equal(summary.files.removed, 1);
+      assert.equal(await store.count(), 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('scanning a docs folder', () => {
+  it('follows symlinked documents inside the folder, and says why one pointing outside is not followed', async () => {
+    const docs = await smallDocs(HEALTHY);
+    const outside = await smallDocs({ 'secret.md': '# Secret\n\nNot part of the docs.\n' });
+    try {
+      await symlink(join(docs, 'guide/install.md'), join(docs, 'install-alias.md'));
+      await symlink('guide/ingest.md', join(docs, 'ingest-link.md'));
+      await symlink(join(outside, 'secret.md'), join(docs, 'leak.md'));
+      await symlink(join(docs, 'missing.md'), join(docs, 'broken.md'));
+      const skipped: Record<string, string> = {};
+      const files = await scanFolder(docs, { onSkip: (path, reason) => (skipped[path] = reason) });
+      assert.deepEqual(
+        files.map((f) => f.path),
+        ['guide/ingest.md', 'guide/install.md', 'ingest-link.md', 'install-alias.md'],
+      );
+      assert.deepEqual(skipped, {
+        'broken.md': 'broken symlink (its target does not exist)',
+        'leak.md': 'symlink to a file outside the docs folder, not followed',
+      });
+    } finally {
+      await Promise.all([rm(docs, { recursive: true, force: true }), rm(outside, { recursive: true, force: true })]);
+    }
+  });
+});
+
+describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, real embeddings)', () => {
+  let milvus: TestMilvus;
+  let store: ChunkStore;
+  let docs: string;
+
+  before(async () => {
+    [milvus] = await Promise.all([startTestMilvus(), testEmbedder()]);
+    store = await connectStore(milvus.address, 'ingest_bad_files');
+    docs = await smallDocs({
+      ...HEALTHY,
+      // Each of these stopped the whole run before.
+      'deep/nested-list.md': `# Deep list\n\n${Array.from({ length: 1000 }, (_, i) => `${'  '.repeat(i)}- level ${i} ${'word '.repeat(8)}`).join('\n')}\n`,
+      'deep/quotes.md': `${'>'.repeat(10_000)} quoted\n`,
+      'binary/ls.md': Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00'), randomBytes(4096)]),
+      'binary/noise.txt': Buffer.from(Array.from({ length: 4096 }, (_, i) => 0x80 + (i % 64))),
+      'big/export.md': `# Export\n\n${'A line of a very large generated export file.\n'.repeat(60_000)}`,
+    });
+  });
+  after(async () => {
+    await store?.close();
+    await Promise.all([milvus?.stop(), docs && rm(docs, { recursive: true, force: true })]);
+  });
+
+  it('deeply nested lists and block quotes, binary files and oversized files are skipped with a warning; the rest is ingested', async () => {
+    const config = testConfig({ INGEST_MAX_FILE_MB: '2' });
+    const skipped: { path: string; reason: string }[] = [];
+    const summary = await ingestFolder({
+      dir: docs,
+      store,
+      embedder: await testEmbedder(),
+      maxChars: config.ingest.chunkMaxChars,
+      overlapChars: config.ingest.chunkOverlapChars,
+      batchSize: config.embedding.batchSize,
+      maxFileBytes: config.ingest.maxFileBytes,
+      onProgress: (event) => {
+        if (event.type === 'skipped') skipped.push({ path: event.path, reason: event.reason });
+      },
+    });
+    assert.deepEqual(
+      Object.fromEntries(skipped.map((s) => [s.path, s.reason])),
+      {
+        'big/export.md': '2.6 MB is over the 2 MB limit (INGEST_MAX_FILE_MB)',
+        'binary/ls.md': 'binary content (NUL bytes), not text',
+        'binary/noise.txt': 'binary content (not UTF-8 text)',
+        'deep/nested-list.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+        'deep/quotes.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+      },
+    );
+    assert.deepEqual(summary.files, { added: 2, changed: 0, unchanged: 0, removed: 0, skipped: 5 });
+    assert.deepEqual((await store.allPaths()).sort(), Object.keys(HEALTHY).sort());
+  });
+
+  it('the CLI prints one line per skipped file and counts them in the summary; an unreadable file is one of them', async () => {
+    const unreadable = join(docs, 'guide/secret.md');
+    await writeFile(unreadable, '# Secret\n\nNobody may read this page.\n');
+    await chmod(unreadable, 0o000);
+    // root reads anything: the CLI runs as an ordinary user, as it would in a container.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    await chmod(docs, 0o755);
+    const run = await runCli(['ingest', docs], { MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: 'ingest_bad_files_cli', INGEST_MAX_FILE_MB: '2' }, asUser);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stderr.trim().split('\n');
+    assert.ok(lines.includes('Skipped guide/secret.md: permission denied (EACCES)'), run.stderr);
+    assert.ok(lines.includes('Skipped deep/quotes.md: nested too deeply to parse (lists or block quotes thousands of levels deep)'), run.stderr);
+    assert.match(lines.at(-1) ?? '', /^Ingested 2 files \(2 added, 0 changed, 0 unchanged, 0 removed, 6 skipped\)/);
+    assert.doesNotMatch(run.stderr, /Something went wrong|while answering|at .*\.ts:\d+/);
   });
 });

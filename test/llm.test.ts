@@ -119,6 +119,16 @@ describe('LLM client', () => {
     assert.equal(llm.chatRequests().length, 2, 'one try plus one retry');
   });
 
+  it('a model that never answers is given up on at LLM_TOTAL_TIMEOUT_MS, retries included, and the message says how long', async () => {
+    llm.failNext({ type: 'hang' }, { type: 'hang' }, { type: 'hang' });
+    const error = await rejection(
+      collect(client(llm, { LLM_TIMEOUT_MS: '1000', LLM_MAX_RETRIES: '2', LLM_TOTAL_TIMEOUT_MS: '2000' }).stream({ messages })),
+    );
+    assert.equal(error.code, 'llm_timeout');
+    assert.equal(error.userMessage, 'The language model did not respond within 2 s. Please try again.');
+    assert.ok(llm.chatRequests().length < 3, 'the third attempt never started: the budget was spent');
+  });
+
   it('retries a 429 after the Retry-After the server asked for, then succeeds', async () => {
     llm.failNext({ type: 'status', status: 429, retryAfter: 1 });
     const result = await collect(client(llm).stream({ messages }));

@@ -238,6 +238,18 @@ describe('signal edge cases (lifecycle-only child process)', () => {
     assert.ok(!messages.includes('work finished'));
   });
 
+  test('a stray unhandled rejection is logged and counted, and the process keeps running', async () => {
+    const run = await startWorker({ SHUTDOWN_TIMEOUT_MS: '300', OPS_WORK_MS: '60000', OPS_STRAY_REJECTION: '1' });
+    const logged = await run.waitForLog('unhandled promise rejection: logged, still serving');
+    assert.equal((logged.err as { message?: string } | undefined)?.message, 'stray failure in some library');
+    assert.equal(logged.unhandledRejections, 1);
+    assert.equal(run.child.exitCode, null, 'still running');
+    // It still shuts down the ordinary way.
+    run.child.kill('SIGTERM');
+    await run.exited;
+    assert.ok(run.logs().some((line) => line.msg === 'shutdown complete'));
+  });
+
   test('a second signal during the drain exits at once', async () => {
     const run = await startWorker({ SHUTDOWN_TIMEOUT_MS: '60000', OPS_WORK_MS: '60000' });
     run.child.kill('SIGTERM');

@@ -11,6 +11,7 @@ import { AskdocsError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
 import { healthRoutes } from '../src/observability/health-server.ts';
 import { Registry } from '../src/observability/metrics.ts';
+import { serveOperations } from '../src/observability/serve.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { ScriptedEngine } from './support/slack-engine.ts';
 import { SIGNING_SECRET } from './support/slack-requests.ts';
@@ -53,6 +54,30 @@ describe('askdocs slack startup', () => {
       retryConfig: { retries: 0 },
     });
     await assert.rejects(bot.start(), (error: unknown) => error instanceof AskdocsError && /Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)/.test(error.userMessage));
+  });
+
+  it('BIND_ADDRESS: PORT and HEALTH_PORT listen on that interface only', async () => {
+    // 127.0.0.2 is loopback too, but a different address from 127.0.0.1.
+    const bound = config({ SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: api.apiUrl, PORT: '0', HEALTH_PORT: '0', BIND_ADDRESS: '127.0.0.2' });
+    const bot = createSlackApp({ engine, logger, config: bound });
+    const { port } = await bot.start();
+    const health = await serveOperations({ config: bound, logger } as unknown as Parameters<typeof serveOperations>[0]);
+    try {
+      const reachable = async (url: string) => fetch(url).then((r) => r.status, () => 'refused');
+      assert.deepEqual(
+        [
+          await reachable(`http://127.0.0.2:${port}/slack/events`),
+          await reachable(`http://127.0.0.1:${port}/slack/events`),
+          await reachable(`http://127.0.0.2:${health.port}/healthz`),
+          await reachable(`http://127.0.0.1:${health.port}/healthz`),
+        ],
+        [404, 'refused', 200, 'refused'],
+      );
+    } finally {
+      await health.close();
+      await bot.stop(1000);
+    }
+    assert.throws(() => config({ BIND_ADDRESS: 'everywhere' }), (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith('BIND_ADDRESS:')));
   });
 
   it('serves the health endpoints on the same port as /slack/events in HTTP mode', async () => {

@@ -50,14 +50,17 @@ export function sourcesMessage(entries: SourceEntry[], options: { abstained: boo
       feedbackButton(FEEDBACK_DOWN, '👎 Not helpful', 'down'),
     ],
   });
-  const plain = shown.map((entry) => `[${entry.n}] ${entry.label} (${entry.link ?? entry.path})`).join('\n');
+  // The plain-text fallback (notifications, screen readers) is parsed for mentions too, and
+  // titles, headings and file names come from the docs: escaped like the blocks.
+  const plain = shown.map((entry) => escapeMrkdwn(`[${entry.n}] ${entry.label} (${entry.link ?? entry.path})`)).join('\n');
   return { text: `${options.abstained ? 'Closest pages' : 'Sources'}:\n${plain || 'none cited'}`, blocks };
 }
 
 function sourceLine(entry: SourceEntry): string {
   const label = escapeMrkdwn(entry.label).replace(/\|/g, '¦');
   if (entry.link) return `*[${entry.n}]* <${entry.link}|${label}>`;
-  return `*[${entry.n}]* ${label} — \`${entry.path.replace(/`/g, "'")}\``;
+  // File names come from the docs folder: `<!channel> urgent.md` must not ping, even in code.
+  return `*[${entry.n}]* ${label} — \`${escapeMrkdwn(entry.path.replace(/`/g, "'"))}\``;
 }
 
 function feedbackButton(actionId: string, label: string, value: string): Record<string, unknown> {

@@ -9,7 +9,7 @@
  * HTTP mode serves events, commands and interactivity at `/slack/events`, plus any
  * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
  */
-import { App, type CustomRoute, webApi } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
 import { SeenKeys } from '../../src/chat/dedupe.ts';
 import { InFlightTasks } from '../../src/chat/inflight.ts';
 import { ChatLimits } from '../../src/chat/limits.ts';
@@ -22,6 +22,7 @@ import { SlackAnswerer } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { classifySlackError } from './slack-errors.ts';
 import { registerListeners } from './listeners.ts';
+import { guardSlackRequests } from './request-guard.ts';
 import { ThreadMemory } from './thread.ts';
 import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
@@ -68,8 +69,9 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
 
   const app = new App({
     token: botToken,
-    signingSecret,
-    ...(mode === 'socket' ? { socketMode: true, appToken } : { port: config.slack.port, customRoutes: options.customRoutes ?? [] }),
+    ...(mode === 'socket'
+      ? { socketMode: true, appToken, signingSecret }
+      : { receiver: guardedReceiver(signingSecret as string, options.customRoutes ?? [], log, config.slack.port) }),
     // auth.test runs in start(), so a bad token fails there with a clear message.
     deferInitialization: true,
     convoStore: false,
@@ -128,7 +130,8 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
       } catch (error) {
         throw authFailure(error, apiUrl);
       }
-      const server: unknown = mode === 'http' ? await app.start(config.slack.port) : await app.start();
+      const listen = config.bindAddress ? { port: config.slack.port, host: config.bindAddress } : config.slack.port;
+      const server: unknown = mode === 'http' ? await app.start(listen) : await app.start();
       started = true;
       const port = mode === 'http' ? boundPort(server) : undefined;
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
@@ -145,6 +148,15 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     inFlight: () => tasks.size,
     isReady: () => started && tasks.accepting,
   };
+}
+
+const EVENTS_PATH = '/slack/events';
+
+/** Bolt's HTTP receiver with the request gate (request-guard.ts) in front of it. */
+function guardedReceiver(signingSecret: string, customRoutes: CustomRoute[], log: Logger, port: number): HTTPReceiver {
+  const receiver = new HTTPReceiver({ signingSecret, endpoints: [EVENTS_PATH], customRoutes, port, logger: boltLogger(log) });
+  receiver.requestListener = guardSlackRequests(receiver.requestListener, { signingSecret, endpoints: [EVENTS_PATH], logger: log });
+  return receiver;
 }
 
 function boundPort(server: unknown): number | undefined {

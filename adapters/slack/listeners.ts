@@ -58,8 +58,11 @@ interface IncomingMessage {
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
   const { seen, tasks, logger } = deps;
-  const allowed = (channel: string) =>
-    deps.allowedChannels.length === 0 || channel.startsWith('D') || deps.allowedChannels.includes(channel);
+  // A DM is known by what Slack says about the channel (`channel_type: im` on message
+  // events, `channel_name: directmessage` on slash commands), never by its id's first
+  // letter: any id can start with D, and a guess would bypass SLACK_ALLOWED_CHANNELS.
+  const allowed = (channel: string, isDm = false) =>
+    deps.allowedChannels.length === 0 || isDm || deps.allowedChannels.includes(channel);
   const notAllowedMessage = () =>
     `I only answer questions in ${deps.allowedChannels.map((id) => `<#${id}>`).join(', ')}. Ask me there or message me directly.`;
 
@@ -74,10 +77,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   });
 
   app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
-    const text = command.text.trim();
+    // The request gate (request-guard.ts) already refuses a command without text over HTTP.
+    const text = (command.text ?? '').trim();
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
-    if (!allowed(command.channel_id)) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
+    if (!allowed(command.channel_id, command.channel_name === 'directmessage')) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!tasks.accepting) return ack({ response_type: 'ephemeral', text: RESTARTING });
     const acknowledged = deps.acks?.begin();
     try {
@@ -171,20 +175,21 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   app.action(new RegExp(`^(${FEEDBACK_UP}|${FEEDBACK_DOWN})$`), async ({ ack, body, action, client }) => {
     await ack();
     const actionBody = body as {
-      user: { id: string };
+      user?: { id?: string };
       channel?: { id: string };
       container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
       message?: { ts: string; thread_ts?: string };
     };
     const channel = actionBody.channel?.id ?? actionBody.container?.channel_id;
     const messageTs = actionBody.message?.ts ?? actionBody.container?.message_ts;
-    if (!channel || !messageTs) return;
+    const userId = actionBody.user?.id;
+    if (!channel || !messageTs || !userId) return;
     const vote: Vote = (action as { action_id: string }).action_id === FEEDBACK_UP ? 'up' : 'down';
     const threadTs = actionBody.message?.thread_ts ?? actionBody.container?.thread_ts;
-    const target = { channel, ts: messageTs, user: actionBody.user.id };
+    const target = { channel, ts: messageTs, user: userId };
     try {
       if (!deps.feedback) throw new Error('no feedback store configured');
-      deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId: actionBody.user.id, vote });
+      deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId, vote });
       metrics.feedback.inc({ platform: 'slack', vote });
       logger.info({ channel, messageTs, vote }, 'slack: feedback recorded');
       await ephemeral(client, target, threadTs, vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎", logger);

@@ -13,7 +13,7 @@ const GENERATED_LINK = /<(?:https?:\/\/|mailto:)[^\s<>]*(?:\|[^<>]*)?>/g;
 
 export function toMrkdwn(markdown: string): string {
   const converted = slackify(markdown).replace(/\n+$/, '');
-  return escapeStrayAngles(converted);
+  return neutralizeMentions(escapeStrayAngles(converted));
 }
 
 /** Escapes every `<` and `>` that is not part of a link produced by the converter. */
@@ -33,7 +33,26 @@ function escapeAngles(text: string): string {
   return text.replace(/</g, '&lt;');
 }
 
+/**
+ * For Markdown Slack renders itself (`markdown_text` in chat streaming), where `&lt;`
+ * would show literally: a zero-width space after `<` before `!`, `@` or `#` breaks
+ * `<!channel>`, `<@U…>`, `<!subteam^…>` and `<#C…>`, and one after `@` breaks
+ * `@channel`, `@here` and `@everyone`. The text looks the same; nobody is pinged.
+ */
+export function neutralizeMentions(text: string): string {
+  return text.replace(/<(?=[!@#])/g, '<\u200B').replace(/@(?=(?:channel|here|everyone)\b)/gi, '@\u200B');
+}
+
+/**
+ * How much of streamed text can be sent now: not a trailing `<…` or `@…` that may yet
+ * become a mention when the next delta arrives (it is sent with that delta instead).
+ */
+export function mentionSafeLength(text: string): number {
+  const tail = /[<@][^\s<@]{0,9}$/.exec(text);
+  return tail ? tail.index : text.length;
+}
+
 /** Escapes user text for a mrkdwn field (question echoes, labels). */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return neutralizeMentions(text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
 }

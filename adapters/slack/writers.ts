@@ -18,7 +18,7 @@ import type { webApi } from '@slack/bolt';
 type WebClient = webApi.WebClient;
 import { splitMessage, unclosedFence } from '../../src/chat/split.ts';
 import type { Logger } from '../../src/logger.ts';
-import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
+import { escapeMrkdwn, mentionSafeLength, neutralizeMentions, toMrkdwn } from './mrkdwn.ts';
 
 /** Markdown characters per message on the chat.update path (section text caps at 3000 after conversion). */
 export const PART_CHARS = 2800;
@@ -184,7 +184,8 @@ export class StreamWriter implements AnswerWriter {
 
   async progress(markdown: string): Promise<void> {
     if (this.broken || this.full || !this.streamTs || !markdown.startsWith(this.sent)) return;
-    let next = markdown.slice(this.sent.length);
+    // A mention split across two appends would slip past neutralizeMentions: hold its start back.
+    let next = markdown.slice(this.sent.length, mentionSafeLength(markdown));
     const room = STREAM_MAX_CHARS - this.sent.length;
     if (next.length > room) {
       // Stop streaming at a line end; finish() posts the rest as further replies.
@@ -194,7 +195,11 @@ export class StreamWriter implements AnswerWriter {
     }
     if (next === '') return;
     try {
-      await this.client.chat.appendStream({ channel: this.options.channel, ts: this.streamTs, chunks: [...this.closeTask(), { type: 'markdown_text', text: next }] });
+      await this.client.chat.appendStream({
+        channel: this.options.channel,
+        ts: this.streamTs,
+        chunks: [...this.closeTask(), { type: 'markdown_text', text: neutralizeMentions(next) }],
+      });
       this.sent += next;
     } catch (error) {
       this.broken = true;
@@ -208,7 +213,7 @@ export class StreamWriter implements AnswerWriter {
     const continues = markdown.startsWith(this.sent);
     const rest = continues ? markdown.slice(this.sent.length) : markdown;
     if (continues && !this.broken && this.sent.length + rest.length <= STREAM_MAX_CHARS) {
-      const chunks = [...this.closeTask(), ...(rest ? [{ type: 'markdown_text' as const, text: rest }] : [])];
+      const chunks = [...this.closeTask(), ...(rest ? [{ type: 'markdown_text' as const, text: neutralizeMentions(rest) }] : [])];
       await this.client.chat.stopStream({ channel: this.options.channel, ts, ...(chunks.length ? { chunks } : {}) });
       return;
     }
@@ -232,7 +237,7 @@ export class StreamWriter implements AnswerWriter {
         await this.client.chat.stopStream({
           channel: this.options.channel,
           ts: this.streamTs,
-          chunks: [...(this.taskClosed ? [] : [failedTask]), { type: 'markdown_text', text: `${this.sent ? '\n\n' : ''}${message}` }],
+          chunks: [...(this.taskClosed ? [] : [failedTask]), { type: 'markdown_text', text: `${this.sent ? '\n\n' : ''}${neutralizeMentions(message)}` }],
         });
         return;
       } catch (error) {

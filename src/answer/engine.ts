@@ -11,7 +11,6 @@
 import { sourceEntries } from '../chat/sources.ts';
 import type { Config } from '../config.ts';
 import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from '../engine/types.ts';
-import { AskdocsError } from '../errors.ts';
 import { type Logger, newRequestId } from '../logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
 import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
@@ -22,6 +21,7 @@ import { createLlmRewriter } from './condense.ts';
 import { buildExtractiveAnswer } from './extractive.ts';
 import { createLlmClient, type LlmClient, type LlmUsage } from './llm.ts';
 import { buildAnswerMessages } from './prompt.ts';
+import { checkQuestion } from './question.ts';
 
 export interface EngineDeps {
   retriever: Retriever;
@@ -35,8 +35,7 @@ export interface EngineDeps {
   observer?: AnswerObserver;
 }
 
-/** Longer questions are refused: they are pasted logs or documents, not questions. */
-export const MAX_QUESTION_CHARS = 4_000;
+export { MAX_QUESTION_CHARS } from './question.ts';
 /** Closest pages offered when abstaining. */
 const CLOSEST_PAGES = 3;
 
@@ -234,17 +233,6 @@ async function condense(llm: LlmClient, question: Question, log: Logger): Promis
     throwIfAborted(question.signal);
     log.warn({ code: (error as { code?: unknown }).code }, 'condensing with the LLM failed; using the heuristic rewrite');
     return undefined;
-  }
-}
-
-function checkQuestion(question: Question): void {
-  const text = question.text.trim();
-  if (text.length === 0) throw new AskdocsError('input', 'Please type a question.');
-  if (text.length > MAX_QUESTION_CHARS) {
-    throw new AskdocsError(
-      'input',
-      `That question is too long (${text.length} characters; the limit is ${MAX_QUESTION_CHARS}). Please shorten it.`,
-    );
   }
 }
 

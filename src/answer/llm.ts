@@ -11,7 +11,9 @@
  * Timeouts: `config.timeoutMs` bounds the wait for the response headers (per
  * attempt, by the openai client) and, while streaming, the wait for the first
  * token and between tokens (here) — a long answer that keeps flowing is fine, a
- * stalled one is not.
+ * stalled one is not. `config.totalTimeoutMs` bounds the whole wait for the answer to
+ * start, all attempts and retry waits included: three hung attempts of 60 s must not
+ * keep a chat user waiting three minutes, and the message names the time really waited.
  *
  * Every failure becomes an `AskdocsError` with a plain message; a caller's abort is
  * re-thrown as the caller's abort reason.
@@ -87,9 +89,11 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     fetch: capRetryAfter(maxRetryWaitMs, logger),
   });
 
-  const fail = (error: unknown, signal: AbortSignal | undefined, stalled: boolean): never => {
+  const fail = (error: unknown, signal: AbortSignal | undefined, watchdog: StallWatchdog): never => {
+    const stalled = watchdog.stalled;
     if (signal?.aborted && !stalled) throw signal.reason ?? error;
-    const mapped = toLlmError(error, config, stalled);
+    // A watchdog abort surfaces as the openai client's abort error: the watchdog's reason says how long we waited.
+    const mapped = toLlmError(stalled ? watchdog.signal.reason : error, config, stalled, Date.now() - watchdog.startedAt);
     options.onError?.(mapped.reason);
     // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
     logger?.info({ err: error, code: mapped.error.code, reason: mapped.reason, model: config.model }, 'llm call failed');
@@ -107,7 +111,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     model: config.model,
 
     async *stream(request) {
-      const watchdog = new StallWatchdog(config.timeoutMs, request.signal);
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       let finished = false;
       try {
         const stream = await raceAbort(
@@ -135,14 +139,14 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
         if (watchdog.signal.aborted) throw watchdog.signal.reason;
         if (!finished) throw new StreamCutShort();
       } catch (error) {
-        fail(error, request.signal, watchdog.stalled);
+        fail(error, request.signal, watchdog);
       } finally {
         watchdog.dispose();
       }
     },
 
     async complete(request) {
-      const watchdog = new StallWatchdog(config.timeoutMs, request.signal);
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       try {
         const response = await raceAbort(
           client.chat.completions.create(
@@ -156,7 +160,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
           : undefined;
         return { text: response.choices[0]?.message?.content ?? '', usage };
       } catch (error) {
-        return fail(error, request.signal, watchdog.stalled);
+        return fail(error, request.signal, watchdog);
       } finally {
         watchdog.dispose();
       }
@@ -171,7 +175,7 @@ class StreamCutShort extends Error {
 }
 
 class StallTimeout extends Error {
-  constructor(ms: number) {
+  constructor(readonly ms: number) {
     super(`no data from the LLM for ${ms} ms`);
   }
 }
@@ -183,15 +187,25 @@ class StallTimeout extends Error {
 class StallWatchdog {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** Until the first `arm()`: the whole budget for the call to start answering, retries included. */
+  private budget: NodeJS.Timeout | undefined;
   private readonly onCallerAbort = () => this.controller.abort(this.caller?.reason);
+  readonly startedAt = Date.now();
   stalled = false;
 
   constructor(
     private readonly ms: number,
     private readonly caller?: AbortSignal,
+    budgetMs?: number,
   ) {
     if (caller?.aborted) this.controller.abort(caller.reason);
     else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+    if (budgetMs !== undefined) {
+      this.budget = setTimeout(() => {
+        this.stalled = true;
+        this.controller.abort(new StallTimeout(budgetMs));
+      }, budgetMs);
+    }
   }
 
   get signal(): AbortSignal {
@@ -199,6 +213,7 @@ class StallWatchdog {
   }
 
   arm(): void {
+    clearTimeout(this.budget);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.stalled = true;
@@ -207,6 +222,7 @@ class StallWatchdog {
   }
 
   dispose(): void {
+    clearTimeout(this.budget);
     clearTimeout(this.timer);
     this.caller?.removeEventListener('abort', this.onCallerAbort);
   }
@@ -265,8 +281,10 @@ export function toLlmError(
   error: unknown,
   config: Pick<LlmConfig, 'timeoutMs' | 'baseURL' | 'model'>,
   stalled = false,
+  waitedMs?: number,
 ): { error: AskdocsError; reason: LlmFailureReason } {
-  const seconds = Math.round(config.timeoutMs / 1000);
+  // The time the user really waited: the watchdog's (a stall, or the total budget), else all attempts'.
+  const seconds = Math.max(1, Math.round((error instanceof StallTimeout ? error.ms : (waitedMs ?? config.timeoutMs)) / 1000));
   const make = (code: AskdocsError['code'], reason: LlmFailureReason, message: string) => ({
     error: new AskdocsError(code, message, { cause: error }),
     reason,

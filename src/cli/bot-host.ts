@@ -48,7 +48,7 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     // stops before the feedback store and the runtime it uses are closed.
     const runtime = await ctx.openRuntime(config, logger);
     lifecycle.onShutdown(() => runtime.close());
-    const feedback = FeedbackStore.open(config.feedbackDb);
+    const feedback = FeedbackStore.open(config.feedbackDb, { logger });
     lifecycle.onShutdown(() => feedback.close());
     return { config, logger, lifecycle, runtime, feedback, failStartup };
   } catch (error) {

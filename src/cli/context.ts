@@ -15,7 +15,8 @@ export interface CliContext {
   openRuntime(config: Config, logger: Logger): Promise<Runtime>;
   /**
    * Long-running commands (the bots) install their own graceful shutdown
-   * (src/lifecycle.ts); this removes the CLI's default "close and exit" signal handlers.
+   * (src/lifecycle.ts); this removes the CLI's default "close and exit" signal handlers
+   * and its "fail on an unhandled rejection" handler (a bot logs those and keeps serving).
    */
   handOverSignals(): void;
   /** Prints one clear line (the error's user message) to stderr and exits non-zero. */

@@ -5,7 +5,6 @@
  */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { AskdocsError, userMessageOf } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { register as registerAsk } from './commands/ask.ts';
@@ -17,9 +16,14 @@ import { register as registerGaps } from './commands/gaps.ts';
 import { register as registerIngest } from './commands/ingest.ts';
 import { register as registerSlack } from './commands/slack.ts';
 import type { CliContext } from './context.ts';
+import { cliFailureMessage, interruptedMessage } from './failure.ts';
 
 const openRuntimes = new Set<Runtime>();
 let lastLogger: Logger | undefined;
+/** The command being run (`ingest`, `discord register`), for failure lines that fit it. */
+let currentCommand = 'askdocs';
+/** Set by Ctrl-C / SIGTERM: failures that follow are its consequences, not news. */
+let interrupted = false;
 
 async function closeAll(): Promise<void> {
   await Promise.allSettled([...openRuntimes].map((runtime) => runtime.close()));
@@ -29,8 +33,7 @@ async function closeAll(): Promise<void> {
 function fail(error: unknown): never {
   const code = error instanceof ConfigError ? 2 : 1;
   lastLogger?.debug({ err: error }, 'command failed');
-  const message = error instanceof AskdocsError ? error.userMessage : userMessageOf(error);
-  process.stderr.write(`askdocs: ${message}\n`);
+  if (!interrupted) process.stderr.write(`askdocs: ${cliFailureMessage(error, currentCommand)}\n`);
   // Stop an embedded Milvus Lite before exiting; its watchdog would also notice.
   void closeAll().finally(() => process.exit(code));
   // Keep the type `never` while the close above finishes.
@@ -68,25 +71,36 @@ const ctx: CliContext = {
   },
   handOverSignals() {
     for (const signal of SIGNALS) process.removeListener(signal, exitOnSignal);
+    // A long-running bot keeps serving through a stray rejection (its lifecycle logs and counts it).
+    process.removeListener('unhandledRejection', failOnRejection);
   },
   fail,
 };
 
 // Short commands: close the runtime (stopping an embedded Milvus Lite) and exit.
 const exitOnSignal = (signal: NodeJS.Signals) => {
+  interrupted = true;
+  process.stderr.write(`askdocs: ${interruptedMessage(currentCommand)}\n`);
   void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
 };
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 for (const signal of SIGNALS) process.once(signal, exitOnSignal);
-process.on('unhandledRejection', (error) => {
+// Short commands: a rejection nothing handled is a failure of the command.
+const failOnRejection = (error: unknown) => {
   if (!(error instanceof ExitPending)) fail(error);
-});
+};
+process.on('unhandledRejection', failOnRejection);
 
 const program = new Command()
   .name('askdocs')
   .description('Ask your documentation: ingest docs into Milvus, answer questions with cited sources.')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .hook('preAction', (_program, action) => {
+    const names: string[] = [];
+    for (let command: Command | null = action; command?.parent; command = command.parent) names.unshift(command.name());
+    currentCommand = names.join(' ');
+  });
 
 for (const register of [
   registerIngest,

@@ -18,11 +18,13 @@
  *   `messageRef` is whatever identifies the answered message on its platform
  *   (e.g. "C123:1712345678.000100" or a message id).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sourceEntries } from '../chat/sources.ts';
 import type { Source } from '../engine/types.ts';
+import { AskdocsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 
 export type Vote = 'up' | 'down';
 
@@ -128,19 +130,33 @@ FROM votes v
 LEFT JOIN answers a ON a.platform = v.platform AND a.message_ref = v.message_ref`;
 
 export class FeedbackStore {
-  private readonly db: Database.Database;
+  private db: Database.Database;
+  /** The file's inode when opened: a different one (or none) means it was deleted or replaced. */
+  private inode: number | undefined;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly path: string,
+    private readonly logger?: Logger,
+  ) {
     this.db = db;
+    this.inode = inodeOf(path);
   }
 
-  static open(path: string): FeedbackStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    return new FeedbackStore(db);
+  /**
+   * Opens (creating when needed) the store for writing. A database that cannot be written
+   * (read-only file or folder) does not stop a bot: it is opened read-only with a warning,
+   * and votes are then refused with a plain message instead of being silently lost.
+   */
+  static open(path: string, options: { logger?: Logger } = {}): FeedbackStore {
+    try {
+      return new FeedbackStore(openWritable(path), path, options.logger);
+    } catch (error) {
+      if (!isReadOnlyError(error) || !existsSync(path)) throw error;
+      options.logger?.warn({ path, err: error }, 'feedback database is read-only: votes cannot be recorded until FEEDBACK_DB is writable');
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      return new FeedbackStore(db, path, options.logger);
+    }
   }
 
   /** Opens an existing store read-only, or returns undefined when there is none yet. */
@@ -148,11 +164,33 @@ export class FeedbackStore {
     if (!existsSync(path)) return undefined;
     const db = new Database(path, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
-    return new FeedbackStore(db);
+    return new FeedbackStore(db, path);
+  }
+
+  /** False when the database could only be opened read-only. */
+  get writable(): boolean {
+    return !this.db.readonly;
+  }
+
+  /**
+   * Before each write: a database file deleted (or replaced) while the bot runs would
+   * take every later vote with it into an unlinked inode. Reopen, recreating it.
+   */
+  private writableDb(): Database.Database {
+    if (this.path !== ':memory:' && inodeOf(this.path) !== this.inode) {
+      this.logger?.warn({ path: this.path }, 'feedback database was deleted or replaced while running: recreating it');
+      this.db.close();
+      this.db = openWritable(this.path);
+      this.inode = inodeOf(this.path);
+    }
+    if (this.db.readonly) {
+      throw new AskdocsError('feedback', `The feedback database ${this.path} is read-only, so the vote was not recorded.`);
+    }
+    return this.db;
   }
 
   saveAnswer(answer: AnsweredMessage, at: Date = new Date()): void {
-    this.db
+    this.writableDb()
       .prepare(
         `INSERT INTO answers (platform, message_ref, channel_id, asked_by, question, answer, sources, request_id, answered_at)
          VALUES (@platform, @messageRef, @channelId, @userId, @question, @answer, @sources, @requestId, @at)
@@ -176,7 +214,7 @@ export class FeedbackStore {
 
   recordVote(input: VoteInput): FeedbackRecord {
     const at = (input.at ?? new Date()).toISOString();
-    this.db
+    this.writableDb()
       .prepare(
         `INSERT INTO votes (platform, message_ref, user_id, vote, created_at, voted_at)
          VALUES (@platform, @messageRef, @userId, @vote, @at, @at)
@@ -199,6 +237,41 @@ export class FeedbackStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function openWritable(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function inodeOf(path: string): number | undefined {
+  if (path === ':memory:') return undefined;
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function isReadOnlyError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN')) ||
+    (error instanceof Error && /readonly|read-only/i.test(error.message));
+}
+
+/** A feedback database that cannot be opened or read (corrupt, unreadable), as one plain line. */
+export function feedbackDbError(path: string, error: unknown): AskdocsError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AskdocsError('feedback', `Could not read the feedback database ${path} (${reason}). Check FEEDBACK_DB.`, { cause: error });
 }
 
 function toRecord(row: RecordRow): FeedbackRecord {

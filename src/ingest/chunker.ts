@@ -225,7 +225,10 @@ function headingTextOf(heading: Heading): string {
 
 function titleFromYaml(yaml: string): string | undefined {
   try {
-    const data: unknown = parseYaml(yaml);
+    // logLevel 'error': the yaml package reports warnings (unknown tags, directives) with
+    // process.emitWarning, which Node prints raw on stderr; a doc's odd front matter is
+    // not the operator's business, and the title still parses.
+    const data: unknown = parseYaml(yaml, { logLevel: 'error' });
     if (data && typeof data === 'object' && 'title' in data) {
       const title = (data as { title: unknown }).title;
       if (typeof title === 'string' && title.trim() !== '') return title.trim();

@@ -8,12 +8,13 @@
  * are dropped at the end. An ingest killed at any point is completed by running it
  * again: ids are deterministic and upsert is idempotent, so nothing is duplicated.
  */
-import { readFile } from 'node:fs/promises';
 import type { Embedder } from '../embeddings/index.ts';
+import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
+import { parseFailure, readDocument } from './read.ts';
 import { scanFolder } from './scan.ts';
 
 export type IngestStore = Pick<ChunkStore, 'ensureCollection' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'>;
@@ -31,10 +32,27 @@ export interface IngestOptions {
   logger?: Logger;
   onProgress?: (event: IngestProgress) => void;
   metrics?: Pick<AskdocsMetrics, 'ingestFiles' | 'ingestChunks'>;
+  /**
+   * `--prune` / `--yes`: allow a run to delete all of the index, or more than half of
+   * it. Without it such a run is refused before anything is written: an empty or
+   * mistyped folder (an unmounted volume) would otherwise empty production.
+   */
+  allowPrune?: boolean;
+  /** INGEST_MAX_FILE_MB in bytes: larger files are skipped with a warning. Default 5 MB. */
+  maxFileBytes?: number;
 }
 
+/** A file (or a sub-folder, path ending in `/`) left out of this run, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
+
 export interface IngestSummary {
-  files: { added: number; changed: number; unchanged: number; removed: number };
+  /** `skipped`: files (and sub-folders) that could not be ingested; their earlier chunks are kept. */
+  files: { added: number; changed: number; unchanged: number; removed: number; skipped: number };
   chunks: { total: number; embedded: number; deleted: number };
   seconds: number;
 }
@@ -42,6 +60,8 @@ export interface IngestSummary {
 export type IngestProgress =
   /** The folder is scanned and compared with the store; `toEmbed` chunks are new. */
   | { type: 'planned'; files: number; chunks: number; toEmbed: number }
+  /** A file that is left out, named, with the reason; the run goes on. */
+  | { type: 'skipped'; path: string; reason: string }
   /** Cumulative counts after each written batch. */
   | { type: 'progress'; embedded: number; toEmbed: number; filesDone: number; files: number }
   | { type: 'done'; summary: IngestSummary };
@@ -60,17 +80,37 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const record = options.metrics ?? processMetrics;
   await store.ensureCollection({ model: embedder.model, dimension: embedder.dimension });
 
-  const files = await scanFolder(options.dir);
+  const skipped: SkippedFile[] = [];
+  const skip = (path: string, reason: string) => {
+    skipped.push({ path, reason });
+    options.logger?.warn({ path, reason }, 'ingest: file skipped');
+    options.onProgress?.({ type: 'skipped', path, reason });
+  };
+  const files = await scanFolder(options.dir, { onSkip: skip });
   const storedPaths = await store.allPaths();
   const storedIds = await store.idsByPath(storedPaths);
   const plans: FilePlan[] = [];
   for (const file of files) {
-    const source = await readFile(file.absolutePath, 'utf8');
-    const chunks = prepareDocument(source, file.path, options);
+    const read = await readDocument(file.absolutePath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+    if (!read.ok) {
+      skip(file.path, read.reason);
+      continue;
+    }
+    let chunks: PreparedChunk[];
+    try {
+      chunks = prepareDocument(read.text, file.path, options);
+    } catch (error) {
+      skip(file.path, parseFailure(error));
+      continue;
+    }
     plans.push(planFile(file.path, chunks, storedIds.get(file.path) ?? []));
   }
-  const scanned = new Set(files.map((f) => f.path));
-  const removedPaths = storedPaths.filter((path) => !scanned.has(path));
+  // A skipped file (or folder) still exists: its earlier chunks stay until it can be read again.
+  const present = new Set([...files.map((f) => f.path), ...skipped.map((s) => s.path)]);
+  const skippedFolders = skipped.map((s) => s.path).filter((path) => path.endsWith('/'));
+  const removedPaths = storedPaths.filter((path) => !present.has(path) && !skippedFolders.some((folder) => path.startsWith(folder)));
+
+  refuseLargeDeletion(options, plans, removedPaths, storedIds);
 
   const toEmbed = plans.flatMap((plan) => plan.toEmbed);
   const totalChunks = plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
@@ -134,16 +174,38 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
 
   const count = (action: FilePlan['action']) => plans.filter((plan) => plan.action === action).length;
   const summary: IngestSummary = {
-    files: { added: count('added'), changed: count('changed'), unchanged: count('unchanged'), removed: removedPaths.length },
+    files: {
+      added: count('added'),
+      changed: count('changed'),
+      unchanged: count('unchanged'),
+      removed: removedPaths.length,
+      skipped: skipped.length,
+    },
     chunks: { total: totalChunks, embedded, deleted },
     seconds: (performance.now() - started) / 1000,
   };
-  for (const [action, n] of Object.entries(summary.files)) if (n > 0) record.ingestFiles.inc({ action }, n);
+  for (const [action, n] of Object.entries(summary.files)) if (n > 0 && action !== 'skipped') record.ingestFiles.inc({ action }, n);
   if (embedded > 0) record.ingestChunks.inc({ action: 'embedded' }, embedded);
   if (deleted > 0) record.ingestChunks.inc({ action: 'deleted' }, deleted);
   options.logger?.info({ ...summary }, 'ingest done');
   options.onProgress?.({ type: 'done', summary });
   return summary;
+}
+
+/** Refuses (unless allowPrune) a run that would delete all of the stored chunks or more than half of them. */
+function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedPaths: string[], storedIds: Map<string, string[]>): void {
+  if (options.allowPrune) return;
+  const stored = [...storedIds.values()].reduce((sum, ids) => sum + ids.length, 0);
+  if (stored === 0) return;
+  const doomed =
+    removedPaths.reduce((sum, path) => sum + (storedIds.get(path)?.length ?? 0), 0) +
+    plans.reduce((sum, plan) => sum + plan.staleIds.length, 0);
+  if (doomed < stored && doomed * 2 <= stored) return;
+  const share = doomed >= stored ? `all ${stored}` : `${doomed} of ${stored}`;
+  throw new AskdocsError(
+    'ingest',
+    `Refusing to delete ${share} indexed chunks: ${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}. Check the folder, or pass --prune to allow it.`,
+  );
 }
 
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */

@@ -15,6 +15,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
   if (!stream.isTTY) {
     return {
       onProgress(event) {
+        if (event.type === 'skipped') stream.write(`${formatSkipped(event)}\n`);
         if (event.type === 'done') stream.write(`${formatSummary(event.summary)}\n`);
       },
       stop() {},
@@ -34,7 +35,9 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
   let active = false;
   return {
     onProgress(event) {
-      if (event.type === 'planned') {
+      // Skips are found while planning, before the bar starts.
+      if (event.type === 'skipped') stream.write(`${formatSkipped(event)}\n`);
+      else if (event.type === 'planned') {
         if (event.toEmbed === 0) return;
         started = performance.now();
         bar.start(event.toEmbed, 0, { filesDone: 0, files: event.files, rate: '0.0' });
@@ -59,11 +62,16 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
   };
 }
 
+export function formatSkipped(skip: { path: string; reason: string }): string {
+  return `Skipped ${skip.path}: ${skip.reason}`;
+}
+
 export function formatSummary(summary: IngestSummary): string {
   const { files, chunks } = summary;
+  const skipped = files.skipped > 0 ? `, ${files.skipped} skipped` : '';
   return (
     `Ingested ${files.added + files.changed + files.unchanged} files ` +
-    `(${files.added} added, ${files.changed} changed, ${files.unchanged} unchanged, ${files.removed} removed): ` +
+    `(${files.added} added, ${files.changed} changed, ${files.unchanged} unchanged, ${files.removed} removed${skipped}): ` +
     `${chunks.total} chunks, ${chunks.embedded} embedded, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
   );
 }

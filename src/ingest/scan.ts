@@ -1,12 +1,14 @@
 /**
  * Finds the documents to ingest under a folder: markdown, MDX and plain text, skipping
- * dependency folders and hidden files. Paths are relative, with `/` on every OS, and
+ * dependency folders and hidden files. Symlinked documents are followed when they stay
+ * inside the folder (see symlinkProblem). Paths are relative, with `/` on every OS, and
  * sorted so runs (and their progress output) are reproducible.
  */
 import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AskdocsError } from '../errors.ts';
+import { readFailure } from './read.ts';
 
 export const DOCUMENT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'];
 const SKIPPED_FOLDERS = new Set(['node_modules']);
@@ -17,8 +19,14 @@ export interface ScannedFile {
   absolutePath: string;
 }
 
-export async function scanFolder(root: string): Promise<ScannedFile[]> {
+export interface ScanOptions {
+  /** A sub-folder that cannot be listed (EACCES) is reported here and skipped; without it, the scan fails. */
+  onSkip?: (path: string, reason: string) => void;
+}
+
+export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
   const files: ScannedFile[] = [];
+  let realRoot: string | undefined;
   const walk = async (dir: string) => {
     let entries: Dirent[];
     try {
@@ -28,7 +36,9 @@ export async function scanFolder(root: string): Promise<ScannedFile[]> {
         const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
         throw new AskdocsError('input', `Docs folder ${root} ${reason}.`, { cause: error });
       }
-      throw error;
+      if (!options.onSkip) throw error;
+      options.onSkip(`${relative(root, dir).split(sep).join('/')}/`, readFailure(error));
+      return;
     }
     for (const entry of entries) {
       // Hidden entries (.git, .github, .DS_Store, editor swap files) are never docs.
@@ -38,11 +48,36 @@ export async function scanFolder(root: string): Promise<ScannedFile[]> {
         if (!SKIPPED_FOLDERS.has(entry.name)) await walk(absolutePath);
       } else if (entry.isFile() && isDocument(entry.name)) {
         files.push({ path: relative(root, absolutePath).split(sep).join('/'), absolutePath });
+      } else if (entry.isSymbolicLink() && isDocument(entry.name)) {
+        realRoot ??= await realpath(root);
+        const path = relative(root, absolutePath).split(sep).join('/');
+        const problem = await symlinkProblem(absolutePath, realRoot);
+        if (problem) options.onSkip?.(path, problem);
+        else files.push({ path, absolutePath });
       }
     }
   };
   await walk(root);
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * A symlinked document is followed when it resolves to a file inside the docs folder.
+ * One pointing outside is not: a link must not pull /etc/passwd or a home folder into
+ * an index that chat users can query. Symlinked folders are never followed (loops).
+ */
+async function symlinkProblem(link: string, realRoot: string): Promise<string | undefined> {
+  let target: string;
+  try {
+    target = await realpath(link);
+  } catch {
+    return 'broken symlink (its target does not exist)';
+  }
+  const inside = relative(realRoot, target);
+  if (inside.startsWith('..') || inside === '' || inside.startsWith(sep) || /^[A-Za-z]:/.test(inside)) {
+    return 'symlink to a file outside the docs folder, not followed';
+  }
+  return (await stat(target)).isFile() ? undefined : 'symlink to something that is not a file, not followed';
 }
 
 function isDocument(name: string): boolean {

@@ -24,8 +24,13 @@ import { redactSecrets } from '../logger.ts';
 
 export interface CheckResult {
   ok: boolean;
-  /** One line for operators: what was checked, or why it failed. Never contains secrets. */
+  /** One line for operators: what was checked, or why it failed, in our words. Served by /readyz. */
   detail?: string;
+  /**
+   * The underlying error text (addresses, library messages): logged when readiness
+   * changes, never served, since /readyz is often reachable from outside the pod.
+   */
+  internal?: string;
 }
 
 export interface ReadinessCheck {
@@ -79,7 +84,11 @@ async function runOneCheck(check: ReadinessCheck, timeoutMs: number): Promise<Ch
   try {
     return await Promise.race([Promise.resolve().then(() => check.run()), timeout]);
   } catch (error) {
-    return { ok: false, detail: redactSecrets(error instanceof Error ? error.message : String(error)) };
+    return {
+      ok: false,
+      detail: 'check failed (details in the logs)',
+      internal: redactSecrets(error instanceof Error ? error.message : String(error)),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -128,7 +137,7 @@ export function healthRoutes(options: HealthEndpointsOptions): HealthRoute[] {
           );
           lastStatus = report.status;
         }
-        json(res, report.status === 'ready' ? 200 : 503, report);
+        json(res, report.status === 'ready' ? 200 : 503, publicReport(report));
       }),
     },
     {
@@ -139,6 +148,12 @@ export function healthRoutes(options: HealthEndpointsOptions): HealthRoute[] {
       }),
     },
   ];
+}
+
+/** The report without `internal` error texts: those stay in the logs. */
+function publicReport(report: ReadinessReport): ReadinessReport {
+  const checks = Object.fromEntries(Object.entries(report.checks).map(([name, { internal: _internal, ...shown }]) => [name, shown]));
+  return { ...report, checks };
 }
 
 export interface StartHealthServerOptions extends HealthEndpointsOptions {

@@ -18,6 +18,7 @@
  * metrics.feedback.inc({ platform: 'slack', vote: 'up' });            // up | down
  * metrics.ingestFiles.inc({ action: 'added' }, n);                    // added | changed | unchanged | removed
  * metrics.ingestChunks.inc({ action: 'embedded' }, n);                // embedded | deleted
+ * metrics.unhandledRejections.inc();                                  // a bug somewhere, counted, not fatal
  * ```
  *
  * Keep label values low-cardinality (never user ids, channel ids or question text):
@@ -82,6 +83,11 @@ export function createMetrics(registry: Registry) {
       name: 'askdocs_ingest_files_total',
       help: 'Documents seen by ingest, by action (added, changed, unchanged, removed).',
       labelNames: ['action'],
+      registers,
+    }),
+    unhandledRejections: new Counter({
+      name: 'askdocs_unhandled_rejections_total',
+      help: 'Promise rejections nothing handled; a long-running bot logs and counts them and keeps serving.',
       registers,
     }),
     ingestChunks: new Counter<'action'>({

@@ -24,7 +24,7 @@ export function runtimeReadinessChecks(runtime: ReadinessSubject): ReadinessChec
         const health = await store.health();
         return health.ok
           ? { ok: true, detail: `${config.milvus.mode === 'lite' ? 'Milvus Lite' : 'Milvus server'} is healthy` }
-          : { ok: false, detail: health.reason ?? 'Milvus is not healthy' };
+          : { ok: false, detail: 'Milvus is unreachable or unhealthy (details in the logs)', internal: health.reason };
       },
     },
     {

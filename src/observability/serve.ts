@@ -52,6 +52,7 @@ export async function serveOperations(
 ): Promise<HealthServer> {
   const server = await startHealthServer({
     port: runtime.config.healthPort,
+    host: runtime.config.bindAddress,
     ...operationsEndpoints(runtime, lifecycle, extraChecks),
   });
   lifecycle?.onShutdown(() => server.close());

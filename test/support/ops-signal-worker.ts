@@ -2,7 +2,8 @@
  * A child process with the real lifecycle and nothing else, for the signal edge
  * cases (drain timeout, a second signal) that need no Milvus or model: it tracks
  * one piece of work that lasts OPS_WORK_MS, reports on stdout when the work has
- * started, and logs when its close hook runs.
+ * started, and logs when its close hook runs. With OPS_STRAY_REJECTION set, it also
+ * leaves one promise rejection unhandled once it is working.
  */
 import { createLifecycle } from '../../src/lifecycle.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -26,3 +27,8 @@ void lifecycle.track(
   ),
 );
 process.stdout.write(`${JSON.stringify({ working: true })}\n`);
+if (process.env.OPS_STRAY_REJECTION) {
+  setTimeout(() => {
+    void Promise.reject(new Error('stray failure in some library'));
+  }, 20);
+}

@@ -69,13 +69,14 @@ export interface CliRun {
 export function runCli(
   args: string[],
   env: Record<string, string>,
-  options: { killWhen?: (stderr: string) => boolean; cwd?: string } = {},
+  options: { killWhen?: (stderr: string) => boolean; killSignal?: NodeJS.Signals; cwd?: string; uid?: number; gid?: number } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
       cwd: options.cwd ?? tmpdir(),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -84,7 +85,7 @@ export function runCli(
     });
     child.stderr.on('data', (data: Buffer) => {
       stderr += data.toString();
-      if (options.killWhen?.(stderr) && child.exitCode === null) child.kill('SIGKILL');
+      if (options.killWhen?.(stderr) && child.exitCode === null && !child.killed) child.kill(options.killSignal ?? 'SIGKILL');
     });
     child.once('error', reject);
     child.once('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));

@@ -23,6 +23,8 @@ export interface SendOptions {
   retryNum?: number;
   /** Corrupts the signature after signing. */
   tamper?: boolean;
+  /** Ends a request the bot never answers (hostile-body tests), so a hang fails instead of stalling. */
+  signal?: AbortSignal;
 }
 
 export async function sendSigned(url: string, rawBody: string, contentType: string, options: SendOptions = {}): Promise<SentRequest> {
@@ -39,7 +41,7 @@ export async function sendSigned(url: string, rawBody: string, contentType: stri
     headers['x-slack-retry-reason'] = 'http_timeout';
   }
   const sentAt = performance.now();
-  const response = await fetch(url, { method: 'POST', headers, body: rawBody });
+  const response = await fetch(url, { method: 'POST', headers, body: rawBody, signal: options.signal });
   const body = await response.text();
   return { status: response.status, body, sentAt, answeredAt: performance.now() };
 }

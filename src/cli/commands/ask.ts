@@ -3,6 +3,7 @@
  * prints the answer (streamed on a terminal) followed by the sources it cites.
  */
 import type { Command } from 'commander';
+import { checkQuestion } from '../../answer/question.ts';
 import type { Question } from '../../engine/types.ts';
 import type { CliContext } from '../context.ts';
 import { interactiveLogger } from '../terminal/quiet-logger.ts';
@@ -29,6 +30,8 @@ export function register(program: Command, ctx: CliContext): void {
         scope: { platform: 'cli', pathPrefix: options.path },
       };
       try {
+        // Before Milvus and the model start: an empty or pasted-log question fails at once.
+        checkQuestion(question);
         const starting = progressLine(io);
         starting.show('Starting (loading the search index and embedding model)…');
         const runtime = await ctx.openRuntime(config, logger).finally(() => starting.clear());

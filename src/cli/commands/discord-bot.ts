@@ -24,6 +24,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
       ...operationsEndpoints(runtime, lifecycle),
       checks: [...runtimeReadinessChecks(runtime), gatewayCheck(bot)],
       port: config.healthPort,
+      host: config.bindAddress,
     });
     lifecycle.onShutdown(() => health.close());
     // Registered last, so it runs first: the bot disconnects before the runtime closes.

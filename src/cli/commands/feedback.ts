@@ -3,7 +3,7 @@
  * newest first, with the question, answer and sources each vote was about.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { type FeedbackRecord, FeedbackStore } from '../../feedback/store.ts';
+import { type FeedbackRecord, FeedbackStore, feedbackDbError } from '../../feedback/store.ts';
 import type { CliContext } from '../context.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -20,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
         records = store ? store.list({ limit: options.limit }) : [];
         store?.close();
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(feedbackDbError(config.feedbackDb, error));
       }
       if (options.json) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);

@@ -23,7 +23,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('Index a folder of docs (.md, .mdx, .markdown, .txt) into Milvus; re-run to pick up changes')
     .argument('<dir>', 'docs folder')
     .option('--base-url <url>', 'link prefix for sources (default: DOCS_BASE_URL)', parseBaseUrl)
-    .action(async (dir: string, options: { baseUrl?: string }) => {
+    .option('--prune', 'allow deleting all of the index, or more than half of it (refused otherwise)')
+    .option('--yes', 'same as --prune')
+    .action(async (dir: string, options: { baseUrl?: string; prune?: boolean; yes?: boolean }) => {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
       const { createProgressReporter } = await import('../../ingest/progress.ts');
@@ -39,6 +41,8 @@ export function register(program: Command, ctx: CliContext): void {
             overlapChars: config.ingest.chunkOverlapChars,
             baseUrl: options.baseUrl ?? config.ingest.docsBaseUrl,
             batchSize: config.embedding.batchSize,
+            maxFileBytes: config.ingest.maxFileBytes,
+            allowPrune: Boolean(options.prune || options.yes),
             logger,
             onProgress: (event) => progress.onProgress(event),
           });

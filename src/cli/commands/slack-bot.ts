@@ -43,7 +43,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
     let healthNote = 'health on the same port';
     if (socketMode || config.healthPort !== config.slack.port) {
-      const health = await startHealthServer({ ...endpoints, port: config.healthPort });
+      const health = await startHealthServer({ ...endpoints, port: config.healthPort, host: config.bindAddress });
       lifecycle.onShutdown(() => health.close());
       healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
     }

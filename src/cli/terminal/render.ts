@@ -2,10 +2,12 @@
  * Renders an engine answer in a terminal. The answer goes to stdout as it streams;
  * on a TTY a dim progress line on stderr shows the stage until the first words
  * arrive, and headings get colour. Piped output is plain text (no escape codes),
- * so `askdocs ask … > answer.txt` holds exactly the answer and its sources.
+ * so `askdocs ask … > answer.txt` holds exactly the answer and its sources. Text from
+ * the docs or the model is stripped of terminal control sequences before it is written.
  */
 import { styleText } from 'node:util';
 import { sourceEntries } from '../../chat/sources.ts';
+import { stripControlChars } from '../../control-chars.ts';
 import type { AnswerEvent, Source } from '../../engine/types.ts';
 
 export type FinalAnswer = Extract<AnswerEvent, { type: 'final' }>;
@@ -34,13 +36,13 @@ export async function renderAnswer(events: AsyncIterable<AnswerEvent>, io: Termi
       if (event.type === 'status') progress.show(event.message);
       if (event.type === 'delta') {
         progress.clear();
-        io.stdout.write(event.text);
+        io.stdout.write(stripControlChars(event.text));
         wrote += event.text;
       }
       if (event.type === 'final') {
         progress.clear();
         // Normally the deltas already printed the whole text; this covers an engine that sent none.
-        if (wrote.length === 0) io.stdout.write(event.text);
+        if (wrote.length === 0) io.stdout.write(stripControlChars(event.text));
         io.stdout.write('\n');
         const sources = formatSourcesBlock(event, fancy);
         if (sources) io.stdout.write(`\n${sources}\n`);
@@ -76,7 +78,7 @@ export function sourceLines(sources: Source[]): string[] {
   );
   return sources.flatMap((source) => {
     const entry = entries.get(source.n);
-    return entry ? [`[${entry.n}] ${entry.label} — ${entry.link ?? entry.path}`] : [];
+    return entry ? [stripControlChars(`[${entry.n}] ${entry.label} — ${entry.link ?? entry.path}`)] : [];
   });
 }
 

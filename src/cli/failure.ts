@@ -1,0 +1,24 @@
+/**
+ * The one line the CLI prints when a command fails, in words that fit the command:
+ * an AskdocsError's own message, else what failed and why (never a stack trace, never
+ * "while answering" for an ingest). Secrets are redacted; details go to the debug log.
+ */
+import { AskdocsError } from '../errors.ts';
+import { redactSecrets } from '../logger.ts';
+
+const MAX_REASON_CHARS = 300;
+
+export function cliFailureMessage(error: unknown, command: string): string {
+  if (error instanceof AskdocsError) return error.userMessage;
+  return `${command} failed: ${reasonOf(error)}.`;
+}
+
+export function interruptedMessage(command: string): string {
+  return command === 'ingest' ? 'ingest interrupted; run it again to resume where it stopped.' : `${command} interrupted.`;
+}
+
+function reasonOf(error: unknown): string {
+  const raw = error instanceof Error ? error.message : String(error);
+  const line = redactSecrets(raw.split('\n').find((l) => l.trim() !== '') ?? 'unknown error').trim().replace(/\.$/, '');
+  return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 1)}…` : line;
+}

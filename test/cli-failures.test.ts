@@ -1,0 +1,74 @@
+/**
+ * How `askdocs` commands fail (issue 10): one line on stderr that names what failed in
+ * words fitting the command, a non-zero exit, no stack trace, and never the chat
+ * bot's "while answering" for an ingest or the feedback listing.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CORPUS_DIR, NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { runCli } from './support/retrieval-fixture.ts';
+
+describe('askdocs CLI failures', () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'askdocs-cli-failures-'));
+    await mkdir(join(work, 'docs'));
+    await writeFile(join(work, 'docs/a.md'), '# A\n\nA page about collections.\n');
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('ingest with MILVUS_URI pointing at a regular file: one line naming the ingest and the cause', async () => {
+    const file = join(work, 'not-a-folder');
+    await writeFile(file, 'x');
+    const run = await runCli(['ingest', join(work, 'docs')], { MILVUS_URI: file }, { cwd: work });
+    assert.equal(run.code, 1);
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0] ?? '', /^askdocs: ingest failed: .*not-a-folder/);
+    assert.doesNotMatch(run.stderr, /while answering/);
+  });
+
+  it('ask "" and an over-long question are refused before Milvus and the model start', async () => {
+    // Nothing listens on port 1: were Milvus contacted first, that would be the error.
+    const env = { MILVUS_URI: 'http://127.0.0.1:1' };
+    const empty = await runCli(['ask', ''], env, { cwd: work });
+    assert.deepEqual([empty.code, empty.stderr], [1, 'askdocs: Please type a question.\n']);
+    const long = await runCli(['ask', 'why '.repeat(1_500)], env, { cwd: work });
+    assert.equal(long.code, 1);
+    assert.equal(long.stderr, 'askdocs: That question is too long (5999 characters; the limit is 4000). Please shorten it.\n');
+  });
+
+  it('feedback on a corrupt database: says which file and why', async () => {
+    const db = join(work, 'corrupt.sqlite');
+    await writeFile(db, 'this is not an SQLite database, just some text that is long enough to look like a header');
+    const run = await runCli(['feedback'], { FEEDBACK_DB: db }, { cwd: work });
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr, `askdocs: Could not read the feedback database ${db} (file is not a database). Check FEEDBACK_DB.\n`);
+  });
+});
+
+describe('askdocs ingest interrupted', { skip: NEEDS_SHARED }, () => {
+  let milvus: TestMilvus;
+  before(async () => {
+    milvus = await startTestMilvus();
+  });
+  after(async () => {
+    await milvus?.stop();
+  });
+
+  it('Ctrl-C during an ingest says the ingest was interrupted and how to resume', async () => {
+    const run = await runCli(
+      ['ingest', CORPUS_DIR],
+      { MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: 'cli_interrupted', LOG_LEVEL: 'info' },
+      { killWhen: (stderr) => stderr.includes('"msg":"ingest planned"'), killSignal: 'SIGINT' },
+    );
+    assert.equal(run.code, 130, run.stderr.slice(-2000));
+    assert.ok(run.stderr.includes('askdocs: ingest interrupted; run it again to resume where it stopped.\n'), run.stderr.slice(-2000));
+    assert.doesNotMatch(run.stderr, /while answering|Something went wrong/);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The Slack bot against hostile or broken requests (issue 10): validly signed bodies
+ * that are not Slack's shapes, clock skew in both directions, DM detection, and the
+ * bot process surviving it all. Requests go through the real Bolt receiver.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
+import { ScriptedEngine, source } from './support/slack-engine.ts';
+import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
+import { blockActionsBody, SIGNING_SECRET, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './support/slack-requests.ts';
+import { ephemeralTexts, sleep } from './support/slack-view.ts';
+
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+
+/** Signed by the right secret, but not one of Slack's shapes. */
+const HOSTILE_BODIES: [string, string, string][] = [
+  ['JSON null', 'null', JSON_TYPE],
+  ['JSON array', '[1,2,3]', JSON_TYPE],
+  ['JSON true', 'true', JSON_TYPE],
+  ['JSON string', '"str"', JSON_TYPE],
+  ['not JSON', '{"type":', JSON_TYPE],
+  ['event_callback without event', '{"type":"event_callback","event_id":"Ev0HOSTILE"}', JSON_TYPE],
+  ['payload=null', 'payload=null', FORM],
+  ['payload={}', `payload=${encodeURIComponent('{}')}`, FORM],
+  ['payload=5', 'payload=5', FORM],
+];
+
+function slashWithout(field: string): string {
+  const form = new URLSearchParams(slashCommandBody({ text: 'hi', channel: 'C0HOST', user: 'U0HOST', responseUrl: 'http://127.0.0.1:9/x' }));
+  form.delete(field);
+  return form.toString();
+}
+
+function blockActionsWithoutUser(responseUrl: string): string {
+  const form = new URLSearchParams(
+    blockActionsBody({ user: 'U0HOST', channel: 'C0HOST', messageTs: '1.000', actionId: 'askdocs_feedback_up', value: 'up', responseUrl }),
+  );
+  const payload = JSON.parse(form.get('payload') ?? '{}') as Record<string, unknown>;
+  delete payload.user;
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** The response status, or 'no answer' when the bot never answered (Bolt 5 on `null`). */
+async function statusOf(url: string, body: string, type: string): Promise<number | string> {
+  try {
+    return (await sendSigned(url, body, type, { signal: AbortSignal.timeout(15_000) })).status;
+  } catch {
+    return 'no answer';
+  }
+}
+
+describe('Slack bot: hostile requests', () => {
+  let h: SlackHarness;
+  const engine = new ScriptedEngine(() => ({ text: 'Still answering [1].', citations: [source(1, 'a.md', 'A')] }));
+
+  before(async () => {
+    h = await startSlackHarness({ engine });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('validly signed bodies that are not Slack shapes get a 400, and the bot keeps answering', async () => {
+    const statuses: Record<string, number | string> = {};
+    for (const [name, body, type] of HOSTILE_BODIES) statuses[name] = await statusOf(h.url, body, type);
+    statuses['slash command without text'] = await statusOf(h.url, slashWithout('text'), FORM);
+    statuses['block_actions without user'] = await statusOf(h.url, blockActionsWithoutUser(h.api.responseUrl('nouser')), FORM);
+    const expected = Object.fromEntries(Object.keys(statuses).map((name) => [name, 400]));
+    assert.deepEqual(statuses, expected);
+    assert.equal(engine.questions.length, 0, 'nothing reached the engine');
+
+    const ack = await sendSlashCommand(h.url, { text: 'still there?', channel: 'C0AFTER', user: 'U0AFTER', responseUrl: h.api.responseUrl('after') });
+    assert.equal(ack.status, 200);
+    await h.api.waitFor(() => h.api.messages.find((m) => m.channel === 'C0AFTER' && m.bot_id && /Still answering/.test(m.text)), 5000, 'the answer');
+  });
+
+  it('rejects a timestamp more than 5 minutes in the future, as it does one in the past', async () => {
+    const input = { text: 'from the future', channel: 'C0SKEW', user: 'U0SKEW', responseUrl: h.api.responseUrl('skew') };
+    const nowSec = Math.floor(Date.now() / 1000);
+    const future = await sendSlashCommand(h.url, input, { timestamp: nowSec + 10 * 60 });
+    const past = await sendSlashCommand(h.url, input, { timestamp: nowSec - 10 * 60 });
+    const slightlyAhead = await sendSlashCommand(h.url, { ...input, channel: 'C0SKEWOK' }, { timestamp: nowSec + 60 });
+    assert.deepEqual([future.status, past.status, slightlyAhead.status], [401, 401, 200]);
+    await sleep(200);
+    assert.equal(engine.questions.filter((q) => q.text === 'from the future').length, 1, 'only the request within 5 minutes is answered');
+  });
+});
+
+describe('Slack bot: channel allowlist and DMs', () => {
+  let h: SlackHarness;
+  const engine = new ScriptedEngine(() => ({ text: 'Allowed answer [1].', citations: [source(1, 'a.md', 'A')] }));
+
+  before(async () => {
+    h = await startSlackHarness({ engine, env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a channel whose id starts with D is not a DM: the allowlist still applies', async () => {
+    // Slack's DM ids start with D, but the event's channel_type is what says so.
+    const channel = 'D0NOTADM';
+    const slash = await sendSlashCommand(h.url, { text: 'sneaky', channel, user: 'U0SNEAK', responseUrl: h.api.responseUrl('sneak') });
+    assert.equal(slash.status, 200);
+    assert.match(slash.body, /I only answer questions in <#C0ALLOWED>/);
+    const text = `<@${FAKE_BOT.userId}> sneaky mention`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0SNEAK', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0SNEAK', text, ts });
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).some((t) => /I only answer questions in/.test(t)), 5000, 'the allowlist note');
+    assert.equal(engine.questions.length, 0);
+  });
+});
+
+describe('askdocs slack (real process): a signed `null` body', () => {
+  let milvus: TestMilvus;
+  let api: FakeSlackApi;
+  let workDir: string;
+  let bot: ChildRun | undefined;
+
+  before(async () => {
+    [milvus, api] = await Promise.all([startTestMilvus(), new FakeSlackApi().start()]);
+    workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-hostile-'));
+  });
+  after(async () => {
+    bot?.kill();
+    await Promise.all([milvus?.stop(), api?.stop()]);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('answers 400 and the bot keeps serving, instead of exiting with a stack trace', async () => {
+    bot = runTs(
+      'bin/askdocs.js',
+      ['slack'],
+      baseEnv({
+        SLACK_BOT_TOKEN: FAKE_BOT.token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: api.apiUrl,
+        MILVUS_URI: `http://${milvus.address}`,
+        MILVUS_COLLECTION: 'slack_hostile',
+        FEEDBACK_DB: join(workDir, 'feedback.sqlite'),
+        PORT: '0',
+        HEALTH_PORT: '0',
+      }),
+      { cwd: workDir },
+    );
+    const running = bot;
+    const port = await api.waitFor(() => /listening on :(\d+)/.exec(running.stderr())?.[1], 60_000, `the bot to start: ${running.stderr().slice(-500)}`);
+    const url = `http://127.0.0.1:${port}/slack/events`;
+
+    for (const [body, type] of [
+      ['null', JSON_TYPE],
+      ['payload=null', FORM],
+    ]) {
+      assert.equal(await statusOf(url, body!, type!), 400, `${body} is refused`);
+    }
+    await sleep(300);
+    assert.equal(running.child.exitCode, null, `still running (stderr: ${running.stderr().slice(-800)})`);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    const ack = await sendSlashCommand(url, { text: 'still there?', channel: 'C0REAL', user: 'U0REAL', responseUrl: api.responseUrl('real') });
+    assert.equal(ack.status, 200);
+    assert.doesNotMatch(running.stderr(), /ExitPending|at fail|TypeError/);
+  });
+});
+
+/** Mention syntax Slack acts on: `<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`, `<#C…>`, and bare @channel/@here/@everyone. */
+const PING = /<(?:!(?:channel|here|everyone)|@[UW]|!subteam\^|#C)|(?<![\w\u200B])@(?:channel|here|everyone)\b/i;
+const HOSTILE_ANSWER = 'Heads up <!channel> and <!here>: ask <@U0ADMIN> or <!subteam^S0OPS> in <#C0SECRET>, @everyone [1].';
+const HOSTILE_SOURCE = source(1, '<!channel> urgent.md', '@everyone <@U0ADMIN>', '<!here> now');
+
+describe('Slack bot: mentions in answers and sources never ping', () => {
+  for (const streaming of [true, false]) {
+    describe(streaming ? 'streaming (chat.startStream / appendStream / stopStream)' : 'chat.update path', () => {
+      let h: SlackHarness;
+      // Small deltas, so mentions are cut across appends too.
+      const engine = new ScriptedEngine(() => ({ text: HOSTILE_ANSWER, citations: [HOSTILE_SOURCE], chunkSize: 3, deltaDelayMs: 25 }));
+      before(async () => {
+        const api = await new FakeSlackApi().start();
+        api.streaming = streaming;
+        h = await startSlackHarness({ engine, api });
+      });
+      after(async () => {
+        await h.close();
+      });
+
+      it('the answer text and the sources message (blocks and plain-text fallback) carry no live mention', async () => {
+        const channel = streaming ? 'C0PINGS' : 'C0PINGU';
+        const text = `<@${FAKE_BOT.userId}> who should I ask?`;
+        const ts = h.api.addUserMessage({ channel, user: 'U0ASK', text });
+        await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0ASK', text, ts });
+        await h.api.waitFor(() => h.api.threadReplies(channel, ts).find((m) => /Sources/.test(m.text)), 10_000, 'the sources message');
+
+        const sent = h.api.calls.filter((call) => call.args.channel === channel && call.method !== 'conversations.replies');
+        assert.ok(sent.some((call) => call.method === (streaming ? 'chat.appendStream' : 'chat.update')));
+        for (const call of sent) {
+          const chunks = (call.args.chunks as { type: string; text?: string }[] | undefined) ?? [];
+          for (const field of [call.args.text, call.args.markdown_text, ...chunks.map((c) => c.text)]) {
+            if (typeof field === 'string') assert.doesNotMatch(field, PING, `${call.method} sends a mention: ${JSON.stringify(field)}`);
+          }
+          assert.doesNotMatch(JSON.stringify(call.args.blocks ?? []), PING, `${call.method} blocks`);
+        }
+        // What the user reads is still the whole answer.
+        const answer = h.api.threadReplies(channel, ts).map((m) => h.api.visibleText(m)).join('\n').replace(/\u200B/g, '');
+        assert.match(answer.replace(/&lt;/g, '<').replace(/&gt;/g, '>'), /ask <@U0ADMIN> or <!subteam\^S0OPS> in <#C0SECRET>, @everyone \[1\]/);
+      });
+    });
+  }
+});
