@@ -128,7 +128,7 @@ export async function measureLatency(ctx: LatencyContext): Promise<LatencySectio
  * 1× collection is written from the exported rows (the baseline engine), instead of
  * being the ingested collection.
  */
-async function measureEngine(
+export async function measureEngine(
   ctx: LatencyContext,
   milvus: BenchMilvus,
   base: Awaited<ReturnType<typeof exportRows>>,
