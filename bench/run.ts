@@ -6,7 +6,9 @@
  *                                 bench/latency-vs-size.svg, BENCHMARKS.md updated
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
- *   --out <dir>  --skip <sections>  (quality,rerank,latency,answer,slack,discord)
+ *   --out <dir>  --skip <sections>  (quality,rerank,latency,answer,slack,discord; langchain: no
+ *                                 LangChain ingest, with quality skipped)
+ *   --baseline-up-to <n>          latency baseline only up to n× (3.2.2 takes ~2 s a query at 100×)
  *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
  *                                 quick runs create bench/.venv-baseline for it once)
  *   npm run bench -- --render bench/results.json
@@ -55,7 +57,7 @@ const COLLECTIONS = {
   langchain: 'bench_langchain',
   scaled: 'bench_scaled',
 };
-const SKIPPABLE = ['quality', 'rerank', 'latency', 'answer', 'slack', 'discord'] as const;
+const SKIPPABLE = ['quality', 'rerank', 'latency', 'answer', 'slack', 'discord', 'langchain'] as const;
 
 interface Options {
   render?: string;
@@ -65,6 +67,7 @@ interface Options {
   skip: string[];
   docs?: boolean;
   baseline?: boolean;
+  baselineUpTo?: number;
 }
 
 const benchStarted = performance.now();
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     .option('--skip <sections>', `comma-separated: ${SKIPPABLE.join(',')}`, (v: string) => v.split(',').map((s) => s.trim()), [])
     .option('--no-docs', 'do not update BENCHMARKS.md (full runs update it by default)')
     .option('--no-baseline', 'latency: skip the Milvus Lite 3.2.2 baseline (never run with --smoke)')
+    .option('--baseline-up-to <factor>', 'latency: run the baseline only up to this corpus multiple', Number)
     .option('--render <results.json>', 'only re-render the table and BENCHMARKS.md from saved results')
     .parse()
     .opts<Options>();
@@ -94,7 +98,10 @@ async function main(): Promise<void> {
   for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
 
   // The baseline needs a venv with Milvus Lite 3.2.2 from PyPI: never in the smoke run `npm test` makes.
-  const results = await runBench(plan, skip, log, { baseline: options.baseline !== false && plan.mode !== 'smoke' });
+  const results = await runBench(plan, skip, log, {
+    baseline: options.baseline !== false && plan.mode !== 'smoke',
+    baselineUpTo: options.baselineUpTo,
+  });
   await mkdir(outDir, { recursive: true });
   const latency = results.sections.latency as LatencySection | undefined;
   if (latency) await writeLatencyPlot(latency, join(outDir, 'latency-vs-size.svg'));
@@ -167,7 +174,7 @@ export async function runBench(
   plan: BenchPlan,
   skip: Set<string>,
   say: (m: string) => void,
-  options: { baseline?: boolean } = {},
+  options: { baseline?: boolean; baselineUpTo?: number } = {},
 ): Promise<BenchResults> {
   const started = performance.now();
   const engineVersion = await readFile(join(DEFAULT_ENGINE_DIR, 'VERSION'), 'utf8').then(
@@ -216,7 +223,8 @@ export async function runBench(
       dir: corpus,
       editFile: plan.editFile,
       askdocsCollection: COLLECTIONS.askdocs,
-      langchainCollection: COLLECTIONS.langchain,
+      // The LangChain collection is only searched by the quality section.
+      langchainCollection: skip.has('langchain') && skip.has('quality') ? undefined : COLLECTIONS.langchain,
       unchangedRun: plan.unchangedRun,
       log: say,
     });
@@ -308,6 +316,7 @@ export async function runBench(
           baseline: options.baseline
             ? {
                 engine: 'Milvus Lite 3.2.2 (Python)',
+                upTo: options.baselineUpTo,
                 start: () => startBaselineMilvus({ dataDir: join(tmp, 'milvus-baseline'), log: say }),
               }
             : undefined,

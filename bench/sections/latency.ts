@@ -74,7 +74,7 @@ export interface LatencyContext {
   milvus: BenchMilvus;
   engine: string;
   /** Starts the baseline engine on its own scratch folder, if the run compares against one. */
-  baseline?: { engine: string; start(): Promise<BenchMilvus> };
+  baseline?: { engine: string; start(): Promise<BenchMilvus>; upTo?: number };
   embedder: Embedder;
   items: EvalItem[];
   baseCollection: string;
@@ -103,7 +103,9 @@ export async function measureLatency(ctx: LatencyContext): Promise<LatencySectio
     ctx.log(`latency: baseline ${ctx.baseline.engine}, same rows`);
     const server = await ctx.baseline.start();
     try {
-      const measured = await measureEngine(ctx, server, base, true);
+      const upTo = ctx.baseline.upTo;
+      const factors = upTo ? ctx.factors.filter((f) => f <= upTo) : ctx.factors;
+      const measured = await measureEngine({ ...ctx, factors }, server, base, true);
       baseline = { engine: ctx.baseline.engine, ...measured };
     } finally {
       await server.stop();
@@ -126,7 +128,7 @@ export async function measureLatency(ctx: LatencyContext): Promise<LatencySectio
  * 1× collection is written from the exported rows (the baseline engine), instead of
  * being the ingested collection.
  */
-async function measureEngine(
+export async function measureEngine(
   ctx: LatencyContext,
   milvus: BenchMilvus,
   base: Awaited<ReturnType<typeof exportRows>>,
