@@ -6,7 +6,7 @@
  *                                 bench/latency-vs-size.svg, BENCHMARKS.md updated
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
- *   --out <dir>  --skip <sections>  (quality,rerank,latency,answer,slack,discord; langchain: no
+ *   --out <dir>  --skip <sections>  (quality,rerank,oversize,latency,answer,slack,discord; langchain: no
  *                                 LangChain ingest, with quality skipped)
  *   --baseline-up-to <n>          latency baseline only up to n× (3.2.2 takes ~2 s a query at 100×)
  *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
@@ -39,7 +39,7 @@ import { mib } from './lib/proc.ts';
 import { renderMarkdown, renderTextTable, updateBenchmarksMd } from './lib/report.ts';
 import type { BenchResults, Figure, MachineInfo } from './lib/results.ts';
 import { round } from './lib/stats.ts';
-import { type BenchPlan, FULL, QUICK, SMOKE } from './plan.ts';
+import { type BenchPlan, FULL, QUICK, SMOKE, SMOKE_FILES } from './plan.ts';
 import { type AnswerSection, answerFigures, measureAnswer } from './sections/answer.ts';
 import { type ChatPlatformSection, chatFigures } from './sections/chat.ts';
 import { measureDiscord } from './sections/chat-discord.ts';
@@ -47,6 +47,7 @@ import { type ChatContext, measureSlack } from './sections/chat-slack.ts';
 import { type IngestSection, ingestFigures, measureIngest } from './sections/ingest.ts';
 import { type LatencySection, latencyFigures, measureLatency, writeLatencyPlot } from './sections/latency.ts';
 import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
+import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
 import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { type MemorySection, memoryFigures, memorySection } from './sections/memory.ts';
 import { checkTargets } from './sections/targets.ts';
@@ -57,7 +58,7 @@ const COLLECTIONS = {
   langchain: 'bench_langchain',
   scaled: 'bench_scaled',
 };
-const SKIPPABLE = ['quality', 'rerank', 'latency', 'answer', 'slack', 'discord', 'langchain'] as const;
+const SKIPPABLE = ['quality', 'rerank', 'oversize', 'latency', 'answer', 'slack', 'discord', 'langchain'] as const;
 
 interface Options {
   render?: string;
@@ -123,6 +124,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     ingest?: IngestSection;
     latency?: LatencySection;
     rerank?: RerankSection;
+    oversize?: OversizeSection;
     answer?: AnswerSection;
     slack?: ChatPlatformSection;
     discord?: ChatPlatformSection;
@@ -133,6 +135,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     ...(s.ingest ? ingestFigures(s.ingest) : []),
     ...(s.latency ? latencyFigures(s.latency) : []),
     ...(s.rerank ? rerankFigures(s.rerank) : []),
+    ...(s.oversize ? oversizeFigures(s.oversize) : []),
     ...(s.answer ? answerFigures(s.answer) : []),
     ...(s.slack ? chatFigures(s.slack) : []),
     ...(s.discord ? chatFigures(s.discord) : []),
@@ -255,6 +258,14 @@ export async function runBench(
         measureRerank({ address: milvus.address, collection: COLLECTIONS.askdocs, embedder, items, log: say }),
       );
       if (rerank) sections.rerank = rerank;
+    }
+
+    if (!skip.has('oversize')) {
+      say('oversize: the same small folder ingested with and without a 20 MB Markdown file');
+      const oversize = await attempt('oversize', () =>
+        measureOversize({ address: milvus.address, corpus, files: SMOKE_FILES, scratch: tmp, log: say }),
+      );
+      if (oversize) sections.oversize = oversize;
     }
 
     let answer: AnswerSection | undefined;

@@ -35,6 +35,8 @@ export interface IngestResult {
   /** Chunks embedded in this run (askdocs skips unchanged ones). */
   embedded: number;
   files: number;
+  /** Files the ingest skipped (too large, binary, unreadable); 0 for the LangChain baseline. */
+  skipped?: number;
   peakRssBytes: number | null;
 }
 
@@ -67,6 +69,7 @@ runAsChild(async () => {
         chunks: summary.chunks.total,
         embedded: summary.chunks.embedded,
         files: files.added + files.changed + files.unchanged,
+        skipped: files.skipped,
       };
     } finally {
       await runtime.close();
