@@ -120,17 +120,20 @@ describe('npm run bench -- --smoke', () => {
         assert.ok(level.ackMs.p99 < 3000, `${name}: acked in time`);
       }
 
-      for (const section of ['quality', 'ingest', 'latency', 'answer', 'chat', 'memory']) {
+      for (const section of ['quality', 'ingest', 'latency', 'rerank', 'answer', 'chat', 'memory']) {
         assert.ok(results.figures.some((f) => f.section === section), `figures for ${section}`);
       }
       for (const f of results.figures) {
         assert.ok(f.against.length > 0, `${f.metric} is compared with a baseline`);
       }
-      // The smoke run has no 10× corpus and no 50-question burst, so only these targets apply.
+      // The smoke run has no 10× corpus and no 50-question burst, so only these targets apply:
+      // retrieval p50 with reranking, recall on singles and follow-ups, answer overhead.
       assert.deepEqual(
         results.targets.map((t) => t.target.split(' ')[0]),
-        ['recall@5', 'recall@5', 'overhead'],
+        ['Retrieval', 'recall@5', 'recall@5', 'overhead'],
       );
+      const oversize = results.figures.find((f) => f.metric.includes('MB file in the folder (skipped)'));
+      assert.ok(oversize?.value && oversize.against[0]?.value, 'the oversized-file ingest was measured against the plain folder');
       for (const t of results.targets) assert.equal(typeof t.met, 'boolean');
       assert.match(stdout, /Retrieval quality/);
     } finally {
