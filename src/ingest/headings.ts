@@ -12,17 +12,17 @@ export function normalizeHeading(heading: string): string {
     .trim();
 }
 
-export const FENCE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
+const FENCE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 // ATX heading; leading white space is allowed because headings nested in list items
 // (e.g. faq/troubleshooting.md) keep their indentation in a chunk's text.
 const ATX_HEADING = /^[ \t]*#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
 
 /**
- * The heading texts written as ATX heading lines in a chunk's text (outside fenced
- * code, where `# comment` is not a heading), without their leading `#`s.
+ * The lines of a Markdown text that are not fence lines themselves, each marked with
+ * whether it sits inside fenced code. An unclosed fence runs to the end.
  */
-export function headingLinesIn(text: string): string[] {
-  const headings: string[] = [];
+export function linesWithFences(text: string): { line: string; inCode: boolean }[] {
+  const out: { line: string; inCode: boolean }[] = [];
   let fence: string | undefined;
   for (const line of text.split('\n')) {
     const fenceMatch = FENCE.exec(line);
@@ -33,7 +33,19 @@ export function headingLinesIn(text: string): string[] {
       else if (marker[0] === fence[0] && marker.length >= fence.length && !fenceMatch[2]?.trim()) fence = undefined;
       continue;
     }
-    if (fence !== undefined) continue;
+    out.push({ line, inCode: fence !== undefined });
+  }
+  return out;
+}
+
+/**
+ * The heading texts written as ATX heading lines in a chunk's text (outside fenced
+ * code, where `# comment` is not a heading), without their leading `#`s.
+ */
+export function headingLinesIn(text: string): string[] {
+  const headings: string[] = [];
+  for (const { line, inCode } of linesWithFences(text)) {
+    if (inCode) continue;
     const heading = ATX_HEADING.exec(line);
     if (heading?.[1]) headings.push(heading[1]);
   }

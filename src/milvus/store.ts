@@ -12,6 +12,8 @@ import { DataType, FunctionType, MilvusClient, RRFRanker } from '@zilliz/milvus2
 import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { queryAllRows } from './query-all.ts';
+import { check, type Status } from './status.ts';
 
 export interface StoredChunkRow extends Chunk {
   docHash: string;
@@ -39,8 +41,6 @@ export interface HybridSearchOptions {
 
 const MAX_TEXT = 16_000;
 const MAX_PATH = 1_024;
-/** Rows per query (Milvus caps one query at 16384); a fuller range is split by id prefix. */
-const PAGE = 4_000;
 const RRF_K = 60;
 const OUTPUT_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url', 'dense'];
 const PROPERTY_MODEL = 'askdocs.embedding_model';
@@ -51,7 +51,6 @@ const SCHEMA_VERSION = '2';
 /** The collection description: a readable prefix, then the same keys as the properties, as JSON. */
 const DESCRIPTION_PREFIX = 'askdocs chunks ';
 
-export type Status = { error_code?: string | number; code?: number; reason?: string };
 
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
@@ -432,31 +431,10 @@ export class ChunkStore {
     await this.client.closeConnection();
   }
 
-  /**
-   * All rows matching a filter (no SDK iterators: Lite lacks them). Query results
-   * come in no particular order, so instead of paging, a range that fills a whole
-   * page is split by the next hex digit of the id (ids are hex content hashes).
-   */
+  /** All rows matching a filter (query-all.ts). */
   private async queryAll(filter: string, fields: string[]): Promise<Record<string, unknown>[]> {
     await this.ensureLoaded();
-    const rows: Record<string, unknown>[] = [];
-    const visit = async (prefix: string): Promise<void> => {
-      const range = prefix ? `id like ${JSON.stringify(`${prefix}%`)}` : '';
-      const response = await this.client.query({
-        collection_name: this.collection,
-        filter: [filter && `(${filter})`, range].filter(Boolean).join(' and '),
-        output_fields: [...new Set(['id', ...fields])],
-        limit: PAGE,
-      });
-      check(response.status, 'query');
-      if (response.data.length < PAGE || prefix.length >= 16) {
-        rows.push(...response.data);
-        return;
-      }
-      for (const digit of '0123456789abcdef') await visit(prefix + digit);
-    };
-    await visit('');
-    return rows;
+    return queryAllRows(this.client, { collection: this.collection, filter, fields });
   }
 }
 
@@ -518,18 +496,3 @@ function dot(a: number[], b: number[]): number {
   return sum;
 }
 
-/**
- * Throws when a Milvus response reports failure, including UNIMPLEMENTED turned into
- * "OK" (no status at all). Quirk: Milvus Lite reports failures in `code` alone, with
- * `error_code` left at "Success" (e.g. code 700, "index not found"); both must say OK.
- */
-export function check(status: Status | undefined, operation: string): void {
-  const code = status?.error_code;
-  const ok = (code === 'Success' || code === 0 || code === undefined) && (status?.code ?? 0) === 0;
-  if (!status || !ok) {
-    throw new AskdocsError(
-      'milvus',
-      `Milvus ${operation} failed: ${status?.reason || `error ${String(code ?? 'unknown')}`}`,
-    );
-  }
-}

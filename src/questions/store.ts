@@ -9,7 +9,8 @@
  */
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError } from '../errors.ts';
-import { check } from '../milvus/store.ts';
+import { queryAllRows } from '../milvus/query-all.ts';
+import { check } from '../milvus/status.ts';
 
 export type LoggedMode = 'generated' | 'extractive' | 'abstained';
 
@@ -33,7 +34,6 @@ export interface LoggedQuestion {
   vector: number[];
 }
 
-const PAGE = 4_000;
 const MAX_TEXT = 4_000;
 const FIELDS = [
   'id',
@@ -171,25 +171,11 @@ export class QuestionStore {
   async list(since: Date): Promise<LoggedQuestion[]> {
     if (!(await this.exists())) return [];
     check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
-    const filter = `asked_at >= ${since.getTime()}`;
-    const rows: Record<string, unknown>[] = [];
-    // Query results come unordered, so a full page is split by the next hex digit of the id.
-    const visit = async (prefix: string): Promise<void> => {
-      const range = prefix ? ` and id like ${JSON.stringify(`${prefix}%`)}` : '';
-      const response = await this.client.query({
-        collection_name: this.collection,
-        filter: `${filter}${range}`,
-        output_fields: [...FIELDS, 'vector'],
-        limit: PAGE,
-      });
-      check(response.status, 'query');
-      if (response.data.length < PAGE || prefix.length >= 16) {
-        rows.push(...response.data);
-        return;
-      }
-      for (const digit of '0123456789abcdef') await visit(prefix + digit);
-    };
-    await visit('');
+    const rows = await queryAllRows(this.client, {
+      collection: this.collection,
+      filter: `asked_at >= ${since.getTime()}`,
+      fields: [...FIELDS, 'vector'],
+    });
     return rows.map(toLogged).sort((a, b) => a.askedAt.getTime() - b.askedAt.getTime());
   }
 

@@ -8,24 +8,16 @@
  *  - near-duplicates: chunks that share most of their word 8-grams form one group,
  *    and only the best-ranked member of a group is kept.
  */
-import { FENCE } from '../ingest/headings.ts';
+import { linesWithFences } from '../ingest/headings.ts';
 
 /** Share of a chunk's non-blank characters that sit inside fenced code blocks, in [0, 1]. */
 export function codeFraction(text: string): number {
   let inside = 0;
   let total = 0;
-  let fence: string | undefined;
-  for (const line of text.split('\n')) {
-    const fenceMatch = FENCE.exec(line);
-    if (fenceMatch?.[1]) {
-      const marker = fenceMatch[1];
-      if (fence === undefined) fence = marker;
-      else if (marker[0] === fence[0] && marker.length >= fence.length && !fenceMatch[2]?.trim()) fence = undefined;
-      continue;
-    }
+  for (const { line, inCode } of linesWithFences(text)) {
     const length = line.trim().length;
     total += length;
-    if (fence !== undefined) inside += length;
+    if (inCode) inside += length;
   }
   return total === 0 ? 0 : inside / total;
 }
