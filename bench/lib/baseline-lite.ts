@@ -12,10 +12,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AskdocsError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import { freePort } from '../../src/milvus/lite-server.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 
 export interface BaselineLiteServer {
@@ -148,17 +148,6 @@ async function stopChild(child: ChildProcess, logger?: Logger): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export const BASELINE_VENV = join(PACKAGE_ROOT, 'bench', '.venv-baseline');
 /** The engine askdocs used before the native one, with the pymilvus it imports. */

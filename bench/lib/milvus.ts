@@ -6,9 +6,9 @@
  * latency section's baseline, Milvus Lite 3.2.2, runs behind the same interface.
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { type MilvusLiteServer, startMilvusLite } from '../../src/milvus/lite-server.ts';
+import { startMilvusLite } from '../../src/milvus/lite-server.ts';
 import type { StoredChunkRow } from '../../src/milvus/store.ts';
-import { type BaselineLiteServer, ensureBaselineVenv, startBaselineLite } from './baseline-lite.ts';
+import { ensureBaselineVenv, startBaselineLite } from './baseline-lite.ts';
 import { readMemory } from './proc.ts';
 
 export interface BenchMilvus {
@@ -21,37 +21,21 @@ export interface BenchMilvus {
   stop(): Promise<void>;
 }
 
-export async function startBenchMilvus(options: { dataDir: string }): Promise<BenchMilvus> {
-  let server: MilvusLiteServer = await startMilvusLite({ ...options, timeoutMs: 300_000 });
-  return {
-    get address() {
-      return server.address;
-    },
-    dataDir: options.dataDir,
-    async restart() {
-      const started = performance.now();
-      await server.stop();
-      server = await startMilvusLite({ ...options, timeoutMs: 300_000 });
-      return (performance.now() - started) / 1000;
-    },
-    rssBytes() {
-      const pid = server.pid;
-      return pid === undefined ? null : readMemory(pid).rssBytes;
-    },
-    stop: () => server.stop(),
-  };
+/** The running server behind a BenchMilvus, whichever engine it is. */
+interface EngineProcess {
+  readonly address: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
 }
 
-/** The Python Milvus Lite 3.2.2 server (bench/.venv-baseline), behind the same interface. */
-export async function startBaselineMilvus(options: { dataDir: string; log: (message: string) => void }): Promise<BenchMilvus> {
-  const venvDir = ensureBaselineVenv(options.log);
-  const start = () => startBaselineLite({ dataDir: options.dataDir, venvDir, timeoutMs: 300_000 });
-  let server: BaselineLiteServer = await start();
+/** A BenchMilvus over any engine that `start` launches on `dataDir`. */
+async function restartable(dataDir: string, start: () => Promise<EngineProcess>): Promise<BenchMilvus> {
+  let server = await start();
   return {
     get address() {
       return server.address;
     },
-    dataDir: options.dataDir,
+    dataDir,
     async restart() {
       const started = performance.now();
       await server.stop();
@@ -63,6 +47,16 @@ export async function startBaselineMilvus(options: { dataDir: string; log: (mess
     },
     stop: () => server.stop(),
   };
+}
+
+export function startBenchMilvus(options: { dataDir: string }): Promise<BenchMilvus> {
+  return restartable(options.dataDir, () => startMilvusLite({ ...options, timeoutMs: 300_000 }));
+}
+
+/** The Python Milvus Lite 3.2.2 server (bench/.venv-baseline), behind the same interface. */
+export function startBaselineMilvus(options: { dataDir: string; log: (message: string) => void }): Promise<BenchMilvus> {
+  const venvDir = ensureBaselineVenv(options.log);
+  return restartable(options.dataDir, () => startBaselineLite({ dataDir: options.dataDir, venvDir, timeoutMs: 300_000 }));
 }
 
 const EXPORT_FIELDS = ['id', 'path', 'doc_hash', 'chunk_index', 'title', 'heading_path', 'url', 'text', 'search_text', 'dense'];

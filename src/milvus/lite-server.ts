@@ -338,7 +338,8 @@ async function stopChild(child: ChildProcess, logger?: Logger, lock?: { close():
   await exited;
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (the engine binds to loopback only). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
