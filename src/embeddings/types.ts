@@ -13,3 +13,10 @@ export function normalise(vector: number[]): number[] {
   norm = Math.sqrt(norm);
   return norm > 0 ? vector.map((x) => x / norm) : vector;
 }
+
+/** Dot product; for the normalised vectors embedders return, the cosine similarity. */
+export function dot(a: number[], b: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * (b[i] ?? 0);
+  return sum;
+}

@@ -8,10 +8,12 @@
  * (ranges are split by primary key instead). Where one engine's answer really
  * differs, a "Quirk:" note says so next to the code that copes with it.
  */
-import { DataType, FunctionType, MilvusClient, RRFRanker } from '@zilliz/milvus2-sdk-node';
+import { DataType, FunctionType, type MilvusClient, RRFRanker } from '@zilliz/milvus2-sdk-node';
+import { dot } from '../embeddings/types.ts';
 import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { collectionExists, connectMilvus } from './client.ts';
 import { queryAllRows } from './query-all.ts';
 import { check, type Status } from './status.ts';
 
@@ -77,43 +79,12 @@ export class ChunkStore {
     missingHint?: string;
     embedding?: EmbeddingSignature;
   }): Promise<ChunkStore> {
-    const client = new MilvusClient({
-      address: options.address,
-      token: options.token,
-      ssl: options.address.startsWith('https://'),
-      timeout: 30_000,
-      // gRPC servers close connections that ping too often while idle
-      // ("too_many_pings"); ping rarely, and only with calls in flight.
-      channelOptions: {
-        'grpc.keepalive_time_ms': 60_000,
-        'grpc.keepalive_timeout_ms': 20_000,
-        'grpc.keepalive_permit_without_calls': 0,
-      },
-      logLevel: 'error',
-    });
-    const store = new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding);
-    try {
-      // Quirk: Milvus Lite answers GetVersion (and CheckHealth) with an empty message,
-      // no status at all; ListCollections answers with a status everywhere.
-      // The SDK starts its handshake in the constructor; only some calls wait for it,
-      // so wait here, or a refused connection surfaces later as an unhandled rejection.
-      await client.connectPromise;
-      check((await client.listCollections()).status, 'connect');
-    } catch (error) {
-      throw new AskdocsError(
-        'milvus_unavailable',
-        `Cannot reach Milvus at ${options.address}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    return store;
+    const client = await connectMilvus({ address: options.address, token: options.token, timeoutMs: 30_000 });
+    return new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding);
   }
 
   async exists(): Promise<boolean> {
-    // Quirk: Milvus Lite's HasCollection answers true for any name; the list is right everywhere.
-    const response = await this.client.listCollections();
-    check(response.status, 'listCollections');
-    return (response.data ?? []).some((c) => c.name === this.collection);
+    return collectionExists(this.client, this.collection);
   }
 
   /** The embedding model and dimension recorded with the collection, if it exists. */
@@ -488,11 +459,5 @@ function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): Retr
     // The reranker scores candidates against several query texts; it needs the vector.
     vector: dense,
   };
-}
-
-function dot(a: number[], b: number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * (b[i] ?? 0);
-  return sum;
 }
 

@@ -7,8 +7,8 @@
  * Zilliz all speak (explicit index and metric types, every status checked, no SDK
  * iterators: reading everything splits id-prefix ranges, ids being random hex).
  */
-import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { AskdocsError } from '../errors.ts';
+import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { collectionExists, connectMilvus } from '../milvus/client.ts';
 import { queryAllRows } from '../milvus/query-all.ts';
 import { check } from '../milvus/status.ts';
 
@@ -60,43 +60,12 @@ export class QuestionStore {
 
   /** Connects without touching the collection; the first write creates it. */
   static async connect(options: { address: string; token?: string; collection: string }): Promise<QuestionStore> {
-    const client = new MilvusClient({
-      address: options.address,
-      token: options.token,
-      ssl: options.address.startsWith('https://'),
-      timeout: 15_000,
-      // As in the chunk store: Milvus Lite's gRPC closes connections that ping while idle.
-      channelOptions: {
-        'grpc.keepalive_time_ms': 60_000,
-        'grpc.keepalive_timeout_ms': 20_000,
-        'grpc.keepalive_permit_without_calls': 0,
-      },
-      logLevel: 'error',
-    });
-    try {
-      // As in the chunk store: the embedded engine answers GetVersion with no status at
-      // all; ListCollections answers with one everywhere.
-      // The SDK starts its handshake in the constructor; only some calls wait for it,
-      // so wait here, or a refused connection surfaces later as an unhandled rejection.
-      await client.connectPromise;
-      check((await client.listCollections()).status, 'connect');
-    } catch (error) {
-      await client.closeConnection().catch(() => undefined);
-      throw new AskdocsError(
-        'milvus_unavailable',
-        `Cannot reach Milvus at ${options.address}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const client = await connectMilvus({ address: options.address, token: options.token, timeoutMs: 15_000 });
     return new QuestionStore(client, options.collection);
   }
 
   async exists(): Promise<boolean> {
-    // Quirk (as in the chunk store): the embedded engine's HasCollection answers true
-    // for any name; the list is right everywhere.
-    const response = await this.client.listCollections();
-    check(response.status, 'listCollections');
-    return (response.data ?? []).some((c) => c.name === this.collection);
+    return collectionExists(this.client, this.collection);
   }
 
   /** Creates the collection for vectors of this dimension if needed, and loads it. */

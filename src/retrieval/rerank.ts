@@ -16,6 +16,7 @@
  * in BENCHMARKS.md, "Reranking"). The relevance is on the cosine scale, so it also
  * serves as the abstention signal (abstain.ts).
  */
+import { dot } from '../embeddings/types.ts';
 import type { RetrievedChunk } from '../engine/types.ts';
 import { codeFraction } from './canonical.ts';
 
@@ -55,10 +56,4 @@ export function rerankByFeatures({ candidates, judgeVectors, lexicalScores }: Re
 
 function mean(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
-function dot(a: number[], b: number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * (b[i] ?? 0);
-  return sum;
 }

@@ -57,8 +57,9 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       Promise.all(variants.judges.map((text) => store.bm25Search({ text, limit, pathPrefix }))),
     ]);
     const pool = new Map<string, Candidate>();
+    // Every search returns the stored vector with each hit, so the first copy will do.
     for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
-      if (!pool.has(hit.id) || (!pool.get(hit.id)?.vector && (hit as Candidate).vector)) pool.set(hit.id, hit);
+      if (!pool.has(hit.id)) pool.set(hit.id, hit);
     }
     const searched = performance.now();
     const reranked = rerankByFeatures({

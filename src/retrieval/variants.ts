@@ -10,7 +10,7 @@
  * the conversation, not just one guess at it.
  */
 import type { Turn } from '../engine/types.ts';
-import { heuristicStandaloneQuery, isFollowUp, keyTerms } from './rewrite.ts';
+import { heuristicStandaloneQuery, keyTerms } from './rewrite.ts';
 
 export interface QueryVariants {
   /** The query reported as the standalone form (shown to users and in eval output). */
@@ -25,7 +25,8 @@ export interface QueryVariants {
 export function queryVariants(text: string, history: Turn[] | undefined): QueryVariants {
   const question = text.trim();
   const standalone = heuristicStandaloneQuery(question, history);
-  if (!history || standalone === undefined || !isFollowUp(question, history)) {
+  // Undefined exactly when the question does not lean on the thread (isFollowUp).
+  if (!history || standalone === undefined) {
     return { query: question, rewrite: 'none', searches: [question], judges: [question] };
   }
   const lastUser = [...history].reverse().find((turn) => turn.role === 'user')?.content.trim();
