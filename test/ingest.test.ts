@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
 import { AskdocsError } from '../src/errors.ts';
-import { type IngestOptions, type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
+import { type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
 import { createProgressReporter } from '../src/ingest/progress.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
@@ -250,18 +250,6 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     scratch.push(dir);
     return dir;
   }
-  const ingest = async (dir: string, store: ChunkStore, extra: Partial<IngestOptions> = {}) => {
-    const config = testConfig();
-    return ingestFolder({
-      dir,
-      store,
-      embedder: await testEmbedder(),
-      maxChars: config.ingest.chunkMaxChars,
-      overlapChars: config.ingest.chunkOverlapChars,
-      batchSize: config.embedding.batchSize,
-      ...extra,
-    });
-  };
 
   it('strips terminal control sequences (ANSI, OSC titles and links, bells) from document text', async () => {
     const store = await freshStore();
@@ -270,7 +258,7 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
         'guide/escapes.md':
           '# Escapes\x1b]0;owned title\x07\n\nClear the screen\x1b[2J\x1b[H, then \x1b]8;;http://evil.example\x1b\\click here\x1b]8;;\x1b\\ and ring\x07 the bell.\n',
       });
-      await ingest(dir, store);
+      await ingestWithDefaults(dir, store);
       const embedder = await testEmbedder();
       const [hit] = await store.hybridSearch({ vector: await embedder.embedQuery('clear the screen'), text: 'clear the screen', limit: 1 });
       assert.ok(hit);
@@ -284,11 +272,11 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
   it('an empty or mistyped folder does not wipe the index: refused in one line unless --prune', async () => {
     const store = await freshStore();
     try {
-      await ingest(await docsFolder(HEALTHY), store);
+      await ingestWithDefaults(await docsFolder(HEALTHY), store);
       const stored = await store.count();
       assert.ok(stored >= 2);
       const empty = await docsFolder({ 'notes.pdf': 'not a document type askdocs reads' });
-      await assert.rejects(ingest(empty, store), (error: unknown) => {
+      await assert.rejects(ingestWithDefaults(empty, store), (error: unknown) => {
         assert.ok(error instanceof AskdocsError);
         assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: 2 of 2 indexed files are missing from .*--prune/);
         return true;
@@ -296,9 +284,9 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       assert.equal(await store.count(), stored, 'nothing was deleted');
       // Losing half the files is an ordinary edit; more than half needs --prune.
       const half = await docsFolder({ 'guide/install.md': HEALTHY['guide/install.md'] });
-      await ingest(half, store);
-      await assert.rejects(ingest(empty, store), /Refusing to delete all/);
-      const summary = await ingest(empty, store, { allowPrune: true });
+      await ingestWithDefaults(half, store);
+      await assert.rejects(ingestWithDefaults(empty, store), /Refusing to delete all/);
+      const summary = await ingestWithDefaults(empty, store, { allowPrune: true });
       assert.equal(summary.files.removed, 1);
       assert.equal(await store.count(), 0);
     } finally {

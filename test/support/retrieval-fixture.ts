@@ -35,11 +35,11 @@ export function connectStore(address: string, collection: string): Promise<Chunk
   return ChunkStore.connect({ address, collection });
 }
 
-/** Ingests with the default chunking settings, as `askdocs ingest` would. */
+/** Ingests with the default chunking settings, as `askdocs ingest` would; `overrides` replace any of them. */
 export async function ingestWithDefaults(
   dir: string,
   store: ChunkStore,
-  overrides: { baseUrl?: string; batchSize?: number; metrics?: IngestOptions['metrics'] } = {},
+  overrides: Partial<IngestOptions> = {},
 ): Promise<IngestSummary> {
   const config = testConfig();
   return ingestFolder({
@@ -48,9 +48,8 @@ export async function ingestWithDefaults(
     embedder: await testEmbedder(),
     maxChars: config.ingest.chunkMaxChars,
     overlapChars: config.ingest.chunkOverlapChars,
-    batchSize: overrides.batchSize ?? config.embedding.batchSize,
-    baseUrl: overrides.baseUrl,
-    metrics: overrides.metrics,
+    batchSize: config.embedding.batchSize,
+    ...overrides,
   });
 }
 
