@@ -5,7 +5,8 @@
  *   1. draining starts: `isDraining()` turns true, `/readyz` answers 503, and the
  *      `onDrain` hooks run (front ends stop listening for new questions there);
  *   2. questions already in flight (`track`ed) are allowed to finish, for at most
- *      `timeoutMs` (SHUTDOWN_TIMEOUT_MS);
+ *      `timeoutMs` (SHUTDOWN_TIMEOUT_MS); past it, `signal` aborts and the rest get a
+ *      short grace (`abortGraceMs`) to tell their users "restarting";
  *   3. the `onShutdown` hooks run in reverse order of registration, like `defer`:
  *      register the runtime (Milvus connection, embedded Milvus Lite) first and the
  *      chat client last, so the client closes before the store it was using;
@@ -22,12 +23,12 @@
  * const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs }).install();
  * lifecycle.onShutdown(() => runtime.close());
  * lifecycle.onDrain(() => socket.disconnect());
- * // per question:
- * lifecycle.ensureAccepting();              // throws a plain 'restarting' AskdocsError while draining
- * await lifecycle.track(answerQuestion(q)); // shutdown waits for it
+ * // per question (the chat delivery layer, src/chat/delivery.ts, does this for every bot):
+ * if (lifecycle.isDraining()) reply(SHUTTING_DOWN_MESSAGE);
+ * else await lifecycle.track(answerQuestion(q, lifecycle.signal)); // shutdown waits for it
  * ```
  */
-import { AskdocsError } from './errors.ts';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from './logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from './observability/metrics.ts';
 
@@ -47,6 +48,8 @@ export interface LifecycleOptions {
    * calls `process.exit(1)` at once.
    */
   exit?: (code: number) => void;
+  /** How long work still running at the deadline gets, once aborted, to say goodbye. Default 2 s. */
+  abortGraceMs?: number;
   /** Where stray rejections are counted; the process-wide metrics by default. */
   metrics?: Pick<AskdocsMetrics, 'unhandledRejections'>;
 }
@@ -56,8 +59,8 @@ export interface Lifecycle {
   track<T>(work: Promise<T>): Promise<T>;
   /** True once shutdown has started: take no new questions. */
   isDraining(): boolean;
-  /** Throws a user-facing `shutting_down` error when draining, for front ends to show. */
-  ensureAccepting(): void;
+  /** Aborted when shutdown stops waiting for the work in flight (the drain deadline passed). */
+  readonly signal: AbortSignal;
   /** How many tracked promises are still running. */
   inFlight(): number;
   /** Runs as soon as shutdown starts (stop accepting work). */
@@ -73,6 +76,7 @@ export interface Lifecycle {
 export const SHUTTING_DOWN_MESSAGE = 'askdocs is restarting right now. Please ask again in a minute.';
 
 const DEFAULT_HOOKS_TIMEOUT_MS = 10_000;
+const DEFAULT_ABORT_GRACE_MS = 2_000;
 const EXIT_GRACE_MS = 2_000;
 
 export function createLifecycle(options: LifecycleOptions): Lifecycle {
@@ -88,6 +92,9 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   let draining = false;
   let installed = false;
   let shuttingDown: Promise<number> | undefined;
+  const abandon = new AbortController();
+  // Every answer in flight listens on this one signal: many listeners are expected.
+  setMaxListeners(0, abandon.signal);
 
   async function waitForInFlight(): Promise<boolean> {
     const deadline = Date.now() + options.timeoutMs;
@@ -129,7 +136,12 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     const drained = await runHooks(drainHooks, 'drain');
     const finished = await waitForInFlight();
     if (finished) logger.info({ ms: Date.now() - started }, 'in-flight questions finished');
-    else logger.warn({ abandoned: running.size, timeoutMs: options.timeoutMs }, 'shutdown timeout: abandoning questions');
+    else {
+      logger.warn({ abandoned: running.size, timeoutMs: options.timeoutMs }, 'shutdown timeout: abandoning questions');
+      abandon.abort(new Error('shutting down'));
+      // Aborted answers post their "restarting" note; give them a moment to do so.
+      await withTimeout(Promise.allSettled([...running]), options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+    }
 
     // Last registered, first closed: front ends close before the runtime they use.
     const closed = await runHooks([...closeHooks].reverse(), 'close');
@@ -147,9 +159,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       return work;
     },
     isDraining: () => draining,
-    ensureAccepting() {
-      if (draining) throw new AskdocsError('shutting_down', SHUTTING_DOWN_MESSAGE);
-    },
+    signal: abandon.signal,
     inFlight: () => running.size,
     onDrain(hook) {
       drainHooks.push(hook);

@@ -7,7 +7,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AskdocsError } from '../src/errors.ts';
 import { createLifecycle, SHUTTING_DOWN_MESSAGE } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
 import { startMilvusLite } from '../src/milvus/lite-server.ts';
@@ -43,15 +42,9 @@ describe('lifecycle API', () => {
     const tracked = lifecycle.track(work.promise.then(() => 'answer'));
     assert.equal(lifecycle.inFlight(), 1);
     assert.equal(lifecycle.isDraining(), false);
-    lifecycle.ensureAccepting();
 
     const done = lifecycle.shutdown('test');
     assert.equal(lifecycle.isDraining(), true);
-    assert.throws(
-      () => lifecycle.ensureAccepting(),
-      (error: unknown) =>
-        error instanceof AskdocsError && error.code === 'shutting_down' && error.userMessage === SHUTTING_DOWN_MESSAGE,
-    );
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(order, ['stop listening'], 'nothing closes while an answer is in flight');
 
@@ -60,6 +53,7 @@ describe('lifecycle API', () => {
     assert.equal(await done, 0);
     assert.deepEqual(order, ['stop listening', 'close front end', 'close runtime']);
     assert.equal(lifecycle.inFlight(), 0);
+    assert.equal(lifecycle.signal.aborted, false, 'work that finished in time is never aborted');
     assert.equal(lifecycle.shutdown('again'), lifecycle.shutdown('and again'), 'shutdown runs once');
   });
 
@@ -72,14 +66,16 @@ describe('lifecycle API', () => {
 
   test('work that outlives the timeout is abandoned: close hooks still run and the exit code is 1', async () => {
     const closed: string[] = [];
-    const lifecycle = createLifecycle({ logger: silent, timeoutMs: 50, exit: () => {} });
+    const lifecycle = createLifecycle({ logger: silent, timeoutMs: 50, abortGraceMs: 50, exit: () => {} });
     lifecycle.onShutdown(() => {
       closed.push('runtime');
     });
+    const abandoned = new Promise<string>((resolve) => lifecycle.signal.addEventListener('abort', () => resolve('told')));
     lifecycle.track(new Promise(() => {}));
     assert.equal(await lifecycle.shutdown(), 1);
     assert.deepEqual(closed, ['runtime']);
     assert.equal(lifecycle.inFlight(), 1);
+    assert.equal(await abandoned, 'told', 'work still running at the deadline is aborted');
   });
 
   test('a failing or hanging close hook does not stop the others and yields exit code 1', async () => {

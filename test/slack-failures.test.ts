@@ -237,7 +237,7 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
   it('stop() waits for answers in flight and refuses new ones meanwhile', async () => {
     const ts = await ask(h, 'C0STOP', 'U0A', 'slow at shutdown');
     await h.api.waitFor(() => h.api.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0STOP'), 5000, 'placeholder');
-    const stopping = h.bot.stop(10_000);
+    const stopping = h.bot.stop();
     await sleep(50);
     const refused = await sendSlashCommand(h.url, { text: 'during shutdown', channel: 'C0STOP', user: 'U0B', responseUrl: h.api.responseUrl('late') });
     assert.match(JSON.parse(refused.body).text, /restarting/);

@@ -75,7 +75,7 @@ describe('askdocs slack startup', () => {
       );
     } finally {
       await health.close();
-      await bot.stop(1000);
+      await bot.stop();
     }
     assert.throws(() => config({ BIND_ADDRESS: 'everywhere' }), (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith('BIND_ADDRESS:')));
   });
@@ -97,7 +97,7 @@ describe('askdocs slack startup', () => {
       const unsigned = await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       assert.equal(unsigned.status, 401);
     } finally {
-      await bot.stop(1000);
+      await bot.stop();
     }
     assert.equal(bot.isReady(), false);
   });

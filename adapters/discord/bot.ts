@@ -5,22 +5,23 @@
  * client is ready. If Discord refuses the privileged MessageContent intent (close code
  * 4014), it logs one clear warning and reconnects without it: mentions, DMs and
  * /askdocs keep working, thread follow-ups then need a mention.
- * `stop()` takes no new questions, waits (bounded) for answers in flight, then
- * disconnects. Gateway resumes after a drop are discord.js's; events replayed on resume
+ * It registers with the lifecycle like every bot (src/chat/delivery.ts): `stop()` (the
+ * lifecycle's shutdown) takes no new questions, waits (bounded) for answers in flight,
+ * then disconnects. Gateway resumes after a drop are discord.js's; events replayed on resume
  * are answered once (dedupe by interaction / message id).
  */
 import { type Client, Events, GatewayCloseCodes, type REST, RESTEvents } from 'discord.js';
-import { ChatLimits } from '../../src/chat/limits.ts';
 import { SeenKeys } from '../../src/chat/dedupe.ts';
+import { ChatDelivery } from '../../src/chat/delivery.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackStore } from '../../src/feedback/store.ts';
+import type { Lifecycle } from '../../src/lifecycle.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
-import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import { DiscordApi } from './api.ts';
 import { createClient, createWebhookRest, isDisallowedIntents } from './client.ts';
 import { COMMAND_NAME } from './commands.ts';
-import { type BotContext, type DiscordBotOptions, ThreadMemory } from './context.ts';
+import type { BotContext, DiscordBotOptions } from './context.ts';
 import { explainDiscordError } from './errors.ts';
 import { handleFeedbackButton, isFeedbackButton } from './feedback.ts';
 import { INTERACTION_TOKEN_TTL_MS, TOKEN_SAFETY_MARGIN_MS } from './interaction-transport.ts';
@@ -34,11 +35,8 @@ export interface DiscordBotDeps {
   logger: Logger;
   /** Where 👍/👎 clicks and answered questions are recorded (shared with Slack). */
   feedback?: FeedbackStore;
-  /**
-   * Optional graceful-shutdown hook-up (src/lifecycle.ts): answers in flight are tracked
-   * there too, and once it drains new questions get the plain "restarting" message.
-   */
-  lifecycle?: { track<T>(work: Promise<T>): Promise<T>; isDraining?(): boolean };
+  /** The process lifecycle the bot registers with (src/lifecycle.ts); without it, one of its own. */
+  lifecycle?: Lifecycle;
   options?: DiscordBotOptions;
 }
 
@@ -49,6 +47,7 @@ export interface DiscordBot {
   readonly messageContent: boolean;
   /** Answers in flight. */
   inFlight(): number;
+  /** Shuts the bot's lifecycle down: no new questions, answers in flight finish (bounded), then it disconnects. */
   /** True while connected to the gateway and ready. */
   isReady(): boolean;
   start(): Promise<void>;
@@ -64,7 +63,7 @@ export const MESSAGE_CONTENT_WARNING =
   'Until then askdocs answers only @-mentions, DMs and /askdocs; follow-ups in threads need an @-mention.';
 
 export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
-  const { config, engine } = deps;
+  const { config } = deps;
   requireSettings(config, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], 'the Discord bot');
   const token = config.discord.token as string;
   registerSecrets(token);
@@ -75,41 +74,40 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     tokenSafetyMarginMs: deps.options?.tokenSafetyMarginMs ?? TOKEN_SAFETY_MARGIN_MS,
     historyLimit: deps.options?.historyLimit ?? 30,
   };
-  const stopTimeoutMs = deps.options?.stopTimeoutMs ?? config.shutdownTimeoutMs;
 
   let messageContent = true;
   let client = createClient(config, { messageContent });
   const webhookRest = createWebhookRest(config);
   let api = new DiscordApi(client.rest, webhookRest);
-  let accepting = true;
-  let stopping: Promise<void> | undefined;
-  const running = new Set<Promise<unknown>>();
-  const shutdown = new AbortController();
   const seen = new SeenKeys({ ttlMs: DEDUPE_TTL_MS, maxKeys: 50_000 });
+  const delivery = new ChatDelivery({
+    platform: 'discord',
+    engine: deps.engine,
+    config,
+    logger,
+    feedback: deps.feedback,
+    lifecycle: deps.lifecycle,
+    shutdownTimeoutMs: deps.options?.stopTimeoutMs,
+  });
+  // Runs once the answers in flight are done or abandoned.
+  delivery.onClose(async () => {
+    await client.destroy();
+    webhookRest.clearHashSweeper();
+    webhookRest.clearHandlerSweeper();
+    logger.info('Discord bot stopped');
+  });
 
   const ctx: BotContext = {
     get api() {
       return api;
     },
-    engine,
     config,
     logger,
-    feedback: deps.feedback,
-    limits: new ChatLimits(config.limits),
-    threads: new ThreadMemory(),
+    delivery,
     options,
     botUserId: () => client.user?.id ?? (config.discord.applicationId as string),
     hasMessageContent: () => messageContent,
-    accepting: () => accepting && !deps.lifecycle?.isDraining?.(),
-    track(work) {
-      running.add(work);
-      const settle = () => running.delete(work);
-      work.then(settle, settle);
-      return deps.lifecycle ? deps.lifecycle.track(work) : work;
-    },
-    shutdownSignal: shutdown.signal,
     firstSeen: (key) => seen.firstSeen(key),
-    acks: new AcknowledgementsFirst(),
   };
 
   let lastCloseCode: number | undefined;
@@ -117,7 +115,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   function wire(target: Client): void {
     // Runs before discord.js handles each packet (see packets.ts).
     target.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) =>
-      fillChannelType(target, packet, (id) => ctx.threads.isJoined(id)),
+      fillChannelType(target, packet, (id) => delivery.threads.isJoined(id)),
     );
     target.on(Events.InteractionCreate, (interaction) => {
       // Slash commands are acknowledged inside the handler's first await: nothing may run before it.
@@ -137,7 +135,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       logger.warn({ code: event.code, shardId }, 'gateway disconnected and will not reconnect');
     });
     target.on(Events.ShardReconnecting, (shardId) => {
-      if (!stopping) logger.info({ shardId }, 'gateway connection lost; reconnecting');
+      if (delivery.accepting()) logger.info({ shardId }, 'gateway connection lost; reconnecting');
     });
     target.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway session resumed'));
     target.on(Events.ShardError, (error, shardId) => {
@@ -182,7 +180,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     get messageContent() {
       return messageContent;
     },
-    inFlight: () => running.size,
+    inFlight: () => delivery.lifecycle.inFlight(),
     isReady: () => client.isReady(),
     async start() {
       try {
@@ -210,38 +208,8 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
         'Discord bot connected',
       );
     },
-    stop() {
-      stopping ??= (async () => {
-        accepting = false;
-        if (running.size > 0) {
-          logger.info({ inFlight: running.size, timeoutMs: stopTimeoutMs }, 'waiting for answers in flight');
-          const finished = await settleWithin([...running], stopTimeoutMs);
-          if (!finished) {
-            logger.warn({ abandoned: running.size }, 'answers still running at the stop deadline; cancelling them');
-            shutdown.abort();
-            // Let cancelled answers post their "restarting" note before disconnecting.
-            await settleWithin([...running], 2_000);
-          }
-        }
-        await client.destroy();
-        webhookRest.clearHashSweeper();
-        webhookRest.clearHandlerSweeper();
-        logger.info('Discord bot stopped');
-      })();
-      return stopping;
+    async stop() {
+      await delivery.lifecycle.shutdown('discord bot stopped');
     },
   };
-}
-
-async function settleWithin(work: Promise<unknown>[], ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const done = Promise.allSettled(work).then(() => true as const);
-  try {
-    return await Promise.race([done, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

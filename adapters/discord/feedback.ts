@@ -1,10 +1,9 @@
 /**
- * 👍/👎 button clicks under an answer: recorded in the shared feedback store (the same
- * one Slack uses, listed by `askdocs feedback`), acknowledged with a note only the
- * clicker sees. Clicking again changes that user's vote instead of adding one.
+ * 👍/👎 button clicks under an answer: recorded by the delivery layer in the shared
+ * feedback store (the one Slack uses, listed by `askdocs feedback`), acknowledged with a
+ * note only the clicker sees. Clicking again changes that user's vote instead of adding one.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
-import { metrics } from '../../src/observability/metrics.ts';
 import { NO_MENTIONS } from './api.ts';
 import type { BotContext } from './context.ts';
 import { parseFeedbackCustomId } from './render.ts';
@@ -19,21 +18,12 @@ export function isFeedbackButton(customId: string): boolean {
 export async function handleFeedbackButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
   const parsed = parseFeedbackCustomId(interaction.customId);
   if (!parsed || !ctx.firstSeen(`interaction:${interaction.id}`)) return;
-  const acknowledged = ctx.acks.begin();
+  const acknowledged = ctx.delivery.acks.begin();
   const logger = ctx.logger.child({ kind: 'feedback', interactionId: interaction.id, userId: interaction.user.id });
-  let text: string;
+  const recorded = ctx.delivery.recordVote({ answerRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote }, logger);
   try {
-    if (!ctx.feedback) throw new Error('no feedback store configured');
-    ctx.feedback.recordVote({ platform: 'discord', messageRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote });
-    metrics.feedback.inc({ platform: 'discord', vote: parsed.vote });
-    logger.info({ vote: parsed.vote, answerRef: parsed.answerRef }, 'feedback recorded');
-    text = FEEDBACK_THANKS[parsed.vote];
-  } catch (error) {
-    logger.error({ err: error }, 'could not record feedback');
-    text = FEEDBACK_FAILED;
-  }
-  try {
-    await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    const content = recorded ? FEEDBACK_THANKS[parsed.vote] : FEEDBACK_FAILED;
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
   } catch (error) {
     logger.warn({ err: error }, 'could not acknowledge the feedback click');
   } finally {

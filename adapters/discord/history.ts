@@ -10,9 +10,9 @@
  * a restart, reads from the thread's name (the question is the name).
  */
 import type { APIMessage } from 'discord.js';
+import { mergeTurns, stripMention } from '../../src/chat/conversation.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import type { DiscordApi } from './api.ts';
-import { questionFromContent } from './render.ts';
 
 export interface StarterContext {
   /** The parent channel of the thread and the thread's name. */
@@ -44,9 +44,9 @@ export async function conversationHistory(options: HistoryOptions): Promise<Turn
   }
   for (const message of [...newestFirst].reverse()) {
     const turn = turnOf(message, botUserId);
-    if (turn) pushMerged(turns, turn);
+    if (turn) turns.push(turn);
   }
-  return turns;
+  return mergeTurns(turns);
 }
 
 function turnOf(message: APIMessage, botUserId: string): Turn | undefined {
@@ -57,14 +57,8 @@ function turnOf(message: APIMessage, botUserId: string): Turn | undefined {
     return content ? { role: 'assistant', content } : undefined;
   }
   if (message.author.bot || message.webhook_id) return undefined;
-  const content = questionFromContent(message.content, botUserId);
+  const content = stripMention(message.content, botUserId);
   return content ? { role: 'user', content } : undefined;
-}
-
-function pushMerged(turns: Turn[], turn: Turn): void {
-  const last = turns.at(-1);
-  if (last && last.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
-  else turns.push({ ...turn });
 }
 
 async function starterTurns(api: DiscordApi, botUserId: string, threadId: string, starter: StarterContext): Promise<Turn[]> {

@@ -11,7 +11,7 @@
 import { type APIMessage, DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
 import type { Logger } from '../../src/logger.ts';
 import type { DiscordApi, InteractionWebhook, OutgoingMessage } from './api.ts';
-import type { MessageTransport } from './series.ts';
+import type { DiscordTransport } from './transport.ts';
 
 export const INTERACTION_TOKEN_TTL_MS = 15 * 60_000;
 /** Switch to the bot token this long before the interaction token expires. */
@@ -29,7 +29,7 @@ export interface InteractionTransportOptions {
   logger: Logger;
 }
 
-export class InteractionTransport implements MessageTransport {
+export class InteractionTransport implements DiscordTransport {
   readonly channelId: string;
   #api: DiscordApi;
   #hook: InteractionWebhook;
@@ -64,22 +64,23 @@ export class InteractionTransport implements MessageTransport {
     return this.#originalId;
   }
 
-  create(message: OutgoingMessage, index: number): Promise<APIMessage> {
-    if (index === 0) return this.#editOriginal(message);
-    return this.#viaTokenOr(
+  async post(message: OutgoingMessage, index: number): Promise<string> {
+    if (index === 0) return (await this.#editOriginal(message)).id;
+    const sent = await this.#viaTokenOr(
       () => this.#api.postFollowUp(this.#hook, message),
       () => this.#api.postMessage(this.channelId, message),
     );
+    return sent.id;
   }
 
-  edit(messageId: string, message: OutgoingMessage): Promise<APIMessage> {
-    return this.#viaTokenOr(
+  async edit(messageId: string, message: OutgoingMessage): Promise<void> {
+    await this.#viaTokenOr(
       () => this.#api.editInteractionMessage(this.#hook, messageId, message),
       () => this.#api.editMessage(this.channelId, messageId, message),
     );
   }
 
-  remove(messageId: string): Promise<void> {
+  delete(messageId: string): Promise<void> {
     return this.#api.deleteMessage(this.channelId, messageId);
   }
 

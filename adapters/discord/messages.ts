@@ -11,14 +11,14 @@
  * are ignored. Each message is answered at most once, even when the gateway replays it.
  */
 import { ChannelType, type Message, MessageType, type ThreadChannel } from 'discord.js';
+import { SeriesView } from '../../src/chat/answer-view.ts';
+import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import type { Turn } from '../../src/engine/types.ts';
-import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
-import { type AnswerOutlet, deliverAnswer } from './answer.ts';
-import { type BotContext, channelAllowed } from './context.ts';
+import type { BotContext } from './context.ts';
 import { conversationHistory } from './history.ts';
-import { EMPTY_QUESTION_TEXT, questionFromContent, threadName } from './render.ts';
-import { channelTransport, type MessageTransport, MessageSeries } from './series.ts';
+import { discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
+import { channelTransport, type DiscordTransport, lazyTransport } from './transport.ts';
 
 type Route =
   | { kind: 'mention'; channelId: string }
@@ -34,62 +34,51 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
 
   const requestId = newRequestId();
   const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: message.author.id });
-  const question = questionFromContent(message.content, ctx.botUserId());
-  const limitsChannel = route.kind === 'thread' ? (route.thread.parentId ?? route.thread.id) : message.channelId;
+  const question = stripMention(message.content, ctx.botUserId());
   const inPlace = channelTransport(ctx.api, message.channelId, { replyTo: message.id });
+  const sayInPlace = async (text: string) => {
+    await inPlace.post({ content: text }, 0);
+  };
 
   if (question === '') {
     // A bare mention gets a how-to; an attachment or sticker in a followed thread gets nothing.
-    if (route.kind !== 'thread' || route.mentioned) await sayInPlace(inPlace, EMPTY_QUESTION_TEXT, logger);
+    if (route.kind !== 'thread' || route.mentioned) await sayInPlace(EMPTY_QUESTION_TEXT).catch((error: unknown) => logger.warn({ err: error }, 'could not reply'));
     return;
   }
-  if (!ctx.accepting()) {
-    await sayInPlace(inPlace, SHUTTING_DOWN_MESSAGE, logger);
-    return;
-  }
-  const admission = await ctx.limits.admit({ userId: message.author.id, channelId: limitsChannel });
-  if (!admission.ok) {
-    await sayInPlace(inPlace, admission.message, logger);
-    return;
-  }
-  logger.info({ chars: question.length }, 'question');
-
-  try {
-    await ctx.track(answerMessage(ctx, message, route, question, requestId, logger));
-  } finally {
-    admission.release();
-  }
+  let transport: DiscordTransport | undefined;
+  let view: SeriesView<unknown> | undefined;
+  ctx.delivery.start(() =>
+    ctx.delivery.answer({
+      question,
+      userId: message.author.id,
+      channelId: route.kind === 'thread' ? (route.thread.parentId ?? route.thread.id) : message.channelId,
+      requestId,
+      logger,
+      history: () => readHistory(ctx, message, route),
+      async open() {
+        logger.info({ chars: question.length }, 'question');
+        transport = openTransport(ctx, message, route, question, logger);
+        view = new SeriesView(transport, discordRenderer(ctx.options.textIntervalMs), logger);
+        return view;
+      },
+      async postSources(answer) {
+        const answerRef = view?.series.ids[0] as string;
+        await ctx.api.postMessage((transport as DiscordTransport).channelId, sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
+        return answerRef;
+      },
+      notify: sayInPlace,
+    }),
+  );
 }
 
-async function answerMessage(
-  ctx: BotContext,
-  message: Message,
-  route: Route,
-  question: string,
-  requestId: string,
-  logger: Logger,
-): Promise<void> {
-  let transport: MessageTransport;
-  let history: Turn[] = [];
-  if (route.kind === 'mention') {
-    // Open the thread and start answering at once; the first text waits for the thread.
-    transport = lazyTransport(openThreadOn(ctx, message, question, logger));
-  } else if (route.kind === 'thread') {
-    ctx.threads.join(route.thread.id);
-    transport = channelTransport(ctx.api, route.thread.id, { replyTo: message.id });
-    showTyping(ctx, route.thread.id);
-    history = await readHistory(ctx, message, route, logger);
-  } else {
-    transport = channelTransport(ctx.api, route.channelId);
-    showTyping(ctx, route.channelId);
-    history = await readHistory(ctx, message, route, logger);
-  }
-  const series = new MessageSeries(transport);
-  const outlet: AnswerOutlet = {
-    series,
-    followUpTarget: async () => (followUp) => ctx.api.postMessage(series.transport.channelId, followUp),
-  };
-  await deliverAnswer(ctx, { question, history, userId: message.author.id, channelId: message.channelId, requestId, logger }, outlet);
+/** Where the answer goes: a new thread on a mention in a channel, else the thread or DM it was asked in. */
+function openTransport(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): DiscordTransport {
+  // Open the thread and start answering at once; the first text waits for the thread.
+  if (route.kind === 'mention') return lazyTransport(openThreadOn(ctx, message, question, logger));
+  const channelId = route.kind === 'thread' ? route.thread.id : route.channelId;
+  if (route.kind === 'thread') ctx.delivery.threads.markJoined(channelId);
+  showTyping(ctx, channelId);
+  return channelTransport(ctx.api, channelId, route.kind === 'thread' ? { replyTo: message.id } : {});
 }
 
 /** Decides whether and how to answer; undefined means "not for us". */
@@ -101,7 +90,7 @@ async function routeOf(ctx: BotContext, message: Message): Promise<Route | undef
   if (channel.type === ChannelType.DM || !message.inGuild()) return { kind: 'dm', channelId: message.channelId };
 
   const thread = channel.isThread() ? channel : undefined;
-  if (!channelAllowed(ctx.config, { id: channel.id, parentId: thread?.parentId, isDm: false })) return undefined;
+  if (!channelAllowed(ctx.config.discord.allowedChannels, { id: channel.id, parentId: thread?.parentId, isDm: false })) return undefined;
   // A real user mention of the bot (not @everyone, not a role, not a reply ping).
   const mentioned = message.mentions.users.has(me);
   if (thread) {
@@ -115,7 +104,7 @@ async function routeOf(ctx: BotContext, message: Message): Promise<Route | undef
 /** The bot is part of a thread it opened, joined, or answered in. */
 async function isPartOf(ctx: BotContext, thread: ThreadChannel): Promise<boolean> {
   const me = ctx.botUserId();
-  if (ctx.threads.isJoined(thread.id) || thread.ownerId === me || thread.members.cache.has(me)) return true;
+  if (ctx.delivery.threads.isJoined(thread.id) || thread.ownerId === me || thread.members.cache.has(me)) return true;
   if (thread.ownerId) return false;
   // A partial thread (not in the cache yet): ask Discord who owns it.
   try {
@@ -126,40 +115,35 @@ async function isPartOf(ctx: BotContext, thread: ThreadChannel): Promise<boolean
   }
 }
 
-async function readHistory(ctx: BotContext, message: Message, route: Route, logger: Logger): Promise<Turn[]> {
-  try {
-    if (route.kind === 'thread') {
-      const { thread } = route;
-      return await conversationHistory({
-        api: ctx.api,
-        botUserId: ctx.botUserId(),
-        channelId: thread.id,
-        beforeId: message.id,
-        limit: ctx.options.historyLimit,
-        starter: thread.parentId
-          ? { parentId: thread.parentId, threadName: thread.name, remembered: ctx.threads.starter(thread.id) }
-          : undefined,
-      });
-    }
-    return await conversationHistory({
+async function readHistory(ctx: BotContext, message: Message, route: Route): Promise<Turn[]> {
+  if (route.kind === 'mention') return [];
+  if (route.kind === 'thread') {
+    const { thread } = route;
+    return conversationHistory({
       api: ctx.api,
       botUserId: ctx.botUserId(),
-      channelId: message.channelId,
+      channelId: thread.id,
       beforeId: message.id,
-      limit: Math.min(DM_HISTORY_LIMIT, ctx.options.historyLimit),
+      limit: ctx.options.historyLimit,
+      starter: thread.parentId
+        ? { parentId: thread.parentId, threadName: thread.name, remembered: ctx.delivery.threads.starter(thread.id) }
+        : undefined,
     });
-  } catch (error) {
-    // Answer without context rather than not at all.
-    logger.warn({ err: error }, 'could not read the conversation history');
-    return [];
   }
+  return conversationHistory({
+    api: ctx.api,
+    botUserId: ctx.botUserId(),
+    channelId: message.channelId,
+    beforeId: message.id,
+    limit: Math.min(DM_HISTORY_LIMIT, ctx.options.historyLimit),
+  });
 }
 
 /** Starts a thread on the mentioning message; falls back to replying in place if Discord refuses. */
-async function openThreadOn(ctx: BotContext, message: Message, question: string, logger: Logger): Promise<MessageTransport> {
+async function openThreadOn(ctx: BotContext, message: Message, question: string, logger: Logger): Promise<DiscordTransport> {
   try {
     const thread = await ctx.api.startThread(message.channelId, message.id, threadName(question));
-    ctx.threads.join(thread.id);
+    ctx.delivery.threads.markJoined(thread.id);
     showTyping(ctx, thread.id);
     return channelTransport(ctx.api, thread.id);
   } catch (error) {
@@ -171,29 +155,4 @@ async function openThreadOn(ctx: BotContext, message: Message, question: string,
 /** "askdocs is typing…" until the first answer text (best effort: it is only a hint). */
 function showTyping(ctx: BotContext, channelId: string): void {
   ctx.api.sendTyping(channelId).catch(() => undefined);
-}
-
-/** A transport whose channel is known only once `ready` resolves (e.g. a thread being created). */
-function lazyTransport(ready: Promise<MessageTransport>): MessageTransport {
-  let resolved: MessageTransport | undefined;
-  ready.then((transport) => {
-    resolved = transport;
-  });
-  return {
-    get channelId() {
-      if (!resolved) throw new Error('channel not known yet');
-      return resolved.channelId;
-    },
-    create: async (m, index) => (await ready).create(m, index),
-    edit: async (id, m) => (await ready).edit(id, m),
-    remove: async (id) => (await ready).remove(id),
-  };
-}
-
-async function sayInPlace(transport: MessageTransport, text: string, logger: Logger): Promise<void> {
-  try {
-    await transport.create({ content: text }, 0);
-  } catch (error) {
-    logger.warn({ err: error }, 'could not reply');
-  }
 }

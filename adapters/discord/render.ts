@@ -1,8 +1,8 @@
 /**
- * How askdocs answers look on Discord: answer text split into ≤ 2000-character messages
- * (at paragraph / code-block boundaries, by the shared splitter), sources as one embed
- * kept inside Discord's embed limits, 👍/👎 feedback buttons, thread names, and the
- * question text recovered from a mention.
+ * How askdocs answers look on Discord: the renderer the delivery layer uses (the
+ * Markdown as is, in ≤ 2000-character messages split at paragraph / code-block
+ * boundaries; failures as a ⚠️ message after the answer), sources as one embed kept
+ * inside Discord's embed limits, 👍/👎 feedback buttons, and thread names.
  */
 import {
   type APIActionRowComponent,
@@ -12,9 +12,10 @@ import {
   ComponentType,
   escapeMarkdown,
 } from 'discord.js';
+import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
 import { type SourceEntry, sourceEntries, truncate } from '../../src/chat/sources.ts';
-import { splitMessage } from '../../src/chat/split.ts';
 import type { Source } from '../../src/engine/types.ts';
+import type { Vote } from '../../src/feedback/store.ts';
 import type { OutgoingMessage } from './api.ts';
 
 /** Discord's cap on message content. */
@@ -25,11 +26,18 @@ const THREAD_NAME_LIMIT = 100;
 const MAX_SOURCES_SHOWN = 10;
 const EMBED_COLOR = 0x5865f2;
 
-export function answerParts(text: string): string[] {
-  return splitMessage(text, MESSAGE_CHAR_LIMIT);
+/** @param progressIntervalMs minimum time between edits (Discord allows ~5 edits / 5 s per channel). */
+export function discordRenderer(progressIntervalMs: number): AnswerRenderer<OutgoingMessage> {
+  return {
+    partChars: MESSAGE_CHAR_LIMIT,
+    progressIntervalMs,
+    partText: (markdown) => markdown,
+    message: (content) => ({ content }),
+    emptyAnswer: "I couldn't put an answer together for this one. Please try rephrasing the question.",
+    failure: (text) => `⚠️ ${text}`,
+    failureReplacesAnswer: false,
+  };
 }
-
-export type Vote = 'up' | 'down';
 const FEEDBACK_PREFIX = 'askdocs:feedback:';
 
 /** custom_id for a feedback button; `answerRef` identifies the answer in the feedback store. */
@@ -114,14 +122,6 @@ export function threadName(question: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return truncate(line, THREAD_NAME_LIMIT) || 'Question about the docs';
-}
-
-/** The question in a message that mentions the bot: the text without the bot's mention. */
-export function questionFromContent(content: string, botUserId: string): string {
-  return content
-    .replace(new RegExp(`<@!?${botUserId}>`, 'g'), ' ')
-    .replace(/[ \t]+/g, ' ')
-    .trim();
 }
 
 export const EMPTY_QUESTION_TEXT =

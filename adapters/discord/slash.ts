@@ -5,23 +5,24 @@
  * that thread are answered without a mention (see messages.ts).
  *
  * Refusals (limits, allowlist, shutdown) are deferred as ephemeral and shown only to the
- * asker, so they never clutter the channel.
+ * asker, so they never clutter the channel. Admission therefore comes before the
+ * acknowledgement here, unlike everywhere else.
  */
 import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
+import { SeriesView } from '../../src/chat/answer-view.ts';
+import { channelAllowed } from '../../src/chat/conversation.ts';
+import type { AnswerJob } from '../../src/chat/delivery.ts';
 import { newRequestId } from '../../src/logger.ts';
-import { NO_MENTIONS } from './api.ts';
-import { type AnswerOutlet, deliverAnswer, type PostMessage } from './answer.ts';
+import { NO_MENTIONS, type OutgoingMessage } from './api.ts';
 import { QUESTION_OPTION } from './commands.ts';
-import { type BotContext, channelAllowed } from './context.ts';
+import type { BotContext } from './context.ts';
 import { InteractionTransport } from './interaction-transport.ts';
-import { CHANNEL_NOT_ALLOWED_TEXT, EMPTY_QUESTION_TEXT, threadName } from './render.ts';
-import { MessageSeries } from './series.ts';
+import { CHANNEL_NOT_ALLOWED_TEXT, discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
 
 export async function handleSlashCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
   if (!ctx.firstSeen(`interaction:${interaction.id}`)) return;
   // Counted from the start: answers about to start hold back until this one is acknowledged.
-  const acknowledged = ctx.acks.begin();
+  const acknowledged = ctx.delivery.acks.begin();
   try {
     await respond(ctx, interaction, acknowledged);
   } finally {
@@ -40,20 +41,24 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
   });
   const question = (interaction.options.getString(QUESTION_OPTION) ?? '').trim();
   const thread = interaction.channel?.isThread() ? interaction.channel : undefined;
-  const inThread = thread !== undefined;
   const parentId = thread?.parentId ?? null;
   const isDm = !interaction.inGuild();
 
-  let refusal: string | undefined;
-  if (!ctx.accepting()) refusal = SHUTTING_DOWN_MESSAGE;
-  else if (!channelAllowed(ctx.config, { id: interaction.channelId, parentId, isDm })) refusal = CHANNEL_NOT_ALLOWED_TEXT;
-  else if (question === '') refusal = EMPTY_QUESTION_TEXT;
-  const admission = refusal
-    ? undefined
-    : await ctx.limits.admit({ userId: interaction.user.id, channelId: parentId ?? interaction.channelId });
-  if (refusal || !admission?.ok) {
-    const text = refusal ?? (admission && !admission.ok ? admission.message : EMPTY_QUESTION_TEXT);
-    await ctx.track(refuse(interaction, text, acknowledged)).catch((error: unknown) => logger.warn({ err: error }, 'could not show a refusal'));
+  const refusal = !channelAllowed(ctx.config.discord.allowedChannels, { id: interaction.channelId, parentId, isDm })
+    ? CHANNEL_NOT_ALLOWED_TEXT
+    : question === ''
+      ? EMPTY_QUESTION_TEXT
+      : undefined;
+  // While shutting down, every question hears that first.
+  const admission =
+    refusal && ctx.delivery.accepting()
+      ? { ok: false as const, message: refusal }
+      : await ctx.delivery.admit({ userId: interaction.user.id, channelId: parentId ?? interaction.channelId });
+  if (!admission.ok) {
+    // Tracked: a refusal during shutdown still goes out before the client disconnects.
+    await ctx.delivery.lifecycle
+      .track(refuse(interaction, admission.message, acknowledged))
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not show a refusal'));
     return;
   }
 
@@ -79,30 +84,43 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
     safetyMarginMs: ctx.options.tokenSafetyMarginMs,
     logger,
   });
-  const series = new MessageSeries(transport);
-  const inPlace: PostMessage = (message) => transport.create(message, series.messageIds.length);
-  const outlet: AnswerOutlet = {
-    series,
-    async followUpTarget(answer) {
-      // Threads cannot be opened in DMs or inside another thread: keep the sources in place.
-      if (isDm || inThread) return inPlace;
-      try {
-        const thread = await ctx.api.startThread(interaction.channelId, answer.messageId, threadName(question));
-        ctx.threads.rememberStarter(thread.id, { question, answer: answer.text });
-        return (message) => ctx.api.postMessage(thread.id, message);
-      } catch (error) {
-        logger.warn({ err: error }, 'could not open a thread on the answer; posting the sources below it');
-        return inPlace;
-      }
+  const view = new SeriesView(transport, discordRenderer(ctx.options.textIntervalMs), logger);
+  const job: AnswerJob = {
+    question,
+    userId: interaction.user.id,
+    channelId: interaction.channelId,
+    requestId,
+    logger,
+    history: async () => [],
+    async postSources(answer) {
+      const answerRef = view.series.ids[0] as string;
+      const post = await followUpTarget(answerRef, answer.text);
+      await post(sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
+      return answerRef;
     },
   };
-  try {
-    await ctx.track(
-      deliverAnswer(ctx, { question, history: [], userId: interaction.user.id, channelId: interaction.channelId, requestId, logger }, outlet),
-    );
-  } finally {
-    transport.close();
-    admission.release();
+  ctx.delivery.start(async () => {
+    try {
+      await ctx.delivery.deliver(job, view);
+    } finally {
+      transport.close();
+      admission.release();
+    }
+  });
+
+  /** Where the sources go: a thread opened on the answer, or below it where threads cannot be opened. */
+  async function followUpTarget(answerRef: string, answer: string): Promise<(message: OutgoingMessage) => Promise<unknown>> {
+    const inPlace = (message: OutgoingMessage) => transport.post(message, view.series.ids.length);
+    // Threads cannot be opened in DMs or inside another thread.
+    if (isDm || thread) return inPlace;
+    try {
+      const thread = await ctx.api.startThread(interaction.channelId, answerRef, threadName(question));
+      ctx.delivery.threads.rememberStarter(thread.id, { question, answer });
+      return (message) => ctx.api.postMessage(thread.id, message);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not open a thread on the answer; posting the sources below it');
+      return inPlace;
+    }
   }
 }
 

@@ -1,27 +1,28 @@
 /**
- * Answers one Slack question end to end: admission (per-user/channel limits), something
- * visible at once, the answer streamed as it is generated, the sources reply with
- * feedback buttons, and a plain message in the thread whenever anything fails.
+ * One Slack question as a job for the delivery layer (src/chat/delivery.ts), which does
+ * the rest: admission, the answer, sources, feedback, failures. What is Slack's own:
  *
- *   const answerer = new SlackAnswerer({ engine, limits, threads, feedback, logger });
- *   await answerer.answer(ask, signal);   // never throws
+ *   - the answer streams with chat streaming in threads when Slack allows it (after a
+ *     refusal, chat.update for a while), else as a placeholder edited with chat.update;
+ *   - a slash command's answer shows who asked what on top;
+ *   - refusals are ephemeral; a failure Slack caused has its own plain message.
+ *
+ *   const answers = new SlackAnswers({ delivery, logger, streamStarter });
+ *   delivery.start(() => answers.answer(ask));
  */
 import type { webApi } from '@slack/bolt';
+import { type AnswerView, SeriesView, StreamView } from '../../src/chat/answer-view.ts';
+import type { AskJob, ChatDelivery } from '../../src/chat/delivery.ts';
+import type { ChatAnswer } from '../../src/chat/session.ts';
+import { sourceEntries } from '../../src/chat/sources.ts';
+import type { Turn } from '../../src/engine/types.ts';
+import type { Logger } from '../../src/logger.ts';
+import { MAX_SOURCE_BLOCKS, PLACEHOLDER, slackRenderer, slashMessage, sourcesMessage } from './blocks.ts';
+import { escapeMrkdwn } from './mrkdwn.ts';
+import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
+import { SlackMessages, SlackStream } from './transport.ts';
 
 type WebClient = webApi.WebClient;
-import type { ChatLimits } from '../../src/chat/limits.ts';
-import { type ChatAnswer, runChatAnswer } from '../../src/chat/session.ts';
-import { sourceEntries } from '../../src/chat/sources.ts';
-import type { Engine, Turn } from '../../src/engine/types.ts';
-import { userMessageOf } from '../../src/errors.ts';
-import { type FeedbackStore, feedbackSourcesFrom } from '../../src/feedback/store.ts';
-import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
-import type { Logger } from '../../src/logger.ts';
-import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
-import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
-import type { ThreadMemory } from './thread.ts';
-import { type AnswerWriter, postPlain, StreamWriter, UpdateWriter } from './writers.ts';
-import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 export interface SlackAsk {
   kind: 'slash' | 'mention' | 'thread' | 'dm';
@@ -40,165 +41,89 @@ export interface SlackAsk {
   requestId: string;
 }
 
-export interface SlackAnswererDeps {
-  engine: Engine;
-  /** Answers start only once pending acknowledgements are out (see src/chat/ack-first.ts). */
-  acks?: AcknowledgementsFirst;
-  limits: ChatLimits;
-  threads: ThreadMemory;
-  feedback?: FeedbackStore;
+export interface SlackAnswersDeps {
+  delivery: ChatDelivery;
   logger: Logger;
   /** Use chat streaming when Slack allows it (default true). */
   streaming?: boolean;
-  /** A client without retries for `chat.startStream` (see StreamWriterOptions.startClient). */
+  /** A client without retries for `chat.startStream` (see SlackStream). */
   streamStarter?: WebClient;
 }
-
-/** The longest an answer waits for a burst's acknowledgements to go out first. */
-const ACKS_FIRST_MAX_WAIT_MS = 500;
 
 const CANNOT_POST =
   "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
 /** After Slack refuses streaming, use chat.update for a while before trying again. */
 const STREAMING_RETRY_MS = 10 * 60_000;
+const plain = slackRenderer();
 
-export class SlackAnswerer {
-  private readonly deps: SlackAnswererDeps;
-  private streamingOffUntil = 0;
+export class SlackAnswers {
+  readonly #deps: SlackAnswersDeps;
+  #streamingOffUntil = 0;
 
-  constructor(deps: SlackAnswererDeps) {
-    this.deps = deps;
-    if (deps.streaming === false) this.streamingOffUntil = Number.POSITIVE_INFINITY;
+  constructor(deps: SlackAnswersDeps) {
+    this.#deps = deps;
+    if (deps.streaming === false) this.#streamingOffUntil = Number.POSITIVE_INFINITY;
   }
 
-  async answer(ask: SlackAsk, signal: AbortSignal): Promise<void> {
-    await this.deps.acks?.settled(ACKS_FIRST_MAX_WAIT_MS);
-    const log = this.deps.logger.child({ requestId: ask.requestId, kind: ask.kind, channel: ask.channel, user: ask.userId });
-    const admission = await this.deps.limits.admit({ userId: ask.userId, channelId: ask.channel });
-    if (!admission.ok) {
-      log.info({ reason: admission.reason }, 'slack: question refused by limits');
-      await this.safeNotify(ask, admission.message, log);
-      return;
-    }
-    try {
-      let writer: AnswerWriter;
+  /** Answers one question; never throws. */
+  answer(ask: SlackAsk): Promise<void> {
+    return this.#deps.delivery.answer(this.#job(ask));
+  }
+
+  #job(ask: SlackAsk): AskJob {
+    const logger = this.#deps.logger.child({ requestId: ask.requestId, kind: ask.kind, channel: ask.channel, user: ask.userId });
+    const messages = new SlackMessages(ask.client, { channel: ask.channel, threadTs: ask.threadTs });
+    return {
+      question: ask.text,
+      userId: ask.userId,
+      channelId: ask.channel,
+      requestId: ask.requestId,
+      logger,
+      history: ask.history,
+      open: () => this.#open(ask, messages, logger),
+      openFailure: (error) => (isCannotPost(error) ? CANNOT_POST : slackFailureMessage(error)),
+      postSources: (answer) => this.#postSources(ask, messages, answer),
+      notify: async (text) => {
+        try {
+          await ask.notify(text);
+        } catch (error) {
+          logger.warn({ err: error }, 'slack: could not notify the user privately; posting in the thread');
+          await messages.post({ text: escapeMrkdwn(text) }, 1);
+        }
+      },
+      platformFailure: (error) => (isSlackError(error) ? slackFailureMessage(error) : undefined),
+    };
+  }
+
+  async #open(ask: SlackAsk, messages: SlackMessages, logger: Logger): Promise<AnswerView> {
+    if (ask.threadTs && Date.now() >= this.#streamingOffUntil) {
+      const target = { channel: ask.channel, threadTs: ask.threadTs, recipientUserId: ask.userId, recipientTeamId: ask.teamId };
+      const stream = new StreamView(new SlackStream(ask.client, this.#deps.streamStarter, target), messages, plain, logger);
       try {
-        writer = await this.openWriter(ask, log);
-      } catch (error) {
-        log.warn({ err: error, slack: classifySlackError(error) }, 'slack: could not post the answer message');
-        await this.safeNotify(ask, isCannotPost(error) ? CANNOT_POST : slackFailureMessage(error), log);
-        return;
-      }
-      await this.generate(ask, writer, signal, log);
-    } finally {
-      admission.release();
-    }
-  }
-
-  private async generate(ask: SlackAsk, writer: AnswerWriter, signal: AbortSignal, log: Logger): Promise<void> {
-    let answer: ChatAnswer;
-    try {
-      const history = await ask.history().catch((error: unknown) => {
-        log.warn({ err: error }, 'slack: could not read the thread; answering without history');
-        return [];
-      });
-      answer = await runChatAnswer(
-        this.deps.engine,
-        { text: ask.text, history, scope: { platform: 'slack', userId: ask.userId, channelId: ask.channel }, requestId: ask.requestId, signal },
-        { onText: (text) => writer.progress(text), textIntervalMs: writer.progressIntervalMs },
-      );
-      if (answer.textUpdateFailure) log.warn({ err: answer.textUpdateFailure }, 'slack: live updates stopped; posting the final answer');
-      await writer.finish(answer.text);
-    } catch (error) {
-      const message = signal.aborted ? SHUTTING_DOWN_MESSAGE : isSlackError(error) ? slackFailureMessage(error) : userMessageOf(error);
-      log.error({ err: error, slack: classifySlackError(error) }, 'slack: answering failed');
-      await writer.fail(message);
-      return;
-    }
-    const threadTs = writer.threadTs();
-    if (threadTs) this.deps.threads.markJoined(ask.channel, threadTs);
-    try {
-      await this.postSources(ask, answer, threadTs);
-    } catch (error) {
-      log.error({ err: error, slack: classifySlackError(error) }, 'slack: could not post the sources');
-      await postPlain(ask.client, ask.channel, threadTs, "I answered above but couldn't post the sources. Please ask again if you need them.", log);
-    }
-    log.info({ mode: answer.mode, writer: writer.mode, citations: answer.citations.length }, 'slack: answered');
-  }
-
-  private async openWriter(ask: SlackAsk, log: Logger): Promise<AnswerWriter> {
-    if (ask.threadTs && Date.now() >= this.streamingOffUntil) {
-      const stream = new StreamWriter(ask.client, {
-        startClient: this.deps.streamStarter,
-        channel: ask.channel,
-        threadTs: ask.threadTs,
-        recipientUserId: ask.userId,
-        recipientTeamId: ask.teamId,
-        logger: log,
-      });
-      try {
-        await stream.begin();
+        await stream.open();
         return stream;
       } catch (error) {
         if (streamingUnsupported(error)) {
-          this.streamingOffUntil = Date.now() + STREAMING_RETRY_MS;
-          log.info({ slack: classifySlackError(error) }, 'slack: chat streaming unavailable; using chat.update');
+          this.#streamingOffUntil = Date.now() + STREAMING_RETRY_MS;
+          logger.info({ slack: classifySlackError(error) }, 'slack: chat streaming unavailable; using chat.update');
         } else {
-          log.warn({ err: error, slack: classifySlackError(error) }, 'slack: chat.startStream failed; using chat.update');
+          logger.warn({ err: error, slack: classifySlackError(error) }, 'slack: chat.startStream failed; using chat.update');
         }
       }
     }
-    const writer = new UpdateWriter(ask.client, {
-      channel: ask.channel,
-      threadTs: ask.threadTs,
-      renderFirst: ask.kind === 'slash' ? (mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn }) : undefined,
-      logger: log,
-    });
-    await writer.begin();
-    return writer;
+    const renderer =
+      ask.kind === 'slash' ? slackRenderer((mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn })) : plain;
+    const view = new SeriesView(messages, renderer, logger);
+    await view.open(PLACEHOLDER);
+    return view;
   }
 
-  private async postSources(ask: SlackAsk, answer: ChatAnswer, threadTs: string | undefined): Promise<void> {
-    const content = sourcesMessage(sourceEntries(answer.citations, { maxEntries: MAX_SOURCE_BLOCKS }), {
-      abstained: answer.abstained,
-    });
-    const posted = await ask.client.chat.postMessage({
-      channel: ask.channel,
-      thread_ts: threadTs,
-      text: content.text,
-      blocks: content.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-    });
-    if (!posted.ts || !this.deps.feedback) return;
-    // Saved now so a click, even after a restart, knows which question and answer it rates.
-    try {
-      this.saveForFeedback(ask, answer, posted.ts);
-    } catch (error) {
-      this.deps.logger.error({ err: error, requestId: ask.requestId }, 'feedback: could not save the answer');
-    }
-  }
-
-  private saveForFeedback(ask: SlackAsk, answer: ChatAnswer, sourcesTs: string): void {
-    this.deps.feedback?.saveAnswer({
-      platform: 'slack',
-      messageRef: `${ask.channel}:${sourcesTs}`,
-      channelId: ask.channel,
-      userId: ask.userId,
-      question: ask.text,
-      answer: answer.text,
-      sources: feedbackSourcesFrom(answer.citations),
-      requestId: answer.requestId,
-    });
-  }
-
-  private async safeNotify(ask: SlackAsk, message: string, log: Logger): Promise<void> {
-    try {
-      await ask.notify(message);
-    } catch (error) {
-      log.warn({ err: error }, 'slack: could not notify the user privately; posting in the thread');
-      await postPlain(ask.client, ask.channel, ask.threadTs, message, log);
-    }
+  async #postSources(ask: SlackAsk, messages: SlackMessages, answer: ChatAnswer): Promise<string> {
+    const threadTs = messages.threadTs();
+    if (threadTs) this.#deps.delivery.threads.markJoined(`${ask.channel}:${threadTs}`);
+    const entries = sourceEntries(answer.citations, { maxEntries: MAX_SOURCE_BLOCKS });
+    const ts = await messages.post(sourcesMessage(entries, { abstained: answer.abstained }), 1);
+    return `${ask.channel}:${ts}`;
   }
 }
 

@@ -1,7 +1,11 @@
 /**
- * Block Kit for the bot's messages, kept inside Slack's limits (50 blocks per message,
- * 3000 characters per section text, 75 per button label, 2000 per button value).
+ * What askdocs' Slack messages look like: the renderer the delivery layer uses (answer
+ * Markdown → mrkdwn, in parts that fit a section), and Block Kit kept inside Slack's
+ * limits (50 blocks per message, 3000 characters per section text, 75 per button label,
+ * 2000 per button value).
  *
+ *   slackRenderer(first?) → AnswerRenderer: parts of ≤ 2800 Markdown characters as mrkdwn;
+ *     `first` renders message 0 (the slash message); failures replace the answer.
  *   sourcesMessage(entries, { abstained }) → { text, blocks }: the "Sources" thread reply:
  *     one section per numbered source ("[n] <link|Title › Heading>" or the path in code),
  *     then 👍/👎 feedback buttons.
@@ -9,9 +13,9 @@
  *     channel message for `/askdocs`: who asked what, then the answer.
  *   Block ids starting with `askdocs_` let thread-history reading recognise these messages.
  */
-import type { SourceEntry } from '../../src/chat/sources.ts';
-import { truncate } from '../../src/chat/sources.ts';
-import { escapeMrkdwn } from './mrkdwn.ts';
+import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
+import { type SourceEntry, truncate } from '../../src/chat/sources.ts';
+import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
 export const SECTION_MAX = 3000;
 export const FEEDBACK_UP = 'askdocs_feedback_up';
@@ -22,10 +26,27 @@ export const ANSWER_BLOCK_PREFIX = 'askdocs_answer';
 /** Slack caps a message at 50 blocks: header + 10 sources + feedback stays far below. */
 export const MAX_SOURCE_BLOCKS = 10;
 
-export interface SlackMessageContent {
+/** Markdown characters per message on the chat.update path (section text caps at 3000 after conversion). */
+export const PART_CHARS = 2800;
+export const PLACEHOLDER = '_Searching the docs…_';
+
+export interface SlackMessage {
   text: string;
   // Plain objects: the WebClient serialises them; Block Kit types add nothing here.
-  blocks: Record<string, unknown>[];
+  blocks?: Record<string, unknown>[];
+}
+
+/** `first` renders the first message (e.g. with the slash question on top); others are plain mrkdwn. */
+export function slackRenderer(first?: (mrkdwn: string) => SlackMessage): AnswerRenderer<SlackMessage> {
+  return {
+    partChars: PART_CHARS,
+    progressIntervalMs: 1200,
+    partText: toMrkdwn,
+    message: (text, index) => (index === 0 && first ? first(text) : { text }),
+    emptyAnswer: '_(no answer)_',
+    failure: escapeMrkdwn,
+    failureReplacesAnswer: true,
+  };
 }
 
 const section = (blockId: string, mrkdwn: string): Record<string, unknown> => ({
@@ -34,7 +55,7 @@ const section = (blockId: string, mrkdwn: string): Record<string, unknown> => ({
   text: { type: 'mrkdwn', text: truncate(mrkdwn, SECTION_MAX) },
 });
 
-export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean }): SlackMessageContent {
+export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean }): SlackMessage & { blocks: Record<string, unknown>[] } {
   const heading = options.abstained ? '*Closest pages in the docs*' : '*Sources*';
   const shown = entries.slice(0, MAX_SOURCE_BLOCKS);
   const blocks: Record<string, unknown>[] = [section(`${SOURCES_BLOCK_PREFIX}_header`, heading)];
@@ -67,7 +88,7 @@ function feedbackButton(actionId: string, label: string, value: string): Record<
   return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label, emoji: true }, value };
 }
 
-export function slashMessage(input: { userId: string; question: string; answerMrkdwn: string }): SlackMessageContent {
+export function slashMessage(input: { userId: string; question: string; answerMrkdwn: string }): SlackMessage {
   const asked = `*<@${input.userId}> asked:* ${escapeMrkdwn(input.question)}`;
   return {
     text: `${asked}\n\n${input.answerMrkdwn}`,

@@ -2,29 +2,28 @@
  * The Slack front end: a Bolt 5 app that answers `/askdocs`, @-mentions, thread
  * follow-ups and DMs with the engine, streaming the answer and posting sources.
  *
- *   const slack = createSlackApp({ engine, config, logger, feedback });
+ *   const slack = createSlackApp({ engine, config, logger, feedback, lifecycle });
  *   await slack.start();   // Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT
- *   await slack.stop();    // stop taking questions, wait (bounded) for answers in flight
+ *   await slack.stop();    // the lifecycle's shutdown: no new questions, answers in flight
+ *                          // finish (bounded), then the app stops
  *
  * HTTP mode serves events, commands and interactivity at `/slack/events`, plus any
  * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
  */
 import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
 import { SeenKeys } from '../../src/chat/dedupe.ts';
-import { InFlightTasks } from '../../src/chat/inflight.ts';
-import { ChatLimits } from '../../src/chat/limits.ts';
+import { ChatDelivery } from '../../src/chat/delivery.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
-import { AskdocsError } from '../../src/errors.ts';
 import type { Engine } from '../../src/engine/types.ts';
+import { AskdocsError } from '../../src/errors.ts';
 import type { FeedbackStore } from '../../src/feedback/store.ts';
+import type { Lifecycle } from '../../src/lifecycle.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
-import { SlackAnswerer } from './answer.ts';
+import { SlackAnswers } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
-import { classifySlackError } from './slack-errors.ts';
 import { registerListeners } from './listeners.ts';
 import { guardSlackRequests } from './request-guard.ts';
-import { ThreadMemory } from './thread.ts';
-import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
+import { classifySlackError } from './slack-errors.ts';
 
 export interface SlackAppOptions {
   engine: Engine;
@@ -32,6 +31,8 @@ export interface SlackAppOptions {
   logger: Logger;
   /** Where 👍/👎 clicks are recorded; without it the buttons answer with an apology. */
   feedback?: FeedbackStore;
+  /** The process lifecycle the bot registers with (src/lifecycle.ts); without it, one of its own. */
+  lifecycle?: Lifecycle;
   /** Extra HTTP routes in HTTP mode (e.g. `/healthz`, `/readyz`, `/metrics`). */
   customRoutes?: CustomRoute[];
   /** Web API retry policy (p-retry options). Tests pass `{ retries: 0 }`. */
@@ -45,8 +46,8 @@ export interface SlackBot {
   mode: 'socket' | 'http';
   /** Connects (Socket Mode) or listens on PORT (HTTP); verifies the bot token first. Resolves with the bound port in HTTP mode. */
   start(): Promise<{ mode: 'socket' | 'http'; port?: number }>;
-  /** Stops taking questions, waits up to `timeoutMs` (default SHUTDOWN_TIMEOUT_MS) for answers in flight, then disconnects. */
-  stop(timeoutMs?: number): Promise<void>;
+  /** Shuts the bot's lifecycle down: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS), then it disconnects. */
+  stop(): Promise<void>;
   /** Answers currently being worked on. */
   inFlight(): number;
   /** True between a successful start() and stop(): the readiness check. */
@@ -94,33 +95,32 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     timeout: 5_000,
     logger: boltLogger(log),
   });
-  const tasks = new InFlightTasks();
-  const threads = new ThreadMemory();
-  // Over HTTP a burst of slash commands arrives as separate requests; answers wait
-  // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
-  const acks = new AcknowledgementsFirst({ quietMs: ACK_QUIET_MS });
-  const answerer = new SlackAnswerer({
-    acks,
+  const delivery = new ChatDelivery({
+    platform: 'slack',
     engine: options.engine,
-    limits: new ChatLimits(config.limits),
-    threads,
-    feedback: options.feedback,
+    config,
     logger: log,
-    streaming: options.streaming,
-    streamStarter,
+    feedback: options.feedback,
+    lifecycle: options.lifecycle,
+    // Over HTTP a burst of slash commands arrives as separate requests; answers wait
+    // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
+    ackQuietMs: ACK_QUIET_MS,
   });
   registerListeners(app, {
-    answerer,
-    acks,
-    threads,
+    answers: new SlackAnswers({ delivery, logger: log, streaming: options.streaming, streamStarter }),
+    delivery,
     seen: new SeenKeys({ ttlMs: 30 * 60_000, maxKeys: 20_000 }),
-    tasks,
-    feedback: options.feedback,
     allowedChannels: config.slack.allowedChannels,
     logger: log,
   });
 
   let started = false;
+  // Runs once the answers in flight are done or abandoned.
+  delivery.onClose(async () => {
+    if (!started) return;
+    started = false;
+    await app.stop();
+  });
   return {
     app,
     mode,
@@ -137,16 +137,11 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
       return { mode, port };
     },
-    async stop(timeoutMs = config.shutdownTimeoutMs) {
-      const { finished, aborted } = await tasks.drain(timeoutMs);
-      log.info({ finished, aborted }, 'slack: answers in flight settled');
-      if (started) {
-        started = false;
-        await app.stop();
-      }
+    async stop() {
+      await delivery.lifecycle.shutdown('slack bot stopped');
     },
-    inFlight: () => tasks.size,
-    isReady: () => started && tasks.accepting,
+    inFlight: () => delivery.lifecycle.inFlight(),
+    isReady: () => started && delivery.accepting(),
   };
 }
 

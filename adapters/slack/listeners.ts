@@ -8,32 +8,28 @@
  *   DM                    answered directly.
  *   feedback buttons      ack at once, vote stored in the feedback store.
  *
- * Every listener returns immediately: work runs as tracked background tasks, so acks
- * never wait on the engine. One delivery → at most one answer: Slack retries are
+ * Every listener returns immediately: answers run as tracked background work (the
+ * delivery layer, src/chat/delivery.ts), so acks never wait on the engine. One delivery → at most one answer: Slack retries are
  * dropped by `event_id`, and a message seen both as `app_mention` and `message` by
  * channel+ts.
  */
 import type { App, webApi } from '@slack/bolt';
+import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import type { SeenKeys } from '../../src/chat/dedupe.ts';
-import type { InFlightTasks } from '../../src/chat/inflight.ts';
-import type { FeedbackStore, Vote } from '../../src/feedback/store.ts';
+import type { ChatDelivery } from '../../src/chat/delivery.ts';
+import type { Vote } from '../../src/feedback/store.ts';
+import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
-import { metrics } from '../../src/observability/metrics.ts';
-import type { SlackAnswerer, SlackAsk } from './answer.ts';
+import type { SlackAnswers, SlackAsk } from './answer.ts';
 import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
-import { type BotIdentity, readThread, stripMention, type ThreadMemory } from './thread.ts';
-import { PLACEHOLDER } from './writers.ts';
-import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
+import { type BotIdentity, readThread } from './thread.ts';
 
 type WebClient = webApi.WebClient;
 
 export interface ListenerDeps {
-  answerer: SlackAnswerer;
-  acks?: AcknowledgementsFirst;
-  threads: ThreadMemory;
+  answers: SlackAnswers;
+  delivery: ChatDelivery;
   seen: SeenKeys;
-  tasks: InFlightTasks;
-  feedback?: FeedbackStore;
   allowedChannels: string[];
   logger: Logger;
 }
@@ -41,7 +37,6 @@ export interface ListenerDeps {
 export const USAGE =
   'Ask me about the docs: `/askdocs <your question>`, e.g. `/askdocs How do I create a collection?`\n' +
   'You can also mention me in a channel, reply in a thread I answered, or message me directly.';
-const RESTARTING = 'askdocs is restarting right now. Please ask again in a minute.';
 
 /** The message fields askdocs reads (app_mention and message events share them). */
 interface IncomingMessage {
@@ -57,12 +52,13 @@ interface IncomingMessage {
 }
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  const { seen, tasks, logger } = deps;
+  const { seen, delivery, logger } = deps;
+  const threads = delivery.threads;
+  const threadKey = (channel: string, threadTs: string) => `${channel}:${threadTs}`;
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
   // events, `channel_name: directmessage` on slash commands), never by its id's first
   // letter: any id can start with D, and a guess would bypass SLACK_ALLOWED_CHANNELS.
-  const allowed = (channel: string, isDm = false) =>
-    deps.allowedChannels.length === 0 || isDm || deps.allowedChannels.includes(channel);
+  const allowed = (channel: string, isDm = false) => channelAllowed(deps.allowedChannels, { id: channel, isDm });
   const notAllowedMessage = () =>
     `I only answer questions in ${deps.allowedChannels.map((id) => `<#${id}>`).join(', ')}. Ask me there or message me directly.`;
 
@@ -82,12 +78,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
     if (!allowed(command.channel_id, command.channel_name === 'directmessage')) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
-    if (!tasks.accepting) return ack({ response_type: 'ephemeral', text: RESTARTING });
-    const acknowledged = deps.acks?.begin();
+    if (!delivery.accepting()) return ack({ response_type: 'ephemeral', text: SHUTTING_DOWN_MESSAGE });
+    const acknowledged = delivery.acks.begin();
     try {
       await ack();
     } finally {
-      acknowledged?.();
+      acknowledged();
     }
     if (!seen.firstSeen(`command:${command.trigger_id}`)) return;
     const ask: SlackAsk = {
@@ -103,7 +99,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       },
       requestId: newRequestId(),
     };
-    tasks.run((signal) => deps.answerer.answer(ask, signal));
+    delivery.start(() => deps.answers.answer(ask));
   });
 
   app.event('app_mention', async ({ event, client, context }) => {
@@ -144,31 +140,32 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
-    if (deps.threads.status(message.channel, threadTs) === false || seen.has(messageKey(message))) return;
-    if (!tasks.accepting) {
-      if (deps.threads.status(message.channel, threadTs)) await ephemeral(client, message, threadTs, RESTARTING, logger);
+    const thread = threadKey(message.channel, threadTs);
+    if (threads.status(thread) === false || seen.has(messageKey(message))) return;
+    if (!delivery.accepting()) {
+      if (threads.status(thread)) await ephemeral(client, message, threadTs, SHUTTING_DOWN_MESSAGE, logger);
       return;
     }
-    tasks.run(async (signal) => {
+    delivery.start(async () => {
       let participates: boolean;
       let history: SlackAsk['history'];
       try {
-        const view = await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot, placeholder: PLACEHOLDER });
+        const view = await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot });
         participates = view.participates;
         history = async () => view.history;
       } catch (error) {
         // Unknown participation: stay quiet unless we know we answered in this thread.
         logger.warn({ err: error, channel: message.channel }, 'slack: could not read a thread');
-        participates = deps.threads.status(message.channel, threadTs) === true;
+        participates = threads.status(thread) === true;
         history = async () => [];
       }
       if (!participates) {
-        deps.threads.markNotJoined(message.channel, threadTs);
+        threads.markNotJoined(thread);
         return;
       }
-      deps.threads.markJoined(message.channel, threadTs);
+      threads.markJoined(thread);
       if (!seen.firstSeen(messageKey(message))) return;
-      await deps.answerer.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history), signal);
+      await deps.answers.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history));
     });
   });
 
@@ -187,16 +184,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const vote: Vote = (action as { action_id: string }).action_id === FEEDBACK_UP ? 'up' : 'down';
     const threadTs = actionBody.message?.thread_ts ?? actionBody.container?.thread_ts;
     const target = { channel, ts: messageTs, user: userId };
-    try {
-      if (!deps.feedback) throw new Error('no feedback store configured');
-      deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId, vote });
-      metrics.feedback.inc({ platform: 'slack', vote });
-      logger.info({ channel, messageTs, vote }, 'slack: feedback recorded');
-      await ephemeral(client, target, threadTs, vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎", logger);
-    } catch (error) {
-      logger.error({ err: error, channel, messageTs }, 'slack: could not record feedback');
-      await ephemeral(client, target, threadTs, "Sorry, I couldn't record your feedback. Please try again later.", logger);
-    }
+    const recorded = delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
+    const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
+    await ephemeral(client, target, threadTs, recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.", logger);
   });
 
   interface Start {
@@ -229,17 +219,17 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   function start(input: Start): void {
     const { client, message } = input;
-    if (!tasks.accepting) {
-      void ephemeral(client, message, input.threadTs, RESTARTING, logger);
+    if (!delivery.accepting()) {
+      void ephemeral(client, message, input.threadTs, SHUTTING_DOWN_MESSAGE, logger);
       return;
     }
     // Only a reply inside an existing thread has history worth reading.
     const threadTs = message.thread_ts;
     const history: SlackAsk['history'] = threadTs
       ? async () =>
-          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot, placeholder: PLACEHOLDER })).history
+          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot })).history
       : async () => [];
-    tasks.run((signal) => deps.answerer.answer(askFor(input, history), signal));
+    delivery.start(() => deps.answers.answer(askFor(input, history)));
   }
 }
 

@@ -3,16 +3,13 @@
  * engine history (`conversations.replies`), so follow-ups are answered in context.
  *
  *   readThread(client, { channel, threadTs, beforeTs, bot }) → { participates, history }
- *   ThreadMemory: which threads the bot answered in (so most follow-ups need no lookup
- *   to decide), and which it recently found it is not part of.
  */
 import type { webApi } from '@slack/bolt';
+import { mergeTurns, stripMention } from '../../src/chat/conversation.ts';
+import type { Turn } from '../../src/engine/types.ts';
+import { ANSWER_BLOCK_PREFIX, PLACEHOLDER, QUESTION_BLOCK, questionFromSlashBlock, SOURCES_BLOCK_PREFIX } from './blocks.ts';
 
 type WebClient = webApi.WebClient;
-import { SeenKeys } from '../../src/chat/dedupe.ts';
-import { truncate } from '../../src/chat/sources.ts';
-import type { Turn } from '../../src/engine/types.ts';
-import { ANSWER_BLOCK_PREFIX, QUESTION_BLOCK, questionFromSlashBlock, SOURCES_BLOCK_PREFIX } from './blocks.ts';
 
 export interface BotIdentity {
   userId?: string;
@@ -38,7 +35,7 @@ const MAX_TURN_CHARS = 2000;
 
 export async function readThread(
   client: WebClient,
-  input: { channel: string; threadTs: string; beforeTs?: string; bot: BotIdentity; placeholder?: string },
+  input: { channel: string; threadTs: string; beforeTs?: string; bot: BotIdentity },
 ): Promise<ThreadView> {
   const response = await client.conversations.replies({ channel: input.channel, ts: input.threadTs, limit: 100 });
   const messages = (response.messages ?? []) as ApiMessage[];
@@ -49,15 +46,15 @@ export async function readThread(
     const fromBot = (input.bot.userId && message.user === input.bot.userId) || (input.bot.botId && message.bot_id === input.bot.botId);
     if (fromBot) participates = true;
     if (Number(message.ts) >= before) continue;
-    if (fromBot) turns.push(...botTurns(message, input.placeholder));
+    if (fromBot) turns.push(...botTurns(message));
     else if (!message.bot_id && !message.subtype && message.text) {
       turns.push({ role: 'user', content: stripMention(message.text, input.bot.userId) });
     }
   }
-  return { participates, history: mergeTurns(turns).slice(-MAX_TURNS) };
+  return { participates, history: mergeTurns(turns, MAX_TURN_CHARS).slice(-MAX_TURNS) };
 }
 
-function botTurns(message: ApiMessage, placeholder: string | undefined): Turn[] {
+function botTurns(message: ApiMessage): Turn[] {
   const blocks = message.blocks ?? [];
   if (blocks.some((block) => block.block_id?.startsWith(SOURCES_BLOCK_PREFIX))) return [];
   const question = blocks.find((block) => block.block_id === QUESTION_BLOCK)?.text?.text;
@@ -68,51 +65,10 @@ function botTurns(message: ApiMessage, placeholder: string | undefined): Turn[] 
       .join('\n');
     return [
       { role: 'user', content: questionFromSlashBlock(question) },
-      ...(answer && answer !== placeholder ? [{ role: 'assistant' as const, content: answer }] : []),
+      ...(answer && answer !== PLACEHOLDER ? [{ role: 'assistant' as const, content: answer }] : []),
     ];
   }
   const text = message.text?.trim();
-  if (!text || text === placeholder) return [];
+  if (!text || text === PLACEHOLDER) return [];
   return [{ role: 'assistant', content: text }];
-}
-
-export function stripMention(text: string, botUserId: string | undefined): string {
-  const withoutBot = botUserId ? text.split(`<@${botUserId}>`).join(' ') : text;
-  return withoutBot.replace(/\s+/g, ' ').trim();
-}
-
-/** Joins consecutive turns of the same role (a multi-part answer is one turn). */
-function mergeTurns(turns: Turn[]): Turn[] {
-  const merged: Turn[] = [];
-  for (const turn of turns) {
-    const last = merged.at(-1);
-    if (last && last.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
-    else merged.push({ ...turn });
-  }
-  return merged.map((turn) => ({ role: turn.role, content: truncate(turn.content, MAX_TURN_CHARS) }));
-}
-
-/** What the bot knows about threads without asking Slack. */
-export class ThreadMemory {
-  private readonly joined = new SeenKeys({ ttlMs: 7 * 24 * 3600_000, maxKeys: 50_000 });
-  // Short-lived: a thread the bot is not in can only change by a mention, which marks it joined.
-  private readonly notJoined = new SeenKeys({ ttlMs: 10 * 60_000, maxKeys: 50_000 });
-
-  markJoined(channel: string, threadTs: string): void {
-    const key = `${channel}:${threadTs}`;
-    this.joined.add(key);
-    this.notJoined.delete(key);
-  }
-
-  markNotJoined(channel: string, threadTs: string): void {
-    this.notJoined.add(`${channel}:${threadTs}`);
-  }
-
-  /** true: joined; false: recently found not joined; undefined: unknown. */
-  status(channel: string, threadTs: string): boolean | undefined {
-    const key = `${channel}:${threadTs}`;
-    if (this.joined.has(key)) return true;
-    if (this.notJoined.has(key)) return false;
-    return undefined;
-  }
 }

@@ -23,7 +23,7 @@ export interface ChatLimitSettings {
   channelMaxConcurrent: number;
 }
 
-export type LimitReason = 'user_busy' | 'channel_busy' | 'user_rate';
+export type LimitReason = 'user_busy' | 'channel_busy' | 'user_rate' | 'shutting_down';
 
 export type Admission =
   | { ok: true; release(): void }

@@ -17,8 +17,8 @@ export interface BotHost {
   lifecycle: Lifecycle;
   runtime: Runtime;
   feedback: FeedbackStore;
-  /** Ends a failed start: stops what started, prints one line, exits non-zero. */
-  failStartup(error: unknown, stopBot?: () => Promise<unknown>): Promise<never>;
+  /** Ends a failed start: shuts the lifecycle down (the bot registered with it too), prints one line, exits non-zero. */
+  failStartup(error: unknown): Promise<never>;
 }
 
 export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
@@ -37,8 +37,7 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
   ctx.handOverSignals();
   lifecycle.install();
 
-  const failStartup = async (error: unknown, stopBot?: () => Promise<unknown>): Promise<never> => {
-    await stopBot?.().catch(() => undefined);
+  const failStartup = async (error: unknown): Promise<never> => {
     await lifecycle.shutdown('startup failed');
     return ctx.fail(error);
   };

@@ -3,8 +3,9 @@
  * started by this process, the local embedding model, the real engine talking to
  * the LLM at LLM_BASE_URL), the real lifecycle and health server, and the smallest
  * possible front end: `POST /ask` with the question as the body streams the
- * answer's text back. It is wired exactly as a chat front end should be:
- * `ensureAccepting()` before a question, `track()` around it, runtime closed on shutdown.
+ * answer's text back. It is wired the way the chat delivery layer wires every bot
+ * (src/chat/delivery.ts): no new question once draining, `track()` around each answer,
+ * the lifecycle's abort signal passed to the engine, runtime closed on shutdown.
  *
  * Env: the usual askdocs settings, plus OPS_BOT_DOCS (a folder to ingest at start) and
  * OPS_BOT_MILVUS_DIR (the embedded engine's data folder, used as MILVUS_URI).
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { userMessageOf } from '../../src/errors.ts';
 import { ingestFolder } from '../../src/ingest/ingest.ts';
-import { createLifecycle } from '../../src/lifecycle.ts';
+import { createLifecycle, SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import { createLogger, newRequestId } from '../../src/logger.ts';
 import { serveOperations } from '../../src/observability/serve.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
@@ -53,10 +54,8 @@ const front = createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  try {
-    lifecycle.ensureAccepting();
-  } catch (error) {
-    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(userMessageOf(error));
+  if (lifecycle.isDraining()) {
+    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(SHUTTING_DOWN_MESSAGE);
     return;
   }
   void lifecycle.track(answer(runtime, req, res));
@@ -80,7 +79,7 @@ async function answer(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   for await (const chunk of req) text += chunk;
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
   try {
-    for await (const event of rt.engine.answer({ text, requestId: newRequestId(), scope: { platform: 'cli' } })) {
+    for await (const event of rt.engine.answer({ text, requestId: newRequestId(), scope: { platform: 'cli' }, signal: lifecycle.signal })) {
       if (event.type === 'delta') res.write(event.text);
       if (event.type === 'final') res.write(`\n[final mode=${event.mode}]`);
     }

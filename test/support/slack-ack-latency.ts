@@ -77,7 +77,7 @@ if (process.env.ASKDOCS_ACK_ROLE === 'fake') {
     const { port } = await bot.start();
     process.send?.({ port });
     process.on('message', async () => {
-      await bot.stop(10_000);
+      await bot.stop();
       process.exit(0);
     });
   }

@@ -62,7 +62,7 @@ export async function startSlackHarness(options: { engine: Engine; env?: Record<
     port,
     url: `http://127.0.0.1:${port}/slack/events`,
     async close() {
-      await bot.stop(5_000);
+      await bot.stop();
       feedback.close();
       await api.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -2,12 +2,10 @@
  * `askdocs discord`: runs the Discord bot until SIGINT/SIGTERM, with /healthz, /readyz
  * (including the gateway connection) and /metrics on HEALTH_PORT, and a graceful
  * shutdown that lets answers in flight finish.
- * `askdocs discord register`: registers `/askdocs` in DISCORD_GUILD_ID, or globally.
  */
 import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/index.ts';
-import { type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
-import { runtimeReadinessChecks } from '../../observability/readiness.ts';
-import { operationsEndpoints } from '../../observability/serve.ts';
+import type { ReadinessCheck } from '../../observability/health-server.ts';
+import { serveOperations } from '../../observability/serve.ts';
 import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
@@ -19,18 +17,10 @@ export async function runBot(ctx: CliContext): Promise<void> {
   );
   let bot: DiscordBot | undefined;
   try {
+    const gateway = gatewayCheck(() => bot);
+    // Started before the bot registers, so it closes after the bot (hooks run last-first).
+    const health = await serveOperations(runtime, lifecycle, [gateway]);
     bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle });
-    const health = await startHealthServer({
-      ...operationsEndpoints(runtime, lifecycle),
-      checks: [...runtimeReadinessChecks(runtime), gatewayCheck(bot)],
-      port: config.healthPort,
-      host: config.bindAddress,
-    });
-    lifecycle.onShutdown(() => health.close());
-    // Registered last, so it runs first: the bot disconnects before the runtime closes.
-    const started = bot;
-    lifecycle.onShutdown(() => started.stop());
-
     await bot.start();
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +
@@ -38,16 +28,18 @@ export async function runBot(ctx: CliContext): Promise<void> {
         `health on :${health.port}. Press Ctrl-C to stop.\n`,
     );
   } catch (error) {
-    await failStartup(error, bot && (() => bot!.stop()));
+    await failStartup(error);
   }
 }
 
-function gatewayCheck(bot: DiscordBot): ReadinessCheck {
+function gatewayCheck(bot: () => DiscordBot | undefined): ReadinessCheck {
   return {
     name: 'discord',
-    run: () =>
-      bot.isReady()
-        ? { ok: true, detail: `connected to the Discord gateway${bot.messageContent ? '' : ' (no MessageContent intent)'}` }
-        : { ok: false, detail: 'not connected to the Discord gateway' },
+    run: () => {
+      const current = bot();
+      return current?.isReady()
+        ? { ok: true, detail: `connected to the Discord gateway${current.messageContent ? '' : ' (no MessageContent intent)'}` }
+        : { ok: false, detail: 'not connected to the Discord gateway' };
+    },
   };
 }

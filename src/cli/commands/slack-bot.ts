@@ -6,9 +6,8 @@
  * Shutdown is graceful: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS).
  */
 import { createSlackApp, type SlackBot } from '../../../adapters/slack/index.ts';
-import { healthRoutes, type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
-import { runtimeReadinessChecks } from '../../observability/readiness.ts';
-import { operationsEndpoints } from '../../observability/serve.ts';
+import { healthRoutes, type ReadinessCheck } from '../../observability/health-server.ts';
+import { operationsEndpoints, serveOperations } from '../../observability/serve.ts';
 import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
@@ -24,29 +23,23 @@ export async function runBot(ctx: CliContext): Promise<void> {
       name: 'slack',
       run: () => (bot?.isReady() ? { ok: true, detail: `connected (${bot.mode} mode)` } : { ok: false, detail: 'not connected to Slack' }),
     };
-    const endpoints = { ...operationsEndpoints(runtime, lifecycle), checks: [...runtimeReadinessChecks(runtime), readiness] };
     const socketMode = Boolean(config.slack.appToken);
+    // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode; HTTP mode also
+    // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
+    // Started before the bot registers, so it closes after the bot (hooks run last-first).
+    let healthNote = 'health on the same port';
+    if (socketMode || config.healthPort !== config.slack.port) {
+      const health = await serveOperations(runtime, lifecycle, [readiness]);
+      healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
+    }
     bot = createSlackApp({
       engine: runtime.engine,
       config,
       logger,
       feedback,
-      customRoutes: socketMode ? undefined : healthRoutes(endpoints),
+      lifecycle,
+      customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, [readiness])),
     });
-    const started = bot;
-    // Shutdown starts: stop taking questions at once; the lifecycle waits for the answers in flight.
-    lifecycle.onDrain(() => {
-      void lifecycle.track(started.stop(config.shutdownTimeoutMs));
-    });
-
-    // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode; HTTP mode also
-    // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
-    let healthNote = 'health on the same port';
-    if (socketMode || config.healthPort !== config.slack.port) {
-      const health = await startHealthServer({ ...endpoints, port: config.healthPort, host: config.bindAddress });
-      lifecycle.onShutdown(() => health.close());
-      healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
-    }
     const { mode, port } = await bot.start();
     process.stderr.write(
       mode === 'http'
@@ -54,6 +47,6 @@ export async function runBot(ctx: CliContext): Promise<void> {
         : `askdocs: Slack bot connected in Socket Mode; ${healthNote}. Press Ctrl-C to stop.\n`,
     );
   } catch (error) {
-    await failStartup(error, bot && (() => bot!.stop(0)));
+    await failStartup(error);
   }
 }

@@ -1,0 +1,42 @@
+/**
+ * Where an answer's messages go on Discord, for the delivery layer (src/chat/): a
+ * channel, thread or DM with the bot token. Slash-command answers use the interaction's
+ * webhook instead (interaction-transport.ts).
+ */
+import type { MessageTransport } from '../../src/chat/series.ts';
+import type { DiscordApi, OutgoingMessage } from './api.ts';
+
+export interface DiscordTransport extends MessageTransport<OutgoingMessage> {
+  /** The channel the messages are in (a thread id, a DM id, ...). */
+  readonly channelId: string;
+}
+
+/** Messages posted with the bot token in a channel, thread or DM; the first may reply to the question. */
+export function channelTransport(api: DiscordApi, channelId: string, options: { replyTo?: string } = {}): DiscordTransport {
+  return {
+    channelId,
+    post: async (message, index) =>
+      (await api.postMessage(channelId, index === 0 && options.replyTo ? { ...message, replyTo: options.replyTo } : message)).id,
+    edit: async (messageId, message) => {
+      await api.editMessage(channelId, messageId, message);
+    },
+    delete: (messageId) => api.deleteMessage(channelId, messageId),
+  };
+}
+
+/** A transport whose channel is known only once `ready` resolves (a thread being created). */
+export function lazyTransport(ready: Promise<DiscordTransport>): DiscordTransport {
+  let resolved: DiscordTransport | undefined;
+  ready.then((transport) => {
+    resolved = transport;
+  });
+  return {
+    get channelId() {
+      if (!resolved) throw new Error('channel not known yet');
+      return resolved.channelId;
+    },
+    post: async (message, index) => (await ready).post(message, index),
+    edit: async (id, message, index) => (await ready).edit(id, message, index),
+    delete: async (id) => (await ready).delete(id),
+  };
+}

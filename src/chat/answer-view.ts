@@ -1,0 +1,210 @@
+/**
+ * How one answer appears on a chat platform while it is generated and once it is done.
+ * The delivery layer (delivery.ts) drives an `AnswerView`; a platform builds one from
+ * its transport and its renderer, with one of two views:
+ *
+ *   SeriesView  — a message series (series.ts): message i shows part i of the answer,
+ *                 edited as the text grows (Slack chat.update, Discord, any new surface).
+ *   StreamView  — a platform's native text stream (Slack chat streaming): text is
+ *                 appended, never edited; what does not fit continues as a series.
+ */
+import type { Logger } from '../logger.ts';
+import { MessageSeries, type MessageTransport } from './series.ts';
+import { splitMessage, unclosedFence } from './split.ts';
+
+export interface AnswerView {
+  /** Minimum time between two `progress` calls (the platform's edit rate). */
+  readonly progressIntervalMs: number;
+  /** Shows the Markdown answer so far (failures are thrown; the caller stops updating). */
+  progress(markdown: string): Promise<void>;
+  /** Shows the final answer. */
+  finish(markdown: string): Promise<void>;
+  /** Replaces or ends the answer with a plain message. Never throws. */
+  fail(text: string): Promise<void>;
+  /** A plain message after the answer (e.g. "couldn't post the sources"). Never throws. */
+  note(text: string): Promise<void>;
+}
+
+/** What a platform's messages look like. `M` is the platform's message body. */
+export interface AnswerRenderer<M> {
+  /** Answer Markdown per message, so a part stays within the platform's cap once rendered. */
+  readonly partChars: number;
+  /** Minimum time between edits of a growing answer. */
+  readonly progressIntervalMs: number;
+  /** The platform text for a part of the answer (Slack: mrkdwn; Discord: the Markdown as is). */
+  partText(markdown: string): string;
+  /** The message at position `index` of the series, showing platform text `text`. */
+  message(text: string, index: number): M;
+  /** Markdown shown when the model wrote nothing. */
+  readonly emptyAnswer: string;
+  /** A plain failure message as platform text. */
+  failure(text: string): string;
+  /** True: a failure replaces the answer's first message (Slack); false: it follows the answer (Discord). */
+  readonly failureReplacesAnswer: boolean;
+}
+
+export class SeriesView<M> implements AnswerView {
+  readonly series: MessageSeries<M>;
+  readonly #transport: MessageTransport<M>;
+  readonly #renderer: AnswerRenderer<M>;
+  readonly #logger: Logger;
+
+  constructor(transport: MessageTransport<M>, renderer: AnswerRenderer<M>, logger: Logger) {
+    this.#transport = transport;
+    this.#renderer = renderer;
+    this.#logger = logger;
+    this.series = new MessageSeries(transport, (text, index) => renderer.message(text, index));
+  }
+
+  get progressIntervalMs(): number {
+    return this.#renderer.progressIntervalMs;
+  }
+
+  /** Makes something visible at once (throws when the platform refuses the post). */
+  open(placeholder: string): Promise<void> {
+    return this.series.show([placeholder]);
+  }
+
+  progress(markdown: string): Promise<void> {
+    return this.series.show(this.#parts(markdown));
+  }
+
+  finish(markdown: string): Promise<void> {
+    return this.series.show(this.#parts(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown));
+  }
+
+  async fail(text: string): Promise<void> {
+    const shown = this.#renderer.failure(text);
+    try {
+      await (this.#renderer.failureReplacesAnswer ? this.series.replaceFirst(shown) : this.series.append(shown));
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not show the failure in the answer; posting it on its own');
+      await postPlain(this.#transport, this.#renderer, Math.max(1, this.series.ids.length), text, this.#logger);
+    }
+  }
+
+  note(text: string): Promise<void> {
+    return postPlain(this.#transport, this.#renderer, Math.max(1, this.series.ids.length), text, this.#logger);
+  }
+
+  #parts(markdown: string): string[] {
+    return splitMessage(markdown, this.#renderer.partChars).map((part) => this.#renderer.partText(part));
+  }
+}
+
+/** A platform's native answer stream. */
+export interface StreamTransport {
+  /** Most Markdown one streamed message holds. */
+  readonly maxChars: number;
+  readonly progressIntervalMs: number;
+  /** How much of the text so far may go out now (Slack holds back a mention still being written). */
+  sendableLength(markdown: string): number;
+  start(): Promise<void>;
+  append(markdown: string): Promise<void>;
+  /** Ends the stream with `markdown` ('' for nothing more). */
+  stop(markdown: string): Promise<void>;
+  /** Ends the stream with a failure message, after the text already streamed when `afterText`. */
+  stopWithFailure(text: string, afterText: boolean): Promise<void>;
+}
+
+export class StreamView<M> implements AnswerView {
+  readonly #stream: StreamTransport;
+  /** Where what does not fit in the stream, and plain messages, are posted. */
+  readonly #overflow: MessageTransport<M>;
+  readonly #renderer: AnswerRenderer<M>;
+  readonly #logger: Logger;
+  /** Markdown already appended to the stream. */
+  #sent = '';
+  #started = false;
+  #broken = false;
+  #full = false;
+
+  constructor(stream: StreamTransport, overflow: MessageTransport<M>, renderer: AnswerRenderer<M>, logger: Logger) {
+    this.#stream = stream;
+    this.#overflow = overflow;
+    this.#renderer = renderer;
+    this.#logger = logger;
+  }
+
+  get progressIntervalMs(): number {
+    return this.#stream.progressIntervalMs;
+  }
+
+  /** Starts the stream (throws when the platform refuses: the caller falls back to a series). */
+  async open(): Promise<void> {
+    await this.#stream.start();
+    this.#started = true;
+  }
+
+  async progress(markdown: string): Promise<void> {
+    if (this.#broken || this.#full || !this.#started || !markdown.startsWith(this.#sent)) return;
+    let next = markdown.slice(this.#sent.length, this.#stream.sendableLength(markdown));
+    const room = this.#stream.maxChars - this.#sent.length;
+    if (next.length > room) {
+      // Stop streaming at a line end; finish() posts the rest as further messages.
+      this.#full = true;
+      const cut = next.lastIndexOf('\n', room);
+      next = next.slice(0, cut > 0 ? cut : room);
+    }
+    if (next === '') return;
+    try {
+      await this.#stream.append(next);
+      this.#sent += next;
+    } catch (error) {
+      this.#broken = true;
+      throw error;
+    }
+  }
+
+  async finish(markdown: string): Promise<void> {
+    if (!this.#started) throw new Error('stream was never started');
+    const continues = markdown.startsWith(this.#sent);
+    const rest = continues ? markdown.slice(this.#sent.length) : markdown;
+    if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
+      await this.#stream.stop(rest);
+      return;
+    }
+    // Too long for one streamed message (or streaming broke): close the stream cleanly,
+    // then post what is left as further messages, reopening a code block cut in half.
+    const fence = continues ? unclosedFence(this.#sent) : undefined;
+    await this.#stream
+      .stop(fence ? `\n${fence.close}` : '')
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the stream failed; posting the rest as messages'));
+    const remainder = fence ? `${fence.open}\n${rest}` : rest;
+    for (const [index, part] of splitMessage(remainder, this.#renderer.partChars).entries()) {
+      const text = this.#renderer.partText(part);
+      await this.#overflow.post(this.#renderer.message(text, index + 1), index + 1);
+    }
+  }
+
+  async fail(text: string): Promise<void> {
+    if (this.#started && !this.#broken) {
+      try {
+        await this.#stream.stopWithFailure(text, this.#sent !== '');
+        return;
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'could not end the stream with the failure message');
+      }
+    }
+    await this.note(text);
+  }
+
+  note(text: string): Promise<void> {
+    return postPlain(this.#overflow, this.#renderer, 1, text, this.#logger);
+  }
+}
+
+/** Last resort: a plain message after the answer. Logs instead of throwing. */
+async function postPlain<M>(
+  transport: MessageTransport<M>,
+  renderer: AnswerRenderer<M>,
+  index: number,
+  text: string,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await transport.post(renderer.message(renderer.failure(text), index), index);
+  } catch (error) {
+    logger.error({ err: error }, 'could not post a message to the user');
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Reading a chat conversation as engine history, the same way on every platform:
+ * the question without the bot's mention, consecutive turns of one role joined (a
+ * multi-part answer is one turn), and the channel allow-list.
+ */
+import type { Turn } from '../engine/types.ts';
+import { truncate } from './sources.ts';
+
+/** The text without mentions of the bot (`<@U123>`, `<@!123>`), spaces collapsed; line breaks stay. */
+export function stripMention(text: string, botUserId: string | undefined): string {
+  const withoutBot = botUserId ? text.replace(new RegExp(`<@!?${botUserId}>`, 'g'), ' ') : text;
+  return withoutBot.replace(/[ \t]+/g, ' ').trim();
+}
+
+/** Joins consecutive turns of the same role; each turn is cut to `maxChars`. */
+export function mergeTurns(turns: Turn[], maxChars = Number.POSITIVE_INFINITY): Turn[] {
+  const merged: Turn[] = [];
+  for (const turn of turns) {
+    const last = merged.at(-1);
+    if (last && last.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
+    else merged.push({ ...turn });
+  }
+  return merged.map((turn) => ({ role: turn.role, content: truncate(turn.content, maxChars) }));
+}
+
+/**
+ * The allow-list (SLACK_/DISCORD_ALLOWED_CHANNELS): empty allows every channel; a thread
+ * is allowed when its parent is; DMs are always answered.
+ */
+export function channelAllowed(allowed: string[], channel: { id: string; parentId?: string | null; isDm: boolean }): boolean {
+  if (channel.isDm || allowed.length === 0) return true;
+  return allowed.includes(channel.id) || (!!channel.parentId && allowed.includes(channel.parentId));
+}

@@ -1,0 +1,227 @@
+/**
+ * The platform-neutral answer-delivery layer: everything between a platform's event and
+ * the engine that is the same on every chat surface. It owns
+ *
+ *   - admission: no new questions while shutting down, then the per-user/channel limits;
+ *   - acknowledgements first: answers wait (bounded) while a burst's acks go out;
+ *   - in-flight tracking on the one lifecycle (src/lifecycle.ts), whose drain deadline
+ *     aborts what is still running;
+ *   - thread memory, the answer itself (streamed into the platform's `AnswerView`), the
+ *     sources reply, feedback recording and its metric, and the plain failure text.
+ *
+ * A platform supplies what differs: where messages go and what they look like (a
+ * transport and a renderer, built into an `AnswerView`; see answer-view.ts), plus how it
+ * tells one user something privately.
+ *
+ *   const delivery = new ChatDelivery({ platform: 'discord', engine, config, logger, lifecycle });
+ *   delivery.start(() => delivery.answer(job));   // tracked by the lifecycle; never throws
+ *   delivery.onClose(() => client.destroy());            // after the answers in flight
+ */
+import type { Config } from '../config.ts';
+import type { Engine, Platform, Turn } from '../engine/types.ts';
+import { userMessageOf } from '../errors.ts';
+import { type FeedbackStore, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
+import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
+import type { Logger } from '../logger.ts';
+import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import { AcknowledgementsFirst } from './ack-first.ts';
+import type { AnswerView } from './answer-view.ts';
+import { type Admission, ChatLimits } from './limits.ts';
+import { type ChatAnswer, runChatAnswer } from './session.ts';
+import { ThreadMemory } from './threads.ts';
+
+/** The longest an answer waits for a burst's acknowledgements to go out first. */
+const ACKS_FIRST_MAX_WAIT_MS = 500;
+
+export const SOURCES_FAILED_TEXT = "I answered above but couldn't post the sources. Please ask again if you need them.";
+
+export interface ChatDeliveryDeps {
+  platform: Extract<Platform, 'slack' | 'discord'>;
+  engine: Engine;
+  config: Config;
+  logger: Logger;
+  /** Where answers are saved for 👍/👎 and votes recorded; without it votes get an apology. */
+  feedback?: FeedbackStore;
+  /** The process lifecycle; a bot run on its own (tests, embedding) gets one of its own. */
+  lifecycle?: Lifecycle;
+  /** Bound on waiting for answers in flight when the bot's own lifecycle shuts down (default SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs?: number;
+  /** How long after the last acknowledgement answers still wait (Slack: requests of a burst are still on the wire). */
+  ackQuietMs?: number;
+  metrics?: Pick<AskdocsMetrics, 'feedback'>;
+}
+
+/** One admitted question, as the platform hands it over. */
+export interface AnswerJob {
+  question: string;
+  userId: string;
+  /** Where it was asked; the channel the limits count it against. */
+  channelId: string;
+  requestId: string;
+  logger: Logger;
+  /** Earlier turns of the conversation; read only once the question is admitted. */
+  history(): Promise<Turn[]>;
+  /** Posts the sources and feedback buttons; resolves with the reference a vote on them carries. */
+  postSources(answer: ChatAnswer): Promise<string | undefined>;
+  /** The user text for a failure the platform (not the engine) caused; undefined when it is not one. */
+  platformFailure?(error: unknown): string | undefined;
+}
+
+/** A question still to be admitted, and how to show its answer. */
+export interface AskJob extends AnswerJob {
+  /** Makes something visible at once; throws when the platform refuses (the asker is then told privately). */
+  open(): Promise<AnswerView>;
+  /** The private note for a failed `open` (e.g. "invite me to the channel"). */
+  openFailure?(error: unknown): string;
+  /** Tells only the asker something (refusals); may fall back to a visible message. */
+  notify(text: string): Promise<void>;
+}
+
+export class ChatDelivery {
+  readonly platform: ChatDeliveryDeps['platform'];
+  readonly lifecycle: Lifecycle;
+  readonly acks: AcknowledgementsFirst;
+  readonly threads = new ThreadMemory();
+  readonly #deps: ChatDeliveryDeps;
+  readonly #limits: ChatLimits;
+  readonly #metrics: Pick<AskdocsMetrics, 'feedback'>;
+
+  constructor(deps: ChatDeliveryDeps) {
+    this.#deps = deps;
+    this.platform = deps.platform;
+    this.lifecycle =
+      deps.lifecycle ?? createLifecycle({ logger: deps.logger, timeoutMs: deps.shutdownTimeoutMs ?? deps.config.shutdownTimeoutMs });
+    this.acks = new AcknowledgementsFirst({ quietMs: deps.ackQuietMs });
+    this.#limits = new ChatLimits(deps.config.limits);
+    this.#metrics = deps.metrics ?? processMetrics;
+  }
+
+  /** False once shutdown started: new questions get SHUTTING_DOWN_MESSAGE. */
+  accepting(): boolean {
+    return !this.lifecycle.isDraining();
+  }
+
+  /** Runs `hook` at shutdown, once the answers in flight are done or abandoned (disconnect the bot here). */
+  onClose(hook: () => unknown): void {
+    this.lifecycle.onShutdown(hook);
+  }
+
+  /** Admits a question or says why not, in plain words; release an admission when its answer is done. */
+  admit(who: { userId: string; channelId: string }): Promise<Admission> {
+    if (!this.accepting()) return Promise.resolve({ ok: false, reason: 'shutting_down', message: SHUTTING_DOWN_MESSAGE });
+    return this.#limits.admit(who);
+  }
+
+  /**
+   * Runs `work` as an answer in flight: on a later turn of the event loop, so an ack
+   * written just before (and those of requests already waiting) go out first; tracked by
+   * the lifecycle, so shutdown waits for it. Failures are logged, never thrown.
+   */
+  start(work: () => Promise<void>): void {
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((error: unknown) => this.#deps.logger.error({ err: error }, 'answering failed'));
+    void this.lifecycle.track(run);
+  }
+
+  /** Admission, something visible, then the answer; refusals go to `job.notify`. Never throws. */
+  async answer(job: AskJob): Promise<void> {
+    await this.acks.settled(ACKS_FIRST_MAX_WAIT_MS);
+    const admission = await this.admit({ userId: job.userId, channelId: job.channelId });
+    if (!admission.ok) {
+      job.logger.info({ reason: admission.reason }, 'question refused');
+      await this.#notify(job, admission.message);
+      return;
+    }
+    try {
+      let view: AnswerView;
+      try {
+        view = await job.open();
+      } catch (error) {
+        job.logger.warn({ err: error }, 'could not post the answer message');
+        await this.#notify(job, job.openFailure?.(error) ?? userMessageOf(error));
+        return;
+      }
+      await this.deliver(job, view);
+    } finally {
+      admission.release();
+    }
+  }
+
+  /** The answer of an admitted question into `view`, then its sources. Never throws. */
+  async deliver(job: AnswerJob, view: AnswerView): Promise<void> {
+    const { logger } = job;
+    const started = performance.now();
+    const signal = this.lifecycle.signal;
+    let answer: ChatAnswer;
+    try {
+      await this.acks.settled(ACKS_FIRST_MAX_WAIT_MS);
+      const history = await job.history().catch((error: unknown) => {
+        // Answer without context rather than not at all.
+        logger.warn({ err: error }, 'could not read the conversation; answering without history');
+        return [];
+      });
+      answer = await runChatAnswer(
+        this.#deps.engine,
+        {
+          text: job.question,
+          history,
+          scope: { platform: this.platform, userId: job.userId, channelId: job.channelId },
+          requestId: job.requestId,
+          signal,
+        },
+        { onText: (text) => view.progress(text), textIntervalMs: view.progressIntervalMs },
+      );
+      if (answer.textUpdateFailure) logger.warn({ err: answer.textUpdateFailure }, 'live updates stopped; showing the final answer');
+      await view.finish(answer.text);
+    } catch (error) {
+      logger.error({ err: error, ms: Math.round(performance.now() - started) }, 'answer failed');
+      await view.fail(signal.aborted ? SHUTTING_DOWN_MESSAGE : (job.platformFailure?.(error) ?? userMessageOf(error)));
+      return;
+    }
+    try {
+      const answerRef = await job.postSources(answer);
+      // Saved now so a click, even after a restart, knows which question and answer it rates.
+      if (answerRef) this.#saveForFeedback(job, answer, answerRef);
+    } catch (error) {
+      logger.error({ err: error }, 'could not post the sources');
+      await view.note(SOURCES_FAILED_TEXT);
+    }
+    logger.info({ ms: Math.round(performance.now() - started), mode: answer.mode, citations: answer.citations.length }, 'answered');
+  }
+
+  /** Records a 👍/👎 (one per user and answer: a second click changes it); false when it could not be stored. */
+  recordVote(vote: { answerRef: string; userId: string; vote: Vote }, logger: Logger): boolean {
+    try {
+      if (!this.#deps.feedback) throw new Error('no feedback store configured');
+      this.#deps.feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
+      this.#metrics.feedback.inc({ platform: this.platform, vote: vote.vote });
+      logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
+      return true;
+    } catch (error) {
+      logger.error({ err: error, answerRef: vote.answerRef }, 'could not record feedback');
+      return false;
+    }
+  }
+
+  #saveForFeedback(job: AnswerJob, answer: ChatAnswer, answerRef: string): void {
+    try {
+      this.#deps.feedback?.saveAnswer({
+        platform: this.platform,
+        messageRef: answerRef,
+        channelId: job.channelId,
+        userId: job.userId,
+        question: job.question,
+        answer: answer.text,
+        sources: feedbackSourcesFrom(answer.citations),
+        requestId: answer.requestId,
+      });
+    } catch (error) {
+      job.logger.error({ err: error }, 'feedback: could not save the answer');
+    }
+  }
+
+  async #notify(job: AskJob, text: string): Promise<void> {
+    await job.notify(text).catch((error: unknown) => job.logger.warn({ err: error }, 'could not tell the user'));
+  }
+}
