@@ -11,13 +11,9 @@
  * are answered once (dedupe by interaction / message id).
  */
 import { type Client, Events, GatewayCloseCodes, type REST, RESTEvents } from 'discord.js';
-import { SeenKeys } from '../../src/chat/dedupe.ts';
-import { ChatDelivery } from '../../src/chat/delivery.ts';
-import { type Config, requireSettings } from '../../src/config.ts';
-import type { Engine } from '../../src/engine/types.ts';
-import type { FeedbackStore } from '../../src/feedback/store.ts';
-import type { Lifecycle } from '../../src/lifecycle.ts';
-import { type Logger, registerSecrets } from '../../src/logger.ts';
+import { type ChatBot, type ChatBotDeps, ChatDelivery } from '../../src/chat/delivery.ts';
+import { requireSettings } from '../../src/config.ts';
+import { registerSecrets } from '../../src/logger.ts';
 import { DiscordApi } from './api.ts';
 import { createClient, createWebhookRest, isDisallowedIntents } from './client.ts';
 import { COMMAND_NAME } from './commands.ts';
@@ -29,33 +25,20 @@ import { handleMessage } from './messages.ts';
 import { fillChannelType } from './packets.ts';
 import { handleSlashCommand } from './slash.ts';
 
-export interface DiscordBotDeps {
-  engine: Engine;
-  config: Config;
-  logger: Logger;
-  /** Where 👍/👎 clicks and answered questions are recorded (shared with Slack). */
-  feedback?: FeedbackStore;
-  /** The process lifecycle the bot registers with (src/lifecycle.ts); without it, one of its own. */
-  lifecycle?: Lifecycle;
+export interface DiscordBotDeps extends ChatBotDeps {
   options?: DiscordBotOptions;
 }
 
-export interface DiscordBot {
+export interface DiscordBot extends ChatBot {
   /** The current discord.js Client (replaced once if the MessageContent intent is refused). */
   readonly client: Client;
   /** False when running without the MessageContent intent. */
   readonly messageContent: boolean;
-  /** Answers in flight. */
-  inFlight(): number;
-  /** Shuts the bot's lifecycle down: no new questions, answers in flight finish (bounded), then it disconnects. */
-  /** True while connected to the gateway and ready. */
-  isReady(): boolean;
+  /** Logs in and resolves once the gateway is ready. */
   start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 60_000;
-const DEDUPE_TTL_MS = 60 * 60_000;
 
 export const MESSAGE_CONTENT_WARNING =
   'Discord refused the MessageContent intent (gateway close code 4014): it is not enabled for this bot. ' +
@@ -79,23 +62,16 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   let client = createClient(config, { messageContent });
   const webhookRest = createWebhookRest(config);
   let api = new DiscordApi(client.rest, webhookRest);
-  const seen = new SeenKeys({ ttlMs: DEDUPE_TTL_MS, maxKeys: 50_000 });
-  const delivery = new ChatDelivery({
-    platform: 'discord',
-    engine: deps.engine,
-    config,
-    logger,
-    feedback: deps.feedback,
-    lifecycle: deps.lifecycle,
-    shutdownTimeoutMs: deps.options?.stopTimeoutMs,
-  });
-  // Runs once the answers in flight are done or abandoned.
-  delivery.onClose(async () => {
-    await client.destroy();
-    webhookRest.clearHashSweeper();
-    webhookRest.clearHandlerSweeper();
-    logger.info('Discord bot stopped');
-  });
+  const delivery = new ChatDelivery({ ...deps, platform: 'discord', logger, shutdownTimeoutMs: deps.options?.stopTimeoutMs });
+  const bot = delivery.register(
+    async () => {
+      await client.destroy();
+      webhookRest.clearHashSweeper();
+      webhookRest.clearHandlerSweeper();
+      logger.info('Discord bot stopped');
+    },
+    () => client.isReady(),
+  );
 
   const ctx: BotContext = {
     get api() {
@@ -107,7 +83,6 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     options,
     botUserId: () => client.user?.id ?? (config.discord.applicationId as string),
     hasMessageContent: () => messageContent,
-    firstSeen: (key) => seen.firstSeen(key),
   };
 
   let lastCloseCode: number | undefined;
@@ -174,24 +149,20 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   watchRateLimits(webhookRest);
 
   return {
+    ...bot,
     get client() {
       return client;
     },
     get messageContent() {
       return messageContent;
     },
-    inFlight: () => delivery.lifecycle.inFlight(),
-    isReady: () => client.isReady(),
     async start() {
       try {
         await login(client);
       } catch (error) {
-        if (!isDisallowedIntents(error, lastCloseCode)) {
-          await client.destroy().catch(() => undefined);
-          throw explainDiscordError(error, 'connecting to Discord');
-        }
-        logger.warn(MESSAGE_CONTENT_WARNING);
         await client.destroy().catch(() => undefined);
+        if (!isDisallowedIntents(error, lastCloseCode)) throw explainDiscordError(error, 'connecting to Discord');
+        logger.warn(MESSAGE_CONTENT_WARNING);
         messageContent = false;
         client = createClient(config, { messageContent });
         api = new DiscordApi(client.rest, webhookRest);
@@ -203,13 +174,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
           throw explainDiscordError(retryError, 'connecting to Discord');
         }
       }
-      logger.info(
-        { user: client.user?.tag, guilds: client.guilds.cache.size, messageContent },
-        'Discord bot connected',
-      );
-    },
-    async stop() {
-      await delivery.lifecycle.shutdown('discord bot stopped');
+      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size, messageContent }, 'Discord bot connected');
     },
   };
 }

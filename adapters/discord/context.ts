@@ -1,6 +1,6 @@
 /**
  * What every Discord handler shares: the REST calls, settings, the delivery layer
- * (limits, acks, answers in flight, thread memory, feedback), and event dedupe.
+ * (limits, acks, answers in flight, thread memory, event dedupe, feedback).
  */
 import type { ChatDelivery } from '../../src/chat/delivery.ts';
 import type { Config } from '../../src/config.ts';
@@ -29,6 +29,4 @@ export interface BotContext {
   botUserId(): string;
   /** False when Discord refused the MessageContent intent: only mentions, DMs and /askdocs are answered. */
   hasMessageContent(): boolean;
-  /** True the first time a platform event id is seen (one answer per event, even when Discord replays it). */
-  firstSeen(key: string): boolean;
 }

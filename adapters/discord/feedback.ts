@@ -17,7 +17,7 @@ export function isFeedbackButton(customId: string): boolean {
 
 export async function handleFeedbackButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
   const parsed = parseFeedbackCustomId(interaction.customId);
-  if (!parsed || !ctx.firstSeen(`interaction:${interaction.id}`)) return;
+  if (!parsed || !ctx.delivery.seen.firstSeen(`interaction:${interaction.id}`)) return;
   const acknowledged = ctx.delivery.acks.begin();
   const logger = ctx.logger.child({ kind: 'feedback', interactionId: interaction.id, userId: interaction.user.id });
   const recorded = ctx.delivery.recordVote({ answerRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote }, logger);

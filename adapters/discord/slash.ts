@@ -20,7 +20,7 @@ import { InteractionTransport } from './interaction-transport.ts';
 import { CHANNEL_NOT_ALLOWED_TEXT, discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
 
 export async function handleSlashCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (!ctx.firstSeen(`interaction:${interaction.id}`)) return;
+  if (!ctx.delivery.seen.firstSeen(`interaction:${interaction.id}`)) return;
   // Counted from the start: answers about to start hold back until this one is acknowledged.
   const acknowledged = ctx.delivery.acks.begin();
   try {

@@ -11,13 +11,9 @@
  * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
  */
 import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
-import { SeenKeys } from '../../src/chat/dedupe.ts';
-import { ChatDelivery } from '../../src/chat/delivery.ts';
-import { type Config, requireSettings } from '../../src/config.ts';
-import type { Engine } from '../../src/engine/types.ts';
+import { type ChatBot, type ChatBotDeps, ChatDelivery } from '../../src/chat/delivery.ts';
+import { requireSettings } from '../../src/config.ts';
 import { AskdocsError } from '../../src/errors.ts';
-import type { FeedbackStore } from '../../src/feedback/store.ts';
-import type { Lifecycle } from '../../src/lifecycle.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { SlackAnswers } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -25,14 +21,7 @@ import { registerListeners } from './listeners.ts';
 import { guardSlackRequests } from './request-guard.ts';
 import { classifySlackError } from './slack-errors.ts';
 
-export interface SlackAppOptions {
-  engine: Engine;
-  config: Config;
-  logger: Logger;
-  /** Where 👍/👎 clicks are recorded; without it the buttons answer with an apology. */
-  feedback?: FeedbackStore;
-  /** The process lifecycle the bot registers with (src/lifecycle.ts); without it, one of its own. */
-  lifecycle?: Lifecycle;
+export interface SlackAppOptions extends ChatBotDeps {
   /** Extra HTTP routes in HTTP mode (e.g. `/healthz`, `/readyz`, `/metrics`). */
   customRoutes?: CustomRoute[];
   /** Web API retry policy (p-retry options). Tests pass `{ retries: 0 }`. */
@@ -41,17 +30,11 @@ export interface SlackAppOptions {
   streaming?: boolean;
 }
 
-export interface SlackBot {
+export interface SlackBot extends ChatBot {
   app: App;
   mode: 'socket' | 'http';
   /** Connects (Socket Mode) or listens on PORT (HTTP); verifies the bot token first. Resolves with the bound port in HTTP mode. */
   start(): Promise<{ mode: 'socket' | 'http'; port?: number }>;
-  /** Shuts the bot's lifecycle down: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS), then it disconnects. */
-  stop(): Promise<void>;
-  /** Answers currently being worked on. */
-  inFlight(): number;
-  /** True between a successful start() and stop(): the readiness check. */
-  isReady(): boolean;
 }
 
 /** A chat bot must not wait half an hour on Slack: a few quick retries, then a plain message. */
@@ -97,11 +80,8 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   });
   const delivery = new ChatDelivery({
     platform: 'slack',
-    engine: options.engine,
-    config,
+    ...options,
     logger: log,
-    feedback: options.feedback,
-    lifecycle: options.lifecycle,
     // Over HTTP a burst of slash commands arrives as separate requests; answers wait
     // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
     ackQuietMs: ACK_QUIET_MS,
@@ -109,19 +89,21 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   registerListeners(app, {
     answers: new SlackAnswers({ delivery, logger: log, streaming: options.streaming, streamStarter }),
     delivery,
-    seen: new SeenKeys({ ttlMs: 30 * 60_000, maxKeys: 20_000 }),
     allowedChannels: config.slack.allowedChannels,
     logger: log,
   });
 
   let started = false;
-  // Runs once the answers in flight are done or abandoned.
-  delivery.onClose(async () => {
-    if (!started) return;
-    started = false;
-    await app.stop();
-  });
+  const bot = delivery.register(
+    async () => {
+      if (!started) return;
+      started = false;
+      await app.stop();
+    },
+    () => started,
+  );
   return {
+    ...bot,
     app,
     mode,
     async start() {
@@ -137,11 +119,6 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
       return { mode, port };
     },
-    async stop() {
-      await delivery.lifecycle.shutdown('slack bot stopped');
-    },
-    inFlight: () => delivery.lifecycle.inFlight(),
-    isReady: () => started && delivery.accepting(),
   };
 }
 

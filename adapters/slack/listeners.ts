@@ -15,7 +15,6 @@
  */
 import type { App, webApi } from '@slack/bolt';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
-import type { SeenKeys } from '../../src/chat/dedupe.ts';
 import type { ChatDelivery } from '../../src/chat/delivery.ts';
 import type { Vote } from '../../src/feedback/store.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
@@ -29,7 +28,6 @@ type WebClient = webApi.WebClient;
 export interface ListenerDeps {
   answers: SlackAnswers;
   delivery: ChatDelivery;
-  seen: SeenKeys;
   allowedChannels: string[];
   logger: Logger;
 }
@@ -52,7 +50,8 @@ interface IncomingMessage {
 }
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  const { seen, delivery, logger } = deps;
+  const { delivery, logger } = deps;
+  const { seen } = delivery;
   const threads = delivery.threads;
   const threadKey = (channel: string, threadTs: string) => `${channel}:${threadTs}`;
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
@@ -117,7 +116,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await ephemeral(client, message, threadTs, USAGE, logger);
       return;
     }
-    start({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot });
+    startAnswer({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot });
   });
 
   app.event('message', async ({ event, client, context }) => {
@@ -131,7 +130,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
     if (message.channel_type === 'im') {
       if (!seen.firstSeen(messageKey(message))) return;
-      start({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
+      startAnswer({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
       return;
     }
 
@@ -165,7 +164,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       }
       threads.markJoined(thread);
       if (!seen.firstSeen(messageKey(message))) return;
-      await deps.answers.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history));
+      await deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history));
     });
   });
 
@@ -199,25 +198,15 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     bot: BotIdentity;
   }
 
-  function askFor(input: Start, history: SlackAsk['history']): SlackAsk {
-    const { client, message, threadTs } = input;
-    return {
-      kind: input.kind,
-      client,
-      channel: message.channel,
-      userId: message.user as string,
-      teamId: input.teamId ?? message.team,
-      text: input.text,
-      threadTs,
-      history,
-      notify: async (text) => {
-        await client.chat.postEphemeral({ channel: message.channel, user: message.user as string, thread_ts: threadTs, text });
-      },
-      requestId: newRequestId(),
+  function askOf({ kind, client, message, text, threadTs, teamId }: Start, history: SlackAsk['history']): SlackAsk {
+    const userId = message.user as string;
+    const notify = async (note: string) => {
+      await client.chat.postEphemeral({ channel: message.channel, user: userId, thread_ts: threadTs, text: note });
     };
+    return { kind, client, channel: message.channel, userId, teamId: teamId ?? message.team, text, threadTs, history, notify, requestId: newRequestId() };
   }
 
-  function start(input: Start): void {
+  function startAnswer(input: Start): void {
     const { client, message } = input;
     if (!delivery.accepting()) {
       void ephemeral(client, message, input.threadTs, SHUTTING_DOWN_MESSAGE, logger);
@@ -226,10 +215,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     // Only a reply inside an existing thread has history worth reading.
     const threadTs = message.thread_ts;
     const history: SlackAsk['history'] = threadTs
-      ? async () =>
-          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot })).history
+      ? async () => (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot })).history
       : async () => [];
-    delivery.start(() => deps.answers.answer(askFor(input, history)));
+    delivery.start(() => deps.answers.answer(askOf(input, history)));
   }
 }
 

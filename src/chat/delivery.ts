@@ -15,7 +15,7 @@
  *
  *   const delivery = new ChatDelivery({ platform: 'discord', engine, config, logger, lifecycle });
  *   delivery.start(() => delivery.answer(job));   // tracked by the lifecycle; never throws
- *   delivery.onClose(() => client.destroy());            // after the answers in flight
+ *   const bot = delivery.register(() => client.destroy(), () => client.isReady());
  */
 import type { Config } from '../config.ts';
 import type { Engine, Platform, Turn } from '../engine/types.ts';
@@ -25,6 +25,7 @@ import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifec
 import type { Logger } from '../logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
 import { AcknowledgementsFirst } from './ack-first.ts';
+import { SeenKeys } from './dedupe.ts';
 import type { AnswerView } from './answer-view.ts';
 import { type Admission, ChatLimits } from './limits.ts';
 import { type ChatAnswer, runChatAnswer } from './session.ts';
@@ -35,15 +36,29 @@ const ACKS_FIRST_MAX_WAIT_MS = 500;
 
 export const SOURCES_FAILED_TEXT = "I answered above but couldn't post the sources. Please ask again if you need them.";
 
-export interface ChatDeliveryDeps {
-  platform: Extract<Platform, 'slack' | 'discord'>;
+/** What every chat bot is built from. */
+export interface ChatBotDeps {
   engine: Engine;
   config: Config;
   logger: Logger;
-  /** Where answers are saved for 👍/👎 and votes recorded; without it votes get an apology. */
+  /** Where answers are saved for 👍/👎 and votes recorded (shared by all platforms); without it votes get an apology. */
   feedback?: FeedbackStore;
-  /** The process lifecycle; a bot run on its own (tests, embedding) gets one of its own. */
+  /** The process lifecycle the bot registers with; a bot run on its own (tests, embedding) gets one of its own. */
   lifecycle?: Lifecycle;
+}
+
+/** What every chat bot offers the process that runs it. */
+export interface ChatBot {
+  /** True while connected and taking questions (the readiness check). */
+  isReady(): boolean;
+  /** Answers in flight. */
+  inFlight(): number;
+  /** Shuts the bot's lifecycle down: no new questions, answers in flight finish (bounded), then it disconnects. */
+  stop(): Promise<void>;
+}
+
+export interface ChatDeliveryDeps extends ChatBotDeps {
+  platform: Extract<Platform, 'slack' | 'discord'>;
   /** Bound on waiting for answers in flight when the bot's own lifecycle shuts down (default SHUTDOWN_TIMEOUT_MS). */
   shutdownTimeoutMs?: number;
   /** How long after the last acknowledgement answers still wait (Slack: requests of a burst are still on the wire). */
@@ -82,6 +97,8 @@ export class ChatDelivery {
   readonly lifecycle: Lifecycle;
   readonly acks: AcknowledgementsFirst;
   readonly threads = new ThreadMemory();
+  /** Platform events already handled: one answer per event, even when the platform redelivers it. */
+  readonly seen = new SeenKeys({ ttlMs: 60 * 60_000, maxKeys: 50_000 });
   readonly #deps: ChatDeliveryDeps;
   readonly #limits: ChatLimits;
   readonly #metrics: Pick<AskdocsMetrics, 'feedback'>;
@@ -101,9 +118,19 @@ export class ChatDelivery {
     return !this.lifecycle.isDraining();
   }
 
-  /** Runs `hook` at shutdown, once the answers in flight are done or abandoned (disconnect the bot here). */
-  onClose(hook: () => unknown): void {
-    this.lifecycle.onShutdown(hook);
+  /**
+   * Registers a bot with the lifecycle, the same way for every platform: `disconnect`
+   * runs at shutdown once the answers in flight are done or abandoned.
+   */
+  register(disconnect: () => unknown, isConnected: () => boolean): ChatBot {
+    this.lifecycle.onShutdown(disconnect);
+    return {
+      isReady: () => isConnected() && this.accepting(),
+      inFlight: () => this.lifecycle.inFlight(),
+      stop: async () => {
+        await this.lifecycle.shutdown(`${this.platform} bot stopped`);
+      },
+    };
   }
 
   /** Admits a question or says why not, in plain words; release an admission when its answer is done. */
