@@ -3,7 +3,7 @@
  * MILVUS_URI is a local path), the embedder, the retriever and the engine.
  * Every front end (CLI, Slack, Discord, bench) opens one Runtime and closes it on exit.
  */
-import { createEngine } from './answer/engine.ts';
+import { createEngine } from './engine/engine.ts';
 import type { Config } from './config.ts';
 import { createEmbedder, type Embedder } from './embeddings/index.ts';
 import type { Engine } from './engine/types.ts';
@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import { registerSecrets } from './logger.ts';
 import { type MilvusLiteServer, startMilvusLite } from './milvus/lite-server.ts';
 import { ChunkStore } from './milvus/store.ts';
+import { type AskdocsMetrics, metrics } from './observability/metrics.ts';
 import { createQuestionLog, type QuestionLog } from './questions/log.ts';
 import { QuestionStore } from './questions/store.ts';
 import { createRetriever } from './retrieval/retriever.ts';
@@ -21,6 +22,8 @@ export interface Runtime {
   store: ChunkStore;
   embedder: Embedder;
   engine: Engine;
+  /** The process-wide metrics served on /metrics, for the front ends to hand on (the engine records into them). */
+  metrics: AskdocsMetrics;
   /** The question log (absent with QUESTION_LOG=off); closing the runtime flushes it. */
   questionLog?: QuestionLog;
   /** Present when askdocs started Milvus Lite itself. */
@@ -97,7 +100,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
       })
     : undefined;
   const retriever = createRetriever({ store, embedder, config, logger });
-  const engine = createEngine({ retriever, config, logger, observer: questionLog });
+  const engine = createEngine({ retriever, config, logger, observer: questionLog, metrics });
 
   let closing: Promise<void> | undefined;
   return {
@@ -106,6 +109,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     store,
     embedder,
     engine,
+    metrics,
     questionLog,
     lite,
     alive: () => (failure ? { ok: false, detail: failure } : { ok: true }),

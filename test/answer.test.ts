@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/answer/engine.ts';
+import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
 import { ENABLE_GENERATED_HINT } from '../src/answer/extractive.ts';
 import type { AnswerEvent, Question, RetrievalResult, RetrievedChunk } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';

@@ -20,7 +20,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEngine } from '../src/answer/engine.ts';
+import { createEngine } from '../src/engine/engine.ts';
 import type { AnswerEvent, Engine, Platform } from '../src/engine/types.ts';
 import { FeedbackStore } from '../src/feedback/store.ts';
 import { cosineDistance } from '../src/gaps/cluster.ts';

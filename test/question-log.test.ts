@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createEngine } from '../src/answer/engine.ts';
+import { createEngine } from '../src/engine/engine.ts';
 import type { AnswerEvent, Engine, Question } from '../src/engine/types.ts';
 import { createLogger } from '../src/logger.ts';
 import { createQuestionLog, hashUserId } from '../src/questions/log.ts';

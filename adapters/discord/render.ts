@@ -13,7 +13,8 @@ import {
   escapeMarkdown,
 } from 'discord.js';
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import { type SourceEntry, sourceEntries, truncate } from '../../src/chat/sources.ts';
+import { type SourceEntry, sourceEntries } from '../../src/chat/sources.ts';
+import { truncate } from '../../src/engine/source-label.ts';
 import type { Source } from '../../src/engine/types.ts';
 import type { Vote } from '../../src/feedback/store.ts';
 import type { OutgoingMessage } from './api.ts';

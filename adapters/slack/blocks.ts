@@ -14,7 +14,8 @@
  *   Block ids starting with `askdocs_` let thread-history reading recognise these messages.
  */
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import { type SourceEntry, truncate } from '../../src/chat/sources.ts';
+import type { SourceEntry } from '../../src/chat/sources.ts';
+import { truncate } from '../../src/engine/source-label.ts';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
 export const SECTION_MAX = 3000;

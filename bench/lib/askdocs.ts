@@ -4,7 +4,7 @@
  * two costs inside retrieval: embedding the query and the Milvus hybrid search.
  * Milvus runs as a server the bench started, so nothing here starts Milvus Lite.
  */
-import { createEngine } from '../../src/answer/engine.ts';
+import { createEngine } from '../../src/engine/engine.ts';
 import type { Config } from '../../src/config.ts';
 import type { Embedder } from '../../src/embeddings/index.ts';
 import type { Engine } from '../../src/engine/types.ts';

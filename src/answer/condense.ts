@@ -1,25 +1,24 @@
 /**
- * The LLM query rewriter: turns a follow-up into a standalone question with the
- * condense prompt. The engine is its one caller; the retriever then searches the
- * standalone question with no history.
+ * Condensing a follow-up with the LLM: the thread and the question in, one standalone
+ * question out (the condense prompt). The engine is the one caller, and the only
+ * condense path: the retriever then searches that question with no history, and when
+ * there is no LLM or this fails, the retriever's own heuristic rewrite takes over.
  */
-import type { QueryRewriter } from '../retrieval/rewrite.ts';
+import type { Turn } from '../engine/types.ts';
 import type { LlmClient } from './llm.ts';
 import { buildCondenseMessages, parseCondensed } from './prompt.ts';
 
-/** Throws when the LLM fails or replies with nothing usable, so callers fall back to the heuristic. */
-export function createLlmRewriter(llm: LlmClient, signal?: AbortSignal): QueryRewriter {
-  return async (question, history) => {
-    const completion = await llm.complete({
-      messages: buildCondenseMessages({ question, history }),
-      signal,
-      maxTokens: 200,
-      temperature: 0,
-      // An optional step: fall back to the heuristic at once rather than wait through retries.
-      maxRetries: 0,
-    });
-    const standalone = parseCondensed(completion.text);
-    if (!standalone) throw new Error('the LLM returned no standalone question');
-    return standalone;
-  };
+/** Throws when the LLM fails or replies with nothing usable, so the caller falls back to the heuristic. */
+export async function condenseFollowUp(llm: LlmClient, question: string, history: Turn[], signal?: AbortSignal): Promise<string> {
+  const completion = await llm.complete({
+    messages: buildCondenseMessages({ question, history }),
+    signal,
+    maxTokens: 200,
+    temperature: 0,
+    // An optional step: fall back to the heuristic at once rather than wait through retries.
+    maxRetries: 0,
+  });
+  const standalone = parseCondensed(completion.text);
+  if (!standalone) throw new Error('the LLM returned no standalone question');
+  return standalone;
 }

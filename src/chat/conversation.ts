@@ -4,7 +4,7 @@
  * multi-part answer is one turn), and the channel allow-list.
  */
 import type { Turn } from '../engine/types.ts';
-import { truncate } from './sources.ts';
+import { truncate } from '../engine/source-label.ts';
 
 /** The text without mentions of the bot (`<@U123>`, `<@!123>`), spaces collapsed; line breaks stay. */
 export function stripMention(text: string, botUserId: string | undefined): string {

@@ -23,7 +23,7 @@ import { userMessageOf } from '../errors.ts';
 import { type FeedbackStore, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
-import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { AcknowledgementsFirst } from './ack-first.ts';
 import { SeenKeys } from './dedupe.ts';
 import type { AnswerView } from './answer-view.ts';
@@ -45,6 +45,8 @@ export interface ChatBotDeps {
   feedback?: FeedbackStore;
   /** The process lifecycle the bot registers with; a bot run on its own (tests, embedding) gets one of its own. */
   lifecycle?: Lifecycle;
+  /** Where votes are counted (the runtime's /metrics registry); none when absent. */
+  metrics?: Pick<AskdocsMetrics, 'feedback'>;
 }
 
 /** What every chat bot offers the process that runs it. */
@@ -63,7 +65,6 @@ export interface ChatDeliveryDeps extends ChatBotDeps {
   shutdownTimeoutMs?: number;
   /** How long after the last acknowledgement answers still wait (Slack: requests of a burst are still on the wire). */
   ackQuietMs?: number;
-  metrics?: Pick<AskdocsMetrics, 'feedback'>;
 }
 
 /** One admitted question, as the platform hands it over. */
@@ -101,7 +102,6 @@ export class ChatDelivery {
   readonly seen = new SeenKeys({ ttlMs: 60 * 60_000, maxKeys: 50_000 });
   readonly #deps: ChatDeliveryDeps;
   readonly #limits: ChatLimits;
-  readonly #metrics: Pick<AskdocsMetrics, 'feedback'>;
 
   constructor(deps: ChatDeliveryDeps) {
     this.#deps = deps;
@@ -110,7 +110,6 @@ export class ChatDelivery {
       deps.lifecycle ?? createLifecycle({ logger: deps.logger, timeoutMs: deps.shutdownTimeoutMs ?? deps.config.shutdownTimeoutMs });
     this.acks = new AcknowledgementsFirst({ quietMs: deps.ackQuietMs });
     this.#limits = new ChatLimits(deps.config.limits);
-    this.#metrics = deps.metrics ?? processMetrics;
   }
 
   /** False once shutdown started: new questions get SHUTTING_DOWN_MESSAGE. */
@@ -222,7 +221,7 @@ export class ChatDelivery {
     try {
       if (!this.#deps.feedback) throw new Error('no feedback store configured');
       this.#deps.feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
-      this.#metrics.feedback.inc({ platform: this.platform, vote: vote.vote });
+      this.#deps.metrics?.feedback.inc({ platform: this.platform, vote: vote.vote });
       logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
       return true;
     } catch (error) {

@@ -11,11 +11,11 @@
  *       are returned, so renderers stay inside platform limits.
  *   formatSourceLine(entry): string — "[n] Title › Heading (path)" as plain text, for
  *     platforms or fallbacks without rich formatting.
- *   truncate(text, maxChars): string — cuts with "…" when too long.
  *
  * Which sources to show is the engine's decision: pass `final.citations` (the cited
  * sources, or the closest pages when it abstained).
  */
+import { sourceLabel } from '../engine/source-label.ts';
 import type { Source } from '../engine/types.ts';
 
 export interface SourceEntry {
@@ -33,8 +33,6 @@ export interface SourceEntryOptions {
   maxLabelChars?: number;
 }
 
-export const SOURCE_SEPARATOR = ' › ';
-
 export function sourceEntries(sources: Source[], options: SourceEntryOptions = {}): SourceEntry[] {
   const maxEntries = options.maxEntries ?? 10;
   const maxLabelChars = options.maxLabelChars ?? 150;
@@ -43,14 +41,9 @@ export function sourceEntries(sources: Source[], options: SourceEntryOptions = {
   for (const source of [...sources].sort((a, b) => a.n - b.n)) {
     if (seen.has(source.n)) continue;
     seen.add(source.n);
-    const title = source.title.trim() || source.path;
-    const deepest = source.headingPath.at(-1)?.trim();
-    const heading = deepest && deepest !== title ? deepest : undefined;
     entries.push({
       n: source.n,
-      label: truncate(heading ? `${title}${SOURCE_SEPARATOR}${heading}` : title, maxLabelChars),
-      title,
-      heading,
+      ...sourceLabel(source, maxLabelChars),
       link: source.url?.trim() || undefined,
       path: source.path,
     });
@@ -61,9 +54,4 @@ export function sourceEntries(sources: Source[], options: SourceEntryOptions = {
 
 export function formatSourceLine(entry: SourceEntry): string {
   return `[${entry.n}] ${entry.label} (${entry.link ?? entry.path})`;
-}
-
-export function truncate(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  return `${text.slice(0, Math.max(0, maxChars - 1)).trimEnd()}…`;
 }

@@ -91,6 +91,6 @@ export type AnswerEvent =
 export interface Engine {
   /** Answers one question as a stream of events. Throws `AskdocsError` on failure. */
   answer(question: Question): AsyncIterable<AnswerEvent>;
-  /** Retrieval only (no LLM): used by `askdocs eval` and the benchmarks. */
+  /** Retrieval only, no answer (`askdocs eval`, the benchmarks); a follow-up is condensed with the LLM when one is set. */
   retrieve(question: Question): Promise<RetrievalResult>;
 }

@@ -12,7 +12,7 @@ import type { Embedder } from '../embeddings/index.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { scanFolder } from './scan.ts';
@@ -77,7 +77,7 @@ interface FilePlan {
 export async function ingestFolder(options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const { store, embedder } = options;
-  const record = options.metrics ?? processMetrics;
+  const record = options.metrics;
   await store.ensureCollection({ model: embedder.model, dimension: embedder.dimension });
 
   const skipped: SkippedFile[] = [];
@@ -184,9 +184,9 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     chunks: { total: totalChunks, embedded, deleted },
     seconds: (performance.now() - started) / 1000,
   };
-  for (const [action, n] of Object.entries(summary.files)) if (n > 0 && action !== 'skipped') record.ingestFiles.inc({ action }, n);
-  if (embedded > 0) record.ingestChunks.inc({ action: 'embedded' }, embedded);
-  if (deleted > 0) record.ingestChunks.inc({ action: 'deleted' }, deleted);
+  for (const [action, n] of Object.entries(summary.files)) if (n > 0 && action !== 'skipped') record?.ingestFiles.inc({ action }, n);
+  if (embedded > 0) record?.ingestChunks.inc({ action: 'embedded' }, embedded);
+  if (deleted > 0) record?.ingestChunks.inc({ action: 'deleted' }, deleted);
   options.logger?.info({ ...summary }, 'ingest done');
   options.onProgress?.({ type: 'done', summary });
   return summary;

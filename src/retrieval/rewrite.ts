@@ -11,9 +11,6 @@
  */
 import type { Turn } from '../engine/types.ts';
 
-/** An LLM (or any other) condenser: returns a standalone question. */
-export type QueryRewriter = (question: string, history: Turn[]) => Promise<string>;
-
 const REFERRING_WORDS = new Set([
   'it',
   'its',

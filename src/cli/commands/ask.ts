@@ -3,7 +3,7 @@
  * prints the answer (streamed on a terminal) followed by the sources it cites.
  */
 import type { Command } from 'commander';
-import { checkQuestion } from '../../answer/question.ts';
+import { checkQuestion } from '../../engine/question.ts';
 import type { Question } from '../../engine/types.ts';
 import type { CliContext } from '../context.ts';
 import { interactiveLogger } from '../terminal/quiet-logger.ts';

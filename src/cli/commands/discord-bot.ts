@@ -20,7 +20,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     const gateway = gatewayCheck(() => bot);
     // Started before the bot registers, so it closes after the bot (hooks run last-first).
     const health = await serveOperations(runtime, lifecycle, [gateway]);
-    bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle });
+    bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle, metrics: runtime.metrics });
     await bot.start();
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +

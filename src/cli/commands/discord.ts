@@ -20,7 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async () => {
       const config = ctx.loadConfig();
       try {
-        const { registerCommands } = await import('../../../adapters/discord/index.ts');
+        // Only the command module: registering needs no engine, metrics or gateway client.
+        const { registerCommands } = await import('../../../adapters/discord/commands.ts');
         const result = await registerCommands(config);
         process.stdout.write(
           result.scope === 'guild'

@@ -1,7 +1,8 @@
 /**
  * `askdocs eval --set FILE [--k 5] [--json]`: scores retrieval on an eval set
- * (format and rules: shared/eval/README.md). Retrieval only, no LLM: follow-ups
- * are made standalone by the retriever's heuristic, and the report says so.
+ * (format and rules: shared/eval/README.md) through `Engine.retrieve`, the same path
+ * every answer takes. Retrieval only, no LLM: the engine is opened without an LLM key,
+ * so follow-ups are made standalone by the retriever's heuristic, and the report says so.
  * With --json, stdout carries exactly one JSON object; progress goes to stderr.
  */
 import { type Command, InvalidArgumentError } from 'commander';
@@ -19,28 +20,22 @@ export function register(program: Command, ctx: CliContext): void {
       const logger = ctx.logger(config);
       try {
         // Loaded here, not at startup: only this command needs them.
-        const [{ loadEvalSet }, { formatReport }, { runEval }, { createRetriever }] = await Promise.all([
+        const [{ loadEvalSet }, { formatReport }, { runEval }] = await Promise.all([
           import('../../eval/dataset.ts'),
           import('../../eval/report.ts'),
           import('../../eval/run.ts'),
-          import('../../retrieval/retriever.ts'),
         ]);
         const items = await loadEvalSet(options.set);
-        const runtime = await ctx.openRuntime(config, logger);
+        const evalConfig = { ...config, llm: { ...config.llm, apiKey: undefined }, retrieval: { ...config.retrieval, topK: options.k } };
+        const runtime = await ctx.openRuntime(evalConfig, logger);
         try {
           await runtime.store.assertReady(runtime.embedder);
-          const retriever = createRetriever({
-            store: runtime.store,
-            embedder: runtime.embedder,
-            config: { retrieval: { ...config.retrieval, topK: options.k } },
-            logger,
-          });
           const started = performance.now();
           const tty = process.stderr.isTTY;
           const report = await runEval({
             items,
             k: options.k,
-            retrieve: (question) => retriever.retrieve(question),
+            retrieve: (question) => runtime.engine.retrieve(question),
             onItem: (done, total) => {
               if (tty) process.stderr.write(`\rEvaluating ${done}/${total}…`);
             },

@@ -44,6 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
             maxFileBytes: config.ingest.maxFileBytes,
             allowPrune: Boolean(options.prune || options.yes),
             logger,
+            metrics: runtime.metrics,
             onProgress: (event) => progress.onProgress(event),
           });
         } finally {

@@ -38,6 +38,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
       logger,
       feedback,
       lifecycle,
+      metrics: runtime.metrics,
       customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, [readiness])),
     });
     const { mode, port } = await bot.start();

@@ -8,20 +8,26 @@
  *  - without an LLM key: an extractive answer (best passages, cited);
  *  - with one: stream the LLM's answer and keep only the sources it actually cites.
  */
-import { sourceEntries } from '../chat/sources.ts';
 import type { Config } from '../config.ts';
-import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from '../engine/types.ts';
+import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
 import { type Logger, newRequestId } from '../logger.ts';
-import { type AskdocsMetrics, metrics as processMetrics } from '../observability/metrics.ts';
+import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
 import { isFollowUp } from '../retrieval/rewrite.ts';
-import { citedSources } from './citations.ts';
-import { createLlmRewriter } from './condense.ts';
-import { buildExtractiveAnswer } from './extractive.ts';
-import { createLlmClient, type LlmClient, type LlmUsage } from './llm.ts';
-import { buildAnswerMessages } from './prompt.ts';
+import { citedSources } from '../answer/citations.ts';
+import { condenseFollowUp } from '../answer/condense.ts';
+import { buildExtractiveAnswer } from '../answer/extractive.ts';
+import { createLlmClient, type LlmClient, type LlmUsage } from '../answer/llm.ts';
+import { buildAnswerMessages } from '../answer/prompt.ts';
 import { checkQuestion } from './question.ts';
+import { sourceLabel } from './source-label.ts';
+
+/** The metrics the engine records; injected, so loading the engine never loads prom-client's registry. */
+export type EngineMetrics = Pick<
+  AskdocsMetrics,
+  'questions' | 'retrieveSeconds' | 'firstTokenSeconds' | 'totalSeconds' | 'llmTokens' | 'llmErrors'
+>;
 
 export interface EngineDeps {
   retriever: Retriever;
@@ -29,13 +35,12 @@ export interface EngineDeps {
   llm?: LlmClient | null;
   config: Config;
   logger: Logger;
-  /** Defaults to the process-wide registry served on /metrics. */
-  metrics?: AskdocsMetrics;
+  /** Where latencies, outcomes and token counts are recorded (the runtime passes the /metrics registry's); none when absent. */
+  metrics?: EngineMetrics;
   /** Told about every answered question after its final event (the question log); never awaited. */
   observer?: AnswerObserver;
 }
 
-export { MAX_QUESTION_CHARS } from './question.ts';
 /** Closest pages offered when abstaining. */
 const CLOSEST_PAGES = 3;
 
@@ -47,14 +52,14 @@ export const UNCITED_NOTE =
 
 export function createEngine(deps: EngineDeps): Engine {
   const { retriever, config } = deps;
-  const metrics = deps.metrics ?? processMetrics;
+  const metrics = deps.metrics;
   const llm =
     deps.llm !== undefined
       ? deps.llm
       : config.llm.apiKey
         ? createLlmClient(config.llm, {
             logger: deps.logger,
-            onError: (reason) => metrics.llmErrors.inc({ reason }),
+            onError: (reason) => metrics?.llmErrors.inc({ reason }),
           })
         : null;
 
@@ -100,7 +105,7 @@ export function createEngine(deps: EngineDeps): Engine {
       yield { type: 'status', stage: 'retrieving', message: 'Searching the docs…' };
       const retrieveStarted = performance.now();
       const retrieval = await retrieveWith({ ...question, requestId }, standalone);
-      metrics.retrieveSeconds.observe({ platform }, (performance.now() - retrieveStarted) / 1000);
+      metrics?.retrieveSeconds.observe({ platform }, (performance.now() - retrieveStarted) / 1000);
       throwIfAborted(question.signal);
       log.info(
         { rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() },
@@ -113,7 +118,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const text = closest.length > 0 ? ABSTAIN_TEXT : NOTHING_FOUND_TEXT;
         yield { type: 'sources', sources: closest };
         yield { type: 'delta', text };
-        metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         outcome = 'abstained';
         const final = { type: 'final', text, citations: closest, abstained: true, mode: 'abstained', ...base } as const;
         answered = { final, retrieval };
@@ -127,7 +132,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!llm) {
         const extractive = buildExtractiveAnswer(sources, retrieval.query, labelOf);
         for (const part of extractive.parts) yield { type: 'delta', text: part };
-        metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         outcome = 'answered';
         const text = extractive.parts.join('');
         const final = { type: 'final', text, citations: extractive.cited, abstained: false, mode: 'extractive', ...base } as const;
@@ -145,13 +150,13 @@ export function createEngine(deps: EngineDeps): Engine {
           usage = event.usage;
           continue;
         }
-        if (text.length === 0) metrics.firstTokenSeconds.observe({ platform }, elapsed());
+        if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         text += event.text;
         yield { type: 'delta', text: event.text };
       }
       if (usage) {
-        metrics.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
-        metrics.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
+        metrics?.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
+        metrics?.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
       }
       const citations = citedSources(text, sources);
       const saidNotCovered = startsWithNotCovered(text);
@@ -173,8 +178,8 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       throw error;
     } finally {
-      metrics.questions.inc({ platform, outcome });
-      metrics.totalSeconds.observe({ platform }, elapsed());
+      metrics?.questions.inc({ platform, outcome });
+      metrics?.totalSeconds.observe({ platform }, elapsed());
       // After the final event (this runs when the front end has taken it and moved on).
       if (answered) notifyObserver(question, answered.final, answered.retrieval, askedAt, log);
     }
@@ -226,7 +231,7 @@ export function createEngine(deps: EngineDeps): Engine {
  */
 async function condense(llm: LlmClient, question: Question, log: Logger): Promise<string | undefined> {
   try {
-    const standalone = await createLlmRewriter(llm, question.signal)(question.text, question.history ?? []);
+    const standalone = await condenseFollowUp(llm, question.text, question.history ?? [], question.signal);
     log.debug({ standalone }, 'condensed follow-up');
     return standalone;
   } catch (error) {
@@ -257,7 +262,7 @@ function closestPages(hits: RetrievedChunk[]): RetrievedChunk[] {
 }
 
 function labelOf(source: Source): string {
-  return sourceEntries([source])[0]?.label ?? source.title;
+  return sourceLabel(source).label;
 }
 
 /** True when the model opened by saying the docs don't cover it, as the prompt asks it to. */
