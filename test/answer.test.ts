@@ -14,7 +14,7 @@ import { createLogger } from '../src/logger.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import type { Retriever } from '../src/retrieval/retriever.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { testConfig } from './support/milvus.ts';
+import { testConfig } from './fakes/config.ts';
 
 const API_KEY = 'sk-answer-test-0001';
 

@@ -9,7 +9,7 @@ import { frontmatter } from 'micromark-extension-frontmatter';
 import { gfm } from 'micromark-extension-gfm';
 import { chunkDocument, type TextChunk } from '../src/ingest/chunker.ts';
 import { headingLinesIn, normalizeHeading } from '../src/ingest/headings.ts';
-import { CORPUS_DIR, NEEDS_SHARED } from './support/milvus.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 
 const LIMITS = { maxChars: 1600, overlapChars: 200 };
 

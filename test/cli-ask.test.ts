@@ -16,7 +16,8 @@ import type { AnswerEvent, Engine, Question, Source } from '../src/engine/types.
 import { AskdocsError } from '../src/errors.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 
 const COLLECTION = 'cli_ask_test';
 const API_KEY = 'sk-cli-test-9876';

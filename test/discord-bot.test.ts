@@ -9,7 +9,7 @@ import { afterEach, describe, test } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
 import type { FakeMessage } from './fakes/discord/index.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { ScriptedEngine, source } from './support/discord-engine.ts';
+import { ScriptedEngine, source } from './fakes/engine.ts';
 
 let harness: BotHarness | undefined;
 afterEach(async () => {

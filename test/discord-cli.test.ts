@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 
 const COLLECTION = 'discord_cli_test';
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FakeChannel, FakeInteraction } from './fakes/discord/index.ts';
 import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { NEEDS_SHARED } from './support/milvus.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { type FullStack, startFullStack } from './support/full-stack.ts';
 
 const COLLECTION = 'discord_full_path';

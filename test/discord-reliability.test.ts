@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { FakeInteraction } from './fakes/discord/index.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { ScriptedEngine, source } from './support/discord-engine.ts';
+import { ScriptedEngine, source } from './fakes/engine.ts';
 
 let harness: BotHarness | undefined;
 afterEach(async () => {

@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type BotHarness, discordEnv, startBotHarness } from './support/discord-bot.ts';
-import { ScriptedEngine, source } from './support/discord-engine.ts';
+import { ScriptedEngine, source } from './fakes/engine.ts';
 
 let harness: BotHarness | undefined;
 let fakeOnly: FakeDiscord | undefined;

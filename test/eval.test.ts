@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { parseEvalSet } from '../src/eval/dataset.ts';
 import { type EvalItemResult, summarise } from '../src/eval/run.ts';
 import { chunkMatches, firstMatchRank } from '../src/eval/scoring.ts';
-import { NEEDS_SHARED, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const COLLECTION = 'eval_test';

@@ -33,7 +33,8 @@ import type { ChunkStore } from '../src/milvus/store.ts';
 import { createQuestionLog } from '../src/questions/log.ts';
 import { type LoggedQuestion, QuestionStore } from '../src/questions/store.ts';
 import { createRetriever } from '../src/retrieval/retriever.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, testConfig } from './fakes/config.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const COLLECTION = 'gaps';

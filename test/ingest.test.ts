@@ -17,7 +17,8 @@ import { createProgressReporter } from '../src/ingest/progress.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, testConfig } from './fakes/config.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const BASE_URL = 'https://docs.example.com/milvus/';

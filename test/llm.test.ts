@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createLlmClient, type LlmClient, type LlmStreamEvent } from '../src/answer/llm.ts';
 import { AskdocsError } from '../src/errors.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { testConfig } from './support/milvus.ts';
+import { testConfig } from './fakes/config.ts';
 
 const messages = [
   { role: 'system' as const, content: 'Answer from <sources>\n<source n="1" title="t" link="l">\nMilvus supports partitions. More text.\n</source>\n</sources>' },

@@ -13,7 +13,8 @@ import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
 import { fuseRankings } from '../src/retrieval/fusion.ts';
 import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
 import { createRetriever, type Retriever } from '../src/retrieval/retriever.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, testConfig } from './fakes/config.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
 
 const PAGES = [

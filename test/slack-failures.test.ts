@@ -7,18 +7,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
-import { type ScriptedAnswer, ScriptedEngine, source } from './support/slack-engine.ts';
+import { type Script, ScriptedEngine, pageSource } from './fakes/engine.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
+import { sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
 
 const mention = (text: string) => `<@${FAKE_BOT.userId}> ${text}`;
 
 /** Scripts answers by a keyword in the question. */
-function keyedEngine(byKeyword: Record<string, ScriptedAnswer>): ScriptedEngine {
+function keyedEngine(byKeyword: Record<string, Script>): ScriptedEngine {
   return new ScriptedEngine((question) => {
     const key = Object.keys(byKeyword).find((k) => question.text.includes(k));
-    return byKeyword[key ?? 'default'] ?? { text: 'Default answer [1].', citations: [source(1, 'a.md', 'A')] };
+    return byKeyword[key ?? 'default'] ?? { text: 'Default answer [1].', citations: [pageSource(1, 'a.md', 'A')] };
   });
 }
 
@@ -38,11 +38,11 @@ describe('Slack bot failures (streaming available)', () => {
   let h: SlackHarness;
   const longCode = Array.from({ length: 700 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`).join('\n');
   const engine = keyedEngine({
-    llmdown: { text: '', failWith: new AskdocsError('llm_unavailable', 'The language model is not reachable right now. Please try again in a few minutes.') },
-    crash: { text: '', failWith: new Error('TypeError: cannot read properties of undefined (secret stack)') },
-    huge: { text: `Here is the script:\n\n\`\`\`python\n${longCode}\n\`\`\`\n\nRun it once [1].`, citations: [source(1, 'a.md', 'A')], chunkSize: 4000 },
-    slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 600 },
-    default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
+    llmdown: { text: '', failAfterDeltas: 0, failure: new AskdocsError('llm_unavailable', 'The language model is not reachable right now. Please try again in a few minutes.') },
+    crash: { text: '', failAfterDeltas: 0, failure: new Error('TypeError: cannot read properties of undefined (secret stack)') },
+    huge: { text: `Here is the script:\n\n\`\`\`python\n${longCode}\n\`\`\`\n\nRun it once [1].`, citations: [pageSource(1, 'a.md', 'A')], chunkChars: 4000 },
+    slow: { text: 'Slow answer [1].', citations: [pageSource(1, 'a.md', 'A')], startDelayMs: 600 },
+    default: { text: 'Fine answer [1].', citations: [pageSource(1, 'a.md', 'A')] },
   });
 
   before(async () => {
@@ -172,10 +172,10 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
   let h: SlackHarness;
   const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'words about Milvus indexes '.repeat(8).trim()} [1].`);
   const engine = keyedEngine({
-    milvusdown: { text: '', failWith: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.') },
-    long: { text: paragraphs.join('\n\n'), citations: [source(1, 'a.md', 'A')], chunkSize: 500 },
-    slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 700 },
-    default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
+    milvusdown: { text: '', failAfterDeltas: 0, failure: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.') },
+    long: { text: paragraphs.join('\n\n'), citations: [pageSource(1, 'a.md', 'A')], chunkChars: 500 },
+    slow: { text: 'Slow answer [1].', citations: [pageSource(1, 'a.md', 'A')], startDelayMs: 700 },
+    default: { text: 'Fine answer [1].', citations: [pageSource(1, 'a.md', 'A')] },
   });
 
   before(async () => {

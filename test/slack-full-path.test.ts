@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FAKE_BOT } from './fakes/slack-api.ts';
 import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
-import { NEEDS_SHARED } from './support/milvus.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
+import { sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
 import { type FullStack, startFullStack } from './support/full-stack.ts';
 

@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
-import { ScriptedEngine, source } from './support/slack-engine.ts';
+import { ScriptedEngine, pageSource } from './fakes/engine.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { blockActionsBody, SIGNING_SECRET, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './support/slack-requests.ts';
+import { blockActionsBody, SIGNING_SECRET, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './fakes/slack-requests.ts';
 import { ephemeralTexts, sleep } from './support/slack-view.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -58,7 +58,7 @@ async function statusOf(url: string, body: string, type: string): Promise<number
 
 describe('Slack bot: hostile requests', () => {
   let h: SlackHarness;
-  const engine = new ScriptedEngine(() => ({ text: 'Still answering [1].', citations: [source(1, 'a.md', 'A')] }));
+  const engine = new ScriptedEngine(() => ({ text: 'Still answering [1].', citations: [pageSource(1, 'a.md', 'A')] }));
 
   before(async () => {
     h = await startSlackHarness({ engine });
@@ -95,7 +95,7 @@ describe('Slack bot: hostile requests', () => {
 
 describe('Slack bot: channel allowlist and DMs', () => {
   let h: SlackHarness;
-  const engine = new ScriptedEngine(() => ({ text: 'Allowed answer [1].', citations: [source(1, 'a.md', 'A')] }));
+  const engine = new ScriptedEngine(() => ({ text: 'Allowed answer [1].', citations: [pageSource(1, 'a.md', 'A')] }));
 
   before(async () => {
     h = await startSlackHarness({ engine, env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED' } });
@@ -172,14 +172,14 @@ describe('askdocs slack (real process): a signed `null` body', () => {
 /** Mention syntax Slack acts on: `<!channel>`, `<!here>`, `<@U…>`, `<!subteam^…>`, `<#C…>`, and bare @channel/@here/@everyone. */
 const PING = /<(?:!(?:channel|here|everyone)|@[UW]|!subteam\^|#C)|(?<![\w\u200B])@(?:channel|here|everyone)\b/i;
 const HOSTILE_ANSWER = 'Heads up <!channel> and <!here>: ask <@U0ADMIN> or <!subteam^S0OPS> in <#C0SECRET>, @everyone [1].';
-const HOSTILE_SOURCE = source(1, '<!channel> urgent.md', '@everyone <@U0ADMIN>', '<!here> now');
+const HOSTILE_SOURCE = pageSource(1, '<!channel> urgent.md', '@everyone <@U0ADMIN>', '<!here> now');
 
 describe('Slack bot: mentions in answers and sources never ping', () => {
   for (const streaming of [true, false]) {
     describe(streaming ? 'streaming (chat.startStream / appendStream / stopStream)' : 'chat.update path', () => {
       let h: SlackHarness;
       // Small deltas, so mentions are cut across appends too.
-      const engine = new ScriptedEngine(() => ({ text: HOSTILE_ANSWER, citations: [HOSTILE_SOURCE], chunkSize: 3, deltaDelayMs: 25 }));
+      const engine = new ScriptedEngine(() => ({ text: HOSTILE_ANSWER, citations: [HOSTILE_SOURCE], chunkChars: 3, delayMs: 25 }));
       before(async () => {
         const api = await new FakeSlackApi().start();
         api.streaming = streaming;

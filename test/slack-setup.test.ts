@@ -13,8 +13,8 @@ import { healthRoutes } from '../src/observability/health-server.ts';
 import { Registry } from '../src/observability/metrics.ts';
 import { serveOperations } from '../src/observability/serve.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
-import { ScriptedEngine } from './support/slack-engine.ts';
-import { SIGNING_SECRET } from './support/slack-requests.ts';
+import { ScriptedEngine } from './fakes/engine.ts';
+import { SIGNING_SECRET } from './fakes/slack-requests.ts';
 
 const logger = createLogger({ level: 'silent' });
 const engine = new ScriptedEngine(() => ({ text: 'unused' }));

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
-import { ScriptedEngine, source } from './support/slack-engine.ts';
+import { ScriptedEngine, pageSource } from './fakes/engine.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { sendBlockAction, sendEvent, sendSigned, sendSlashCommand, eventBody } from './support/slack-requests.ts';
+import { sendBlockAction, sendEvent, sendSigned, sendSlashCommand, eventBody } from './fakes/slack-requests.ts';
 import {
   answerTexts,
   blocksOf,
@@ -36,8 +36,8 @@ const ANSWER = [
 ].join('\n');
 
 const CITED = [
-  source(1, 'userGuide/manage-indexes/index-vector-fields.md', 'Index Vector Fields', 'Create an index', 'https://milvus.io/docs/index-vector-fields.md'),
-  source(2, 'userGuide/load-and-release.md', 'Load & Release', 'Load a collection'),
+  pageSource(1, 'userGuide/manage-indexes/index-vector-fields.md', 'Index Vector Fields', 'Create an index', 'https://milvus.io/docs/index-vector-fields.md'),
+  pageSource(2, 'userGuide/load-and-release.md', 'Load & Release', 'Load a collection'),
 ];
 
 describe('Slack bot over HTTP', () => {
@@ -45,7 +45,7 @@ describe('Slack bot over HTTP', () => {
   const engine = new ScriptedEngine((question) =>
     question.text.includes('abstain')
       ? { text: "I couldn't find this in the docs.", citations: [CITED[1]!], abstained: true }
-      : { text: ANSWER, citations: CITED, sources: [...CITED, source(3, 'other.md', 'Other')], chunkSize: 25, deltaDelayMs: 15 },
+      : { text: ANSWER, citations: CITED, sources: [...CITED, pageSource(3, 'other.md', 'Other')], chunkChars: 25, delayMs: 15 },
   );
 
   before(async () => {

@@ -5,7 +5,7 @@
  */
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { testConfig } from '../../test/support/milvus.ts';
+import { testConfig } from 'askdocs/test';
 import { childPayload, onParentMessage, reportToParent, runAsChild } from '../lib/child.ts';
 
 export interface IdleBotPayload {

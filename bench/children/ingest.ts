@@ -9,7 +9,7 @@ import { createEmbedder } from '../../src/embeddings/index.ts';
 import { ingestFolder } from '../../src/ingest/ingest.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { testConfig } from '../../test/support/milvus.ts';
+import { testConfig } from 'askdocs/test';
 import { ingestWithLangChain } from '../baselines/langchain.ts';
 import { childPayload, reportToParent, runAsChild } from '../lib/child.ts';
 import { readMemory } from '../lib/proc.ts';

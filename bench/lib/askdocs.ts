@@ -11,7 +11,7 @@ import type { Engine } from '../../src/engine/types.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { createRetriever } from '../../src/retrieval/retriever.ts';
-import { testConfig } from '../../test/support/milvus.ts';
+import { testConfig } from 'askdocs/test';
 
 export interface StageTimings {
   embedQueryMs: number[];

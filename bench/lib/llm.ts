@@ -15,7 +15,7 @@ import {
   type RecordedRequest,
   startFakeLlm,
   tokenize,
-} from '../../test/fakes/llm-server.ts';
+} from 'askdocs/test';
 
 export interface LlmProfile {
   /** Wait before the first token, for every request (condensing and answering). */

@@ -8,10 +8,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeChannel, type FakeDiscord, type FakeInteraction, MessageFlag, startFakeDiscord } from '../../test/fakes/discord/index.ts';
+import { type FakeChannel, type FakeDiscord, type FakeInteraction, MessageFlag, startFakeDiscord } from 'askdocs/test';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
-import type { ChatContext } from './chat-slack.ts';
+import { ACK_DEADLINE_MS, burstQuestions, type ChatContext, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
 
 const POLL_MS = 50;
 

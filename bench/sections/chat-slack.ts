@@ -6,22 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAKE_BOT, FakeSlackApi } from '../../test/fakes/slack-api.ts';
-import { SIGNING_SECRET, sendSlashCommand } from '../../test/support/slack-requests.ts';
-import type { EvalItem } from '../../src/eval/dataset.ts';
+import { FAKE_BOT, FakeSlackApi, SIGNING_SECRET, sendSlashCommand } from 'askdocs/test';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
-
-export interface ChatContext {
-  /** Environment shared by both bots: Milvus, collection, LLM. */
-  env: Record<string, string>;
-  items: EvalItem[];
-  levels: number[];
-  channels: number;
-  /** How long to wait for the last answer of a burst. */
-  timeoutMs: (concurrency: number) => number;
-  log(message: string): void;
-}
+import { ACK_DEADLINE_MS, burstQuestions, type ChatContext, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
 
 export function measureSlack(ctx: ChatContext): Promise<ChatPlatformSection> {
   return measureLevels(

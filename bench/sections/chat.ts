@@ -15,9 +15,20 @@ import { questionOf } from '../../src/eval/dataset.ts';
 import { mib } from '../lib/proc.ts';
 import { type Figure, figure } from '../lib/results.ts';
 import { round, type Summary, summarize } from '../lib/stats.ts';
-import type { ChatContext } from './chat-slack.ts';
 
 /** Slack and Discord both want the first response within 3 s. */
+/** What both platforms' chat sections are measured with. */
+export interface ChatContext {
+  /** Environment shared by both bots: Milvus, collection, LLM. */
+  env: Record<string, string>;
+  items: EvalItem[];
+  levels: number[];
+  channels: number;
+  /** How long to wait for the last answer of a burst. */
+  timeoutMs: (concurrency: number) => number;
+  log(message: string): void;
+}
+
 export const ACK_DEADLINE_MS = 3_000;
 
 export interface QuestionOutcome {

@@ -20,8 +20,9 @@ import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { startFakeLlm } from '../fakes/llm-server.ts';
 import { startBotHarness } from './discord-bot.ts';
-import { ScriptedEngine, source } from './discord-engine.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, testConfig } from './milvus.ts';
+import { ScriptedEngine, source } from '../fakes/engine.ts';
+import { ingestInto, startTestMilvus } from './milvus.ts';
+import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const count = Number(positional[0] ?? 50);

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/llm-server.ts';
-import { CORPUS_DIR, ingestInto, startTestMilvus, type TestMilvus, testConfig } from './milvus.ts';
+import { ingestInto, startTestMilvus, type TestMilvus } from './milvus.ts';
+import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 
 export interface FullStack {
   milvus: TestMilvus;

@@ -11,7 +11,7 @@ import { createEmbedder, type Embedder } from '../../src/embeddings/index.ts';
 import { type IngestOptions, ingestFolder, type IngestSummary } from '../../src/ingest/ingest.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { CORPUS_DIR, testConfig } from './milvus.ts';
+import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 
 /** Copies corpus pages (paths relative to the corpus) into a new temp folder, keeping their sub-folders. */
 export async function copyCorpusPages(pages: string[]): Promise<string> {

@@ -23,8 +23,8 @@ import { createSlackApp } from '../../adapters/slack/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FAKE_BOT, FakeSlackApi } from '../fakes/slack-api.ts';
-import { ScriptedEngine, source } from './slack-engine.ts';
-import { SIGNING_SECRET, sendSlashCommand } from './slack-requests.ts';
+import { ScriptedEngine, pageSource } from '../fakes/engine.ts';
+import { SIGNING_SECRET, sendSlashCommand } from '../fakes/slack-requests.ts';
 
 const wallClock = () => performance.timeOrigin + performance.now();
 
@@ -45,10 +45,10 @@ if (process.env.ASKDOCS_ACK_ROLE === 'fake') {
   // Child: the bot under test.
   const engine = new ScriptedEngine(() => ({
     text: 'An answer that streams for a while [1]. '.repeat(20),
-    citations: [source(1, 'a.md', 'A')],
-    firstDelayMs: 300,
-    chunkSize: 40,
-    deltaDelayMs: 20,
+    citations: [pageSource(1, 'a.md', 'A')],
+    startDelayMs: 300,
+    chunkChars: 40,
+    delayMs: 20,
   }));
   const config = loadConfig(
     {

@@ -12,7 +12,7 @@ import type { Engine } from '../../src/engine/types.ts';
 import { FeedbackStore } from '../../src/feedback/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FAKE_BOT, FakeSlackApi } from '../fakes/slack-api.ts';
-import { SIGNING_SECRET } from './slack-requests.ts';
+import { SIGNING_SECRET } from '../fakes/slack-requests.ts';
 
 export interface SlackHarness {
   api: FakeSlackApi;
