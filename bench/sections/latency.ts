@@ -37,7 +37,7 @@ export interface ScaleLatency {
   retrieveMs: Summary;
   embedQueryMs: Summary;
   hybridSearchMs: Summary;
-  /** The two halves of the hybrid search on their own (same queries, same 20 candidates), to show which one grows. */
+  /** The two halves of the hybrid search on their own (same queries, as many candidates as askdocs asks for), to show which one grows. */
   denseOnlyMs: Summary;
   bm25OnlyMs: Summary;
   recallAt5: number;
@@ -86,8 +86,6 @@ export interface LatencyContext {
 }
 
 const WARMUP = 5;
-/** askdocs' retriever asks Milvus for 20 candidates (src/retrieval/retriever.ts). */
-const SEARCH_CANDIDATES = 20;
 const COPY_COSINE = 0.9;
 const UPSERT_BATCH = 500;
 const SEED = 20_241_129;
@@ -252,17 +250,19 @@ async function measureScale(
       const item = ctx.items[i % ctx.items.length]!;
       await timed({ ...questionOf(item), scope: { platform: 'bench' } });
     }
-    // Each half of the hybrid search alone, on the eval questions as asked.
+    // Each half of the hybrid search alone, on the eval questions as asked, with the
+    // candidate count askdocs' retriever uses (RERANK_CANDIDATES, src/retrieval/retriever.ts).
+    const limit = askdocs.config.retrieval.candidates;
     const denseMs: number[] = [];
     const bm25Ms: number[] = [];
     for (const item of breakdown ? ctx.items : []) {
       const text = questionOf(item).text;
       const vector = await ctx.embedder.embedQuery(text);
       let started = performance.now();
-      await askdocs.store.denseSearch({ vector, limit: SEARCH_CANDIDATES });
+      await askdocs.store.denseSearch({ vector, limit });
       denseMs.push(performance.now() - started);
       started = performance.now();
-      await askdocs.store.bm25Search({ text, limit: SEARCH_CANDIDATES });
+      await askdocs.store.bm25Search({ text, limit });
       bm25Ms.push(performance.now() - started);
     }
     return {
