@@ -60,10 +60,6 @@ export class InteractionTransport implements DiscordTransport {
     return !this.#tokenRejected && Date.now() < this.#switchAt;
   }
 
-  get originalId(): string | undefined {
-    return this.#originalId;
-  }
-
   async post(message: OutgoingMessage, index: number): Promise<string> {
     if (index === 0) return (await this.#editOriginal(message)).id;
     const sent = await this.#viaTokenOr(

@@ -12,13 +12,15 @@
  */
 import { ChannelType, type Message, MessageType, type ThreadChannel } from 'discord.js';
 import { SeriesView } from '../../src/chat/answer-view.ts';
+import { deferredTransport } from '../../src/chat/series.ts';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
+import type { OutgoingMessage } from './api.ts';
 import type { BotContext } from './context.ts';
 import { conversationHistory } from './history.ts';
 import { discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
-import { channelTransport, type DiscordTransport, lazyTransport } from './transport.ts';
+import { channelTransport, type DiscordTransport } from './transport.ts';
 
 type Route =
   | { kind: 'mention'; channelId: string }
@@ -45,8 +47,8 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
     if (route.kind !== 'thread' || route.mentioned) await sayInPlace(EMPTY_QUESTION_TEXT).catch((error: unknown) => logger.warn({ err: error }, 'could not reply'));
     return;
   }
-  let transport: DiscordTransport | undefined;
-  let view: SeriesView<unknown> | undefined;
+  let target: Promise<DiscordTransport> | undefined;
+  let view: SeriesView<OutgoingMessage> | undefined;
   ctx.delivery.start(() =>
     ctx.delivery.answer({
       question,
@@ -57,13 +59,14 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
       history: () => readHistory(ctx, message, route),
       async open() {
         logger.info({ chars: question.length }, 'question');
-        transport = openTransport(ctx, message, route, question, logger);
-        view = new SeriesView(transport, discordRenderer(ctx.options.textIntervalMs), logger);
+        target = openTarget(ctx, message, route, question, logger);
+        view = new SeriesView(deferredTransport(target), discordRenderer(ctx.options.textIntervalMs), logger);
         return view;
       },
       async postSources(answer) {
         const answerRef = view?.series.ids[0] as string;
-        await ctx.api.postMessage((transport as DiscordTransport).channelId, sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
+        const { channelId } = await (target as Promise<DiscordTransport>);
+        await ctx.api.postMessage(channelId, sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
         return answerRef;
       },
       notify: sayInPlace,
@@ -71,10 +74,12 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
   );
 }
 
-/** Where the answer goes: a new thread on a mention in a channel, else the thread or DM it was asked in. */
-function openTransport(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): DiscordTransport {
-  // Open the thread and start answering at once; the first text waits for the thread.
-  if (route.kind === 'mention') return lazyTransport(openThreadOn(ctx, message, question, logger));
+/**
+ * Where the answer goes: a new thread on a mention in a channel (opened while the answer
+ * starts; its first text waits for the thread), else the thread or DM it was asked in.
+ */
+async function openTarget(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): Promise<DiscordTransport> {
+  if (route.kind === 'mention') return openThreadOn(ctx, message, question, logger);
   const channelId = route.kind === 'thread' ? route.thread.id : route.channelId;
   if (route.kind === 'thread') ctx.delivery.threads.markJoined(channelId);
   showTyping(ctx, channelId);

@@ -13,7 +13,7 @@ import {
   escapeMarkdown,
 } from 'discord.js';
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import { type SourceEntry, sourceEntries } from '../../src/chat/sources.ts';
+import { FEEDBACK_CHOICES, type SourceEntry, sourceEntries, sourcesHeading } from '../../src/chat/sources.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import type { Source } from '../../src/engine/types.ts';
 import type { Vote } from '../../src/feedback/store.ts';
@@ -57,22 +57,13 @@ export function parseFeedbackCustomId(customId: string): { vote: Vote; answerRef
 export function feedbackRow(answerRef: string): APIActionRowComponent<APIComponentInMessageActionRow> {
   return {
     type: ComponentType.ActionRow,
-    components: [
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Secondary,
-        custom_id: feedbackCustomId('up', answerRef),
-        emoji: { name: '👍' },
-        label: 'Helpful',
-      },
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Secondary,
-        custom_id: feedbackCustomId('down', answerRef),
-        emoji: { name: '👎' },
-        label: 'Not helpful',
-      },
-    ],
+    components: FEEDBACK_CHOICES.map(({ vote, emoji, label }) => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Secondary,
+      custom_id: feedbackCustomId(vote, answerRef),
+      emoji: { name: emoji },
+      label,
+    })),
   };
 }
 
@@ -101,7 +92,7 @@ function sourcesEmbed(entries: SourceEntry[], abstained: boolean): APIEmbed {
     length += line.length + 1;
   }
   return {
-    title: abstained ? 'Closest pages in the docs' : 'Sources',
+    title: sourcesHeading(abstained),
     description: lines.join('\n'),
     color: EMBED_COLOR,
     footer: { text: 'Was this answer helpful? Use the buttons below.' },

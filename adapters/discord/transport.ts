@@ -23,20 +23,3 @@ export function channelTransport(api: DiscordApi, channelId: string, options: { 
     delete: (messageId) => api.deleteMessage(channelId, messageId),
   };
 }
-
-/** A transport whose channel is known only once `ready` resolves (a thread being created). */
-export function lazyTransport(ready: Promise<DiscordTransport>): DiscordTransport {
-  let resolved: DiscordTransport | undefined;
-  ready.then((transport) => {
-    resolved = transport;
-  });
-  return {
-    get channelId() {
-      if (!resolved) throw new Error('channel not known yet');
-      return resolved.channelId;
-    },
-    post: async (message, index) => (await ready).post(message, index),
-    edit: async (id, message, index) => (await ready).edit(id, message, index),
-    delete: async (id) => (await ready).delete(id),
-  };
-}

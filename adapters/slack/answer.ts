@@ -11,7 +11,7 @@
  *   delivery.start(() => answers.answer(ask));
  */
 import type { webApi } from '@slack/bolt';
-import { type AnswerView, SeriesView, StreamView } from '../../src/chat/answer-view.ts';
+import { type AnswerView, SeriesView, StreamPreference, StreamView } from '../../src/chat/answer-view.ts';
 import type { AskJob, ChatDelivery } from '../../src/chat/delivery.ts';
 import type { ChatAnswer } from '../../src/chat/session.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
@@ -58,11 +58,11 @@ const plain = slackRenderer();
 
 export class SlackAnswers {
   readonly #deps: SlackAnswersDeps;
-  #streamingOffUntil = 0;
+  readonly #streaming: StreamPreference;
 
   constructor(deps: SlackAnswersDeps) {
     this.#deps = deps;
-    if (deps.streaming === false) this.#streamingOffUntil = Number.POSITIVE_INFINITY;
+    this.#streaming = new StreamPreference({ enabled: deps.streaming !== false, retryMs: STREAMING_RETRY_MS, unsupported: streamingUnsupported });
   }
 
   /** Answers one question; never throws. */
@@ -96,20 +96,14 @@ export class SlackAnswers {
   }
 
   async #open(ask: SlackAsk, messages: SlackMessages, logger: Logger): Promise<AnswerView> {
-    if (ask.threadTs && Date.now() >= this.#streamingOffUntil) {
-      const target = { channel: ask.channel, threadTs: ask.threadTs, recipientUserId: ask.userId, recipientTeamId: ask.teamId };
-      const stream = new StreamView(new SlackStream(ask.client, this.#deps.streamStarter, target), messages, plain, logger);
-      try {
-        await stream.open();
-        return stream;
-      } catch (error) {
-        if (streamingUnsupported(error)) {
-          this.#streamingOffUntil = Date.now() + STREAMING_RETRY_MS;
-          logger.info({ slack: classifySlackError(error) }, 'slack: chat streaming unavailable; using chat.update');
-        } else {
-          logger.warn({ err: error, slack: classifySlackError(error) }, 'slack: chat.startStream failed; using chat.update');
-        }
-      }
+    const { threadTs } = ask;
+    if (threadTs) {
+      const target = { channel: ask.channel, threadTs, recipientUserId: ask.userId, recipientTeamId: ask.teamId };
+      const stream = await this.#streaming.open(
+        () => new StreamView(new SlackStream(ask.client, this.#deps.streamStarter, target), messages, plain, logger),
+        logger,
+      );
+      if (stream) return stream;
     }
     const renderer =
       ask.kind === 'slash' ? slackRenderer((mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn })) : plain;

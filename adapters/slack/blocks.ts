@@ -14,7 +14,7 @@
  *   Block ids starting with `askdocs_` let thread-history reading recognise these messages.
  */
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import type { SourceEntry } from '../../src/chat/sources.ts';
+import { FEEDBACK_CHOICES, type SourceEntry, sourcesHeading } from '../../src/chat/sources.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
@@ -57,7 +57,7 @@ const section = (blockId: string, mrkdwn: string): Record<string, unknown> => ({
 });
 
 export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean }): SlackMessage & { blocks: Record<string, unknown>[] } {
-  const heading = options.abstained ? '*Closest pages in the docs*' : '*Sources*';
+  const heading = `*${sourcesHeading(options.abstained)}*`;
   const shown = entries.slice(0, MAX_SOURCE_BLOCKS);
   const blocks: Record<string, unknown>[] = [section(`${SOURCES_BLOCK_PREFIX}_header`, heading)];
   if (shown.length === 0) {
@@ -67,10 +67,12 @@ export function sourcesMessage(entries: SourceEntry[], options: { abstained: boo
   blocks.push({
     type: 'actions',
     block_id: 'askdocs_feedback',
-    elements: [
-      feedbackButton(FEEDBACK_UP, '👍 Helpful', 'up'),
-      feedbackButton(FEEDBACK_DOWN, '👎 Not helpful', 'down'),
-    ],
+    elements: FEEDBACK_CHOICES.map(({ vote, emoji, label }) => ({
+      type: 'button',
+      action_id: vote === 'up' ? FEEDBACK_UP : FEEDBACK_DOWN,
+      text: { type: 'plain_text', text: `${emoji} ${label}`, emoji: true },
+      value: vote,
+    })),
   });
   // The plain-text fallback (notifications, screen readers) is parsed for mentions too, and
   // titles, headings and file names come from the docs: escaped like the blocks.
@@ -83,10 +85,6 @@ function sourceLine(entry: SourceEntry): string {
   if (entry.link) return `*[${entry.n}]* <${entry.link}|${label}>`;
   // File names come from the docs folder: `<!channel> urgent.md` must not ping, even in code.
   return `*[${entry.n}]* ${label} — \`${escapeMrkdwn(entry.path.replace(/`/g, "'"))}\``;
-}
-
-function feedbackButton(actionId: string, label: string, value: string): Record<string, unknown> {
-  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label, emoji: true }, value };
 }
 
 export function slashMessage(input: { userId: string; question: string; answerMrkdwn: string }): SlackMessage {

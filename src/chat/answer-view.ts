@@ -194,6 +194,41 @@ export class StreamView<M> implements AnswerView {
   }
 }
 
+/**
+ * Prefers a platform's native stream over a message series. Once the platform says it
+ * cannot stream (not enabled for this app or token), the series is used for `retryMs`
+ * before streaming is tried again; any other failure to start falls back for one answer.
+ */
+export class StreamPreference {
+  readonly #retryMs: number;
+  readonly #unsupported: (error: unknown) => boolean;
+  #offUntil: number;
+
+  constructor(options: { enabled: boolean; retryMs: number; unsupported: (error: unknown) => boolean }) {
+    this.#retryMs = options.retryMs;
+    this.#unsupported = options.unsupported;
+    this.#offUntil = options.enabled ? 0 : Number.POSITIVE_INFINITY;
+  }
+
+  /** The stream, started; undefined when the series should be used instead. */
+  async open<M>(stream: () => StreamView<M>, logger: Logger): Promise<StreamView<M> | undefined> {
+    if (Date.now() < this.#offUntil) return undefined;
+    const view = stream();
+    try {
+      await view.open();
+      return view;
+    } catch (error) {
+      if (this.#unsupported(error)) {
+        this.#offUntil = Date.now() + this.#retryMs;
+        logger.info({ err: error }, 'native streaming unavailable; editing messages instead');
+      } else {
+        logger.warn({ err: error }, 'starting the stream failed; editing messages instead');
+      }
+      return undefined;
+    }
+  }
+}
+
 /** Last resort: a plain message after the answer. Logs instead of throwing. */
 async function postPlain<M>(
   transport: MessageTransport<M>,

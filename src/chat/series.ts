@@ -57,3 +57,12 @@ export class MessageSeries<M> {
     return this.show([text, ...this.#shown.slice(1).map((message) => message.text)]);
   }
 }
+
+/** A transport whose destination is known only once `ready` resolves (a thread being opened): messages wait for it. */
+export function deferredTransport<M>(ready: Promise<MessageTransport<M>>): MessageTransport<M> {
+  return {
+    post: async (message, index) => (await ready).post(message, index),
+    edit: async (id, message, index) => (await ready).edit(id, message, index),
+    delete: async (id) => (await ready).delete(id),
+  };
+}
