@@ -11,6 +11,7 @@
  */
 import type { APIMessage } from 'discord.js';
 import { mergeTurns, stripMention } from '../../src/chat/conversation.ts';
+import type { ThreadStarter } from '../../src/chat/threads.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import type { DiscordApi } from './api.ts';
 
@@ -19,7 +20,7 @@ export interface StarterContext {
   parentId: string;
   threadName: string;
   /** The /askdocs question and answer that opened this thread, if this process remembers them. */
-  remembered?: { question: string; answer: string };
+  remembered?: ThreadStarter;
 }
 
 export interface HistoryOptions {

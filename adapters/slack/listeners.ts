@@ -1,5 +1,5 @@
 /**
- * Bolt listeners: turn Slack deliveries into questions for the answerer.
+ * Bolt listeners: turn Slack deliveries into questions for the delivery layer.
  *
  *   /askdocs <question>   ack at once, then a visible message in the channel (question +
  *                         answer), sources in its thread. No text → ephemeral usage help.
@@ -9,9 +9,9 @@
  *   feedback buttons      ack at once, vote stored in the feedback store.
  *
  * Every listener returns immediately: answers run as tracked background work (the
- * delivery layer, src/chat/delivery.ts), so acks never wait on the engine. One delivery → at most one answer: Slack retries are
- * dropped by `event_id`, and a message seen both as `app_mention` and `message` by
- * channel+ts.
+ * delivery layer, src/chat/delivery.ts), so acks never wait on the engine. One delivery
+ * → at most one answer: Slack retries are dropped by `event_id`, and a message seen both
+ * as `app_mention` and `message` by channel+ts.
  */
 import type { App, webApi } from '@slack/bolt';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';

@@ -4,11 +4,12 @@
  * The registry also carries prom-client's default process metrics (CPU, memory,
  * event-loop lag, GC), prefixed `askdocs_`. `/metrics` (health-server.ts) serves it.
  *
- * Usage from any module (import once, record where the event happens):
+ * The process-wide `metrics` are imported only where a process is put together (the
+ * runtime, the CLI commands, the lifecycle); the engine, the ingest and the chat delivery
+ * layer are handed them (or `createMetrics(new Registry())` in tests) and record where
+ * the event happens:
  *
  * ```ts
- * import { metrics } from '../observability/metrics.ts';
- *
  * metrics.questions.inc({ platform: 'slack', outcome: 'answered' }); // answered | abstained | error
  * const stop = metrics.totalSeconds.startTimer({ platform: 'slack' }); // ... stop();
  * metrics.retrieveSeconds.observe({ platform: 'cli' }, seconds);
@@ -105,5 +106,5 @@ export type AskdocsMetrics = ReturnType<typeof createMetrics>;
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'askdocs_' });
 
-/** The process-wide metrics, recorded by the engine, adapters and ingest. */
+/** The process-wide metrics that `/metrics` serves; the runtime hands them to the engine, chat bots and ingest. */
 export const metrics: AskdocsMetrics = createMetrics(registry);
