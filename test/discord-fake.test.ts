@@ -59,10 +59,13 @@ test('REST: auth, validation errors and rate limits look like Discord', async ()
 });
 
 test('interactions: 3-second deadline, one acknowledgement, webhook token lifetime', async () => {
-  fake = await startFakeDiscord({ interactionDeadlineMs: 200, interactionTokenTtlMs: 400 });
+  // The token outlives the deadline by a wide margin, so a loaded machine cannot expire it early.
+  const tokenTtlMs = 1_500;
+  fake = await startFakeDiscord({ interactionDeadlineMs: 200, interactionTokenTtlMs: tokenTtlMs });
   const user = fake.addUser('u');
   const late = fake.slashCommand({ user, channel: fake.general, options: { question: 'q' } });
   const early = fake.slashCommand({ user, channel: fake.general, options: { question: 'q' } });
+  const created = Date.now();
   const callback = (id: string, token: string) => api('POST', `/interactions/${id}/${token}/callback`, { type: 5 }, false);
   assert.equal((await callback(early.id, early.token)).status, 204);
   assert.equal((await callback(early.id, early.token)).body.code, 40060);
@@ -70,7 +73,7 @@ test('interactions: 3-second deadline, one acknowledgement, webhook token lifeti
   assert.equal((await callback(late.id, late.token)).body.code, 10062);
   const edit = await api('PATCH', `/webhooks/${fake.applicationId}/${early.token}/messages/@original`, { content: 'done' }, false);
   assert.equal(edit.status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, created + tokenTtlMs + 50 - Date.now())));
   const expired = await api('PATCH', `/webhooks/${fake.applicationId}/${early.token}/messages/@original`, { content: 'x' }, false);
   assert.deepEqual([expired.status, expired.body.code], [401, 50027]);
 });
