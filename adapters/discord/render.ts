@@ -13,10 +13,10 @@ import {
   escapeMarkdown,
 } from 'discord.js';
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import { FEEDBACK_CHOICES, type SourceEntry, sourceEntries, sourcesHeading } from '../../src/chat/sources.ts';
+import { type SourceEntry, sourceEntries, sourcesHeading } from '../../src/chat/sources.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import type { Source } from '../../src/engine/types.ts';
-import type { Vote } from '../../src/feedback/store.ts';
+import { FEEDBACK_CHOICES, type Vote } from '../../src/feedback/store.ts';
 import type { OutgoingMessage } from './api.ts';
 
 /** Discord's cap on message content. */

@@ -14,8 +14,9 @@
  *   Block ids starting with `askdocs_` let thread-history reading recognise these messages.
  */
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
-import { FEEDBACK_CHOICES, type SourceEntry, sourcesHeading } from '../../src/chat/sources.ts';
+import { type SourceEntry, sourcesHeading } from '../../src/chat/sources.ts';
 import { truncate } from '../../src/engine/source-label.ts';
+import { FEEDBACK_CHOICES } from '../../src/feedback/store.ts';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
 export const SECTION_MAX = 3000;

@@ -11,14 +11,13 @@
  *       are returned, so renderers stay inside platform limits.
  *   formatSourceLine(entry): string — "[n] Title › Heading (path)" as plain text, for
  *     platforms or fallbacks without rich formatting.
- *   sourcesHeading(abstained), FEEDBACK_CHOICES — what every platform's reply says.
+ *   sourcesHeading(abstained) — the reply's heading, the same on every platform.
  *
  * Which sources to show is the engine's decision: pass `final.citations` (the cited
  * sources, or the closest pages when it abstained).
  */
 import { sourceLabel } from '../engine/source-label.ts';
 import type { Source } from '../engine/types.ts';
-import type { Vote } from '../feedback/store.ts';
 
 export interface SourceEntry {
   n: number;
@@ -62,9 +61,3 @@ export function formatSourceLine(entry: SourceEntry): string {
 export function sourcesHeading(abstained: boolean): string {
   return abstained ? 'Closest pages in the docs' : 'Sources';
 }
-
-/** The 👍/👎 buttons under every answer's sources, in order. */
-export const FEEDBACK_CHOICES: readonly { vote: Vote; emoji: string; label: string }[] = [
-  { vote: 'up', emoji: '👍', label: 'Helpful' },
-  { vote: 'down', emoji: '👎', label: 'Not helpful' },
-];

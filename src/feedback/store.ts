@@ -28,6 +28,12 @@ import type { Logger } from '../logger.ts';
 
 export type Vote = 'up' | 'down';
 
+/** The 👍/👎 buttons under every answer's sources, in order, as every platform shows them. */
+export const FEEDBACK_CHOICES: readonly { vote: Vote; emoji: string; label: string }[] = [
+  { vote: 'up', emoji: '👍', label: 'Helpful' },
+  { vote: 'down', emoji: '👎', label: 'Not helpful' },
+];
+
 /** What is kept of each source: enough to see what the user was shown. */
 export interface FeedbackSource {
   n: number;
