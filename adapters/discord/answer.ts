@@ -27,6 +27,9 @@ export interface AnswerJob {
   userId: string;
   /** Where the question was asked (channel, thread or DM). */
   channelId: string;
+  /** For links back to the question (the gaps digest): its server (absent in DMs) and message, when it has one. */
+  guildId?: string;
+  messageId?: string;
   requestId: string;
   logger: Logger;
 }
@@ -56,7 +59,7 @@ export async function deliverAnswer(ctx: BotContext, job: AnswerJob, outlet: Ans
       {
         text: job.question,
         history: job.history,
-        scope: { platform: 'discord', userId: job.userId, channelId: job.channelId },
+        scope: { platform: 'discord', userId: job.userId, channelId: job.channelId, thread: { workspaceId: job.guildId, messageId: job.messageId } },
         requestId: job.requestId,
         signal: cancel.signal,
       },

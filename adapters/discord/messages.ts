@@ -89,7 +89,8 @@ async function answerMessage(
     series,
     followUpTarget: async () => (followUp) => ctx.api.postMessage(series.transport.channelId, followUp),
   };
-  await deliverAnswer(ctx, { question, history, userId: message.author.id, channelId: message.channelId, requestId, logger }, outlet);
+  const asked = { guildId: message.guildId ?? undefined, messageId: message.id };
+  await deliverAnswer(ctx, { question, history, userId: message.author.id, channelId: message.channelId, ...asked, requestId, logger }, outlet);
 }
 
 /** Decides whether and how to answer; undefined means "not for us". */

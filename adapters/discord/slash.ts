@@ -98,7 +98,7 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
   };
   try {
     await ctx.track(
-      deliverAnswer(ctx, { question, history: [], userId: interaction.user.id, channelId: interaction.channelId, requestId, logger }, outlet),
+      deliverAnswer(ctx, { question, history: [], userId: interaction.user.id, channelId: interaction.channelId, guildId: interaction.guildId ?? undefined, requestId, logger }, outlet),
     );
   } finally {
     transport.close();

@@ -104,7 +104,14 @@ export class SlackAnswerer {
       });
       answer = await runChatAnswer(
         this.deps.engine,
-        { text: ask.text, history, scope: { platform: 'slack', userId: ask.userId, channelId: ask.channel }, requestId: ask.requestId, signal },
+        {
+          text: ask.text,
+          history,
+          // The thread's root: the asker's (mentions, follow-ups) or the answer's own (slash commands, DMs).
+          scope: { platform: 'slack', userId: ask.userId, channelId: ask.channel, thread: { workspaceId: ask.teamId, messageId: ask.threadTs ?? writer.threadTs() } },
+          requestId: ask.requestId,
+          signal,
+        },
         { onText: (text) => writer.progress(text), textIntervalMs: writer.progressIntervalMs },
       );
       if (answer.textUpdateFailure) log.warn({ err: answer.textUpdateFailure }, 'slack: live updates stopped; posting the final answer');
