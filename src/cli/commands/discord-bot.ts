@@ -4,6 +4,7 @@
  * shutdown that lets answers in flight finish.
  * `askdocs discord register`: registers `/askdocs` in DISCORD_GUILD_ID, or globally.
  */
+import { discordDigestChannel } from '../../../adapters/discord/digest.ts';
 import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/index.ts';
 import { type ReadinessCheck, startHealthServer } from '../../observability/health-server.ts';
 import { runtimeReadinessChecks } from '../../observability/readiness.ts';
@@ -12,7 +13,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, feedback, startDigest, failStartup } = await startBotHost(
     ctx,
     ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
     'the Discord bot',
@@ -32,6 +33,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     lifecycle.onShutdown(() => started.stop());
 
     await bot.start();
+    startDigest(discordDigestChannel(bot));
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +
         `${bot.messageContent ? '' : ' (without the MessageContent intent: mentions, DMs and /askdocs only)'}; ` +
