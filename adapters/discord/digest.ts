@@ -35,7 +35,7 @@ function itemField(item: DigestItem): NonNullable<APIEmbed['fields']>[number] {
   const lines = [askedText(item), `💡 ${escapeMarkdown(clip(item.suggestion, 300))}`];
   if (item.maybeFixedBy) lines.push(`✅ Maybe fixed by \`${item.maybeFixedBy.path.replace(/`/g, "'")}\``);
   const threads = item.threads.map((t) =>
-    t.url ? `[${linkLabel(clip(t.question, 60))}](${t.url})` : `${escapeMarkdown(clip(t.question, 60))} (${t.platform})`,
+    t.url ? `[${linkLabel(clip(t.question, 80))}](${t.url})` : `${escapeMarkdown(clip(t.question, 80))} (${t.platform})`,
   );
   if (threads.length > 0) lines.push(`🧵 ${threads.join(' · ')}`);
   return { name: clip(`${item.rank}. ${item.title}`, 256), value: clip(lines.join('\n'), 1024) };
