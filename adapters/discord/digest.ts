@@ -23,7 +23,7 @@ const BLURPLE = 0x5865f2;
 export function digestMessage(digest: Digest): OutgoingMessage {
   const embed: APIEmbed = {
     title: digest.days === 7 ? '📚 Coverage gaps this week' : `📚 Coverage gaps, last ${digest.days} days`,
-    description: escapeMarkdown(digestSummary(digest)),
+    description: plain(digestSummary(digest)),
     color: BLURPLE,
     fields: digest.items.map(itemField),
     ...(digest.items.length > 0 ? { footer: { text: 'Full report with what to write: askdocs gaps --html gaps.html' } } : {}),
@@ -32,18 +32,25 @@ export function digestMessage(digest: Digest): OutgoingMessage {
 }
 
 function itemField(item: DigestItem): NonNullable<APIEmbed['fields']>[number] {
-  const lines = [askedText(item), `💡 ${escapeMarkdown(clip(item.suggestion, 300))}`];
+  const lines = [askedText(item), `💡 ${plain(clip(item.suggestion, 300))}`];
   if (item.maybeFixedBy) lines.push(`✅ Maybe fixed by \`${item.maybeFixedBy.path.replace(/`/g, "'")}\``);
   const threads = item.threads.map((t) =>
-    t.url ? `[${linkLabel(clip(t.question, 80))}](${t.url})` : `${escapeMarkdown(clip(t.question, 80))} (${t.platform})`,
+    t.url ? `[${linkLabel(clip(t.question, 80))}](${t.url})` : `${plain(clip(t.question, 80))} (${t.platform})`,
   );
   if (threads.length > 0) lines.push(`🧵 ${threads.join(' · ')}`);
-  return { name: clip(`${item.rank}. ${item.title}`, 256), value: clip(lines.join('\n'), 1024) };
+  return { name: clip(`${item.rank}. ${plain(item.title)}`, 256), value: clip(lines.join('\n'), 1024) };
 }
 
-/** A masked link's label ends at `]`. */
+/** User text (questions, suggestions quoting them) as text: no formatting, no masked link of its own. */
+function plain(text: string): string {
+  return escapeMarkdown(text).replace(/[[\]]/g, '\\$&');
+}
+
+/** A masked link's label ends at `]`, and Discord shows a label holding a URL as raw text. */
 function linkLabel(text: string): string {
-  return escapeMarkdown(text).replace(/[[\]]/g, '');
+  return escapeMarkdown(text)
+    .replace(/[[\]]/g, '')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\//gi, '');
 }
 
 function clip(text: string, max: number): string {
