@@ -57,6 +57,8 @@ const FIELDS = [
   'relevance',
   'cited_paths',
 ];
+/** Upgrades in progress in this process, by server address and collection. */
+const upgrades = new Map<string, Promise<void>>();
 /** Added after the first release: collections without it are upgraded by copy. */
 const THREAD_FIELD = 'thread_ref';
 const INSERT_BATCH = 1_000;
@@ -122,7 +124,19 @@ export class QuestionStore {
    *     original is dropped only after the copy was checked); the original is refilled from it.
    * Old rows get an empty thread reference: the digest shows them without a link.
    */
-  private async upgrade(): Promise<void> {
+  private upgrade(): Promise<void> {
+    // One upgrade per collection at a time in this process: the log's first write and a
+    // digest's read may both find the old schema at once.
+    const key = `${this.client.config.address}/${this.collection}`;
+    let running = upgrades.get(key);
+    if (!running) {
+      running = this.upgradeOnce().finally(() => upgrades.delete(key));
+      upgrades.set(key, running);
+    }
+    return running;
+  }
+
+  private async upgradeOnce(): Promise<void> {
     const staging = `${this.collection}_upgrade`;
     const original = (await this.exists()) ? await this.fieldNames(this.collection) : undefined;
     const stagingExists = await collectionExists(this.client, staging);
