@@ -4,7 +4,7 @@
  * workspace's URL, read once from auth.test.
  */
 import type { webApi } from '@slack/bolt';
-import { askedText, type Digest, type DigestItem, digestSummary, digestText } from '../../src/gaps/digest.ts';
+import { askedText, type Digest, type DigestItem, digestSummary } from '../../src/gaps/digest.ts';
 import type { DigestChannel } from '../../src/gaps/digest-schedule.ts';
 import { SECTION_MAX } from './blocks.ts';
 
@@ -33,8 +33,8 @@ export function digestBlocks(digest: Digest): { text: string; blocks: Record<str
   if (digest.items.length > 0) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Full report with what to write: `askdocs gaps --html gaps.html`' }] });
   }
-  // The plain text is what notifications and screen readers show.
-  return { text: digestText(digest).slice(0, 3_000), blocks };
+  // What notifications show: the title and the one-line summary.
+  return { text: escapeMrkdwn(`${title}: ${digestSummary(digest)}`), blocks };
 }
 
 function itemMrkdwn(item: DigestItem): string {
