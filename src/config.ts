@@ -11,6 +11,7 @@ import { isAbsolute, resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { AskdocsError } from './errors.ts';
+import { cronPatternProblem, DEFAULT_DIGEST_CRON, isTimeZone } from './gaps/digest-cron.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 
 const emptyToUndefined = (value: unknown) =>
@@ -117,6 +118,37 @@ export const envSchema = z.object({
   QUESTION_LOG_SALT: optionalString,
   GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
   GAPS_CLUSTER_DISTANCE: num(0.6, 0.05, 1.5),
+  GAPS_DIGEST_CHANNEL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^(?:[CGD][A-Z0-9]{2,}|\d{15,25})$/,
+        'must be a channel id: a Slack one (C0123ABCD, from the channel\'s details) or a Discord one (a number, from "Copy Channel ID"), not its #name',
+      )
+      .optional(),
+  ),
+  GAPS_DIGEST_CRON: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .superRefine((pattern, ctx) => {
+        const problem = cronPatternProblem(pattern);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
+  GAPS_DIGEST_TIMEZONE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin, America/New_York or UTC')
+      .optional(),
+  ),
+  GAPS_DIGEST_DAYS: int(7, 1, 90),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -199,7 +231,19 @@ export interface Config {
     lowRelevance: number;
     /** Average-linkage cut height, in cosine distance (1 - cosine), for clustering gap questions. */
     clusterDistance: number;
+    /** The weekly digest in chat; undefined when GAPS_DIGEST_CHANNEL is not set (off). */
+    digest?: GapsDigestConfig;
   };
+}
+
+export interface GapsDigestConfig {
+  channel: string;
+  /** Told by the id's shape: only that platform's bot posts the digest. */
+  platform: 'slack' | 'discord';
+  cron: string;
+  timezone?: string;
+  /** The digest covers questions asked in this many days before it is posted. */
+  windowDays: number;
 }
 
 export class ConfigError extends AskdocsError {
@@ -254,6 +298,12 @@ export function loadConfig(
   }
   if (env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
+  }
+  if (env.GAPS_DIGEST_CRON && !env.GAPS_DIGEST_CHANNEL) {
+    problems.push('GAPS_DIGEST_CRON: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
+  }
+  if (env.GAPS_DIGEST_TIMEZONE && !env.GAPS_DIGEST_CHANNEL) {
+    problems.push('GAPS_DIGEST_TIMEZONE: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -339,6 +389,15 @@ export function loadConfig(
       // Just above the abstention threshold: answered, but barely.
       lowRelevance: env.GAPS_LOW_RELEVANCE ?? abstainThreshold + 0.05,
       clusterDistance: env.GAPS_CLUSTER_DISTANCE,
+      digest: env.GAPS_DIGEST_CHANNEL
+        ? {
+            channel: env.GAPS_DIGEST_CHANNEL,
+            platform: /^\d+$/.test(env.GAPS_DIGEST_CHANNEL) ? 'discord' : 'slack',
+            cron: env.GAPS_DIGEST_CRON ?? DEFAULT_DIGEST_CRON,
+            timezone: env.GAPS_DIGEST_TIMEZONE,
+            windowDays: env.GAPS_DIGEST_DAYS,
+          }
+        : undefined,
     },
   };
 }

@@ -30,6 +30,10 @@ describe('config', () => {
       QUESTION_LOG: 'sometimes',
       QUESTION_LOG_RETENTION_DAYS: '0',
       GAPS_CLUSTER_DISTANCE: 'far',
+      GAPS_DIGEST_CHANNEL: '#docs-team',
+      GAPS_DIGEST_CRON: '61 9 * * 1',
+      GAPS_DIGEST_TIMEZONE: 'Mars/Olympus_Mons',
+      GAPS_DIGEST_DAYS: '0',
     };
     assert.throws(
       () => load(bad),
@@ -40,6 +44,44 @@ describe('config', () => {
         assert.match(error.userMessage, /MILVUS_COLLECTION/);
         return true;
       },
+    );
+  });
+
+  it('gaps digest: off by default, Monday 09:00 when only the channel is set, platform told by the id', () => {
+    assert.equal(load({}).gaps.digest, undefined);
+    assert.deepEqual(load({ GAPS_DIGEST_CHANNEL: 'C0123ABCD' }).gaps.digest, {
+      channel: 'C0123ABCD',
+      platform: 'slack',
+      cron: '0 9 * * 1',
+      timezone: undefined,
+      windowDays: 7,
+    });
+    const discord = load({
+      GAPS_DIGEST_CHANNEL: '1234567890123456789',
+      GAPS_DIGEST_CRON: '30 8 * * 5',
+      GAPS_DIGEST_TIMEZONE: 'Europe/Berlin',
+      GAPS_DIGEST_DAYS: '14',
+    }).gaps.digest;
+    assert.deepEqual(discord, {
+      channel: '1234567890123456789',
+      platform: 'discord',
+      cron: '30 8 * * 5',
+      timezone: 'Europe/Berlin',
+      windowDays: 14,
+    });
+  });
+
+  it('gaps digest: a cron that never fires, and a schedule without a channel, are problems', () => {
+    assert.throws(
+      () => load({ GAPS_DIGEST_CHANNEL: 'C0123ABCD', GAPS_DIGEST_CRON: '0 0 30 2 *' }),
+      (error: unknown) => error instanceof ConfigError && error.problems.join() === 'GAPS_DIGEST_CRON: never fires',
+    );
+    assert.throws(
+      () => load({ GAPS_DIGEST_CRON: '0 9 * * 1', GAPS_DIGEST_TIMEZONE: 'UTC' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 2 &&
+        error.problems.every((p) => /^GAPS_DIGEST_(CRON|TIMEZONE): set GAPS_DIGEST_CHANNEL too/.test(p)),
     );
   });
 

@@ -269,7 +269,7 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
     assert.match(renderMarkdown(after), /Maybe fixed by\*\* `terraform\.md`/);
   });
 
-  it('askdocs gaps prints JSON for pipelines, writes HTML, and refuses two formats in one line', async () => {
+  it('askdocs gaps prints JSON for pipelines, writes HTML, previews the digest, and refuses two formats in one line', async () => {
     const env = {
       MILVUS_URI: `http://${milvus.address}`,
       MILVUS_COLLECTION: COLLECTION,
@@ -298,9 +298,18 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
     assert.match(page, /Chart\.js v4/);
     assert.doesNotMatch(page, /<script[^>]+src=/, 'self-contained: no external scripts');
 
+    // The chat digest's preview: the report's top 5, in its order, with its counts.
+    const digest = await runCli(['gaps', '--digest', '--since', '30d'], env);
+    assert.equal(digest.code, 0, digest.stderr);
+    const items = [...digest.stdout.matchAll(/^(\d+)\. \*\*(.+)\*\* — asked (\d+)× by/gm)];
+    assert.deepEqual(
+      items.map((m) => [Number(m[1]), m[2], Number(m[3])]),
+      parsed.clusters.slice(0, 5).map((c) => [c.rank, c.representative, c.count]),
+    );
+
     const both = await runCli(['gaps', '--json', '--md'], env);
     assert.notEqual(both.code, 0);
     assert.equal(both.stderr.trim().split('\n').length, 1, both.stderr);
-    assert.match(both.stderr, /Choose one of --json, --html FILE and --md/);
+    assert.match(both.stderr, /Choose one of --json, --html FILE, --md and --digest/);
   });
 });

@@ -57,6 +57,7 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
       requestId,
       logger,
       history: () => readHistory(ctx, message, route),
+      thread: () => ({ workspaceId: message.guildId ?? undefined, messageId: message.id }),
       async open() {
         logger.info({ chars: question.length }, 'question');
         target = openTarget(ctx, message, route, question, logger);

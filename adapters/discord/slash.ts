@@ -92,6 +92,8 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
     requestId,
     logger,
     history: async () => [],
+    // The question has no message of its own; the digest links to the channel.
+    thread: () => ({ workspaceId: interaction.guildId ?? undefined }),
     async postSources(answer) {
       const answerRef = view.series.ids[0] as string;
       const post = await followUpTarget(answerRef, answer.text);

@@ -83,6 +83,8 @@ export class SlackAnswers {
       open: () => this.#open(ask, messages, logger),
       openFailure: (error) => (isCannotPost(error) ? CANNOT_POST : slackFailureMessage(error)),
       postSources: (answer) => this.#postSources(ask, messages, answer),
+      // The thread's root: the asker's (mentions, follow-ups) or the answer's own (slash commands, DMs).
+      thread: () => ({ workspaceId: ask.teamId, messageId: ask.threadTs ?? messages.threadTs() }),
       notify: async (text) => {
         try {
           await ask.notify(text);

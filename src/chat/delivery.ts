@@ -18,7 +18,7 @@
  *   const bot = delivery.register(() => client.destroy(), () => client.isReady());
  */
 import type { Config } from '../config.ts';
-import type { Engine, Platform, Turn } from '../engine/types.ts';
+import type { Engine, Platform, ThreadRef, Turn } from '../engine/types.ts';
 import { userMessageOf } from '../errors.ts';
 import { type FeedbackStore, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
@@ -79,6 +79,8 @@ export interface AnswerJob {
   history(): Promise<Turn[]>;
   /** Posts the sources and feedback buttons; resolves with the reference a vote on them carries. */
   postSources(answer: ChatAnswer): Promise<string | undefined>;
+  /** Where the conversation can be opened again (the gaps digest links to it); read once the answer's view is open. */
+  thread?(): ThreadRef | undefined;
   /** The user text for a failure the platform (not the engine) caused; undefined when it is not one. */
   platformFailure?(error: unknown): string | undefined;
 }
@@ -192,7 +194,7 @@ export class ChatDelivery {
         {
           text: job.question,
           history,
-          scope: { platform: this.platform, userId: job.userId, channelId: job.channelId },
+          scope: { platform: this.platform, userId: job.userId, channelId: job.channelId, thread: job.thread?.() },
           requestId: job.requestId,
           signal,
         },

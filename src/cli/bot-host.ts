@@ -1,11 +1,13 @@
 /**
  * What every long-running chat bot command shares: settings checked before anything
  * slow loads, a service logger, graceful shutdown, the runtime and the feedback
- * store, each closed in the right order on shutdown.
+ * store, each closed in the right order on shutdown, and the gaps digest.
  */
 import type { Config, SettingName } from '../config.ts';
 import { requireSettings } from '../config.ts';
 import { FeedbackStore } from '../feedback/store.ts';
+import { type DigestChannel, type DigestJob, digestFor } from '../gaps/digest-schedule.ts';
+import { loadGapsReport } from '../gaps/load.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
@@ -17,6 +19,11 @@ export interface BotHost {
   lifecycle: Lifecycle;
   runtime: Runtime;
   feedback: FeedbackStore;
+  /**
+   * Starts the weekly gaps digest when GAPS_DIGEST_CHANNEL names a channel of this
+   * platform (the bot supplies how to post); stopped when shutdown starts.
+   */
+  startDigest(channel: DigestChannel): DigestJob | undefined;
   /** Ends a failed start: shuts the lifecycle down (the bot registered with it too), prints one line, exits non-zero. */
   failStartup(error: unknown): Promise<never>;
 }
@@ -49,7 +56,13 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     lifecycle.onShutdown(() => runtime.close());
     const feedback = FeedbackStore.open(config.feedbackDb, { logger });
     lifecycle.onShutdown(() => feedback.close());
-    return { config, logger, lifecycle, runtime, feedback, failStartup };
+    const startDigest = (channel: DigestChannel) =>
+      digestFor(config, channel, {
+        report: async (options) => (await loadGapsReport(runtime, config, logger, options)).report,
+        logger,
+        lifecycle,
+      });
+    return { config, logger, lifecycle, runtime, feedback, startDigest, failStartup };
   } catch (error) {
     return failStartup(error);
   }

@@ -199,6 +199,7 @@ export function createEngine(deps: EngineDeps): Engine {
         platform: question.scope?.platform ?? 'cli',
         userId: question.scope?.userId,
         channelId: question.scope?.channelId,
+        thread: question.scope?.thread,
         question: question.text,
         standalone: final.standaloneQuery,
         mode: final.mode,

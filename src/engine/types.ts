@@ -13,11 +13,27 @@ export interface Turn {
 
 export type Platform = 'cli' | 'slack' | 'discord' | 'eval' | 'bench';
 
+/**
+ * Where a chat question can be opened again, next to `Scope.channelId`: platform ids
+ * of places only, never of people.
+ */
+export interface ThreadRef {
+  /** Slack: the team (workspace) id. Discord: the guild (server) id; absent in DMs. */
+  workspaceId?: string;
+  /**
+   * Slack: the ts of the thread's root message (the answer's own ts when it started
+   * one). Discord: the id of the question's message; absent links to the channel.
+   */
+  messageId?: string;
+}
+
 /** Where a question comes from; used for logs, metrics and optional path filtering. */
 export interface Scope {
   platform: Platform;
   userId?: string;
   channelId?: string;
+  /** Where the conversation can be found again, so the gaps digest can link to it. */
+  thread?: ThreadRef;
   /** Restrict retrieval to documents whose path starts with this prefix. */
   pathPrefix?: string;
 }

@@ -4,7 +4,7 @@
  * closest existing pages, a suggestion, and whether a later ingest now answers it.
  * Pure of I/O except through the functions it is given, so the CLI and tests share it.
  */
-import type { RetrievalResult, RetrievedChunk } from '../engine/types.ts';
+import type { RetrievalResult, RetrievedChunk, ThreadRef } from '../engine/types.ts';
 import type { Vote } from '../feedback/store.ts';
 import { bestRelevance } from '../questions/observer.ts';
 import type { LoggedQuestion } from '../questions/store.ts';
@@ -41,6 +41,8 @@ export interface GapQuestion {
   relevance: number | null;
   requestId: string;
   channelId?: string;
+  /** Where it was asked, for a link back to the thread (chat platforms, logged since the digest). */
+  thread?: ThreadRef;
 }
 
 export interface MaybeFixed {
@@ -216,6 +218,7 @@ function toGapQuestion(logged: LoggedQuestion, reason: GapReason): GapQuestion {
     relevance: Number.isFinite(logged.relevance) && logged.relevance !== -1 ? round(logged.relevance) : null,
     requestId: logged.requestId,
     ...(logged.channelId ? { channelId: logged.channelId } : {}),
+    ...(logged.thread && Object.keys(logged.thread).length > 0 ? { thread: logged.thread } : {}),
   };
 }
 

@@ -77,6 +77,7 @@ export function createQuestionLog(deps: QuestionLogDeps): QuestionLog {
       requestId: question.requestId,
       userHash: hashUserId(question.platform, question.userId, config.questionLog.salt),
       channelId: question.channelId ?? '',
+      thread: question.thread ?? {},
       question: question.question,
       standalone: question.standalone,
       mode: question.mode,

@@ -3,13 +3,15 @@
  * platform-neutral and knows nothing about where this goes; the runtime injects
  * the question log (or nothing, with QUESTION_LOG=off).
  */
-import type { AnswerMode, Platform, RetrievedChunk } from '../engine/types.ts';
+import type { AnswerMode, Platform, RetrievedChunk, ThreadRef } from '../engine/types.ts';
 
 export interface AnsweredQuestion {
   requestId: string;
   platform: Platform;
   userId?: string;
   channelId?: string;
+  /** Where to link back to the conversation (chat platforms). */
+  thread?: ThreadRef;
   question: string;
   standalone: string;
   mode: AnswerMode;

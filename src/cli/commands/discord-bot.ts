@@ -3,6 +3,7 @@
  * (including the gateway connection) and /metrics on HEALTH_PORT, and a graceful
  * shutdown that lets answers in flight finish.
  */
+import { discordDigestChannel } from '../../../adapters/discord/digest.ts';
 import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/index.ts';
 import type { ReadinessCheck } from '../../observability/health-server.ts';
 import { serveOperations } from '../../observability/serve.ts';
@@ -10,7 +11,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, feedback, startDigest, failStartup } = await startBotHost(
     ctx,
     ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
     'the Discord bot',
@@ -22,6 +23,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     const health = await serveOperations(runtime, lifecycle, [gateway]);
     bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle, metrics: runtime.metrics });
     await bot.start();
+    startDigest(discordDigestChannel(bot));
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +
         `${bot.messageContent ? '' : ' (without the MessageContent intent: mentions, DMs and /askdocs only)'}; ` +

@@ -1,5 +1,5 @@
 /**
- * `askdocs gaps [--since 30d] [--min-size 2] [--json | --html FILE | --md]`: what the
+ * `askdocs gaps [--since 30d] [--min-size 2] [--json | --html FILE | --md | --digest]`: what the
  * docs fail to answer. Clusters the logged questions that were abstained, 👎'd or
  * low-relevance, ranks the clusters, and shows for each the closest pages, a
  * suggestion, and "maybe fixed by" when retrieval now answers it.
@@ -16,6 +16,7 @@ interface GapsOptions {
   json?: boolean;
   html?: string;
   md?: boolean;
+  digest?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -27,20 +28,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON object (clusters largest first) for pipelines')
     .option('--html <file>', 'write a self-contained HTML report with a chart to this file')
     .option('--md', 'print Markdown (the default)')
-    .action(async (options: GapsOptions) => {
-      const formats = [options.json, options.html !== undefined, options.md].filter(Boolean).length;
-      if (formats > 1) ctx.fail(new AskdocsError('input', 'Choose one of --json, --html FILE and --md.'));
+    .option('--digest', 'print the chat digest (top 5 gaps with thread links) as the bots would post it')
+    .action(async (options: GapsOptions, command: Command) => {
+      const formats = [options.json, options.html !== undefined, options.md, options.digest].filter(Boolean).length;
+      if (formats > 1) ctx.fail(new AskdocsError('input', 'Choose one of --json, --html FILE, --md and --digest.'));
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
       try {
-        const [{ QuestionStore }, { enforceRetention }, { buildGapsReport }, { votesByRequest }, suggest] =
-          await Promise.all([
-            import('../../questions/store.ts'),
-            import('../../questions/log.ts'),
-            import('../../gaps/report.ts'),
-            import('../../gaps/votes.ts'),
-            import('../../gaps/suggest.ts'),
-          ]);
+        const { loadGapsReport } = await import('../../gaps/load.ts');
         if (!config.questionLog.enabled) {
           process.stderr.write('askdocs: QUESTION_LOG=off: no new questions are being logged; reporting what is stored.\n');
         }
@@ -52,52 +47,30 @@ export function register(program: Command, ctx: CliContext): void {
               `Nothing is ingested yet (collection "${config.milvus.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
             );
           }
-          const questions = await QuestionStore.connect({
-            address: runtime.lite?.address ?? config.milvus.uri,
-            token: config.milvus.token,
-            collection: config.questionLog.collection,
+          // The preview covers what the bot would post: its window unless --since says otherwise.
+          const digestWindow = options.digest && command.getOptionValueSource('since') === 'default';
+          const { report, logExists } = await loadGapsReport(runtime, config, logger, {
+            sinceMs: digestWindow ? (config.gaps.digest?.windowDays ?? 7) * 24 * 60 * 60 * 1000 : options.since,
+            minSize: options.minSize,
           });
-          try {
-            const now = new Date();
-            if (!(await questions.exists())) {
-              process.stderr.write(
-                `askdocs: no questions logged yet (collection "${config.questionLog.collection}" is missing); ask some first.\n`,
-              );
-            }
-            await enforceRetention(questions, config.questionLog.retentionDays, now);
-            const logged = await questions.list(new Date(now.getTime() - options.since));
-            let llm: import('../../answer/llm.ts').LlmClient | undefined;
-            if (config.llm.apiKey) {
-              const { createLlmClient } = await import('../../answer/llm.ts');
-              llm = createLlmClient(config.llm, { logger });
-            }
-            const report = await buildGapsReport({
-              questions: logged,
-              votes: votesByRequest(config.feedbackDb),
-              since: new Date(now.getTime() - options.since),
-              now,
-              minSize: options.minSize,
-              lowRelevance: config.gaps.lowRelevance,
-              clusterDistance: config.gaps.clusterDistance,
-              reranker: config.retrieval.reranker,
-              searchPages: (vector, limit) => runtime.store.denseSearch({ vector, limit }),
-              retrieve: (text) => runtime.engine.retrieve({ text, scope: { platform: 'cli' } }),
-              suggest: (input) =>
-                llm ? suggest.llmSuggestion(llm, input, logger) : Promise.resolve(suggest.templateSuggestion(input)),
-            });
-            if (options.json) {
-              process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-            } else if (options.html !== undefined) {
-              const { renderHtml } = await import('../../gaps/html.ts');
-              const file = resolve(options.html);
-              writeFileSync(file, renderHtml(report));
-              process.stdout.write(`Wrote ${report.clusters.length} gap clusters (${report.totals.gaps} gap questions) to ${file}\n`);
-            } else {
-              const { renderMarkdown } = await import('../../gaps/markdown.ts');
-              process.stdout.write(renderMarkdown(report));
-            }
-          } finally {
-            await questions.close();
+          if (!logExists) {
+            process.stderr.write(
+              `askdocs: no questions logged yet (collection "${config.questionLog.collection}" is missing); ask some first.\n`,
+            );
+          }
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          } else if (options.html !== undefined) {
+            const { renderHtml } = await import('../../gaps/html.ts');
+            const file = resolve(options.html);
+            writeFileSync(file, renderHtml(report));
+            process.stdout.write(`Wrote ${report.clusters.length} gap clusters (${report.totals.gaps} gap questions) to ${file}\n`);
+          } else if (options.digest) {
+            const { digestFromReport, digestText } = await import('../../gaps/digest.ts');
+            process.stdout.write(digestText(digestFromReport(report)));
+          } else {
+            const { renderMarkdown } = await import('../../gaps/markdown.ts');
+            process.stdout.write(renderMarkdown(report));
           }
         } finally {
           await runtime.close();

@@ -5,6 +5,7 @@
  * on the same port. In Socket Mode the health endpoints are on HEALTH_PORT.
  * Shutdown is graceful: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS).
  */
+import { slackDigestChannel } from '../../../adapters/slack/digest.ts';
 import { createSlackApp, type SlackBot } from '../../../adapters/slack/index.ts';
 import { healthRoutes, type ReadinessCheck } from '../../observability/health-server.ts';
 import { operationsEndpoints, serveOperations } from '../../observability/serve.ts';
@@ -12,7 +13,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, feedback, startDigest, failStartup } = await startBotHost(
     ctx,
     ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'],
     'the Slack bot (askdocs slack)',
@@ -42,6 +43,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
       customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, [readiness])),
     });
     const { mode, port } = await bot.start();
+    startDigest(slackDigestChannel(bot.app.client));
     process.stderr.write(
       mode === 'http'
         ? `askdocs: Slack bot listening on :${port} (POST /slack/events); ${healthNote}. Press Ctrl-C to stop.\n`
