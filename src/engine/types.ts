@@ -80,8 +80,11 @@ export interface RetrievalResult {
   hits: RetrievedChunk[];
   /** True when nothing relevant enough was found (below the calibrated threshold). */
   abstain: boolean;
-  /** Where the time went, in milliseconds: searching Milvus (with embedding) and reranking. */
-  timings?: { searchMs: number; rerankMs: number; totalMs: number };
+  /**
+   * Where the time went, in milliseconds: embedding the query texts, the Milvus calls
+   * (searches and term lookups), searching (embedding plus searches) and reranking.
+   */
+  timings?: { embedMs: number; milvusMs: number; searchMs: number; rerankMs: number; totalMs: number };
 }
 
 export type AnswerMode = 'generated' | 'extractive' | 'abstained';

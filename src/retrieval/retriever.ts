@@ -51,6 +51,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const pathPrefix = question.scope?.pathPrefix;
     const variants = queryVariants(question.text, question.history);
     const judgeVectors = await Promise.all(variants.judges.map((text) => embedder.embedQuery(text)));
+    const embedded = performance.now();
     const searchVectors = variants.searches.map((_, i) => judgeVectors[i]!);
     const [denseLists, lexicalLists] = await Promise.all([
       Promise.all(searchVectors.map((vector) => store.denseSearch({ vector, limit, pathPrefix }))),
@@ -74,9 +75,11 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     // CONFIDENT_RELEVANCE; elsewhere its extra searches are skipped.
     const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
     const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
+    const termsStarted = performance.now();
     const unmatchedTerms = undecided
       ? await unmatchedDistinctiveTerms(question.text, hits, (term, atMost) => store.termFrequency(term, atMost))
       : [];
+    const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
       ranked,
@@ -102,7 +105,13 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       rewrite: variants.rewrite,
       hits,
       abstain: decision.abstain,
-      timings: { searchMs: searched - started, rerankMs: reranking, totalMs: performance.now() - started },
+      timings: {
+        embedMs: embedded - started,
+        milvusMs,
+        searchMs: searched - started,
+        rerankMs: reranking,
+        totalMs: performance.now() - started,
+      },
     };
   }
 
@@ -111,11 +120,12 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const pathPrefix = question.scope?.pathPrefix;
     const variants = queryVariants(question.text, question.history);
     const vector = await embedder.embedQuery(variants.query);
+    // The rewrite drags the previous topic along; the question alone (dense) keeps
+    // its own intent from drowning.
+    const ownVector = variants.rewrite === 'heuristic' ? await embedder.embedQuery(question.text) : undefined;
+    const embedded = performance.now();
     let candidates: RetrievedChunk[];
-    if (variants.rewrite === 'heuristic') {
-      // The rewrite drags the previous topic along; the question alone (dense) keeps
-      // its own intent from drowning.
-      const ownVector = await embedder.embedQuery(question.text);
+    if (ownVector) {
       const rankings = await Promise.all([
         store.denseSearch({ vector: ownVector, limit, pathPrefix }),
         store.denseSearch({ vector, limit, pathPrefix }),
@@ -131,6 +141,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       threshold: config.retrieval.abstainThreshold,
     });
     const searchMs = performance.now() - started;
+    const milvusMs = performance.now() - embedded;
     logger?.debug(
       { requestId: question.requestId, rewrite: variants.rewrite, abstain: decision.abstain, reason: decision.reason },
       'retrieved',
@@ -140,7 +151,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       rewrite: variants.rewrite,
       hits: candidates.slice(0, topK).map(withoutVector),
       abstain: decision.abstain,
-      timings: { searchMs, rerankMs: 0, totalMs: searchMs },
+      timings: { embedMs: embedded - started, milvusMs, searchMs, rerankMs: 0, totalMs: searchMs },
     };
   }
 
