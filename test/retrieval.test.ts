@@ -153,6 +153,10 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     assert.equal(result.hits[0]?.headingPath.at(-1), 'Where does Milvus store data?');
     const quoting = result.hits.filter((hit) => hit.text.includes('Milvus deals with two types of data'));
     assert.equal(quoting.length, 1, `one chunk per copy group, got ${quoting.map((h) => h.path).join(', ')}`);
+    // The bench splits retrieve time by these; the parts never exceed the whole.
+    const timings = result.timings!;
+    assert.ok(timings.embedMs > 0 && timings.milvusMs > 0, JSON.stringify(timings));
+    assert.ok(timings.embedMs + timings.milvusMs + timings.rerankMs <= timings.totalMs + 0.001, JSON.stringify(timings));
   });
 
   it('with RERANKER=off, answers from one Milvus hybrid search (RRF) as before', async () => {
