@@ -53,6 +53,12 @@ const SCHEMA_VERSION = '2';
 /** The collection description: a readable prefix, then the same keys as the properties, as JSON. */
 const DESCRIPTION_PREFIX = 'askdocs chunks ';
 
+/**
+ * The embedded engine loads a collection inside the LoadCollection call itself, reading
+ * and indexing every segment: about 27 s for 100,000 chunks on a busy 2-core machine.
+ * The ordinary 30 s deadline would fail a bot's first question on a large corpus.
+ */
+const LOAD_TIMEOUT_MS = 15 * 60_000;
 
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
@@ -144,7 +150,13 @@ export class ChunkStore {
           const existing = await this.signature();
           if (existing) this.assertCompatible(existing, this.embedding);
         }
-        check(await this.client.loadCollectionSync({ collection_name: this.collection }), 'loadCollection');
+        const started = performance.now();
+        check(
+          await this.client.loadCollectionSync({ collection_name: this.collection, timeout: LOAD_TIMEOUT_MS }),
+          'loadCollection',
+        );
+        const seconds = Math.round((performance.now() - started) / 100) / 10;
+        if (seconds >= 5) this.logger?.info({ collection: this.collection, seconds }, 'collection loaded');
       })();
       // A failed load is retried by the next search rather than cached.
       this.loaded.catch(() => {
