@@ -47,15 +47,16 @@ describe('canonical sources', () => {
 });
 
 describe('features reranker', () => {
-  const judge = [1, 0];
   it('scores by cosine to every judge, BM25 share and code share, best first', () => {
     const ranked = rerankByFeatures({
-      candidates: [
-        { ...chunk('copy', `\`\`\`\n${PROSE}\n\`\`\``), vector: [1, 0] },
-        { ...chunk('prose', PROSE), vector: [1, 0] },
-        { ...chunk('far', 'unrelated'), vector: [0, 1] },
+      candidates: [chunk('copy', `\`\`\`\n${PROSE}\n\`\`\``), chunk('prose', PROSE), chunk('far', 'unrelated')],
+      judgeSimilarities: [
+        new Map([
+          ['copy', 1],
+          ['prose', 1],
+          ['far', 0],
+        ]),
       ],
-      judgeVectors: [judge],
       lexicalScores: [
         new Map([
           ['copy', 8],
@@ -69,16 +70,41 @@ describe('features reranker', () => {
     );
     assert.ok(Math.abs(ranked[0]!.score - 1.1) < 1e-9, 'cosine 1 + 0.1 × full BM25 share');
     assert.equal(ranked[0]!.similarity, 1);
-    assert.ok(ranked.every((c) => !('vector' in c)));
+  });
+
+  it('averages the cosines of several judges', () => {
+    const ranked = rerankByFeatures({
+      candidates: [chunk('a', 'x'), chunk('b', 'y')],
+      judgeSimilarities: [
+        new Map([
+          ['a', 0.9],
+          ['b', 0.5],
+        ]),
+        new Map([
+          ['a', 0.1],
+          ['b', 0.7],
+        ]),
+      ],
+      lexicalScores: [new Map(), new Map()],
+    });
+    assert.deepEqual(
+      ranked.map((c) => [c.id, Math.round(c.score * 100) / 100, c.similarity]),
+      [
+        ['b', 0.6, 0.5],
+        ['a', 0.5, 0.9],
+      ],
+    );
   });
 
   it('treats BM25 given as negative distances (Milvus Lite 3.x) like positive scores', () => {
     const ranked = rerankByFeatures({
-      candidates: [
-        { ...chunk('a', 'x'), vector: [1, 0] },
-        { ...chunk('b', 'y'), vector: [1, 0] },
+      candidates: [chunk('a', 'x'), chunk('b', 'y')],
+      judgeSimilarities: [
+        new Map([
+          ['a', 1],
+          ['b', 1],
+        ]),
       ],
-      judgeVectors: [judge],
       lexicalScores: [
         new Map([
           ['a', -2],

@@ -60,12 +60,7 @@ export async function openAskdocs(options: {
   };
   const embedder = options.embedder;
   const retriever = createRetriever({
-    store: {
-      hybridSearch: (search) => store.hybridSearch(search),
-      denseSearch: (search) => store.denseSearch(search),
-      bm25Search: (search) => store.bm25Search(search),
-      termFrequency: (term, atMost) => store.termFrequency(term, atMost),
-    },
+    store,
     embedder: {
       async embedQuery(text) {
         const started = performance.now();

@@ -16,7 +16,6 @@
  * in BENCHMARKS.md, "Reranking"). The relevance is on the cosine scale, so it also
  * serves as the abstention signal (abstain.ts).
  */
-import { dot } from '../embeddings/types.ts';
 import type { RetrievedChunk } from '../engine/types.ts';
 import { codeFraction } from './canonical.ts';
 
@@ -25,31 +24,26 @@ export const CODE_WEIGHT = 0.1;
 
 export type RerankerKind = 'features' | 'off';
 
-/** A candidate with its stored dense vector, which the reranker needs. */
-export interface Candidate extends RetrievedChunk {
-  vector?: number[];
-}
-
 export interface RerankInput {
-  candidates: Candidate[];
-  /** One embedding per judge text. */
-  judgeVectors: number[][];
+  candidates: RetrievedChunk[];
+  /** Per judge text: cosine similarity by chunk id (from the store, see ChunkStore.similarities). */
+  judgeSimilarities: Map<string, number>[];
   /** Per judge text: BM25 score by chunk id (that judge's BM25 result list). */
   lexicalScores: Map<string, number>[];
 }
 
 /** Candidates best first; `score` becomes the relevance and `similarity` the first judge's cosine. */
-export function rerankByFeatures({ candidates, judgeVectors, lexicalScores }: RerankInput): RetrievedChunk[] {
+export function rerankByFeatures({ candidates, judgeSimilarities, lexicalScores }: RerankInput): RetrievedChunk[] {
   const bestLexical = lexicalScores.map((scores) => Math.max(0, ...[...scores.values()].map(Math.abs)));
-  const scored = candidates.map(({ vector, ...chunk }) => {
-    const cosines = vector ? judgeVectors.map((judge) => dot(judge, vector)) : [chunk.similarity];
+  const scored = candidates.map((chunk) => {
+    const cosines = judgeSimilarities.map((similarities) => similarities.get(chunk.id) ?? Number.NaN);
     const lexical = lexicalScores.map((scores, i) => {
       const best = bestLexical[i]!;
       return best > 0 ? Math.abs(scores.get(chunk.id) ?? 0) / best : 0;
     });
     const relevance =
       mean(cosines.filter(Number.isFinite)) + LEXICAL_WEIGHT * mean(lexical) - CODE_WEIGHT * codeFraction(chunk.text);
-    return { ...chunk, score: relevance, similarity: cosines[0] ?? chunk.similarity };
+    return { ...chunk, score: relevance, similarity: Number.isFinite(cosines[0]) ? cosines[0]! : chunk.similarity };
   });
   return scored.sort((a, b) => b.score - a.score);
 }

@@ -25,11 +25,11 @@ import { CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abs
 import { dropNearDuplicates } from './canonical.ts';
 import { unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
-import { type Candidate, rerankByFeatures } from './rerank.ts';
+import { rerankByFeatures } from './rerank.ts';
 import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
-  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'termFrequency'>;
+  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'similarities' | 'termFrequency'>;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
@@ -55,17 +55,22 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const searchVectors = variants.searches.map((_, i) => judgeVectors[i]!);
     const [denseLists, lexicalLists] = await Promise.all([
       Promise.all(searchVectors.map((vector) => store.denseSearch({ vector, limit, pathPrefix }))),
-      Promise.all(variants.judges.map((text) => store.bm25Search({ text, limit, pathPrefix }))),
+      // Judge texts that are not searched only lend their BM25 scores: ids will do.
+      Promise.all(
+        variants.judges.map((text, i) =>
+          store.bm25Search({ text, limit, pathPrefix, idsOnly: i >= variants.searches.length }),
+        ),
+      ),
     ]);
-    const pool = new Map<string, Candidate>();
-    // Every search returns the stored vector with each hit, so the first copy will do.
+    const pool = new Map<string, RetrievedChunk>();
     for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
       if (!pool.has(hit.id)) pool.set(hit.id, hit);
     }
+    const judgeSimilarities = await store.similarities(judgeVectors, [...pool.keys()]);
     const searched = performance.now();
     const reranked = rerankByFeatures({
       candidates: [...pool.values()],
-      judgeVectors,
+      judgeSimilarities,
       lexicalScores: lexicalLists.map((list) => new Map(list.map((hit) => [hit.id, hit.score]))),
     });
     const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
@@ -149,15 +154,11 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     return {
       query: variants.query,
       rewrite: variants.rewrite,
-      hits: candidates.slice(0, topK).map(withoutVector),
+      hits: candidates.slice(0, topK),
       abstain: decision.abstain,
       timings: { embedMs: embedded - started, milvusMs, searchMs, rerankMs: 0, totalMs: searchMs },
     };
   }
 
   return { retrieve: reranker === 'off' ? retrieveFused : retrieveReranked };
-}
-
-function withoutVector({ vector: _vector, ...chunk }: Candidate): RetrievedChunk {
-  return chunk;
 }
