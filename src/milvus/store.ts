@@ -411,7 +411,7 @@ export class ChunkStore {
       check(rows.status, 'query');
       for (const row of rows.data) {
         const dense = row.dense as number[];
-        scores.forEach((map, i) => map.set(String(row.id), dot(vectors[i]!, dense)));
+        for (const [i, map] of scores.entries()) map.set(String(row.id), dot(vectors[i]!, dense));
       }
     }
     return scores;
