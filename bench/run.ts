@@ -22,6 +22,7 @@ import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { CORPUS_DIR, EVAL_SET, testConfig } from 'askdocs/test';
 import { Command } from 'commander';
 import { createEmbedder } from '../src/embeddings/index.ts';
 import { loadEvalSet } from '../src/eval/dataset.ts';
@@ -29,7 +30,6 @@ import { scanFolder } from '../src/ingest/scan.ts';
 import { DEFAULT_ENGINE_DIR } from '../src/milvus/lite-server.ts';
 import { ChunkStore } from '../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
-import { CORPUS_DIR, EVAL_SET, testConfig } from 'askdocs/test';
 import { langchainRetriever } from './baselines/langchain.ts';
 import { buildNotebookIndex, notebookRetriever } from './baselines/notebook.ts';
 import { openAskdocs } from './lib/askdocs.ts';
@@ -41,16 +41,16 @@ import type { BenchResults, Figure, MachineInfo } from './lib/results.ts';
 import { round } from './lib/stats.ts';
 import { type BenchPlan, FULL, QUICK, SMOKE, SMOKE_FILES } from './plan.ts';
 import { type AnswerSection, answerFigures, measureAnswer } from './sections/answer.ts';
+import type { ChatContext } from './sections/chat.ts';
 import { type ChatPlatformSection, chatFigures } from './sections/chat.ts';
 import { measureDiscord } from './sections/chat-discord.ts';
-import type { ChatContext } from './sections/chat.ts';
 import { measureSlack } from './sections/chat-slack.ts';
 import { type IngestSection, ingestFigures, measureIngest } from './sections/ingest.ts';
 import { type LatencySection, latencyFigures, measureLatency, writeLatencyPlot } from './sections/latency.ts';
-import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
-import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
-import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { type MemorySection, memoryFigures, memorySection } from './sections/memory.ts';
+import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
+import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
+import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { checkTargets } from './sections/targets.ts';
 
 const COLLECTIONS = {
@@ -95,7 +95,9 @@ async function main(): Promise<void> {
     return;
   }
   const plan: BenchPlan = options.smoke ? SMOKE : options.quick ? QUICK : FULL;
-  const outDir = resolve(options.out ?? (plan.mode === 'full' ? join(PACKAGE_ROOT, 'bench') : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)));
+  const outDir = resolve(
+    options.out ?? (plan.mode === 'full' ? join(PACKAGE_ROOT, 'bench') : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)),
+  );
   const skip = new Set(options.skip);
   for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
 
@@ -405,7 +407,9 @@ async function runQuality(
       { id: 'langchain', label: 'LangChain (c)', retrieve: langchain.retrieve },
     ]);
     for (const [id, p] of Object.entries(quality.pipelines)) {
-      say(`  ${id}: recall@5 single ${round(p.single.recallAt5 * 100, 1)}%, follow-up ${round(p.followup.recallAt5 * 100, 1)}%, MRR ${p.all.mrr}`);
+      say(
+        `  ${id}: recall@5 single ${round(p.single.recallAt5 * 100, 1)}%, follow-up ${round(p.followup.recallAt5 * 100, 1)}%, MRR ${p.all.mrr}`,
+      );
     }
     return quality;
   } finally {

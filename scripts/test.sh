@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: set up (idempotent), type-check, lint, then every test file with
+# `npm test`: set up (idempotent), type-check, lint and format check, then every test file with
 # node's test runner. Tests start their own Milvus Lite servers and fake services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
-echo "askdocs test: biome lint" >&2
-npx --no-install biome lint src adapters test bench bin
+echo "askdocs test: biome check (lint, format, import order)" >&2
+npx --no-install biome check src adapters test bench bin
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "askdocs test: no test files found" >&2

@@ -14,14 +14,10 @@ import { AskdocsError } from './errors.ts';
 import { cronPatternProblem, DEFAULT_DIGEST_CRON, isTimeZone } from './gaps/digest-cron.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 
-const emptyToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const optionalUrl = z.preprocess(
-  emptyToUndefined,
-  z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-);
+const optionalUrl = z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 const num = (fallback: number, min: number, max: number) =>
@@ -57,7 +53,10 @@ export const envSchema = z.object({
 
   // LLM
   DEEPSEEK_API_KEY: optionalString,
-  LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com')),
+  LLM_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com'),
+  ),
   LLM_MODEL: z.preprocess(emptyToUndefined, z.string().default('deepseek-chat')),
   LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
   LLM_TOTAL_TIMEOUT_MS: int(90_000, 1_000, 1_800_000),
@@ -102,11 +101,11 @@ export const envSchema = z.object({
   // Operations
   FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
   HEALTH_PORT: int(8080, 0, 65_535),
-  BIND_ADDRESS: z.preprocess(emptyToUndefined, z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional()),
-  LOG_LEVEL: z.preprocess(
+  BIND_ADDRESS: z.preprocess(
     emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional(),
   ),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
 
   // Question log and coverage gaps
@@ -142,11 +141,7 @@ export const envSchema = z.object({
   ),
   GAPS_DIGEST_TIMEZONE: z.preprocess(
     emptyToUndefined,
-    z
-      .string()
-      .trim()
-      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin, America/New_York or UTC')
-      .optional(),
+    z.string().trim().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin, America/New_York or UTC').optional(),
   ),
   GAPS_DIGEST_DAYS: int(7, 1, 90),
 });
@@ -265,10 +260,7 @@ export function isServerUri(uri: string): boolean {
   return /^(https?|grpcs?|tcp|unix):\/\//i.test(uri);
 }
 
-export function loadConfig(
-  environment: NodeJS.ProcessEnv = process.env,
-  options: LoadConfigOptions = {},
-): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const fromFile: Record<string, string> = {};
   if (options.envFile !== false) {
@@ -285,9 +277,7 @@ export function loadConfig(
   const merged = { ...fromFile, ...environment };
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`));
   }
   const env = parsed.data;
   const problems: string[] = [];

@@ -3,9 +3,10 @@
  * MILVUS_URI is a local path), the embedder, the retriever and the engine.
  * Every front end (CLI, Slack, Discord, bench) opens one Runtime and closes it on exit.
  */
-import { createEngine } from './engine/engine.ts';
+
 import type { Config } from './config.ts';
 import { createEmbedder, type Embedder } from './embeddings/index.ts';
+import { createEngine } from './engine/engine.ts';
 import type { Engine } from './engine/types.ts';
 import type { Logger } from './logger.ts';
 import { registerSecrets } from './logger.ts';
@@ -95,8 +96,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
         config,
         embedder,
         logger,
-        connect: () =>
-          QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
+        connect: () => QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
       })
     : undefined;
   const retriever = createRetriever({ store, embedder, config, logger });

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
 import { ENABLE_GENERATED_HINT } from '../src/answer/extractive.ts';
+import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
 import type { AnswerEvent, Question, RetrievalResult, RetrievedChunk } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import type { Retriever } from '../src/retrieval/retriever.ts';
-import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { testConfig } from './fakes/config.ts';
+import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 
 const API_KEY = 'sk-answer-test-0001';
 
@@ -119,14 +119,11 @@ describe('answer engine', () => {
       ['retrieving', 'generating'],
     );
     const sources = events.find((e) => e.type === 'sources');
-    assert.deepEqual(
-      sources?.type === 'sources' && sources.sources.map((s) => [s.n, s.id]),
-      [
-        [1, 'p1'],
-        [2, 'l1'],
-        [3, 'f1'],
-      ],
-    );
+    assert.deepEqual(sources?.type === 'sources' && sources.sources.map((s) => [s.n, s.id]), [
+      [1, 'p1'],
+      [2, 'l1'],
+      [3, 'f1'],
+    ]);
     const final = finalOf(events);
     assert.equal(final.text, 'A collection can hold up to 1,024 partitions [2].');
     assert.equal(deltasOf(events), final.text);
@@ -177,7 +174,7 @@ describe('answer engine', () => {
     assert.equal(deltasOf(events), final.text);
   });
 
-  it("treats the model's own \"docs don't cover this\" as an abstention", async () => {
+  it('treats the model\'s own "docs don\'t cover this" as an abstention', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
     llm.replyNext("The docs don't cover this. The closest source explains creating partitions [1].");
     const final = finalOf(await collect(engineWith(retriever).answer({ text: 'Can I rename a partition?' })));

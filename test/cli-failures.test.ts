@@ -8,8 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { runCli } from './support/retrieval-fixture.ts';
 
 describe('askdocs CLI failures', () => {

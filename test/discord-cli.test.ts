@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
-import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 
 const COLLECTION = 'discord_cli_test';
 
@@ -108,10 +108,13 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
         content: 'What is the maximum vector dimension supported in Milvus?',
         mentionBot: true,
       });
-      const buttons = await fake.waitFor(() => {
-        const thread = fake.threadOf(question);
-        return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
-      }, { timeoutMs: 30_000, what: 'answer with sources' });
+      const buttons = await fake.waitFor(
+        () => {
+          const thread = fake.threadOf(question);
+          return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
+        },
+        { timeoutMs: 30_000, what: 'answer with sources' },
+      );
       const answer = fake.visibleMessages(fake.threadOf(question)!).find((m) => m.content !== '');
       assert.match(answer?.content ?? '', /According to the docs, .+ \[1\]/);
 

@@ -22,7 +22,16 @@ const SINCE = '2026-11-30T09:00:00.000Z';
 const SLACK_URL = 'https://acme.slack.com/';
 
 function question(text: string, where: Partial<GapQuestion> = {}): GapQuestion {
-  return { question: text, standalone: text, platform: 'slack', askedAt: SINCE, reason: 'abstained', relevance: 0.2, requestId: text, ...where };
+  return {
+    question: text,
+    standalone: text,
+    platform: 'slack',
+    askedAt: SINCE,
+    reason: 'abstained',
+    relevance: 0.2,
+    requestId: text,
+    ...where,
+  };
 }
 
 function cluster(rank: number, items: GapQuestion[]): GapCluster {
@@ -72,14 +81,28 @@ describe('gaps digest: links', () => {
   it('builds Slack permalinks from the workspace URL and the thread ts, and Discord message links', () => {
     const slack = { platform: 'slack', channelId: 'C0ASK', thread: { workspaceId: 'T1', messageId: '1712345678.000100' } };
     assert.equal(threadUrl(slack, { slackWorkspaceUrl: SLACK_URL }), 'https://acme.slack.com/archives/C0ASK/p1712345678000100');
-    assert.equal(threadUrl(slack, { slackWorkspaceUrl: 'https://acme.slack.com' }), 'https://acme.slack.com/archives/C0ASK/p1712345678000100');
+    assert.equal(
+      threadUrl(slack, { slackWorkspaceUrl: 'https://acme.slack.com' }),
+      'https://acme.slack.com/archives/C0ASK/p1712345678000100',
+    );
     assert.equal(threadUrl(slack), undefined, 'no workspace URL, no Slack link');
-    assert.equal(threadUrl({ platform: 'slack', channelId: 'C0ASK' }, { slackWorkspaceUrl: SLACK_URL }), undefined, 'logged before threads were kept');
+    assert.equal(
+      threadUrl({ platform: 'slack', channelId: 'C0ASK' }, { slackWorkspaceUrl: SLACK_URL }),
+      undefined,
+      'logged before threads were kept',
+    );
 
     const guild = { platform: 'discord', channelId: '222', thread: { workspaceId: '111', messageId: '333' } };
     assert.equal(threadUrl(guild), 'https://discord.com/channels/111/222/333');
-    assert.equal(threadUrl({ platform: 'discord', channelId: '444', thread: { messageId: '555' } }), 'https://discord.com/channels/@me/444/555');
-    assert.equal(threadUrl({ platform: 'discord', channelId: '222', thread: { workspaceId: '111' } }), 'https://discord.com/channels/111/222', '/askdocs: the channel');
+    assert.equal(
+      threadUrl({ platform: 'discord', channelId: '444', thread: { messageId: '555' } }),
+      'https://discord.com/channels/@me/444/555',
+    );
+    assert.equal(
+      threadUrl({ platform: 'discord', channelId: '222', thread: { workspaceId: '111' } }),
+      'https://discord.com/channels/111/222',
+      '/askdocs: the channel',
+    );
     assert.equal(threadUrl({ platform: 'cli' }), undefined);
   });
 });
@@ -92,12 +115,20 @@ describe('gaps digest: content', () => {
     clusters[0] = cluster(1, [
       question('oldest, on Slack', { channelId: 'C1', thread: { messageId: '1.000001' }, askedAt: '2026-12-01T00:00:00.000Z' }),
       question('from the CLI', { platform: 'cli', askedAt: '2026-12-02T00:00:00.000Z' }),
-      question('on Discord', { platform: 'discord', channelId: '22', thread: { workspaceId: '11', messageId: '33' }, askedAt: '2026-12-03T00:00:00.000Z' }),
+      question('on Discord', {
+        platform: 'discord',
+        channelId: '22',
+        thread: { workspaceId: '11', messageId: '33' },
+        askedAt: '2026-12-03T00:00:00.000Z',
+      }),
       question('newest, on Slack', { channelId: 'C1', thread: { messageId: '4.000004' }, askedAt: '2026-12-04T00:00:00.000Z' }),
       question('same thread again', { channelId: 'C1', thread: { messageId: '4.000004' }, askedAt: '2026-12-05T00:00:00.000Z' }),
     ]);
     const digest = digestFromReport(report(clusters), { slackWorkspaceUrl: SLACK_URL });
-    assert.deepEqual(digest.items.map((item) => item.rank), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      digest.items.map((item) => item.rank),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(digest.more, 2);
     assert.equal(digest.days, 7);
     assert.deepEqual(
@@ -126,13 +157,18 @@ describe('gaps digest: content', () => {
 
 describe('gaps digest: rendering user text', () => {
   const hostile = cluster(1, [
-    question('<!channel> why is <@U0BOSS> & co | not [here](https://evil.example)?', { channelId: 'C1', thread: { messageId: '1.000001' } }),
+    question('<!channel> why is <@U0BOSS> & co | not [here](https://evil.example)?', {
+      channelId: 'C1',
+      thread: { messageId: '1.000001' },
+    }),
     question('@everyone **bold** question', { platform: 'discord', channelId: '22', thread: { workspaceId: '11', messageId: '33' } }),
   ]);
   const digest: Digest = digestFromReport(report([hostile]), { slackWorkspaceUrl: SLACK_URL });
 
   it('Slack: escapes &, < and > so no question becomes a mention, and keeps link labels whole', () => {
-    const sections = digestBlocks(digest).blocks.filter((b) => b.type === 'section').map((b) => (b.text as { text: string }).text);
+    const sections = digestBlocks(digest)
+      .blocks.filter((b) => b.type === 'section')
+      .map((b) => (b.text as { text: string }).text);
     const gap = sections[1]!;
     assert.doesNotMatch(gap, /<!channel>|<@U0BOSS>/);
     assert.match(gap, /&lt;!channel&gt; why is &lt;@U0BOSS&gt; &amp; co/);
@@ -189,7 +225,9 @@ describe('gaps digest: schedule', () => {
     } finally {
       job.stop();
     }
-    const failures = lines.filter((line) => line.msg === 'gaps digest failed; the bot keeps running and tries again at the next scheduled time');
+    const failures = lines.filter(
+      (line) => line.msg === 'gaps digest failed; the bot keeps running and tries again at the next scheduled time',
+    );
     assert.equal(failures.length, 2, 'the failed build, then the refused post');
     for (const failure of failures) {
       assert.equal(failure.level, 'error');
@@ -231,7 +269,10 @@ describe('gaps digest: schedule', () => {
   it('a channel of the other platform starts nothing', () => {
     const { logger, lines } = capture();
     const job = digestFor(
-      { gaps: { digest: { ...settings('0 9 * * 1'), channel: '123456789012345678', platform: 'discord' } }, questionLog: { enabled: true } },
+      {
+        gaps: { digest: { ...settings('0 9 * * 1'), channel: '123456789012345678', platform: 'discord' } },
+        questionLog: { enabled: true },
+      },
       { platform: 'slack', post: async () => undefined },
       { logger, report: async () => report([]) },
     );

@@ -22,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/paths.ts';
-import { type FakeChannel, type FakeMessage as DiscordMessage, startFakeDiscord } from './fakes/discord/index.ts';
-import { FAKE_BOT, FakeSlackApi, type FakeMessage as SlackMessage } from './fakes/slack-api.ts';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { type FakeMessage as DiscordMessage, type FakeChannel, startFakeDiscord } from './fakes/discord/index.ts';
+import { FAKE_BOT, FakeSlackApi, type FakeMessage as SlackMessage } from './fakes/slack-api.ts';
 import { SIGNING_SECRET, sendEvent } from './fakes/slack-requests.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { blocksOf, waitForSources } from './support/slack-view.ts';
@@ -140,18 +140,26 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         threads.set(ts, question);
       }
 
-      const full = await api.waitFor(
-        () => digests().findLast((m) => gapSections(m).length === 2 && /asked 3×/.test(gapSections(m)[0]!)),
-        30_000,
-        'a digest with both gaps',
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; the last one said:\n${digests().at(-1)?.text}`);
-      });
+      const full = await api
+        .waitFor(
+          () => digests().findLast((m) => gapSections(m).length === 2 && /asked 3×/.test(gapSections(m)[0]!)),
+          30_000,
+          'a digest with both gaps',
+        )
+        .catch((error: Error) => {
+          throw new Error(`${error.message}; the last one said:\n${digests().at(-1)?.text}`);
+        });
       const [first, second] = gapSections(full);
       assert.match(first!, /^\*1\. (.+)\*\nasked 3× by 3 people \(slack\)\n💡 /);
-      assert.ok(PURCHASE_ORDER.some((q) => first!.startsWith(`*1. ${q}*`)), first);
+      assert.ok(
+        PURCHASE_ORDER.some((q) => first!.startsWith(`*1. ${q}*`)),
+        first,
+      );
       assert.match(second!, /^\*2\. (.+)\*\nasked 2× by 2 people \(slack\)\n💡 /);
-      assert.ok(EXCEL.some((q) => second!.startsWith(`*2. ${q}*`)), second);
+      assert.ok(
+        EXCEL.some((q) => second!.startsWith(`*2. ${q}*`)),
+        second,
+      );
       assert.match(full.text, /5 questions in the last 7 days .*5 not answered well; 2 gaps:/);
 
       // Every link is a Slack permalink to a thread where the question was asked and answered.
@@ -163,7 +171,10 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         const ts = `${permalink[2]}.${permalink[3]}`;
         assert.equal(permalink[1], asked);
         assert.equal(threads.get(ts), label, 'the link opens the thread of the question it is labelled with');
-        assert.ok(api.threadReplies(asked, ts).some((m) => m.bot_id), 'and that thread has the answer');
+        assert.ok(
+          api.threadReplies(asked, ts).some((m) => m.bot_id),
+          'and that thread has the answer',
+        );
       }
 
       // Slack refuses one post: logged with a request id and no secret, and the bot goes on.
@@ -228,18 +239,26 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         questions.set(message.id, message);
       }
 
-      const full = await fake.waitFor(
-        () => digests().findLast((m) => embedOf(m)?.fields?.length === 2 && /asked 3×/.test(embedOf(m)!.fields![0]!.value)),
-        { timeoutMs: 30_000, what: 'a digest with both gaps' },
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; the last one said:\n${JSON.stringify(digests().at(-1)?.embeds)}`);
-      });
+      const full = await fake
+        .waitFor(() => digests().findLast((m) => embedOf(m)?.fields?.length === 2 && /asked 3×/.test(embedOf(m)!.fields![0]!.value)), {
+          timeoutMs: 30_000,
+          what: 'a digest with both gaps',
+        })
+        .catch((error: Error) => {
+          throw new Error(`${error.message}; the last one said:\n${JSON.stringify(digests().at(-1)?.embeds)}`);
+        });
       const embed = embedOf(full)!;
       assert.match(embed.title ?? '', /Coverage gaps this week/);
       const [first, second] = embed.fields!;
-      assert.ok(PURCHASE_ORDER.some((q) => first!.name === `1. ${q}`), first!.name);
+      assert.ok(
+        PURCHASE_ORDER.some((q) => first!.name === `1. ${q}`),
+        first!.name,
+      );
       assert.match(first!.value, /^asked 3× by 3 people \(discord\)\n💡 /);
-      assert.ok(EXCEL.some((q) => second!.name === `2. ${q}`), second!.name);
+      assert.ok(
+        EXCEL.some((q) => second!.name === `2. ${q}`),
+        second!.name,
+      );
       assert.match(second!.value, /^asked 2× by 2 people \(discord\)\n💡 /);
 
       const links = [first!, second!].flatMap((field) => [...field.value.matchAll(/(?<!\\)\[([^[\]]+)\]\((https:[^)]+)\)/g)]);

@@ -136,18 +136,16 @@ describe('Kubernetes manifests', () => {
 
   test('a ConfigMap of settings, the bots as Deployments, ingest as a CronJob', () => {
     assert.ok(configMap);
-    assert.deepEqual(
-      workloads.map((w) => `${w.kind}/${w.metadata.name}`).sort(),
-      ['CronJob/askdocs-ingest', 'Deployment/askdocs-discord', 'Deployment/askdocs-slack'],
-    );
-    assert.deepEqual(
-      askdocsContainers.map(({ workload, container }) => [workload.metadata.name, container.args[0]]).sort(),
-      [
-        ['askdocs-discord', 'discord'],
-        ['askdocs-ingest', 'ingest'],
-        ['askdocs-slack', 'slack'],
-      ],
-    );
+    assert.deepEqual(workloads.map((w) => `${w.kind}/${w.metadata.name}`).sort(), [
+      'CronJob/askdocs-ingest',
+      'Deployment/askdocs-discord',
+      'Deployment/askdocs-slack',
+    ]);
+    assert.deepEqual(askdocsContainers.map(({ workload, container }) => [workload.metadata.name, container.args[0]]).sort(), [
+      ['askdocs-discord', 'discord'],
+      ['askdocs-ingest', 'ingest'],
+      ['askdocs-slack', 'slack'],
+    ]);
   });
 
   test('every setting in the ConfigMap, the containers and the example Secret is one askdocs reads', () => {
@@ -159,12 +157,12 @@ describe('Kubernetes manifests', () => {
     for (const key of Object.keys(secret.stringData)) assert.ok(SETTINGS.has(key), `Secret key ${key} is not a setting`);
     for (const { workload, container } of askdocsContainers) {
       for (const { name } of container.env ?? []) assert.ok(SETTINGS.has(name), `${workload.metadata.name} sets ${name}`);
-      assert.deepEqual(
-        container.envFrom,
-        [{ configMapRef: { name: 'askdocs-config' } }, { secretRef: { name: secret.metadata.name } }],
-      );
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'askdocs-config' } }, { secretRef: { name: secret.metadata.name } }]);
     }
-    assert.ok(isServerUri(configMap.data.MILVUS_URI), 'MILVUS_URI names a Milvus server (the embedded engine is for one host, not a cluster)');
+    assert.ok(
+      isServerUri(configMap.data.MILVUS_URI),
+      'MILVUS_URI names a Milvus server (the embedded engine is for one host, not a cluster)',
+    );
   });
 
   test('every image is pinned', () => {
@@ -293,19 +291,25 @@ describe('Dockerfile', () => {
   test('installs only production dependencies and bakes in the embedding model', () => {
     const runs = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(runs.some((r) => /npm ci\b.*--omit=dev/.test(r)));
-    assert.ok(runs.some((r) => /bash scripts\/setup\.sh/.test(r)), 'the model is assembled by scripts/setup.sh');
+    assert.ok(
+      runs.some((r) => /bash scripts\/setup\.sh/.test(r)),
+      'the model is assembled by scripts/setup.sh',
+    );
     const copies = finalStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-    assert.ok(copies.some((c) => /--from=model\b.*\/models\b/.test(c)), 'the runtime stage holds the model');
+    assert.ok(
+      copies.some((c) => /--from=model\b.*\/models\b/.test(c)),
+      'the runtime stage holds the model',
+    );
     // The native engine (binary + libraries) from its own build stage; no Python at run time.
-    assert.ok(copies.some((c) => /--from=engine\b.*vendor\/milvus-lite\b/.test(c)), 'the runtime stage holds the native engine');
+    assert.ok(
+      copies.some((c) => /--from=engine\b.*vendor\/milvus-lite\b/.test(c)),
+      'the runtime stage holds the native engine',
+    );
     assert.ok(!copies.some((c) => /\.venv|python|site-packages/i.test(c)), 'no Python venv in the runtime stage');
     const finalRuns = finalStage.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(!finalRuns.some((r) => /python|pip\b/i.test(r)), 'no Python installed in the runtime stage');
     assert.match(resolveArgs(stages.at(-1)!.args), /^node:/, 'the runtime stage is a Node image');
-    assert.deepEqual(
-      JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')!.args),
-      ['node', 'bin/askdocs.js'],
-    );
+    assert.deepEqual(JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')!.args), ['node', 'bin/askdocs.js']);
   });
 
   test('everything it copies from the repository exists and passes the .dockerignore', () => {
@@ -315,7 +319,12 @@ describe('Dockerfile', () => {
       .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).filter((p) => !p.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((p) => !p.startsWith('--'))
+          .slice(0, -1),
+      );
     assert.ok(sources.length >= 5);
     for (const source of sources) {
       assert.ok(existsSync(resolve(PACKAGE_ROOT, source)), `${source} exists`);
@@ -327,7 +336,10 @@ describe('Dockerfile', () => {
     const script = dockerHealthcheckCommand(instructions).at(-1)!;
     assert.match(script, /process\.env\.HEALTH_PORT/);
     assert.match(script, new RegExp(HEALTH_PATHS.liveness));
-    const env = finalStage.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const env = finalStage
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     for (const name of env.match(/\b[A-Z][A-Z0-9_]+(?==)/g) ?? []) assert.ok(SETTINGS.has(name) || name === 'NODE_ENV', name);
   });
 
@@ -339,7 +351,9 @@ describe('Dockerfile', () => {
     const problems: string[] = [];
     for (const file of sourceFiles(['src', 'adapters', 'bin'])) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/^(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      for (const match of text.matchAll(
+        /^(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+      )) {
         const specifier = match[1] ?? match[2]!;
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;

@@ -20,8 +20,8 @@ import {
 import { Registry } from '../src/observability/metrics.ts';
 import { runtimeReadinessChecks } from '../src/observability/readiness.ts';
 import { operationsEndpoints, serveOperations } from '../src/observability/serve.ts';
-import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { testConfig } from './fakes/config.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 
 const silent = createLogger({ level: 'silent' });
 

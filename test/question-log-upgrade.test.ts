@@ -117,7 +117,10 @@ describe('question log: upgrading a collection from before thread links', () => 
       assert.deepEqual(rest, expectedRest);
       assert.ok(Math.abs(relevance - expectedRelevance) < 1e-6);
       assert.equal(vector.length, expectedVector.length);
-      assert.ok(vector.every((v, i) => Math.abs(v - expectedVector[i]!) < 1e-6), 'the vector is kept');
+      assert.ok(
+        vector.every((v, i) => Math.abs(v - expectedVector[i]!) < 1e-6),
+        'the vector is kept',
+      );
     }
   }
 

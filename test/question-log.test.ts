@@ -15,8 +15,8 @@ import { createQuestionLog, hashUserId } from '../src/questions/log.ts';
 import { QuestionStore } from '../src/questions/store.ts';
 import { createRetriever } from '../src/retrieval/retriever.ts';
 import { openRuntime } from '../src/runtime.ts';
-import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { NEEDS_SHARED, testConfig } from './fakes/config.ts';
+import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
 
 const PAGES = ['faq/product_faq.md', 'reference/index.md', 'adminGuide/authenticate.md'];

@@ -4,8 +4,8 @@
  * Registration is a bulk overwrite (PUT), so running it again is safe.
  */
 import { InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
-import { MAX_QUESTION_CHARS } from '../../src/engine/question.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
+import { MAX_QUESTION_CHARS } from '../../src/engine/question.ts';
 import { restApiBase } from './client.ts';
 import { explainDiscordError } from './errors.ts';
 

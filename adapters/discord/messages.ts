@@ -12,8 +12,8 @@
  */
 import { ChannelType, type Message, MessageType, type ThreadChannel } from 'discord.js';
 import { SeriesView } from '../../src/chat/answer-view.ts';
-import { deferredTransport } from '../../src/chat/series.ts';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
+import { deferredTransport } from '../../src/chat/series.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
 import type { OutgoingMessage } from './api.ts';
@@ -44,7 +44,8 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
 
   if (question === '') {
     // A bare mention gets a how-to; an attachment or sticker in a followed thread gets nothing.
-    if (route.kind !== 'thread' || route.mentioned) await sayInPlace(EMPTY_QUESTION_TEXT).catch((error: unknown) => logger.warn({ err: error }, 'could not reply'));
+    if (route.kind !== 'thread' || route.mentioned)
+      await sayInPlace(EMPTY_QUESTION_TEXT).catch((error: unknown) => logger.warn({ err: error }, 'could not reply'));
     return;
   }
   let target: Promise<DiscordTransport> | undefined;

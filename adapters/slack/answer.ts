@@ -50,8 +50,7 @@ export interface SlackAnswersDeps {
   streamStarter?: WebClient;
 }
 
-const CANNOT_POST =
-  "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
+const CANNOT_POST = "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
 /** After Slack refuses streaming, use chat.update for a while before trying again. */
 const STREAMING_RETRY_MS = 10 * 60_000;
 const plain = slackRenderer();
@@ -62,7 +61,11 @@ export class SlackAnswers {
 
   constructor(deps: SlackAnswersDeps) {
     this.#deps = deps;
-    this.#streaming = new StreamPreference({ enabled: deps.streaming !== false, retryMs: STREAMING_RETRY_MS, unsupported: streamingUnsupported });
+    this.#streaming = new StreamPreference({
+      enabled: deps.streaming !== false,
+      retryMs: STREAMING_RETRY_MS,
+      unsupported: streamingUnsupported,
+    });
   }
 
   /** Answers one question; never throws. */
@@ -108,7 +111,9 @@ export class SlackAnswers {
       if (stream) return stream;
     }
     const renderer =
-      ask.kind === 'slash' ? slackRenderer((mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn })) : plain;
+      ask.kind === 'slash'
+        ? slackRenderer((mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn }))
+        : plain;
     const view = new SeriesView(messages, renderer, logger);
     await view.open(PLACEHOLDER);
     return view;
@@ -125,5 +130,7 @@ export class SlackAnswers {
 
 function isCannotPost(error: unknown): boolean {
   const failure = classifySlackError(error);
-  return failure?.kind === 'platform' && ['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(failure.error);
+  return (
+    failure?.kind === 'platform' && ['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(failure.error)
+  );
 }

@@ -57,7 +57,10 @@ const section = (blockId: string, mrkdwn: string): Record<string, unknown> => ({
   text: { type: 'mrkdwn', text: truncate(mrkdwn, SECTION_MAX) },
 });
 
-export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean }): SlackMessage & { blocks: Record<string, unknown>[] } {
+export function sourcesMessage(
+  entries: SourceEntry[],
+  options: { abstained: boolean },
+): SlackMessage & { blocks: Record<string, unknown>[] } {
   const heading = `*${sourcesHeading(options.abstained)}*`;
   const shown = entries.slice(0, MAX_SOURCE_BLOCKS);
   const blocks: Record<string, unknown>[] = [section(`${SOURCES_BLOCK_PREFIX}_header`, heading)];

@@ -31,14 +31,21 @@ export function digestBlocks(digest: Digest): { text: string; blocks: Record<str
   ];
   for (const item of digest.items) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: itemMrkdwn(item) } });
   if (digest.items.length > 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Full report with what to write: `askdocs gaps --html gaps.html`' }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'Full report with what to write: `askdocs gaps --html gaps.html`' }],
+    });
   }
   // What notifications show: the title and the one-line summary.
   return { text: escapeMrkdwn(`${title}: ${digestSummary(digest)}`), blocks };
 }
 
 function itemMrkdwn(item: DigestItem): string {
-  const lines = [`*${item.rank}. ${escapeMrkdwn(clip(item.title, 200))}*`, escapeMrkdwn(askedText(item)), `💡 ${escapeMrkdwn(clip(item.suggestion, 400))}`];
+  const lines = [
+    `*${item.rank}. ${escapeMrkdwn(clip(item.title, 200))}*`,
+    escapeMrkdwn(askedText(item)),
+    `💡 ${escapeMrkdwn(clip(item.suggestion, 400))}`,
+  ];
   if (item.maybeFixedBy) lines.push(`✅ Maybe fixed by \`${escapeMrkdwn(item.maybeFixedBy.path)}\``);
   const threads = item.threads.map((t) =>
     t.url ? `<${t.url}|${label(clip(t.question, 80))}>` : `${escapeMrkdwn(clip(t.question, 80))} (${t.platform})`,

@@ -140,7 +140,15 @@ function boundPort(server: unknown): number | undefined {
 function authFailure(error: unknown, apiUrl: string | undefined): AskdocsError {
   const failure = classifySlackError(error);
   if (failure?.kind === 'platform') {
-    return new AskdocsError('config', `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`, { cause: error });
+    return new AskdocsError(
+      'config',
+      `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`,
+      { cause: error },
+    );
   }
-  return new AskdocsError('config', `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`, { cause: error });
+  return new AskdocsError(
+    'config',
+    `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`,
+    { cause: error },
+  );
 }

@@ -76,7 +76,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const text = (command.text ?? '').trim();
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
-    if (!allowed(command.channel_id, command.channel_name === 'directmessage')) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
+    if (!allowed(command.channel_id, command.channel_name === 'directmessage'))
+      return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!delivery.accepting()) return ack({ response_type: 'ephemeral', text: SHUTTING_DOWN_MESSAGE });
     const acknowledged = delivery.acks.begin();
     try {
@@ -185,7 +186,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const target = { channel, ts: messageTs, user: userId };
     const recorded = delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
-    await ephemeral(client, target, threadTs, recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.", logger);
+    await ephemeral(
+      client,
+      target,
+      threadTs,
+      recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.",
+      logger,
+    );
   });
 
   interface Start {
@@ -203,7 +210,18 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const notify = async (note: string) => {
       await client.chat.postEphemeral({ channel: message.channel, user: userId, thread_ts: threadTs, text: note });
     };
-    return { kind, client, channel: message.channel, userId, teamId: teamId ?? message.team, text, threadTs, history, notify, requestId: newRequestId() };
+    return {
+      kind,
+      client,
+      channel: message.channel,
+      userId,
+      teamId: teamId ?? message.team,
+      text,
+      threadTs,
+      history,
+      notify,
+      requestId: newRequestId(),
+    };
   }
 
   function startAnswer(input: Start): void {

@@ -3,9 +3,10 @@
  * one question answered as a warm-up), then idle until the parent says stop, so
  * the parent can read the idle RSS of the bot process beside its Milvus engine's.
  */
+
+import { testConfig } from 'askdocs/test';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { testConfig } from 'askdocs/test';
 import { childPayload, onParentMessage, reportToParent, runAsChild } from '../lib/child.ts';
 
 export interface IdleBotPayload {

@@ -5,11 +5,12 @@
  * askdocs: the runtime and `ingestFolder` call exactly as `askdocs ingest` makes them.
  * langchain: baseline (c), see ../baselines/langchain.ts.
  */
+
+import { testConfig } from 'askdocs/test';
 import { createEmbedder } from '../../src/embeddings/index.ts';
 import { ingestFolder } from '../../src/ingest/ingest.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { testConfig } from 'askdocs/test';
 import { ingestWithLangChain } from '../baselines/langchain.ts';
 import { childPayload, reportToParent, runAsChild } from '../lib/child.ts';
 import { readMemory } from '../lib/proc.ts';

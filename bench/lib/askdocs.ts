@@ -5,14 +5,15 @@
  * the reranking (as the retriever reports them in `timings`).
  * Milvus runs as a server the bench started, so nothing here starts Milvus Lite.
  */
-import { createEngine } from '../../src/engine/engine.ts';
+
+import { testConfig } from 'askdocs/test';
 import type { Config } from '../../src/config.ts';
 import type { Embedder } from '../../src/embeddings/index.ts';
+import { createEngine } from '../../src/engine/engine.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { createRetriever } from '../../src/retrieval/retriever.ts';
-import { testConfig } from 'askdocs/test';
 
 export interface StageTimings {
   embedQueryMs: number[];

@@ -8,14 +8,7 @@
  * request, so any lateness (a busy event loop) is counted as askdocs' overhead,
  * never hidden in the LLM's share.
  */
-import {
-  defaultResponder,
-  type FakeLlm,
-  firstSourceText,
-  type RecordedRequest,
-  startFakeLlm,
-  tokenize,
-} from 'askdocs/test';
+import { defaultResponder, type FakeLlm, firstSourceText, type RecordedRequest, startFakeLlm, tokenize } from 'askdocs/test';
 
 export interface LlmProfile {
   /** Wait before the first token, for every request (condensing and answering). */

@@ -8,12 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAKE_BOT, FakeSlackApi, SIGNING_SECRET, sendSlashCommand } from 'askdocs/test';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatContext, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
+import {
+  ACK_DEADLINE_MS,
+  burstQuestions,
+  type ChatContext,
+  type ChatLevel,
+  type ChatPlatformSection,
+  limitSettings,
+  measureLevels,
+  type QuestionOutcome,
+  summarizeLevel,
+} from './chat.ts';
 
 export function measureSlack(ctx: ChatContext): Promise<ChatPlatformSection> {
   return measureLevels(
     ctx,
-    { name: 'Slack', id: 'slack', ackName: 'ack', path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply' },
+    {
+      name: 'Slack',
+      id: 'slack',
+      ackName: 'ack',
+      path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply',
+    },
     slackLevel,
   );
 }

@@ -3,8 +3,9 @@
  * the question without the bot's mention, consecutive turns of one role joined (a
  * multi-part answer is one turn), and the channel allow-list.
  */
-import type { Turn } from '../engine/types.ts';
+
 import { truncate } from '../engine/source-label.ts';
+import type { Turn } from '../engine/types.ts';
 
 /** The text without mentions of the bot (`<@U123>`, `<@!123>`), spaces collapsed; line breaks stay. */
 export function stripMention(text: string, botUserId: string | undefined): string {

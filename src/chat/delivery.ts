@@ -25,8 +25,8 @@ import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifec
 import type { Logger } from '../logger.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { AcknowledgementsFirst } from './ack-first.ts';
-import { SeenKeys } from './dedupe.ts';
 import type { AnswerView } from './answer-view.ts';
+import { SeenKeys } from './dedupe.ts';
 import { type Admission, ChatLimits } from './limits.ts';
 import { type ChatAnswer, runChatAnswer } from './session.ts';
 import { ThreadMemory } from './threads.ts';

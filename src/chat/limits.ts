@@ -25,9 +25,7 @@ export interface ChatLimitSettings {
 
 export type LimitReason = 'user_busy' | 'channel_busy' | 'user_rate' | 'shutting_down';
 
-export type Admission =
-  | { ok: true; release(): void }
-  | { ok: false; reason: LimitReason; message: string; retryAfterMs?: number };
+export type Admission = { ok: true; release(): void } | { ok: false; reason: LimitReason; message: string; retryAfterMs?: number };
 
 export class ChatLimits {
   private readonly settings: ChatLimitSettings;

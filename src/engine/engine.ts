@@ -8,20 +8,21 @@
  *  - without an LLM key: an extractive answer (best passages, cited);
  *  - with one: stream the LLM's answer and keep only the sources it actually cites.
  */
-import type { Config } from '../config.ts';
-import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
-import { type Logger, newRequestId } from '../logger.ts';
-import type { AskdocsMetrics } from '../observability/metrics.ts';
-import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
-import type { Retriever } from '../retrieval/retriever.ts';
-import { isFollowUp } from '../retrieval/rewrite.ts';
+
 import { citedSources } from '../answer/citations.ts';
 import { condenseFollowUp } from '../answer/condense.ts';
 import { buildExtractiveAnswer } from '../answer/extractive.ts';
 import { createLlmClient, type LlmClient, type LlmUsage } from '../answer/llm.ts';
 import { buildAnswerMessages } from '../answer/prompt.ts';
+import type { Config } from '../config.ts';
+import { type Logger, newRequestId } from '../logger.ts';
+import type { AskdocsMetrics } from '../observability/metrics.ts';
+import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
+import type { Retriever } from '../retrieval/retriever.ts';
+import { isFollowUp } from '../retrieval/rewrite.ts';
 import { checkQuestion } from './question.ts';
 import { sourceLabel } from './source-label.ts';
+import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
 
 /** The metrics the engine records; injected, so loading the engine never loads prom-client's registry. */
 export type EngineMetrics = Pick<
@@ -47,8 +48,7 @@ const CLOSEST_PAGES = 3;
 export const ABSTAIN_TEXT =
   "The docs don't cover this, as far as I can find. The closest pages are listed below; they may help, but they don't answer it directly.";
 export const NOTHING_FOUND_TEXT = "The docs don't cover this: nothing in the indexed documentation matches the question.";
-export const UNCITED_NOTE =
-  '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
+export const UNCITED_NOTE = '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
 
 export function createEngine(deps: EngineDeps): Engine {
   const { retriever, config } = deps;
@@ -107,10 +107,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const retrieval = await retrieveWith({ ...question, requestId }, standalone);
       metrics?.retrieveSeconds.observe({ platform }, (performance.now() - retrieveStarted) / 1000);
       throwIfAborted(question.signal);
-      log.info(
-        { rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() },
-        'retrieved',
-      );
+      log.info({ rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() }, 'retrieved');
       const base = { requestId, standaloneQuery: retrieval.query };
 
       if (retrieval.abstain || retrieval.hits.length === 0) {

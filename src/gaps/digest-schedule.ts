@@ -29,9 +29,7 @@ export interface DigestChannel {
   post(channel: string, digest: Digest): Promise<void>;
 }
 
-export type DigestOutcome =
-  | { ok: true; requestId: string; digest: Digest }
-  | { ok: false; requestId: string; error: unknown };
+export type DigestOutcome = { ok: true; requestId: string; digest: Digest } | { ok: false; requestId: string; error: unknown };
 
 export interface DigestJob {
   /** Builds and posts one digest now (the schedule calls this); never throws. */
@@ -82,7 +80,12 @@ export function startDigestJob(deps: DigestJobDeps): DigestJob {
   });
   deps.lifecycle?.onDrain(() => cron.stop());
   logger.info(
-    { digestChannel: settings.channel, cron: settings.cron, timezone: settings.timezone ?? 'server local time', next: cron.nextRun()?.toISOString() },
+    {
+      digestChannel: settings.channel,
+      cron: settings.cron,
+      timezone: settings.timezone ?? 'server local time',
+      next: cron.nextRun()?.toISOString(),
+    },
     'gaps digest scheduled',
   );
   return { run, nextRun: () => cron.nextRun(), stop: () => cron.stop() };

@@ -96,7 +96,8 @@ export function digestSummary(digest: Digest): string {
   if (digest.items.length === 0) {
     return `No coverage gaps in the last ${plural(digest.days, 'day')} (${window}): ${plural(digest.totals.questions, 'question')} asked, none left a gap that came up twice.`;
   }
-  const shown = digest.more > 0 ? `top ${digest.items.length} of ${digest.items.length + digest.more} gaps` : plural(digest.items.length, 'gap');
+  const shown =
+    digest.more > 0 ? `top ${digest.items.length} of ${digest.items.length + digest.more} gaps` : plural(digest.items.length, 'gap');
   return `${plural(digest.totals.questions, 'question')} in the last ${plural(digest.days, 'day')} (${window}), ${digest.totals.gaps} not answered well; ${shown}:`;
 }
 
@@ -112,7 +113,8 @@ export function digestText(digest: Digest): string {
     lines.push(`${item.rank}. **${item.title}** — ${askedText(item)}`);
     lines.push(`   💡 ${item.suggestion}`);
     if (item.maybeFixedBy) lines.push(`   ✅ Maybe fixed by ${item.maybeFixedBy.path}`);
-    for (const thread of item.threads) lines.push(`   - ${thread.url ? `[${thread.question}](${thread.url})` : `${thread.question} (${thread.platform})`}`);
+    for (const thread of item.threads)
+      lines.push(`   - ${thread.url ? `[${thread.question}](${thread.url})` : `${thread.question} (${thread.platform})`}`);
     lines.push('');
   }
   if (digest.items.length > 0) lines.push('Full report: `askdocs gaps --html gaps.html`', '');

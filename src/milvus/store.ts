@@ -148,20 +148,14 @@ export class ChunkStore {
       this.loaded = (async () => {
         // The SDK fails with a TypeError on a missing collection; say what to do instead.
         if (!(await this.exists())) {
-          throw new AskdocsError(
-            'input',
-            this.missingMessage(),
-          );
+          throw new AskdocsError('input', this.missingMessage());
         }
         if (this.embedding) {
           const existing = await this.signature();
           if (existing) this.assertCompatible(existing, this.embedding);
         }
         const started = performance.now();
-        check(
-          await this.client.loadCollectionSync({ collection_name: this.collection, timeout: LOAD_TIMEOUT_MS }),
-          'loadCollection',
-        );
+        check(await this.client.loadCollectionSync({ collection_name: this.collection, timeout: LOAD_TIMEOUT_MS }), 'loadCollection');
         const seconds = Math.round((performance.now() - started) / 100) / 10;
         if (seconds >= 5) this.logger?.info({ collection: this.collection, seconds }, 'collection loaded');
       })();
@@ -189,10 +183,7 @@ export class ChunkStore {
   async assertReady(embedding: EmbeddingSignature): Promise<void> {
     const existing = await this.signature();
     if (!existing) {
-      throw new AskdocsError(
-        'input',
-        this.missingMessage(),
-      );
+      throw new AskdocsError('input', this.missingMessage());
     }
     this.assertCompatible(existing, embedding);
     await this.ensureLoaded();
@@ -327,33 +318,37 @@ export class ChunkStore {
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
     const filter = pathFilter(options.pathPrefix);
     await this.ensureLoaded();
-    const response = await searching('hybridSearch', () => this.client.hybridSearch({
-      collection_name: this.collection,
-      data: [
-        { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
-        { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
-      ],
-      rerank: RRFRanker(RRF_K),
-      limit: options.limit,
-      output_fields: CHUNK_FIELDS_WITH_VECTOR,
-      metric_type: 'IP',
-    }));
+    const response = await searching('hybridSearch', () =>
+      this.client.hybridSearch({
+        collection_name: this.collection,
+        data: [
+          { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
+          { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
+        ],
+        rerank: RRFRanker(RRF_K),
+        limit: options.limit,
+        output_fields: CHUNK_FIELDS_WITH_VECTOR,
+        metric_type: 'IP',
+      }),
+    );
     check(response.status, 'hybridSearch');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await searching('search', () => this.client.search({
-      collection_name: this.collection,
-      anns_field: 'dense',
-      data: options.vector,
-      limit: options.limit,
-      filter: pathFilter(options.pathPrefix),
-      params: { ef: 128 },
-      metric_type: 'IP',
-      output_fields: CHUNK_FIELDS,
-    }));
+    const response = await searching('search', () =>
+      this.client.search({
+        collection_name: this.collection,
+        anns_field: 'dense',
+        data: options.vector,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        params: { ef: 128 },
+        metric_type: 'IP',
+        output_fields: CHUNK_FIELDS,
+      }),
+    );
     check(response.status, 'search');
     // With the IP metric on normalised vectors, the distance is the cosine similarity.
     return response.results.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) }));
@@ -362,15 +357,17 @@ export class ChunkStore {
   /** `idsOnly`: the hits carry only id and score (when only the BM25 scores are wanted). */
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string; idsOnly?: boolean }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await searching('search', () => this.client.search({
-      collection_name: this.collection,
-      anns_field: 'sparse',
-      data: options.text,
-      limit: options.limit,
-      filter: pathFilter(options.pathPrefix),
-      metric_type: 'BM25',
-      output_fields: options.idsOnly ? ['id'] : CHUNK_FIELDS,
-    }));
+    const response = await searching('search', () =>
+      this.client.search({
+        collection_name: this.collection,
+        anns_field: 'sparse',
+        data: options.text,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        metric_type: 'BM25',
+        output_fields: options.idsOnly ? ['id'] : CHUNK_FIELDS,
+      }),
+    );
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit));
   }
@@ -525,4 +522,3 @@ function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): Retr
     similarity: queryVector && dense ? dot(queryVector, dense) : Number.NaN,
   };
 }
-

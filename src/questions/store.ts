@@ -13,10 +13,10 @@
  */
 import { DataType, type FieldType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { ThreadRef } from '../engine/types.ts';
+import { AskdocsError } from '../errors.ts';
 import { collectionExists, connectMilvus } from '../milvus/client.ts';
 import { queryAllRows } from '../milvus/query-all.ts';
 import { check } from '../milvus/status.ts';
-import { AskdocsError } from '../errors.ts';
 
 export type LoggedMode = 'generated' | 'extractive' | 'abstained';
 

@@ -56,11 +56,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const [denseLists, lexicalLists] = await Promise.all([
       Promise.all(searchVectors.map((vector) => store.denseSearch({ vector, limit, pathPrefix }))),
       // Judge texts that are not searched only lend their BM25 scores: ids will do.
-      Promise.all(
-        variants.judges.map((text, i) =>
-          store.bm25Search({ text, limit, pathPrefix, idsOnly: i >= variants.searches.length }),
-        ),
-      ),
+      Promise.all(variants.judges.map((text, i) => store.bm25Search({ text, limit, pathPrefix, idsOnly: i >= variants.searches.length }))),
     ]);
     const pool = new Map<string, RetrievedChunk>();
     for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {

@@ -18,11 +18,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Engine } from '../../src/engine/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
+import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
+import { ScriptedEngine, source } from '../fakes/engine.ts';
 import { startFakeLlm } from '../fakes/llm-server.ts';
 import { startBotHarness } from './discord-bot.ts';
-import { ScriptedEngine, source } from '../fakes/engine.ts';
 import { ingestInto, startTestMilvus } from './milvus.ts';
-import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const count = Number(positional[0] ?? 50);
@@ -97,7 +97,10 @@ function scriptedEngine(): Engine {
 
 async function realEngine(): Promise<Engine> {
   const [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm({ behaviour: { tokensPerSecond: 50 } })]);
-  cleanups.push(() => milvus.stop(), () => llm.close());
+  cleanups.push(
+    () => milvus.stop(),
+    () => llm.close(),
+  );
   const env = {
     MILVUS_URI: `http://${milvus.address}`,
     MILVUS_COLLECTION: 'discord_latency',

@@ -6,9 +6,9 @@
 import { resolve } from 'node:path';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/llm-server.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './milvus.ts';
-import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
 
 export interface FullStack {
   milvus: TestMilvus;
