@@ -99,7 +99,12 @@ export const envSchema = z.object({
   CHANNEL_MAX_CONCURRENT: int(4, 1, 1_000),
 
   // Operations
-  FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
+  // A file path (SQLite), or `redis` for the shared Redis (the default when REDIS_URL is set).
+  FEEDBACK_DB: optionalString,
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL (e.g. redis://redis:6379)' }).optional(),
+  ),
   HEALTH_PORT: int(8080, 0, 65_535),
   BIND_ADDRESS: z.preprocess(emptyToUndefined, z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional()),
   LOG_LEVEL: z.preprocess(
@@ -123,6 +128,7 @@ export type Env = z.infer<typeof envSchema>;
 export type SettingName = keyof Env;
 
 const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2-int8';
+const DEFAULT_FEEDBACK_DB = './data/feedback.sqlite';
 
 export interface Config {
   env: Env;
@@ -180,6 +186,11 @@ export interface Config {
     allowedChannels: string[];
   };
   limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
+  /** REDIS_URL: set when replicas share state (dedupe, limits, thread memory, feedback) in Redis. */
+  redis?: { url: string };
+  /** Where feedback lives: a SQLite file (one replica) or the shared Redis (FEEDBACK_DB=redis). */
+  feedbackStore: 'sqlite' | 'redis';
+  /** The SQLite file when feedbackStore is 'sqlite' (absolute). */
   feedbackDb: string;
   healthPort: number;
   /** BIND_ADDRESS: the interface PORT and HEALTH_PORT listen on; undefined means all interfaces. */
@@ -255,6 +266,11 @@ export function loadConfig(
   if (env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
   }
+  // With REDIS_URL, feedback defaults to Redis too: replicas must not each keep their own file.
+  const feedbackStore = (env.FEEDBACK_DB ?? (env.REDIS_URL ? 'redis' : '')).toLowerCase() === 'redis' ? 'redis' : 'sqlite';
+  if (feedbackStore === 'redis' && !env.REDIS_URL) {
+    problems.push('FEEDBACK_DB: "redis" needs REDIS_URL (or set FEEDBACK_DB to a SQLite file path)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const server = isServerUri(env.MILVUS_URI);
@@ -324,7 +340,9 @@ export function loadConfig(
       userQuestionsPerMinute: env.USER_QUESTIONS_PER_MINUTE,
       channelMaxConcurrent: env.CHANNEL_MAX_CONCURRENT,
     },
-    feedbackDb: fromCwd(env.FEEDBACK_DB),
+    redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    feedbackStore,
+    feedbackDb: fromCwd(feedbackStore === 'sqlite' && env.FEEDBACK_DB ? env.FEEDBACK_DB : DEFAULT_FEEDBACK_DB),
     healthPort: env.HEALTH_PORT,
     bindAddress: env.BIND_ADDRESS,
     logLevel: env.LOG_LEVEL,
