@@ -14,7 +14,7 @@ import { type ChatAnswer, runChatAnswer } from '../../src/chat/session.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
 import type { Engine, Turn } from '../../src/engine/types.ts';
 import { userMessageOf } from '../../src/errors.ts';
-import { type FeedbackStore, feedbackSourcesFrom } from '../../src/feedback/store.ts';
+import { type FeedbackRecorder, feedbackSourcesFrom } from '../../src/feedback/store.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
 import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
@@ -46,7 +46,7 @@ export interface SlackAnswererDeps {
   acks?: AcknowledgementsFirst;
   limits: ChatLimits;
   threads: ThreadMemory;
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
   logger: Logger;
   /** Use chat streaming when Slack allows it (default true). */
   streaming?: boolean;
@@ -173,14 +173,14 @@ export class SlackAnswerer {
     if (!posted.ts || !this.deps.feedback) return;
     // Saved now so a click, even after a restart, knows which question and answer it rates.
     try {
-      this.saveForFeedback(ask, answer, posted.ts);
+      await this.saveForFeedback(ask, answer, posted.ts);
     } catch (error) {
       this.deps.logger.error({ err: error, requestId: ask.requestId }, 'feedback: could not save the answer');
     }
   }
 
-  private saveForFeedback(ask: SlackAsk, answer: ChatAnswer, sourcesTs: string): void {
-    this.deps.feedback?.saveAnswer({
+  private async saveForFeedback(ask: SlackAsk, answer: ChatAnswer, sourcesTs: string): Promise<void> {
+    await this.deps.feedback?.saveAnswer({
       platform: 'slack',
       messageRef: `${ask.channel}:${sourcesTs}`,
       channelId: ask.channel,

@@ -10,13 +10,13 @@
  * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
  */
 import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
-import { SeenKeys } from '../../src/chat/dedupe.ts';
 import { InFlightTasks } from '../../src/chat/inflight.ts';
 import { ChatLimits } from '../../src/chat/limits.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
 import { AskdocsError } from '../../src/errors.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import type { FeedbackStore } from '../../src/feedback/store.ts';
+import type { FeedbackRecorder } from '../../src/feedback/store.ts';
+import { type Claims, localClaims } from '../../src/state/claims.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { SlackAnswerer } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -31,7 +31,11 @@ export interface SlackAppOptions {
   config: Config;
   logger: Logger;
   /** Where 👍/👎 clicks are recorded; without it the buttons answer with an apology. */
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
+  /** Event claims (src/state/claims.ts); shared through Redis when replicas run. Default: this process. */
+  claims?: Claims;
+  /** Question limits; shared through Redis when replicas run. Default: this process, from config. */
+  limits?: ChatLimits;
   /** Extra HTTP routes in HTTP mode (e.g. `/healthz`, `/readyz`, `/metrics`). */
   customRoutes?: CustomRoute[];
   /** Web API retry policy (p-retry options). Tests pass `{ retries: 0 }`. */
@@ -102,7 +106,7 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   const answerer = new SlackAnswerer({
     acks,
     engine: options.engine,
-    limits: new ChatLimits(config.limits),
+    limits: options.limits ?? new ChatLimits(config.limits),
     threads,
     feedback: options.feedback,
     logger: log,
@@ -113,7 +117,7 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     answerer,
     acks,
     threads,
-    seen: new SeenKeys({ ttlMs: 30 * 60_000, maxKeys: 20_000 }),
+    seen: options.claims ?? localClaims(),
     tasks,
     feedback: options.feedback,
     allowedChannels: config.slack.allowedChannels,

@@ -14,9 +14,9 @@
  * channel+ts.
  */
 import type { App, webApi } from '@slack/bolt';
-import type { SeenKeys } from '../../src/chat/dedupe.ts';
 import type { InFlightTasks } from '../../src/chat/inflight.ts';
-import type { FeedbackStore, Vote } from '../../src/feedback/store.ts';
+import type { FeedbackRecorder, Vote } from '../../src/feedback/store.ts';
+import type { Claims } from '../../src/state/claims.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
 import { metrics } from '../../src/observability/metrics.ts';
 import type { SlackAnswerer, SlackAsk } from './answer.ts';
@@ -31,9 +31,9 @@ export interface ListenerDeps {
   answerer: SlackAnswerer;
   acks?: AcknowledgementsFirst;
   threads: ThreadMemory;
-  seen: SeenKeys;
+  seen: Claims;
   tasks: InFlightTasks;
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
   allowedChannels: string[];
   logger: Logger;
 }
@@ -69,7 +69,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   // Slack redelivers events it thinks failed (X-Slack-Retry-Num); the event_id stays the same.
   app.use(async ({ body, context, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !seen.firstSeen(`event:${eventId}`)) {
+    if (typeof eventId === 'string' && !(await seen.claim(`event:${eventId}`))) {
       logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
       return;
     }
@@ -89,7 +89,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     } finally {
       acknowledged?.();
     }
-    if (!seen.firstSeen(`command:${command.trigger_id}`)) return;
+    if (!(await seen.claim(`command:${command.trigger_id}`))) return;
     const ask: SlackAsk = {
       kind: 'slash',
       client,
@@ -115,7 +115,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await ephemeral(client, message, threadTs, notAllowedMessage(), logger);
       return;
     }
-    if (!seen.firstSeen(messageKey(message))) return;
+    if (!(await seen.claim(messageKey(message)))) return;
     const text = stripMention(message.text ?? '', bot.userId);
     if (!text) {
       await ephemeral(client, message, threadTs, USAGE, logger);
@@ -134,7 +134,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!text) return;
 
     if (message.channel_type === 'im') {
-      if (!seen.firstSeen(messageKey(message))) return;
+      if (!(await seen.claim(messageKey(message)))) return;
       start({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
       return;
     }
@@ -144,7 +144,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
-    if (deps.threads.status(message.channel, threadTs) === false || seen.has(messageKey(message))) return;
+    if (deps.threads.status(message.channel, threadTs) === false || seen.seenHere(messageKey(message))) return;
     if (!tasks.accepting) {
       if (deps.threads.status(message.channel, threadTs)) await ephemeral(client, message, threadTs, RESTARTING, logger);
       return;
@@ -167,7 +167,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         return;
       }
       deps.threads.markJoined(message.channel, threadTs);
-      if (!seen.firstSeen(messageKey(message))) return;
+      if (!(await seen.claim(messageKey(message)))) return;
       await deps.answerer.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history), signal);
     });
   });
@@ -189,7 +189,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const target = { channel, ts: messageTs, user: userId };
     try {
       if (!deps.feedback) throw new Error('no feedback store configured');
-      deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId, vote });
+      await deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId, vote });
       metrics.feedback.inc({ platform: 'slack', vote });
       logger.info({ channel, messageTs, vote }, 'slack: feedback recorded');
       await ephemeral(client, target, threadTs, vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎", logger);
