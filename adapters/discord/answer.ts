@@ -70,16 +70,21 @@ export async function deliverAnswer(ctx: BotContext, job: AnswerJob, outlet: Ans
     await outlet.series.show(parts.length > 0 ? parts : [EMPTY_ANSWER_TEXT]);
     const messageId = outlet.series.firstId as string;
 
-    ctx.feedback?.saveAnswer({
-      platform: 'discord',
-      messageRef: messageId,
-      question: job.question,
-      answer: answer.text,
-      sources: feedbackSourcesFrom(answer.citations),
-      requestId: job.requestId,
-      channelId: job.channelId,
-      userId: job.userId,
-    });
+    try {
+      await ctx.feedback?.saveAnswer({
+        platform: 'discord',
+        messageRef: messageId,
+        question: job.question,
+        answer: answer.text,
+        sources: feedbackSourcesFrom(answer.citations),
+        requestId: job.requestId,
+        channelId: job.channelId,
+        userId: job.userId,
+      });
+    } catch (error) {
+      // The answer is out; a click on it will then say the vote could not be recorded.
+      logger.error({ err: error }, 'feedback: could not save the answer');
+    }
     const post = await outlet.followUpTarget({ messageId, text: answer.text });
     await post(sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef: messageId }));
     logger.info(

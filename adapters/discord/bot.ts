@@ -11,10 +11,10 @@
  */
 import { type Client, Events, GatewayCloseCodes, type REST, RESTEvents } from 'discord.js';
 import { ChatLimits } from '../../src/chat/limits.ts';
-import { SeenKeys } from '../../src/chat/dedupe.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import type { FeedbackStore } from '../../src/feedback/store.ts';
+import type { FeedbackRecorder } from '../../src/feedback/store.ts';
+import { type Claims, localClaims } from '../../src/state/claims.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import { DiscordApi } from './api.ts';
@@ -33,7 +33,11 @@ export interface DiscordBotDeps {
   config: Config;
   logger: Logger;
   /** Where 👍/👎 clicks and answered questions are recorded (shared with Slack). */
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
+  /** Event claims (src/state/claims.ts); shared through Redis when replicas run. Default: this process. */
+  claims?: Claims;
+  /** Question limits; shared through Redis when replicas run. Default: this process, from config. */
+  limits?: ChatLimits;
   /**
    * Optional graceful-shutdown hook-up (src/lifecycle.ts): answers in flight are tracked
    * there too, and once it drains new questions get the plain "restarting" message.
@@ -85,7 +89,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   let stopping: Promise<void> | undefined;
   const running = new Set<Promise<unknown>>();
   const shutdown = new AbortController();
-  const seen = new SeenKeys({ ttlMs: DEDUPE_TTL_MS, maxKeys: 50_000 });
+  const claims = deps.claims ?? localClaims({ ttlMs: DEDUPE_TTL_MS });
 
   const ctx: BotContext = {
     get api() {
@@ -95,7 +99,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     config,
     logger,
     feedback: deps.feedback,
-    limits: new ChatLimits(config.limits),
+    limits: deps.limits ?? new ChatLimits(config.limits),
     threads: new ThreadMemory(),
     options,
     botUserId: () => client.user?.id ?? (config.discord.applicationId as string),
@@ -108,7 +112,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       return deps.lifecycle ? deps.lifecycle.track(work) : work;
     },
     shutdownSignal: shutdown.signal,
-    firstSeen: (key) => seen.firstSeen(key),
+    firstSeen: (key) => claims.claim(key),
     acks: new AcknowledgementsFirst(),
   };
 
@@ -120,7 +124,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       fillChannelType(target, packet, (id) => ctx.threads.isJoined(id)),
     );
     target.on(Events.InteractionCreate, (interaction) => {
-      // Slash commands are acknowledged inside the handler's first await: nothing may run before it.
+      // Slash commands are claimed, then acknowledged, at the start of the handler: nothing may run before it.
       if (interaction.isChatInputCommand() && interaction.commandName === COMMAND_NAME) {
         handleSlashCommand(ctx, interaction).catch((error: unknown) => logger.error({ err: error }, 'slash command failed'));
       } else if (interaction.isButton() && isFeedbackButton(interaction.customId)) {

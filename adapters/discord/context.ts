@@ -5,7 +5,7 @@
 import type { ChatLimits } from '../../src/chat/limits.ts';
 import type { Config } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import type { FeedbackStore } from '../../src/feedback/store.ts';
+import type { FeedbackRecorder } from '../../src/feedback/store.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { DiscordApi } from './api.ts';
@@ -28,7 +28,7 @@ export interface BotContext {
   engine: Engine;
   config: Config;
   logger: Logger;
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
   limits: ChatLimits;
   threads: ThreadMemory;
   options: Required<Omit<DiscordBotOptions, 'stopTimeoutMs'>>;
@@ -41,8 +41,8 @@ export interface BotContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Abort signal fired when stopping gives up waiting. */
   shutdownSignal: AbortSignal;
-  /** True the first time a platform event id is seen (one answer per event, even when Discord replays it). */
-  firstSeen(key: string): boolean;
+  /** True for the first claim of a platform event id, across replicas when shared (one answer per event, even when Discord replays it). */
+  firstSeen(key: string): Promise<boolean>;
   /** Interaction acknowledgements in flight; answers start once they are sent. */
   acks: AcknowledgementsFirst;
 }

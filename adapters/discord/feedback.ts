@@ -18,13 +18,13 @@ export function isFeedbackButton(customId: string): boolean {
 
 export async function handleFeedbackButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
   const parsed = parseFeedbackCustomId(interaction.customId);
-  if (!parsed || !ctx.firstSeen(`interaction:${interaction.id}`)) return;
+  if (!parsed || !(await ctx.firstSeen(`interaction:${interaction.id}`))) return;
   const acknowledged = ctx.acks.begin();
   const logger = ctx.logger.child({ kind: 'feedback', interactionId: interaction.id, userId: interaction.user.id });
   let text: string;
   try {
     if (!ctx.feedback) throw new Error('no feedback store configured');
-    ctx.feedback.recordVote({ platform: 'discord', messageRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote });
+    await ctx.feedback.recordVote({ platform: 'discord', messageRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote });
     metrics.feedback.inc({ platform: 'discord', vote: parsed.vote });
     logger.info({ vote: parsed.vote, answerRef: parsed.answerRef }, 'feedback recorded');
     text = FEEDBACK_THANKS[parsed.vote];

@@ -30,7 +30,7 @@ const DM_HISTORY_LIMIT = 10;
 export async function handleMessage(ctx: BotContext, message: Message): Promise<void> {
   const route = await routeOf(ctx, message);
   if (!route) return;
-  if (!ctx.firstSeen(`message:${message.id}`)) return;
+  if (!(await ctx.firstSeen(`message:${message.id}`))) return;
 
   const requestId = newRequestId();
   const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: message.author.id });

@@ -19,10 +19,11 @@ import { CHANNEL_NOT_ALLOWED_TEXT, EMPTY_QUESTION_TEXT, threadName } from './ren
 import { MessageSeries } from './series.ts';
 
 export async function handleSlashCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (!ctx.firstSeen(`interaction:${interaction.id}`)) return;
   // Counted from the start: answers about to start hold back until this one is acknowledged.
   const acknowledged = ctx.acks.begin();
   try {
+    // Claimed before deferring: with several replicas, only the one that wins responds.
+    if (!(await ctx.firstSeen(`interaction:${interaction.id}`))) return;
     await respond(ctx, interaction, acknowledged);
   } finally {
     acknowledged();
