@@ -12,17 +12,25 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, state, failStartup } = await startBotHost(
     ctx,
     ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
     'the Discord bot',
   );
   let bot: DiscordBot | undefined;
   try {
-    bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle });
+    bot = createDiscordBot({
+      engine: runtime.engine,
+      config,
+      logger,
+      feedback: state.feedback,
+      claims: state.claims,
+      limits: state.limits,
+      lifecycle,
+    });
     const health = await startHealthServer({
       ...operationsEndpoints(runtime, lifecycle),
-      checks: [...runtimeReadinessChecks(runtime), gatewayCheck(bot)],
+      checks: [...runtimeReadinessChecks(runtime), ...(state.readiness ? [state.readiness] : []), gatewayCheck(bot)],
       port: config.healthPort,
       host: config.bindAddress,
     });

@@ -13,7 +13,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, state, failStartup } = await startBotHost(
     ctx,
     ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'],
     'the Slack bot (askdocs slack)',
@@ -24,13 +24,18 @@ export async function runBot(ctx: CliContext): Promise<void> {
       name: 'slack',
       run: () => (bot?.isReady() ? { ok: true, detail: `connected (${bot.mode} mode)` } : { ok: false, detail: 'not connected to Slack' }),
     };
-    const endpoints = { ...operationsEndpoints(runtime, lifecycle), checks: [...runtimeReadinessChecks(runtime), readiness] };
+    const endpoints = {
+      ...operationsEndpoints(runtime, lifecycle),
+      checks: [...runtimeReadinessChecks(runtime), ...(state.readiness ? [state.readiness] : []), readiness],
+    };
     const socketMode = Boolean(config.slack.appToken);
     bot = createSlackApp({
       engine: runtime.engine,
       config,
       logger,
-      feedback,
+      feedback: state.feedback,
+      claims: state.claims,
+      limits: state.limits,
       customRoutes: socketMode ? undefined : healthRoutes(endpoints),
     });
     const started = bot;
