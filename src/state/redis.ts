@@ -7,7 +7,7 @@
  *   redis.client          // ioredis client; commands fail fast while disconnected
  *   redis.available       // true while the connection is ready
  *   await redis.whenReady(ms) // true once connected; false if not within ms (start degraded)
- *   redis.onRecovered(fn) // called each time the connection comes back after an outage
+ *   redis.onRecovered(fn) // called on every (re)connection: after an outage, and the first time
  *   redis.readinessDetail() // one line for /readyz
  *   await redis.close();
  *
@@ -34,6 +34,7 @@ export interface SharedRedis {
   readonly available: boolean;
   /** Resolves true once connected, false after `timeoutMs` without a connection. */
   whenReady(timeoutMs: number): Promise<boolean>;
+  /** Called on every (re)connection, the first included. */
   onRecovered(listener: () => void): void;
   readinessDetail(): string;
   close(): Promise<void>;
@@ -64,11 +65,12 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
       log.info({ event: 'redis_recovered', downForMs: downSince ? Date.now() - downSince : undefined }, 'redis: connection is back; shared state is shared again');
       down = false;
       downSince = undefined;
-      for (const listener of recoveredListeners) listener();
     } else if (!everReady) {
       log.info({ event: 'redis_connected' }, 'redis: connected; state is shared between replicas');
     }
     everReady = true;
+    // Also on the first connection: events may have been claimed locally before it.
+    for (const listener of recoveredListeners) listener();
   });
   const markDown = (reason: string) => {
     if (closing || down) return;
