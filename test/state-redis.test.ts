@@ -14,6 +14,8 @@ import { createLogger, type Logger } from '../src/logger.ts';
 import { openChatState } from '../src/state/chat-state.ts';
 import { redisClaims } from '../src/state/claims.ts';
 import { connectSharedRedis, type SharedRedis } from '../src/state/redis.ts';
+import { ThreadParticipation } from '../src/state/thread-participation.ts';
+import { redisTtlStore } from '../src/state/ttl-store.ts';
 import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
 
 const LIMITS = { userMaxConcurrent: 1, userQuestionsPerMinute: 6, channelMaxConcurrent: 4 };
@@ -111,6 +113,20 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     assert.equal((await dying.acquire({ userId: 'U1', channelId: 'C1' })).ok, false);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await dying.acquire({ userId: 'U1', channelId: 'C1' })).ok, true);
+  });
+
+  it('shares which threads the bot takes part in; a stale "not joined" never hides a joined thread', async () => {
+    const a = new ThreadParticipation(redisTtlStore(await replica('t6:'), { logger: silent, namespace: 'threads' }));
+    const b = new ThreadParticipation(redisTtlStore(await replica('t6:'), { logger: silent, namespace: 'threads' }));
+    assert.equal(await a.status('C1', '1.1'), undefined);
+    await b.markJoined('C1', '1.1');
+    assert.equal(await a.status('C1', '1.1'), true, 'joined on B, known on A');
+    await a.markNotJoined('C1', '1.1');
+    assert.equal(await b.status('C1', '1.1'), true, 'A looked before B joined: its "not joined" is dropped');
+    await a.markNotJoined('C1', '2.2');
+    assert.equal(await b.status('C1', '2.2'), false);
+    await b.markJoined('C1', '2.2');
+    assert.equal(await a.status('C1', '2.2'), true, 'a mention makes it joined everywhere');
   });
 
   it('keeps feedback in one place: answer saved by A, vote on B, listed by the CLI reader', async () => {

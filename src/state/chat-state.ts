@@ -1,14 +1,15 @@
 /**
  * The state a chat bot process keeps about conversations, in one place: where events are
- * claimed, how questions are limited, and where feedback goes. Without REDIS_URL it is
- * all in this process (and SQLite for feedback), as one replica needs; with it, every
- * replica shares it through Redis.
+ * claimed, how questions are limited, which threads it takes part in, and where feedback
+ * goes. Without REDIS_URL it is all in this process (and SQLite for feedback), as one
+ * replica needs; with it, every replica shares it through Redis.
  *
  * API:
  *   const state = openChatState(config, logger);
  *   state.claims      // Claims (src/state/claims.ts)
  *   state.limits      // ChatLimits (src/chat/limits.ts)
  *   state.feedback    // FeedbackRecorder: SQLite file or Redis
+ *   state.threads     // ThreadParticipation: which threads the bot takes part in
  *   state.readiness   // a /readyz check when Redis is used (passes while degraded, and says so)
  *   await state.close();
  */
@@ -20,11 +21,14 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessCheck } from '../observability/health-server.ts';
 import { type Claims, localClaims, redisClaims } from './claims.ts';
 import { connectSharedRedis, type SharedRedis } from './redis.ts';
+import { ThreadParticipation } from './thread-participation.ts';
+import { localTtlStore, redisTtlStore } from './ttl-store.ts';
 
 export interface ChatState {
   claims: Claims;
   limits: ChatLimits;
   feedback: FeedbackRecorder;
+  threads: ThreadParticipation;
   redis?: SharedRedis;
   readiness?: ReadinessCheck;
   close(): Promise<void>;
@@ -38,6 +42,7 @@ export function openChatState(config: Config, logger: Logger): ChatState {
       claims: redis ? redisClaims(redis, { logger }) : localClaims(),
       limits: new ChatLimits(config.limits, redis ? { redis, logger } : undefined),
       feedback,
+      threads: new ThreadParticipation(redis ? redisTtlStore(redis, { logger, namespace: 'threads' }) : localTtlStore()),
       redis,
       readiness: redis && redisReadiness(redis),
       async close() {
