@@ -13,13 +13,13 @@ import type { ChatLimits } from '../../src/chat/limits.ts';
 import { type ChatAnswer, runChatAnswer } from '../../src/chat/session.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
 import type { Engine, Turn } from '../../src/engine/types.ts';
+import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { userMessageOf } from '../../src/errors.ts';
 import { type FeedbackRecorder, feedbackSourcesFrom } from '../../src/feedback/store.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
 import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
 import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
-import type { ThreadMemory } from './thread.ts';
 import { type AnswerWriter, postPlain, StreamWriter, UpdateWriter } from './writers.ts';
 import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
@@ -45,7 +45,7 @@ export interface SlackAnswererDeps {
   /** Answers start only once pending acknowledgements are out (see src/chat/ack-first.ts). */
   acks?: AcknowledgementsFirst;
   limits: ChatLimits;
-  threads: ThreadMemory;
+  threads: ThreadParticipation;
   feedback?: FeedbackRecorder;
   logger: Logger;
   /** Use chat streaming when Slack allows it (default true). */
@@ -116,7 +116,7 @@ export class SlackAnswerer {
       return;
     }
     const threadTs = writer.threadTs();
-    if (threadTs) this.deps.threads.markJoined(ask.channel, threadTs);
+    if (threadTs) await this.deps.threads.markJoined(ask.channel, threadTs);
     try {
       await this.postSources(ask, answer, threadTs);
     } catch (error) {

@@ -17,13 +17,13 @@ import { AskdocsError } from '../../src/errors.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackRecorder } from '../../src/feedback/store.ts';
 import { type Claims, localClaims } from '../../src/state/claims.ts';
+import { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { SlackAnswerer } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { classifySlackError } from './slack-errors.ts';
 import { registerListeners } from './listeners.ts';
 import { guardSlackRequests } from './request-guard.ts';
-import { ThreadMemory } from './thread.ts';
 import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 export interface SlackAppOptions {
@@ -36,6 +36,8 @@ export interface SlackAppOptions {
   claims?: Claims;
   /** Question limits; shared through Redis when replicas run. Default: this process, from config. */
   limits?: ChatLimits;
+  /** Which threads the bot takes part in; shared through Redis when replicas run. Default: this process. */
+  threads?: ThreadParticipation;
   /** Extra HTTP routes in HTTP mode (e.g. `/healthz`, `/readyz`, `/metrics`). */
   customRoutes?: CustomRoute[];
   /** Web API retry policy (p-retry options). Tests pass `{ retries: 0 }`. */
@@ -99,7 +101,7 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     logger: boltLogger(log),
   });
   const tasks = new InFlightTasks();
-  const threads = new ThreadMemory();
+  const threads = options.threads ?? new ThreadParticipation();
   // Over HTTP a burst of slash commands arrives as separate requests; answers wait
   // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
   const acks = new AcknowledgementsFirst({ quietMs: ACK_QUIET_MS });

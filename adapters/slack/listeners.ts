@@ -21,7 +21,8 @@ import { type Logger, newRequestId } from '../../src/logger.ts';
 import { metrics } from '../../src/observability/metrics.ts';
 import type { SlackAnswerer, SlackAsk } from './answer.ts';
 import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
-import { type BotIdentity, readThread, stripMention, type ThreadMemory } from './thread.ts';
+import { type BotIdentity, readThread, stripMention } from './thread.ts';
+import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { PLACEHOLDER } from './writers.ts';
 import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
@@ -30,7 +31,7 @@ type WebClient = webApi.WebClient;
 export interface ListenerDeps {
   answerer: SlackAnswerer;
   acks?: AcknowledgementsFirst;
-  threads: ThreadMemory;
+  threads: ThreadParticipation;
   seen: Claims;
   tasks: InFlightTasks;
   feedback?: FeedbackRecorder;
@@ -144,9 +145,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
-    if (deps.threads.status(message.channel, threadTs) === false || seen.seenHere(messageKey(message))) return;
+    if (seen.seenHere(messageKey(message))) return;
+    const known = await deps.threads.status(message.channel, threadTs);
+    if (known === false) return;
     if (!tasks.accepting) {
-      if (deps.threads.status(message.channel, threadTs)) await ephemeral(client, message, threadTs, RESTARTING, logger);
+      if (known) await ephemeral(client, message, threadTs, RESTARTING, logger);
       return;
     }
     tasks.run(async (signal) => {
@@ -159,14 +162,14 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       } catch (error) {
         // Unknown participation: stay quiet unless we know we answered in this thread.
         logger.warn({ err: error, channel: message.channel }, 'slack: could not read a thread');
-        participates = deps.threads.status(message.channel, threadTs) === true;
+        participates = known === true;
         history = async () => [];
       }
       if (!participates) {
-        deps.threads.markNotJoined(message.channel, threadTs);
+        await deps.threads.markNotJoined(message.channel, threadTs);
         return;
       }
-      deps.threads.markJoined(message.channel, threadTs);
+      await deps.threads.markJoined(message.channel, threadTs);
       if (!(await seen.claim(messageKey(message)))) return;
       await deps.answerer.answer(askFor({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history), signal);
     });

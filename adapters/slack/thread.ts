@@ -3,13 +3,14 @@
  * engine history (`conversations.replies`), so follow-ups are answered in context.
  *
  *   readThread(client, { channel, threadTs, beforeTs, bot }) → { participates, history }
- *   ThreadMemory: which threads the bot answered in (so most follow-ups need no lookup
- *   to decide), and which it recently found it is not part of.
+ *
+ * What the bot remembers about threads without asking Slack (which it answered in, which
+ * it recently found it is not part of) is src/state/thread-participation.ts, shared by
+ * replicas through Redis.
  */
 import type { webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
-import { SeenKeys } from '../../src/chat/dedupe.ts';
 import { truncate } from '../../src/chat/sources.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { ANSWER_BLOCK_PREFIX, QUESTION_BLOCK, questionFromSlashBlock, SOURCES_BLOCK_PREFIX } from './blocks.ts';
@@ -90,29 +91,4 @@ function mergeTurns(turns: Turn[]): Turn[] {
     else merged.push({ ...turn });
   }
   return merged.map((turn) => ({ role: turn.role, content: truncate(turn.content, MAX_TURN_CHARS) }));
-}
-
-/** What the bot knows about threads without asking Slack. */
-export class ThreadMemory {
-  private readonly joined = new SeenKeys({ ttlMs: 7 * 24 * 3600_000, maxKeys: 50_000 });
-  // Short-lived: a thread the bot is not in can only change by a mention, which marks it joined.
-  private readonly notJoined = new SeenKeys({ ttlMs: 10 * 60_000, maxKeys: 50_000 });
-
-  markJoined(channel: string, threadTs: string): void {
-    const key = `${channel}:${threadTs}`;
-    this.joined.add(key);
-    this.notJoined.delete(key);
-  }
-
-  markNotJoined(channel: string, threadTs: string): void {
-    this.notJoined.add(`${channel}:${threadTs}`);
-  }
-
-  /** true: joined; false: recently found not joined; undefined: unknown. */
-  status(channel: string, threadTs: string): boolean | undefined {
-    const key = `${channel}:${threadTs}`;
-    if (this.joined.has(key)) return true;
-    if (this.notJoined.has(key)) return false;
-    return undefined;
-  }
 }
