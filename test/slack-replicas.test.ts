@@ -58,6 +58,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       feedback: state.feedback,
       claims: state.claims,
       limits: state.limits,
+      threads: state.threads,
       retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 },
     });
     const { port } = await bot.start();
@@ -124,6 +125,26 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     assert.equal(records[0]?.question, 'how do I load a collection?');
     assert.equal(records[0]?.answer, 'Use `create_collection` [1].');
     assert.deepEqual(records[0]?.sources.map((s) => s.path), ['userGuide/manage-collections.md']);
+  });
+
+  it('answers a thread follow-up on replica A in a thread that replica B joined after A had looked', async () => {
+    const channel = 'C0THREAD';
+    const root = api.addUserMessage({ channel, user: 'U0T', text: 'anyone know how to create a collection?' });
+    // A colleague replies in the thread; replica A checks the thread and finds the bot is not in it.
+    const chatter = api.addUserMessage({ channel, user: 'U0OTHER', text: 'no idea', thread_ts: root });
+    await sendSigned(a.url, eventBody({ type: 'message', channel, user: 'U0OTHER', text: 'no idea', ts: chatter, thread_ts: root }).body, 'application/json');
+    await api.waitFor(() => api.callsTo('conversations.replies').some((call) => call.args.ts === root), 5_000, 'A read the thread');
+    await sleep(100);
+    // Then someone mentions the bot in the thread, and replica B answers.
+    const text = `<@${FAKE_BOT.userId}> how do I create a collection in this thread?`;
+    const mentionTs = api.addUserMessage({ channel, user: 'U0T', text, thread_ts: root });
+    await sendSigned(b.url, eventBody({ type: 'app_mention', channel, user: 'U0T', text, ts: mentionTs, thread_ts: root }).body, 'application/json');
+    await api.waitFor(() => sourcesReplies(channel, root).length === 1, 10_000, 'B answered in the thread');
+    // The follow-up, without a mention, lands on replica A.
+    const followUp = api.addUserMessage({ channel, user: 'U0T', text: 'and how do I drop it?', thread_ts: root });
+    await sendSigned(a.url, eventBody({ type: 'message', channel, user: 'U0T', text: 'and how do I drop it?', ts: followUp, thread_ts: root }).body, 'application/json');
+    await api.waitFor(() => sourcesReplies(channel, root).length === 2, 10_000, 'A answered the follow-up');
+    assert.equal(asked('and how do I drop it?'), 1);
   });
 
   it("refuses a user's 7th question in a minute whichever replica gets it", async () => {

@@ -36,6 +36,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
       feedback: state.feedback,
       claims: state.claims,
       limits: state.limits,
+      threads: state.threads,
       customRoutes: socketMode ? undefined : healthRoutes(endpoints),
     });
     const started = bot;
