@@ -94,6 +94,12 @@ export const envSchema = z.object({
   DISCORD_GUILD_ID: optionalString,
   DISCORD_API_URL: optionalUrl,
   DISCORD_ALLOWED_CHANNELS: csvList,
+  // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
+  SHARD_COUNT: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
+    z.string().regex(/^(auto|[1-9]\d{0,4})$/, 'must be a whole number of at least 1, or auto').optional(),
+  ),
+  SHARD_IDS: csvList,
   USER_MAX_CONCURRENT: int(1, 1, 100),
   USER_QUESTIONS_PER_MINUTE: int(6, 1, 10_000),
   CHANNEL_MAX_CONCURRENT: int(4, 1, 1_000),
@@ -184,6 +190,11 @@ export interface Config {
     guildId?: string;
     apiUrl?: string;
     allowedChannels: string[];
+    /**
+     * Gateway sharding (SHARD_COUNT, SHARD_IDS); undefined: one shard, as before.
+     * `ids` are the shards this process runs (default: all of them).
+     */
+    sharding?: { count: number | 'auto'; ids?: number[] };
   };
   limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
   /** REDIS_URL: set when replicas share state (dedupe, limits, thread memory, feedback) in Redis. */
@@ -266,6 +277,7 @@ export function loadConfig(
   if (env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
   }
+  const sharding = shardingOf(env, problems);
   // With REDIS_URL, feedback defaults to Redis too: replicas must not each keep their own file.
   const feedbackStore = (env.FEEDBACK_DB ?? (env.REDIS_URL ? 'redis' : '')).toLowerCase() === 'redis' ? 'redis' : 'sqlite';
   if (feedbackStore === 'redis' && !env.REDIS_URL) {
@@ -334,6 +346,7 @@ export function loadConfig(
       guildId: env.DISCORD_GUILD_ID,
       apiUrl: env.DISCORD_API_URL,
       allowedChannels: env.DISCORD_ALLOWED_CHANNELS,
+      sharding,
     },
     limits: {
       userMaxConcurrent: env.USER_MAX_CONCURRENT,
@@ -359,6 +372,26 @@ export function loadConfig(
       clusterDistance: env.GAPS_CLUSTER_DISTANCE,
     },
   };
+}
+
+function shardingOf(env: Env, problems: string[]): Config['discord']['sharding'] {
+  if (!env.SHARD_COUNT) {
+    if (env.SHARD_IDS.length > 0) problems.push('SHARD_IDS: needs SHARD_COUNT (the total number of shards)');
+    return undefined;
+  }
+  const count = env.SHARD_COUNT === 'auto' ? 'auto' : Number(env.SHARD_COUNT);
+  if (env.SHARD_IDS.length === 0) return { count };
+  if (count === 'auto') {
+    problems.push('SHARD_IDS: needs a number in SHARD_COUNT, not auto (each process must know the total)');
+    return undefined;
+  }
+  const ids = env.SHARD_IDS.map(Number);
+  const bad = env.SHARD_IDS.filter((id, i) => !/^\d+$/.test(id) || (ids[i] as number) >= count);
+  if (bad.length > 0) {
+    problems.push(`SHARD_IDS: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a shard id from 0 to ${count - 1}`);
+    return undefined;
+  }
+  return { count, ids: [...new Set(ids)] };
 }
 
 /**
