@@ -83,7 +83,6 @@ const result: Record<string, unknown> = {
   loadavgAtStart: load.map((x) => Math.round(x * 100) / 100),
 };
 
-
 const docs: string[] = [];
 let docVectors: number[][] = [];
 if (values.docs) {

@@ -46,10 +46,10 @@ import { measureDiscord } from './sections/chat-discord.ts';
 import { type ChatContext, measureSlack } from './sections/chat-slack.ts';
 import { type IngestSection, ingestFigures, measureIngest } from './sections/ingest.ts';
 import { type LatencySection, latencyFigures, measureLatency, writeLatencyPlot } from './sections/latency.ts';
-import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
-import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
-import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { type MemorySection, memoryFigures, memorySection } from './sections/memory.ts';
+import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
+import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
+import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { checkTargets } from './sections/targets.ts';
 
 const COLLECTIONS = {
@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     return;
   }
   const plan: BenchPlan = options.smoke ? SMOKE : options.quick ? QUICK : FULL;
-  const outDir = resolve(options.out ?? (plan.mode === 'full' ? join(PACKAGE_ROOT, 'bench') : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)));
+  const outDir = resolve(
+    options.out ?? (plan.mode === 'full' ? join(PACKAGE_ROOT, 'bench') : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)),
+  );
   const skip = new Set(options.skip);
   for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
 
@@ -404,7 +406,9 @@ async function runQuality(
       { id: 'langchain', label: 'LangChain (c)', retrieve: langchain.retrieve },
     ]);
     for (const [id, p] of Object.entries(quality.pipelines)) {
-      say(`  ${id}: recall@5 single ${round(p.single.recallAt5 * 100, 1)}%, follow-up ${round(p.followup.recallAt5 * 100, 1)}%, MRR ${p.all.mrr}`);
+      say(
+        `  ${id}: recall@5 single ${round(p.single.recallAt5 * 100, 1)}%, follow-up ${round(p.followup.recallAt5 * 100, 1)}%, MRR ${p.all.mrr}`,
+      );
     }
     return quality;
   } finally {

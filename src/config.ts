@@ -13,14 +13,10 @@ import { z } from 'zod';
 import { AskdocsError } from './errors.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 
-const emptyToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const optionalUrl = z.preprocess(
-  emptyToUndefined,
-  z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-);
+const optionalUrl = z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 const num = (fallback: number, min: number, max: number) =>
@@ -56,7 +52,10 @@ export const envSchema = z.object({
 
   // LLM
   DEEPSEEK_API_KEY: optionalString,
-  LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com')),
+  LLM_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.deepseek.com'),
+  ),
   LLM_MODEL: z.preprocess(emptyToUndefined, z.string().default('deepseek-chat')),
   LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
   LLM_TOTAL_TIMEOUT_MS: int(90_000, 1_000, 1_800_000),
@@ -97,7 +96,10 @@ export const envSchema = z.object({
   // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
   SHARD_COUNT: z.preprocess(
     (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
-    z.string().regex(/^(auto|[1-9]\d{0,4})$/, 'must be a whole number of at least 1, or auto').optional(),
+    z
+      .string()
+      .regex(/^(auto|[1-9]\d{0,4})$/, 'must be a whole number of at least 1, or auto')
+      .optional(),
   ),
   SHARD_IDS: csvList,
   USER_MAX_CONCURRENT: int(1, 1, 100),
@@ -112,11 +114,11 @@ export const envSchema = z.object({
     z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL (e.g. redis://redis:6379)' }).optional(),
   ),
   HEALTH_PORT: int(8080, 0, 65_535),
-  BIND_ADDRESS: z.preprocess(emptyToUndefined, z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional()),
-  LOG_LEVEL: z.preprocess(
+  BIND_ADDRESS: z.preprocess(
     emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address (e.g. 127.0.0.1) or localhost' }).optional(),
   ),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 0, 600_000),
 
   // Question log and coverage gaps
@@ -243,10 +245,7 @@ export function isServerUri(uri: string): boolean {
   return /^(https?|grpcs?|tcp|unix):\/\//i.test(uri);
 }
 
-export function loadConfig(
-  environment: NodeJS.ProcessEnv = process.env,
-  options: LoadConfigOptions = {},
-): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const fromFile: Record<string, string> = {};
   if (options.envFile !== false) {
@@ -263,9 +262,7 @@ export function loadConfig(
   const merged = { ...fromFile, ...environment };
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`));
   }
   const env = parsed.data;
   const problems: string[] = [];

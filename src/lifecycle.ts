@@ -106,7 +106,9 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     for (const [index, hook] of hooks.entries()) {
       try {
         const finished = await withTimeout(
-          Promise.resolve().then(hook).then(() => true),
+          Promise.resolve()
+            .then(hook)
+            .then(() => true),
           hooksTimeoutMs,
         );
         if (!finished) {

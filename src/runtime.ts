@@ -92,8 +92,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
         config,
         embedder,
         logger,
-        connect: () =>
-          QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
+        connect: () => QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
       })
     : undefined;
   const retriever = createRetriever({ store, embedder, config, logger });

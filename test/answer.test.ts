@@ -119,14 +119,11 @@ describe('answer engine', () => {
       ['retrieving', 'generating'],
     );
     const sources = events.find((e) => e.type === 'sources');
-    assert.deepEqual(
-      sources?.type === 'sources' && sources.sources.map((s) => [s.n, s.id]),
-      [
-        [1, 'p1'],
-        [2, 'l1'],
-        [3, 'f1'],
-      ],
-    );
+    assert.deepEqual(sources?.type === 'sources' && sources.sources.map((s) => [s.n, s.id]), [
+      [1, 'p1'],
+      [2, 'l1'],
+      [3, 'f1'],
+    ]);
     const final = finalOf(events);
     assert.equal(final.text, 'A collection can hold up to 1,024 partitions [2].');
     assert.equal(deltasOf(events), final.text);
@@ -177,7 +174,7 @@ describe('answer engine', () => {
     assert.equal(deltasOf(events), final.text);
   });
 
-  it("treats the model's own \"docs don't cover this\" as an abstention", async () => {
+  it('treats the model\'s own "docs don\'t cover this" as an abstention', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
     llm.replyNext("The docs don't cover this. The closest source explains creating partitions [1].");
     const final = finalOf(await collect(engineWith(retriever).answer({ text: 'Can I rename a partition?' })));

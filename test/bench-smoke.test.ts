@@ -11,7 +11,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { PACKAGE_ROOT } from '../src/paths.ts';
 import { notebookChunks } from '../bench/baselines/notebook.ts';
 import { locatePieces, sectionHeadingAt } from '../bench/baselines/sections.ts';
 import { perturbText, perturbVector, seededRng } from '../bench/lib/replicate.ts';
@@ -22,6 +21,7 @@ import type { ChatPlatformSection } from '../bench/sections/chat.ts';
 import type { IngestSection } from '../bench/sections/ingest.ts';
 import type { LatencySection } from '../bench/sections/latency.ts';
 import type { QualitySection } from '../bench/sections/quality.ts';
+import { PACKAGE_ROOT } from '../src/paths.ts';
 
 describe('bench helpers', () => {
   test('percentiles are nearest-rank: always an observed sample', () => {
@@ -67,7 +67,15 @@ describe('bench helpers', () => {
       yLabel: 'ms',
       logX: true,
       logY: true,
-      series: [{ name: 'p50', points: [{ x: 100, y: 5 }, { x: 10_000, y: 50 }] }],
+      series: [
+        {
+          name: 'p50',
+          points: [
+            { x: 100, y: 5 },
+            { x: 10_000, y: 50 },
+          ],
+        },
+      ],
       threshold: { y: 20, label: 'target' },
     });
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -121,7 +129,10 @@ describe('npm run bench -- --smoke', () => {
       }
 
       for (const section of ['quality', 'ingest', 'latency', 'rerank', 'answer', 'chat', 'memory']) {
-        assert.ok(results.figures.some((f) => f.section === section), `figures for ${section}`);
+        assert.ok(
+          results.figures.some((f) => f.section === section),
+          `figures for ${section}`,
+        );
       }
       for (const f of results.figures) {
         assert.ok(f.against.length > 0, `${f.metric} is compared with a baseline`);

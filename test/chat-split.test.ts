@@ -67,7 +67,10 @@ describe('splitMessage', () => {
     assert.equal(parts.join(' '), sentence);
     const word = 'x'.repeat(250);
     const cut = splitMessage(word, 100);
-    assert.deepEqual(cut.map((p) => p.length), [100, 100, 50]);
+    assert.deepEqual(
+      cut.map((p) => p.length),
+      [100, 100, 50],
+    );
   });
 
   it('closes an unterminated fence in every part when splitting', () => {

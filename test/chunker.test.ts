@@ -25,9 +25,7 @@ function chunk(path: string, limits = LIMITS) {
 function chunksWithHeading(chunks: TextChunk[], heading: string): TextChunk[] {
   const wanted = normalizeHeading(heading);
   return chunks.filter(
-    (c) =>
-      normalizeHeading(c.headingPath.at(-1) ?? '') === wanted ||
-      headingLinesIn(c.text).some((h) => normalizeHeading(h) === wanted),
+    (c) => normalizeHeading(c.headingPath.at(-1) ?? '') === wanted || headingLinesIn(c.text).some((h) => normalizeHeading(h) === wanted),
   );
 }
 
@@ -58,8 +56,14 @@ describe('chunker on real corpus pages', { skip: NEEDS_SHARED }, () => {
     assert.ok(sq8.length >= 1);
     assert.deepEqual(sq8[0]!.headingPath, ['In-memory Index', 'Indexes supported in Milvus', 'IVF_SQ8']);
     assert.ok(sq8[0]!.text.startsWith('### IVF_SQ8'), 'the first piece starts with its heading line');
-    assert.ok(sq8.some((c) => c.text.includes('| `nlist`   | Number of cluster units | [1, 65536] |')), 'table row kept verbatim');
-    assert.ok(chunks.some((c) => c.text.includes('<table id="floating">')), 'HTML tables stay in the text');
+    assert.ok(
+      sq8.some((c) => c.text.includes('| `nlist`   | Number of cluster units | [1, 65536] |')),
+      'table row kept verbatim',
+    );
+    assert.ok(
+      chunks.some((c) => c.text.includes('<table id="floating">')),
+      'HTML tables stay in the text',
+    );
     for (const c of chunks) assert.ok(c.text.length <= LIMITS.maxChars, `chunk of ${c.text.length} chars`);
   });
 
@@ -162,7 +166,11 @@ describe('chunker on other formats and edge cases', () => {
       assert.ok(c.text.length <= 400);
       assert.deepEqual(c.headingPath, []);
     }
-    for (const p of paragraphs) assert.ok(chunks.some((c) => c.text.includes(p.trim())), p);
+    for (const p of paragraphs)
+      assert.ok(
+        chunks.some((c) => c.text.includes(p.trim())),
+        p,
+      );
   });
 
   it('MDX: drops import/export lines and comments, keeps components and headings', () => {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { runChatLoop } from '../src/cli/terminal/chat-loop.ts';
 import { renderAnswer } from '../src/cli/terminal/render.ts';
@@ -110,10 +110,7 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     llm.failNext(...Array.from({ length: 2 }, () => ({ type: 'status' as const, status: 500, retryAfter: 0 })));
     const result = await run(['ask', 'What is the maximum vector dimension supported in Milvus?']);
     assert.equal(result.code, 1);
-    assert.equal(
-      result.stderr,
-      'askdocs: The language model service is unavailable right now (HTTP 500). Please try again later.\n',
-    );
+    assert.equal(result.stderr, 'askdocs: The language model service is unavailable right now (HTTP 500). Please try again later.\n');
     assert.equal(llm.chatRequests().length, 2, 'one try and LLM_MAX_RETRIES=1 retry');
     assert.ok(!result.stderr.includes(API_KEY));
   });
@@ -282,7 +279,7 @@ describe('terminal rendering', () => {
     }
   });
 
-  it('labels an abstention\'s pages as the closest pages, not sources', async () => {
+  it("labels an abstention's pages as the closest pages, not sources", async () => {
     const stdout = captureStream(false);
     const stderr = captureStream(false);
     await renderAnswer(stream(answerEvents("The docs don't cover this.", 'abstained', [SOURCE])), { stdout, stderr });

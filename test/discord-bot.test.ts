@@ -25,8 +25,7 @@ const MESSAGE_SENDS = new Set([
   'PATCH /webhooks/:app/:token/messages/:message',
 ]);
 
-const noPings = (message: FakeMessage) =>
-  message.pings.users.length === 0 && message.pings.roles.length === 0 && !message.pings.everyone;
+const noPings = (message: FakeMessage) => message.pings.users.length === 0 && message.pings.roles.length === 0 && !message.pings.everyone;
 
 describe('/askdocs', () => {
   test('defers at once, streams the answer by editing the reply, opens a thread with the sources and feedback buttons', async () => {
@@ -41,10 +40,13 @@ describe('/askdocs', () => {
     const alice = fake.addUser('alice');
 
     const interaction = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'How do I create a collection?' } });
-    const reply = await fake.waitFor(() => {
-      const original = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
-      return original?.content.endsWith('[2].') ? original : undefined;
-    }, { what: 'the final answer' });
+    const reply = await fake.waitFor(
+      () => {
+        const original = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
+        return original?.content.endsWith('[2].') ? original : undefined;
+      },
+      { what: 'the final answer' },
+    );
 
     assert.equal(interaction.callbackType, 5, 'the first response is a deferral');
     assert.ok((interaction.callbackAt ?? Infinity) - interaction.dispatchedAt < 1000, 'deferred well within 3 s');
@@ -81,18 +83,20 @@ describe('/askdocs', () => {
     const { fake } = harness;
     const alice = fake.addUser('alice');
     const interaction = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'What is an index?' } });
-    const thread = await fake.waitFor(() => {
-      const original = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
-      return original && fake.threadOf(original) && fake.visibleMessages(fake.threadOf(original)!).length > 0
-        ? fake.threadOf(original)
-        : undefined;
-    }, { what: 'answer thread with sources' });
+    const thread = await fake.waitFor(
+      () => {
+        const original = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
+        return original && fake.threadOf(original) && fake.visibleMessages(fake.threadOf(original)!).length > 0
+          ? fake.threadOf(original)
+          : undefined;
+      },
+      { what: 'answer thread with sources' },
+    );
 
     fake.userSays({ user: alice, channel: thread, content: 'And how do I drop it?' });
-    const followUp = await fake.waitFor(
-      () => fake.visibleMessages(thread).find((m) => m.content === 'Answer to: And how do I drop it?'),
-      { what: 'follow-up answer' },
-    );
+    const followUp = await fake.waitFor(() => fake.visibleMessages(thread).find((m) => m.content === 'Answer to: And how do I drop it?'), {
+      what: 'follow-up answer',
+    });
     assert.ok(followUp.messageReference, 'the follow-up answer replies to the question');
     assert.deepEqual(engine.questions[1]?.history, [
       { role: 'user', content: 'What is an index?' },
@@ -112,10 +116,13 @@ describe('/askdocs', () => {
     const first = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'one' } });
     await fake.waitFor(() => first.callbackAt, { what: 'first deferral' });
     const second = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'two' } });
-    const refusal = await fake.waitFor(() => {
-      const m = second.originalMessageId ? fake.message(second.originalMessageId) : undefined;
-      return m?.content ? m : undefined;
-    }, { what: 'refusal' });
+    const refusal = await fake.waitFor(
+      () => {
+        const m = second.originalMessageId ? fake.message(second.originalMessageId) : undefined;
+        return m?.content ? m : undefined;
+      },
+      { what: 'refusal' },
+    );
     assert.match(refusal.content, /still working on your previous question/);
     assert.equal(refusal.flags & 64, 64, 'ephemeral');
     assert.equal(engine.questions.length, 1);
@@ -151,10 +158,13 @@ describe('@-mentions', () => {
     const thread = await fake.waitFor(() => fake.threadOf(question), { what: 'thread on the question' });
     assert.equal(thread.id, question.id, 'thread started from the mentioning message');
     assert.equal(thread.name, 'how do I load a collection?');
-    const [answer, sources] = await fake.waitFor(() => {
-      const messages = fake.visibleMessages(thread);
-      return messages.length >= 2 ? messages : undefined;
-    }, { what: 'answer and sources in thread' });
+    const [answer, sources] = await fake.waitFor(
+      () => {
+        const messages = fake.visibleMessages(thread);
+        return messages.length >= 2 ? messages : undefined;
+      },
+      { what: 'answer and sources in thread' },
+    );
     assert.equal(answer?.content, 'Answer to: how do I load a collection?');
     assert.equal((sources?.embeds[0] as { title: string } | undefined)?.title, 'Sources');
     assert.equal(engine.questions[0]?.text, 'how do I load a collection?', 'the mention is not part of the question');
@@ -194,7 +204,11 @@ describe('@-mentions', () => {
 
   test('a long answer is split at paragraph and code-block boundaries, each part ≤ 2000 characters', async () => {
     const paragraph = (i: number) => `Paragraph ${i}: ${'lorem ipsum dolor sit amet '.repeat(20).trim()}.`;
-    const code = ['```python', ...Array.from({ length: 30 }, (_, i) => `client.insert(collection_name="c", data=[${i}])  # row ${i}`), '```'].join('\n');
+    const code = [
+      '```python',
+      ...Array.from({ length: 30 }, (_, i) => `client.insert(collection_name="c", data=[${i}])  # row ${i}`),
+      '```',
+    ].join('\n');
     const text = [paragraph(1), paragraph(2), paragraph(3), code, paragraph(4), paragraph(5), paragraph(6)].join('\n\n');
     assert.ok(text.length > 4000);
     const engine = new ScriptedEngine(() => ({ text, chunkChars: 400, delayMs: 20, citations: [source(1)] }));
@@ -202,17 +216,26 @@ describe('@-mentions', () => {
     const { fake } = harness;
     const dave = fake.addUser('dave');
     const question = fake.userSays({ user: dave, channel: fake.general, content: 'long one', mentionBot: true });
-    const parts = await fake.waitFor(() => {
-      const thread = fake.threadOf(question);
-      const messages = thread ? fake.visibleMessages(thread) : [];
-      return messages.some((m) => m.embeds.length > 0) ? messages.filter((m) => m.embeds.length === 0) : undefined;
-    }, { what: 'split answer and sources' });
+    const parts = await fake.waitFor(
+      () => {
+        const thread = fake.threadOf(question);
+        const messages = thread ? fake.visibleMessages(thread) : [];
+        return messages.some((m) => m.embeds.length > 0) ? messages.filter((m) => m.embeds.length === 0) : undefined;
+      },
+      { what: 'split answer and sources' },
+    );
     assert.ok(parts.length >= 3, `expected ≥ 3 parts, got ${parts.length}`);
     for (const part of parts) {
       assert.ok(part.content.length <= 2000);
       assert.equal((part.content.match(/```/g) ?? []).length % 2, 0, 'no part leaves a code block open');
     }
-    assert.equal(parts.map((p) => p.content).join('\n\n').replace(/\s+/g, ' '), text.replace(/\s+/g, ' '));
+    assert.equal(
+      parts
+        .map((p) => p.content)
+        .join('\n\n')
+        .replace(/\s+/g, ' '),
+      text.replace(/\s+/g, ' '),
+    );
     assert.ok(parts.every(noPings));
   });
 
@@ -222,10 +245,13 @@ describe('@-mentions', () => {
     const { fake } = harness;
     const erin = fake.addUser('erin');
     const question = fake.userSays({ user: erin, channel: fake.general, content: '@everyone <@223456789012345678> hi', mentionBot: true });
-    const answer = await fake.waitFor(() => {
-      const thread = fake.threadOf(question);
-      return thread ? fake.visibleMessages(thread).find((m) => m.content.includes('Ping')) : undefined;
-    }, { what: 'answer' });
+    const answer = await fake.waitFor(
+      () => {
+        const thread = fake.threadOf(question);
+        return thread ? fake.visibleMessages(thread).find((m) => m.content.includes('Ping')) : undefined;
+      },
+      { what: 'answer' },
+    );
     assert.ok(noPings(answer), JSON.stringify(answer.pings));
     assert.deepEqual(answer.allowedMentions, { parse: [] });
     assert.deepEqual(harness.bot.client.options.allowedMentions, { parse: [] }, 'Client default too');
@@ -273,10 +299,13 @@ describe('a leaner gateway', () => {
       what: 'dm answer',
     });
     const question = fake.userSays({ user: lee, channel: fake.general, content: 'first', mentionBot: true });
-    const thread = await fake.waitFor(() => {
-      const t = fake.threadOf(question);
-      return t && fake.visibleMessages(t).length >= 2 ? t : undefined;
-    }, { what: 'thread answer' });
+    const thread = await fake.waitFor(
+      () => {
+        const t = fake.threadOf(question);
+        return t && fake.visibleMessages(t).length >= 2 ? t : undefined;
+      },
+      { what: 'thread answer' },
+    );
     fake.userSays({ user: lee, channel: thread, content: 'second' });
     await fake.waitFor(() => fake.visibleMessages(thread).find((m) => m.content === 'Answer to: second'), { what: 'follow-up' });
     assert.equal(fake.gateway.sentEvents.filter((e) => e.t === 'THREAD_CREATE').length, 0);

@@ -107,10 +107,13 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
         content: 'What is the maximum vector dimension supported in Milvus?',
         mentionBot: true,
       });
-      const buttons = await fake.waitFor(() => {
-        const thread = fake.threadOf(question);
-        return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
-      }, { timeoutMs: 30_000, what: 'answer with sources' });
+      const buttons = await fake.waitFor(
+        () => {
+          const thread = fake.threadOf(question);
+          return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
+        },
+        { timeoutMs: 30_000, what: 'answer with sources' },
+      );
       const answer = fake.visibleMessages(fake.threadOf(question)!).find((m) => m.content !== '');
       assert.match(answer?.content ?? '', /According to the docs, .+ \[1\]/);
 

@@ -43,15 +43,16 @@ test('REST: auth, validation errors and rate limits look like Discord', async ()
   fake.faults.rateLimit({ match: 'POST /channels/:channel/messages', retryAfter: 1.5, global: true });
   const limited = await api('POST', `/channels/${channel}/messages`, { content: 'hi' });
   assert.equal(limited.status, 429);
-  assert.deepEqual(
-    { retry_after: limited.body.retry_after, global: limited.body.global },
-    { retry_after: 1.5, global: true },
-  );
+  assert.deepEqual({ retry_after: limited.body.retry_after, global: limited.body.global }, { retry_after: 1.5, global: true });
   assert.equal(limited.headers.get('retry-after'), '1.5');
   assert.equal(limited.headers.get('x-ratelimit-global'), 'true');
   const ok = await api('POST', `/channels/${channel}/messages`, { content: 'hi <@123456789012345678>' });
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body.mentions.map((u: { id: string }) => u.id), ['123456789012345678'], 'no allowed_mentions: pings');
+  assert.deepEqual(
+    ok.body.mentions.map((u: { id: string }) => u.id),
+    ['123456789012345678'],
+    'no allowed_mentions: pings',
+  );
 
   const thread = await api('POST', `/channels/${channel}/messages/${ok.body.id}/threads`, { name: 'topic' });
   assert.equal(thread.body.id, ok.body.id, 'thread id == message id');

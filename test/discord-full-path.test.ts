@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FakeChannel, FakeInteraction } from './fakes/discord/index.ts';
 import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
-import { NEEDS_SHARED } from './support/milvus.ts';
 import { type FullStack, startFullStack } from './support/full-stack.ts';
+import { NEEDS_SHARED } from './support/milvus.ts';
 
 const COLLECTION = 'discord_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
@@ -42,11 +42,14 @@ describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip
     const { fake } = h;
     const user = fake.addUser('milvus-user');
     const interaction = fake.slashCommand({ user, channel: fake.general, options: { question: QUESTION } });
-    const thread = await fake.waitFor(() => {
-      const reply = replyOf(interaction);
-      const t = reply && fake.threadOf(reply);
-      return t && sourcesIn(t).length > 0 ? t : undefined;
-    }, { what: 'answer thread with sources', timeoutMs: 30_000 });
+    const thread = await fake.waitFor(
+      () => {
+        const reply = replyOf(interaction);
+        const t = reply && fake.threadOf(reply);
+        return t && sourcesIn(t).length > 0 ? t : undefined;
+      },
+      { what: 'answer thread with sources', timeoutMs: 30_000 },
+    );
 
     assert.equal(interaction.callbackType, 5);
     const request = llm.lastChatRequest();
@@ -69,7 +72,10 @@ describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip
     fake.userSays({ user, channel: thread, content: followUp });
     await fake.waitFor(() => sourcesIn(thread).length === 2 || undefined, { what: 'follow-up answered', timeoutMs: 30_000 });
     const prompts = llm.requests.filter((r) => r.route === 'chat').map((r) => JSON.stringify(r.messages));
-    assert.ok(prompts.some((p) => p.includes(followUp) && p.includes('maximum vector dimension')), 'history reached the LLM');
+    assert.ok(
+      prompts.some((p) => p.includes(followUp) && p.includes('maximum vector dimension')),
+      'history reached the LLM',
+    );
     const answers = fake.visibleMessages(thread).filter((m) => m.author.id === fake.bot.id && m.content !== '');
     assert.equal(answers.length, 1);
     assert.equal(answers[0]?.messageReference?.channel_id, thread.id);
@@ -81,10 +87,13 @@ describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip
     const { fake } = h;
     const user = fake.addUser('unlucky-user');
     const question = fake.userSays({ user, channel: fake.general, content: QUESTION, mentionBot: true });
-    const message = await fake.waitFor(() => {
-      const thread = fake.threadOf(question);
-      return thread ? fake.visibleMessages(thread).find((m) => m.author.id === fake.bot.id && m.content !== '') : undefined;
-    }, { what: 'a visible reply', timeoutMs: 30_000 });
+    const message = await fake.waitFor(
+      () => {
+        const thread = fake.threadOf(question);
+        return thread ? fake.visibleMessages(thread).find((m) => m.author.id === fake.bot.id && m.content !== '') : undefined;
+      },
+      { what: 'a visible reply', timeoutMs: 30_000 },
+    );
     assert.match(message.content, /^⚠️ The language model service is unavailable right now/);
     assert.doesNotMatch(message.content, /Error:|\n\s+at /);
   });

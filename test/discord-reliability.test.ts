@@ -54,7 +54,11 @@ test('after a dropped connection the bot resumes: events sent meanwhile are answ
   assert.deepEqual(texts, ['a last question', 'asked while down', 'first question', 'slash while down']);
   const callbacks = fake.calls.filter((c) => c.route === 'POST /interactions/:id/:token/callback');
   assert.equal(callbacks.length, 1, 'one deferral for the one interaction');
-  assert.equal(fake.calls.filter((c) => c.route === 'POST /channels/:channel/messages/:message/threads').length, 4, 'one thread per answer');
+  assert.equal(
+    fake.calls.filter((c) => c.route === 'POST /channels/:channel/messages/:message/threads').length,
+    4,
+    'one thread per answer',
+  );
 });
 
 test('the same INTERACTION_CREATE delivered twice gets one answer', async () => {
@@ -73,7 +77,12 @@ test('the same INTERACTION_CREATE delivered twice gets one answer', async () => 
 });
 
 test('429s are waited out using Discord rate-limit headers; 5xx are retried; the answer still arrives', async () => {
-  const engine = new ScriptedEngine(() => ({ text: 'Rate limited but delivered. [1]', chunkChars: 6, delayMs: 40, citations: [source(1)] }));
+  const engine = new ScriptedEngine(() => ({
+    text: 'Rate limited but delivered. [1]',
+    chunkChars: 6,
+    delayMs: 40,
+    citations: [source(1)],
+  }));
   harness = await startBotHarness({ engine });
   const { fake } = harness;
   fake.faults.rateLimit({ match: 'PATCH /webhooks/:app/:token/messages/:message', retryAfter: 0.4, times: 1 });
@@ -81,10 +90,13 @@ test('429s are waited out using Discord rate-limit headers; 5xx are retried; the
   fake.faults.fail({ match: 'POST /channels/:channel/messages/:message/threads', status: 502, times: 1 });
   const alice = fake.addUser('alice');
   const interaction = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'limits?' } });
-  const reply = await fake.waitFor(() => {
-    const m = originalOf(harness!, interaction);
-    return m?.content === 'Rate limited but delivered. [1]' ? m : undefined;
-  }, { what: 'final answer' });
+  const reply = await fake.waitFor(
+    () => {
+      const m = originalOf(harness!, interaction);
+      return m?.content === 'Rate limited but delivered. [1]' ? m : undefined;
+    },
+    { what: 'final answer' },
+  );
   const thread = await fake.waitFor(() => fake.threadOf(reply), { what: 'thread after a 502' });
   await fake.waitFor(() => fake.visibleMessages(thread).find((m) => m.embeds.length > 0), { what: 'sources after a 429' });
 
@@ -106,10 +118,13 @@ test('a bucket limit from X-RateLimit headers is respected without ever hitting 
   fake.faults.limitBucket('PATCH /channels/:channel/messages/:message', { limit: 3, windowMs: 600 });
   const alice = fake.addUser('alice');
   const question = fake.userSays({ user: alice, channel: fake.general, content: 'many edits', mentionBot: true });
-  await fake.waitFor(() => {
-    const thread = fake.threadOf(question);
-    return thread && fake.visibleMessages(thread).find((m) => m.content === 'x'.repeat(1500));
-  }, { what: 'final text', timeoutMs: 15_000 });
+  await fake.waitFor(
+    () => {
+      const thread = fake.threadOf(question);
+      return thread && fake.visibleMessages(thread).find((m) => m.content === 'x'.repeat(1500));
+    },
+    { what: 'final text', timeoutMs: 15_000 },
+  );
   const edits = fake.calls.filter((c) => c.route === 'PATCH /channels/:channel/messages/:message');
   assert.ok(edits.length > 3, `several edits (${edits.length})`);
   assert.equal(edits.filter((c) => c.status === 429).length, 0);
@@ -125,10 +140,13 @@ test('near the 15-minute token limit the answer switches to the bot token and st
   const { fake } = harness;
   const alice = fake.addUser('alice');
   const interaction = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'slow?' } });
-  const reply = await fake.waitFor(() => {
-    const m = originalOf(harness!, interaction);
-    return m?.content === 'a slow answer, finished late' ? m : undefined;
-  }, { what: 'late final answer', timeoutMs: 10_000 });
+  const reply = await fake.waitFor(
+    () => {
+      const m = originalOf(harness!, interaction);
+      return m?.content === 'a slow answer, finished late' ? m : undefined;
+    },
+    { what: 'late final answer', timeoutMs: 10_000 },
+  );
   const channelEdits = fake.calls.filter((c) => c.route === 'PATCH /channels/:channel/messages/:message' && c.path.endsWith(reply.id));
   assert.ok(channelEdits.length > 0, 'edited through the channel with the bot token');
   assert.ok(channelEdits.every((c) => c.auth === 'Bot' && c.status === 200));
@@ -142,10 +160,13 @@ test('if Discord rejects the interaction token early, the reply is found in the 
   const { fake } = harness;
   const alice = fake.addUser('alice');
   const interaction = fake.slashCommand({ user: alice, channel: fake.general, options: { question: 'token?' } });
-  const reply = await fake.waitFor(() => {
-    const m = originalOf(harness!, interaction);
-    return m?.content === 'answered after the token died' ? m : undefined;
-  }, { what: 'answer in the original reply', timeoutMs: 10_000 });
+  const reply = await fake.waitFor(
+    () => {
+      const m = originalOf(harness!, interaction);
+      return m?.content === 'answered after the token died' ? m : undefined;
+    },
+    { what: 'answer in the original reply', timeoutMs: 10_000 },
+  );
   assert.equal(reply.flags & 128, 0, 'no longer "thinking"');
   assert.ok(fake.calls.some((c) => c.status === 401 && c.route.startsWith('PATCH /webhooks')));
   assert.equal(fake.visibleMessages(fake.general).filter((m) => m.author.id === fake.bot.id).length, 1, 'no duplicate answer');

@@ -106,10 +106,13 @@ describe('without the MessageContent intent', () => {
 
     const grace = fake.addUser('grace');
     const question = fake.userSays({ user: grace, channel: fake.general, content: 'mentioned question', mentionBot: true });
-    const thread = await fake.waitFor(() => {
-      const t = fake.threadOf(question);
-      return t && fake.visibleMessages(t).some((m) => m.embeds.length > 0 || m.components.length > 0) ? t : undefined;
-    }, { what: 'answer to a mention' });
+    const thread = await fake.waitFor(
+      () => {
+        const t = fake.threadOf(question);
+        return t && fake.visibleMessages(t).some((m) => m.embeds.length > 0 || m.components.length > 0) ? t : undefined;
+      },
+      { what: 'answer to a mention' },
+    );
     fake.userSays({ user: grace, channel: thread, content: 'unmentioned follow-up' });
     fake.userSays({ user: grace, channel: thread, content: 'mentioned follow-up', mentionBot: true });
     await fake.waitFor(() => fake.visibleMessages(thread).find((m) => m.content === 'Answer to: mentioned follow-up'), {
@@ -140,10 +143,13 @@ describe('channels and help', () => {
       const henry = fake.addUser('henry');
       fake.userSays({ user: henry, channel: fake.general, content: 'not here', mentionBot: true });
       const command = fake.slashCommand({ user: henry, channel: fake.general, options: { question: 'not here either' } });
-      const note = await fake.waitFor(() => {
-        const m = command.originalMessageId ? fake.message(command.originalMessageId) : undefined;
-        return m?.content ? m : undefined;
-      }, { what: 'allowlist note' });
+      const note = await fake.waitFor(
+        () => {
+          const m = command.originalMessageId ? fake.message(command.originalMessageId) : undefined;
+          return m?.content ? m : undefined;
+        },
+        { what: 'allowlist note' },
+      );
       assert.match(note.content, /don't answer questions in this channel/);
       assert.equal(note.flags & 64, 64, 'only the asker sees it');
       const ok = fake.userSays({ user: henry, channel: helpDesk, content: 'here', mentionBot: true });
@@ -178,11 +184,14 @@ describe('feedback', () => {
     const jack = fake.addUser('jack');
     const kate = fake.addUser('kate');
     const interaction = fake.slashCommand({ user: jack, channel: fake.general, options: { question: 'Is feedback stored?' } });
-    const sourcesMessage = await fake.waitFor(() => {
-      const reply = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
-      const thread = reply && fake.threadOf(reply);
-      return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
-    }, { what: 'buttons' });
+    const sourcesMessage = await fake.waitFor(
+      () => {
+        const reply = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
+        const thread = reply && fake.threadOf(reply);
+        return thread ? fake.visibleMessages(thread).find((m) => m.components.length > 0) : undefined;
+      },
+      { what: 'buttons' },
+    );
     const [up, down] = (sourcesMessage.components[0] as { components: { custom_id: string }[] }).components;
     assert.ok(up && down);
 

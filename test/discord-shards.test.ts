@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createDiscordBot, type DiscordBot } from '../adapters/discord/index.ts';
 import { shardOptions } from '../adapters/discord/client.ts';
+import { createDiscordBot, type DiscordBot } from '../adapters/discord/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { type ChatState, openChatState } from '../src/state/chat-state.ts';
@@ -44,7 +44,12 @@ describe('Discord sharding: two shards, one bot each', { skip: NO_REDIS }, () =>
     // The default guild is on one shard; add one on each, so both shards have a guild.
     for (const shard of [0, 1]) guilds.push(fake.state.addGuild(`guild-on-shard-${shard}`, { id: guildIdOnShard(shard, 2) }));
     for (const shard of [0, 1]) {
-      const env = discordEnv(fake, '/unused.sqlite', { SHARD_COUNT: '2', SHARD_IDS: String(shard), REDIS_URL: redis.url, FEEDBACK_DB: 'redis' });
+      const env = discordEnv(fake, '/unused.sqlite', {
+        SHARD_COUNT: '2',
+        SHARD_IDS: String(shard),
+        REDIS_URL: redis.url,
+        FEEDBACK_DB: 'redis',
+      });
       const config = loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
       const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }).child({ shard });
       const state = openChatState(config, logger);
@@ -72,13 +77,10 @@ describe('Discord sharding: two shards, one bot each', { skip: NO_REDIS }, () =>
   });
 
   test('each bot identifies as its own shard of two', () => {
-    assert.deepEqual(
-      fake.gateway.identifies.map((identify) => identify.shard).sort(),
-      [
-        [0, 2],
-        [1, 2],
-      ],
-    );
+    assert.deepEqual(fake.gateway.identifies.map((identify) => identify.shard).sort(), [
+      [0, 2],
+      [1, 2],
+    ]);
     assert.deepEqual(fake.gateway.shards.map((s) => [s.shard, s.count, s.live]).sort(), [
       [0, 2, true],
       [1, 2, true],

@@ -36,7 +36,10 @@ describe('eval set format', { skip: NEEDS_SHARED }, () => {
       /set\.jsonl line 2: not valid JSON\./,
     );
     assert.throws(
-      () => parseEvalSet('{"id": "b", "kind": "followup", "turns": [{"role": "assistant", "content": "a"}], "expected": [{"path": "x", "heading": "h"}]}'),
+      () =>
+        parseEvalSet(
+          '{"id": "b", "kind": "followup", "turns": [{"role": "assistant", "content": "a"}], "expected": [{"path": "x", "heading": "h"}]}',
+        ),
       /ending with a user turn/,
     );
     assert.throws(() => parseEvalSet('\n\n'), /holds no questions/);
@@ -51,9 +54,19 @@ describe('scoring rules', () => {
   };
 
   it('matches the own heading after normalising case, quotes, code marks and spaces', () => {
-    assert.ok(chunkMatches(chunk, { path: 'faq/operational_faq.md', heading: 'why does milvus return  ILLEGAL INSTRUCTION during startup?' }));
-    assert.ok(chunkMatches({ ...chunk, headingPath: ['FAQ', 'What’s the “default”?'] }, { path: 'faq/operational_faq.md', heading: `What's the "default"?` }));
-    assert.ok(!chunkMatches(chunk, { path: 'faq/product_faq.md', heading: 'Why does Milvus return `illegal instruction` during startup?' }), 'same heading, other file');
+    assert.ok(
+      chunkMatches(chunk, { path: 'faq/operational_faq.md', heading: 'why does milvus return  ILLEGAL INSTRUCTION during startup?' }),
+    );
+    assert.ok(
+      chunkMatches(
+        { ...chunk, headingPath: ['FAQ', 'What’s the “default”?'] },
+        { path: 'faq/operational_faq.md', heading: `What's the "default"?` },
+      ),
+    );
+    assert.ok(
+      !chunkMatches(chunk, { path: 'faq/product_faq.md', heading: 'Why does Milvus return `illegal instruction` during startup?' }),
+      'same heading, other file',
+    );
   });
 
   it('matches heading lines inside the text of merged chunks, but not comments in code', () => {
@@ -125,10 +138,41 @@ describe('askdocs eval (CLI, real Milvus Lite)', { skip: NEEDS_SHARED }, () => {
     await writeFile(
       join(work, 'set.jsonl'),
       [
-        { id: 'q1', kind: 'single', question: 'where does milvus keep my vectors once i insert them? and the metadata?', expected: [{ path: 'faq/product_faq.md', heading: 'Where does Milvus store data?' }], answer_keywords: [] },
-        { id: 'q2', kind: 'single', question: 'whats the default consistency level?', expected: [{ path: 'reference/consistency.md', heading: 'Overview' }, { path: 'reference/consistency.md', heading: 'Bounded staleness' }], answer_keywords: [] },
-        { id: 'q3', kind: 'followup', turns: [{ role: 'user', content: 'what consistency levels does milvus offer?' }, { role: 'assistant', content: 'Four: Strong, Bounded staleness, Session and Eventually.' }, { role: 'user', content: 'what does the session one guarantee exactly?' }], expected: [{ path: 'reference/consistency.md', heading: 'Session' }], answer_keywords: [] },
-        { id: 'q4', kind: 'unanswerable', question: 'anyone know good ramen spots near the office? team lunch friday', expected: [], answer_keywords: [] },
+        {
+          id: 'q1',
+          kind: 'single',
+          question: 'where does milvus keep my vectors once i insert them? and the metadata?',
+          expected: [{ path: 'faq/product_faq.md', heading: 'Where does Milvus store data?' }],
+          answer_keywords: [],
+        },
+        {
+          id: 'q2',
+          kind: 'single',
+          question: 'whats the default consistency level?',
+          expected: [
+            { path: 'reference/consistency.md', heading: 'Overview' },
+            { path: 'reference/consistency.md', heading: 'Bounded staleness' },
+          ],
+          answer_keywords: [],
+        },
+        {
+          id: 'q3',
+          kind: 'followup',
+          turns: [
+            { role: 'user', content: 'what consistency levels does milvus offer?' },
+            { role: 'assistant', content: 'Four: Strong, Bounded staleness, Session and Eventually.' },
+            { role: 'user', content: 'what does the session one guarantee exactly?' },
+          ],
+          expected: [{ path: 'reference/consistency.md', heading: 'Session' }],
+          answer_keywords: [],
+        },
+        {
+          id: 'q4',
+          kind: 'unanswerable',
+          question: 'anyone know good ramen spots near the office? team lunch friday',
+          expected: [],
+          answer_keywords: [],
+        },
       ]
         .map((item) => JSON.stringify(item))
         .join('\n'),

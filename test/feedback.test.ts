@@ -41,21 +41,42 @@ describe('FeedbackStore', () => {
       sources: feedbackSourcesFrom([source(1, 'userGuide/index.md', 'Index', 'Create an index', 'https://d/x')]),
       requestId: 'req12345',
     });
-    store.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_VOTER', vote: 'up', at: new Date('2026-01-01T00:00:00Z') });
+    store.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:1700000000.000100',
+      userId: 'U_VOTER',
+      vote: 'up',
+      at: new Date('2026-01-01T00:00:00Z'),
+    });
     store.close();
 
     // Reopened: the vote survived, and a second click by the same user replaces it.
     const again = FeedbackStore.open(file);
-    const updated = again.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_VOTER', vote: 'down', at: new Date('2026-01-01T00:05:00Z') });
+    const updated = again.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:1700000000.000100',
+      userId: 'U_VOTER',
+      vote: 'down',
+      at: new Date('2026-01-01T00:05:00Z'),
+    });
     assert.equal(updated.vote, 'down');
     assert.equal(updated.createdAt, '2026-01-01T00:00:00.000Z');
     assert.equal(updated.at, '2026-01-01T00:05:00.000Z');
-    again.recordVote({ platform: 'slack', messageRef: 'C1:1700000000.000100', userId: 'U_OTHER', vote: 'up', at: new Date('2026-01-01T00:06:00Z') });
+    again.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:1700000000.000100',
+      userId: 'U_OTHER',
+      vote: 'up',
+      at: new Date('2026-01-01T00:06:00Z'),
+    });
     const records = again.list();
     assert.equal(records.length, 2);
     assert.deepEqual(
       records.map((r) => [r.userId, r.vote]),
-      [['U_OTHER', 'up'], ['U_VOTER', 'down']],
+      [
+        ['U_OTHER', 'up'],
+        ['U_VOTER', 'down'],
+      ],
     );
     const voter = records[1];
     assert.equal(voter?.question, 'How do I create an index?');
@@ -114,7 +135,10 @@ describe('askdocs feedback', () => {
     const json = JSON.parse(await run(['--json', '--limit', '2'], file)) as { userId: string; vote: string; question: string }[];
     assert.deepEqual(
       json.map((r) => [r.userId, r.vote, r.question]),
-      [['U2', 'up', 'question 2'], ['U1', 'down', 'question 1']],
+      [
+        ['U2', 'up', 'question 2'],
+        ['U1', 'down', 'question 1'],
+      ],
     );
     const text = await run([], file);
     assert.match(text, /👍 {2}slack {2}user U2/);
@@ -158,17 +182,24 @@ describe('FeedbackStore when the database file misbehaves', () => {
       chmodSync(folder, 0o555);
       // root writes anything: open it as an unprivileged user, as the bot runs in a container.
       const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      const run = spawnSync(process.execPath, ['--import', 'tsx', resolve(PACKAGE_ROOT, 'test/support/feedback-readonly-worker.ts'), path], {
-        cwd: PACKAGE_ROOT,
-        encoding: 'utf8',
-        ...asUser,
-      });
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', resolve(PACKAGE_ROOT, 'test/support/feedback-readonly-worker.ts'), path],
+        {
+          cwd: PACKAGE_ROOT,
+          encoding: 'utf8',
+          ...asUser,
+        },
+      );
       assert.equal(run.status, 0, run.stderr);
       assert.deepEqual(JSON.parse(run.stdout), {
         writable: false,
         error: `The feedback database ${path} is read-only, so the vote was not recorded.`,
       });
-      const warning = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; path: string });
+      const warning = run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; path: string });
       assert.deepEqual(
         warning.map((w) => [w.msg, w.path]),
         [['feedback database is read-only: votes cannot be recorded until FEEDBACK_DB is writable', path]],

@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { renderHtml } from '../src/gaps/html.ts';
 import type { GapCluster, GapsReport } from '../src/gaps/report.ts';
@@ -53,11 +53,23 @@ const REPORT: GapsReport = {
     gaps: i % 3 === 0 ? 1 : 0,
   })),
   clusters: [
-    cluster(1, 'is there a terraform provider for milvus?', ['can I manage collections with terraform', 'terraform module for an index?', 'milvus as code with terraform'], {
-      maybeFixedBy: { path: 'integrations/terraform.md', headingPath: ['Terraform provider'], nowAnswered: 3, checked: 4 },
-    }),
+    cluster(
+      1,
+      'is there a terraform provider for milvus?',
+      ['can I manage collections with terraform', 'terraform module for an index?', 'milvus as code with terraform'],
+      {
+        maybeFixedBy: { path: 'integrations/terraform.md', headingPath: ['Terraform provider'], nowAnswered: 3, checked: 4 },
+      },
+    ),
     cluster(2, 'how do I import an Excel file?', ['load an excel spreadsheet into a collection', 'xlsx import <script>alert(1)</script>'], {
-      closest: [{ path: 'userGuide/insert-update-delete.md', headingPath: ['Insert, Upsert & Delete', 'Insert entities'], score: 0.41, url: 'https://example.org/docs/insert' }],
+      closest: [
+        {
+          path: 'userGuide/insert-update-delete.md',
+          headingPath: ['Insert, Upsert & Delete', 'Insert entities'],
+          score: 0.41,
+          url: 'https://example.org/docs/insert',
+        },
+      ],
     }),
     cluster(3, 'is there a GraphQL API?', ['graphql endpoint for queries']),
   ],
@@ -117,7 +129,10 @@ describe('HTML gaps report in headless Chromium', { skip: NO_CHROMIUM }, () => {
       assert.ok(chart.width > 0 && chart.height > 0, 'the canvas has a size');
       assert.ok(chart.drawn > 500, `Chart.js drew on the canvas (${chart.drawn} pixels)`);
       assert.equal(chart.labels, REPORT.volume.length);
-      assert.deepEqual(chart.gaps, REPORT.volume.map((v) => v.gaps));
+      assert.deepEqual(
+        chart.gaps,
+        REPORT.volume.map((v) => v.gaps),
+      );
 
       const screenshot = join(dir, 'gaps.png');
       await page.screenshot({ path: screenshot, fullPage: true });

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
 import type { CompletionRequest, LlmClient } from '../src/answer/llm.ts';
+import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
 import { llmSuggestion, templateSuggestion } from '../src/gaps/suggest.ts';
 
 /** A unit vector at `degrees` in the plane: cosine distance between two is 1 - cos(angle between). */
@@ -16,7 +16,10 @@ describe('clustering gap questions', () => {
     // Two tight groups (within 20°, distance ≤ 0.06) 90° apart (distance ≈ 1).
     const vectors = [at(0), at(10), at(20), at(90), at(100)];
     const clusters = clusterByMeaning(vectors, 0.3).map((c) => [...c].sort());
-    assert.deepEqual(clusters.sort(), [[0, 1, 2], [3, 4]]);
+    assert.deepEqual(clusters.sort(), [
+      [0, 1, 2],
+      [3, 4],
+    ]);
     // A cut below the groups' own spread leaves every question alone.
     assert.equal(clusterByMeaning(vectors, 0.001).length, 5);
   });
@@ -25,7 +28,10 @@ describe('clustering gap questions', () => {
     // 0°, 40°, 80°: neighbours are 40° apart (distance 0.23); the ends 80° (0.83).
     const vectors = [at(0), at(40), at(80)];
     const clusters = clusterByMeaning(vectors, 0.3);
-    assert.ok(clusters.every((c) => !(c.includes(0) && c.includes(2))), JSON.stringify(clusters));
+    assert.ok(
+      clusters.every((c) => !(c.includes(0) && c.includes(2))),
+      JSON.stringify(clusters),
+    );
   });
 
   it('picks the middle question as representative and a unit centroid', () => {
@@ -40,14 +46,21 @@ describe('clustering gap questions', () => {
 describe('template suggestions', () => {
   it('extends the closest page, writes a new one, or calls it off-topic', () => {
     assert.equal(
-      templateSuggestion({ representative: 'how do I import an Excel file?', examples: [], closest: { path: 'userGuide/insert.md', heading: 'Insert' } }),
+      templateSuggestion({
+        representative: 'how do I import an Excel file?',
+        examples: [],
+        closest: { path: 'userGuide/insert.md', heading: 'Insert' },
+      }),
       'Extend userGuide/insert.md (Insert) to answer: "how do I import an Excel file?"',
     );
     assert.equal(
       templateSuggestion({ representative: 'is there a GraphQL API?', examples: [] }),
       'Write a page that answers: "is there a GraphQL API?"',
     );
-    assert.match(templateSuggestion({ representative: 'ramen near the office?', examples: [], offTopic: true }), /off-topic.*no page needed/);
+    assert.match(
+      templateSuggestion({ representative: 'ramen near the office?', examples: [], offTopic: true }),
+      /off-topic.*no page needed/,
+    );
   });
 });
 
@@ -84,6 +97,12 @@ describe('LLM suggestions', () => {
       throw new Error('503');
     });
     assert.equal(await llmSuggestion(failing, input), templateSuggestion(input));
-    assert.equal(await llmSuggestion(llm(async () => '   '), input), templateSuggestion(input));
+    assert.equal(
+      await llmSuggestion(
+        llm(async () => '   '),
+        input,
+      ),
+      templateSuggestion(input),
+    );
   });
 });

@@ -33,7 +33,7 @@ import type { ChunkStore } from '../src/milvus/store.ts';
 import { createQuestionLog } from '../src/questions/log.ts';
 import { type LoggedQuestion, QuestionStore } from '../src/questions/store.ts';
 import { createRetriever } from '../src/retrieval/retriever.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const COLLECTION = 'gaps';
@@ -54,11 +54,7 @@ const MISSING: Record<string, string[]> = {
     'can I load an excel spreadsheet into a collection',
     'excel xlsx import into milvus, possible?',
   ],
-  graphql: [
-    'is there a GraphQL API for milvus?',
-    'can I run vector searches through graphql',
-    'graphql endpoint for querying collections',
-  ],
+  graphql: ['is there a GraphQL API for milvus?', 'can I run vector searches through graphql', 'graphql endpoint for querying collections'],
 };
 /** Answered, but the askers clicked 👎. */
 const DOWNVOTED = ['how do I change the root password', 'reset password of the root user'];
@@ -233,7 +229,11 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
   it('ranks by how many asked, and shows examples, platforms, closest pages and a suggestion per cluster', async () => {
     const result = await report();
     const counts = result.clusters.map((c) => c.count);
-    assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'largest first');
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => b - a),
+      'largest first',
+    );
     assert.equal(result.clusters[0]!.questions.length, MISSING.terraform!.length);
     for (const cluster of result.clusters) {
       assert.equal(cluster.count, cluster.questions.length);
@@ -242,7 +242,8 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
       assert.equal(cluster.examples.length, Math.min(3, cluster.count - 1));
       assert.ok(cluster.platforms.length >= 1 && cluster.platforms.every((p) => PLATFORMS.includes(p as Platform)));
       assert.ok(cluster.suggestion.includes(cluster.representative.replace(/[?.!]+$/, '')));
-      for (const page of cluster.closest) assert.ok(PAGES.includes(page.path) && page.score >= CLOSE_SIMILARITY && page.headingPath.length > 0);
+      for (const page of cluster.closest)
+        assert.ok(PAGES.includes(page.path) && page.score >= CLOSE_SIMILARITY && page.headingPath.length > 0);
       assert.equal(cluster.maybeFixedBy, undefined, 'not checked without retrieval');
     }
     const password = result.clusters.find((c) => c.questions.includes(DOWNVOTED[0]!))!;
@@ -254,7 +255,10 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
 
   it('marks a cluster "maybe fixed by" the page a later ingest adds, by re-running retrieval', async () => {
     const before = await report({ retrieve: true });
-    assert.ok(before.clusters.every((c) => c.maybeFixedBy === undefined), 'nothing is fixed yet');
+    assert.ok(
+      before.clusters.every((c) => c.maybeFixedBy === undefined),
+      'nothing is fixed yet',
+    );
 
     await writeFile(join(docsDir, 'terraform.md'), TERRAFORM_PAGE);
     await ingestWithDefaults(docsDir, chunks);
@@ -285,8 +289,14 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
       for (const page of cluster.closest) assert.ok(page.path && Array.isArray(page.headingPath) && typeof page.score === 'number');
     }
     const counts = parsed.clusters.map((c) => c.count);
-    assert.deepEqual(counts, [...counts].sort((a, b) => b - a));
-    assert.ok(parsed.clusters.some((c) => c.maybeFixedBy?.path === 'terraform.md'), 'the CLI closes the loop too');
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => b - a),
+    );
+    assert.ok(
+      parsed.clusters.some((c) => c.maybeFixedBy?.path === 'terraform.md'),
+      'the CLI closes the loop too',
+    );
 
     const file = join(await mkdtemp(join(tmpdir(), 'askdocs-gaps-html-')), 'gaps.html');
     const html = await runCli(['gaps', '--html', file], env);

@@ -8,25 +8,20 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
-import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
+import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
+import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
 import { type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
 import { createProgressReporter } from '../src/ingest/progress.ts';
-import { createMetrics, Registry } from '../src/observability/metrics.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { createMetrics, Registry } from '../src/observability/metrics.ts';
+import { NEEDS_SHARED, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, runCli, testEmbedder } from './support/retrieval-fixture.ts';
 
 const BASE_URL = 'https://docs.example.com/milvus/';
-const PAGES = [
-  'faq/product_faq.md',
-  'reference/consistency.md',
-  'adminGuide/limit_collection_counts.md',
-  'userGuide/manage_databases.md',
-];
+const PAGES = ['faq/product_faq.md', 'reference/consistency.md', 'adminGuide/limit_collection_counts.md', 'userGuide/manage_databases.md'];
 
 /** What a clean ingest of `dir` must store: every chunk id, computed without Milvus. */
 async function expectedIds(dir: string, baseUrl?: string): Promise<Set<string>> {
@@ -160,7 +155,10 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
       assert.equal(rerun.code, 0, rerun.stderr);
       // Not a terminal: one summary line, and only the missing chunks were embedded.
       const summaryLine = rerun.stderr.trim();
-      assert.match(summaryLine, /^Ingested 3 files \(\d+ added, \d+ changed, \d+ unchanged, 0 removed\): \d+ chunks, \d+ embedded, 0 deleted in [\d.]+ s$/);
+      assert.match(
+        summaryLine,
+        /^Ingested 3 files \(\d+ added, \d+ changed, \d+ unchanged, 0 removed\): \d+ chunks, \d+ embedded, 0 deleted in [\d.]+ s$/,
+      );
       const embedded = Number(/(\d+) embedded/.exec(summaryLine)?.[1]);
       assert.equal(embedded, expected.size - stored);
 
@@ -198,8 +196,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
       reporter.onProgress({ type: 'done', summary });
       return output;
     };
-    const line =
-      'Ingested 8 files (2 added, 1 changed, 5 unchanged, 1 removed): 120 chunks, 40 embedded, 12 deleted in 3.3 s\n';
+    const line = 'Ingested 8 files (2 added, 1 changed, 5 unchanged, 1 removed): 120 chunks, 40 embedded, 12 deleted in 3.3 s\n';
     assert.equal(drive(false), line);
     const tty = drive(true);
     assert.match(tty, /Embedding \|.*\| 0\/40 chunks \| files 0\/8 \| 0\.0 chunks\/s/);
@@ -358,16 +355,13 @@ describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, r
         if (event.type === 'skipped') skipped.push({ path: event.path, reason: event.reason });
       },
     });
-    assert.deepEqual(
-      Object.fromEntries(skipped.map((s) => [s.path, s.reason])),
-      {
-        'big/export.md': '2.6 MB is over the 2 MB limit (INGEST_MAX_FILE_MB)',
-        'binary/ls.md': 'binary content (NUL bytes), not text',
-        'binary/noise.txt': 'binary content (not UTF-8 text)',
-        'deep/nested-list.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
-        'deep/quotes.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
-      },
-    );
+    assert.deepEqual(Object.fromEntries(skipped.map((s) => [s.path, s.reason])), {
+      'big/export.md': '2.6 MB is over the 2 MB limit (INGEST_MAX_FILE_MB)',
+      'binary/ls.md': 'binary content (NUL bytes), not text',
+      'binary/noise.txt': 'binary content (not UTF-8 text)',
+      'deep/nested-list.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+      'deep/quotes.md': 'nested too deeply to parse (lists or block quotes thousands of levels deep)',
+    });
     assert.deepEqual(summary.files, { added: 2, changed: 0, unchanged: 0, removed: 0, skipped: 5 });
     assert.deepEqual((await store.allPaths()).sort(), Object.keys(HEALTHY).sort());
   });
@@ -379,11 +373,18 @@ describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, r
     // root reads anything: the CLI runs as an ordinary user, as it would in a container.
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     await chmod(docs, 0o755);
-    const run = await runCli(['ingest', docs], { MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: 'ingest_bad_files_cli', INGEST_MAX_FILE_MB: '2' }, asUser);
+    const run = await runCli(
+      ['ingest', docs],
+      { MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: 'ingest_bad_files_cli', INGEST_MAX_FILE_MB: '2' },
+      asUser,
+    );
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stderr.trim().split('\n');
     assert.ok(lines.includes('Skipped guide/secret.md: permission denied (EACCES)'), run.stderr);
-    assert.ok(lines.includes('Skipped deep/quotes.md: nested too deeply to parse (lists or block quotes thousands of levels deep)'), run.stderr);
+    assert.ok(
+      lines.includes('Skipped deep/quotes.md: nested too deeply to parse (lists or block quotes thousands of levels deep)'),
+      run.stderr,
+    );
     assert.match(lines.at(-1) ?? '', /^Ingested 2 files \(2 added, 0 changed, 0 unchanged, 0 removed, 6 skipped\)/);
     assert.doesNotMatch(run.stderr, /Something went wrong|while answering|at .*\.ts:\d+/);
   });

@@ -10,7 +10,10 @@ import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { testConfig } from './support/milvus.ts';
 
 const messages = [
-  { role: 'system' as const, content: 'Answer from <sources>\n<source n="1" title="t" link="l">\nMilvus supports partitions. More text.\n</source>\n</sources>' },
+  {
+    role: 'system' as const,
+    content: 'Answer from <sources>\n<source n="1" title="t" link="l">\nMilvus supports partitions. More text.\n</source>\n</sources>',
+  },
   { role: 'user' as const, content: 'Does Milvus support partitions?' },
 ];
 
@@ -62,7 +65,10 @@ describe('LLM client', () => {
     const result = await collect(client(llm).stream({ messages }));
     assert.equal(result.text, 'Yes, Milvus supports partitions [1].');
     assert.ok(result.deltas > 1, 'the answer arrives in several pieces');
-    assert.deepEqual(result.usage, { promptTokens: result.usage && (result.usage as { promptTokens: number }).promptTokens, completionTokens: 5 });
+    assert.deepEqual(result.usage, {
+      promptTokens: result.usage && (result.usage as { promptTokens: number }).promptTokens,
+      completionTokens: 5,
+    });
 
     const request = llm.lastChatRequest();
     assert.equal(request?.model, 'deepseek-chat');

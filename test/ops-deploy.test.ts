@@ -157,18 +157,17 @@ describe('Kubernetes manifests', () => {
 
   test('a ConfigMap of settings, the bots as Deployments, ingest as a CronJob', () => {
     assert.ok(configMap);
-    assert.deepEqual(
-      workloads.map((w) => `${w.kind}/${w.metadata.name}`).sort(),
-      ['CronJob/askdocs-ingest', 'Deployment/askdocs-slack', 'StatefulSet/askdocs-discord', 'StatefulSet/askdocs-redis'],
-    );
-    assert.deepEqual(
-      askdocsContainers.map(({ workload, container }) => [workload.metadata.name, container.args[0]]).sort(),
-      [
-        ['askdocs-discord', 'discord'],
-        ['askdocs-ingest', 'ingest'],
-        ['askdocs-slack', 'slack'],
-      ],
-    );
+    assert.deepEqual(workloads.map((w) => `${w.kind}/${w.metadata.name}`).sort(), [
+      'CronJob/askdocs-ingest',
+      'Deployment/askdocs-slack',
+      'StatefulSet/askdocs-discord',
+      'StatefulSet/askdocs-redis',
+    ]);
+    assert.deepEqual(askdocsContainers.map(({ workload, container }) => [workload.metadata.name, container.args[0]]).sort(), [
+      ['askdocs-discord', 'discord'],
+      ['askdocs-ingest', 'ingest'],
+      ['askdocs-slack', 'slack'],
+    ]);
   });
 
   test('every setting in the ConfigMap, the containers and the example Secret is one askdocs reads', () => {
@@ -180,12 +179,12 @@ describe('Kubernetes manifests', () => {
     for (const key of Object.keys(secret.stringData)) assert.ok(SETTINGS.has(key), `Secret key ${key} is not a setting`);
     for (const { workload, container } of askdocsContainers) {
       for (const { name } of container.env ?? []) assert.ok(SETTINGS.has(name), `${workload.metadata.name} sets ${name}`);
-      assert.deepEqual(
-        container.envFrom,
-        [{ configMapRef: { name: 'askdocs-config' } }, { secretRef: { name: secret.metadata.name } }],
-      );
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'askdocs-config' } }, { secretRef: { name: secret.metadata.name } }]);
     }
-    assert.ok(isServerUri(configMap.data.MILVUS_URI), 'MILVUS_URI names a Milvus server (the embedded engine is for one host, not a cluster)');
+    assert.ok(
+      isServerUri(configMap.data.MILVUS_URI),
+      'MILVUS_URI names a Milvus server (the embedded engine is for one host, not a cluster)',
+    );
   });
 
   test('every image is pinned', () => {
@@ -268,7 +267,9 @@ describe('Kubernetes manifests', () => {
     assert.equal(slack.spec.strategy.type, 'RollingUpdate');
     assert.equal(slack.spec.strategy.rollingUpdate.maxUnavailable, 0, 'a new pod is ready before an old one stops');
     const budget = k8s.documents.find(
-      (d) => d.kind === 'PodDisruptionBudget' && Object.entries(d.spec.selector.matchLabels).every(([k, v]) => slack.spec.template.metadata.labels[k] === v),
+      (d) =>
+        d.kind === 'PodDisruptionBudget' &&
+        Object.entries(d.spec.selector.matchLabels).every(([k, v]) => slack.spec.template.metadata.labels[k] === v),
     );
     assert.ok(budget, 'a PodDisruptionBudget selects the Slack pods');
     assert.ok(budget.spec.minAvailable >= 1 && budget.spec.minAvailable < slack.spec.replicas, 'keeps one answering, lets one go');
@@ -284,14 +285,20 @@ describe('Kubernetes manifests', () => {
     assert.equal(configMap.data.FEEDBACK_DB, 'redis');
     const service = k8s.documents.find((d) => d.kind === 'Service' && d.metadata.name === url.hostname);
     assert.ok(service, `REDIS_URL names Service ${url.hostname}`);
-    assert.ok(service.spec.ports.some((p: Yaml) => String(p.port) === url.port), 'on its port');
+    assert.ok(
+      service.spec.ports.some((p: Yaml) => String(p.port) === url.port),
+      'on its port',
+    );
     const redis = workloads.find((w) => w.metadata.name === 'askdocs-redis');
     assert.equal(redis.kind, 'StatefulSet');
     assert.ok(Object.entries(service.spec.selector).every(([k, v]) => redis.spec.template.metadata.labels[k] === v));
     const container = podSpecOf(redis).containers[0];
     assertDurableRedis(container.args, 'redis StatefulSet');
     const dataMount = container.volumeMounts.find((m: Yaml) => m.mountPath === '/data');
-    assert.ok(redis.spec.volumeClaimTemplates.some((t: Yaml) => t.metadata.name === dataMount?.name), 'data on a persistent volume');
+    assert.ok(
+      redis.spec.volumeClaimTemplates.some((t: Yaml) => t.metadata.name === dataMount?.name),
+      'data on a persistent volume',
+    );
   });
 
   test('Services and volumes refer to things that exist', () => {
@@ -360,19 +367,25 @@ describe('Dockerfile', () => {
   test('installs only production dependencies and bakes in the embedding model', () => {
     const runs = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(runs.some((r) => /npm ci\b.*--omit=dev/.test(r)));
-    assert.ok(runs.some((r) => /bash scripts\/setup\.sh/.test(r)), 'the model is assembled by scripts/setup.sh');
+    assert.ok(
+      runs.some((r) => /bash scripts\/setup\.sh/.test(r)),
+      'the model is assembled by scripts/setup.sh',
+    );
     const copies = finalStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-    assert.ok(copies.some((c) => /--from=model\b.*\/models\b/.test(c)), 'the runtime stage holds the model');
+    assert.ok(
+      copies.some((c) => /--from=model\b.*\/models\b/.test(c)),
+      'the runtime stage holds the model',
+    );
     // The native engine (binary + libraries) from its own build stage; no Python at run time.
-    assert.ok(copies.some((c) => /--from=engine\b.*vendor\/milvus-lite\b/.test(c)), 'the runtime stage holds the native engine');
+    assert.ok(
+      copies.some((c) => /--from=engine\b.*vendor\/milvus-lite\b/.test(c)),
+      'the runtime stage holds the native engine',
+    );
     assert.ok(!copies.some((c) => /\.venv|python|site-packages/i.test(c)), 'no Python venv in the runtime stage');
     const finalRuns = finalStage.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(!finalRuns.some((r) => /python|pip\b/i.test(r)), 'no Python installed in the runtime stage');
     assert.match(resolveArgs(stages.at(-1)!.args), /^node:/, 'the runtime stage is a Node image');
-    assert.deepEqual(
-      JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')!.args),
-      ['node', 'bin/askdocs.js'],
-    );
+    assert.deepEqual(JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')!.args), ['node', 'bin/askdocs.js']);
   });
 
   test('everything it copies from the repository exists and passes the .dockerignore', () => {
@@ -382,7 +395,12 @@ describe('Dockerfile', () => {
       .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).filter((p) => !p.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((p) => !p.startsWith('--'))
+          .slice(0, -1),
+      );
     assert.ok(sources.length >= 5);
     for (const source of sources) {
       assert.ok(existsSync(resolve(PACKAGE_ROOT, source)), `${source} exists`);
@@ -394,7 +412,10 @@ describe('Dockerfile', () => {
     const script = dockerHealthcheckCommand(instructions).at(-1)!;
     assert.match(script, /process\.env\.HEALTH_PORT/);
     assert.match(script, new RegExp(HEALTH_PATHS.liveness));
-    const env = finalStage.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const env = finalStage
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     for (const name of env.match(/\b[A-Z][A-Z0-9_]+(?==)/g) ?? []) assert.ok(SETTINGS.has(name) || name === 'NODE_ENV', name);
   });
 
@@ -406,7 +427,9 @@ describe('Dockerfile', () => {
     const problems: string[] = [];
     for (const file of sourceFiles(['src', 'adapters', 'bin'])) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/^(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      for (const match of text.matchAll(
+        /^(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+      )) {
         const specifier = match[1] ?? match[2]!;
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;

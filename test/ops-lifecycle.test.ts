@@ -49,8 +49,7 @@ describe('lifecycle API', () => {
     assert.equal(lifecycle.isDraining(), true);
     assert.throws(
       () => lifecycle.ensureAccepting(),
-      (error: unknown) =>
-        error instanceof AskdocsError && error.code === 'shutting_down' && error.userMessage === SHUTTING_DOWN_MESSAGE,
+      (error: unknown) => error instanceof AskdocsError && error.code === 'shutting_down' && error.userMessage === SHUTTING_DOWN_MESSAGE,
     );
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(order, ['stop listening'], 'nothing closes while an answer is in flight');

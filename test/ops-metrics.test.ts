@@ -90,7 +90,10 @@ describe('/metrics', () => {
   test('latency buckets span 5 ms to 60 s in increasing order', () => {
     assert.equal(LATENCY_BUCKETS[0], 0.005);
     assert.equal(LATENCY_BUCKETS.at(-1), 60);
-    assert.deepEqual([...LATENCY_BUCKETS].sort((a, b) => a - b), LATENCY_BUCKETS);
+    assert.deepEqual(
+      [...LATENCY_BUCKETS].sort((a, b) => a - b),
+      LATENCY_BUCKETS,
+    );
   });
 
   test('the parser rejects what Prometheus would reject', () => {

@@ -149,8 +149,7 @@ describe('askdocs in production (real processes)', () => {
     // 2. The image's HEALTHCHECK and the compose healthcheck, run as Docker would run them.
     const dockerCheck = dockerHealthcheckCommand(loadDockerfile());
     const runCheck = (command: string[], port: string) =>
-      spawnSync(command[0]!, command.slice(1), { env: { PATH: process.env.PATH, HEALTH_PORT: port }, timeout: 15_000 })
-        .status;
+      spawnSync(command[0]!, command.slice(1), { env: { PATH: process.env.PATH, HEALTH_PORT: port }, timeout: 15_000 }).status;
     assert.deepEqual(dockerCheck.slice(0, 2), ['node', '-e']);
     assert.equal(runCheck(dockerCheck, healthPort), 0, 'Dockerfile HEALTHCHECK passes against the bot');
     assert.equal(runCheck(dockerCheck, String(await closedPort())), 1, 'and fails when nothing answers');
@@ -198,7 +197,10 @@ describe('askdocs in production (real processes)', () => {
 
     // 5. Trace-level logs: plenty of them, none with a secret, one request id per question.
     const logs = bot.logs();
-    assert.ok(logs.some((line) => line.level === 'trace' || line.level === 'debug'), 'trace level is on');
+    assert.ok(
+      logs.some((line) => line.level === 'trace' || line.level === 'debug'),
+      'trace level is on',
+    );
     assertNoSecrets(bot.stdout() + bot.stderr(), 'askdocs discord');
     // Retrieval, the engine and the Discord adapter each log about the question: all with its id.
     const questionLines = logs.filter((line) => line.msg === 'retrieved' || line.msg === 'answered');
@@ -219,10 +221,6 @@ describe('askdocs in production (real processes)', () => {
     assert.match(run.stdout(), /no server to operate/);
     assert.ok(run.logs().length > 3, 'trace logging is on');
     assertNoSecrets(run.stdout() + run.stderr(), 'askdocs ask');
-    assert.equal(
-      llm.lastChatRequest()?.headers.authorization,
-      `Bearer ${SECRETS.DEEPSEEK_API_KEY}`,
-      'the key was really in use',
-    );
+    assert.equal(llm.lastChatRequest()?.headers.authorization, `Bearer ${SECRETS.DEEPSEEK_API_KEY}`, 'the key was really in use');
   });
 });

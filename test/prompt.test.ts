@@ -40,7 +40,10 @@ describe('answer prompt', () => {
 
   it('numbers every source with its label, link and text', () => {
     assert.equal(messages[0]?.role, 'system');
-    assert.match(system, /<source n="1" title="Manage Partitions › Create a partition" link="https:\/\/milvus\.io\/docs\/manage-partitions\.md">/);
+    assert.match(
+      system,
+      /<source n="1" title="Manage Partitions › Create a partition" link="https:\/\/milvus\.io\/docs\/manage-partitions\.md">/,
+    );
     assert.match(system, /Call create_partition\(\) with a name\./);
     // No URL: the docs path is the link.
     assert.match(system, /<source n="2" title="Milvus Limits › Partitions" link="reference\/limits\.md">/);
@@ -146,7 +149,10 @@ describe('condense prompt', () => {
   });
 
   it('cleans the model reply', () => {
-    assert.equal(parseCondensed('Standalone question: "How many partitions can a collection have?"\n'), 'How many partitions can a collection have?');
+    assert.equal(
+      parseCondensed('Standalone question: "How many partitions can a collection have?"\n'),
+      'How many partitions can a collection have?',
+    );
     assert.equal(parseCondensed('\n  How do I drop a partition?  \nExtra line'), 'How do I drop a partition?');
     assert.equal(parseCondensed('   \n '), undefined);
     assert.equal(parseCondensed('""'), undefined);

@@ -15,7 +15,7 @@ import { createQuestionLog, hashUserId } from '../src/questions/log.ts';
 import { QuestionStore } from '../src/questions/store.ts';
 import { createRetriever } from '../src/retrieval/retriever.ts';
 import { openRuntime } from '../src/runtime.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { NEEDS_SHARED, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
 
 const PAGES = ['faq/product_faq.md', 'reference/index.md', 'adminGuide/authenticate.md'];

@@ -125,9 +125,7 @@ describe('distinctive terms and reranked abstention', () => {
   const df = async (term: string, atMost: number) => Math.min(corpusFrequency.get(term) ?? 0, atMost);
 
   it('finds terms the corpus mentions once but the top passages never do', async () => {
-    assert.deepEqual(await unmatchedDistinctiveTerms('in foodb whats the maximum payload of an entity?', hits, df), [
-      'foodb',
-    ]);
+    assert.deepEqual(await unmatchedDistinctiveTerms('in foodb whats the maximum payload of an entity?', hits, df), ['foodb']);
     assert.deepEqual(
       await unmatchedDistinctiveTerms('whats the maximum payload of an entity in prod?', hits, df),
       [],
@@ -149,9 +147,6 @@ describe('distinctive terms and reranked abstention', () => {
     assert.equal(decide('does milvus 2.6 support it?'), 'unknown_version');
     assert.equal(decide('in foodb how do partitions work?', ['foodb']), 'unmatched_term');
     assert.equal(decide('in foodb how do partitions work?', ['foodb'], CONFIDENT_RELEVANCE), undefined);
-    assert.equal(
-      shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason,
-      'no_candidates',
-    );
+    assert.equal(shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason, 'no_candidates');
   });
 });

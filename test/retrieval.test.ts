@@ -11,9 +11,9 @@ import type { RetrievedChunk, Turn } from '../src/engine/types.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
 import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
 import { fuseRankings } from '../src/retrieval/fusion.ts';
-import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
 import { createRetriever, type Retriever } from '../src/retrieval/retriever.ts';
-import { NEEDS_SHARED, startTestMilvus, testConfig, type TestMilvus } from './support/milvus.ts';
+import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
+import { NEEDS_SHARED, startTestMilvus, type TestMilvus, testConfig } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
 
 const PAGES = [
@@ -90,7 +90,11 @@ describe('fusion and abstention rules', () => {
     assert.equal(shouldAbstain({ question: 'when is milvus 2.6 GA?', candidates: documented, threshold: 0.42 }).reason, 'unknown_version');
     assert.equal(shouldAbstain({ question: 'what changed in milvus 2.4.1?', candidates: documented, threshold: 0.42 }).abstain, false);
     assert.equal(shouldAbstain({ question: 'is 2.4.7 out?', candidates: documented, threshold: 0.42 }).abstain, false, 'no product named');
-    assert.equal(shouldAbstain({ question: 'bug in milvus 2.4.7?', candidates: documented, threshold: 0.42 }).abstain, false, 'patch of a documented release');
+    assert.equal(
+      shouldAbstain({ question: 'bug in milvus 2.4.7?', candidates: documented, threshold: 0.42 }).abstain,
+      false,
+      'patch of a documented release',
+    );
   });
 });
 
@@ -126,8 +130,14 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     assert.equal(top?.title, 'Product FAQ');
     assert.equal(top?.url, 'https://milvus.io/docs/faq/product_faq');
     assert.ok((top?.similarity ?? 0) > 0.42 && (top?.similarity ?? 0) <= 1);
-    assert.ok(result.hits.every((hit, i) => i === 0 || hit.score <= result.hits[i - 1]!.score), 'ranked by relevance');
-    assert.ok(result.hits.every((hit) => !('vector' in hit)), 'vectors stay inside the retriever');
+    assert.ok(
+      result.hits.every((hit, i) => i === 0 || hit.score <= result.hits[i - 1]!.score),
+      'ranked by relevance',
+    );
+    assert.ok(
+      result.hits.every((hit) => !('vector' in hit)),
+      'vectors stay inside the retriever',
+    );
   });
 
   it('rewrites a follow-up with the heuristic and finds what "that one" refers to', async () => {

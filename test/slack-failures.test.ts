@@ -38,9 +38,16 @@ describe('Slack bot failures (streaming available)', () => {
   let h: SlackHarness;
   const longCode = Array.from({ length: 700 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`).join('\n');
   const engine = keyedEngine({
-    llmdown: { text: '', failWith: new AskdocsError('llm_unavailable', 'The language model is not reachable right now. Please try again in a few minutes.') },
+    llmdown: {
+      text: '',
+      failWith: new AskdocsError('llm_unavailable', 'The language model is not reachable right now. Please try again in a few minutes.'),
+    },
     crash: { text: '', failWith: new Error('TypeError: cannot read properties of undefined (secret stack)') },
-    huge: { text: `Here is the script:\n\n\`\`\`python\n${longCode}\n\`\`\`\n\nRun it once [1].`, citations: [source(1, 'a.md', 'A')], chunkSize: 4000 },
+    huge: {
+      text: `Here is the script:\n\n\`\`\`python\n${longCode}\n\`\`\`\n\nRun it once [1].`,
+      citations: [source(1, 'a.md', 'A')],
+      chunkSize: 4000,
+    },
     slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 600 },
     default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
   });
@@ -93,7 +100,11 @@ describe('Slack bot failures (streaming available)', () => {
     const channel = 'C0RATE';
     for (let i = 0; i < 3; i++) {
       await sendSlashCommand(h.url, { text: `question ${i}`, channel, user: 'U0RATE', responseUrl: h.api.responseUrl(`rate${i}`) });
-      await h.api.waitFor(() => h.api.messages.filter((m) => m.channel === channel && m.thread_ts && isSourcesMessage(m)).length === i + 1, 5000, `answer ${i}`);
+      await h.api.waitFor(
+        () => h.api.messages.filter((m) => m.channel === channel && m.thread_ts && isSourcesMessage(m)).length === i + 1,
+        5000,
+        `answer ${i}`,
+      );
     }
     await sendSlashCommand(h.url, { text: 'one too many', channel, user: 'U0RATE', responseUrl: h.api.responseUrl('rate3') });
     const notice = await h.api.waitFor(() => h.api.responseUrlPosts.find((p) => p.id === 'rate3'), 5000, 'response_url notice');
@@ -150,7 +161,10 @@ describe('Slack bot failures (streaming available)', () => {
     assert.deepEqual(answerTexts(h.api, 'C0START429', ts), ['Fine answer [1].']);
     const next = await ask(h, 'C0START429B', 'U0S429B', 'default next');
     await waitForSources(h.api, 'C0START429B', next);
-    assert.ok(h.api.callsTo('chat.startStream').some((c) => c.args.channel === 'C0START429B'), 'a rate limit does not turn streaming off');
+    assert.ok(
+      h.api.callsTo('chat.startStream').some((c) => c.args.channel === 'C0START429B'),
+      'a rate limit does not turn streaming off',
+    );
   });
 
   it('streaming refused (not_allowed): falls back to chat.update automatically', async () => {
@@ -172,7 +186,10 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
   let h: SlackHarness;
   const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'words about Milvus indexes '.repeat(8).trim()} [1].`);
   const engine = keyedEngine({
-    milvusdown: { text: '', failWith: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.') },
+    milvusdown: {
+      text: '',
+      failWith: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.'),
+    },
     long: { text: paragraphs.join('\n\n'), citations: [source(1, 'a.md', 'A')], chunkSize: 500 },
     slow: { text: 'Slow answer [1].', citations: [source(1, 'a.md', 'A')], firstDelayMs: 700 },
     default: { text: 'Fine answer [1].', citations: [source(1, 'a.md', 'A')] },
@@ -206,7 +223,10 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
     for (const text of texts) assert.ok(text.length <= 3000, `message of ${text.length} chars`);
     const joined = texts.join('\n\n');
     const order = paragraphs.map((_, i) => joined.indexOf(`Paragraph ${i}:`));
-    assert.ok(order.every((pos, i) => pos >= 0 && (i === 0 || pos > (order[i - 1] ?? 0))), 'all paragraphs, in order');
+    assert.ok(
+      order.every((pos, i) => pos >= 0 && (i === 0 || pos > (order[i - 1] ?? 0))),
+      'all paragraphs, in order',
+    );
     const replies = h.api.threadReplies('C0LONG', ts);
     assert.ok(isSourcesMessage(replies.at(-1)!), 'sources come last');
   });
@@ -214,7 +234,11 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
   it('chat.update failing: the user sees a plain message instead of a stuck placeholder', async () => {
     h.api.failNext('chat.update', { status: 500 }, 20);
     const ts = await ask(h, 'C0UPD500', 'U0A', 'default upd');
-    await h.api.waitFor(() => h.api.threadReplies('C0UPD500', ts).some((m) => /couldn't finish posting/.test(m.text)), 5000, 'plain failure');
+    await h.api.waitFor(
+      () => h.api.threadReplies('C0UPD500', ts).some((m) => /couldn't finish posting/.test(m.text)),
+      5000,
+      'plain failure',
+    );
     h.api.clearFaults();
   });
 
@@ -239,7 +263,12 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
     await h.api.waitFor(() => h.api.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0STOP'), 5000, 'placeholder');
     const stopping = h.bot.stop(10_000);
     await sleep(50);
-    const refused = await sendSlashCommand(h.url, { text: 'during shutdown', channel: 'C0STOP', user: 'U0B', responseUrl: h.api.responseUrl('late') });
+    const refused = await sendSlashCommand(h.url, {
+      text: 'during shutdown',
+      channel: 'C0STOP',
+      user: 'U0B',
+      responseUrl: h.api.responseUrl('late'),
+    });
     assert.match(JSON.parse(refused.body).text, /restarting/);
     await stopping;
     assert.equal(h.bot.inFlight(), 0);

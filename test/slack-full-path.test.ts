@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FAKE_BOT } from './fakes/slack-api.ts';
 import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
+import { FAKE_BOT } from './fakes/slack-api.ts';
+import { type FullStack, startFullStack } from './support/full-stack.ts';
 import { NEEDS_SHARED } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { sendEvent, sendSlashCommand } from './support/slack-requests.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
-import { type FullStack, startFullStack } from './support/full-stack.ts';
 
 const COLLECTION = 'slack_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
@@ -65,7 +65,11 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: 
     llm.reset();
     const channel = 'C0FULLSLASH';
     await sendSlashCommand(h.url, { text: QUESTION, channel, user: 'U0SLASH', responseUrl: h.api.responseUrl('full') });
-    const top = await h.api.waitFor(() => h.api.messages.find((m) => m.channel === channel && !m.thread_ts && m.bot_id), 10_000, 'question message');
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === channel && !m.thread_ts && m.bot_id),
+      10_000,
+      'question message',
+    );
     await waitForSources(h.api, channel, top.ts, 30_000);
     assert.match(top.text, /According to the docs, .+ \[1\]/);
 
@@ -73,13 +77,17 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: 
     const replyTs = h.api.addUserMessage({ channel, user: 'U0SLASH', text: followUp, thread_ts: top.ts });
     await sendEvent(h.url, { type: 'message', channel, user: 'U0SLASH', text: followUp, ts: replyTs, thread_ts: top.ts });
     await h.api.waitFor(
-      () => h.api.threadReplies(channel, top.ts).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 2,
+      () =>
+        h.api.threadReplies(channel, top.ts).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 2,
       30_000,
       'follow-up answered',
     );
     // The engine saw the thread: its first LLM call for the follow-up carries the earlier question.
     const prompts = llm.requests.filter((r) => r.route === 'chat').map((r) => JSON.stringify(r.messages));
-    assert.ok(prompts.some((p) => p.includes(followUp) && p.includes('maximum vector dimension')), 'history reached the LLM');
+    assert.ok(
+      prompts.some((p) => p.includes(followUp) && p.includes('maximum vector dimension')),
+      'history reached the LLM',
+    );
   });
 
   it('LLM down: the thread says so plainly', async () => {

@@ -33,7 +33,9 @@ const HOSTILE_BODIES: [string, string, string][] = [
 ];
 
 function slashWithout(field: string): string {
-  const form = new URLSearchParams(slashCommandBody({ text: 'hi', channel: 'C0HOST', user: 'U0HOST', responseUrl: 'http://127.0.0.1:9/x' }));
+  const form = new URLSearchParams(
+    slashCommandBody({ text: 'hi', channel: 'C0HOST', user: 'U0HOST', responseUrl: 'http://127.0.0.1:9/x' }),
+  );
   form.delete(field);
   return form.toString();
 }
@@ -76,9 +78,18 @@ describe('Slack bot: hostile requests', () => {
     assert.deepEqual(statuses, expected);
     assert.equal(engine.questions.length, 0, 'nothing reached the engine');
 
-    const ack = await sendSlashCommand(h.url, { text: 'still there?', channel: 'C0AFTER', user: 'U0AFTER', responseUrl: h.api.responseUrl('after') });
+    const ack = await sendSlashCommand(h.url, {
+      text: 'still there?',
+      channel: 'C0AFTER',
+      user: 'U0AFTER',
+      responseUrl: h.api.responseUrl('after'),
+    });
     assert.equal(ack.status, 200);
-    await h.api.waitFor(() => h.api.messages.find((m) => m.channel === 'C0AFTER' && m.bot_id && /Still answering/.test(m.text)), 5000, 'the answer');
+    await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === 'C0AFTER' && m.bot_id && /Still answering/.test(m.text)),
+      5000,
+      'the answer',
+    );
   });
 
   it('rejects a timestamp more than 5 minutes in the future, as it does one in the past', async () => {
@@ -151,7 +162,11 @@ describe('askdocs slack (real process): a signed `null` body', () => {
       { cwd: workDir },
     );
     const running = bot;
-    const port = await api.waitFor(() => /listening on :(\d+)/.exec(running.stderr())?.[1], 60_000, `the bot to start: ${running.stderr().slice(-500)}`);
+    const port = await api.waitFor(
+      () => /listening on :(\d+)/.exec(running.stderr())?.[1],
+      60_000,
+      `the bot to start: ${running.stderr().slice(-500)}`,
+    );
     const url = `http://127.0.0.1:${port}/slack/events`;
 
     for (const [body, type] of [
@@ -163,7 +178,12 @@ describe('askdocs slack (real process): a signed `null` body', () => {
     await sleep(300);
     assert.equal(running.child.exitCode, null, `still running (stderr: ${running.stderr().slice(-800)})`);
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-    const ack = await sendSlashCommand(url, { text: 'still there?', channel: 'C0REAL', user: 'U0REAL', responseUrl: api.responseUrl('real') });
+    const ack = await sendSlashCommand(url, {
+      text: 'still there?',
+      channel: 'C0REAL',
+      user: 'U0REAL',
+      responseUrl: api.responseUrl('real'),
+    });
     assert.equal(ack.status, 200);
     assert.doesNotMatch(running.stderr(), /ExitPending|at fail|TypeError/);
   });
@@ -206,8 +226,15 @@ describe('Slack bot: mentions in answers and sources never ping', () => {
           assert.doesNotMatch(JSON.stringify(call.args.blocks ?? []), PING, `${call.method} blocks`);
         }
         // What the user reads is still the whole answer.
-        const answer = h.api.threadReplies(channel, ts).map((m) => h.api.visibleText(m)).join('\n').replace(/\u200B/g, '');
-        assert.match(answer.replace(/&lt;/g, '<').replace(/&gt;/g, '>'), /ask <@U0ADMIN> or <!subteam\^S0OPS> in <#C0SECRET>, @everyone \[1\]/);
+        const answer = h.api
+          .threadReplies(channel, ts)
+          .map((m) => h.api.visibleText(m))
+          .join('\n')
+          .replace(/\u200B/g, '');
+        assert.match(
+          answer.replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+          /ask <@U0ADMIN> or <!subteam\^S0OPS> in <#C0SECRET>, @everyone \[1\]/,
+        );
       });
     });
   }

@@ -14,7 +14,7 @@ import { type ChatState, openChatState } from '../src/state/chat-state.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
 import { ScriptedEngine, source } from './support/slack-engine.ts';
-import { eventBody, sendBlockAction, sendSigned, SIGNING_SECRET } from './support/slack-requests.ts';
+import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './support/slack-requests.ts';
 import { answerTexts, ephemeralTexts, feedbackButtons, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
 
 interface Replica {
@@ -93,9 +93,15 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     const channel = 'C0BOTH';
     const event = mention(channel, 'U0A', 'how do I create a collection?');
     const first = await Promise.all([a, b].map((replica) => sendSigned(replica.url, event.body, 'application/json')));
-    assert.deepEqual(first.map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      first.map((r) => r.status),
+      [200, 200],
+    );
     await waitForSources(api, channel, event.ts);
-    for (const [retryNum, replica] of [[1, b], [2, a]] as const) {
+    for (const [retryNum, replica] of [
+      [1, b],
+      [2, a],
+    ] as const) {
       assert.equal((await sendSigned(replica.url, event.body, 'application/json', { retryNum })).status, 200);
     }
     await sleep(400);
@@ -104,14 +110,22 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     assert.equal(sourcesReplies(channel, event.ts).length, 1, 'one sources reply');
   });
 
-  it('records a 👍 clicked on replica B for an answer replica A posted, once, with A\'s question and answer', async () => {
+  it("records a 👍 clicked on replica B for an answer replica A posted, once, with A's question and answer", async () => {
     const channel = 'C0VOTE';
     const event = mention(channel, 'U0ASKER', 'how do I load a collection?');
     await sendSigned(a.url, event.body, 'application/json');
     const sources = await waitForSources(api, channel, event.ts);
     const [up] = feedbackButtons(sources);
     assert.ok(up?.action_id);
-    const click = { user: 'U0VOTER', channel, messageTs: sources.ts, threadTs: event.ts, actionId: up.action_id, value: up.value ?? 'up', responseUrl: api.responseUrl('vote') };
+    const click = {
+      user: 'U0VOTER',
+      channel,
+      messageTs: sources.ts,
+      threadTs: event.ts,
+      actionId: up.action_id,
+      value: up.value ?? 'up',
+      responseUrl: api.responseUrl('vote'),
+    };
     assert.equal((await sendBlockAction(b.url, click)).status, 200);
     await api.waitFor(() => ephemeralTexts(api, channel).some((text) => /Thanks/.test(text)), 5_000, 'thanks');
     // The voter clicks again, on the other replica this time.
@@ -124,7 +138,10 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     assert.equal(records[0]?.userId, 'U0VOTER');
     assert.equal(records[0]?.question, 'how do I load a collection?');
     assert.equal(records[0]?.answer, 'Use `create_collection` [1].');
-    assert.deepEqual(records[0]?.sources.map((s) => s.path), ['userGuide/manage-collections.md']);
+    assert.deepEqual(
+      records[0]?.sources.map((s) => s.path),
+      ['userGuide/manage-collections.md'],
+    );
   });
 
   it('answers a thread follow-up on replica A in a thread that replica B joined after A had looked', async () => {
@@ -132,17 +149,29 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     const root = api.addUserMessage({ channel, user: 'U0T', text: 'anyone know how to create a collection?' });
     // A colleague replies in the thread; replica A checks the thread and finds the bot is not in it.
     const chatter = api.addUserMessage({ channel, user: 'U0OTHER', text: 'no idea', thread_ts: root });
-    await sendSigned(a.url, eventBody({ type: 'message', channel, user: 'U0OTHER', text: 'no idea', ts: chatter, thread_ts: root }).body, 'application/json');
+    await sendSigned(
+      a.url,
+      eventBody({ type: 'message', channel, user: 'U0OTHER', text: 'no idea', ts: chatter, thread_ts: root }).body,
+      'application/json',
+    );
     await api.waitFor(() => api.callsTo('conversations.replies').some((call) => call.args.ts === root), 5_000, 'A read the thread');
     await sleep(100);
     // Then someone mentions the bot in the thread, and replica B answers.
     const text = `<@${FAKE_BOT.userId}> how do I create a collection in this thread?`;
     const mentionTs = api.addUserMessage({ channel, user: 'U0T', text, thread_ts: root });
-    await sendSigned(b.url, eventBody({ type: 'app_mention', channel, user: 'U0T', text, ts: mentionTs, thread_ts: root }).body, 'application/json');
+    await sendSigned(
+      b.url,
+      eventBody({ type: 'app_mention', channel, user: 'U0T', text, ts: mentionTs, thread_ts: root }).body,
+      'application/json',
+    );
     await api.waitFor(() => sourcesReplies(channel, root).length === 1, 10_000, 'B answered in the thread');
     // The follow-up, without a mention, lands on replica A.
     const followUp = api.addUserMessage({ channel, user: 'U0T', text: 'and how do I drop it?', thread_ts: root });
-    await sendSigned(a.url, eventBody({ type: 'message', channel, user: 'U0T', text: 'and how do I drop it?', ts: followUp, thread_ts: root }).body, 'application/json');
+    await sendSigned(
+      a.url,
+      eventBody({ type: 'message', channel, user: 'U0T', text: 'and how do I drop it?', ts: followUp, thread_ts: root }).body,
+      'application/json',
+    );
     await api.waitFor(() => sourcesReplies(channel, root).length === 2, 10_000, 'A answered the follow-up');
     assert.equal(asked('and how do I drop it?'), 1);
   });
@@ -154,7 +183,10 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       await sendSigned((i % 2 ? a : b).url, event.body, 'application/json');
       await waitForSources(api, channel, event.ts);
     }
-    for (const [i, replica] of [[7, a], [8, b]] as const) {
+    for (const [i, replica] of [
+      [7, a],
+      [8, b],
+    ] as const) {
       const event = mention(channel, 'U0EAGER', `rate question ${i}`);
       await sendSigned(replica.url, event.body, 'application/json');
       await api.waitFor(
@@ -169,7 +201,11 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
 
   it('gives every question of a burst exactly one answer or one plain message when Redis stops and comes back', async () => {
     const channel = 'C0FAULT';
-    const burst = Array.from({ length: 24 }, (_, i) => ({ i, replica: i % 2 ? b : a, ...mention(channel, `U0F${i}`, `fault question ${i}`) }));
+    const burst = Array.from({ length: 24 }, (_, i) => ({
+      i,
+      replica: i % 2 ? b : a,
+      ...mention(channel, `U0F${i}`, `fault question ${i}`),
+    }));
     const sentDuringOutage: typeof burst = [];
     for (const question of burst) {
       if (question.i === 8) await redis.stop();

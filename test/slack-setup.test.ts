@@ -42,7 +42,10 @@ describe('askdocs slack startup', () => {
 
   it('uses Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise', () => {
     const base = { SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET };
-    assert.equal(createSlackApp({ engine, logger, config: config({ ...base, SLACK_APP_TOKEN: 'xapp-1-A0TEST-1234-abcdef' }) }).mode, 'socket');
+    assert.equal(
+      createSlackApp({ engine, logger, config: config({ ...base, SLACK_APP_TOKEN: 'xapp-1-A0TEST-1234-abcdef' }) }).mode,
+      'socket',
+    );
     assert.equal(createSlackApp({ engine, logger, config: config(base) }).mode, 'http');
   });
 
@@ -50,20 +53,39 @@ describe('askdocs slack startup', () => {
     const bot = createSlackApp({
       engine,
       logger,
-      config: config({ SLACK_BOT_TOKEN: 'xoxb-wrong-token-1111', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: api.apiUrl, PORT: '0' }),
+      config: config({
+        SLACK_BOT_TOKEN: 'xoxb-wrong-token-1111',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: api.apiUrl,
+        PORT: '0',
+      }),
       retryConfig: { retries: 0 },
     });
-    await assert.rejects(bot.start(), (error: unknown) => error instanceof AskdocsError && /Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)/.test(error.userMessage));
+    await assert.rejects(
+      bot.start(),
+      (error: unknown) => error instanceof AskdocsError && /Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)/.test(error.userMessage),
+    );
   });
 
   it('BIND_ADDRESS: PORT and HEALTH_PORT listen on that interface only', async () => {
     // 127.0.0.2 is loopback too, but a different address from 127.0.0.1.
-    const bound = config({ SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: api.apiUrl, PORT: '0', HEALTH_PORT: '0', BIND_ADDRESS: '127.0.0.2' });
+    const bound = config({
+      SLACK_BOT_TOKEN: FAKE_BOT.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: api.apiUrl,
+      PORT: '0',
+      HEALTH_PORT: '0',
+      BIND_ADDRESS: '127.0.0.2',
+    });
     const bot = createSlackApp({ engine, logger, config: bound });
     const { port } = await bot.start();
     const health = await serveOperations({ config: bound, logger } as unknown as Parameters<typeof serveOperations>[0]);
     try {
-      const reachable = async (url: string) => fetch(url).then((r) => r.status, () => 'refused');
+      const reachable = async (url: string) =>
+        fetch(url).then(
+          (r) => r.status,
+          () => 'refused',
+        );
       assert.deepEqual(
         [
           await reachable(`http://127.0.0.2:${port}/slack/events`),
@@ -77,7 +99,10 @@ describe('askdocs slack startup', () => {
       await health.close();
       await bot.stop(1000);
     }
-    assert.throws(() => config({ BIND_ADDRESS: 'everywhere' }), (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith('BIND_ADDRESS:')));
+    assert.throws(
+      () => config({ BIND_ADDRESS: 'everywhere' }),
+      (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith('BIND_ADDRESS:')),
+    );
   });
 
   it('serves the health endpoints on the same port as /slack/events in HTTP mode', async () => {
@@ -94,7 +119,11 @@ describe('askdocs slack startup', () => {
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 200);
       // Unsigned POSTs to the events endpoint are refused.
-      const unsigned = await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const unsigned = await fetch(`http://127.0.0.1:${port}/slack/events`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(unsigned.status, 401);
     } finally {
       await bot.stop(1000);

@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../src/paths.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
 import { ScriptedEngine, source } from './support/slack-engine.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { sendBlockAction, sendEvent, sendSigned, sendSlashCommand, eventBody } from './support/slack-requests.ts';
+import { eventBody, sendBlockAction, sendEvent, sendSigned, sendSlashCommand } from './support/slack-requests.ts';
 import {
   answerTexts,
   blocksOf,
@@ -36,7 +36,13 @@ const ANSWER = [
 ].join('\n');
 
 const CITED = [
-  source(1, 'userGuide/manage-indexes/index-vector-fields.md', 'Index Vector Fields', 'Create an index', 'https://milvus.io/docs/index-vector-fields.md'),
+  source(
+    1,
+    'userGuide/manage-indexes/index-vector-fields.md',
+    'Index Vector Fields',
+    'Create an index',
+    'https://milvus.io/docs/index-vector-fields.md',
+  ),
   source(2, 'userGuide/load-and-release.md', 'Load & Release', 'Load a collection'),
 ];
 
@@ -57,11 +63,20 @@ describe('Slack bot over HTTP', () => {
 
   it('/askdocs: acks at once, posts question and answer in the channel, sources in its thread', async () => {
     const channel = 'C0SLASH';
-    const ack = await sendSlashCommand(h.url, { text: 'How do I create an index?', channel, user: 'U0ASKER', responseUrl: h.api.responseUrl('slash1') });
+    const ack = await sendSlashCommand(h.url, {
+      text: 'How do I create an index?',
+      channel,
+      user: 'U0ASKER',
+      responseUrl: h.api.responseUrl('slash1'),
+    });
     assert.equal(ack.status, 200);
     assert.equal(ack.body, '', 'an empty ack: nothing ephemeral when a question was asked');
 
-    const top = await h.api.waitFor(() => h.api.messages.find((m) => m.channel === channel && m.bot_id && !m.thread_ts), 5000, 'question message');
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === channel && m.bot_id && !m.thread_ts),
+      5000,
+      'question message',
+    );
     const sources = await waitForSources(h.api, channel, top.ts);
 
     // The ack reached Slack before the bot posted anything.
@@ -123,7 +138,10 @@ describe('Slack bot over HTTP', () => {
     assert.equal(start.args.thread_ts, ts);
     assert.equal(start.args.recipient_user_id, 'U0MENTIONER');
     assert.equal(start.args.recipient_team_id, FAKE_BOT.teamId);
-    assert.ok(h.api.callsTo('chat.appendStream').some((call) => call.args.channel === channel), 'text appended while generated');
+    assert.ok(
+      h.api.callsTo('chat.appendStream').some((call) => call.args.channel === channel),
+      'text appended while generated',
+    );
     const stop = h.api.callsTo('chat.stopStream').find((call) => call.args.channel === channel);
     assert.ok(stop);
 
@@ -147,7 +165,11 @@ describe('Slack bot over HTTP', () => {
     const followUp = 'And for a float16 vector field?';
     const replyTs = h.api.addUserMessage({ channel, user: 'U0B', text: followUp, thread_ts: root });
     await sendEvent(h.url, { type: 'message', channel, user: 'U0B', text: followUp, ts: replyTs, thread_ts: root });
-    await h.api.waitFor(() => h.api.threadReplies(channel, root).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 2, 10_000, 'second sources reply');
+    await h.api.waitFor(
+      () => h.api.threadReplies(channel, root).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 2,
+      10_000,
+      'second sources reply',
+    );
     const asked = engine.questions.find((q) => q.text === followUp);
     assert.ok(asked, 'follow-up reached the engine');
     assert.deepEqual(
@@ -181,10 +203,34 @@ describe('Slack bot over HTTP', () => {
     const before = h.api.calls.length;
     const questionsBefore = engine.questions.length;
     const own = h.api.addUserMessage({ channel, user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, text: 'an answer' });
-    await sendEvent(h.url, { type: 'message', channel, user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, text: 'an answer', ts: own, channel_type: 'im' });
+    await sendEvent(h.url, {
+      type: 'message',
+      channel,
+      user: FAKE_BOT.userId,
+      bot_id: FAKE_BOT.botId,
+      text: 'an answer',
+      ts: own,
+      channel_type: 'im',
+    });
     const otherBot = h.api.addUserMessage({ channel, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${FAKE_BOT.userId}> ping` });
-    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0OTHERBOT', bot_id: 'B0OTHER', text: `<@${FAKE_BOT.userId}> ping`, ts: otherBot });
-    await sendEvent(h.url, { type: 'message', channel: 'D0BOTDM', user: 'U0OTHERBOT', bot_id: 'B0OTHER', subtype: 'bot_message', text: 'hello', ts: otherBot, channel_type: 'im' });
+    await sendEvent(h.url, {
+      type: 'app_mention',
+      channel,
+      user: 'U0OTHERBOT',
+      bot_id: 'B0OTHER',
+      text: `<@${FAKE_BOT.userId}> ping`,
+      ts: otherBot,
+    });
+    await sendEvent(h.url, {
+      type: 'message',
+      channel: 'D0BOTDM',
+      user: 'U0OTHERBOT',
+      bot_id: 'B0OTHER',
+      subtype: 'bot_message',
+      text: 'hello',
+      ts: otherBot,
+      channel_type: 'im',
+    });
     await sleep(300);
     assert.equal(h.api.calls.length, before);
     assert.equal(engine.questions.length, questionsBefore);
@@ -193,7 +239,13 @@ describe('Slack bot over HTTP', () => {
   it('one answer per message: app_mention + message for the same ts, and Slack retries, are deduplicated', async () => {
     const channel = 'C0DEDUPE';
     const root = h.api.addUserMessage({ channel, user: 'U0A', text: `<@${FAKE_BOT.userId}> how do I create an index?` });
-    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0A', text: `<@${FAKE_BOT.userId}> how do I create an index?`, ts: root });
+    await sendEvent(h.url, {
+      type: 'app_mention',
+      channel,
+      user: 'U0A',
+      text: `<@${FAKE_BOT.userId}> how do I create an index?`,
+      ts: root,
+    });
     await waitForSources(h.api, channel, root);
 
     // A mention inside the followed thread arrives twice, once per subscription.
@@ -202,10 +254,19 @@ describe('Slack bot over HTTP', () => {
     const asMessage = await sendEvent(h.url, { type: 'message', channel, user: 'U0A', text, ts, thread_ts: root });
     const asMention = await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0A', text, ts, thread_ts: root });
     // Slack retries the app_mention delivery (same event_id) after a timeout.
-    const retry = await sendSigned(h.url, eventBody({ type: 'app_mention', channel, user: 'U0A', text, ts, thread_ts: root, eventId: asMention.eventId }).body, 'application/json', { retryNum: 1 });
+    const retry = await sendSigned(
+      h.url,
+      eventBody({ type: 'app_mention', channel, user: 'U0A', text, ts, thread_ts: root, eventId: asMention.eventId }).body,
+      'application/json',
+      { retryNum: 1 },
+    );
     assert.deepEqual([asMessage.status, asMention.status, retry.status], [200, 200, 200]);
 
-    await h.api.waitFor(() => h.api.threadReplies(channel, root).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length >= 2, 10_000, 'second answer');
+    await h.api.waitFor(
+      () => h.api.threadReplies(channel, root).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length >= 2,
+      10_000,
+      'second answer',
+    );
     await sleep(400);
     assert.equal(engine.questions.filter((q) => q.text === 'and how do I drop it?').length, 1, 'answered exactly once');
     assert.equal(answerTexts(h.api, channel, root).length, 2, 'two answers in the thread: first question and follow-up');
@@ -232,7 +293,11 @@ describe('Slack bot over HTTP', () => {
     const channel = 'D0DIRECT';
     const ts = h.api.addUserMessage({ channel, user: 'U0DM', text: 'how do I create an index?' });
     await sendEvent(h.url, { type: 'message', channel, user: 'U0DM', text: 'how do I create an index?', ts, channel_type: 'im' });
-    const answer = await h.api.waitFor(() => h.api.messages.find((m) => m.channel === channel && m.bot_id && !m.thread_ts && m.text.includes('create_index')), 5000, 'DM answer');
+    const answer = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === channel && m.bot_id && !m.thread_ts && m.text.includes('create_index')),
+      5000,
+      'DM answer',
+    );
     await waitForSources(h.api, channel, answer.ts);
     assert.match(answer.text, /\*create_index\* \[1\]|create_index.*\[1\]/);
   });
@@ -257,7 +322,15 @@ describe('Slack bot over HTTP', () => {
     assert.ok(up?.action_id && down?.action_id);
 
     const click = (actionId: string, value: string) =>
-      sendBlockAction(h.url, { user: 'U0VOTER', channel, messageTs: sources.ts, threadTs: ts, actionId, value, responseUrl: h.api.responseUrl('fb') });
+      sendBlockAction(h.url, {
+        user: 'U0VOTER',
+        channel,
+        messageTs: sources.ts,
+        threadTs: ts,
+        actionId,
+        value,
+        responseUrl: h.api.responseUrl('fb'),
+      });
     const first = await click(up.action_id, up.value ?? 'up');
     assert.equal(first.status, 200);
     await h.api.waitFor(() => ephemeralTexts(h.api, channel).some((t) => /Thanks/.test(t)), 5000, 'thanks');
@@ -267,10 +340,13 @@ describe('Slack bot over HTTP', () => {
     assert.equal(records[0]?.userId, 'U0VOTER');
     assert.equal(records[0]?.question, 'how do I create an index?');
     assert.equal(records[0]?.answer, ANSWER);
-    assert.deepEqual(records[0]?.sources.map((s) => [s.n, s.path]), [
-      [1, 'userGuide/manage-indexes/index-vector-fields.md'],
-      [2, 'userGuide/load-and-release.md'],
-    ]);
+    assert.deepEqual(
+      records[0]?.sources.map((s) => [s.n, s.path]),
+      [
+        [1, 'userGuide/manage-indexes/index-vector-fields.md'],
+        [2, 'userGuide/load-and-release.md'],
+      ],
+    );
     assert.match(records[0]?.at ?? '', /^\d{4}-\d\d-\d\dT/);
     assert.ok(records[0]?.requestId);
 
@@ -289,7 +365,11 @@ describe('Slack bot over HTTP', () => {
     const wrongSecret = await sendSlashCommand(h.url, input, { secret: 'not-the-secret' });
     const stale = await sendSlashCommand(h.url, input, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     const ts = h.api.addUserMessage({ channel: 'C0FORGED', user: 'U0EVIL', text: `<@${FAKE_BOT.userId}> hi` });
-    const staleEvent = await sendEvent(h.url, { type: 'app_mention', channel: 'C0FORGED', user: 'U0EVIL', text: `<@${FAKE_BOT.userId}> hi`, ts }, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    const staleEvent = await sendEvent(
+      h.url,
+      { type: 'app_mention', channel: 'C0FORGED', user: 'U0EVIL', text: `<@${FAKE_BOT.userId}> hi`, ts },
+      { timestamp: Math.floor(Date.now() / 1000) - 3600 },
+    );
     assert.deepEqual([forged.status, wrongSecret.status, stale.status, staleEvent.status], [401, 401, 401, 401]);
     await sleep(200);
     assert.equal(h.api.calls.length, before);
@@ -317,10 +397,19 @@ describe('Slack bot over HTTP', () => {
     needed.add('commands');
     needed.add('app_mentions:read');
     assert.deepEqual([...manifest.oauth_config.scopes.bot].sort(), [...needed].sort());
-    assert.deepEqual([...manifest.settings.event_subscriptions.bot_events].sort(), ['app_mention', 'message.channels', 'message.groups', 'message.im']);
+    assert.deepEqual([...manifest.settings.event_subscriptions.bot_events].sort(), [
+      'app_mention',
+      'message.channels',
+      'message.groups',
+      'message.im',
+    ]);
     assert.equal(manifest.features.slash_commands[0].command, '/askdocs');
     assert.equal(manifest.settings.interactivity.is_enabled, true);
-    for (const url of [manifest.features.slash_commands[0].url, manifest.settings.event_subscriptions.request_url, manifest.settings.interactivity.request_url]) {
+    for (const url of [
+      manifest.features.slash_commands[0].url,
+      manifest.settings.event_subscriptions.request_url,
+      manifest.settings.interactivity.request_url,
+    ]) {
       assert.match(url, /\/slack\/events$/);
     }
   });

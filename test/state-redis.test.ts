@@ -8,8 +8,8 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ChatLimits } from '../src/chat/limits.ts';
 import { loadConfig } from '../src/config.ts';
-import { RedisFeedbackStore } from '../src/feedback/redis-store.ts';
 import { readFeedback } from '../src/feedback/reader.ts';
+import { RedisFeedbackStore } from '../src/feedback/redis-store.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { openChatState } from '../src/state/chat-state.ts';
 import { redisClaims } from '../src/state/claims.ts';
@@ -73,7 +73,7 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     assert.equal(await b.claim('event:Ev2'), false, 'a retry on the other replica is not answered again');
   });
 
-  it('refuses a user\'s 7th question in a minute whichever replica gets it, and shares the in-flight limit', async () => {
+  it("refuses a user's 7th question in a minute whichever replica gets it, and shares the in-flight limit", async () => {
     const a = new ChatLimits(LIMITS, { redis: await replica('t2:'), logger: silent });
     const b = new ChatLimits(LIMITS, { redis: await replica('t2:'), logger: silent });
     for (let i = 0; i < 6; i++) {
@@ -142,9 +142,21 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
       sources: [{ n: 1, title: 'Manage collections', path: 'manage-collections.md' }],
       requestId: 'req1',
     });
-    const first = await b.recordVote({ platform: 'slack', messageRef: 'C1:111.222', userId: 'U9', vote: 'up', at: new Date('2026-01-01T00:00:00Z') });
+    const first = await b.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:111.222',
+      userId: 'U9',
+      vote: 'up',
+      at: new Date('2026-01-01T00:00:00Z'),
+    });
     assert.equal(first.question, 'How do I create a collection?');
-    const changed = await b.recordVote({ platform: 'slack', messageRef: 'C1:111.222', userId: 'U9', vote: 'down', at: new Date('2026-01-01T00:05:00Z') });
+    const changed = await b.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:111.222',
+      userId: 'U9',
+      vote: 'down',
+      at: new Date('2026-01-01T00:05:00Z'),
+    });
     assert.equal(changed.vote, 'down');
     assert.equal(changed.createdAt, '2026-01-01T00:00:00.000Z', 'the first click time survives');
     await b.recordVote({ platform: 'discord', messageRef: '999', userId: 'U8', vote: 'up', at: new Date('2026-01-01T00:10:00Z') });
@@ -191,7 +203,10 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     const b = redisClaims(redisB, { logger: silent });
     const limits = replicaA.limits;
     const readiness = async () => replicaA.readiness?.run();
-    assert.deepEqual(await readiness(), { ok: true, detail: 'Redis connected: event claims, limits and feedback are shared by all replicas' });
+    assert.deepEqual(await readiness(), {
+      ok: true,
+      detail: 'Redis connected: event claims, limits and feedback are shared by all replicas',
+    });
 
     await server.stop();
     await until(() => !redisA.available && !redisB.available);
@@ -211,7 +226,9 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
 
     await server.start();
     await until(() => redisA.available && redisB.available);
-    await until(() => lines().some((line) => typeof line.msg === 'string' && line.msg.includes('claims made while Redis was down are now shared')));
+    await until(() =>
+      lines().some((line) => typeof line.msg === 'string' && line.msg.includes('claims made while Redis was down are now shared')),
+    );
     assert.equal(await b.claim('event:during-outage'), false, 'the retry on the other replica finds it claimed');
     assert.equal(await b.claim('event:after-outage'), true);
     assert.ok(lines().some((line) => line.event === 'redis_recovered'));
@@ -229,7 +246,8 @@ describe('REDIS_URL and FEEDBACK_DB settings', () => {
   it('reports a bad REDIS_URL and FEEDBACK_DB=redis without REDIS_URL by name, never echoing a password', () => {
     assert.throws(
       () => loadConfig({ REDIS_URL: 'http://user:hunter2secret@redis:6379' }, { envFile: false }),
-      (error: Error) => /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/.test(error.message) && !error.message.includes('hunter2secret'),
+      (error: Error) =>
+        /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/.test(error.message) && !error.message.includes('hunter2secret'),
     );
     assert.throws(() => loadConfig({ FEEDBACK_DB: 'redis' }, { envFile: false }), /FEEDBACK_DB: "redis" needs REDIS_URL/);
   });

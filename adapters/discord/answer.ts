@@ -88,7 +88,12 @@ export async function deliverAnswer(ctx: BotContext, job: AnswerJob, outlet: Ans
     const post = await outlet.followUpTarget({ messageId, text: answer.text });
     await post(sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef: messageId }));
     logger.info(
-      { ms: Math.round(performance.now() - started), mode: answer.mode, citations: answer.citations.length, parts: outlet.series.messageIds.length },
+      {
+        ms: Math.round(performance.now() - started),
+        mode: answer.mode,
+        citations: answer.citations.length,
+        parts: outlet.series.messageIds.length,
+      },
       'answered',
     );
   } catch (error) {

@@ -10,13 +10,13 @@
  * are answered once (dedupe by interaction / message id).
  */
 import { type Client, Events, GatewayCloseCodes, type REST, RESTEvents } from 'discord.js';
+import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import { ChatLimits } from '../../src/chat/limits.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackRecorder } from '../../src/feedback/store.ts';
-import { type Claims, localClaims } from '../../src/state/claims.ts';
 import { type Logger, registerSecrets } from '../../src/logger.ts';
-import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
+import { type Claims, localClaims } from '../../src/state/claims.ts';
 import { DiscordApi } from './api.ts';
 import { createClient, createWebhookRest, isDisallowedIntents } from './client.ts';
 import { COMMAND_NAME } from './commands.ts';
@@ -209,10 +209,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
           throw explainDiscordError(retryError, 'connecting to Discord');
         }
       }
-      logger.info(
-        { user: client.user?.tag, guilds: client.guilds.cache.size, messageContent },
-        'Discord bot connected',
-      );
+      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size, messageContent }, 'Discord bot connected');
     },
     stop() {
       stopping ??= (async () => {

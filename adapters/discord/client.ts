@@ -63,8 +63,5 @@ export function createWebhookRest(config: Config): REST {
 
 /** True when a login failed because Discord refused a privileged intent (close code 4014). */
 export function isDisallowedIntents(error: unknown, lastCloseCode: number | undefined): boolean {
-  return (
-    lastCloseCode === GatewayCloseCodes.DisallowedIntents ||
-    (error instanceof Error && /disallowed intents/i.test(error.message))
-  );
+  return lastCloseCode === GatewayCloseCodes.DisallowedIntents || (error instanceof Error && /disallowed intents/i.test(error.message));
 }

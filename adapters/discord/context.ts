@@ -2,12 +2,13 @@
  * What every Discord handler shares: the REST calls, the engine, settings, limits,
  * dedupe, feedback store, and what the bot remembers about its threads.
  */
+
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { ChatLimits } from '../../src/chat/limits.ts';
 import type { Config } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { FeedbackRecorder } from '../../src/feedback/store.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { DiscordApi } from './api.ts';
 
 export interface DiscordBotOptions {

@@ -9,7 +9,10 @@ import { NO_MENTIONS } from './api.ts';
 import type { BotContext } from './context.ts';
 import { parseFeedbackCustomId } from './render.ts';
 
-export const FEEDBACK_THANKS = { up: 'Thanks! Your 👍 was recorded.', down: 'Thanks! Your 👎 was recorded; it helps us improve the docs and the answers.' };
+export const FEEDBACK_THANKS = {
+  up: 'Thanks! Your 👍 was recorded.',
+  down: 'Thanks! Your 👎 was recorded; it helps us improve the docs and the answers.',
+};
 export const FEEDBACK_FAILED = "Sorry, your feedback couldn't be recorded right now. Please try again later.";
 
 export function isFeedbackButton(customId: string): boolean {

@@ -8,6 +8,6 @@
  *   await registerCommands(config);   // `/askdocs` to DISCORD_GUILD_ID, or globally
  */
 export { createDiscordBot, type DiscordBot, type DiscordBotDeps, MESSAGE_CONTENT_WARNING } from './bot.ts';
+export { gatewayIntents } from './client.ts';
 export { askdocsCommand, COMMAND_NAME, type RegisteredCommands, registerCommands } from './commands.ts';
 export type { DiscordBotOptions } from './context.ts';
-export { gatewayIntents } from './client.ts';

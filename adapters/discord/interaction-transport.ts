@@ -105,9 +105,7 @@ export class InteractionTransport implements MessageTransport {
   async #findOriginalInChannel(): Promise<string | undefined> {
     try {
       const recent = await this.#api.fetchMessages(this.channelId, { limit: 50 });
-      const found = recent.find(
-        (m) => m.interaction_metadata?.id === this.#interactionId || m.interaction?.id === this.#interactionId,
-      );
+      const found = recent.find((m) => m.interaction_metadata?.id === this.#interactionId || m.interaction?.id === this.#interactionId);
       return found?.id;
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not find the deferred reply in the channel');

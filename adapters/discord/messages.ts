@@ -18,7 +18,7 @@ import { type AnswerOutlet, deliverAnswer } from './answer.ts';
 import { type BotContext, channelAllowed } from './context.ts';
 import { conversationHistory } from './history.ts';
 import { EMPTY_QUESTION_TEXT, questionFromContent, threadName } from './render.ts';
-import { channelTransport, type MessageTransport, MessageSeries } from './series.ts';
+import { channelTransport, MessageSeries, type MessageTransport } from './series.ts';
 
 type Route =
   | { kind: 'mention'; channelId: string }

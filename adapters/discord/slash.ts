@@ -10,8 +10,8 @@
 import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import { newRequestId } from '../../src/logger.ts';
-import { NO_MENTIONS } from './api.ts';
 import { type AnswerOutlet, deliverAnswer, type PostMessage } from './answer.ts';
+import { NO_MENTIONS } from './api.ts';
 import { QUESTION_OPTION } from './commands.ts';
 import { type BotContext, channelAllowed } from './context.ts';
 import { InteractionTransport } from './interaction-transport.ts';
@@ -54,7 +54,9 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
     : await ctx.limits.admit({ userId: interaction.user.id, channelId: parentId ?? interaction.channelId });
   if (refusal || !admission?.ok) {
     const text = refusal ?? (admission && !admission.ok ? admission.message : EMPTY_QUESTION_TEXT);
-    await ctx.track(refuse(interaction, text, acknowledged)).catch((error: unknown) => logger.warn({ err: error }, 'could not show a refusal'));
+    await ctx
+      .track(refuse(interaction, text, acknowledged))
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not show a refusal'));
     return;
   }
 
@@ -99,7 +101,11 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
   };
   try {
     await ctx.track(
-      deliverAnswer(ctx, { question, history: [], userId: interaction.user.id, channelId: interaction.channelId, requestId, logger }, outlet),
+      deliverAnswer(
+        ctx,
+        { question, history: [], userId: interaction.user.id, channelId: interaction.channelId, requestId, logger },
+        outlet,
+      ),
     );
   } finally {
     transport.close();

@@ -9,19 +9,20 @@
 import type { webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
+
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { ChatLimits } from '../../src/chat/limits.ts';
 import { type ChatAnswer, runChatAnswer } from '../../src/chat/session.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
 import type { Engine, Turn } from '../../src/engine/types.ts';
-import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { userMessageOf } from '../../src/errors.ts';
 import { type FeedbackRecorder, feedbackSourcesFrom } from '../../src/feedback/store.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
+import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { MAX_SOURCE_BLOCKS, slashMessage, sourcesMessage } from './blocks.ts';
 import { classifySlackError, isSlackError, slackFailureMessage, streamingUnsupported } from './slack-errors.ts';
 import { type AnswerWriter, postPlain, StreamWriter, UpdateWriter } from './writers.ts';
-import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 export interface SlackAsk {
   kind: 'slash' | 'mention' | 'thread' | 'dm';
@@ -57,8 +58,7 @@ export interface SlackAnswererDeps {
 /** The longest an answer waits for a burst's acknowledgements to go out first. */
 const ACKS_FIRST_MAX_WAIT_MS = 500;
 
-const CANNOT_POST =
-  "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
+const CANNOT_POST = "I couldn't post in this conversation. If it's a channel, invite me with `/invite @askdocs` and ask again.";
 /** After Slack refuses streaming, use chat.update for a while before trying again. */
 const STREAMING_RETRY_MS = 10 * 60_000;
 
@@ -104,7 +104,13 @@ export class SlackAnswerer {
       });
       answer = await runChatAnswer(
         this.deps.engine,
-        { text: ask.text, history, scope: { platform: 'slack', userId: ask.userId, channelId: ask.channel }, requestId: ask.requestId, signal },
+        {
+          text: ask.text,
+          history,
+          scope: { platform: 'slack', userId: ask.userId, channelId: ask.channel },
+          requestId: ask.requestId,
+          signal,
+        },
         { onText: (text) => writer.progress(text), textIntervalMs: writer.progressIntervalMs },
       );
       if (answer.textUpdateFailure) log.warn({ err: answer.textUpdateFailure }, 'slack: live updates stopped; posting the final answer');
@@ -121,7 +127,13 @@ export class SlackAnswerer {
       await this.postSources(ask, answer, threadTs);
     } catch (error) {
       log.error({ err: error, slack: classifySlackError(error) }, 'slack: could not post the sources');
-      await postPlain(ask.client, ask.channel, threadTs, "I answered above but couldn't post the sources. Please ask again if you need them.", log);
+      await postPlain(
+        ask.client,
+        ask.channel,
+        threadTs,
+        "I answered above but couldn't post the sources. Please ask again if you need them.",
+        log,
+      );
     }
     log.info({ mode: answer.mode, writer: writer.mode, citations: answer.citations.length }, 'slack: answered');
   }
@@ -151,7 +163,8 @@ export class SlackAnswerer {
     const writer = new UpdateWriter(ask.client, {
       channel: ask.channel,
       threadTs: ask.threadTs,
-      renderFirst: ask.kind === 'slash' ? (mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn }) : undefined,
+      renderFirst:
+        ask.kind === 'slash' ? (mrkdwn) => slashMessage({ userId: ask.userId, question: ask.text, answerMrkdwn: mrkdwn }) : undefined,
       logger: log,
     });
     await writer.begin();
@@ -204,5 +217,7 @@ export class SlackAnswerer {
 
 function isCannotPost(error: unknown): boolean {
   const failure = classifySlackError(error);
-  return failure?.kind === 'platform' && ['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(failure.error);
+  return (
+    failure?.kind === 'platform' && ['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(failure.error)
+  );
 }

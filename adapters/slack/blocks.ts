@@ -45,10 +45,7 @@ export function sourcesMessage(entries: SourceEntry[], options: { abstained: boo
   blocks.push({
     type: 'actions',
     block_id: 'askdocs_feedback',
-    elements: [
-      feedbackButton(FEEDBACK_UP, '👍 Helpful', 'up'),
-      feedbackButton(FEEDBACK_DOWN, '👎 Not helpful', 'down'),
-    ],
+    elements: [feedbackButton(FEEDBACK_UP, '👍 Helpful', 'up'), feedbackButton(FEEDBACK_DOWN, '👎 Not helpful', 'down')],
   });
   // The plain-text fallback (notifications, screen readers) is parsed for mentions too, and
   // titles, headings and file names come from the docs: escaped like the blocks.

@@ -2,7 +2,7 @@
  * Bolt's logger interface on top of askdocs' pino logger, so Bolt's own messages
  * (rate-limit waits, receiver errors) land in the same structured, redacted log.
  */
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Logger } from '../../src/logger.ts';
 
 export function boltLogger(logger: Logger): BoltLogger {

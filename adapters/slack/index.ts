@@ -10,21 +10,21 @@
  * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
  */
 import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
+import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import { InFlightTasks } from '../../src/chat/inflight.ts';
 import { ChatLimits } from '../../src/chat/limits.ts';
 import { type Config, requireSettings } from '../../src/config.ts';
-import { AskdocsError } from '../../src/errors.ts';
 import type { Engine } from '../../src/engine/types.ts';
+import { AskdocsError } from '../../src/errors.ts';
 import type { FeedbackRecorder } from '../../src/feedback/store.ts';
+import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { type Claims, localClaims } from '../../src/state/claims.ts';
 import { ThreadParticipation } from '../../src/state/thread-participation.ts';
-import { type Logger, registerSecrets } from '../../src/logger.ts';
 import { SlackAnswerer } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
-import { classifySlackError } from './slack-errors.ts';
 import { registerListeners } from './listeners.ts';
 import { guardSlackRequests } from './request-guard.ts';
-import { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
+import { classifySlackError } from './slack-errors.ts';
 
 export interface SlackAppOptions {
   engine: Engine;
@@ -174,7 +174,15 @@ function boundPort(server: unknown): number | undefined {
 function authFailure(error: unknown, apiUrl: string | undefined): AskdocsError {
   const failure = classifySlackError(error);
   if (failure?.kind === 'platform') {
-    return new AskdocsError('config', `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`, { cause: error });
+    return new AskdocsError(
+      'config',
+      `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`,
+      { cause: error },
+    );
   }
-  return new AskdocsError('config', `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`, { cause: error });
+  return new AskdocsError(
+    'config',
+    `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`,
+    { cause: error },
+  );
 }

@@ -14,17 +14,17 @@
  * channel+ts.
  */
 import type { App, webApi } from '@slack/bolt';
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { InFlightTasks } from '../../src/chat/inflight.ts';
 import type { FeedbackRecorder, Vote } from '../../src/feedback/store.ts';
-import type { Claims } from '../../src/state/claims.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
 import { metrics } from '../../src/observability/metrics.ts';
+import type { Claims } from '../../src/state/claims.ts';
+import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import type { SlackAnswerer, SlackAsk } from './answer.ts';
 import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
 import { type BotIdentity, readThread, stripMention } from './thread.ts';
-import type { ThreadParticipation } from '../../src/state/thread-participation.ts';
 import { PLACEHOLDER } from './writers.ts';
-import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 
 type WebClient = webApi.WebClient;
 
@@ -62,8 +62,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
   // events, `channel_name: directmessage` on slash commands), never by its id's first
   // letter: any id can start with D, and a guess would bypass SLACK_ALLOWED_CHANNELS.
-  const allowed = (channel: string, isDm = false) =>
-    deps.allowedChannels.length === 0 || isDm || deps.allowedChannels.includes(channel);
+  const allowed = (channel: string, isDm = false) => deps.allowedChannels.length === 0 || isDm || deps.allowedChannels.includes(channel);
   const notAllowedMessage = () =>
     `I only answer questions in ${deps.allowedChannels.map((id) => `<#${id}>`).join(', ')}. Ask me there or message me directly.`;
 
@@ -82,7 +81,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const text = (command.text ?? '').trim();
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
-    if (!allowed(command.channel_id, command.channel_name === 'directmessage')) return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
+    if (!allowed(command.channel_id, command.channel_name === 'directmessage'))
+      return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!tasks.accepting) return ack({ response_type: 'ephemeral', text: RESTARTING });
     const acknowledged = deps.acks?.begin();
     try {
@@ -195,7 +195,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await deps.feedback.recordVote({ platform: 'slack', messageRef: `${channel}:${messageTs}`, userId, vote });
       metrics.feedback.inc({ platform: 'slack', vote });
       logger.info({ channel, messageTs, vote }, 'slack: feedback recorded');
-      await ephemeral(client, target, threadTs, vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎", logger);
+      await ephemeral(
+        client,
+        target,
+        threadTs,
+        vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎",
+        logger,
+      );
     } catch (error) {
       logger.error({ err: error, channel, messageTs }, 'slack: could not record feedback');
       await ephemeral(client, target, threadTs, "Sorry, I couldn't record your feedback. Please try again later.", logger);
@@ -240,7 +246,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const threadTs = message.thread_ts;
     const history: SlackAsk['history'] = threadTs
       ? async () =>
-          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot, placeholder: PLACEHOLDER })).history
+          (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot, placeholder: PLACEHOLDER }))
+            .history
       : async () => [];
     tasks.run((signal) => deps.answerer.answer(askFor(input, history), signal));
   }

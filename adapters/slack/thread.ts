@@ -11,6 +11,7 @@
 import type { webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
+
 import { truncate } from '../../src/chat/sources.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { ANSWER_BLOCK_PREFIX, QUESTION_BLOCK, questionFromSlashBlock, SOURCES_BLOCK_PREFIX } from './blocks.ts';

@@ -16,6 +16,7 @@
 import type { webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
+
 import { splitMessage, unclosedFence } from '../../src/chat/split.ts';
 import type { Logger } from '../../src/logger.ts';
 import { escapeMrkdwn, mentionSafeLength, neutralizeMentions, toMrkdwn } from './mrkdwn.ts';
@@ -226,7 +227,12 @@ export class StreamWriter implements AnswerWriter {
       .catch((error: unknown) => this.options.logger.warn({ err: error }, 'slack: stopStream failed; posting the rest as replies'));
     const remainder = fence ? `${fence.open}\n${rest}` : rest;
     for (const part of splitMessage(remainder, PART_CHARS)) {
-      await this.client.chat.postMessage({ channel: this.options.channel, thread_ts: this.options.threadTs, text: toMrkdwn(part), unfurl_links: false });
+      await this.client.chat.postMessage({
+        channel: this.options.channel,
+        thread_ts: this.options.threadTs,
+        text: toMrkdwn(part),
+        unfurl_links: false,
+      });
     }
   }
 
@@ -237,7 +243,10 @@ export class StreamWriter implements AnswerWriter {
         await this.client.chat.stopStream({
           channel: this.options.channel,
           ts: this.streamTs,
-          chunks: [...(this.taskClosed ? [] : [failedTask]), { type: 'markdown_text', text: `${this.sent ? '\n\n' : ''}${neutralizeMentions(message)}` }],
+          chunks: [
+            ...(this.taskClosed ? [] : [failedTask]),
+            { type: 'markdown_text', text: `${this.sent ? '\n\n' : ''}${neutralizeMentions(message)}` },
+          ],
         });
         return;
       } catch (error) {
@@ -255,7 +264,13 @@ export class StreamWriter implements AnswerWriter {
 }
 
 /** Last resort: a plain message in the thread. Logs instead of throwing. */
-export async function postPlain(client: WebClient, channel: string, threadTs: string | undefined, message: string, logger: Logger): Promise<void> {
+export async function postPlain(
+  client: WebClient,
+  channel: string,
+  threadTs: string | undefined,
+  message: string,
+  logger: Logger,
+): Promise<void> {
   try {
     await client.chat.postMessage({ channel, thread_ts: threadTs, text: escapeMrkdwn(message) });
   } catch (error) {

@@ -62,9 +62,7 @@ function store(options: { address: string; collection: string; embedder: Embedde
 async function loadDocuments(dir: string): Promise<Document[]> {
   const files = await scanFolder(dir);
   return Promise.all(
-    files.map(
-      async (file) => new Document({ pageContent: await readFile(file.absolutePath, 'utf8'), metadata: { source: file.path } }),
-    ),
+    files.map(async (file) => new Document({ pageContent: await readFile(file.absolutePath, 'utf8'), metadata: { source: file.path } })),
   );
 }
 
@@ -88,12 +86,10 @@ export async function ingestWithLangChain(options: {
 }
 
 /** similaritySearch(question, 5) on the last user message; hits carry the section they start in. */
-export function langchainRetriever(options: {
-  dir: string;
-  address: string;
-  collection: string;
-  embedder: Embedder;
-}): { retrieve(question: Question): Promise<RetrievalResult>; close(): Promise<void> } {
+export function langchainRetriever(options: { dir: string; address: string; collection: string; embedder: Embedder }): {
+  retrieve(question: Question): Promise<RetrievalResult>;
+  close(): Promise<void>;
+} {
   const vectorStore = store(options);
   const sources = new Map<string, Promise<string>>();
   const sourceOf = (path: string) => {

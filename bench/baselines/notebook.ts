@@ -45,11 +45,7 @@ export interface NotebookIndex {
 }
 
 /** Chunks every markdown file under `dir`, embeds the pieces and stores them. */
-export async function buildNotebookIndex(options: {
-  dir: string;
-  store: ChunkStore;
-  embedder: Embedder;
-}): Promise<NotebookIndex> {
+export async function buildNotebookIndex(options: { dir: string; store: ChunkStore; embedder: Embedder }): Promise<NotebookIndex> {
   const started = performance.now();
   const { store, embedder } = options;
   await store.ensureCollection({ model: embedder.model, dimension: embedder.dimension });

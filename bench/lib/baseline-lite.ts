@@ -53,11 +53,10 @@ export async function startBaselineLite(options: StartBaselineLiteOptions): Prom
   }
   await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
-  const child = spawn(
-    python,
-    ['-c', WATCHDOG, 'server', '--data-dir', options.dataDir, '--host', '127.0.0.1', '--port', String(port)],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: liteEnvironment(port) },
-  );
+  const child = spawn(python, ['-c', WATCHDOG, 'server', '--data-dir', options.dataDir, '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: liteEnvironment(port),
+  });
   // Never keep askdocs alive just for the child; it exits with us (see WATCHDOG).
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
@@ -147,7 +146,6 @@ async function stopChild(child: ChildProcess, logger?: Logger): Promise<void> {
     await exited;
   }
 }
-
 
 export const BASELINE_VENV = join(PACKAGE_ROOT, 'bench', '.venv-baseline');
 /** The engine askdocs used before the native one, with the pymilvus it imports. */

@@ -50,7 +50,8 @@ export function startCli(args: string[], options: { env: Record<string, string>;
         } catch {
           // not listening yet
         }
-        if (Date.now() > deadline) throw new Error(`askdocs ${args.join(' ')} not ready at ${url} within ${timeoutMs} ms: ${reasonOf(stderr)}`);
+        if (Date.now() > deadline)
+          throw new Error(`askdocs ${args.join(' ')} not ready at ${url} within ${timeoutMs} ms: ${reasonOf(stderr)}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },

@@ -83,7 +83,8 @@ export async function exportRows(address: string, collection: string): Promise<S
       const filter = [`id >= ${JSON.stringify(digit)}`, upper].filter(Boolean).join(' and ');
       const response = await client.query({ collection_name: collection, filter, output_fields: EXPORT_FIELDS, limit: QUERY_WINDOW });
       if (response.status.error_code !== 'Success') throw new Error(`exporting ${collection}: ${response.status.reason}`);
-      if (response.data.length >= QUERY_WINDOW) throw new Error(`exporting ${collection}: more than ${QUERY_WINDOW} ids start with ${digit}`);
+      if (response.data.length >= QUERY_WINDOW)
+        throw new Error(`exporting ${collection}: more than ${QUERY_WINDOW} ids start with ${digit}`);
       for (const row of response.data) {
         rows.push({
           id: String(row.id),

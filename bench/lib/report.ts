@@ -22,7 +22,11 @@ function num(value: number | null | undefined, unit = ''): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
   const abs = Math.abs(value);
   const text =
-    abs >= 1000 ? value.toLocaleString('en-US', { maximumFractionDigits: 0 }) : abs >= 10 ? value.toFixed(1) : value.toFixed(abs >= 1 ? 2 : 3);
+    abs >= 1000
+      ? value.toLocaleString('en-US', { maximumFractionDigits: 0 })
+      : abs >= 10
+        ? value.toFixed(1)
+        : value.toFixed(abs >= 1 ? 2 : 3);
   return unit === '%' ? `${text}%` : text;
 }
 
@@ -59,7 +63,8 @@ export function renderTextTable(results: BenchResults): string {
     const table = [HEADER, ...rows(figures)];
     const widths = HEADER.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
     out.push('', title, widths.map((w) => '─'.repeat(w)).join('  '));
-    for (const r of table) out.push(r.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    for (const r of table)
+      out.push(r.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
   }
   out.push('', 'Targets');
   for (const t of results.targets) out.push(`  [${t.met === null ? '?' : t.met ? 'met' : 'MISSED'}] ${t.target}: ${t.actual}`);
@@ -88,7 +93,9 @@ export function renderMarkdown(results: BenchResults, options: { plot?: string }
     '',
     '| target | result | met |',
     '| --- | --- | --- |',
-    ...results.targets.map((t) => `| ${t.target} | ${t.actual.replace(/\|/g, '\\|')} | ${t.met === null ? '?' : t.met ? 'yes' : '**no**'} |`),
+    ...results.targets.map(
+      (t) => `| ${t.target} | ${t.actual.replace(/\|/g, '\\|')} | ${t.met === null ? '?' : t.met ? 'yes' : '**no**'} |`,
+    ),
   ];
   const missedNotes = results.targets.filter((t) => t.note);
   if (missedNotes.length > 0) {
@@ -116,6 +123,7 @@ export async function updateBenchmarksMd(file: string, generated: string): Promi
   const block = `${RESULTS_START}\n${generated}\n${RESULTS_END}`;
   const start = text.indexOf(RESULTS_START.slice(0, 24));
   const end = text.indexOf(RESULTS_END);
-  const next = start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + RESULTS_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + RESULTS_END.length) : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(file, next);
 }

@@ -34,7 +34,10 @@ export function renderLineChart(chart: LineChart): string {
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const points = chart.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const ys = points.map((p) => p.y).concat(chart.threshold ? [chart.threshold.y] : []);
-  const xAxis = axis(points.map((p) => p.x), chart.logX ?? false);
+  const xAxis = axis(
+    points.map((p) => p.x),
+    chart.logX ?? false,
+  );
   const yAxis = axis(ys, chart.logY ?? false, !(chart.logY ?? false));
   const sx = (x: number) => MARGIN.left + xAxis.scale(x) * plotW;
   const sy = (y: number) => MARGIN.top + plotH - yAxis.scale(y) * plotH;

@@ -186,9 +186,7 @@ export function answerFigures(section: AnswerSection): Figure[] {
     );
   }
   if (section.condenseOverheadMs.n > 0) {
-    figures.push(
-      figure('answer', 'follow-up rewrite overhead p50 (excl. its LLM call)', 'ms', section.condenseOverheadMs.p50, [llmFirst]),
-    );
+    figures.push(figure('answer', 'follow-up rewrite overhead p50 (excl. its LLM call)', 'ms', section.condenseOverheadMs.p50, [llmFirst]));
   }
   return figures;
 }

@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeChannel, type FakeDiscord, type FakeInteraction, MessageFlag, startFakeDiscord } from '../../test/fakes/discord/index.ts';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
+import {
+  ACK_DEADLINE_MS,
+  burstQuestions,
+  type ChatLevel,
+  type ChatPlatformSection,
+  limitSettings,
+  measureLevels,
+  type QuestionOutcome,
+  summarizeLevel,
+} from './chat.ts';
 import type { ChatContext } from './chat-slack.ts';
 
 const POLL_MS = 50;
@@ -18,7 +27,12 @@ const POLL_MS = 50;
 export function measureDiscord(ctx: ChatContext): Promise<ChatPlatformSection> {
   return measureLevels(
     ctx,
-    { name: 'Discord', id: 'discord', ackName: 'defer', path: '/askdocs interactions over the gateway → discord.js → deferReply → engine → edits + sources in a thread' },
+    {
+      name: 'Discord',
+      id: 'discord',
+      ackName: 'defer',
+      path: '/askdocs interactions over the gateway → discord.js → deferReply → engine → edits + sources in a thread',
+    },
     discordLevel,
   );
 }

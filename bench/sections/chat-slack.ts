@@ -6,11 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EvalItem } from '../../src/eval/dataset.ts';
 import { FAKE_BOT, FakeSlackApi } from '../../test/fakes/slack-api.ts';
 import { SIGNING_SECRET, sendSlashCommand } from '../../test/support/slack-requests.ts';
-import type { EvalItem } from '../../src/eval/dataset.ts';
 import { freePort, startCli } from '../lib/cli-process.ts';
-import { ACK_DEADLINE_MS, burstQuestions, type ChatLevel, type ChatPlatformSection, type QuestionOutcome, limitSettings, measureLevels, summarizeLevel } from './chat.ts';
+import {
+  ACK_DEADLINE_MS,
+  burstQuestions,
+  type ChatLevel,
+  type ChatPlatformSection,
+  limitSettings,
+  measureLevels,
+  type QuestionOutcome,
+  summarizeLevel,
+} from './chat.ts';
 
 export interface ChatContext {
   /** Environment shared by both bots: Milvus, collection, LLM. */
@@ -26,7 +35,12 @@ export interface ChatContext {
 export function measureSlack(ctx: ChatContext): Promise<ChatPlatformSection> {
   return measureLevels(
     ctx,
-    { name: 'Slack', id: 'slack', ackName: 'ack', path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply' },
+    {
+      name: 'Slack',
+      id: 'slack',
+      ackName: 'ack',
+      path: 'signed /askdocs slash commands → Bolt HTTP receiver → engine → chat.postMessage/chat.update + sources reply',
+    },
     slackLevel,
   );
 }

@@ -110,12 +110,20 @@ export function ingestFigures(section: IngestSection): Figure[] {
   const { askdocs, langchain } = section;
   const vsLangChain = (value: number | null | undefined) => [{ label: 'LangChain (c)', value }];
   if (!langchain) {
-    return [figure('ingest', 'full ingest time', 's', askdocs.seconds, [{ label: 'CPU seconds of the same ingest', value: askdocs.cpuSeconds }])];
+    return [
+      figure('ingest', 'full ingest time', 's', askdocs.seconds, [{ label: 'CPU seconds of the same ingest', value: askdocs.cpuSeconds }]),
+    ];
   }
   const vsFull = (value: number) => [{ label: 'askdocs full ingest', value }];
   return [
     figure('ingest', 'full ingest time', 's', askdocs.seconds, vsLangChain(langchain.seconds)),
-    figure('ingest', 'full ingest CPU time (all threads of the ingest process)', 's', askdocs.cpuSeconds, vsLangChain(langchain.cpuSeconds)),
+    figure(
+      'ingest',
+      'full ingest CPU time (all threads of the ingest process)',
+      's',
+      askdocs.cpuSeconds,
+      vsLangChain(langchain.cpuSeconds),
+    ),
     figure('ingest', 'chunks per second', 'chunks/s', askdocs.chunksPerSecond, vsLangChain(langchain.chunksPerSecond)),
     figure('ingest', 'chunks', '', askdocs.chunks, vsLangChain(langchain.chunks)),
     figure('ingest', 'peak RSS during ingest', 'MiB', askdocs.peakRssMiB, vsLangChain(langchain.peakRssMiB)),

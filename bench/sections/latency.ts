@@ -20,8 +20,8 @@ import { questionOf } from '../../src/eval/dataset.ts';
 import { runEval } from '../../src/eval/run.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { openAskdocs } from '../lib/askdocs.ts';
-import { type BenchMilvus, exportRows } from '../lib/milvus.ts';
 import { startChild } from '../lib/child.ts';
+import { type BenchMilvus, exportRows } from '../lib/milvus.ts';
 import { mib, readMemory } from '../lib/proc.ts';
 import { replicaRows, seededRng } from '../lib/replicate.ts';
 import { type Figure, figure } from '../lib/results.ts';
@@ -306,9 +306,7 @@ export function latencyFigures(section: LatencySection): Figure[] {
       );
     }
     figures.push(
-      figure('latency', `Milvus hybrid search p50 at ${at}`, 'ms', scale.hybridSearchMs.p50, [
-        { label, value: first.hybridSearchMs.p50 },
-      ]),
+      figure('latency', `Milvus hybrid search p50 at ${at}`, 'ms', scale.hybridSearchMs.p50, [{ label, value: first.hybridSearchMs.p50 }]),
       figure('latency', `query embedding p50 at ${at}`, 'ms', scale.embedQueryMs.p50, [{ label, value: first.embedQueryMs.p50 }]),
       figure('latency', `dense-only search p50 at ${at}`, 'ms', scale.denseOnlyMs.p50, [{ label, value: first.denseOnlyMs.p50 }]),
       figure('latency', `BM25-only search p50 at ${at}`, 'ms', scale.bm25OnlyMs.p50, [{ label, value: first.bm25OnlyMs.p50 }]),

@@ -53,8 +53,7 @@ export async function measureQuality(items: EvalItem[], pipelines: Pipeline[]): 
   for (const pipeline of pipelines) {
     const started = performance.now();
     const report = await runEval({ items, k: QUALITY_K, retrieve: (question) => pipeline.retrieve(question) });
-    const ofKind = (kind?: EvalItem['kind']) =>
-      report.results.filter((r) => (kind ? r.kind === kind : r.kind !== 'unanswerable'));
+    const ofKind = (kind?: EvalItem['kind']) => report.results.filter((r) => (kind ? r.kind === kind : r.kind !== 'unanswerable'));
     out[pipeline.id] = {
       label: pipeline.label,
       all: kindQuality(ofKind(), report.mrr),
@@ -72,8 +71,7 @@ export async function measureQuality(items: EvalItem[], pipelines: Pipeline[]): 
 }
 
 function kindQuality(results: EvalItemResult[], mrr: number): KindQuality {
-  const recallAt = (k: number) =>
-    results.length === 0 ? 0 : results.filter((r) => r.rank > 0 && r.rank <= k).length / results.length;
+  const recallAt = (k: number) => (results.length === 0 ? 0 : results.filter((r) => r.rank > 0 && r.rank <= k).length / results.length);
   return { n: results.length, recallAt1: recallAt(1), recallAt3: recallAt(3), recallAt5: recallAt(5), mrr };
 }
 
@@ -111,12 +109,26 @@ export function qualityFigures(section: QualitySection, subject: string, baselin
   const versus = (key: 'unanswerableAbstainRate' | 'falseAbstainRate') =>
     baselines.map((id) => ({ label: section.pipelines[id]?.label ?? id, value: abstain(id, key) }));
   figures.push(
-    figure('quality', 'unanswerable questions answered with "the docs don\'t cover this"', '%', abstain(subject, 'unanswerableAbstainRate') ?? null, versus('unanswerableAbstainRate'), {
-      points: true,
-    }),
-    figure('quality', 'answerable questions wrongly declined (counted as misses above)', '%', abstain(subject, 'falseAbstainRate') ?? null, versus('falseAbstainRate'), {
-      points: true,
-    }),
+    figure(
+      'quality',
+      'unanswerable questions answered with "the docs don\'t cover this"',
+      '%',
+      abstain(subject, 'unanswerableAbstainRate') ?? null,
+      versus('unanswerableAbstainRate'),
+      {
+        points: true,
+      },
+    ),
+    figure(
+      'quality',
+      'answerable questions wrongly declined (counted as misses above)',
+      '%',
+      abstain(subject, 'falseAbstainRate') ?? null,
+      versus('falseAbstainRate'),
+      {
+        points: true,
+      },
+    ),
   );
   return figures;
 }

@@ -19,10 +19,12 @@ const CITATION = new RegExp(
 /** The text with fenced code blocks and inline code spans blanked out (same length). */
 export function withoutCode(text: string): string {
   const blank = (match: string) => match.replace(/[^\n]/g, ' ');
-  return text
-    .replace(/^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^[ \t]*\1[ \t]*$|(?![\s\S]))/gm, blank)
-    // An inline code span never crosses a blank line, so a stray backtick cannot hide a paragraph.
-    .replace(/(`+)(?!`)(?:(?!\n[ \t]*\n)[\s\S])*?[^`]\1(?!`)/g, blank);
+  return (
+    text
+      .replace(/^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^[ \t]*\1[ \t]*$|(?![\s\S]))/gm, blank)
+      // An inline code span never crosses a blank line, so a stray backtick cannot hide a paragraph.
+      .replace(/(`+)(?!`)(?:(?!\n[ \t]*\n)[\s\S])*?[^`]\1(?!`)/g, blank)
+  );
 }
 
 /**

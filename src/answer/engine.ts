@@ -36,14 +36,14 @@ export interface EngineDeps {
 }
 
 export { MAX_QUESTION_CHARS } from './question.ts';
+
 /** Closest pages offered when abstaining. */
 const CLOSEST_PAGES = 3;
 
 export const ABSTAIN_TEXT =
   "The docs don't cover this, as far as I can find. The closest pages are listed below; they may help, but they don't answer it directly.";
 export const NOTHING_FOUND_TEXT = "The docs don't cover this: nothing in the indexed documentation matches the question.";
-export const UNCITED_NOTE =
-  '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
+export const UNCITED_NOTE = '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
 
 export function createEngine(deps: EngineDeps): Engine {
   const { retriever, config } = deps;
@@ -102,10 +102,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const retrieval = await retrieveWith({ ...question, requestId }, standalone);
       metrics.retrieveSeconds.observe({ platform }, (performance.now() - retrieveStarted) / 1000);
       throwIfAborted(question.signal);
-      log.info(
-        { rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() },
-        'retrieved',
-      );
+      log.info({ rewrite: retrieval.rewrite, hits: retrieval.hits.length, abstain: retrieval.abstain, seconds: elapsed() }, 'retrieved');
       const base = { requestId, standaloneQuery: retrieval.query };
 
       if (retrieval.abstain || retrieval.hits.length === 0) {

@@ -71,11 +71,7 @@ export function buildExtractiveAnswer(
 }
 
 /** The best source's best section, plus close runners-up that also share words with the query. */
-export function pickPassages(
-  sources: Source[],
-  query: string,
-  options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS,
-): Passage[] {
+export function pickPassages(sources: Source[], query: string, options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS): Passage[] {
   const terms = new Set(contentWords(query));
   const [best, ...rest] = sources;
   if (!best) return [];
@@ -118,9 +114,7 @@ export function splitSections(text: string): Section[] {
     }
   }
   sections.push(current);
-  return sections
-    .map((section) => ({ ...section, body: section.body.trim() }))
-    .filter((section) => section.body.length > 0);
+  return sections.map((section) => ({ ...section, body: section.body.trim() })).filter((section) => section.body.length > 0);
 }
 
 /**

@@ -149,10 +149,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       try {
         const response = await raceAbort(
-          client.chat.completions.create(
-            { ...body(request), stream: false },
-            { signal: watchdog.signal, maxRetries: request.maxRetries },
-          ),
+          client.chat.completions.create({ ...body(request), stream: false }, { signal: watchdog.signal, maxRetries: request.maxRetries }),
           watchdog.signal,
         );
         const usage = response.usage
@@ -300,11 +297,7 @@ export function toLlmError(
     );
   }
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
-    return make(
-      'llm_unavailable',
-      'auth',
-      'The language model rejected our API key. An administrator needs to check DEEPSEEK_API_KEY.',
-    );
+    return make('llm_unavailable', 'auth', 'The language model rejected our API key. An administrator needs to check DEEPSEEK_API_KEY.');
   }
   if (error instanceof APIConnectionError) {
     return make(

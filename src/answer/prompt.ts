@@ -53,9 +53,7 @@ export const CONDENSE_SYSTEM_PROMPT = `You rewrite the last message of a convers
  * document can close the `<sources>` block early and speak outside it.
  */
 export function formatSources(sources: Source[]): string {
-  const entries = new Map(
-    sourceEntries(sources, { maxEntries: sources.length, maxLabelChars: 300 }).map((entry) => [entry.n, entry]),
-  );
+  const entries = new Map(sourceEntries(sources, { maxEntries: sources.length, maxLabelChars: 300 }).map((entry) => [entry.n, entry]));
   const blocks = sources.map((source) => {
     const entry = entries.get(source.n);
     const attributes = [

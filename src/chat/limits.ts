@@ -18,7 +18,7 @@
  *   `limits.inFlight()` is the number of admitted, unreleased questions in this process
  *   (for metrics/shutdown).
  */
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.ts';
 import { type ConcurrencySlots, localSlots, redisSlots } from '../state/concurrency.ts';
 import type { SharedRedis } from '../state/redis.ts';
@@ -31,9 +31,7 @@ export interface ChatLimitSettings {
 
 export type LimitReason = 'user_busy' | 'channel_busy' | 'user_rate';
 
-export type Admission =
-  | { ok: true; release(): void }
-  | { ok: false; reason: LimitReason; message: string; retryAfterMs?: number };
+export type Admission = { ok: true; release(): void } | { ok: false; reason: LimitReason; message: string; retryAfterMs?: number };
 
 export interface SharedLimitsOptions {
   redis: SharedRedis;

@@ -40,15 +40,9 @@ export interface ChatAnswer {
   textUpdateFailure?: unknown;
 }
 
-export async function runChatAnswer(
-  engine: Engine,
-  question: Question,
-  handlers: ChatAnswerHandlers = {},
-): Promise<ChatAnswer> {
+export async function runChatAnswer(engine: Engine, question: Question, handlers: ChatAnswerHandlers = {}): Promise<ChatAnswer> {
   const onText = handlers.onText;
-  const updates = onText
-    ? new LatestValueThrottle<string>(onText, { intervalMs: handlers.textIntervalMs ?? 1000 })
-    : undefined;
+  const updates = onText ? new LatestValueThrottle<string>(onText, { intervalMs: handlers.textIntervalMs ?? 1000 }) : undefined;
   let text = '';
   let sources: Source[] = [];
   try {

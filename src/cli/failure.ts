@@ -19,6 +19,8 @@ export function interruptedMessage(command: string): string {
 
 function reasonOf(error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
-  const line = redactSecrets(raw.split('\n').find((l) => l.trim() !== '') ?? 'unknown error').trim().replace(/\.$/, '');
+  const line = redactSecrets(raw.split('\n').find((l) => l.trim() !== '') ?? 'unknown error')
+    .trim()
+    .replace(/\.$/, '');
   return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 1)}…` : line;
 }

@@ -47,8 +47,7 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
   }
   // Match sentence-transformers' max_seq_length: the tokenizer otherwise truncates at
   // 512 (its config), and the pipeline has no per-call truncation option.
-  const tokenizerConfig = (extractor.tokenizer as unknown as { _tokenizerConfig?: { model_max_length?: number } })
-    ._tokenizerConfig;
+  const tokenizerConfig = (extractor.tokenizer as unknown as { _tokenizerConfig?: { model_max_length?: number } })._tokenizerConfig;
   if (tokenizerConfig) tokenizerConfig.model_max_length = Math.min(tokenizerConfig.model_max_length ?? MAX_TOKENS, MAX_TOKENS);
   const probe = await extractor('dimension probe', { pooling: 'mean', normalize: true });
   const dimension = probe.dims.at(-1) ?? 0;

@@ -33,11 +33,9 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
       try {
         response = await client.embeddings.create({ model: options.model, input: batch, encoding_format: 'float' });
       } catch (error) {
-        throw new AskdocsError(
-          'embedding',
-          `The embedding service at ${options.baseURL} failed: ${(error as Error).message}`,
-          { cause: error },
-        );
+        throw new AskdocsError('embedding', `The embedding service at ${options.baseURL} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       const ordered = [...response.data].sort((a, b) => a.index - b.index);
       out.push(...ordered.map((item) => normalise(item.embedding)));

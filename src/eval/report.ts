@@ -20,7 +20,12 @@ export function formatReport(report: EvalReport): string {
     ],
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  const table = rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
+  const table = rows.map((row) =>
+    row
+      .map((cell, col) => cell.padEnd(widths[col]!))
+      .join('  ')
+      .trimEnd(),
+  );
 
   const problems = report.results.flatMap((result) => {
     if (result.kind === 'unanswerable') {

@@ -20,11 +20,7 @@ export function chunkMatches(chunk: Pick<Chunk, 'path' | 'headingPath' | 'text'>
 }
 
 /** 1-based rank of the first of the top `k` chunks matching any expected section, or 0. */
-export function firstMatchRank(
-  chunks: Pick<Chunk, 'path' | 'headingPath' | 'text'>[],
-  expected: ExpectedSection[],
-  k: number,
-): number {
+export function firstMatchRank(chunks: Pick<Chunk, 'path' | 'headingPath' | 'text'>[], expected: ExpectedSection[], k: number): number {
   const index = chunks.slice(0, k).findIndex((chunk) => expected.some((section) => chunkMatches(chunk, section)));
   return index + 1;
 }

@@ -34,7 +34,10 @@ export async function readFeedback(config: Config, options: { limit: number }): 
   const redis = connectSharedRedis({ url: (config.redis as { url: string }).url, logger: createLogger({ level: 'silent' }) });
   try {
     if (!(await redis.whenReady(CONNECT_TIMEOUT_MS))) {
-      throw new AskdocsError('feedback', 'Could not reach Redis at REDIS_URL to read the feedback. Check that Redis is running and REDIS_URL is right.');
+      throw new AskdocsError(
+        'feedback',
+        'Could not reach Redis at REDIS_URL to read the feedback. Check that Redis is running and REDIS_URL is right.',
+      );
     }
     return await new RedisFeedbackStore(redis).list({ limit: options.limit });
   } finally {

@@ -63,7 +63,13 @@ export class RedisFeedbackStore implements FeedbackRecorder {
     // never exists without its place in the timeline.
     await this.redis.client
       .multi()
-      .hset(key, { platform: input.platform, messageRef: input.messageRef, userId: input.userId, vote: input.vote, votedAt: at.toISOString() })
+      .hset(key, {
+        platform: input.platform,
+        messageRef: input.messageRef,
+        userId: input.userId,
+        vote: input.vote,
+        votedAt: at.toISOString(),
+      })
       .hsetnx(key, 'createdAt', at.toISOString())
       .zadd(this.timeline, at.getTime(), voteId)
       .exec()

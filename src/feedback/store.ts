@@ -282,8 +282,10 @@ function inodeOf(path: string): number | undefined {
 
 function isReadOnlyError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  return (typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN')) ||
-    (error instanceof Error && /readonly|read-only/i.test(error.message));
+  return (
+    (typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN')) ||
+    (error instanceof Error && /readonly|read-only/i.test(error.message))
+  );
 }
 
 /** A feedback database that cannot be opened or read (corrupt, unreadable), as one plain line. */

@@ -138,7 +138,10 @@ export async function buildGapsReport(input: BuildReportInput): Promise<GapsRepo
       lastAsked: items.at(-1)!.askedAt,
       closest,
       suggestion,
-      maybeFixedBy: await maybeFixed(input, ordered.map((i) => gaps[i]!)),
+      maybeFixedBy: await maybeFixed(
+        input,
+        ordered.map((i) => gaps[i]!),
+      ),
       items,
     });
   }
@@ -230,12 +233,7 @@ function countReasons(items: GapQuestion[]): Partial<Record<GapReason, number>> 
   return out;
 }
 
-function dailyVolume(
-  questions: LoggedQuestion[],
-  gapIds: Set<string>,
-  since: Date,
-  now: Date,
-): GapsReport['volume'] {
+function dailyVolume(questions: LoggedQuestion[], gapIds: Set<string>, since: Date, now: Date): GapsReport['volume'] {
   const days = new Map<string, { questions: number; gaps: number }>();
   // The whole window, so quiet days show as quiet rather than vanish.
   for (let t = Math.floor(since.getTime() / DAY_MS) * DAY_MS; t <= now.getTime(); t += DAY_MS) {

@@ -15,7 +15,10 @@ export interface SuggestionInput {
 }
 
 export function templateSuggestion(input: SuggestionInput): string {
-  const topic = input.representative.replace(/\s+/g, ' ').trim().replace(/[?.!]+$/, '');
+  const topic = input.representative
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[?.!]+$/, '');
   if (input.offTopic) return `Probably off-topic for these docs (nothing close): no page needed for "${topic}"`;
   return input.closest
     ? `Extend ${input.closest.path}${input.closest.heading ? ` (${input.closest.heading})` : ''} to answer: "${topic}?"`
@@ -39,9 +42,7 @@ export async function llmSuggestion(llm: LlmClient, input: SuggestionInput, logg
           role: 'user',
           content: [
             ...input.examples.map((q) => `- ${q}`),
-            input.closest
-              ? `Closest existing page: ${input.closest.path} (${input.closest.heading})`
-              : 'No existing page is close.',
+            input.closest ? `Closest existing page: ${input.closest.path} (${input.closest.heading})` : 'No existing page is close.',
             ...(input.offTopic ? ['The questions look unrelated to the product; if so, say that no page is needed.'] : []),
           ].join('\n'),
         },

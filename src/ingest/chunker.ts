@@ -509,7 +509,7 @@ function splitCode(text: string, cap: number): Block[] {
     size = 0;
   };
   for (const line of inner) {
-    const parts = line.length <= room ? [line] : line.match(new RegExp(`[\\s\\S]{1,${room}}`, 'g')) ?? [line];
+    const parts = line.length <= room ? [line] : (line.match(new RegExp(`[\\s\\S]{1,${room}}`, 'g')) ?? [line]);
     for (const part of parts) {
       if (size + part.length + 1 > room && current.length > 0) emit();
       current.push(part);

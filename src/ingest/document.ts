@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Chunk } from '../engine/types.ts';
-import { chunkDocument, type ChunkerOptions } from './chunker.ts';
+import { type ChunkerOptions, chunkDocument } from './chunker.ts';
 
 /** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
 const EMBEDDING_TEXT_VERSION = 2;

@@ -141,9 +141,7 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown;
   const write = async (batch: PreparedChunk[], vectors: number[][]) => {
-    await store.upsert(
-      batch.map(({ embeddingText, ...chunk }, i) => ({ ...chunk, searchText: embeddingText, vector: vectors[i]! })),
-    );
+    await store.upsert(batch.map(({ embeddingText, ...chunk }, i) => ({ ...chunk, searchText: embeddingText, vector: vectors[i]! })));
     embedded += batch.length;
     for (const chunk of batch) {
       const plan = planOf.get(chunk)!;

@@ -12,9 +12,6 @@ export function check(status: Status | undefined, operation: string): void {
   const code = status?.error_code;
   const ok = (code === 'Success' || code === 0 || code === undefined) && (status?.code ?? 0) === 0;
   if (!status || !ok) {
-    throw new AskdocsError(
-      'milvus',
-      `Milvus ${operation} failed: ${status?.reason || `error ${String(code ?? 'unknown')}`}`,
-    );
+    throw new AskdocsError('milvus', `Milvus ${operation} failed: ${status?.reason || `error ${String(code ?? 'unknown')}`}`);
   }
 }

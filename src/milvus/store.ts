@@ -53,7 +53,6 @@ const SCHEMA_VERSION = '2';
 /** The collection description: a readable prefix, then the same keys as the properties, as JSON. */
 const DESCRIPTION_PREFIX = 'askdocs chunks ';
 
-
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
   private loaded?: Promise<void>;
@@ -135,10 +134,7 @@ export class ChunkStore {
       this.loaded = (async () => {
         // The SDK fails with a TypeError on a missing collection; say what to do instead.
         if (!(await this.exists())) {
-          throw new AskdocsError(
-            'input',
-            this.missingMessage(),
-          );
+          throw new AskdocsError('input', this.missingMessage());
         }
         if (this.embedding) {
           const existing = await this.signature();
@@ -170,10 +166,7 @@ export class ChunkStore {
   async assertReady(embedding: EmbeddingSignature): Promise<void> {
     const existing = await this.signature();
     if (!existing) {
-      throw new AskdocsError(
-        'input',
-        this.missingMessage(),
-      );
+      throw new AskdocsError('input', this.missingMessage());
     }
     this.assertCompatible(existing, embedding);
     await this.ensureLoaded();
@@ -308,48 +301,54 @@ export class ChunkStore {
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
     const filter = pathFilter(options.pathPrefix);
     await this.ensureLoaded();
-    const response = await searching('hybridSearch', () => this.client.hybridSearch({
-      collection_name: this.collection,
-      data: [
-        { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
-        { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
-      ],
-      rerank: RRFRanker(RRF_K),
-      limit: options.limit,
-      output_fields: OUTPUT_FIELDS,
-      metric_type: 'IP',
-    }));
+    const response = await searching('hybridSearch', () =>
+      this.client.hybridSearch({
+        collection_name: this.collection,
+        data: [
+          { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
+          { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
+        ],
+        rerank: RRFRanker(RRF_K),
+        limit: options.limit,
+        output_fields: OUTPUT_FIELDS,
+        metric_type: 'IP',
+      }),
+    );
     check(response.status, 'hybridSearch');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await searching('search', () => this.client.search({
-      collection_name: this.collection,
-      anns_field: 'dense',
-      data: options.vector,
-      limit: options.limit,
-      filter: pathFilter(options.pathPrefix),
-      params: { ef: 128 },
-      metric_type: 'IP',
-      output_fields: OUTPUT_FIELDS,
-    }));
+    const response = await searching('search', () =>
+      this.client.search({
+        collection_name: this.collection,
+        anns_field: 'dense',
+        data: options.vector,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        params: { ef: 128 },
+        metric_type: 'IP',
+        output_fields: OUTPUT_FIELDS,
+      }),
+    );
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit, options.vector));
   }
 
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     await this.ensureLoaded();
-    const response = await searching('search', () => this.client.search({
-      collection_name: this.collection,
-      anns_field: 'sparse',
-      data: options.text,
-      limit: options.limit,
-      filter: pathFilter(options.pathPrefix),
-      metric_type: 'BM25',
-      output_fields: OUTPUT_FIELDS,
-    }));
+    const response = await searching('search', () =>
+      this.client.search({
+        collection_name: this.collection,
+        anns_field: 'sparse',
+        data: options.text,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        metric_type: 'BM25',
+        output_fields: OUTPUT_FIELDS,
+      }),
+    );
     check(response.status, 'search');
     return response.results.map((hit) => toRetrieved(hit));
   }
@@ -460,4 +459,3 @@ function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): Retr
     vector: dense,
   };
 }
-

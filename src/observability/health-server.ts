@@ -73,9 +73,7 @@ const DEFAULT_CHECK_TIMEOUT_MS = 3_000;
 
 export async function runReadinessChecks(options: HealthEndpointsOptions): Promise<ReadinessReport> {
   const timeoutMs = options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  const entries = await Promise.all(
-    options.checks.map(async (check) => [check.name, await runOneCheck(check, timeoutMs)] as const),
-  );
+  const entries = await Promise.all(options.checks.map(async (check) => [check.name, await runOneCheck(check, timeoutMs)] as const));
   const checks = Object.fromEntries(entries);
   if (options.isDraining?.()) return { status: 'draining', checks };
   return { status: entries.every(([, result]) => result.ok) ? 'ready' : 'not_ready', checks };
@@ -109,14 +107,13 @@ export function healthRoutes(options: HealthEndpointsOptions): HealthRoute[] {
     send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
   let lastStatus: ReadinessReport['status'] | undefined;
   // A failing handler must still answer: a probe that hangs is worse than a 500.
-  const guarded =
-    (name: string, handle: (res: ServerResponse) => Promise<void>) => (_req: IncomingMessage, res: ServerResponse) => {
-      handle(res).catch((error: unknown) => {
-        options.logger?.error({ err: error, endpoint: name }, 'health endpoint failed');
-        if (!res.headersSent) json(res, 500, { status: 'error' });
-        else res.end();
-      });
-    };
+  const guarded = (name: string, handle: (res: ServerResponse) => Promise<void>) => (_req: IncomingMessage, res: ServerResponse) => {
+    handle(res).catch((error: unknown) => {
+      options.logger?.error({ err: error, endpoint: name }, 'health endpoint failed');
+      if (!res.headersSent) json(res, 500, { status: 'error' });
+      else res.end();
+    });
+  };
 
   return [
     {

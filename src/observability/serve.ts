@@ -11,12 +11,7 @@
  */
 import type { Lifecycle } from '../lifecycle.ts';
 import type { Runtime } from '../runtime.ts';
-import {
-  type HealthEndpointsOptions,
-  type HealthServer,
-  type ReadinessCheck,
-  startHealthServer,
-} from './health-server.ts';
+import { type HealthEndpointsOptions, type HealthServer, type ReadinessCheck, startHealthServer } from './health-server.ts';
 import { registry } from './metrics.ts';
 import { type ReadinessSubject, runtimeReadinessChecks } from './readiness.ts';
 

@@ -21,12 +21,7 @@
  */
 import type { RetrievedChunk } from '../engine/types.ts';
 
-export type AbstainReason =
-  | 'no_candidates'
-  | 'low_similarity'
-  | 'low_relevance'
-  | 'unknown_version'
-  | 'unmatched_term';
+export type AbstainReason = 'no_candidates' | 'low_similarity' | 'low_relevance' | 'unknown_version' | 'unmatched_term';
 
 export interface AbstainDecision {
   abstain: boolean;
@@ -80,8 +75,7 @@ function unknownVersions(question: string, candidates: RetrievedChunk[]): string
 }
 
 // "milvus 2.6", "Milvus v2.4.5", "version 3.0", "v2.3", "release 2.5", "2.6.x".
-const VERSION_MENTION =
-  /(?:\b(?:version|release|milvus)\s+v?|\bv)(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b|\b(\d+\.\d+)\.x\b/gi;
+const VERSION_MENTION = /(?:\b(?:version|release|milvus)\s+v?|\bv)(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b|\b(\d+\.\d+)\.x\b/gi;
 
 /** Product versions the question names explicitly. */
 export function versionsAskedAbout(question: string): string[] {

@@ -33,8 +33,6 @@ export async function unmatchedDistinctiveTerms(
   const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
   const asked = new Set(contentWords(question).flatMap(terms));
   const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term));
-  const frequencies = await Promise.all(
-    missing.map((term) => documentFrequency(term, RARE_DOCUMENT_FREQUENCY + 1)),
-  );
+  const frequencies = await Promise.all(missing.map((term) => documentFrequency(term, RARE_DOCUMENT_FREQUENCY + 1)));
   return missing.filter((_, i) => frequencies[i]! >= 1 && frequencies[i]! <= RARE_DOCUMENT_FREQUENCY);
 }

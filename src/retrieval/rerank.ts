@@ -47,8 +47,7 @@ export function rerankByFeatures({ candidates, judgeVectors, lexicalScores }: Re
       const best = bestLexical[i]!;
       return best > 0 ? Math.abs(scores.get(chunk.id) ?? 0) / best : 0;
     });
-    const relevance =
-      mean(cosines.filter(Number.isFinite)) + LEXICAL_WEIGHT * mean(lexical) - CODE_WEIGHT * codeFraction(chunk.text);
+    const relevance = mean(cosines.filter(Number.isFinite)) + LEXICAL_WEIGHT * mean(lexical) - CODE_WEIGHT * codeFraction(chunk.text);
     return { ...chunk, score: relevance, similarity: cosines[0] ?? chunk.similarity };
   });
   return scored.sort((a, b) => b.score - a.score);

@@ -38,7 +38,8 @@ const REFERRING_WORDS = new Set([
   'she',
 ]);
 
-const ELLIPSIS_OPENERS = /^\s*(and|also|but|so|or|then|what about|how about|ok(ay)?|cool|nice|great|thanks|same|why|why not|what if|and if)\b/i;
+const ELLIPSIS_OPENERS =
+  /^\s*(and|also|but|so|or|then|what about|how about|ok(ay)?|cool|nice|great|thanks|same|why|why not|what if|and if)\b/i;
 
 /** Common words that carry no topic; a question made only of these needs the thread. */
 const STOPWORDS = new Set(
@@ -52,7 +53,12 @@ const STOPWORDS = new Set(
 );
 
 function words(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}_'.-]+/gu)?.map((w) => w.replace(/^[.'-]+|[.'-]+$/g, '')) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .match(/[\p{L}\p{N}_'.-]+/gu)
+      ?.map((w) => w.replace(/^[.'-]+|[.'-]+$/g, '')) ?? []
+  );
 }
 
 /** Words that carry topic: not stopwords, not referring words, at least 3 characters. */

@@ -29,8 +29,14 @@ export function queryVariants(text: string, history: Turn[] | undefined): QueryV
   if (!history || standalone === undefined) {
     return { query: question, rewrite: 'none', searches: [question], judges: [question] };
   }
-  const lastUser = [...history].reverse().find((turn) => turn.role === 'user')?.content.trim();
-  const lastAnswer = [...history].reverse().find((turn) => turn.role === 'assistant')?.content.trim();
+  const lastUser = [...history]
+    .reverse()
+    .find((turn) => turn.role === 'user')
+    ?.content.trim();
+  const lastAnswer = [...history]
+    .reverse()
+    .find((turn) => turn.role === 'assistant')
+    ?.content.trim();
   const searches = [question];
   if (lastUser) searches.push(`${question} ${lastUser}`);
   const terms = lastAnswer ? keyTerms(lastAnswer) : [];

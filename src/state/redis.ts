@@ -62,7 +62,10 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
 
   client.on('ready', () => {
     if (down) {
-      log.info({ event: 'redis_recovered', downForMs: downSince ? Date.now() - downSince : undefined }, 'redis: connection is back; shared state is shared again');
+      log.info(
+        { event: 'redis_recovered', downForMs: downSince ? Date.now() - downSince : undefined },
+        'redis: connection is back; shared state is shared again',
+      );
       down = false;
       downSince = undefined;
     } else if (!everReady) {
@@ -78,7 +81,7 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
     downSince = Date.now();
     log.warn(
       { event: 'redis_unavailable', reason },
-      'redis: unreachable; answering with this replica\'s own state (limits and dedupe are per replica until it is back)',
+      "redis: unreachable; answering with this replica's own state (limits and dedupe are per replica until it is back)",
     );
   };
   // Before the first connection, errors are the same outage as a later drop.

@@ -189,7 +189,14 @@ export class FakeSlackApi {
         call.outcome = String(fault.status);
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);
-        res.writeHead(fault.status, headers).end(JSON.stringify({ ok: false, error: fault.status === 429 ? 'ratelimited' : fault.status === 404 ? 'not_found' : 'internal_error' }));
+        res
+          .writeHead(fault.status, headers)
+          .end(
+            JSON.stringify({
+              ok: false,
+              error: fault.status === 429 ? 'ratelimited' : fault.status === 404 ? 'not_found' : 'internal_error',
+            }),
+          );
       } else {
         call.outcome = fault.error;
         this.reply(res, { ok: false, error: fault.error });
@@ -226,7 +233,15 @@ export class FakeSlackApi {
     const channel = String(args.channel ?? '');
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'askdocs', team_id: FAKE_BOT.teamId, user_id: FAKE_BOT.userId, bot_id: FAKE_BOT.botId };
+        return {
+          ok: true,
+          url: 'https://test.slack.com/',
+          team: 'Test',
+          user: 'askdocs',
+          team_id: FAKE_BOT.teamId,
+          user_id: FAKE_BOT.userId,
+          bot_id: FAKE_BOT.botId,
+        };
       case 'chat.postMessage': {
         if (!channel || (args.text === undefined && args.blocks === undefined)) return { ok: false, error: 'no_text' };
         const message = this.botMessage(channel, args);

@@ -96,7 +96,10 @@ function scriptedEngine(): Engine {
 
 async function realEngine(): Promise<Engine> {
   const [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm({ behaviour: { tokensPerSecond: 50 } })]);
-  cleanups.push(() => milvus.stop(), () => llm.close());
+  cleanups.push(
+    () => milvus.stop(),
+    () => llm.close(),
+  );
   const env = {
     MILVUS_URI: `http://${milvus.address}`,
     MILVUS_COLLECTION: 'discord_latency',

@@ -43,14 +43,19 @@ export class ScriptedEngine implements Engine {
     let deltas = 0;
     for (let at = 0; at < script.text.length; at += Math.max(1, size)) {
       if (script.failAfterDeltas !== undefined && deltas >= script.failAfterDeltas) {
-        throw script.failure ?? new AskdocsError('llm_unavailable', 'The language model is unavailable right now. Please try again in a minute.');
+        throw (
+          script.failure ??
+          new AskdocsError('llm_unavailable', 'The language model is unavailable right now. Please try again in a minute.')
+        );
       }
       if (script.delayMs) await sleep(script.delayMs, undefined, { signal: question.signal });
       yield { type: 'delta', text: script.text.slice(at, at + size) };
       deltas += 1;
     }
     if (script.failAfterDeltas !== undefined && deltas >= script.failAfterDeltas) {
-      throw script.failure ?? new AskdocsError('llm_unavailable', 'The language model is unavailable right now. Please try again in a minute.');
+      throw (
+        script.failure ?? new AskdocsError('llm_unavailable', 'The language model is unavailable right now. Please try again in a minute.')
+      );
     }
     yield {
       type: 'final',
@@ -82,4 +87,3 @@ export function source(n: number, overrides: Partial<Source> = {}): Source {
     ...overrides,
   };
 }
-

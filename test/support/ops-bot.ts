@@ -20,10 +20,7 @@ import { createLogger, newRequestId } from '../../src/logger.ts';
 import { serveOperations } from '../../src/observability/serve.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 
-const config = loadConfig(
-  { ...process.env, MILVUS_URI: process.env.OPS_BOT_MILVUS_DIR ?? process.env.MILVUS_URI },
-  { envFile: false },
-);
+const config = loadConfig({ ...process.env, MILVUS_URI: process.env.OPS_BOT_MILVUS_DIR ?? process.env.MILVUS_URI }, { envFile: false });
 const logger = createLogger({ level: config.logLevel });
 const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs }).install();
 
@@ -71,9 +68,7 @@ lifecycle.onShutdown(
 );
 await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
 
-process.stdout.write(
-  `${JSON.stringify({ askPort: (front.address() as AddressInfo).port, healthPort: health.port })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ askPort: (front.address() as AddressInfo).port, healthPort: health.port })}\n`);
 
 async function answer(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let text = '';

@@ -32,9 +32,11 @@ export interface ComposeService {
 
 export function loadCompose(): { file: Yaml; services: ComposeService[] } {
   const file = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true });
-  const services = Object.entries(file.services as Record<string, Omit<ComposeService, 'name'>>).map(
-    ([name, service]) => ({ name, ...service, environment: normaliseEnvironment(service.environment) }),
-  );
+  const services = Object.entries(file.services as Record<string, Omit<ComposeService, 'name'>>).map(([name, service]) => ({
+    name,
+    ...service,
+    environment: normaliseEnvironment(service.environment),
+  }));
   return { file, services };
 }
 

@@ -24,9 +24,7 @@ export interface ChildRun {
 /** Only what the child needs: never the developer's secrets or .env settings. */
 export function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const { PATH, HOME, TMPDIR, LANG, NODE_PATH } = process.env;
-  const kept = Object.entries({ PATH, HOME, TMPDIR, LANG, NODE_PATH }).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined,
-  );
+  const kept = Object.entries({ PATH, HOME, TMPDIR, LANG, NODE_PATH }).filter((entry): entry is [string, string] => entry[1] !== undefined);
   return { ...Object.fromEntries(kept), ...extra };
 }
 

@@ -148,11 +148,7 @@ function checkHistogram(family: MetricFamily): void {
 }
 
 /** The value of one sample, matched by name and a subset of its labels. */
-export function sampleValue(
-  families: Map<string, MetricFamily>,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
+export function sampleValue(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const family of families.values()) {
     for (const sample of family.samples) {
       if (sample.name !== name) continue;

@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createEmbedder, type Embedder } from '../../src/embeddings/index.ts';
-import { type IngestOptions, ingestFolder, type IngestSummary } from '../../src/ingest/ingest.ts';
+import { type IngestOptions, type IngestSummary, ingestFolder } from '../../src/ingest/ingest.ts';
 import { ChunkStore } from '../../src/milvus/store.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { CORPUS_DIR, testConfig } from './milvus.ts';
@@ -36,11 +36,7 @@ export function connectStore(address: string, collection: string): Promise<Chunk
 }
 
 /** Ingests with the default chunking settings, as `askdocs ingest` would; `overrides` replace any of them. */
-export async function ingestWithDefaults(
-  dir: string,
-  store: ChunkStore,
-  overrides: Partial<IngestOptions> = {},
-): Promise<IngestSummary> {
+export async function ingestWithDefaults(dir: string, store: ChunkStore, overrides: Partial<IngestOptions> = {}): Promise<IngestSummary> {
   const config = testConfig();
   return ingestFolder({
     dir,

@@ -12,13 +12,14 @@
  *
  * `--bare` measures a Bolt app that only acks and posts, as the floor on this machine.
  */
-import { App } from '@slack/bolt';
+
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { App } from '@slack/bolt';
 import { createSlackApp } from '../../adapters/slack/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -33,7 +34,11 @@ if (process.env.ASKDOCS_ACK_ROLE === 'fake') {
   const api = await new FakeSlackApi().start();
   process.send?.({ apiUrl: api.apiUrl, responseUrlBase: api.responseUrl('') });
   process.on('message', async (message: { n: number }) => {
-    await api.waitFor(() => api.messages.filter((m) => m.channel.startsWith('C0LOAD') && !m.thread_ts).length >= message.n, 20_000, 'all visible');
+    await api.waitFor(
+      () => api.messages.filter((m) => m.channel.startsWith('C0LOAD') && !m.thread_ts).length >= message.n,
+      20_000,
+      'all visible',
+    );
     const postedAt: Record<string, number> = {};
     for (const call of api.calls) {
       const match = call.method === 'chat.postMessage' ? /question (\d+_\d+)\n/.exec(String(call.args.text)) : null;
@@ -63,7 +68,12 @@ if (process.env.ASKDOCS_ACK_ROLE === 'fake') {
   );
   if (process.env.ASKDOCS_ACK_BARE === '1') {
     // Baseline: a bare Bolt app that only acks and posts the question, no askdocs code.
-    const app = new App({ token: FAKE_BOT.token, signingSecret: SIGNING_SECRET, deferInitialization: true, clientOptions: { slackApiUrl: config.slack.apiUrl } });
+    const app = new App({
+      token: FAKE_BOT.token,
+      signingSecret: SIGNING_SECRET,
+      deferInitialization: true,
+      clientOptions: { slackApiUrl: config.slack.apiUrl },
+    });
     app.command(/.*/, async ({ ack, client, command }) => {
       await ack();
       await client.chat.postMessage({ channel: command.channel_id, text: `question ${command.text.replace('question ', '')}\n` });
@@ -99,22 +109,35 @@ if (process.env.ASKDOCS_ACK_ROLE === 'fake') {
   const nextMessage = <T>(child: ReturnType<typeof fork>) => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
   const fake = spawnRole('fake');
   const { apiUrl, responseUrlBase } = await nextMessage<{ apiUrl: string; responseUrlBase: string }>(fake);
-  const child = spawnRole('bot', { ASKDOCS_ACK_BARE: values.bare ? '1' : '0', ASKDOCS_ACK_N: String(n), SLACK_API_URL: apiUrl, FEEDBACK_DB: join(dir, 'feedback.sqlite') });
+  const child = spawnRole('bot', {
+    ASKDOCS_ACK_BARE: values.bare ? '1' : '0',
+    ASKDOCS_ACK_N: String(n),
+    SLACK_API_URL: apiUrl,
+    FEEDBACK_DB: join(dir, 'feedback.sqlite'),
+  });
   const { port } = await nextMessage<{ port: number }>(child);
   const url = `http://127.0.0.1:${port}/slack/events`;
-  const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  const percentile = (sorted: number[], p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
   const line = (label: string, sorted: number[]) =>
     `${label} p50 ${fmt(percentile(sorted, 50))}  p99 ${fmt(percentile(sorted, 99))}  max ${fmt(sorted.at(-1) ?? Number.NaN)}`;
-  process.stdout.write(`${values.bare ? '[baseline: bare Bolt app] ' : ''}${n} concurrent signed /askdocs per burst, ${channels} channels, ${rounds} bursts (burst 1 also opens the connections)\n`);
+  process.stdout.write(
+    `${values.bare ? '[baseline: bare Bolt app] ' : ''}${n} concurrent signed /askdocs per burst, ${channels} channels, ${rounds} bursts (burst 1 also opens the connections)\n`,
+  );
   for (let round = 1; round <= rounds; round++) {
     const sentAt: number[] = [];
     const sent = await Promise.all(
       Array.from({ length: n }, (_, i) => {
         sentAt[i] = wallClock();
         const tag = `${round}_${i}`;
-        return sendSlashCommand(url, { text: `question ${tag}`, channel: `C0LOAD${i % channels}`, user: `U0LOAD${tag}`, responseUrl: `${responseUrlBase}load${tag}` });
+        return sendSlashCommand(url, {
+          text: `question ${tag}`,
+          channel: `C0LOAD${i % channels}`,
+          user: `U0LOAD${tag}`,
+          responseUrl: `${responseUrlBase}load${tag}`,
+        });
       }),
     );
     const acks = sent.map((r) => r.answeredAt - r.sentAt).sort((a, b) => a - b);

@@ -35,7 +35,6 @@ export function source(n: number, path: string, title: string, heading?: string,
   };
 }
 
-
 export class ScriptedEngine implements Engine {
   readonly questions: Question[] = [];
   script: (question: Question) => ScriptedAnswer;

@@ -25,7 +25,11 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function startSlackHarness(options: { engine: Engine; env?: Record<string, string>; api?: FakeSlackApi }): Promise<SlackHarness> {
+export async function startSlackHarness(options: {
+  engine: Engine;
+  env?: Record<string, string>;
+  api?: FakeSlackApi;
+}): Promise<SlackHarness> {
   const api = options.api ?? (await new FakeSlackApi().start());
   const dir = mkdtempSync(join(tmpdir(), 'askdocs-slack-'));
   const feedbackPath = join(dir, 'feedback.sqlite');

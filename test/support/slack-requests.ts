@@ -29,7 +29,9 @@ export interface SendOptions {
 
 export async function sendSigned(url: string, rawBody: string, contentType: string, options: SendOptions = {}): Promise<SentRequest> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  let signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+  let signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
+    .update(`v0:${timestamp}:${rawBody}`)
+    .digest('hex')}`;
   if (options.tamper) signature = `${signature.slice(0, -4)}0000`;
   const headers: Record<string, string> = {
     'content-type': contentType,
@@ -106,14 +108,20 @@ export function eventBody(input: EventInput): { body: string; eventId: string } 
     type: 'event_callback',
     event_id: eventId,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: FAKE_BOT.teamId, user_id: FAKE_BOT.userId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: FAKE_BOT.teamId, user_id: FAKE_BOT.userId, is_bot: true, is_enterprise_install: false },
+    ],
     is_ext_shared_channel: false,
     event_context: `4-${randomUUID()}`,
   };
   return { body: JSON.stringify(body), eventId };
 }
 
-export async function sendEvent(url: string, input: EventInput, options?: SendOptions): Promise<SentRequest & { eventId: string; rawBody: string }> {
+export async function sendEvent(
+  url: string,
+  input: EventInput,
+  options?: SendOptions,
+): Promise<SentRequest & { eventId: string; rawBody: string }> {
   const { body, eventId } = eventBody(input);
   const sent = await sendSigned(url, body, 'application/json', options);
   return { ...sent, eventId, rawBody: body };
@@ -142,7 +150,14 @@ export function blockActionsBody(input: BlockActionInput): string {
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: input.channel, name: 'docs-help' },
-    message: { type: 'message', ts: input.messageTs, thread_ts: input.threadTs, user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, text: 'Sources' },
+    message: {
+      type: 'message',
+      ts: input.messageTs,
+      thread_ts: input.threadTs,
+      user: FAKE_BOT.userId,
+      bot_id: FAKE_BOT.botId,
+      text: 'Sources',
+    },
     state: { values: {} },
     response_url: input.responseUrl,
     actions: [

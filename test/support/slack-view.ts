@@ -46,7 +46,10 @@ export function answerTexts(api: FakeSlackApi, channel: string, threadTs: string
 }
 
 export function ephemeralTexts(api: FakeSlackApi, channel: string): string[] {
-  return api.callsTo('chat.postEphemeral').filter((call) => call.args.channel === channel).map((call) => String(call.args.text));
+  return api
+    .callsTo('chat.postEphemeral')
+    .filter((call) => call.args.channel === channel)
+    .map((call) => String(call.args.text));
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -33,14 +33,13 @@ export function register(program: Command, ctx: CliContext): void {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
       try {
-        const [{ QuestionStore }, { enforceRetention }, { buildGapsReport }, { votesFromConfig }, suggest] =
-          await Promise.all([
-            import('../../questions/store.ts'),
-            import('../../questions/log.ts'),
-            import('../../gaps/report.ts'),
-            import('../../gaps/votes.ts'),
-            import('../../gaps/suggest.ts'),
-          ]);
+        const [{ QuestionStore }, { enforceRetention }, { buildGapsReport }, { votesFromConfig }, suggest] = await Promise.all([
+          import('../../questions/store.ts'),
+          import('../../questions/log.ts'),
+          import('../../gaps/report.ts'),
+          import('../../gaps/votes.ts'),
+          import('../../gaps/suggest.ts'),
+        ]);
         if (!config.questionLog.enabled) {
           process.stderr.write('askdocs: QUESTION_LOG=off: no new questions are being logged; reporting what is stored.\n');
         }
@@ -82,8 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
               reranker: config.retrieval.reranker,
               searchPages: (vector, limit) => runtime.store.denseSearch({ vector, limit }),
               retrieve: (text) => runtime.engine.retrieve({ text, scope: { platform: 'cli' } }),
-              suggest: (input) =>
-                llm ? suggest.llmSuggestion(llm, input, logger) : Promise.resolve(suggest.templateSuggestion(input)),
+              suggest: (input) => (llm ? suggest.llmSuggestion(llm, input, logger) : Promise.resolve(suggest.templateSuggestion(input))),
             });
             if (options.json) {
               process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

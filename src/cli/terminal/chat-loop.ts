@@ -45,10 +45,7 @@ export async function runChatLoop(options: ChatLoopOptions): Promise<void> {
     } else if (line.length > 0) {
       current = new AbortController();
       try {
-        const final = await renderAnswer(
-          engine.answer({ text: line, history, scope: { platform: 'cli' }, signal: current.signal }),
-          io,
-        );
+        const final = await renderAnswer(engine.answer({ text: line, history, scope: { platform: 'cli' }, signal: current.signal }), io);
         history = [...history, { role: 'user' as const, content: line }, { role: 'assistant' as const, content: final.text }].slice(
           -maxTurns,
         );

@@ -73,9 +73,7 @@ export function formatSourcesBlock(final: FinalAnswer, fancy = false): string | 
 
 export function sourceLines(sources: Source[]): string[] {
   // Keep the engine's order (order of first citation), not sorted by number.
-  const entries = new Map(
-    sourceEntries(sources, { maxEntries: sources.length }).map((entry) => [entry.n, entry] as const),
-  );
+  const entries = new Map(sourceEntries(sources, { maxEntries: sources.length }).map((entry) => [entry.n, entry] as const));
   return sources.flatMap((source) => {
     const entry = entries.get(source.n);
     return entry ? [stripControlChars(`[${entry.n}] ${entry.label} — ${entry.link ?? entry.path}`)] : [];

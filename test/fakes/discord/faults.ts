@@ -106,7 +106,8 @@ export class Faults {
     majorId: string,
   ): { fault?: FaultResponse; headers: Record<string, string> } {
     const rateLimit = this.#take(this.#rateLimits, call);
-    if (rateLimit) return { fault: tooManyRequests(rateLimit.retryAfter, rateLimit.global ?? false, call.route, rateLimit.scope), headers: {} };
+    if (rateLimit)
+      return { fault: tooManyRequests(rateLimit.retryAfter, rateLimit.global ?? false, call.route, rateLimit.scope), headers: {} };
 
     const failure = this.#take(this.#failures, call);
     if (failure) {

@@ -14,15 +14,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
-import {
-  type FakeDiscordState,
-  type FakeMessage,
-  guildCreateJson,
-  Intent,
-  MESSAGE_CONTENT_FLAGS,
-  messageJson,
-  userJson,
-} from './state.ts';
+import { type FakeDiscordState, type FakeMessage, guildCreateJson, Intent, MESSAGE_CONTENT_FLAGS, messageJson, userJson } from './state.ts';
 
 const Op = {
   Dispatch: 0,
@@ -176,7 +168,9 @@ export class FakeGateway {
     const intents = this.#sessions.get(this.shardOf(message.guildId))?.intents ?? 0;
     if ((intents & Intent.MessageContent) !== 0) return true;
     const botId = this.#options.state.botUser.id;
-    return !message.guildId || message.author.id === botId || message.content.includes(`<@${botId}>`) || message.content.includes(`<@!${botId}>`);
+    return (
+      !message.guildId || message.author.id === botId || message.content.includes(`<@${botId}>`) || message.content.includes(`<@!${botId}>`)
+    );
   }
 
   /** Closes the socket without ending the session (the client should RESUME). */

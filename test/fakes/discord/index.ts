@@ -69,12 +69,7 @@ export interface FakeDiscord {
   /** A user sends the bot a direct message. */
   userDMs(input: { user: FakeUser; content: string }): FakeMessage;
   /** A user runs `/name option:value` in a channel. */
-  slashCommand(input: {
-    user: FakeUser;
-    channel: FakeChannel;
-    name?: string;
-    options?: Record<string, string>;
-  }): FakeInteraction;
+  slashCommand(input: { user: FakeUser; channel: FakeChannel; name?: string; options?: Record<string, string> }): FakeInteraction;
   /** A user clicks a button on a message. */
   clickButton(input: { user: FakeUser; message: FakeMessage; customId: string }): FakeInteraction;
   /** A user opens a thread in a channel (THREAD_CREATE), not started by the bot. */
@@ -163,8 +158,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       gateway.dispatch('CHANNEL_CREATE', channelJson(channel));
       return channel;
     },
-    userSays: ({ user, channel, content, mentionBot }) =>
-      poster(user, channel, mentionBot ? `<@${state.botUser.id}> ${content}` : content),
+    userSays: ({ user, channel, content, mentionBot }) => poster(user, channel, mentionBot ? `<@${state.botUser.id}> ${content}` : content),
     userDMs: ({ user, content }) => poster(user, state.dmChannelWith(user), content),
     slashCommand: ({ user, channel, name = 'askdocs', options: commandOptions = {} }) => {
       const interaction = state.newInteraction(
@@ -178,7 +172,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         },
         tokenTtlMs,
       );
-      const command = state.commands.guild.get(channel.guildId ?? '')?.find((c) => (c as { name: string }).name === name) ??
+      const command =
+        state.commands.guild.get(channel.guildId ?? '')?.find((c) => (c as { name: string }).name === name) ??
         state.commands.global.find((c) => (c as { name: string }).name === name);
       gateway.dispatch(
         'INTERACTION_CREATE',
@@ -215,16 +210,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     visibleMessages: (channel) => {
       const id = typeof channel === 'string' ? channel : channel.id;
-      return state
-        .channelMessages(id)
-        .filter((m) => (m.flags & (MessageFlag.Ephemeral | MessageFlag.Loading)) === 0);
+      return state.channelMessages(id).filter((m) => (m.flags & (MessageFlag.Ephemeral | MessageFlag.Loading)) === 0);
     },
     threadOf: (message) => (message.threadId ? state.channel(message.threadId) : undefined),
     message: (id) => state.messages.get(id),
-    waitFor: <T>(
-      predicate: () => T | undefined | null | false,
-      waitOptions: { timeoutMs?: number; what?: string } = {},
-    ): Promise<T> => {
+    waitFor: <T>(predicate: () => T | undefined | null | false, waitOptions: { timeoutMs?: number; what?: string } = {}): Promise<T> => {
       const first = predicate();
       if (first) return Promise.resolve(first);
       return new Promise<T>((resolve, reject) => {

@@ -172,10 +172,7 @@ export class FakeDiscordState {
     return channel;
   }
 
-  addThread(
-    parent: FakeChannel,
-    options: { name: string; ownerId: string; id?: string; type?: number },
-  ): FakeChannel {
+  addThread(parent: FakeChannel, options: { name: string; ownerId: string; id?: string; type?: number }): FakeChannel {
     const thread: FakeChannel = {
       id: options.id ?? snowflake(),
       type: options.type ?? ChannelKind.PublicThread,
