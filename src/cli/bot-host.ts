@@ -1,14 +1,16 @@
 /**
  * What every long-running chat bot command shares: settings checked before anything
- * slow loads, a service logger, graceful shutdown, the runtime and the feedback
- * store, each closed in the right order on shutdown.
+ * slow loads, a service logger, graceful shutdown, the runtime and the chat state
+ * (claims, limits, feedback; shared through Redis when REDIS_URL is set), each closed
+ * in the right order on shutdown.
  */
 import type { Config, SettingName } from '../config.ts';
 import { requireSettings } from '../config.ts';
-import { FeedbackStore } from '../feedback/store.ts';
+import type { FeedbackRecorder } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
+import { type ChatState, openChatState } from '../state/chat-state.ts';
 import type { CliContext } from './context.ts';
 
 export interface BotHost {
@@ -16,7 +18,9 @@ export interface BotHost {
   logger: Logger;
   lifecycle: Lifecycle;
   runtime: Runtime;
-  feedback: FeedbackStore;
+  /** Claims, limits, thread participation and feedback: in this process, or shared through Redis (REDIS_URL). */
+  state: ChatState;
+  feedback: FeedbackRecorder;
   /** Ends a failed start: shuts the lifecycle down (the bot registered with it too), prints one line, exits non-zero. */
   failStartup(error: unknown): Promise<never>;
 }
@@ -47,9 +51,9 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     // stops before the feedback store and the runtime it uses are closed.
     const runtime = await ctx.openRuntime(config, logger);
     lifecycle.onShutdown(() => runtime.close());
-    const feedback = FeedbackStore.open(config.feedbackDb, { logger });
-    lifecycle.onShutdown(() => feedback.close());
-    return { config, logger, lifecycle, runtime, feedback, failStartup };
+    const state = openChatState(config, logger);
+    lifecycle.onShutdown(() => state.close());
+    return { config, logger, lifecycle, runtime, state, feedback: state.feedback, failStartup };
   } catch (error) {
     return failStartup(error);
   }

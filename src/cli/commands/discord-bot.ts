@@ -10,7 +10,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, state, failStartup } = await startBotHost(
     ctx,
     ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
     'the Discord bot',
@@ -19,8 +19,17 @@ export async function runBot(ctx: CliContext): Promise<void> {
   try {
     const gateway = gatewayCheck(() => bot);
     // Started before the bot registers, so it closes after the bot (hooks run last-first).
-    const health = await serveOperations(runtime, lifecycle, [gateway]);
-    bot = createDiscordBot({ engine: runtime.engine, config, logger, feedback, lifecycle, metrics: runtime.metrics });
+    const health = await serveOperations(runtime, lifecycle, [...(state.readiness ? [state.readiness] : []), gateway]);
+    bot = createDiscordBot({
+      engine: runtime.engine,
+      config,
+      logger,
+      feedback: state.feedback,
+      claims: state.claims,
+      limits: state.limits,
+      lifecycle,
+      metrics: runtime.metrics,
+    });
     await bot.start();
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +

@@ -33,7 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
       try {
-        const [{ QuestionStore }, { enforceRetention }, { buildGapsReport }, { votesByRequest }, suggest] = await Promise.all([
+        const [{ QuestionStore }, { enforceRetention }, { buildGapsReport }, { votesFromConfig }, suggest] = await Promise.all([
           import('../../questions/store.ts'),
           import('../../questions/log.ts'),
           import('../../gaps/report.ts'),
@@ -72,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
             }
             const report = await buildGapsReport({
               questions: logged,
-              votes: votesByRequest(config.feedbackDb),
+              votes: await votesFromConfig(config),
               since: new Date(now.getTime() - options.since),
               now,
               minSize: options.minSize,
