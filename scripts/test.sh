@@ -11,6 +11,16 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
     echo "askdocs test: could not install chromium; the HTML report test will skip" >&2
 fi
+# The shared-state tests (several replicas, one Redis) start private redis-server
+# processes: install Debian's redis-server the same way; without it they skip and say why.
+if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "askdocs test: installing redis-server for the shared-state tests" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ||
+    echo "askdocs test: could not install redis-server; the shared-state tests will skip" >&2
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "askdocs test: redis-server is missing (apt-get install redis-server): the shared-state tests will skip" >&2
+fi
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
 echo "askdocs test: biome check (lint, format, import order)" >&2

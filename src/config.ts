@@ -94,12 +94,26 @@ export const envSchema = z.object({
   DISCORD_GUILD_ID: optionalString,
   DISCORD_API_URL: optionalUrl,
   DISCORD_ALLOWED_CHANNELS: csvList,
+  // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
+  SHARD_COUNT: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
+    z
+      .string()
+      .regex(/^(auto|[1-9]\d{0,4})$/, 'must be a whole number of at least 1, or auto')
+      .optional(),
+  ),
+  SHARD_IDS: csvList,
   USER_MAX_CONCURRENT: int(1, 1, 100),
   USER_QUESTIONS_PER_MINUTE: int(6, 1, 10_000),
   CHANNEL_MAX_CONCURRENT: int(4, 1, 1_000),
 
   // Operations
-  FEEDBACK_DB: z.preprocess(emptyToUndefined, z.string().default('./data/feedback.sqlite')),
+  // A file path (SQLite), or `redis` for the shared Redis (the default when REDIS_URL is set).
+  FEEDBACK_DB: optionalString,
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL (e.g. redis://redis:6379)' }).optional(),
+  ),
   HEALTH_PORT: int(8080, 0, 65_535),
   BIND_ADDRESS: z.preprocess(
     emptyToUndefined,
@@ -150,6 +164,7 @@ export type Env = z.infer<typeof envSchema>;
 export type SettingName = keyof Env;
 
 const DEFAULT_LOCAL_EMBEDDING_MODEL = 'all-MiniLM-L6-v2-int8';
+const DEFAULT_FEEDBACK_DB = './data/feedback.sqlite';
 
 export interface Config {
   env: Env;
@@ -205,8 +220,18 @@ export interface Config {
     guildId?: string;
     apiUrl?: string;
     allowedChannels: string[];
+    /**
+     * Gateway sharding (SHARD_COUNT, SHARD_IDS); undefined: one shard, as before.
+     * `ids` are the shards this process runs (default: all of them).
+     */
+    sharding?: { count: number | 'auto'; ids?: number[] };
   };
   limits: { userMaxConcurrent: number; userQuestionsPerMinute: number; channelMaxConcurrent: number };
+  /** REDIS_URL: set when replicas share state (dedupe, limits, thread memory, feedback) in Redis. */
+  redis?: { url: string };
+  /** Where feedback lives: a SQLite file (one replica) or the shared Redis (FEEDBACK_DB=redis). */
+  feedbackStore: 'sqlite' | 'redis';
+  /** The SQLite file when feedbackStore is 'sqlite' (absolute). */
   feedbackDb: string;
   healthPort: number;
   /** BIND_ADDRESS: the interface PORT and HEALTH_PORT listen on; undefined means all interfaces. */
@@ -295,6 +320,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if (env.GAPS_DIGEST_TIMEZONE && !env.GAPS_DIGEST_CHANNEL) {
     problems.push('GAPS_DIGEST_TIMEZONE: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
   }
+  const sharding = shardingOf(env, problems);
+  // With REDIS_URL, feedback defaults to Redis too: replicas must not each keep their own file.
+  const feedbackStore = (env.FEEDBACK_DB ?? (env.REDIS_URL ? 'redis' : '')).toLowerCase() === 'redis' ? 'redis' : 'sqlite';
+  if (feedbackStore === 'redis' && !env.REDIS_URL) {
+    problems.push('FEEDBACK_DB: "redis" needs REDIS_URL (or set FEEDBACK_DB to a SQLite file path)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const server = isServerUri(env.MILVUS_URI);
@@ -358,13 +389,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       guildId: env.DISCORD_GUILD_ID,
       apiUrl: env.DISCORD_API_URL,
       allowedChannels: env.DISCORD_ALLOWED_CHANNELS,
+      sharding,
     },
     limits: {
       userMaxConcurrent: env.USER_MAX_CONCURRENT,
       userQuestionsPerMinute: env.USER_QUESTIONS_PER_MINUTE,
       channelMaxConcurrent: env.CHANNEL_MAX_CONCURRENT,
     },
-    feedbackDb: fromCwd(env.FEEDBACK_DB),
+    redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    feedbackStore,
+    feedbackDb: fromCwd(feedbackStore === 'sqlite' && env.FEEDBACK_DB ? env.FEEDBACK_DB : DEFAULT_FEEDBACK_DB),
     healthPort: env.HEALTH_PORT,
     bindAddress: env.BIND_ADDRESS,
     logLevel: env.LOG_LEVEL,
@@ -390,6 +424,26 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         : undefined,
     },
   };
+}
+
+function shardingOf(env: Env, problems: string[]): Config['discord']['sharding'] {
+  if (!env.SHARD_COUNT) {
+    if (env.SHARD_IDS.length > 0) problems.push('SHARD_IDS: needs SHARD_COUNT (the total number of shards)');
+    return undefined;
+  }
+  const count = env.SHARD_COUNT === 'auto' ? 'auto' : Number(env.SHARD_COUNT);
+  if (env.SHARD_IDS.length === 0) return { count };
+  if (count === 'auto') {
+    problems.push('SHARD_IDS: needs a number in SHARD_COUNT, not auto (each process must know the total)');
+    return undefined;
+  }
+  const ids = env.SHARD_IDS.map(Number);
+  const bad = env.SHARD_IDS.filter((id, i) => !/^\d+$/.test(id) || (ids[i] as number) >= count);
+  if (bad.length > 0) {
+    problems.push(`SHARD_IDS: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a shard id from 0 to ${count - 1}`);
+    return undefined;
+  }
+  return { count, ids: [...new Set(ids)] };
 }
 
 /**

@@ -100,7 +100,7 @@ describe('FeedbackStore', () => {
 });
 
 describe('askdocs feedback', () => {
-  function run(args: string[], feedbackDb: string): string {
+  async function run(args: string[], feedbackDb: string): Promise<string> {
     const chunks: string[] = [];
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string) => {
@@ -116,14 +116,14 @@ describe('askdocs feedback', () => {
         },
       } as unknown as CliContext;
       register(program, ctx);
-      program.parse(['node', 'askdocs', 'feedback', ...args]);
+      await program.parseAsync(['node', 'askdocs', 'feedback', ...args]);
     } finally {
       process.stdout.write = write;
     }
     return chunks.join('');
   }
 
-  it('lists votes as text and as JSON, newest first, honouring --limit', () => {
+  it('lists votes as text and as JSON, newest first, honouring --limit', async () => {
     const file = join(dir, 'cli.sqlite');
     const store = FeedbackStore.open(file);
     for (const [i, vote] of (['up', 'down', 'up'] as const).entries()) {
@@ -132,7 +132,7 @@ describe('askdocs feedback', () => {
     }
     store.close();
 
-    const json = JSON.parse(run(['--json', '--limit', '2'], file)) as { userId: string; vote: string; question: string }[];
+    const json = JSON.parse(await run(['--json', '--limit', '2'], file)) as { userId: string; vote: string; question: string }[];
     assert.deepEqual(
       json.map((r) => [r.userId, r.vote, r.question]),
       [
@@ -140,16 +140,16 @@ describe('askdocs feedback', () => {
         ['U1', 'down', 'question 1'],
       ],
     );
-    const text = run([], file);
+    const text = await run([], file);
     assert.match(text, /👍 {2}slack {2}user U2/);
     assert.match(text, /👎 {2}slack {2}user U1/);
     assert.match(text, /Q: question 0/);
   });
 
-  it('says so when nothing was recorded yet, without creating the database', () => {
+  it('says so when nothing was recorded yet, without creating the database', async () => {
     const file = join(dir, 'missing', 'none.sqlite');
-    assert.match(run([], file), /No feedback recorded yet/);
-    assert.equal(run(['--json'], file).trim(), '[]');
+    assert.match(await run([], file), /No feedback recorded yet/);
+    assert.equal((await run(['--json'], file)).trim(), '[]');
   });
 });
 

@@ -16,6 +16,7 @@ import type { GapCluster, GapQuestion, GapsReport } from '../src/gaps/report.ts'
 import { threadUrl } from '../src/gaps/thread-links.ts';
 import { createLifecycle } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
+import { localClaims } from '../src/state/claims.ts';
 
 const NOW = '2026-12-07T09:00:00.000Z';
 const SINCE = '2026-11-30T09:00:00.000Z';
@@ -194,6 +195,31 @@ describe('gaps digest: rendering user text', () => {
 });
 
 describe('gaps digest: schedule', () => {
+  it('with several replicas sharing claims, each scheduled run is posted once', async () => {
+    // Runs are named by their minute: start clear of a minute boundary.
+    const secondsLeft = 60 - new Date().getSeconds();
+    if (secondsLeft < 8) await new Promise((resolve) => setTimeout(resolve, secondsLeft * 1000 + 100));
+    const claims = localClaims();
+    const posted: string[] = [];
+    const replica = (name: string) =>
+      startDigestJob({
+        digest: settings('* * * * * *'),
+        channel: { platform: 'slack', post: async () => void posted.push(name) },
+        logger: createLogger({ level: 'silent' }),
+        report: async () => report([cluster(1, [question('a'), question('b')])]),
+        claim: (key) => claims.claim(key),
+      });
+    const jobs = [replica('A'), replica('B')];
+    try {
+      await until(() => posted.length >= 1, 5_000);
+      // Both schedules fire every second; give them three more chances to post twice.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    } finally {
+      for (const job of jobs) job.stop();
+    }
+    assert.equal(posted.length, 1, `posted by ${posted.join(', ')}`);
+  });
+
   it('posts on the cron, and a failing build or post is logged with a request id and never thrown', async () => {
     const { logger, lines } = capture();
     const posted: Digest[] = [];

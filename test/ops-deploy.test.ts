@@ -108,7 +108,10 @@ describe('docker-compose.yml', () => {
         parseDuration(service.stop_grace_period ?? '10s') > DEFAULT_SHUTDOWN_TIMEOUT_MS,
         `${service.name}: stop_grace_period must exceed SHUTDOWN_TIMEOUT_MS so answers in flight finish`,
       );
-      assert.deepEqual((service as Yaml).depends_on, { milvus: { condition: 'service_healthy' } });
+      assert.deepEqual((service as Yaml).depends_on, {
+        milvus: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      });
     }
     assert.deepEqual((byName.get('milvus') as Yaml).depends_on, {
       etcd: { condition: 'service_healthy' },
@@ -118,13 +121,31 @@ describe('docker-compose.yml', () => {
 
   test('state lives in named volumes that are declared', () => {
     const declared = new Set(Object.keys(file.volumes ?? {}));
-    for (const name of ['etcd', 'minio', 'milvus', 'slack', 'discord']) {
+    for (const name of ['etcd', 'minio', 'milvus', 'redis', 'slack', 'discord']) {
       const named = (byName.get(name)?.volumes ?? []).map((v) => v.split(':')[0]!).filter((src) => !/^[.$/~]/.test(src));
       assert.ok(named.length > 0, `${name} keeps its data in a named volume`);
       for (const volume of named) assert.ok(declared.has(volume), `${name}: volume ${volume} is declared`);
     }
   });
+
+  test('the bots share claims, limits and feedback in a Redis that keeps them (AOF, no eviction)', () => {
+    const redis = byName.get('redis') as Yaml;
+    assertDurableRedis(redis.command as string[], 'compose redis');
+    for (const service of askdocsServices) {
+      const url = new URL(service.environment?.REDIS_URL ?? '');
+      assert.equal(url.protocol, 'redis:', `${service.name} REDIS_URL`);
+      assert.equal(url.hostname, 'redis');
+      assert.equal(service.environment?.FEEDBACK_DB, 'redis', `${service.name}: feedback in the shared Redis`);
+    }
+  });
 });
+
+/** Feedback lives in Redis: it must persist (AOF) and never evict keys to make room. */
+function assertDurableRedis(args: string[], where: string): void {
+  const option = (name: string) => args[args.indexOf(`--${name}`) + 1];
+  assert.equal(option('appendonly'), 'yes', `${where}: appendonly`);
+  assert.equal(option('maxmemory-policy'), 'noeviction', `${where}: maxmemory-policy`);
+}
 
 describe('Kubernetes manifests', () => {
   const k8s = loadKubernetes();
@@ -138,8 +159,9 @@ describe('Kubernetes manifests', () => {
     assert.ok(configMap);
     assert.deepEqual(workloads.map((w) => `${w.kind}/${w.metadata.name}`).sort(), [
       'CronJob/askdocs-ingest',
-      'Deployment/askdocs-discord',
       'Deployment/askdocs-slack',
+      'StatefulSet/askdocs-discord',
+      'StatefulSet/askdocs-redis',
     ]);
     assert.deepEqual(askdocsContainers.map(({ workload, container }) => [workload.metadata.name, container.args[0]]).sort(), [
       ['askdocs-discord', 'discord'],
@@ -204,7 +226,7 @@ describe('Kubernetes manifests', () => {
     for (const workload of workloads) {
       const spec = podSpecOf(workload);
       const name = workload.metadata.name;
-      if (workload.kind === 'Deployment') {
+      if (workload.kind === 'Deployment' || workload.kind === 'StatefulSet') {
         assert.ok(spec.terminationGracePeriodSeconds * 1000 > shutdownMs, `${name}: grace period exceeds SHUTDOWN_TIMEOUT_MS`);
         assert.deepEqual(workload.spec.selector.matchLabels, workload.spec.template.metadata.labels);
       }
@@ -220,9 +242,63 @@ describe('Kubernetes manifests', () => {
         assert.ok(mounts.includes('/tmp'), `${name}: a writable /tmp for tsx under a read-only root`);
       }
     }
+  });
+
+  test('Discord runs one pod per shard: SHARD_COUNT is the replica count, each pod runs the shard of its index', () => {
     const discord = workloads.find((w) => w.metadata.name === 'askdocs-discord');
-    assert.equal(discord.spec.replicas, 1, 'one gateway session, or every message is answered twice');
-    assert.equal(discord.spec.strategy.type, 'Recreate');
+    assert.equal(discord.kind, 'StatefulSet');
+    const container = podSpecOf(discord).containers.find((c: Yaml) => c.image === 'askdocs');
+    const env = new Map((container.env as Yaml[]).map((e) => [e.name, e]));
+    assert.equal(Number(env.get('SHARD_COUNT')?.value), discord.spec.replicas, 'as many shards as pods, or guilds go unanswered');
+    assert.equal(
+      env.get('SHARD_IDS')?.valueFrom?.fieldRef?.fieldPath,
+      "metadata.labels['apps.kubernetes.io/pod-index']",
+      'pod N runs shard N',
+    );
+    assert.ok(
+      k8s.documents.some((d) => d.kind === 'Service' && d.metadata.name === discord.spec.serviceName),
+      'the StatefulSet names a Service that exists',
+    );
+  });
+
+  test('Slack runs as 2 replicas that roll without a gap and survive a node drain', () => {
+    const slack = workloads.find((w) => w.metadata.name === 'askdocs-slack');
+    assert.ok(slack.spec.replicas >= 2, 'at least two replicas');
+    assert.equal(slack.spec.strategy.type, 'RollingUpdate');
+    assert.equal(slack.spec.strategy.rollingUpdate.maxUnavailable, 0, 'a new pod is ready before an old one stops');
+    const budget = k8s.documents.find(
+      (d) =>
+        d.kind === 'PodDisruptionBudget' &&
+        Object.entries(d.spec.selector.matchLabels).every(([k, v]) => slack.spec.template.metadata.labels[k] === v),
+    );
+    assert.ok(budget, 'a PodDisruptionBudget selects the Slack pods');
+    assert.ok(budget.spec.minAvailable >= 1 && budget.spec.minAvailable < slack.spec.replicas, 'keeps one answering, lets one go');
+    assert.ok(
+      !(podSpecOf(slack).volumes ?? []).some((v: Yaml) => v.persistentVolumeClaim),
+      'no ReadWriteOnce volume that two replicas would fight over',
+    );
+  });
+
+  test('the replicas share one Redis that keeps its data (AOF, no eviction, a volume)', () => {
+    const url = new URL(configMap.data.REDIS_URL);
+    assert.equal(url.protocol, 'redis:');
+    assert.equal(configMap.data.FEEDBACK_DB, 'redis');
+    const service = k8s.documents.find((d) => d.kind === 'Service' && d.metadata.name === url.hostname);
+    assert.ok(service, `REDIS_URL names Service ${url.hostname}`);
+    assert.ok(
+      service.spec.ports.some((p: Yaml) => String(p.port) === url.port),
+      'on its port',
+    );
+    const redis = workloads.find((w) => w.metadata.name === 'askdocs-redis');
+    assert.equal(redis.kind, 'StatefulSet');
+    assert.ok(Object.entries(service.spec.selector).every(([k, v]) => redis.spec.template.metadata.labels[k] === v));
+    const container = podSpecOf(redis).containers[0];
+    assertDurableRedis(container.args, 'redis StatefulSet');
+    const dataMount = container.volumeMounts.find((m: Yaml) => m.mountPath === '/data');
+    assert.ok(
+      redis.spec.volumeClaimTemplates.some((t: Yaml) => t.metadata.name === dataMount?.name),
+      'data on a persistent volume',
+    );
   });
 
   test('Services and volumes refer to things that exist', () => {

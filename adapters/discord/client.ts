@@ -36,7 +36,20 @@ export function createClient(config: Config, options: { messageContent: boolean 
     // A reply to a message deleted meanwhile should still be posted.
     failIfNotExists: false,
     rest: api ? { api } : {},
+    ...shardOptions(config),
   });
+}
+
+/**
+ * SHARD_COUNT / SHARD_IDS as discord.js client options: discord.js opens one gateway
+ * session per shard this process runs, and Discord sends each guild's events to one shard.
+ * Unset: one shard, as before.
+ */
+export function shardOptions(config: Config): { shards?: number[] | 'auto'; shardCount?: number } {
+  const sharding = config.discord.sharding;
+  if (!sharding) return {};
+  if (sharding.count === 'auto') return { shards: 'auto' };
+  return { shards: sharding.ids ?? [...Array(sharding.count).keys()], shardCount: sharding.count };
 }
 
 /**

@@ -20,10 +20,10 @@ export function isFeedbackButton(customId: string): boolean {
 
 export async function handleFeedbackButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
   const parsed = parseFeedbackCustomId(interaction.customId);
-  if (!parsed || !ctx.delivery.seen.firstSeen(`interaction:${interaction.id}`)) return;
+  if (!parsed || !(await ctx.delivery.claims.claim(`interaction:${interaction.id}`))) return;
   const acknowledged = ctx.delivery.acks.begin();
   const logger = ctx.logger.child({ kind: 'feedback', interactionId: interaction.id, userId: interaction.user.id });
-  const recorded = ctx.delivery.recordVote({ answerRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote }, logger);
+  const recorded = await ctx.delivery.recordVote({ answerRef: parsed.answerRef, userId: interaction.user.id, vote: parsed.vote }, logger);
   try {
     const content = recorded ? FEEDBACK_THANKS[parsed.vote] : FEEDBACK_FAILED;
     await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });

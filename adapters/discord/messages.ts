@@ -32,7 +32,7 @@ const DM_HISTORY_LIMIT = 10;
 export async function handleMessage(ctx: BotContext, message: Message): Promise<void> {
   const route = await routeOf(ctx, message);
   if (!route) return;
-  if (!ctx.delivery.seen.firstSeen(`message:${message.id}`)) return;
+  if (!(await ctx.delivery.claims.claim(`message:${message.id}`))) return;
 
   const requestId = newRequestId();
   const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: message.author.id });
@@ -83,7 +83,7 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
 async function openTarget(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): Promise<DiscordTransport> {
   if (route.kind === 'mention') return openThreadOn(ctx, message, question, logger);
   const channelId = route.kind === 'thread' ? route.thread.id : route.channelId;
-  if (route.kind === 'thread') ctx.delivery.threads.markJoined(channelId);
+  if (route.kind === 'thread') await ctx.delivery.threads.markJoined(channelId);
   showTyping(ctx, channelId);
   return channelTransport(ctx.api, channelId, route.kind === 'thread' ? { replyTo: message.id } : {});
 }
@@ -111,7 +111,7 @@ async function routeOf(ctx: BotContext, message: Message): Promise<Route | undef
 /** The bot is part of a thread it opened, joined, or answered in. */
 async function isPartOf(ctx: BotContext, thread: ThreadChannel): Promise<boolean> {
   const me = ctx.botUserId();
-  if (ctx.delivery.threads.isJoined(thread.id) || thread.ownerId === me || thread.members.cache.has(me)) return true;
+  if (thread.ownerId === me || thread.members.cache.has(me) || (await ctx.delivery.threads.status(thread.id))) return true;
   if (thread.ownerId) return false;
   // A partial thread (not in the cache yet): ask Discord who owns it.
   try {
@@ -150,7 +150,7 @@ async function readHistory(ctx: BotContext, message: Message, route: Route): Pro
 async function openThreadOn(ctx: BotContext, message: Message, question: string, logger: Logger): Promise<DiscordTransport> {
   try {
     const thread = await ctx.api.startThread(message.channelId, message.id, threadName(question));
-    ctx.delivery.threads.markJoined(thread.id);
+    await ctx.delivery.threads.markJoined(thread.id);
     showTyping(ctx, thread.id);
     return channelTransport(ctx.api, thread.id);
   } catch (error) {

@@ -20,10 +20,11 @@ import { InteractionTransport } from './interaction-transport.ts';
 import { CHANNEL_NOT_ALLOWED_TEXT, discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
 
 export async function handleSlashCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (!ctx.delivery.seen.firstSeen(`interaction:${interaction.id}`)) return;
   // Counted from the start: answers about to start hold back until this one is acknowledged.
   const acknowledged = ctx.delivery.acks.begin();
   try {
+    // Claimed before deferring: with several replicas, only the one that wins responds.
+    if (!(await ctx.delivery.claims.claim(`interaction:${interaction.id}`))) return;
     await respond(ctx, interaction, acknowledged);
   } finally {
     acknowledged();
@@ -117,7 +118,7 @@ async function respond(ctx: BotContext, interaction: ChatInputCommandInteraction
     if (isDm || thread) return inPlace;
     try {
       const thread = await ctx.api.startThread(interaction.channelId, answerRef, threadName(question));
-      ctx.delivery.threads.rememberStarter(thread.id, { question, answer });
+      await ctx.delivery.threads.rememberStarter(thread.id, { question, answer });
       return (message) => ctx.api.postMessage(thread.id, message);
     } catch (error) {
       logger.warn({ err: error }, 'could not open a thread on the answer; posting the sources below it');

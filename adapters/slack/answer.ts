@@ -121,7 +121,7 @@ export class SlackAnswers {
 
   async #postSources(ask: SlackAsk, messages: SlackMessages, answer: ChatAnswer): Promise<string> {
     const threadTs = messages.threadTs();
-    if (threadTs) this.#deps.delivery.threads.markJoined(`${ask.channel}:${threadTs}`);
+    if (threadTs) await this.#deps.delivery.threads.markJoined(`${ask.channel}:${threadTs}`);
     const entries = sourceEntries(answer.citations, { maxEntries: MAX_SOURCE_BLOCKS });
     const ts = await messages.post(sourcesMessage(entries, { abstained: answer.abstained }), 1);
     return `${ask.channel}:${ts}`;

@@ -51,8 +51,7 @@ interface IncomingMessage {
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
   const { delivery, logger } = deps;
-  const { seen } = delivery;
-  const threads = delivery.threads;
+  const { claims, threads } = delivery;
   const threadKey = (channel: string, threadTs: string) => `${channel}:${threadTs}`;
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
   // events, `channel_name: directmessage` on slash commands), never by its id's first
@@ -64,7 +63,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   // Slack redelivers events it thinks failed (X-Slack-Retry-Num); the event_id stays the same.
   app.use(async ({ body, context, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !seen.firstSeen(`event:${eventId}`)) {
+    if (typeof eventId === 'string' && !(await claims.claim(`event:${eventId}`))) {
       logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
       return;
     }
@@ -85,7 +84,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     } finally {
       acknowledged();
     }
-    if (!seen.firstSeen(`command:${command.trigger_id}`)) return;
+    if (!(await claims.claim(`command:${command.trigger_id}`))) return;
     const ask: SlackAsk = {
       kind: 'slash',
       client,
@@ -111,7 +110,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await ephemeral(client, message, threadTs, notAllowedMessage(), logger);
       return;
     }
-    if (!seen.firstSeen(messageKey(message))) return;
+    if (!(await claims.claim(messageKey(message)))) return;
     const text = stripMention(message.text ?? '', bot.userId);
     if (!text) {
       await ephemeral(client, message, threadTs, USAGE, logger);
@@ -130,7 +129,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!text) return;
 
     if (message.channel_type === 'im') {
-      if (!seen.firstSeen(messageKey(message))) return;
+      if (!(await claims.claim(messageKey(message)))) return;
       startAnswer({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
       return;
     }
@@ -141,9 +140,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
     const thread = threadKey(message.channel, threadTs);
-    if (threads.status(thread) === false || seen.has(messageKey(message))) return;
+    if (claims.seenHere(messageKey(message))) return;
+    const known = await threads.status(thread);
+    if (known === false) return;
     if (!delivery.accepting()) {
-      if (threads.status(thread)) await ephemeral(client, message, threadTs, SHUTTING_DOWN_MESSAGE, logger);
+      if (known) await ephemeral(client, message, threadTs, SHUTTING_DOWN_MESSAGE, logger);
       return;
     }
     delivery.start(async () => {
@@ -156,15 +157,15 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       } catch (error) {
         // Unknown participation: stay quiet unless we know we answered in this thread.
         logger.warn({ err: error, channel: message.channel }, 'slack: could not read a thread');
-        participates = threads.status(thread) === true;
+        participates = known === true;
         history = async () => [];
       }
       if (!participates) {
-        threads.markNotJoined(thread);
+        await threads.markNotJoined(thread);
         return;
       }
-      threads.markJoined(thread);
-      if (!seen.firstSeen(messageKey(message))) return;
+      await threads.markJoined(thread);
+      if (!(await claims.claim(messageKey(message)))) return;
       await deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history));
     });
   });
@@ -184,7 +185,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const vote: Vote = (action as { action_id: string }).action_id === FEEDBACK_UP ? 'up' : 'down';
     const threadTs = actionBody.message?.thread_ts ?? actionBody.container?.thread_ts;
     const target = { channel, ts: messageTs, user: userId };
-    const recorded = delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
+    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
     await ephemeral(
       client,

@@ -10,8 +10,8 @@
  *   - Keys expire `ttlMs` after they were added.
  *   - When more than `maxKeys` are live, the oldest are dropped first, so memory stays
  *     bounded under any event volume.
- *   - In memory, per process: enough for Slack/Discord redeliveries, which target the
- *     same process within minutes.
+ *   - In memory, per process. Event dedupe goes through src/state/claims.ts, which uses
+ *     this for one process and in front of Redis when replicas share state.
  */
 
 export interface SeenKeysOptions {

@@ -6,8 +6,13 @@
  *   - acknowledgements first: answers wait (bounded) while a burst's acks go out;
  *   - in-flight tracking on the one lifecycle (src/lifecycle.ts), whose drain deadline
  *     aborts what is still running;
- *   - thread memory, the answer itself (streamed into the platform's `AnswerView`), the
- *     sources reply, feedback recording and its metric, and the plain failure text.
+ *   - event claims (one answer per platform event), thread memory, the answer itself
+ *     (streamed into the platform's `AnswerView`), the sources reply, feedback recording
+ *     and its metric, and the plain failure text.
+ *
+ * Claims, limits, thread participation and feedback are state that replicas share
+ * through Redis (src/state/chat-state.ts); a bot is handed them once, here, and uses
+ * this process's own when not.
  *
  * A platform supplies what differs: where messages go and what they look like (a
  * transport and a renderer, built into an `AnswerView`; see answer-view.ts), plus how it
@@ -20,13 +25,14 @@
 import type { Config } from '../config.ts';
 import type { Engine, Platform, ThreadRef, Turn } from '../engine/types.ts';
 import { userMessageOf } from '../errors.ts';
-import { type FeedbackStore, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
+import { type FeedbackRecorder, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
+import { type Claims, localClaims } from '../state/claims.ts';
+import type { ThreadParticipation } from '../state/thread-participation.ts';
 import { AcknowledgementsFirst } from './ack-first.ts';
 import type { AnswerView } from './answer-view.ts';
-import { SeenKeys } from './dedupe.ts';
 import { type Admission, ChatLimits } from './limits.ts';
 import { type ChatAnswer, runChatAnswer } from './session.ts';
 import { ThreadMemory } from './threads.ts';
@@ -42,7 +48,13 @@ export interface ChatBotDeps {
   config: Config;
   logger: Logger;
   /** Where answers are saved for 👍/👎 and votes recorded (shared by all platforms); without it votes get an apology. */
-  feedback?: FeedbackStore;
+  feedback?: FeedbackRecorder;
+  /** Event claims (src/state/claims.ts); shared through Redis when replicas run. Default: this process. */
+  claims?: Claims;
+  /** Question limits; shared through Redis when replicas run. Default: this process, from config. */
+  limits?: ChatLimits;
+  /** Which threads the bot takes part in; shared through Redis when replicas run. Default: this process. */
+  threads?: ThreadParticipation;
   /** The process lifecycle the bot registers with; a bot run on its own (tests, embedding) gets one of its own. */
   lifecycle?: Lifecycle;
   /** Where votes are counted (the runtime's /metrics registry); none when absent. */
@@ -99,9 +111,9 @@ export class ChatDelivery {
   readonly platform: ChatDeliveryDeps['platform'];
   readonly lifecycle: Lifecycle;
   readonly acks: AcknowledgementsFirst;
-  readonly threads = new ThreadMemory();
-  /** Platform events already handled: one answer per event, even when the platform redelivers it. */
-  readonly seen = new SeenKeys({ ttlMs: 60 * 60_000, maxKeys: 50_000 });
+  readonly threads: ThreadMemory;
+  /** Platform events claimed: one answer per event, even when the platform redelivers it (or another replica gets it). */
+  readonly claims: Claims;
   readonly #deps: ChatDeliveryDeps;
   readonly #limits: ChatLimits;
 
@@ -111,7 +123,9 @@ export class ChatDelivery {
     this.lifecycle =
       deps.lifecycle ?? createLifecycle({ logger: deps.logger, timeoutMs: deps.shutdownTimeoutMs ?? deps.config.shutdownTimeoutMs });
     this.acks = new AcknowledgementsFirst({ quietMs: deps.ackQuietMs });
-    this.#limits = new ChatLimits(deps.config.limits);
+    this.#limits = deps.limits ?? new ChatLimits(deps.config.limits);
+    this.claims = deps.claims ?? localClaims();
+    this.threads = new ThreadMemory(deps.threads);
   }
 
   /** False once shutdown started: new questions get SHUTTING_DOWN_MESSAGE. */
@@ -210,7 +224,7 @@ export class ChatDelivery {
     try {
       const answerRef = await job.postSources(answer);
       // Saved now so a click, even after a restart, knows which question and answer it rates.
-      if (answerRef) this.#saveForFeedback(job, answer, answerRef);
+      if (answerRef) await this.#saveForFeedback(job, answer, answerRef);
     } catch (error) {
       logger.error({ err: error }, 'could not post the sources');
       await view.note(SOURCES_FAILED_TEXT);
@@ -219,10 +233,10 @@ export class ChatDelivery {
   }
 
   /** Records a 👍/👎 (one per user and answer: a second click changes it); false when it could not be stored. */
-  recordVote(vote: { answerRef: string; userId: string; vote: Vote }, logger: Logger): boolean {
+  async recordVote(vote: { answerRef: string; userId: string; vote: Vote }, logger: Logger): Promise<boolean> {
     try {
       if (!this.#deps.feedback) throw new Error('no feedback store configured');
-      this.#deps.feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
+      await this.#deps.feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
       this.#deps.metrics?.feedback.inc({ platform: this.platform, vote: vote.vote });
       logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
       return true;
@@ -232,9 +246,10 @@ export class ChatDelivery {
     }
   }
 
-  #saveForFeedback(job: AnswerJob, answer: ChatAnswer, answerRef: string): void {
+  /** A failed save is logged, never shown as a failed answer (a vote on it then gets an apology). */
+  async #saveForFeedback(job: AnswerJob, answer: ChatAnswer, answerRef: string): Promise<void> {
     try {
-      this.#deps.feedback?.saveAnswer({
+      await this.#deps.feedback?.saveAnswer({
         platform: this.platform,
         messageRef: answerRef,
         channelId: job.channelId,

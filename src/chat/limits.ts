@@ -3,19 +3,25 @@
  *
  * API:
  *   const limits = new ChatLimits({ userMaxConcurrent, userQuestionsPerMinute, channelMaxConcurrent });
+ *   const limits = new ChatLimits(settings, { redis, logger });   // shared by every replica
  *   const admission = await limits.admit({ userId, channelId });
  *   if (!admission.ok) reply(admission.message);   // friendly, plain text
  *   else try { ...answer... } finally { admission.release(); }
  *
  *   - Concurrency: a user may have at most `userMaxConcurrent` questions in flight and a
- *     channel at most `channelMaxConcurrent`; checked first, so a refused question does not
- *     use up the user's per-minute allowance.
+ *     channel at most `channelMaxConcurrent` (src/state/concurrency.ts); checked first, so
+ *     a refused question does not use up the user's per-minute allowance.
  *   - Rate: at most `userQuestionsPerMinute` admitted questions per user per rolling minute
- *     (rate-limiter-flexible, in memory: limits are per bot process).
+ *     (rate-limiter-flexible: in memory for one process, in Redis with an in-memory
+ *     insurance limiter when `redis` is given, so an outage never refuses everyone).
  *   - `release()` is idempotent.
- *   `limits.inFlight()` is the number of admitted, unreleased questions (for metrics/shutdown).
+ *   `limits.inFlight()` is the number of admitted, unreleased questions in this process
+ *   (for metrics/shutdown).
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Logger } from '../logger.ts';
+import { type ConcurrencySlots, localSlots, redisSlots } from '../state/concurrency.ts';
+import type { SharedRedis } from '../state/redis.ts';
 
 export interface ChatLimitSettings {
   userMaxConcurrent: number;
@@ -27,40 +33,53 @@ export type LimitReason = 'user_busy' | 'channel_busy' | 'user_rate' | 'shutting
 
 export type Admission = { ok: true; release(): void } | { ok: false; reason: LimitReason; message: string; retryAfterMs?: number };
 
+export interface SharedLimitsOptions {
+  redis: SharedRedis;
+  logger: Logger;
+}
+
+const BUSY_MESSAGES = {
+  user_busy: "I'm still working on your previous question. Ask again once it's answered.",
+  channel_busy: "I'm answering several questions in this channel right now. Please try again in a minute.",
+} as const;
+
 export class ChatLimits {
   private readonly settings: ChatLimitSettings;
-  private readonly perMinute: RateLimiterMemory;
-  private readonly userActive = new Map<string, number>();
-  private readonly channelActive = new Map<string, number>();
+  private readonly perMinute: RateLimiterAbstract;
+  private readonly slots: ConcurrencySlots;
   private active = 0;
 
-  constructor(settings: ChatLimitSettings) {
+  constructor(settings: ChatLimitSettings, shared?: SharedLimitsOptions) {
     this.settings = settings;
-    this.perMinute = new RateLimiterMemory({
+    const inMemory = new RateLimiterMemory({
       keyPrefix: 'askdocs-user-questions',
       points: settings.userQuestionsPerMinute,
       duration: 60,
     });
+    if (shared) {
+      this.perMinute = new RateLimiterRedis({
+        storeClient: shared.redis.client,
+        keyPrefix: `${shared.redis.prefix}user-questions`,
+        points: settings.userQuestionsPerMinute,
+        duration: 60,
+        // Not connected → the in-memory limiter decides at once instead of waiting.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: inMemory,
+      });
+      this.slots = redisSlots(shared.redis, settings, { logger: shared.logger });
+    } else {
+      this.perMinute = inMemory;
+      this.slots = localSlots(settings);
+    }
   }
 
   async admit(who: { userId: string; channelId: string }): Promise<Admission> {
-    if ((this.userActive.get(who.userId) ?? 0) >= this.settings.userMaxConcurrent) {
-      return {
-        ok: false,
-        reason: 'user_busy',
-        message: "I'm still working on your previous question. Ask again once it's answered.",
-      };
-    }
-    if ((this.channelActive.get(who.channelId) ?? 0) >= this.settings.channelMaxConcurrent) {
-      return {
-        ok: false,
-        reason: 'channel_busy',
-        message: "I'm answering several questions in this channel right now. Please try again in a minute.",
-      };
-    }
+    const slot = await this.slots.acquire(who);
+    if (!slot.ok) return { ok: false, reason: slot.reason, message: BUSY_MESSAGES[slot.reason] };
     try {
       await this.perMinute.consume(who.userId);
     } catch (rejection) {
+      slot.release();
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       return {
@@ -70,16 +89,6 @@ export class ChatLimits {
         message: `You've asked ${this.settings.userQuestionsPerMinute} questions in the last minute. Please wait ${seconds} s and ask again.`,
       };
     }
-    // Re-check after the await: another question may have been admitted meanwhile.
-    if (
-      (this.userActive.get(who.userId) ?? 0) >= this.settings.userMaxConcurrent ||
-      (this.channelActive.get(who.channelId) ?? 0) >= this.settings.channelMaxConcurrent
-    ) {
-      await this.perMinute.reward(who.userId).catch(() => undefined);
-      return this.admit(who);
-    }
-    increment(this.userActive, who.userId);
-    increment(this.channelActive, who.channelId);
     this.active += 1;
     let released = false;
     return {
@@ -87,8 +96,7 @@ export class ChatLimits {
       release: () => {
         if (released) return;
         released = true;
-        decrement(this.userActive, who.userId);
-        decrement(this.channelActive, who.channelId);
+        slot.release();
         this.active -= 1;
       },
     };
@@ -97,14 +105,4 @@ export class ChatLimits {
   inFlight(): number {
     return this.active;
   }
-}
-
-function increment(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const next = (counts.get(key) ?? 0) - 1;
-  if (next > 0) counts.set(key, next);
-  else counts.delete(key);
 }

@@ -1,16 +1,18 @@
 /**
  * What every long-running chat bot command shares: settings checked before anything
- * slow loads, a service logger, graceful shutdown, the runtime and the feedback
- * store, each closed in the right order on shutdown, and the gaps digest.
+ * slow loads, a service logger, graceful shutdown, the runtime and the chat state
+ * (claims, limits, feedback; shared through Redis when REDIS_URL is set), each closed
+ * in the right order on shutdown, and the gaps digest.
  */
 import type { Config, SettingName } from '../config.ts';
 import { requireSettings } from '../config.ts';
-import { FeedbackStore } from '../feedback/store.ts';
+import type { FeedbackRecorder } from '../feedback/store.ts';
 import { type DigestChannel, type DigestJob, digestFor } from '../gaps/digest-schedule.ts';
 import { loadGapsReport } from '../gaps/load.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
+import { type ChatState, openChatState } from '../state/chat-state.ts';
 import type { CliContext } from './context.ts';
 
 export interface BotHost {
@@ -18,7 +20,9 @@ export interface BotHost {
   logger: Logger;
   lifecycle: Lifecycle;
   runtime: Runtime;
-  feedback: FeedbackStore;
+  /** Claims, limits, thread participation and feedback: in this process, or shared through Redis (REDIS_URL). */
+  state: ChatState;
+  feedback: FeedbackRecorder;
   /**
    * Starts the weekly gaps digest when GAPS_DIGEST_CHANNEL names a channel of this
    * platform (the bot supplies how to post); stopped when shutdown starts.
@@ -54,15 +58,17 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     // stops before the feedback store and the runtime it uses are closed.
     const runtime = await ctx.openRuntime(config, logger);
     lifecycle.onShutdown(() => runtime.close());
-    const feedback = FeedbackStore.open(config.feedbackDb, { logger });
-    lifecycle.onShutdown(() => feedback.close());
+    const state = openChatState(config, logger);
+    lifecycle.onShutdown(() => state.close());
     const startDigest = (channel: DigestChannel) =>
       digestFor(config, channel, {
         report: async (options) => (await loadGapsReport(runtime, config, logger, options)).report,
+        // Every replica runs the schedule; the first to claim a run posts it.
+        claim: (key) => state.claims.claim(key),
         logger,
         lifecycle,
       });
-    return { config, logger, lifecycle, runtime, feedback, startDigest, failStartup };
+    return { config, logger, lifecycle, runtime, state, feedback: state.feedback, startDigest, failStartup };
   } catch (error) {
     return failStartup(error);
   }

@@ -80,6 +80,20 @@ export interface FeedbackRecord {
   requestId?: string;
 }
 
+/**
+ * What the chat adapters and `askdocs feedback` need from a feedback store, whichever
+ * holds it: SQLite (`FeedbackStore`, one replica) or Redis (`RedisFeedbackStore`, shared
+ * by every replica). Await every call: the SQLite store answers synchronously, Redis not.
+ */
+export interface FeedbackRecorder {
+  /** Where the votes live, for messages ("/data/feedback.sqlite", "Redis"). */
+  readonly location: string;
+  saveAnswer(answer: AnsweredMessage, at?: Date): void | Promise<void>;
+  recordVote(input: VoteInput): FeedbackRecord | Promise<FeedbackRecord>;
+  list(options?: { limit?: number }): FeedbackRecord[] | Promise<FeedbackRecord[]>;
+  close(): void | Promise<void>;
+}
+
 export function feedbackSourcesFrom(sources: Source[]): FeedbackSource[] {
   return sourceEntries(sources, { maxEntries: 50, maxLabelChars: 500 }).map((entry) => ({
     n: entry.n,
@@ -135,7 +149,7 @@ SELECT v.platform, v.message_ref, v.user_id, v.vote, v.created_at, v.voted_at,
 FROM votes v
 LEFT JOIN answers a ON a.platform = v.platform AND a.message_ref = v.message_ref`;
 
-export class FeedbackStore {
+export class FeedbackStore implements FeedbackRecorder {
   private db: Database.Database;
   /** The file's inode when opened: a different one (or none) means it was deleted or replaced. */
   private inode: number | undefined;
@@ -171,6 +185,10 @@ export class FeedbackStore {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
     return new FeedbackStore(db, path);
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   /** False when the database could only be opened read-only. */

@@ -45,6 +45,11 @@ export interface DigestJobDeps {
   /** Builds the gaps report for questions asked since `since` (src/gaps/load.ts in the bots). */
   report(options: { sinceMs: number; minSize: number; now: Date }): Promise<GapsReport>;
   logger: Logger;
+  /**
+   * Claims one scheduled run (src/state/claims.ts): with several replicas, each runs the
+   * schedule and only the first to claim a run posts it. Without it, every run posts.
+   */
+  claim?(key: string): Promise<boolean>;
   /** Shutdown waits for a digest in progress; omitted in tests that drive `run()`. */
   lifecycle?: Pick<Lifecycle, 'track' | 'onDrain'>;
   now?: () => Date;
@@ -76,6 +81,12 @@ export function startDigestJob(deps: DigestJobDeps): DigestJob {
   }
 
   const cron: Cron = scheduleDigest({ pattern: settings.cron, timezone: settings.timezone }, async () => {
+    // Replicas fire within the same minute; the minute names the run they compete for.
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    if (deps.claim && !(await deps.claim(`gaps-digest:${channel.platform}:${settings.channel}:${minute}`).catch(() => true))) {
+      logger.info({ digestChannel: settings.channel, run: minute }, 'gaps digest: another replica posts this run');
+      return;
+    }
     await (deps.lifecycle ? deps.lifecycle.track(run()) : run());
   });
   deps.lifecycle?.onDrain(() => cron.stop());

@@ -11,7 +11,7 @@ import { QuestionStore } from '../questions/store.ts';
 import type { Runtime } from '../runtime.ts';
 import { buildGapsReport, type GapsReport } from './report.ts';
 import { llmSuggestion, templateSuggestion } from './suggest.ts';
-import { votesByRequest } from './votes.ts';
+import { votesFromConfig } from './votes.ts';
 
 export interface LoadGapsOptions {
   /** Window: questions asked in the last `sinceMs`. */
@@ -50,7 +50,7 @@ export async function loadGapsReport(
     }
     const report = await buildGapsReport({
       questions: logged,
-      votes: votesByRequest(config.feedbackDb),
+      votes: await votesFromConfig(config),
       since,
       now,
       minSize: options.minSize,

@@ -4,20 +4,33 @@
  * the feedback store need no change, and a vote cast after the question was logged
  * (or after a restart) still counts.
  */
-import { FeedbackStore, type Vote } from '../feedback/store.ts';
+import type { Config } from '../config.ts';
+import { readFeedback } from '../feedback/reader.ts';
+import { type FeedbackRecord, FeedbackStore, type Vote } from '../feedback/store.ts';
 
 /** The verdict per request id: 'down' when any user's current vote is 👎, else 'up'. */
 export function votesByRequest(feedbackDb: string): Map<string, Vote> {
   const store = FeedbackStore.openExisting(feedbackDb);
   if (!store) return new Map();
   try {
-    const out = new Map<string, Vote>();
-    for (const record of store.list({ limit: 1_000_000 })) {
-      if (!record.requestId) continue;
-      if (record.vote === 'down' || !out.has(record.requestId)) out.set(record.requestId, record.vote);
-    }
-    return out;
+    return verdicts(store.list({ limit: ALL }));
   } finally {
     store.close();
   }
+}
+
+/** The same, from wherever FEEDBACK_DB keeps feedback (the SQLite file or Redis). */
+export async function votesFromConfig(config: Config): Promise<Map<string, Vote>> {
+  return verdicts(await readFeedback(config, { limit: ALL }));
+}
+
+const ALL = 1_000_000;
+
+function verdicts(records: FeedbackRecord[]): Map<string, Vote> {
+  const out = new Map<string, Vote>();
+  for (const record of records) {
+    if (!record.requestId) continue;
+    if (record.vote === 'down' || !out.has(record.requestId)) out.set(record.requestId, record.vote);
+  }
+  return out;
 }

@@ -27,6 +27,11 @@ export interface CheckResult {
   /** One line for operators: what was checked, or why it failed, in our words. Served by /readyz. */
   detail?: string;
   /**
+   * Passing, but with reduced guarantees (e.g. Redis unreachable: answers go on with
+   * per-replica state). The replica stays in service; /readyz shows it.
+   */
+  degraded?: boolean;
+  /**
    * The underlying error text (addresses, library messages): logged when readiness
    * changes, never served, since /readyz is often reachable from outside the pod.
    */

@@ -3,7 +3,8 @@
  * newest first, with the question, answer and sources each vote was about.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { type FeedbackRecord, FeedbackStore, feedbackDbError } from '../../feedback/store.ts';
+import { feedbackLocation, readFeedback } from '../../feedback/reader.ts';
+import type { FeedbackRecord } from '../../feedback/store.ts';
 import type { CliContext } from '../context.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -12,22 +13,20 @@ export function register(program: Command, ctx: CliContext): void {
     .description('List feedback (👍/👎) that chat users gave answers, newest first')
     .option('--json', 'print JSON (one array of records) instead of text')
     .option('--limit <n>', 'how many records to show', parsePositiveInt, 50)
-    .action((options: { json?: boolean; limit: number }) => {
+    .action(async (options: { json?: boolean; limit: number }) => {
       const config = ctx.loadConfig();
       let records: FeedbackRecord[];
       try {
-        const store = FeedbackStore.openExisting(config.feedbackDb);
-        records = store ? store.list({ limit: options.limit }) : [];
-        store?.close();
+        records = await readFeedback(config, { limit: options.limit });
       } catch (error) {
-        ctx.fail(feedbackDbError(config.feedbackDb, error));
+        ctx.fail(error);
       }
       if (options.json) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
         return;
       }
       if (records.length === 0) {
-        process.stdout.write(`No feedback recorded yet (${config.feedbackDb}).\n`);
+        process.stdout.write(`No feedback recorded yet (${feedbackLocation(config)}).\n`);
         return;
       }
       for (const record of records) process.stdout.write(`${formatRecord(record)}\n`);

@@ -13,7 +13,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, feedback, startDigest, failStartup } = await startBotHost(
+  const { config, logger, lifecycle, runtime, state, startDigest, failStartup } = await startBotHost(
     ctx,
     ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'],
     'the Slack bot (askdocs slack)',
@@ -24,23 +24,27 @@ export async function runBot(ctx: CliContext): Promise<void> {
       name: 'slack',
       run: () => (bot?.isReady() ? { ok: true, detail: `connected (${bot.mode} mode)` } : { ok: false, detail: 'not connected to Slack' }),
     };
+    const checks = [...(state.readiness ? [state.readiness] : []), readiness];
     const socketMode = Boolean(config.slack.appToken);
     // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode; HTTP mode also
     // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
     // Started before the bot registers, so it closes after the bot (hooks run last-first).
     let healthNote = 'health on the same port';
     if (socketMode || config.healthPort !== config.slack.port) {
-      const health = await serveOperations(runtime, lifecycle, [readiness]);
+      const health = await serveOperations(runtime, lifecycle, checks);
       healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
     }
     bot = createSlackApp({
       engine: runtime.engine,
       config,
       logger,
-      feedback,
+      feedback: state.feedback,
+      claims: state.claims,
+      limits: state.limits,
+      threads: state.threads,
       lifecycle,
       metrics: runtime.metrics,
-      customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, [readiness])),
+      customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, checks)),
     });
     const { mode, port } = await bot.start();
     startDigest(slackDigestChannel(bot.app.client));

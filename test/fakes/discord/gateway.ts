@@ -6,6 +6,11 @@
  * dispatches + RESUMED, RECONNECT (7), INVALID_SESSION (9). Tests drive dispatches and
  * can drop the connection to exercise resuming. Requesting the privileged MessageContent
  * intent when it is "not granted" closes with 4014, as Discord does.
+ *
+ * Sharding as Discord does it: IDENTIFY may carry `shard: [id, count]`; each shard is its
+ * own session, READY lists only that shard's guilds, and a guild's dispatches go to shard
+ * `(guild_id >> 22) % count` (DMs to shard 0). The single-session accessors (`sessionId`,
+ * `sentEvents`, `drop()`…) are about shard 0, which is the only shard of an unsharded bot.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -42,6 +47,7 @@ export interface DispatchRecord {
 
 interface Session {
   id: string;
+  shard: number;
   intents: number;
   seq: number;
   events: DispatchRecord[];
@@ -60,12 +66,14 @@ export interface ConnectionRecord {
 export class FakeGateway {
   readonly wss: WebSocketServer;
   readonly connections: ConnectionRecord[] = [];
-  readonly identifies: { intents: number; at: number }[] = [];
+  readonly identifies: { intents: number; shard?: [number, number]; at: number }[] = [];
   readonly resumes: { sessionId: string; seq: number; replayed: number; at: number }[] = [];
   /** Every payload the client sent, in order (op, d); tokens are not kept. */
   readonly received: { op: number; at: number }[] = [];
   heartbeats = 0;
-  #session: Session | undefined;
+  /** Live sessions by shard id. */
+  #sessions = new Map<number, Session>();
+  #shardCount = 1;
   #options: GatewayOptions;
   #baseUrl = '';
   #listeners = new Set<() => void>();
@@ -74,6 +82,27 @@ export class FakeGateway {
     this.#options = options;
     this.wss = new WebSocketServer({ server });
     this.wss.on('connection', (socket, request) => this.#onConnection(socket, request));
+  }
+
+  /** Shard 0's session: the whole bot when it is not sharded. */
+  get #session(): Session | undefined {
+    return this.#sessions.get(0);
+  }
+
+  set #session(session: Session | undefined) {
+    if (session) this.#sessions.set(session.shard, session);
+    else this.#sessions.delete(0);
+  }
+
+  /** The shard a guild's events go to, by Discord's formula; DMs (no guild) go to shard 0. */
+  shardOf(guildId: string | undefined): number {
+    if (!guildId) return 0;
+    return Number((BigInt(guildId) >> 22n) % BigInt(this.#shardCount));
+  }
+
+  /** Which shards have a live session (after IDENTIFY), and the shard count they announced. */
+  get shards(): { shard: number; count: number; sessionId: string; live: boolean }[] {
+    return [...this.#sessions.values()].map((s) => ({ shard: s.shard, count: this.#shardCount, sessionId: s.id, live: s.live }));
   }
 
   setBaseUrl(url: string): void {
@@ -102,9 +131,12 @@ export class FakeGateway {
     return this.#options.messageContentGranted;
   }
 
-  /** Sends (or, while the client is disconnected, buffers for RESUME) one dispatch. */
+  /** Sends (or, while the client is disconnected, buffers for RESUME) one dispatch, to the shard of its guild. */
   dispatch(t: string, d: unknown): DispatchRecord | undefined {
-    const session = this.#session;
+    return this.#dispatchTo(this.#sessions.get(this.shardOf(guildIdOf(d))), t, d);
+  }
+
+  #dispatchTo(session: Session | undefined, t: string, d: unknown): DispatchRecord | undefined {
     if (!session) return undefined;
     session.seq += 1;
     const record = { s: session.seq, t, d };
@@ -116,7 +148,7 @@ export class FakeGateway {
 
   /** MESSAGE_CREATE / MESSAGE_UPDATE with Discord's intent rules (content hidden without MessageContent). */
   dispatchMessage(event: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', message: FakeMessage): void {
-    const session = this.#session;
+    const session = this.#sessions.get(this.shardOf(message.guildId));
     if (!session) return;
     const dm = !message.guildId;
     const needed = dm ? Intent.DirectMessages : Intent.GuildMessages;
@@ -133,7 +165,7 @@ export class FakeGateway {
 
   /** Discord hides content from apps without the intent, except DMs, mentions of the app and its own messages. */
   canSeeContent(message: FakeMessage): boolean {
-    const intents = this.#session?.intents ?? 0;
+    const intents = this.#sessions.get(this.shardOf(message.guildId))?.intents ?? 0;
     if ((intents & Intent.MessageContent) !== 0) return true;
     const botId = this.#options.state.botUser.id;
     return (
@@ -205,7 +237,7 @@ export class FakeGateway {
     socket.on('close', (code) => {
       record.closedAt = Date.now();
       record.closeCode = code;
-      if (this.#session?.socket === socket) this.#session.live = false;
+      for (const session of this.#sessions.values()) if (session.socket === socket) session.live = false;
       this.#notify();
     });
     socket.on('message', (raw) => this.#onPayload(socket, raw.toString()));
@@ -236,7 +268,7 @@ export class FakeGateway {
         this.#send(socket, { op: Op.HeartbeatAck });
         break;
       case Op.Identify:
-        this.#identify(socket, payload.d as { token: string; intents: number });
+        this.#identify(socket, payload.d as { token: string; intents: number; shard?: [number, number] });
         break;
       case Op.Resume:
         this.#resume(socket, payload.d as { token: string; session_id: string; seq: number });
@@ -250,12 +282,18 @@ export class FakeGateway {
     this.#notify();
   }
 
-  #identify(socket: WebSocket, d: { token: string; intents: number }): void {
+  #identify(socket: WebSocket, d: { token: string; intents: number; shard?: [number, number] }): void {
     if (d.token !== this.#options.token) {
       socket.close(4004, 'Authentication failed');
       return;
     }
-    this.identifies.push({ intents: d.intents, at: Date.now() });
+    this.identifies.push({ intents: d.intents, ...(d.shard ? { shard: d.shard } : {}), at: Date.now() });
+    const [shard, count] = d.shard ?? [0, 1];
+    if (!(count >= 1 && shard >= 0 && shard < count)) {
+      socket.close(4010, 'Invalid shard.');
+      return;
+    }
+    this.#shardCount = count;
     if ((d.intents & Intent.MessageContent) !== 0 && !this.#options.messageContentGranted) {
       socket.close(4014, 'Disallowed intent(s).');
       return;
@@ -263,22 +301,23 @@ export class FakeGateway {
     const { state } = this.#options;
     const session: Session = {
       id: `fakesession${Math.random().toString(16).slice(2)}`,
+      shard,
       intents: d.intents,
       seq: 0,
       events: [],
       socket,
       live: true,
     };
-    this.#session = session;
-    const guilds = [...state.guilds.values()];
-    this.dispatch('READY', {
+    this.#sessions.set(shard, session);
+    const guilds = [...state.guilds.values()].filter((guild) => this.shardOf(guild.id) === shard);
+    this.#dispatchTo(session, 'READY', {
       v: 10,
       user: { ...userJson(state.botUser), verified: true, mfa_enabled: false },
       guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
       session_id: session.id,
       resume_gateway_url: `${this.#baseUrl}/resume`,
       session_type: 'normal',
-      shard: [0, 1],
+      shard: [shard, count],
       application: {
         id: state.applicationId,
         flags: this.#options.messageContentGranted ? MESSAGE_CONTENT_FLAGS & (1 << 19) : 0,
@@ -291,17 +330,17 @@ export class FakeGateway {
       _trace: ['fake-gateway'],
     });
     if ((d.intents & Intent.Guilds) !== 0) {
-      for (const guild of guilds) this.dispatch('GUILD_CREATE', guildCreateJson(guild, state, Date.now()));
+      for (const guild of guilds) this.#dispatchTo(session, 'GUILD_CREATE', guildCreateJson(guild, state, Date.now()));
     }
   }
 
   #resume(socket: WebSocket, d: { token: string; session_id: string; seq: number }): void {
-    const session = this.#session;
+    const session = [...this.#sessions.values()].find((s) => s.id !== '' && s.id === d.session_id);
     if (d.token !== this.#options.token) {
       socket.close(4004, 'Authentication failed');
       return;
     }
-    if (!session || session.id === '' || session.id !== d.session_id) {
+    if (!session) {
       this.#send(socket, { op: Op.InvalidSession, d: false });
       return;
     }
@@ -310,10 +349,20 @@ export class FakeGateway {
     session.socket = socket;
     session.live = true;
     for (const event of missed) this.#send(socket, { op: Op.Dispatch, t: event.t, s: event.s, d: event.d });
-    this.dispatch('RESUMED', { _trace: ['fake-gateway'] });
+    this.#dispatchTo(session, 'RESUMED', { _trace: ['fake-gateway'] });
   }
 
   #send(socket: WebSocket | undefined, payload: Record<string, unknown>): void {
     if (socket?.readyState === 1) socket.send(JSON.stringify({ s: null, t: null, ...payload }));
   }
+}
+
+/** The guild a dispatch is about: `guild_id`, or the guild itself for GUILD_CREATE-like payloads. */
+function guildIdOf(d: unknown): string | undefined {
+  if (!d || typeof d !== 'object') return undefined;
+  const payload = d as { guild_id?: unknown; id?: unknown; unavailable?: unknown; channels?: unknown };
+  if (typeof payload.guild_id === 'string') return payload.guild_id;
+  // GUILD_CREATE / GUILD_UPDATE carry the guild as the payload.
+  if (typeof payload.id === 'string' && Array.isArray(payload.channels)) return payload.id;
+  return undefined;
 }

@@ -1,0 +1,261 @@
+/**
+ * The shared-state stores against a real redis-server: event claims, question limits and
+ * feedback seen by two "replicas" (two connections), and what happens while Redis is
+ * down and after it comes back.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { ChatLimits } from '../src/chat/limits.ts';
+import { loadConfig } from '../src/config.ts';
+import { readFeedback } from '../src/feedback/reader.ts';
+import { RedisFeedbackStore } from '../src/feedback/redis-store.ts';
+import { createLogger, type Logger } from '../src/logger.ts';
+import { openChatState } from '../src/state/chat-state.ts';
+import { redisClaims } from '../src/state/claims.ts';
+import { connectSharedRedis, type SharedRedis } from '../src/state/redis.ts';
+import { ThreadParticipation } from '../src/state/thread-participation.ts';
+import { redisTtlStore } from '../src/state/ttl-store.ts';
+import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
+
+const LIMITS = { userMaxConcurrent: 1, userQuestionsPerMinute: 6, channelMaxConcurrent: 4 };
+
+function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const logger = createLogger({ level: 'info', destination: stream });
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('shared state in Redis', { skip: NO_REDIS }, () => {
+  let server: TestRedis;
+  const connections: SharedRedis[] = [];
+  const silent = createLogger({ level: 'silent' });
+
+  async function replica(keyPrefix: string, logger: Logger = silent): Promise<SharedRedis> {
+    const redis = connectSharedRedis({ url: server.url, logger, keyPrefix });
+    connections.push(redis);
+    assert.equal(await redis.whenReady(5_000), true);
+    return redis;
+  }
+
+  before(async () => {
+    server = await startTestRedis();
+  });
+  after(async () => {
+    await Promise.all(connections.map((redis) => redis.close()));
+    await server?.close();
+  });
+
+  it('lets exactly one of two replicas claim an event, however many copies arrive at once', async () => {
+    const a = redisClaims(await replica('t1:'), { logger: silent });
+    const b = redisClaims(await replica('t1:'), { logger: silent });
+    const copies = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claim('event:Ev1')));
+    assert.equal(copies.filter(Boolean).length, 1);
+    assert.equal(await a.claim('event:Ev2'), true);
+    assert.equal(await b.claim('event:Ev2'), false, 'a retry on the other replica is not answered again');
+  });
+
+  it("refuses a user's 7th question in a minute whichever replica gets it, and shares the in-flight limit", async () => {
+    const a = new ChatLimits(LIMITS, { redis: await replica('t2:'), logger: silent });
+    const b = new ChatLimits(LIMITS, { redis: await replica('t2:'), logger: silent });
+    for (let i = 0; i < 6; i++) {
+      const admission = await (i % 2 ? a : b).admit({ userId: 'U1', channelId: 'C1' });
+      assert.equal(admission.ok, true, `question ${i + 1}`);
+      if (admission.ok) admission.release();
+    }
+    for (const limits of [a, b]) {
+      const seventh = await limits.admit({ userId: 'U1', channelId: 'C1' });
+      assert.equal(seventh.ok, false);
+      if (!seventh.ok) {
+        assert.equal(seventh.reason, 'user_rate');
+        assert.match(seventh.message, /You've asked 6 questions in the last minute\. Please wait \d+ s/);
+      }
+    }
+
+    const first = await a.admit({ userId: 'U2', channelId: 'C2' });
+    assert.equal(first.ok, true);
+    const second = await b.admit({ userId: 'U2', channelId: 'C2' });
+    assert.equal(second.ok, false, 'one question in flight per user, across replicas');
+    if (!second.ok) assert.equal(second.reason, 'user_busy');
+    if (first.ok) first.release();
+    let third = await b.admit({ userId: 'U2', channelId: 'C2' });
+    for (let i = 0; i < 20 && !third.ok; i++) {
+      // release() tells Redis without waiting; give it a moment.
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      third = await b.admit({ userId: 'U2', channelId: 'C2' });
+    }
+    assert.equal(third.ok, true, 'released on A, free on B');
+  });
+
+  it('lets a slot held by a replica that died expire on its own', async () => {
+    const redis = await replica('t3:');
+    const { redisSlots } = await import('../src/state/concurrency.ts');
+    const dying = redisSlots(redis, LIMITS, { logger: silent, slotTtlMs: 200 });
+    assert.equal((await dying.acquire({ userId: 'U1', channelId: 'C1' })).ok, true);
+    assert.equal((await dying.acquire({ userId: 'U1', channelId: 'C1' })).ok, false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await dying.acquire({ userId: 'U1', channelId: 'C1' })).ok, true);
+  });
+
+  it('shares which threads the bot takes part in; a stale "not joined" never hides a joined thread', async () => {
+    const a = new ThreadParticipation(redisTtlStore(await replica('t6:'), { logger: silent, namespace: 'threads' }));
+    const b = new ThreadParticipation(redisTtlStore(await replica('t6:'), { logger: silent, namespace: 'threads' }));
+    assert.equal(await a.status('C1:1.1'), undefined);
+    await b.markJoined('C1:1.1');
+    assert.equal(await a.status('C1:1.1'), true, 'joined on B, known on A');
+    await a.markNotJoined('C1:1.1');
+    assert.equal(await b.status('C1:1.1'), true, 'A looked before B joined: its "not joined" is dropped');
+    await a.markNotJoined('C1:2.2');
+    assert.equal(await b.status('C1:2.2'), false);
+    await b.markJoined('C1:2.2');
+    assert.equal(await a.status('C1:2.2'), true, 'a mention makes it joined everywhere');
+  });
+
+  it('keeps feedback in one place: answer saved by A, vote on B, listed by the CLI reader', async () => {
+    const a = new RedisFeedbackStore(await replica('t4:'));
+    const b = new RedisFeedbackStore(await replica('t4:'));
+    await a.saveAnswer({
+      platform: 'slack',
+      messageRef: 'C1:111.222',
+      channelId: 'C1',
+      userId: 'U1',
+      question: 'How do I create a collection?',
+      answer: 'Use create_collection [1].',
+      sources: [{ n: 1, title: 'Manage collections', path: 'manage-collections.md' }],
+      requestId: 'req1',
+    });
+    const first = await b.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:111.222',
+      userId: 'U9',
+      vote: 'up',
+      at: new Date('2026-01-01T00:00:00Z'),
+    });
+    assert.equal(first.question, 'How do I create a collection?');
+    const changed = await b.recordVote({
+      platform: 'slack',
+      messageRef: 'C1:111.222',
+      userId: 'U9',
+      vote: 'down',
+      at: new Date('2026-01-01T00:05:00Z'),
+    });
+    assert.equal(changed.vote, 'down');
+    assert.equal(changed.createdAt, '2026-01-01T00:00:00.000Z', 'the first click time survives');
+    await b.recordVote({ platform: 'discord', messageRef: '999', userId: 'U8', vote: 'up', at: new Date('2026-01-01T00:10:00Z') });
+
+    const listed = await a.list();
+    assert.deepEqual(
+      listed.map((r) => [r.platform, r.userId, r.vote, r.requestId]),
+      [
+        ['discord', 'U8', 'up', undefined],
+        ['slack', 'U9', 'down', 'req1'],
+      ],
+    );
+    assert.deepEqual(listed[1]?.sources, [{ n: 1, title: 'Manage collections', path: 'manage-collections.md' }]);
+    assert.equal((await a.list({ limit: 1 })).length, 1);
+  });
+
+  it('is what `askdocs feedback` reads when REDIS_URL is set', async () => {
+    const config = loadConfig({ REDIS_URL: server.url }, { envFile: false });
+    assert.equal(config.feedbackStore, 'redis');
+    const state = openChatState(config, silent);
+    try {
+      assert.equal(await state.redis?.whenReady(5_000), true);
+      await state.feedback.saveAnswer({ platform: 'slack', messageRef: 'C5:1.2', question: 'q?', answer: 'a.', sources: [] });
+      await state.feedback.recordVote({ platform: 'slack', messageRef: 'C5:1.2', userId: 'U5', vote: 'up' });
+    } finally {
+      await state.close();
+    }
+    const records = await readFeedback(config, { limit: 10 });
+    assert.deepEqual(
+      records.map((r) => [r.messageRef, r.userId, r.vote, r.question]),
+      [['C5:1.2', 'U5', 'up', 'q?']],
+    );
+  });
+
+  it('keeps answering while Redis is down, says so, and does not answer a claimed event again once it is back', async () => {
+    const { logger, lines } = capturingLogger();
+    const config = loadConfig({ REDIS_URL: server.url }, { envFile: false });
+    const replicaA = openChatState(config, logger);
+    const redisA = replicaA.redis as SharedRedis;
+    connections.push(redisA);
+    assert.equal(await redisA.whenReady(5_000), true);
+    const redisB = await replica('askdocs:');
+    const a = replicaA.claims;
+    const b = redisClaims(redisB, { logger: silent });
+    const limits = replicaA.limits;
+    const readiness = async () => replicaA.readiness?.run();
+    assert.deepEqual(await readiness(), {
+      ok: true,
+      detail: 'Redis connected: event claims, limits and feedback are shared by all replicas',
+    });
+
+    await server.stop();
+    await until(() => !redisA.available && !redisB.available);
+    assert.equal(await a.claim('event:during-outage'), true, 'decided locally: answered');
+    assert.equal(await a.claim('event:during-outage'), false, 'a local retry is still a duplicate');
+    const admission = await limits.admit({ userId: 'U7', channelId: 'C7' });
+    assert.equal(admission.ok, true, 'limits fall back to this replica');
+    if (admission.ok) admission.release();
+    const degraded = await readiness();
+    assert.equal(degraded?.ok, true, 'the replica stays in service');
+    assert.equal(degraded?.degraded, true);
+    assert.match(degraded?.detail ?? '', /Redis unreachable: still answering/);
+    assert.ok(
+      lines().some((line) => line.level === 'warn' && line.event === 'redis_unavailable'),
+      'a structured warning names the outage',
+    );
+
+    await server.start();
+    await until(() => redisA.available && redisB.available);
+    await until(() =>
+      lines().some((line) => typeof line.msg === 'string' && line.msg.includes('claims made while Redis was down are now shared')),
+    );
+    assert.equal(await b.claim('event:during-outage'), false, 'the retry on the other replica finds it claimed');
+    assert.equal(await b.claim('event:after-outage'), true);
+    assert.ok(lines().some((line) => line.event === 'redis_recovered'));
+  });
+});
+
+describe('REDIS_URL and FEEDBACK_DB settings', () => {
+  it('keeps everything in the process without REDIS_URL', () => {
+    const config = loadConfig({}, { envFile: false });
+    assert.equal(config.redis, undefined);
+    assert.equal(config.feedbackStore, 'sqlite');
+    assert.match(config.feedbackDb, /data\/feedback\.sqlite$/);
+  });
+
+  it('reports a bad REDIS_URL and FEEDBACK_DB=redis without REDIS_URL by name, never echoing a password', () => {
+    assert.throws(
+      () => loadConfig({ REDIS_URL: 'http://user:hunter2secret@redis:6379' }, { envFile: false }),
+      (error: Error) =>
+        /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/.test(error.message) && !error.message.includes('hunter2secret'),
+    );
+    assert.throws(() => loadConfig({ FEEDBACK_DB: 'redis' }, { envFile: false }), /FEEDBACK_DB: "redis" needs REDIS_URL/);
+  });
+
+  it('sends feedback to Redis by default when REDIS_URL is set, unless FEEDBACK_DB names a file', () => {
+    assert.equal(loadConfig({ REDIS_URL: 'rediss://:pw@redis:6380/1' }, { envFile: false }).feedbackStore, 'redis');
+    const file = loadConfig({ REDIS_URL: 'redis://redis:6379', FEEDBACK_DB: '/tmp/f.sqlite' }, { envFile: false });
+    assert.equal(file.feedbackStore, 'sqlite');
+    assert.equal(file.feedbackDb, '/tmp/f.sqlite');
+  });
+});
