@@ -22,6 +22,7 @@ import type { IngestSection } from '../bench/sections/ingest.ts';
 import type { LatencySection } from '../bench/sections/latency.ts';
 import type { QualitySection } from '../bench/sections/quality.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 
 describe('bench helpers', () => {
   test('percentiles are nearest-rank: always an observed sample', () => {
@@ -85,7 +86,8 @@ describe('bench helpers', () => {
   });
 });
 
-describe('npm run bench -- --smoke', () => {
+// The bench runs on the shared corpus and eval set; without them it cannot run at all.
+describe('npm run bench -- --smoke', { skip: NEEDS_SHARED }, () => {
   test('runs every section and writes results.json with absolute figures and ratios', { timeout: 600_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'askdocs-bench-smoke-'));
     try {

@@ -196,28 +196,25 @@ describe('gaps digest: rendering user text', () => {
 
 describe('gaps digest: schedule', () => {
   it('with several replicas sharing claims, each scheduled run is posted once', async () => {
-    // Runs are named by their minute: start clear of a minute boundary.
-    const secondsLeft = 60 - new Date().getSeconds();
-    if (secondsLeft < 8) await new Promise((resolve) => setTimeout(resolve, secondsLeft * 1000 + 100));
     const claims = localClaims();
-    const posted: string[] = [];
+    const posted: { replica: string; at: number }[] = [];
     const replica = (name: string) =>
       startDigestJob({
         digest: settings('* * * * * *'),
-        channel: { platform: 'slack', post: async () => void posted.push(name) },
+        channel: { platform: 'slack', post: async () => void posted.push({ replica: name, at: Date.now() }) },
         logger: createLogger({ level: 'silent' }),
         report: async () => report([cluster(1, [question('a'), question('b')])]),
         claim: (key) => claims.claim(key),
       });
     const jobs = [replica('A'), replica('B')];
     try {
-      await until(() => posted.length >= 1, 5_000);
-      // Both schedules fire every second; give them three more chances to post twice.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // Both schedules fire every second: three runs, each claimed by one replica.
+      await until(() => posted.length >= 3, 6_000);
     } finally {
       for (const job of jobs) job.stop();
     }
-    assert.equal(posted.length, 1, `posted by ${posted.join(', ')}`);
+    const seconds = posted.map((p) => Math.round(p.at / 1000));
+    assert.equal(new Set(seconds).size, seconds.length, `one post per run: ${JSON.stringify(posted)}`);
   });
 
   it('posts on the cron, and a failing build or post is logged with a request id and never thrown', async () => {

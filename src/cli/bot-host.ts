@@ -4,6 +4,7 @@
  * (claims, limits, feedback; shared through Redis when REDIS_URL is set), each closed
  * in the right order on shutdown, and the gaps digest.
  */
+import type { ChatBotDeps } from '../chat/delivery.ts';
 import type { Config, SettingName } from '../config.ts';
 import { requireSettings } from '../config.ts';
 import type { FeedbackRecorder } from '../feedback/store.ts';
@@ -28,6 +29,8 @@ export interface BotHost {
    * platform (the bot supplies how to post); stopped when shutdown starts.
    */
   startDigest(channel: DigestChannel): DigestJob | undefined;
+  /** What every chat bot is built with: the engine, settings, lifecycle, metrics and the shared claims, limits and feedback. */
+  chatDeps: ChatBotDeps;
   /** Ends a failed start: shuts the lifecycle down (the bot registered with it too), prints one line, exits non-zero. */
   failStartup(error: unknown): Promise<never>;
 }
@@ -68,7 +71,17 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
         logger,
         lifecycle,
       });
-    return { config, logger, lifecycle, runtime, state, feedback: state.feedback, startDigest, failStartup };
+    const chatDeps: ChatBotDeps = {
+      engine: runtime.engine,
+      config,
+      logger,
+      feedback: state.feedback,
+      claims: state.claims,
+      limits: state.limits,
+      lifecycle,
+      metrics: runtime.metrics,
+    };
+    return { config, logger, lifecycle, runtime, state, feedback: state.feedback, startDigest, chatDeps, failStartup };
   } catch (error) {
     return failStartup(error);
   }

@@ -81,10 +81,11 @@ export function startDigestJob(deps: DigestJobDeps): DigestJob {
   }
 
   const cron: Cron = scheduleDigest({ pattern: settings.cron, timezone: settings.timezone }, async () => {
-    // Replicas fire within the same minute; the minute names the run they compete for.
-    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
-    if (deps.claim && !(await deps.claim(`gaps-digest:${channel.platform}:${settings.channel}:${minute}`).catch(() => true))) {
-      logger.info({ digestChannel: settings.channel, run: minute }, 'gaps digest: another replica posts this run');
+    // Schedules fire on whole seconds, just after the slot; every replica (clocks kept in
+    // step by NTP) names the run by the second it fired in.
+    const slot = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    if (deps.claim && !(await deps.claim(`gaps-digest:${channel.platform}:${settings.channel}:${slot}`).catch(() => true))) {
+      logger.info({ digestChannel: settings.channel, run: slot }, 'gaps digest: another replica posts this run');
       return;
     }
     await (deps.lifecycle ? deps.lifecycle.track(run()) : run());

@@ -11,7 +11,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, state, startDigest, failStartup } = await startBotHost(
+  const { lifecycle, runtime, state, startDigest, chatDeps, failStartup } = await startBotHost(
     ctx,
     ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
     'the Discord bot',
@@ -21,16 +21,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     const gateway = gatewayCheck(() => bot);
     // Started before the bot registers, so it closes after the bot (hooks run last-first).
     const health = await serveOperations(runtime, lifecycle, [...(state.readiness ? [state.readiness] : []), gateway]);
-    bot = createDiscordBot({
-      engine: runtime.engine,
-      config,
-      logger,
-      feedback: state.feedback,
-      claims: state.claims,
-      limits: state.limits,
-      lifecycle,
-      metrics: runtime.metrics,
-    });
+    bot = createDiscordBot(chatDeps);
     await bot.start();
     startDigest(discordDigestChannel(bot));
     process.stderr.write(

@@ -13,7 +13,7 @@ import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
 
 export async function runBot(ctx: CliContext): Promise<void> {
-  const { config, logger, lifecycle, runtime, state, startDigest, failStartup } = await startBotHost(
+  const { config, lifecycle, runtime, state, startDigest, chatDeps, failStartup } = await startBotHost(
     ctx,
     ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'],
     'the Slack bot (askdocs slack)',
@@ -35,15 +35,9 @@ export async function runBot(ctx: CliContext): Promise<void> {
       healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
     }
     bot = createSlackApp({
-      engine: runtime.engine,
-      config,
-      logger,
-      feedback: state.feedback,
-      claims: state.claims,
-      limits: state.limits,
+      ...chatDeps,
+      // Slack threads can be continued on any replica; Discord's sharding keeps a guild on one.
       threads: state.threads,
-      lifecycle,
-      metrics: runtime.metrics,
       customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, checks)),
     });
     const { mode, port } = await bot.start();
