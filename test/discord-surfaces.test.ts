@@ -13,7 +13,14 @@ import { NO_TEXT_TO_ASK_ABOUT } from '../src/chat/question-from.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { type ChatState, openChatState } from '../src/state/chat-state.ts';
-import { type FakeChannel, type FakeDiscord, type FakeInteraction, MessageFlag, startFakeDiscord } from './fakes/discord/index.ts';
+import {
+  type FakeChannel,
+  type FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeInteraction,
+  MessageFlag,
+  startFakeDiscord,
+} from './fakes/discord/index.ts';
 import { ScriptedEngine, source } from './fakes/engine.ts';
 import { type BotHarness, discordEnv, startBotHarness } from './support/discord-bot.ts';
 import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
@@ -35,12 +42,16 @@ const original = (fake: FakeDiscord, interaction: FakeInteraction) =>
 const WITHOUT_EXTERNAL_APPS = String(2248473465835073n & ~(1n << 50n));
 
 /** A bot with one forum, `help`, listed in DISCORD_FORUM_CHANNELS. */
-async function forumHarness(engine: ScriptedEngine): Promise<{ fake: FakeDiscord; forum: FakeChannel }> {
+async function forumHarness(
+  engine: ScriptedEngine,
+  fakeOptions: FakeDiscordOptions = {},
+): Promise<{ fake: FakeDiscord; forum: FakeChannel }> {
   const env: Record<string, string> = {};
   let forum: FakeChannel | undefined;
   harness = await startBotHarness({
     engine,
     env,
+    fake: fakeOptions,
     before: (fake) => {
       forum = fake.addForum('help');
       env.DISCORD_FORUM_CHANNELS = forum.id;
@@ -99,6 +110,15 @@ describe('forum channels', () => {
       engine.questions.map((q) => q.text),
       ['What is a partition?'],
     );
+  });
+
+  test('without the MessageContent intent a post is still answered, from its title', async () => {
+    const engine = answering();
+    const { fake, forum } = await forumHarness(engine, { messageContentGranted: false });
+    const alice = fake.addUser('alice');
+    const { thread } = fake.userPosts({ user: alice, forum, title: 'How do I back up Milvus?', content: 'Discord hides this text.' });
+    await fake.waitFor(() => byBot(fake, thread).find((m) => m.content === 'Answer to: How do I back up Milvus?'), { what: 'the answer' });
+    assert.equal(harness!.bot.messageContent, false);
   });
 
   test('two replicas sharing Redis both see the post; it is answered once', { skip: NO_REDIS }, async () => {
