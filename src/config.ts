@@ -94,6 +94,11 @@ export const envSchema = z.object({
   DISCORD_GUILD_ID: optionalString,
   DISCORD_API_URL: optionalUrl,
   DISCORD_ALLOWED_CHANNELS: csvList,
+  // Forum channels whose new posts are answered without a mention.
+  DISCORD_FORUM_CHANNELS: csvList.refine(
+    (ids) => ids.every((id) => /^\d{15,21}$/.test(id)),
+    'must be forum channel ids (numbers: right-click the forum → Copy Channel ID), comma-separated',
+  ),
   // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
   SHARD_COUNT: z.preprocess(
     (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
@@ -220,6 +225,8 @@ export interface Config {
     guildId?: string;
     apiUrl?: string;
     allowedChannels: string[];
+    /** DISCORD_FORUM_CHANNELS: every new post in these forums is answered in its own thread. */
+    forumChannels: string[];
     /**
      * Gateway sharding (SHARD_COUNT, SHARD_IDS); undefined: one shard, as before.
      * `ids` are the shards this process runs (default: all of them).
@@ -321,6 +328,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     problems.push('GAPS_DIGEST_TIMEZONE: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
   }
   const sharding = shardingOf(env, problems);
+  const allowed = env.DISCORD_ALLOWED_CHANNELS;
+  const strayForums = env.DISCORD_FORUM_CHANNELS.filter((id) => allowed.length > 0 && !allowed.includes(id));
+  if (strayForums.length > 0) {
+    problems.push(`DISCORD_FORUM_CHANNELS: ${strayForums.join(', ')} not in DISCORD_ALLOWED_CHANNELS (the bot answers only there)`);
+  }
   // With REDIS_URL, feedback defaults to Redis too: replicas must not each keep their own file.
   const feedbackStore = (env.FEEDBACK_DB ?? (env.REDIS_URL ? 'redis' : '')).toLowerCase() === 'redis' ? 'redis' : 'sqlite';
   if (feedbackStore === 'redis' && !env.REDIS_URL) {
@@ -389,6 +401,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       guildId: env.DISCORD_GUILD_ID,
       apiUrl: env.DISCORD_API_URL,
       allowedChannels: env.DISCORD_ALLOWED_CHANNELS,
+      forumChannels: env.DISCORD_FORUM_CHANNELS,
       sharding,
     },
     limits: {

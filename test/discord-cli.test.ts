@@ -84,11 +84,11 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
     assert.match(result.stderr, /DISCORD_APPLICATION_ID: required for the Discord bot/);
   });
 
-  it('registers /askdocs, answers a mention, serves /readyz, records feedback, and stops gracefully', async () => {
+  it('registers both commands, answers a mention, serves /readyz, records feedback, and stops gracefully', async () => {
     const registered = await run(['discord', 'register'], env({ DISCORD_GUILD_ID: fake.guild.id }));
     assert.equal(registered.code, 0, registered.stderr);
-    assert.match(registered.stdout, new RegExp(`Registered /askdocs in guild ${fake.guild.id}`));
-    assert.equal(fake.state.commands.guild.get(fake.guild.id)?.length, 1);
+    assert.match(registered.stdout, new RegExp(`Registered /askdocs, "Ask askdocs about this message" in guild ${fake.guild.id}`));
+    assert.equal(fake.state.commands.guild.get(fake.guild.id)?.length, 2);
 
     const { child, output } = start(['discord'], env());
     const exited = new Promise<number | null>((done) => child.on('close', done));

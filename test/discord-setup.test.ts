@@ -24,15 +24,16 @@ afterEach(async () => {
 });
 
 describe('registering /askdocs', () => {
-  test('registers to DISCORD_GUILD_ID when set, otherwise globally, with a required question option', async () => {
+  test('registers both commands to DISCORD_GUILD_ID when set, otherwise globally, /askdocs with a required question option', async () => {
     fakeOnly = await startFakeDiscord();
     const fake = fakeOnly;
     const guildConfig = loadConfig(discordEnv(fake, ':memory:', { DISCORD_GUILD_ID: fake.guild.id }) as NodeJS.ProcessEnv, {
       envFile: false,
     });
-    assert.deepEqual(await registerCommands(guildConfig), { scope: 'guild', guildId: fake.guild.id, names: ['askdocs'] });
+    const names = ['askdocs', 'Ask askdocs about this message'];
+    assert.deepEqual(await registerCommands(guildConfig), { scope: 'guild', guildId: fake.guild.id, names });
     const globalConfig = loadConfig(discordEnv(fake, ':memory:') as NodeJS.ProcessEnv, { envFile: false });
-    assert.deepEqual(await registerCommands(globalConfig), { scope: 'global', guildId: undefined, names: ['askdocs'] });
+    assert.deepEqual(await registerCommands(globalConfig), { scope: 'global', guildId: undefined, names });
 
     const puts = fake.calls.filter((c) => c.method === 'PUT');
     assert.deepEqual(
@@ -129,6 +130,27 @@ describe('without the MessageContent intent', () => {
 });
 
 describe('channels and help', () => {
+  test('DISCORD_FORUM_CHANNELS: channel ids, within DISCORD_ALLOWED_CHANNELS when that is set; every problem named', () => {
+    const load = (env: Record<string, string>) => loadConfig({ LOG_LEVEL: 'silent', ...env } as NodeJS.ProcessEnv, { envFile: false });
+    assert.deepEqual(load({ DISCORD_FORUM_CHANNELS: ' 1234567890123456789 , 2234567890123456789' }).discord.forumChannels, [
+      '1234567890123456789',
+      '2234567890123456789',
+    ]);
+    assert.throws(
+      () => load({ DISCORD_FORUM_CHANNELS: 'help-forum', CHUNK_MAX_CHARS: '1' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.userMessage, /DISCORD_FORUM_CHANNELS: must be forum channel ids/);
+        assert.match(error.userMessage, /CHUNK_MAX_CHARS/, 'reported with the other problems');
+        return true;
+      },
+    );
+    assert.throws(
+      () => load({ DISCORD_FORUM_CHANNELS: '1234567890123456789', DISCORD_ALLOWED_CHANNELS: '2234567890123456789' }),
+      /DISCORD_FORUM_CHANNELS: 1234567890123456789 not in DISCORD_ALLOWED_CHANNELS/,
+    );
+  });
+
   test('DISCORD_ALLOWED_CHANNELS: elsewhere mentions are ignored and /askdocs gets a private note', async () => {
     const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}` }));
     fakeOnly = await startFakeDiscord();

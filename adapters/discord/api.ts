@@ -1,27 +1,17 @@
 /**
- * The Discord REST calls the bot makes for channels, threads and interaction webhooks,
- * through the Client's own `@discordjs/rest` instance (so every call shares its
- * per-bucket queues, 429 waits and 5xx retries).
- *
- * Raw routes rather than discord.js structures: they work whether or not a channel is in
- * the cache (DMs, threads the client has not seen yet), and every body carries
- * `allowed_mentions: { parse: [] }` explicitly, so text from the docs or from users can
- * never ping @everyone, roles or users, whatever the Client default.
- *
- * Interaction webhook calls (editing a /askdocs reply, follow-ups) go through a second
- * REST instance: Discord does not count them against the bot's global rate limit
- * (50 requests/s), but one shared @discordjs/rest instance would, so 50 concurrent
- * answers would wait on each other's thread and message posts before their first edit.
- * Per-route buckets and 429 handling still apply to both.
+ * The Discord REST calls the bot makes, as raw routes on the Client's `@discordjs/rest`
+ * (its per-bucket queues, 429 waits and 5xx retries): they work whether or not a channel
+ * is cached, and every body carries `allowed_mentions: { parse: [] }`, so text from the
+ * docs or from users never pings anyone, whatever the Client default. Interaction webhook
+ * calls use a second REST instance: Discord exempts them from the bot's global limit
+ * (50/s), which one shared instance would apply, holding first edits behind other posts.
  */
 import {
-  type APIActionRowComponent,
   type APIAllowedMentions,
-  type APIComponentInMessageActionRow,
-  type APIEmbed,
   type APIMessage,
   type APIThreadChannel,
   type REST,
+  type RESTPostAPIChannelMessageJSONBody,
   Routes,
   ThreadAutoArchiveDuration,
 } from 'discord.js';
@@ -29,37 +19,29 @@ import {
 /** Sent with every message: no @everyone/@here, no roles, no users, no replied-user ping. */
 export const NO_MENTIONS: APIAllowedMentions = Object.freeze({ parse: [] }) as APIAllowedMentions;
 
-export interface OutgoingMessage {
-  content?: string;
-  embeds?: APIEmbed[];
-  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
-  /** Makes the message a reply to this message id (in the same channel). */
-  replyTo?: string;
-}
+/** A message as Discord's API takes it; `allowed_mentions` is added to every one. */
+export type OutgoingMessage = Pick<RESTPostAPIChannelMessageJSONBody, 'content' | 'embeds' | 'components' | 'message_reference' | 'flags'>;
 
 export interface InteractionWebhook {
   applicationId: string;
   token: string;
 }
 
+const body = (message: OutgoingMessage) => ({ ...message, allowed_mentions: NO_MENTIONS });
+
 export class DiscordApi {
-  readonly rest: REST;
-  readonly webhookRest: REST;
-
   /** `rest`: the Client's (bot token). `webhookRest`: for interaction webhooks (no token needed). */
-  constructor(rest: REST, webhookRest: REST = rest) {
-    this.rest = rest;
-    this.webhookRest = webhookRest;
+  constructor(
+    readonly rest: REST,
+    readonly webhookRest: REST = rest,
+  ) {}
+
+  async postMessage(channelId: string, message: OutgoingMessage): Promise<APIMessage> {
+    return (await this.rest.post(Routes.channelMessages(channelId), { body: body(message) })) as APIMessage;
   }
 
-  postMessage(channelId: string, message: OutgoingMessage): Promise<APIMessage> {
-    return this.rest.post(Routes.channelMessages(channelId), { body: messageBody(message) }) as Promise<APIMessage>;
-  }
-
-  editMessage(channelId: string, messageId: string, message: OutgoingMessage): Promise<APIMessage> {
-    return this.rest.patch(Routes.channelMessage(channelId, messageId), {
-      body: messageBody(message),
-    }) as Promise<APIMessage>;
+  async editMessage(channelId: string, messageId: string, message: OutgoingMessage): Promise<APIMessage> {
+    return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body: body(message) })) as APIMessage;
   }
 
   async deleteMessage(channelId: string, messageId: string): Promise<void> {
@@ -67,21 +49,19 @@ export class DiscordApi {
   }
 
   /** Starts a public thread on a message; its id is the message's id. */
-  startThread(channelId: string, messageId: string, name: string): Promise<APIThreadChannel> {
-    return this.rest.post(Routes.threads(channelId, messageId), {
-      body: { name, auto_archive_duration: ThreadAutoArchiveDuration.OneDay },
-    }) as Promise<APIThreadChannel>;
+  async startThread(channelId: string, messageId: string, name: string): Promise<APIThreadChannel> {
+    const options = { body: { name, auto_archive_duration: ThreadAutoArchiveDuration.OneDay } };
+    return (await this.rest.post(Routes.threads(channelId, messageId), options)) as APIThreadChannel;
   }
 
   /** Up to `limit` messages before `before`, newest first (Discord's order). */
-  fetchMessages(channelId: string, options: { before?: string; limit: number }): Promise<APIMessage[]> {
-    const query = new URLSearchParams({ limit: String(options.limit) });
-    if (options.before) query.set('before', options.before);
-    return this.rest.get(Routes.channelMessages(channelId), { query }) as Promise<APIMessage[]>;
+  async fetchMessages(channelId: string, options: { before: string; limit: number }): Promise<APIMessage[]> {
+    const query = new URLSearchParams({ before: options.before, limit: String(options.limit) });
+    return (await this.rest.get(Routes.channelMessages(channelId), { query })) as APIMessage[];
   }
 
-  fetchMessage(channelId: string, messageId: string): Promise<APIMessage> {
-    return this.rest.get(Routes.channelMessage(channelId, messageId)) as Promise<APIMessage>;
+  async fetchMessage(channelId: string, messageId: string): Promise<APIMessage> {
+    return (await this.rest.get(Routes.channelMessage(channelId, messageId))) as APIMessage;
   }
 
   async sendTyping(channelId: string): Promise<void> {
@@ -90,34 +70,17 @@ export class DiscordApi {
 
   // Interaction webhooks authenticate with the interaction token, not the bot token.
 
-  editInteractionMessage(hook: InteractionWebhook, messageId: string, message: OutgoingMessage): Promise<APIMessage> {
-    return this.webhookRest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), {
-      body: messageBody(message),
-      auth: false,
-    }) as Promise<APIMessage>;
+  async editInteractionMessage(hook: InteractionWebhook, messageId: string, message: OutgoingMessage): Promise<APIMessage> {
+    const route = Routes.webhookMessage(hook.applicationId, hook.token, messageId);
+    return (await this.webhookRest.patch(route, { body: body(message), auth: false })) as APIMessage;
   }
 
-  fetchInteractionMessage(hook: InteractionWebhook, messageId: string): Promise<APIMessage> {
-    return this.webhookRest.get(Routes.webhookMessage(hook.applicationId, hook.token, messageId), {
+  async postFollowUp(hook: InteractionWebhook, message: OutgoingMessage): Promise<APIMessage> {
+    const query = new URLSearchParams({ wait: 'true' });
+    return (await this.webhookRest.post(Routes.webhook(hook.applicationId, hook.token), {
+      body: body(message),
+      query,
       auth: false,
-    }) as Promise<APIMessage>;
+    })) as APIMessage;
   }
-
-  postFollowUp(hook: InteractionWebhook, message: OutgoingMessage): Promise<APIMessage> {
-    return this.webhookRest.post(Routes.webhook(hook.applicationId, hook.token), {
-      body: messageBody(message),
-      query: new URLSearchParams({ wait: 'true' }),
-      auth: false,
-    }) as Promise<APIMessage>;
-  }
-}
-
-function messageBody(message: OutgoingMessage) {
-  return {
-    ...(message.content !== undefined ? { content: message.content } : {}),
-    ...(message.embeds !== undefined ? { embeds: message.embeds } : {}),
-    ...(message.components !== undefined ? { components: message.components } : {}),
-    ...(message.replyTo ? { message_reference: { message_id: message.replyTo, fail_if_not_exists: false } } : {}),
-    allowed_mentions: NO_MENTIONS,
-  };
 }

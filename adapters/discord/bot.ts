@@ -1,36 +1,29 @@
 /**
- * The askdocs Discord bot: a discord.js Client wired to the engine.
- *
- * `start()` logs in (gateway URL from the REST API's /gateway/bot) and resolves once the
- * client is ready. If Discord refuses the privileged MessageContent intent (close code
- * 4014), it logs one clear warning and reconnects without it: mentions, DMs and
- * /askdocs keep working, thread follow-ups then need a mention.
- * It registers with the lifecycle like every bot (src/chat/delivery.ts): `stop()` (the
- * lifecycle's shutdown) takes no new questions, waits (bounded) for answers in flight,
- * then disconnects. Gateway resumes after a drop are discord.js's; events replayed on resume
- * are answered once (dedupe by interaction / message id).
+ * The askdocs Discord bot: a discord.js Client wired to the engine. `start()` logs in and
+ * resolves once the client is ready; without the privileged MessageContent intent it warns
+ * once and connects without it (thread follow-ups then need a mention). It registers with
+ * the lifecycle like every bot (src/chat/delivery.ts): `stop()` takes no new questions, waits
+ * (bounded) for answers in flight, then disconnects. Resumes after a drop are discord.js's;
+ * events replayed on resume are answered once (claims by interaction / message id).
  */
-import { type Client, Events, GatewayCloseCodes, type REST, RESTEvents } from 'discord.js';
+import { type Client, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
 import { type ChatBot, type ChatBotDeps, ChatDelivery } from '../../src/chat/delivery.ts';
 import { requireSettings } from '../../src/config.ts';
 import { registerSecrets } from '../../src/logger.ts';
 import { DiscordApi } from './api.ts';
-import { createClient, createWebhookRest, isDisallowedIntents } from './client.ts';
-import { COMMAND_NAME } from './commands.ts';
+import { createClient, createWebhookRest, gatewayIntents, messageContentEnabled } from './client.ts';
 import type { BotContext, DiscordBotOptions } from './context.ts';
 import { explainDiscordError } from './errors.ts';
-import { handleFeedbackButton, isFeedbackButton } from './feedback.ts';
-import { INTERACTION_TOKEN_TTL_MS, TOKEN_SAFETY_MARGIN_MS } from './interaction-transport.ts';
+import { handleInteraction } from './interactions.ts';
 import { handleMessage } from './messages.ts';
-import { fillChannelType } from './packets.ts';
-import { handleSlashCommand } from './slash.ts';
+import { INTERACTION_TOKEN_TTL_MS, TOKEN_SAFETY_MARGIN_MS } from './transports.ts';
 
 export interface DiscordBotDeps extends ChatBotDeps {
   options?: DiscordBotOptions;
 }
 
 export interface DiscordBot extends ChatBot {
-  /** The current discord.js Client (replaced once if the MessageContent intent is refused). */
+  /** The discord.js Client. */
   readonly client: Client;
   /** False when running without the MessageContent intent. */
   readonly messageContent: boolean;
@@ -41,9 +34,9 @@ export interface DiscordBot extends ChatBot {
 const READY_TIMEOUT_MS = 60_000;
 
 export const MESSAGE_CONTENT_WARNING =
-  'Discord refused the MessageContent intent (gateway close code 4014): it is not enabled for this bot. ' +
+  'The MessageContent intent is not enabled for this bot, so Discord would refuse it (gateway close code 4014). ' +
   'Enable "Message Content Intent" in the Developer Portal (your app → Bot → Privileged Gateway Intents) and restart. ' +
-  'Until then askdocs answers only @-mentions, DMs and /askdocs; follow-ups in threads need an @-mention.';
+  'Until then askdocs answers only @-mentions, DMs, forum post titles and its commands; follow-ups in threads need an @-mention.';
 
 export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   const { config } = deps;
@@ -51,18 +44,10 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   const token = config.discord.token as string;
   registerSecrets(token);
   const logger = deps.logger.child({ platform: 'discord' });
-  const options = {
-    textIntervalMs: deps.options?.textIntervalMs ?? 1_200,
-    interactionTokenTtlMs: deps.options?.interactionTokenTtlMs ?? INTERACTION_TOKEN_TTL_MS,
-    tokenSafetyMarginMs: deps.options?.tokenSafetyMarginMs ?? TOKEN_SAFETY_MARGIN_MS,
-    historyLimit: deps.options?.historyLimit ?? 30,
-  };
 
-  let messageContent = true;
-  let client = createClient(config, { messageContent });
-  const webhookRest = createWebhookRest(config);
-  let api = new DiscordApi(client.rest, webhookRest);
   const delivery = new ChatDelivery({ ...deps, platform: 'discord', logger, shutdownTimeoutMs: deps.options?.stopTimeoutMs });
+  const client = createClient(config, (id) => delivery.threads.isJoined(id));
+  const webhookRest = createWebhookRest(config);
   const bot = delivery.register(
     async () => {
       await client.destroy();
@@ -72,109 +57,70 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     },
     () => client.isReady(),
   );
-
   const ctx: BotContext = {
-    get api() {
-      return api;
-    },
+    api: new DiscordApi(client.rest, webhookRest),
     config,
     logger,
     delivery,
-    options,
+    options: {
+      textIntervalMs: 1_200,
+      interactionTokenTtlMs: INTERACTION_TOKEN_TTL_MS,
+      tokenSafetyMarginMs: TOKEN_SAFETY_MARGIN_MS,
+      historyLimit: 30,
+      ...deps.options,
+    },
     botUserId: () => client.user?.id ?? (config.discord.applicationId as string),
-    hasMessageContent: () => messageContent,
+    hasMessageContent: () => client.options.intents.has(GatewayIntentBits.MessageContent),
   };
 
-  let lastCloseCode: number | undefined;
-
-  function wire(target: Client): void {
-    // Runs before discord.js handles each packet (see packets.ts).
-    target.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) =>
-      fillChannelType(target, packet, (id) => delivery.threads.isJoined(id)),
-    );
-    target.on(Events.InteractionCreate, (interaction) => {
-      // Slash commands are acknowledged inside the handler's first await: nothing may run before it.
-      if (interaction.isChatInputCommand() && interaction.commandName === COMMAND_NAME) {
-        handleSlashCommand(ctx, interaction).catch((error: unknown) => logger.error({ err: error }, 'slash command failed'));
-      } else if (interaction.isButton() && isFeedbackButton(interaction.customId)) {
-        handleFeedbackButton(ctx, interaction).catch((error: unknown) => logger.error({ err: error }, 'feedback failed'));
-      }
-    });
-    target.on(Events.MessageCreate, (message) => {
-      handleMessage(ctx, message).catch((error: unknown) => logger.error({ err: error }, 'message handling failed'));
-    });
-    target.on(Events.ShardDisconnect, (event, shardId) => {
-      lastCloseCode = event.code;
-      // A refused MessageContent intent is handled in start(), with its own single warning.
-      if (event.code === GatewayCloseCodes.DisallowedIntents) return;
-      logger.warn({ code: event.code, shardId }, 'gateway disconnected and will not reconnect');
-    });
-    target.on(Events.ShardReconnecting, (shardId) => {
-      if (delivery.accepting()) logger.info({ shardId }, 'gateway connection lost; reconnecting');
-    });
-    target.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway session resumed'));
-    target.on(Events.ShardError, (error, shardId) => {
-      if (isDisallowedIntents(error, undefined)) return;
-      logger.warn({ err: error, shardId }, 'gateway error');
-    });
-    target.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
-    target.on(Events.Warn, (message) => logger.warn({ detail: message }, 'discord client warning'));
-    watchRateLimits(target.rest);
-  }
-
-  function watchRateLimits(rest: REST): void {
-    rest.on(RESTEvents.RateLimited, (info) =>
-      logger.warn(
-        { route: info.route, method: info.method, retryAfterMs: info.retryAfter, global: info.global, scope: info.scope },
-        'Discord rate limit: waiting before retrying',
-      ),
+  const failed = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
+  // Commands are acknowledged inside the handler's first await: nothing may run before it.
+  client.on(Events.InteractionCreate, (interaction) => handleInteraction(ctx, interaction).catch(failed('interaction')));
+  client.on(Events.MessageCreate, (message) => handleMessage(ctx, message).catch(failed('message handling')));
+  client.on(Events.ShardDisconnect, (event, shardId) =>
+    logger.warn({ code: event.code, shardId }, 'gateway disconnected and will not reconnect'),
+  );
+  client.on(Events.ShardReconnecting, (shardId) => {
+    if (delivery.accepting()) logger.info({ shardId }, 'gateway connection lost; reconnecting');
+  });
+  client.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway session resumed'));
+  client.on(Events.ShardError, (error, shardId) => logger.warn({ err: error, shardId }, 'gateway error'));
+  client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
+  client.on(Events.Warn, (message) => logger.warn({ detail: message }, 'discord client warning'));
+  for (const rest of [client.rest, webhookRest]) {
+    rest.on(RESTEvents.RateLimited, ({ route, method, retryAfter, global, scope }) =>
+      logger.warn({ route, method, retryAfterMs: retryAfter, global, scope }, 'Discord rate limit: waiting before retrying'),
     );
   }
-
-  async function login(target: Client): Promise<void> {
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the Discord gateway did not become ready in time')), READY_TIMEOUT_MS);
-      timer.unref();
-      target.once(Events.ClientReady, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    ready.catch(() => undefined);
-    await target.login(token);
-    await ready;
-  }
-
-  wire(client);
-  watchRateLimits(webhookRest);
 
   return {
     ...bot,
-    get client() {
-      return client;
-    },
+    client,
     get messageContent() {
-      return messageContent;
+      return ctx.hasMessageContent();
     },
     async start() {
       try {
-        await login(client);
+        if (!(await messageContentEnabled(client, token))) {
+          logger.warn(MESSAGE_CONTENT_WARNING);
+          client.options.intents = gatewayIntents(false);
+        }
+        // Not events.once: that would also give up on any 'error' the client emits meanwhile.
+        const ready = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the Discord gateway did not become ready in time')), READY_TIMEOUT_MS).unref();
+          client.once(Events.ClientReady, () => resolve(clearTimeout(timer)));
+        });
+        ready.catch(() => undefined);
+        await client.login(token);
+        await ready;
       } catch (error) {
         await client.destroy().catch(() => undefined);
-        if (!isDisallowedIntents(error, lastCloseCode)) throw explainDiscordError(error, 'connecting to Discord');
-        logger.warn(MESSAGE_CONTENT_WARNING);
-        messageContent = false;
-        client = createClient(config, { messageContent });
-        api = new DiscordApi(client.rest, webhookRest);
-        wire(client);
-        try {
-          await login(client);
-        } catch (retryError) {
-          await client.destroy().catch(() => undefined);
-          throw explainDiscordError(retryError, 'connecting to Discord');
-        }
+        throw explainDiscordError(error, 'connecting to Discord');
       }
-      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size, messageContent }, 'Discord bot connected');
+      logger.info(
+        { user: client.user?.tag, guilds: client.guilds.cache.size, messageContent: ctx.hasMessageContent() },
+        'Discord bot connected',
+      );
     },
   };
 }

@@ -1,35 +1,56 @@
 /**
  * The discord.js Client askdocs runs on: the gateway intents it needs, the REST base
  * URL (DISCORD_API_URL, for self-hosted proxies and tests; the gateway URL then comes
- * from that API's /gateway/bot, as discord.js always does), and allowed_mentions empty
- * by default so nothing the bot sends can ping anyone.
+ * from that API's /gateway/bot, as discord.js always does), allowed_mentions empty by
+ * default so nothing the bot sends can ping anyone, and one fix-up of incoming packets.
  */
-import { Client, GatewayCloseCodes, GatewayIntentBits, Partials, REST } from 'discord.js';
+import {
+  type APIApplication,
+  ApplicationFlags,
+  ChannelType,
+  Client,
+  Events,
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  IntentsBitField,
+  Partials,
+  REST,
+  Routes,
+} from 'discord.js';
 import type { Config } from '../../src/config.ts';
 import { NO_MENTIONS } from './api.ts';
 
 /**
- * Guilds: channels and threads (to know which threads are the bot's).
- * GuildMessages / DirectMessages: mentions, thread follow-ups and DMs.
- * MessageContent (privileged): the text of thread follow-ups that do not mention the bot.
+ * Guilds: channels and threads (which threads are the bot's, forum posts as they open).
+ * GuildMessages / DirectMessages: mentions, forum posts, thread follow-ups and DMs.
+ * MessageContent (privileged): the text of messages that do not mention the bot.
  * Without it Discord still sends the text of DMs and of messages that mention the bot.
  */
-export function gatewayIntents(messageContent: boolean): GatewayIntentBits[] {
+export function gatewayIntents(messageContent: boolean): IntentsBitField {
   const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
-  return messageContent ? [...intents, GatewayIntentBits.MessageContent] : intents;
+  return new IntentsBitField(messageContent ? [...intents, GatewayIntentBits.MessageContent] : intents);
+}
+
+/**
+ * Whether the app may use the MessageContent intent (enabled in the Developer Portal, or
+ * approved for verified apps). Asked before connecting: Discord would refuse the gateway
+ * connection (close code 4014) rather than connect without it.
+ */
+export async function messageContentEnabled(client: Client, token: string): Promise<boolean> {
+  const app = (await client.rest.setToken(token).get(Routes.currentApplication())) as APIApplication;
+  return ((app.flags ?? 0) & (ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited)) !== 0;
 }
 
 /** DISCORD_API_URL as @discordjs/rest wants it: the API root without a version (`https://discord.com/api`). */
 export function restApiBase(config: Config): string | undefined {
-  const url = config.discord.apiUrl;
-  if (!url) return undefined;
-  return url.replace(/\/+$/, '').replace(/\/v\d+$/, '');
+  return config.discord.apiUrl?.replace(/\/+$/, '').replace(/\/v\d+$/, '');
 }
 
-export function createClient(config: Config, options: { messageContent: boolean }): Client {
+/** `isKnownThread`: a thread the bot opened or joined (see `fillChannelType`). */
+export function createClient(config: Config, isKnownThread: (channelId: string) => boolean): Client {
   const api = restApiBase(config);
-  return new Client({
-    intents: gatewayIntents(options.messageContent),
+  const client = new Client({
+    intents: gatewayIntents(true),
     // DM channels are never in the cache; without this partial, DMs would be dropped.
     partials: [Partials.Channel],
     allowedMentions: NO_MENTIONS,
@@ -38,12 +59,14 @@ export function createClient(config: Config, options: { messageContent: boolean 
     rest: api ? { api } : {},
     ...shardOptions(config),
   });
+  // Runs before discord.js handles each packet.
+  client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => fillChannelType(client, packet, isKnownThread));
+  return client;
 }
 
 /**
- * SHARD_COUNT / SHARD_IDS as discord.js client options: discord.js opens one gateway
- * session per shard this process runs, and Discord sends each guild's events to one shard.
- * Unset: one shard, as before.
+ * SHARD_COUNT / SHARD_IDS as discord.js options: one gateway session per shard this process
+ * runs; Discord sends each guild's events to one shard. Unset: one shard.
  */
 export function shardOptions(config: Config): { shards?: number[] | 'auto'; shardCount?: number } {
   const sharding = config.discord.sharding;
@@ -52,16 +75,23 @@ export function shardOptions(config: Config): { shards?: number[] | 'auto'; shar
   return { shards: sharding.ids ?? [...Array(sharding.count).keys()], shardCount: sharding.count };
 }
 
-/**
- * The REST instance for interaction webhooks (see api.ts): same API base, no bot token,
- * and no client-side global limit, since Discord exempts interaction endpoints from it.
- */
+/** The REST instance for interaction webhooks (api.ts): no bot token, no global limit (Discord exempts them). */
 export function createWebhookRest(config: Config): REST {
   const api = restApiBase(config);
   return new REST({ ...(api ? { api } : {}), globalRequestsPerSecond: Number.POSITIVE_INFINITY });
 }
 
-/** True when a login failed because Discord refused a privileged intent (close code 4014). */
-export function isDisallowedIntents(error: unknown, lastCloseCode: number | undefined): boolean {
-  return lastCloseCode === GatewayCloseCodes.DisallowedIntents || (error instanceof Error && /disallowed intents/i.test(error.message));
+/**
+ * Fills in `channel_type` on a MESSAGE_CREATE for a channel discord.js has not cached: it
+ * drops messages whose channel it cannot build, so a gateway that omits the field (an older
+ * one, a proxy, a test double) would lose every DM and every follow-up in an unseen thread.
+ * No guild means a DM; a thread the bot opened or joined is a public thread; anything else
+ * a text channel (if it was a thread after all, the bot replies in place).
+ */
+function fillChannelType(client: Client, packet: { t?: string | null; d?: unknown }, isKnownThread: (id: string) => boolean): void {
+  if (packet.t !== GatewayDispatchEvents.MessageCreate || !packet.d || typeof packet.d !== 'object') return;
+  const data = packet.d as { channel_id?: string; guild_id?: string; channel_type?: number };
+  if (data.channel_type !== undefined || !data.channel_id || client.channels.cache.has(data.channel_id)) return;
+  if (!data.guild_id) data.channel_type = ChannelType.DM;
+  else data.channel_type = isKnownThread(data.channel_id) ? ChannelType.PublicThread : ChannelType.GuildText;
 }

@@ -1,30 +1,47 @@
 /**
- * The `/askdocs question:<text>` slash command and its registration: to one guild when
- * DISCORD_GUILD_ID is set (updates at once, good for trying the bot), otherwise globally.
+ * askdocs's commands and their registration: `/askdocs question:<text>` and the message
+ * command "Ask askdocs about this message". Registered to one guild when
+ * DISCORD_GUILD_ID is set (updates at once, good for trying the bot), otherwise globally,
+ * where both can also be installed to a user's account and used in DMs and group DMs
+ * (Discord takes installation types and contexts on global commands only).
  * Registration is a bulk overwrite (PUT), so running it again is safe.
  */
-import { InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
+import {
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
+  InteractionContextType,
+  REST,
+  Routes,
+  SlashCommandBuilder,
+} from 'discord.js';
 import { type Config, requireSettings } from '../../src/config.ts';
 import { MAX_QUESTION_CHARS } from '../../src/engine/question.ts';
 import { restApiBase } from './client.ts';
 import { explainDiscordError } from './errors.ts';
 
 export const COMMAND_NAME = 'askdocs';
+export const MESSAGE_COMMAND_NAME = 'Ask askdocs about this message';
 export const QUESTION_OPTION = 'question';
 
-export function askdocsCommand() {
-  return new SlashCommandBuilder()
+export function askdocsCommands(scope: 'guild' | 'global' = 'global') {
+  const slash = new SlashCommandBuilder()
     .setName(COMMAND_NAME)
     .setDescription('Ask a question about the documentation')
-    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
     .addStringOption((option) =>
       option
         .setName(QUESTION_OPTION)
         .setDescription('Your question, e.g. "How do I create a collection?"')
         .setRequired(true)
         .setMaxLength(MAX_QUESTION_CHARS),
-    )
-    .toJSON();
+    );
+  const aboutMessage = new ContextMenuCommandBuilder().setName(MESSAGE_COMMAND_NAME).setType(ApplicationCommandType.Message);
+  for (const command of scope === 'global' ? [slash, aboutMessage] : []) {
+    command
+      .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
+      .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel);
+  }
+  return [slash.toJSON(), aboutMessage.toJSON()];
 }
 
 export interface RegisteredCommands {
@@ -38,12 +55,12 @@ export async function registerCommands(config: Config): Promise<RegisteredComman
   const { token, applicationId, guildId } = config.discord as { token: string; applicationId: string; guildId?: string };
   const api = restApiBase(config);
   const rest = new REST(api ? { api } : {}).setToken(token);
+  const scope = guildId ? 'guild' : 'global';
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
-  let saved: { name: string }[];
   try {
-    saved = (await rest.put(route, { body: [askdocsCommand()] })) as { name: string }[];
+    const saved = (await rest.put(route, { body: askdocsCommands(scope) })) as { name: string }[];
+    return { scope, guildId, names: saved.map((command) => command.name) };
   } catch (error) {
-    throw explainDiscordError(error, guildId ? `registering /askdocs in guild ${guildId}` : 'registering /askdocs globally');
+    throw explainDiscordError(error, guildId ? `registering commands in guild ${guildId}` : 'registering commands globally');
   }
-  return { scope: guildId ? 'guild' : 'global', guildId, names: saved.map((command) => command.name) };
 }

@@ -1,6 +1,6 @@
 /**
  * What every Discord handler shares: the REST calls, settings, the delivery layer
- * (limits, acks, answers in flight, thread memory, event dedupe, feedback).
+ * (limits, acks, answers in flight, thread memory, event claims, feedback).
  */
 import type { ChatDelivery } from '../../src/chat/delivery.ts';
 import type { Config } from '../../src/config.ts';
@@ -27,6 +27,6 @@ export interface BotContext {
   delivery: ChatDelivery;
   options: Required<Omit<DiscordBotOptions, 'stopTimeoutMs'>>;
   botUserId(): string;
-  /** False when Discord refused the MessageContent intent: only mentions, DMs and /askdocs are answered. */
+  /** False when Discord refused the MessageContent intent: only mentions, DMs, forum post titles and commands are answered. */
   hasMessageContent(): boolean;
 }

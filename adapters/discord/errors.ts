@@ -8,29 +8,19 @@ import { redactSecrets } from '../../src/logger.ts';
 
 export function explainDiscordError(error: unknown, action: string): AskdocsError {
   if (error instanceof AskdocsError) return error;
+  const explained = (text: string) => new AskdocsError('config', text, { cause: error });
   if (error instanceof DiscordjsError && error.code === 'TokenInvalid') {
-    return new AskdocsError('config', `Discord rejected DISCORD_TOKEN while ${action}: check the bot token.`, { cause: error });
+    return explained(`Discord rejected DISCORD_TOKEN while ${action}: check the bot token.`);
   }
   if (error instanceof DiscordAPIError) {
-    if (error.status === 401) {
-      return new AskdocsError('config', `Discord rejected DISCORD_TOKEN while ${action} (401 Unauthorized): check the bot token.`, {
-        cause: error,
-      });
-    }
-    if (error.status === 403 || error.status === 404) {
-      return new AskdocsError(
-        'config',
-        `Discord refused ${action} (${error.status}: ${error.message}): check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID, and that the bot was invited with the applications.commands scope.`,
-        { cause: error },
-      );
-    }
-    return new AskdocsError('config', `Discord refused ${action} (${error.status}: ${error.message}).`, { cause: error });
+    if (error.status === 401) return explained(`Discord rejected DISCORD_TOKEN while ${action} (401 Unauthorized): check the bot token.`);
+    const hint =
+      error.status === 403 || error.status === 404
+        ? ': check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID, and that the bot was invited with the applications.commands scope'
+        : '';
+    return explained(`Discord refused ${action} (${error.status}: ${error.message})${hint}.`);
   }
-  if (error instanceof HTTPError) {
-    return new AskdocsError('config', `Discord answered ${error.status} while ${action}; try again later.`, { cause: error });
-  }
+  if (error instanceof HTTPError) return explained(`Discord answered ${error.status} while ${action}; try again later.`);
   const reason = error instanceof Error ? redactSecrets(error.message) : String(error);
-  return new AskdocsError('config', `Could not reach Discord while ${action}: ${reason}. Check DISCORD_API_URL and the network.`, {
-    cause: error,
-  });
+  return explained(`Could not reach Discord while ${action}: ${reason}. Check DISCORD_API_URL and the network.`);
 }

@@ -5,46 +5,32 @@
  * The bot's own messages are assistant turns (consecutive parts of one split answer
  * become one turn; the sources/feedback message has no text and is skipped); other
  * users' messages are user turns with the bot's mention removed; other bots are ignored.
- * A thread started from a message also gets that starter message: the user's mention
- * (a question) or the bot's /askdocs answer, whose question the bot remembers or, after
- * a restart, reads from the thread's name (the question is the name).
+ * A thread also gets the message it was started from: the user's mention (a question),
+ * the bot's /askdocs answer, whose question the bot remembers or, after a restart, reads
+ * from the thread's name (the question is the name), or a forum post (title and body).
  */
-import type { APIMessage } from 'discord.js';
+import { type APIMessage, ChannelType, type ThreadChannel } from 'discord.js';
 import { mergeTurns, stripMention } from '../../src/chat/conversation.ts';
-import type { ThreadStarter } from '../../src/chat/threads.ts';
+import { questionFromPost } from '../../src/chat/question-from.ts';
+import { threadStartTurns } from '../../src/chat/thread-start.ts';
 import type { Turn } from '../../src/engine/types.ts';
-import type { DiscordApi } from './api.ts';
+import type { BotContext } from './context.ts';
 
-export interface StarterContext {
-  /** The parent channel of the thread and the thread's name. */
-  parentId: string;
-  threadName: string;
-  /** The /askdocs question and answer that opened this thread, if this process remembers them. */
-  remembered?: ThreadStarter;
-}
-
-export interface HistoryOptions {
-  api: DiscordApi;
-  botUserId: string;
-  channelId: string;
-  /** The message being answered: history is what came before it. */
-  beforeId: string;
-  /** Most recent messages read (Discord allows up to 100 per request). */
-  limit: number;
-  /** Set for threads started from a message (thread id == starter message id). */
-  starter?: StarterContext;
-}
-
-export async function conversationHistory(options: HistoryOptions): Promise<Turn[]> {
-  const { api, botUserId } = options;
-  const newestFirst = await api.fetchMessages(options.channelId, { before: options.beforeId, limit: options.limit });
+/** Up to `limit` messages of a DM or `thread` before `beforeId`. */
+export async function conversationHistory(ctx: BotContext, channelId: string, beforeId: string, limit: number, thread?: ThreadChannel) {
+  const me = ctx.botUserId();
+  const newestFirst = await ctx.api.fetchMessages(channelId, { before: beforeId, limit });
+  // A forum post's first message is inside the thread, with the thread's id; its title is part of the question.
+  const post = thread?.parent?.type === ChannelType.GuildForum ? thread : undefined;
   const turns: Turn[] = [];
   // Only when the whole thread fits in one page do we also know where it began.
-  if (options.starter && newestFirst.length < options.limit) {
-    turns.push(...(await starterTurns(api, botUserId, options.channelId, options.starter)));
-  }
-  for (const message of [...newestFirst].reverse()) {
-    const turn = turnOf(message, botUserId);
+  if (thread?.parentId && !post && newestFirst.length < limit) turns.push(...(await starterTurns(ctx, thread, thread.parentId)));
+  for (const message of newestFirst.reverse()) {
+    // A post's first message and title are its question, even without text (no MessageContent intent).
+    const isPost = post && message.id === post.id;
+    const turn = isPost
+      ? ({ role: 'user', content: questionFromPost(post.name, stripMention(message.content, me)) } as const)
+      : turnOf(message, me);
     if (turn) turns.push(turn);
   }
   return mergeTurns(turns);
@@ -62,22 +48,9 @@ function turnOf(message: APIMessage, botUserId: string): Turn | undefined {
   return content ? { role: 'user', content } : undefined;
 }
 
-async function starterTurns(api: DiscordApi, botUserId: string, threadId: string, starter: StarterContext): Promise<Turn[]> {
-  if (starter.remembered) {
-    return [
-      { role: 'user', content: starter.remembered.question },
-      { role: 'assistant', content: starter.remembered.answer },
-    ];
-  }
-  let message: APIMessage;
-  try {
-    message = await api.fetchMessage(starter.parentId, threadId);
-  } catch {
-    // Not started from a message, or the starter was deleted: the thread's own messages will do.
-    return [];
-  }
-  const turn = turnOf(message, botUserId);
-  if (!turn) return [];
-  // The bot's own starter is an /askdocs answer: its question is the thread's name.
-  return turn.role === 'assistant' ? [{ role: 'user', content: starter.threadName }, turn] : [turn];
+async function starterTurns(ctx: BotContext, thread: ThreadChannel, parentId: string): Promise<Turn[]> {
+  const remembered = ctx.delivery.threads.starter(thread.id);
+  // Not started from a message, or the starter was deleted: the thread's own messages will do.
+  const starter = remembered ? undefined : await ctx.api.fetchMessage(parentId, thread.id).catch(() => undefined);
+  return threadStartTurns(remembered, starter && turnOf(starter, ctx.botUserId()), thread.name);
 }

@@ -1,60 +1,65 @@
 /**
- * Messages the bot answers:
- *  - an @-mention in a channel: a thread is started on the mentioning message and the
- *    answer and its sources go there;
- *  - an @-mention inside a thread: answered in place, using the thread's history;
- *  - any message in a thread the bot is part of (it opened it or answered in it):
- *    answered without a mention, using the thread's history — unless Discord refused
- *    the MessageContent intent, in which case only mentions are answered;
- *  - a direct message, with the DM's recent history.
- * Bots (itself included), webhooks, system messages and threads the bot is not part of
- * are ignored. Each message is answered at most once, even when the gateway replays it.
+ * Messages the bot answers: an @-mention in a channel (in a thread it starts on the
+ * message); a new post in a forum listed in DISCORD_FORUM_CHANNELS (in the post, no
+ * mention needed: title and body are the question); an @-mention in a thread (in place);
+ * any message in a thread the bot is part of (it opened it, answered in it or answered
+ * the post), unless Discord refused the MessageContent intent; and direct messages.
+ * Threads and DMs are read back as history. Bots (itself included), webhooks, system
+ * messages and threads the bot is not part of are ignored. Each message is answered at
+ * most once, even when the gateway replays it or another replica gets it too (claims).
+ * "Ask askdocs about this message" (interactions.ts) answers a message the same way.
  */
-import { ChannelType, type Message, MessageType, type ThreadChannel } from 'discord.js';
+import { ChannelType, DiscordAPIError, type Message, MessageType, RESTJSONErrorCodes, type ThreadChannel } from 'discord.js';
 import { SeriesView } from '../../src/chat/answer-view.ts';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
+import type { AskJob } from '../../src/chat/delivery.ts';
+import { questionFromPost } from '../../src/chat/question-from.ts';
 import { deferredTransport } from '../../src/chat/series.ts';
+import { threadTitle } from '../../src/chat/thread-title.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
 import type { OutgoingMessage } from './api.ts';
 import type { BotContext } from './context.ts';
 import { conversationHistory } from './history.ts';
-import { discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, threadName } from './render.ts';
-import { channelTransport, type DiscordTransport } from './transport.ts';
+import { discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, THREAD_NAME_LIMIT } from './render.ts';
+import { channelTransport, type DiscordTransport } from './transports.ts';
 
-type Route =
-  | { kind: 'mention'; channelId: string }
-  | { kind: 'thread'; thread: ThreadChannel; mentioned: boolean }
-  | { kind: 'dm'; channelId: string };
+export type Route =
+  | { kind: 'mention' | 'dm' }
+  | { kind: 'post'; thread: ThreadChannel }
+  | { kind: 'thread'; thread: ThreadChannel; mentioned: boolean };
 
 const DM_HISTORY_LIMIT = 10;
 
 export async function handleMessage(ctx: BotContext, message: Message): Promise<void> {
   const route = await routeOf(ctx, message);
-  if (!route) return;
-  if (!(await ctx.delivery.claims.claim(`message:${message.id}`))) return;
-
-  const requestId = newRequestId();
-  const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: message.author.id });
-  const question = stripMention(message.content, ctx.botUserId());
-  const inPlace = channelTransport(ctx.api, message.channelId, { replyTo: message.id });
-  const sayInPlace = async (text: string) => {
-    await inPlace.post({ content: text }, 0);
-  };
-
+  if (!route || !(await ctx.delivery.claims.claim(`message:${message.id}`))) return;
+  const content = stripMention(message.content, ctx.botUserId());
+  const question = route.kind === 'post' ? questionFromPost(route.thread.name, content) : content;
+  const notify = async (text: string) => void (await channelTransport(ctx.api, message.channelId, message.id).post({ content: text }, 0));
   if (question === '') {
     // A bare mention gets a how-to; an attachment or sticker in a followed thread gets nothing.
     if (route.kind !== 'thread' || route.mentioned)
-      await sayInPlace(EMPTY_QUESTION_TEXT).catch((error: unknown) => logger.warn({ err: error }, 'could not reply'));
+      await notify(EMPTY_QUESTION_TEXT).catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not reply'));
     return;
   }
+  answerMessage(ctx, message, route, question, { userId: message.author.id, notify });
+}
+
+/**
+ * Answers `question` about `message` where `route` says; `asker` is who asked (the author, or
+ * whoever asked about the message) and how to tell them something privately. Never throws.
+ */
+export function answerMessage(ctx: BotContext, message: Message, route: Route, question: string, asker: Pick<AskJob, 'userId' | 'notify'>) {
+  const requestId = newRequestId();
+  const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: asker.userId });
   let target: Promise<DiscordTransport> | undefined;
   let view: SeriesView<OutgoingMessage> | undefined;
   ctx.delivery.start(() =>
     ctx.delivery.answer({
+      ...asker,
       question,
-      userId: message.author.id,
-      channelId: route.kind === 'thread' ? (route.thread.parentId ?? route.thread.id) : message.channelId,
+      channelId: 'thread' in route ? (route.thread.parentId ?? route.thread.id) : message.channelId,
       requestId,
       logger,
       history: () => readHistory(ctx, message, route),
@@ -71,21 +76,8 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
         await ctx.api.postMessage(channelId, sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
         return answerRef;
       },
-      notify: sayInPlace,
     }),
   );
-}
-
-/**
- * Where the answer goes: a new thread on a mention in a channel (opened while the answer
- * starts; its first text waits for the thread), else the thread or DM it was asked in.
- */
-async function openTarget(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): Promise<DiscordTransport> {
-  if (route.kind === 'mention') return openThreadOn(ctx, message, question, logger);
-  const channelId = route.kind === 'thread' ? route.thread.id : route.channelId;
-  if (route.kind === 'thread') await ctx.delivery.threads.markJoined(channelId);
-  showTyping(ctx, channelId);
-  return channelTransport(ctx.api, channelId, route.kind === 'thread' ? { replyTo: message.id } : {});
 }
 
 /** Decides whether and how to answer; undefined means "not for us". */
@@ -94,72 +86,63 @@ async function routeOf(ctx: BotContext, message: Message): Promise<Route | undef
   if (message.author.bot || message.webhookId || message.author.id === me || message.system) return undefined;
   if (message.type !== MessageType.Default && message.type !== MessageType.Reply) return undefined;
   const channel = message.channel;
-  if (channel.type === ChannelType.DM || !message.inGuild()) return { kind: 'dm', channelId: message.channelId };
+  if (channel.type === ChannelType.DM || !message.inGuild()) return { kind: 'dm' };
 
   const thread = channel.isThread() ? channel : undefined;
   if (!channelAllowed(ctx.config.discord.allowedChannels, { id: channel.id, parentId: thread?.parentId, isDm: false })) return undefined;
+  // A forum post's first message has the post's (the thread's) id.
+  if (thread?.parentId && message.id === thread.id && ctx.config.discord.forumChannels.includes(thread.parentId)) {
+    return { kind: 'post', thread };
+  }
   // A real user mention of the bot (not @everyone, not a role, not a reply ping).
   const mentioned = message.mentions.users.has(me);
   if (thread) {
-    if (mentioned) return { kind: 'thread', thread, mentioned };
-    if (ctx.hasMessageContent() && (await isPartOf(ctx, thread))) return { kind: 'thread', thread, mentioned };
+    if (mentioned || (ctx.hasMessageContent() && (await isPartOf(ctx, thread)))) return { kind: 'thread', thread, mentioned };
     return undefined;
   }
-  return mentioned ? { kind: 'mention', channelId: channel.id } : undefined;
+  return mentioned ? { kind: 'mention' } : undefined;
 }
 
 /** The bot is part of a thread it opened, joined, or answered in. */
 async function isPartOf(ctx: BotContext, thread: ThreadChannel): Promise<boolean> {
   const me = ctx.botUserId();
   if (thread.ownerId === me || thread.members.cache.has(me) || (await ctx.delivery.threads.status(thread.id))) return true;
-  if (thread.ownerId) return false;
   // A partial thread (not in the cache yet): ask Discord who owns it.
-  try {
-    const fetched = await thread.fetch();
-    return fetched.ownerId === me;
-  } catch {
-    return false;
-  }
+  return (
+    !thread.ownerId &&
+    (await thread
+      .fetch()
+      .then((fetched) => fetched.ownerId === me)
+      .catch(() => false))
+  );
 }
 
-async function readHistory(ctx: BotContext, message: Message, route: Route): Promise<Turn[]> {
-  if (route.kind === 'mention') return [];
-  if (route.kind === 'thread') {
-    const { thread } = route;
-    return conversationHistory({
-      api: ctx.api,
-      botUserId: ctx.botUserId(),
-      channelId: thread.id,
-      beforeId: message.id,
-      limit: ctx.options.historyLimit,
-      starter: thread.parentId
-        ? { parentId: thread.parentId, threadName: thread.name, remembered: ctx.delivery.threads.starter(thread.id) }
-        : undefined,
-    });
+/**
+ * Where the answer goes: a new thread on a mention in a channel (opened while the answer
+ * starts; its first text waits for the thread), else the post, thread or DM it was asked in.
+ */
+async function openTarget(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): Promise<DiscordTransport> {
+  // A thread started from a message has the message's id.
+  const channelId = 'thread' in route ? route.thread.id : route.kind === 'mention' ? message.id : message.channelId;
+  if (route.kind === 'mention') {
+    try {
+      await ctx.api.startThread(message.channelId, message.id, threadTitle(question, THREAD_NAME_LIMIT));
+    } catch (error) {
+      // A message that has a thread already (someone asked about it before) is answered there.
+      if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage)) {
+        logger.warn({ err: error }, 'could not start a thread; replying in the channel');
+        return channelTransport(ctx.api, message.channelId, message.id);
+      }
+    }
   }
-  return conversationHistory({
-    api: ctx.api,
-    botUserId: ctx.botUserId(),
-    channelId: message.channelId,
-    beforeId: message.id,
-    limit: Math.min(DM_HISTORY_LIMIT, ctx.options.historyLimit),
-  });
-}
-
-/** Starts a thread on the mentioning message; falls back to replying in place if Discord refuses. */
-async function openThreadOn(ctx: BotContext, message: Message, question: string, logger: Logger): Promise<DiscordTransport> {
-  try {
-    const thread = await ctx.api.startThread(message.channelId, message.id, threadName(question));
-    await ctx.delivery.threads.markJoined(thread.id);
-    showTyping(ctx, thread.id);
-    return channelTransport(ctx.api, thread.id);
-  } catch (error) {
-    logger.warn({ err: error }, 'could not start a thread; replying in the channel');
-    return channelTransport(ctx.api, message.channelId, { replyTo: message.id });
-  }
-}
-
-/** "askdocs is typing…" until the first answer text (best effort: it is only a hint). */
-function showTyping(ctx: BotContext, channelId: string): void {
+  if (route.kind !== 'dm') await ctx.delivery.threads.markJoined(channelId);
+  // "askdocs is typing…" until the first answer text (best effort: it is only a hint).
   ctx.api.sendTyping(channelId).catch(() => undefined);
+  return channelTransport(ctx.api, channelId, route.kind === 'thread' ? message.id : undefined);
+}
+
+function readHistory(ctx: BotContext, message: Message, route: Route): Promise<Turn[]> {
+  const limit = ctx.options.historyLimit;
+  if (route.kind === 'dm') return conversationHistory(ctx, message.channelId, message.id, Math.min(DM_HISTORY_LIMIT, limit));
+  return route.kind === 'thread' ? conversationHistory(ctx, route.thread.id, message.id, limit, route.thread) : Promise.resolve([]);
 }

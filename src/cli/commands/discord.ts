@@ -16,17 +16,19 @@ export function register(program: Command, ctx: CliContext): void {
 
   discord
     .command('register')
-    .description('Register the /askdocs slash command (in DISCORD_GUILD_ID if set, otherwise globally)')
+    .description('Register /askdocs and "Ask askdocs about this message" (in DISCORD_GUILD_ID if set, otherwise globally)')
     .action(async () => {
       const config = ctx.loadConfig();
       try {
         // Only the command module: registering needs no engine, metrics or gateway client.
         const { registerCommands } = await import('../../../adapters/discord/commands.ts');
         const result = await registerCommands(config);
+        // Slash commands as typed (/askdocs), message commands as the menu shows them.
+        const names = result.names.map((name) => (name.includes(' ') ? `"${name}"` : `/${name}`)).join(', ');
         process.stdout.write(
           result.scope === 'guild'
-            ? `Registered /${result.names.join(', /')} in guild ${result.guildId}: usable there now.\n`
-            : `Registered /${result.names.join(', /')} globally: Discord may take up to an hour to show it everywhere.\n`,
+            ? `Registered ${names} in guild ${result.guildId}: usable there now.\n`
+            : `Registered ${names} globally: Discord may take up to an hour to show them everywhere.\n`,
         );
       } catch (error) {
         ctx.fail(error);

@@ -73,6 +73,8 @@ export class FakeGateway {
   heartbeats = 0;
   /** Live sessions by shard id. */
   #sessions = new Map<number, Session>();
+  /** Further live sessions of a shard: replicas of one bot, each of which Discord sends every event. */
+  #replicas: Session[] = [];
   #shardCount = 1;
   #options: GatewayOptions;
   #baseUrl = '';
@@ -133,7 +135,12 @@ export class FakeGateway {
 
   /** Sends (or, while the client is disconnected, buffers for RESUME) one dispatch, to the shard of its guild. */
   dispatch(t: string, d: unknown): DispatchRecord | undefined {
-    return this.#dispatchTo(this.#sessions.get(this.shardOf(guildIdOf(d))), t, d);
+    const guildId = guildIdOf(d);
+    // From a server the app is not in (a user install), only interactions reach it.
+    if (guildId && this.#options.state.guilds.get(guildId)?.hasBot === false && t !== 'INTERACTION_CREATE') return undefined;
+    const shard = this.shardOf(guildId);
+    for (const replica of this.#replicas) if (replica.shard === shard) this.#dispatchTo(replica, t, d);
+    return this.#dispatchTo(this.#sessions.get(shard), t, d);
   }
 
   #dispatchTo(session: Session | undefined, t: string, d: unknown): DispatchRecord | undefined {
@@ -154,6 +161,8 @@ export class FakeGateway {
     const needed = dm ? Intent.DirectMessages : Intent.GuildMessages;
     if ((session.intents & needed) === 0) return;
     const channel = this.#options.state.channel(message.channelId);
+    // Other people's DMs and group DMs never reach the bot.
+    if (channel?.recipients) return;
     const hideContent = !this.canSeeContent(message);
     const d: Record<string, unknown> = { ...messageJson(message, this.#options.state, { hideContent }) };
     if (channel && !this.#options.omitChannelType) d.channel_type = channel.type;
@@ -237,7 +246,8 @@ export class FakeGateway {
     socket.on('close', (code) => {
       record.closedAt = Date.now();
       record.closeCode = code;
-      for (const session of this.#sessions.values()) if (session.socket === socket) session.live = false;
+      for (const session of [...this.#sessions.values(), ...this.#replicas]) if (session.socket === socket) session.live = false;
+      this.#replicas = this.#replicas.filter((replica) => replica.live);
       this.#notify();
     });
     socket.on('message', (raw) => this.#onPayload(socket, raw.toString()));
@@ -308,8 +318,11 @@ export class FakeGateway {
       socket,
       live: true,
     };
+    // A second process running the same shard (a replica): Discord keeps both sessions and sends each every event.
+    const running = this.#sessions.get(shard);
+    if (running?.live && running.socket !== socket && running.socket?.readyState === 1) this.#replicas.push(running);
     this.#sessions.set(shard, session);
-    const guilds = [...state.guilds.values()].filter((guild) => this.shardOf(guild.id) === shard);
+    const guilds = [...state.guilds.values()].filter((guild) => guild.hasBot && this.shardOf(guild.id) === shard);
     this.#dispatchTo(session, 'READY', {
       v: 10,
       user: { ...userJson(state.botUser), verified: true, mfa_enabled: false },

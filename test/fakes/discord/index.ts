@@ -25,6 +25,7 @@ import {
   InteractionKind,
   interactionJson,
   MessageFlag,
+  messageJson,
 } from './state.ts';
 
 export type { RecordedCall } from './faults.ts';
@@ -49,6 +50,16 @@ export interface FakeDiscordOptions {
   lean?: { omitChannelType?: boolean; noThreadCreateEcho?: boolean };
 }
 
+/** Who runs a command and how the app is installed there. */
+export interface CommandUse {
+  user: FakeUser;
+  name?: string;
+  /** Installs that authorize it (default: the server's, or the bot's DM). */
+  installs?: ('guild' | 'user')[];
+  /** The member's permissions in the channel, as Discord's decimal string (default: all a member usually has). */
+  memberPermissions?: string;
+}
+
 export interface FakeDiscord {
   apiUrl: string;
   gatewayUrl: string;
@@ -64,12 +75,22 @@ export interface FakeDiscord {
   general: FakeChannel;
   addUser(name: string, options?: { bot?: boolean }): FakeUser;
   addChannel(name: string, guild?: FakeGuild): FakeChannel;
-  /** A user posts a message; `mentionBot` prefixes `<@bot>` as Discord's client does. */
-  userSays(input: { user: FakeUser; channel: FakeChannel; content: string; mentionBot?: boolean }): FakeMessage;
+  /** A user posts a message; `mentionBot` prefixes `<@bot>` as Discord's client does. Only an embed: `content: ''` and `embeds`. */
+  userSays(input: { user: FakeUser; channel: FakeChannel; content: string; mentionBot?: boolean; embeds?: unknown[] }): FakeMessage;
   /** A user sends the bot a direct message. */
   userDMs(input: { user: FakeUser; content: string }): FakeMessage;
   /** A user runs `/name option:value` in a channel. */
-  slashCommand(input: { user: FakeUser; channel: FakeChannel; name?: string; options?: Record<string, string> }): FakeInteraction;
+  slashCommand(input: CommandUse & { channel: FakeChannel; options?: Record<string, string> }): FakeInteraction;
+  /** A user runs a message command ("Ask askdocs about this message") on a message, in the message's channel. */
+  messageCommand(input: CommandUse & { message: FakeMessage }): FakeInteraction;
+  /** A forum channel (type 15) in the test guild. */
+  addForum(name: string): FakeChannel;
+  /** A user opens a post in a forum: THREAD_CREATE, then the post's first message, whose id is the thread's. */
+  userPosts(input: { user: FakeUser; forum: FakeChannel; title: string; content: string }): { thread: FakeChannel; message: FakeMessage };
+  /** A server the bot was not added to (its users may still use a user install there), with one text channel. */
+  addServerWithoutBot(name: string): { guild: FakeGuild; channel: FakeChannel };
+  /** A group DM (or, of two users, a DM between them) the bot is not in. */
+  addPrivateChannel(users: FakeUser[]): FakeChannel;
   /** A user clicks a button on a message. */
   clickButton(input: { user: FakeUser; message: FakeMessage; customId: string }): FakeInteraction;
   /** A user opens a thread in a channel (THREAD_CREATE), not started by the bot. */
@@ -134,10 +155,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const guild = state.addGuild('askdocs test guild');
   const general = state.addTextChannel(guild.id, 'general');
 
-  const poster = (user: FakeUser, channel: FakeChannel, content: string) => {
-    const message = state.addMessage({ channel, author: user, content });
+  const poster = (user: FakeUser, channel: FakeChannel, content: string, embeds?: unknown[]) => {
+    const message = state.addMessage({ channel, author: user, content, embeds });
     gateway.dispatchMessage('MESSAGE_CREATE', message);
     return message;
+  };
+  /** INTERACTION_CREATE for an application command, as Discord sends it. */
+  const command = (use: CommandUse, channel: FakeChannel, type: number, name: string, data: Record<string, unknown>) => {
+    const interaction = state.newInteraction(
+      {
+        type: InteractionKind.ApplicationCommand,
+        applicationId,
+        channelId: channel.id,
+        guildId: channel.guildId,
+        user: use.user,
+        commandName: name,
+        installs: use.installs,
+        memberPermissions: use.memberPermissions,
+      },
+      tokenTtlMs,
+    );
+    const registered =
+      state.commands.guild.get(channel.guildId ?? '')?.find((c) => (c as { name: string }).name === name) ??
+      state.commands.global.find((c) => (c as { name: string }).name === name);
+    const id = (registered as { id?: string } | undefined)?.id ?? `${BigInt(applicationId) + BigInt(type)}`;
+    const where = channel.guildId ? { guild_id: channel.guildId } : {};
+    gateway.dispatch('INTERACTION_CREATE', interactionJson(interaction, state, { id, name, type, ...where, ...data }));
+    return interaction;
   };
 
   const fake: FakeDiscord = {
@@ -158,35 +202,36 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       gateway.dispatch('CHANNEL_CREATE', channelJson(channel));
       return channel;
     },
-    userSays: ({ user, channel, content, mentionBot }) => poster(user, channel, mentionBot ? `<@${state.botUser.id}> ${content}` : content),
+    userSays: ({ user, channel, content, mentionBot, embeds }) =>
+      poster(user, channel, mentionBot ? `<@${state.botUser.id}> ${content}` : content, embeds),
     userDMs: ({ user, content }) => poster(user, state.dmChannelWith(user), content),
-    slashCommand: ({ user, channel, name = 'askdocs', options: commandOptions = {} }) => {
-      const interaction = state.newInteraction(
-        {
-          type: InteractionKind.ApplicationCommand,
-          applicationId,
-          channelId: channel.id,
-          guildId: channel.guildId,
-          user,
-          commandName: name,
-        },
-        tokenTtlMs,
-      );
-      const command =
-        state.commands.guild.get(channel.guildId ?? '')?.find((c) => (c as { name: string }).name === name) ??
-        state.commands.global.find((c) => (c as { name: string }).name === name);
-      gateway.dispatch(
-        'INTERACTION_CREATE',
-        interactionJson(interaction, state, {
-          id: (command as { id?: string } | undefined)?.id ?? `${BigInt(applicationId) + 1n}`,
-          name,
-          type: 1,
-          ...(channel.guildId ? { guild_id: channel.guildId } : {}),
-          options: Object.entries(commandOptions).map(([optionName, value]) => ({ name: optionName, type: 3, value })),
-        }),
-      );
-      return interaction;
+    slashCommand: ({ channel, options: commandOptions = {}, ...use }) =>
+      command(use, channel, 1, use.name ?? 'askdocs', {
+        options: Object.entries(commandOptions).map(([optionName, value]) => ({ name: optionName, type: 3, value })),
+      }),
+    messageCommand: ({ message, ...use }) =>
+      command(use, state.channel(message.channelId) as FakeChannel, 3, use.name ?? 'Ask askdocs about this message', {
+        target_id: message.id,
+        // Discord sends the message itself, its text included whatever the app's intents.
+        resolved: { messages: { [message.id]: messageJson(message, state) } },
+      }),
+    addForum: (name) => {
+      const forum = state.addTextChannel(guild.id, name, { type: ChannelKind.GuildForum });
+      gateway.dispatch('CHANNEL_CREATE', channelJson(forum));
+      return forum;
     },
+    userPosts: ({ user, forum, title, content }) => {
+      const thread = state.addThread(forum, { name: title, ownerId: user.id });
+      gateway.dispatch('THREAD_CREATE', { ...channelJson(thread, state.botUser.id), newly_created: true });
+      const message = state.addMessage({ id: thread.id, channel: thread, author: user, content });
+      gateway.dispatchMessage('MESSAGE_CREATE', message);
+      return { thread, message };
+    },
+    addServerWithoutBot: (name) => {
+      const other = state.addGuild(name, { hasBot: false });
+      return { guild: other, channel: state.addTextChannel(other.id, 'general') };
+    },
+    addPrivateChannel: (users) => state.addPrivateChannel(users),
     clickButton: ({ user, message, customId }) => {
       const interaction = state.newInteraction(
         {

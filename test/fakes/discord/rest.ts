@@ -14,6 +14,7 @@ import {
   type FakeDiscordState,
   type FakeInteraction,
   type FakeMessage,
+  forcedEphemeral,
   MessageFlag,
   messageJson,
   userJson,
@@ -136,11 +137,21 @@ function normaliseCommands(ctx: RestContext, body: unknown, guildId?: string): u
   if (!Array.isArray(body)) throw invalidForm('_errors', 'BASE_TYPE_ARRAY', 'Must be an array.');
   return body.map((command: Record<string, unknown>, index) => {
     const name = String(command.name ?? '');
-    if (!/^[-_\p{L}\p{N}]{1,32}$/u.test(name) || name !== name.toLowerCase()) {
+    // Slash commands: lowercase, no spaces, and a description; user and message commands: any case, spaces, no description.
+    const slash = (command.type ?? 1) === 1;
+    if (slash ? !/^[-_\p{L}\p{N}]{1,32}$/u.test(name) || name !== name.toLowerCase() : !/^.{1,32}$/u.test(name)) {
       throw invalidForm(`${index}.name`, 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
     }
-    if (!command.description || String(command.description).length > 100) {
+    if (slash ? !command.description || String(command.description).length > 100 : command.description) {
       throw invalidForm(`${index}.description`, 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+    }
+    const badInstall = arrayOr(command.integration_types).some((t) => t !== 0 && t !== 1);
+    if (badInstall || arrayOr(command.contexts).some((c) => c !== 0 && c !== 1 && c !== 2)) {
+      throw invalidForm(
+        `${index}.${badInstall ? 'integration_types' : 'contexts'}`,
+        'BASE_TYPE_CHOICES',
+        'Value must be one of the allowed types.',
+      );
     }
     return {
       id: `${BigInt(ctx.state.applicationId) + BigInt(index + 1)}`,
@@ -231,7 +242,9 @@ route(
     const threadId = req.query.get('thread_id');
     const channel = ctx.state.channel(threadId ?? interaction.channelId);
     if (!channel) throw unknown('Channel', 10003);
-    const message = postMessage(ctx, channel, req.body, { webhookId: interaction.applicationId });
+    const forced = forcedEphemeral(interaction, ctx.state) ? MessageFlag.Ephemeral : 0;
+    const body = { ...req.body, flags: Number(req.body.flags ?? 0) | forced };
+    const message = postMessage(ctx, channel, body, { webhookId: interaction.applicationId });
     return req.query.get('wait') === 'false' ? undefined : messageJson(message, ctx.state);
   },
   false,
@@ -257,7 +270,8 @@ function createInteractionMessage(ctx: RestContext, interaction: FakeInteraction
   const channel = ctx.state.channel(interaction.channelId);
   if (!channel) throw unknown('Channel', 10003);
   const loading = data.loading === true;
-  const flags = Number(data.flags ?? 0) | (loading ? MessageFlag.Loading : 0);
+  const forced = forcedEphemeral(interaction, ctx.state) ? MessageFlag.Ephemeral : 0;
+  const flags = Number(data.flags ?? 0) | (loading ? MessageFlag.Loading : 0) | forced;
   if (!loading) validateMessage(data);
   const message = ctx.state.addMessage({
     channel,
@@ -365,6 +379,7 @@ route('POST', '/channels/:channel/threads', (ctx, req) => {
 function channelOf(ctx: RestContext, req: Request): FakeChannel {
   const channel = ctx.state.channel(req.params.channel as string);
   if (!channel) throw unknown('Channel', 10003);
+  if (!ctx.state.botCanSee(channel)) throw new ApiError(403, { message: 'Missing Access', code: 50001 });
   return channel;
 }
 

@@ -7,7 +7,7 @@
  */
 import { snowflake } from './snowflake.ts';
 
-export const ChannelKind = { GuildText: 0, DM: 1, PublicThread: 11, PrivateThread: 12 } as const;
+export const ChannelKind = { GuildText: 0, DM: 1, GroupDM: 3, PublicThread: 11, PrivateThread: 12, GuildForum: 15 } as const;
 export const InteractionKind = { ApplicationCommand: 2, MessageComponent: 3 } as const;
 export const MessageFlag = { Ephemeral: 64, Loading: 128 } as const;
 /** Intent bits the fake cares about. */
@@ -30,6 +30,8 @@ export interface FakeGuild {
   id: string;
   name: string;
   ownerId: string;
+  /** False for a server where only users installed the app: no bot member, no gateway events, no bot-token access. */
+  hasBot: boolean;
 }
 
 export interface FakeChannel {
@@ -43,6 +45,8 @@ export interface FakeChannel {
   ownerId?: string;
   /** DMs: the other user. */
   recipient?: FakeUser;
+  /** Group DMs, and DMs between two users: who is in it (the bot is not). */
+  recipients?: FakeUser[];
   createdAt: number;
   lastMessageId?: string;
   messageCount: number;
@@ -100,6 +104,10 @@ export interface FakeInteraction {
   messageId?: string;
   customId?: string;
   commandName?: string;
+  /** How the app is installed where the interaction happens (default: to the server, or the bot's DM). */
+  installs?: ('guild' | 'user')[];
+  /** The invoking member's permissions in the channel (guilds). */
+  memberPermissions?: string;
   dispatchedAt: number;
   callbackAt?: number;
   callbackType?: number;
@@ -135,16 +143,21 @@ export class FakeDiscordState {
     return user;
   }
 
-  addGuild(name: string, options: { id?: string; ownerId?: string } = {}): FakeGuild {
-    const guild: FakeGuild = { id: options.id ?? snowflake(), name, ownerId: options.ownerId ?? snowflake() };
+  addGuild(name: string, options: { id?: string; ownerId?: string; hasBot?: boolean } = {}): FakeGuild {
+    const guild: FakeGuild = {
+      id: options.id ?? snowflake(),
+      name,
+      ownerId: options.ownerId ?? snowflake(),
+      hasBot: options.hasBot ?? true,
+    };
     this.guilds.set(guild.id, guild);
     return guild;
   }
 
-  addTextChannel(guildId: string, name: string, options: { id?: string } = {}): FakeChannel {
+  addTextChannel(guildId: string, name: string, options: { id?: string; type?: number } = {}): FakeChannel {
     const channel: FakeChannel = {
       id: options.id ?? snowflake(),
-      type: ChannelKind.GuildText,
+      type: options.type ?? ChannelKind.GuildText,
       name,
       guildId,
       createdAt: Date.now(),
@@ -172,6 +185,27 @@ export class FakeDiscordState {
     return channel;
   }
 
+  /** A group DM, or a DM between two users: the bot is not in it. */
+  addPrivateChannel(users: FakeUser[]): FakeChannel {
+    const channel: FakeChannel = {
+      id: snowflake(),
+      type: users.length > 2 ? ChannelKind.GroupDM : ChannelKind.DM,
+      name: '',
+      recipients: users,
+      createdAt: Date.now(),
+      messageCount: 0,
+      members: new Set(),
+    };
+    this.channels.set(channel.id, channel);
+    return channel;
+  }
+
+  /** Whether the bot can see a channel with its own token (not in servers without the bot, nor others' DMs). */
+  botCanSee(channel: FakeChannel): boolean {
+    if (channel.recipients) return false;
+    return !channel.guildId || this.guilds.get(channel.guildId)?.hasBot !== false;
+  }
+
   addThread(parent: FakeChannel, options: { name: string; ownerId: string; id?: string; type?: number }): FakeChannel {
     const thread: FakeChannel = {
       id: options.id ?? snowflake(),
@@ -193,6 +227,8 @@ export class FakeDiscordState {
   }
 
   addMessage(input: {
+    /** Forum posts: the first message has the thread's id. */
+    id?: string;
     channel: FakeChannel;
     author: FakeUser;
     content?: string;
@@ -207,7 +243,7 @@ export class FakeDiscordState {
     const now = Date.now();
     const content = input.content ?? '';
     const message: FakeMessage = {
-      id: snowflake(now),
+      id: input.id ?? snowflake(now),
       channelId: input.channel.id,
       guildId: input.channel.guildId,
       author: input.author,
@@ -335,13 +371,14 @@ export function memberJson(user: FakeUser, joinedAt: number) {
 }
 
 export function channelJson(channel: FakeChannel, botUserId?: string) {
-  if (channel.type === ChannelKind.DM) {
+  if (channel.type === ChannelKind.DM || channel.type === ChannelKind.GroupDM) {
     return {
       id: channel.id,
       type: channel.type,
       last_message_id: channel.lastMessageId ?? null,
-      recipients: channel.recipient ? [userJson(channel.recipient)] : [],
+      recipients: (channel.recipients ?? (channel.recipient ? [channel.recipient] : [])).map(userJson),
       flags: 0,
+      ...(channel.type === ChannelKind.GroupDM ? { name: null, icon: null, owner_id: channel.recipients?.[0]?.id } : {}),
     };
   }
   const base = {
@@ -381,7 +418,17 @@ export function channelJson(channel: FakeChannel, botUserId?: string) {
         : {}),
     };
   }
-  return { ...base, position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null };
+  const forum =
+    channel.type === ChannelKind.GuildForum
+      ? {
+          available_tags: [],
+          default_reaction_emoji: null,
+          default_sort_order: null,
+          default_forum_layout: 0,
+          default_thread_rate_limit_per_user: 0,
+        }
+      : {};
+  return { ...base, position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, ...forum };
 }
 
 export function messageJson(message: FakeMessage, state: FakeDiscordState, options: { hideContent?: boolean } = {}) {
@@ -475,6 +522,13 @@ export function guildCreateJson(guild: FakeGuild, state: FakeDiscordState, joine
 export function interactionJson(interaction: FakeInteraction, state: FakeDiscordState, data: unknown) {
   const channel = state.channel(interaction.channelId);
   const message = interaction.messageId ? state.messages.get(interaction.messageId) : undefined;
+  const installs = interaction.installs ?? ['guild'];
+  // Where it was used: a server, the bot's DM, or a group DM / someone else's DM.
+  const context = interaction.guildId ? 0 : channel?.recipients ? 2 : 1;
+  // Which installs authorized it: a server install names the server ("0" in the bot's DM); a user install the user.
+  const owners: Record<string, string> = {};
+  if (installs.includes('guild') && context !== 2) owners['0'] = interaction.guildId ?? '0';
+  if (installs.includes('user')) owners['1'] = interaction.user.id;
   return {
     id: interaction.id,
     application_id: interaction.applicationId,
@@ -484,7 +538,10 @@ export function interactionJson(interaction: FakeInteraction, state: FakeDiscord
       ? {
           guild_id: interaction.guildId,
           guild: { id: interaction.guildId, locale: 'en-US', features: [] },
-          member: memberJson(interaction.user, Date.now()),
+          member: {
+            ...memberJson(interaction.user, Date.now()),
+            ...(interaction.memberPermissions ? { permissions: interaction.memberPermissions } : {}),
+          },
         }
       : { user: userJson(interaction.user) }),
     channel_id: interaction.channelId,
@@ -496,8 +553,20 @@ export function interactionJson(interaction: FakeInteraction, state: FakeDiscord
     locale: 'en-US',
     ...(interaction.guildId ? { guild_locale: 'en-US' } : {}),
     entitlements: [],
-    authorizing_integration_owners: interaction.guildId ? { '0': interaction.guildId } : { '1': interaction.user.id },
-    context: interaction.guildId ? 0 : 1,
+    authorizing_integration_owners: owners,
+    context,
     attachment_size_limit: 10_485_760,
   };
 }
+
+/**
+ * Discord shows a user-installed app's responses only to the user where a server does not
+ * let that user use external apps (no USE_EXTERNAL_APPS) and the app is not in the server.
+ */
+export function forcedEphemeral(interaction: FakeInteraction, state: FakeDiscordState): boolean {
+  if (!interaction.guildId || state.guilds.get(interaction.guildId)?.hasBot !== false) return false;
+  const permissions = BigInt(interaction.memberPermissions ?? memberJson(interaction.user, 0).permissions);
+  return (permissions & USE_EXTERNAL_APPS) === 0n;
+}
+
+export const USE_EXTERNAL_APPS = 1n << 50n;
