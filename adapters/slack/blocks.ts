@@ -87,7 +87,7 @@ export function feedbackBlock(): Record<string, unknown> {
 }
 
 export function greetingMessage(): SlackMessage {
-  const text = 'Hi! I answer questions from the docs, with sources. Ask me anything, or pick a suggestion.';
+  const text = 'Hi! Ask me anything about the docs: I answer from them, and list the pages I used.';
   return { text, blocks: [section(GREETING_BLOCK, text)] };
 }
 
