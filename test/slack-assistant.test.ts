@@ -29,6 +29,11 @@ const DOCS = [
   { path: 'reference/glossary.md', title: 'Glossary' },
   { path: 'faq/product_faq.md', title: 'Product FAQ' },
   { path: 'release_notes.md', title: 'Release Notes' },
+  // The largest section, but with no page introducing it.
+  ...['allocate', 'authenticate', 'backup', 'configure/limits', 'upgrade'].map((name) => ({
+    path: `adminGuide/${name}.md`,
+    title: `Admin: ${name}`,
+  })),
 ];
 
 const SEARCHING = 'is searching the docs…';
@@ -80,10 +85,11 @@ describe('Slack AI-app split view', () => {
     const channel = 'D0PANE1';
     const threadTs = await openThread(h, channel, 'U0PANE');
     const view = await h.api.waitFor(() => h.api.assistantThreads.get(`${channel}:${threadTs}`)?.prompts, 5000, 'suggested prompts');
-    // One per top-level section, largest sections first: each section's shallowest page (an overview first).
+    // One per top-level section, each section's shallowest page (an overview first): sections an
+    // overview or quickstart introduces first, then the largest.
     assert.deepEqual(
       view.prompts.map((prompt) => prompt.title),
-      ['Vector Search Overview', 'Quickstart', 'Glossary', 'Product FAQ'],
+      ['Vector Search Overview', 'Quickstart', 'Admin: allocate', 'Glossary'],
     );
     assert.equal(view.prompts[0]?.message, 'What do the docs say about “Vector Search Overview”?');
     assert.equal(view.title, 'Try asking');

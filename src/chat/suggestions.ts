@@ -1,7 +1,8 @@
 /**
  * Suggested first questions for a new conversation (Slack's assistant pane shows up to
  * four): the configured ones, or by default drawn from the ingested docs' top-level
- * titles: the top page of each top-level section, largest sections first.
+ * titles: the top page of each top-level section (sections introduced by an overview,
+ * index or quickstart page first, then the largest).
  *
  *   suggestedPrompts(config.slack.suggestedPrompts, await store.documentTitles())
  *     → [{ title: 'Quickstart', message: 'What do the docs say about “Quickstart”?' }, …]
@@ -27,7 +28,7 @@ export const MAX_SUGGESTED_PROMPTS = 4;
 /** Slack cuts longer prompt titles; keep them readable. */
 const TITLE_CHARS = 75;
 /** File names that usually hold a section's introduction. */
-const INTRO = /(^|\/)(index|readme|overview|intro|introduction|[^/]*-overview|[^/]*_overview)\.(md|mdx|txt)$/i;
+const INTRO = /(^|\/)(index|readme|overview|intro|introduction|quickstart|getting[-_]started|[^/]*[-_]overview)\.(md|mdx|txt)$/i;
 
 /** Docs are re-ingested now and then: their titles are read again after this. */
 const TITLES_TTL_MS = 3600_000;
@@ -70,11 +71,12 @@ function topTitles(docs: DocTitle[]): string[] {
     sections.set(section, [...(sections.get(section) ?? []), doc]);
   }
   const depth = (doc: DocTitle) => doc.path.split('/').length;
+  const intro = (doc: DocTitle | undefined) => Number(INTRO.test(doc?.path ?? ''));
+  // Each section's pages: shallowest first, an introduction first among equals. Sections whose
+  // top page introduces them come first, then the larger ones.
   const ranked = [...sections.values()]
-    .sort((a, b) => b.length - a.length || (a[0]?.path ?? '').localeCompare(b[0]?.path ?? ''))
-    .map((pages) =>
-      pages.sort((a, b) => depth(a) - depth(b) || Number(INTRO.test(b.path)) - Number(INTRO.test(a.path)) || a.path.localeCompare(b.path)),
-    );
+    .map((pages) => pages.sort((a, b) => depth(a) - depth(b) || intro(b) - intro(a) || a.path.localeCompare(b.path)))
+    .sort((a, b) => intro(b[0]) - intro(a[0]) || b.length - a.length || (a[0]?.path ?? '').localeCompare(b[0]?.path ?? ''));
   const titles = new Set<string>();
   for (let round = 0; titles.size < MAX_SUGGESTED_PROMPTS && ranked.some((pages) => pages.length > round); round++) {
     for (const pages of ranked) {
