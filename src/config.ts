@@ -88,6 +88,16 @@ export const envSchema = z.object({
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: optionalUrl,
   SLACK_ALLOWED_CHANNELS: csvList,
+  // The Slack assistant pane's suggested questions: up to 4, separated by |; `off` for none; unset: from the docs' titles.
+  SLACK_SUGGESTED_PROMPTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .transform((value) => (/^\s*off\s*$/i.test(value) ? [] : value.split('|').map((prompt) => prompt.trim())))
+      .refine((prompts) => prompts.length <= 4, 'at most 4 prompts (Slack shows 4), separated by |')
+      .refine((prompts) => prompts.every((prompt) => prompt.length >= 1 && prompt.length <= 500), 'each prompt 1 to 500 characters')
+      .optional(),
+  ),
   PORT: int(3000, 0, 65_535),
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString,
@@ -218,6 +228,8 @@ export interface Config {
     apiUrl?: string;
     allowedChannels: string[];
     port: number;
+    /** SLACK_SUGGESTED_PROMPTS: [] for none; undefined: drawn from the docs' titles. */
+    suggestedPrompts?: string[];
   };
   discord: {
     token?: string;
@@ -394,6 +406,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       apiUrl: env.SLACK_API_URL,
       allowedChannels: env.SLACK_ALLOWED_CHANNELS,
       port: env.PORT,
+      suggestedPrompts: env.SLACK_SUGGESTED_PROMPTS,
     },
     discord: {
       token: env.DISCORD_TOKEN,

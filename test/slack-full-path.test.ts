@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { NEEDS_SHARED } from './fakes/config.ts';
 import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
 import { FAKE_BOT } from './fakes/slack-api.ts';
-import { sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
+import { sendAssistantThread, sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
 import { type FullStack, startFullStack } from './support/full-stack.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
@@ -25,7 +25,7 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: 
     stack = await startFullStack(COLLECTION);
     llm = stack.llm;
     const { env } = stack;
-    h = await startSlackHarness({ engine: stack.runtime.engine, env });
+    h = await startSlackHarness({ engine: stack.runtime.engine, env, app: { docTitles: () => stack.runtime.store.documentTitles() } });
   });
 
   after(async () => {
@@ -58,7 +58,33 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: 
     const lines = sourceLines(sources);
     assert.equal(lines.length, 1, 'only the cited source');
     assert.match(lines[0] ?? '', /^\*\[1\]\* Product FAQ › .+ — `product_faq\.md`$/);
-    assert.equal(blocksOf(sources).at(-1)?.type, 'actions');
+    // 👍/👎: Slack's own feedback buttons end the streamed answer; the sources carry none.
+    const streamed = h.api.threadReplies(channel, ts).find((m) => m.streamed);
+    assert.equal(blocksOf(streamed).at(-1)?.type, 'context_actions');
+    assert.ok(!blocksOf(sources).some((block) => block.type === 'actions'));
+  });
+
+  it('the AI-app pane: questions suggested from the ingested docs’ titles; the status line searches, writes, then clears', async () => {
+    llm.reset();
+    llm.setBehaviour({ tokensPerSecond: 20 });
+    const channel = 'D0FULLPANE';
+    const threadTs = '1800000100.000100';
+    await sendAssistantThread(h.url, { channel, user: 'U0PANE', threadTs });
+    const suggested = await h.api.waitFor(() => h.api.assistantThreads.get(`${channel}:${threadTs}`)?.prompts, 30_000, 'prompts');
+    const titles = (await stack.runtime.store.documentTitles()).map((doc) => doc.title);
+    assert.equal(suggested.prompts.length, Math.min(4, titles.length));
+    for (const prompt of suggested.prompts) assert.ok(titles.includes(prompt.title), `${prompt.title} is an ingested page`);
+
+    const ts = h.api.addUserMessage({ channel, user: 'U0PANE', text: QUESTION, thread_ts: threadTs });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0PANE', text: QUESTION, ts, thread_ts: threadTs, channel_type: 'im' });
+    await waitForSources(h.api, channel, threadTs, 30_000);
+    assert.match(answerTexts(h.api, channel, threadTs).at(-1) ?? '', /\[1\]/);
+    const statuses = h.api
+      .callsTo('assistant.threads.setStatus')
+      .filter((call) => call.args.channel_id === channel)
+      .map((call) => call.args.status);
+    assert.deepEqual(statuses, ['is searching the docs…', 'is writing…', '']);
+    assert.equal(h.api.assistantThreads.get(`${channel}:${threadTs}`)?.title, QUESTION);
   });
 
   it('/askdocs: answer in the channel, then a follow-up in its thread uses the conversation', async () => {

@@ -40,6 +40,28 @@ describe('askdocs slack startup', () => {
     );
   });
 
+  it('SLACK_SUGGESTED_PROMPTS: up to 4, separated by |, or off; more, or an empty one, is reported with the rest', () => {
+    assert.deepEqual(config({ SLACK_SUGGESTED_PROMPTS: ' How do I install? |What is an index? ' }).slack.suggestedPrompts, [
+      'How do I install?',
+      'What is an index?',
+    ]);
+    assert.deepEqual(config({ SLACK_SUGGESTED_PROMPTS: 'OFF' }).slack.suggestedPrompts, []);
+    assert.equal(config({}).slack.suggestedPrompts, undefined, 'unset: drawn from the docs');
+    for (const [value, problem] of [
+      ['a|b|c|d|e', /at most 4/],
+      ['a||b', /1 to 500 characters/],
+      [`${'x'.repeat(501)}`, /1 to 500 characters/],
+    ] as const) {
+      assert.throws(
+        () => config({ SLACK_SUGGESTED_PROMPTS: value, PORT: 'not a port' }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.some((p) => p.startsWith('SLACK_SUGGESTED_PROMPTS:') && problem.test(p)) &&
+          error.problems.some((p) => p.startsWith('PORT:')),
+      );
+    }
+  });
+
   it('uses Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise', () => {
     const base = { SLACK_BOT_TOKEN: FAKE_BOT.token, SLACK_SIGNING_SECRET: SIGNING_SECRET };
     assert.equal(

@@ -317,18 +317,25 @@ describe('Slack bot over HTTP', () => {
     const text = `<@${FAKE_BOT.userId}> how do I create an index?`;
     const ts = h.api.addUserMessage({ channel, user: 'U0ASKER', text });
     await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0ASKER', text, ts });
-    const sources = await waitForSources(h.api, channel, ts);
-    const [up, down] = feedbackButtons(sources);
-    assert.ok(up?.action_id && down?.action_id);
+    await waitForSources(h.api, channel, ts);
+    // A streamed answer ends with Slack's own 👍/👎 (feedback_buttons); their value is the vote.
+    const answer = h.api.threadReplies(channel, ts).find((m) => m.streamed);
+    const native = blocksOf(answer).find((block) => block.type === 'context_actions')?.elements?.[0] as
+      | { action_id: string; positive_button: { value: string }; negative_button: { value: string } }
+      | undefined;
+    assert.ok(answer && native?.action_id);
+    const up = { action_id: native.action_id, value: native.positive_button.value };
+    const down = { action_id: native.action_id, value: native.negative_button.value };
 
     const click = (actionId: string, value: string) =>
       sendBlockAction(h.url, {
         user: 'U0VOTER',
         channel,
-        messageTs: sources.ts,
+        messageTs: answer.ts,
         threadTs: ts,
         actionId,
         value,
+        elementType: 'feedback_buttons',
         responseUrl: h.api.responseUrl('fb'),
       });
     const first = await click(up.action_id, up.value ?? 'up');
@@ -387,6 +394,10 @@ describe('Slack bot over HTTP', () => {
       'chat.startStream': ['chat:write'],
       'chat.appendStream': ['chat:write'],
       'chat.stopStream': ['chat:write'],
+      // The status line, suggested prompts and title of assistant threads.
+      'assistant.threads.setStatus': ['assistant:write'],
+      'assistant.threads.setSuggestedPrompts': ['assistant:write'],
+      'assistant.threads.setTitle': ['assistant:write'],
       // Public and private channels and DMs each need their own history scope.
       'conversations.replies': ['channels:history', 'groups:history', 'im:history'],
     };
@@ -399,10 +410,15 @@ describe('Slack bot over HTTP', () => {
     assert.deepEqual([...manifest.oauth_config.scopes.bot].sort(), [...needed].sort());
     assert.deepEqual([...manifest.settings.event_subscriptions.bot_events].sort(), [
       'app_mention',
+      'assistant_thread_context_changed',
+      'assistant_thread_started',
       'message.channels',
       'message.groups',
       'message.im',
     ]);
+    // The AI-app split view is a feature of the app, and needs assistant:write.
+    assert.ok(manifest.features.assistant_view?.assistant_description);
+    assert.ok(manifest.oauth_config.scopes.bot.includes('assistant:write'));
     assert.equal(manifest.features.slash_commands[0].command, '/askdocs');
     assert.equal(manifest.settings.interactivity.is_enabled, true);
     for (const url of [

@@ -1,17 +1,14 @@
 /**
- * What askdocs' Slack messages look like: the renderer the delivery layer uses (answer
- * Markdown → mrkdwn, in parts that fit a section), and Block Kit kept inside Slack's
- * limits (50 blocks per message, 3000 characters per section text, 75 per button label,
- * 2000 per button value).
+ * What askdocs' Slack messages look like, kept inside Slack's limits (50 blocks a message,
+ * 3000 characters a section, 75 a button label, 2000 a button value):
  *
- *   slackRenderer(first?) → AnswerRenderer: parts of ≤ 2800 Markdown characters as mrkdwn;
- *     `first` renders message 0 (the slash message); failures replace the answer.
- *   sourcesMessage(entries, { abstained }) → { text, blocks }: the "Sources" thread reply:
- *     one section per numbered source ("[n] <link|Title › Heading>" or the path in code),
- *     then 👍/👎 feedback buttons.
- *   slashMessage({ userId, question, answerMrkdwn }) → { text, blocks }: the visible
- *     channel message for `/askdocs`: who asked what, then the answer.
- *   Block ids starting with `askdocs_` let thread-history reading recognise these messages.
+ *   slackRenderer(first?)  the delivery layer's renderer: answer parts as mrkdwn sections;
+ *                          `first` renders message 0 (the slash message: who asked what).
+ *   sourcesMessage(…)      the "Sources" reply: "[n] <link|Title › Heading>" (or the path in
+ *                          code) per source, then 👍/👎 unless the streamed answer has Slack's.
+ *   feedbackBlock()        Slack's `feedback_buttons` in a `context_actions` block.
+ *   greetingMessage()      the first message of a new assistant thread.
+ * Block ids starting with `askdocs_` let thread-history reading recognise these messages.
  */
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
 import { type SourceEntry, sourcesHeading } from '../../src/chat/sources.ts';
@@ -20,16 +17,14 @@ import { FEEDBACK_CHOICES } from '../../src/feedback/store.ts';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
 export const SECTION_MAX = 3000;
-export const FEEDBACK_UP = 'askdocs_feedback_up';
-export const FEEDBACK_DOWN = 'askdocs_feedback_down';
+/** Every feedback control's action id starts so; its value is the vote ('up' or 'down'). */
+export const FEEDBACK_ACTION = 'askdocs_feedback';
+export const GREETING_BLOCK = 'askdocs_greeting';
 export const SOURCES_BLOCK_PREFIX = 'askdocs_sources';
 export const QUESTION_BLOCK = 'askdocs_question';
 export const ANSWER_BLOCK_PREFIX = 'askdocs_answer';
 /** Slack caps a message at 50 blocks: header + 10 sources + feedback stays far below. */
 export const MAX_SOURCE_BLOCKS = 10;
-
-/** Markdown characters per message on the chat.update path (section text caps at 3000 after conversion). */
-export const PART_CHARS = 2800;
 export const PLACEHOLDER = '_Searching the docs…_';
 
 export interface SlackMessage {
@@ -41,7 +36,8 @@ export interface SlackMessage {
 /** `first` renders the first message (e.g. with the slash question on top); others are plain mrkdwn. */
 export function slackRenderer(first?: (mrkdwn: string) => SlackMessage): AnswerRenderer<SlackMessage> {
   return {
-    partChars: PART_CHARS,
+    // Markdown per message: a section's 3000 characters leave room for the conversion to mrkdwn.
+    partChars: 2800,
     progressIntervalMs: 1200,
     partText: toMrkdwn,
     message: (text, index) => (index === 0 && first ? first(text) : { text }),
@@ -51,37 +47,48 @@ export function slackRenderer(first?: (mrkdwn: string) => SlackMessage): AnswerR
   };
 }
 
-const section = (blockId: string, mrkdwn: string): Record<string, unknown> => ({
+export const section = (blockId: string | undefined, mrkdwn: string): Record<string, unknown> => ({
   type: 'section',
-  block_id: blockId,
+  ...(blockId ? { block_id: blockId } : {}),
   text: { type: 'mrkdwn', text: truncate(mrkdwn, SECTION_MAX) },
 });
 
-export function sourcesMessage(
-  entries: SourceEntry[],
-  options: { abstained: boolean },
-): SlackMessage & { blocks: Record<string, unknown>[] } {
+export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean; buttons: boolean }): SlackMessage {
   const heading = `*${sourcesHeading(options.abstained)}*`;
   const shown = entries.slice(0, MAX_SOURCE_BLOCKS);
   const blocks: Record<string, unknown>[] = [section(`${SOURCES_BLOCK_PREFIX}_header`, heading)];
-  if (shown.length === 0) {
-    blocks.push(section(`${SOURCES_BLOCK_PREFIX}_none`, '_No specific pages were cited._'));
-  }
+  if (shown.length === 0) blocks.push(section(`${SOURCES_BLOCK_PREFIX}_none`, '_No specific pages were cited._'));
   for (const entry of shown) blocks.push(section(`${SOURCES_BLOCK_PREFIX}_${entry.n}`, sourceLine(entry)));
-  blocks.push({
-    type: 'actions',
-    block_id: 'askdocs_feedback',
-    elements: FEEDBACK_CHOICES.map(({ vote, emoji, label }) => ({
-      type: 'button',
-      action_id: vote === 'up' ? FEEDBACK_UP : FEEDBACK_DOWN,
-      text: { type: 'plain_text', text: `${emoji} ${label}`, emoji: true },
-      value: vote,
-    })),
-  });
+  const buttons = FEEDBACK_CHOICES.map(({ vote, emoji, label }) => ({
+    type: 'button',
+    action_id: `${FEEDBACK_ACTION}_${vote}`,
+    text: { type: 'plain_text', text: `${emoji} ${label}`, emoji: true },
+    value: vote,
+  }));
+  if (options.buttons) blocks.push({ type: 'actions', block_id: FEEDBACK_ACTION, elements: buttons });
   // The plain-text fallback (notifications, screen readers) is parsed for mentions too, and
   // titles, headings and file names come from the docs: escaped like the blocks.
   const plain = shown.map((entry) => escapeMrkdwn(`[${entry.n}] ${entry.label} (${entry.link ?? entry.path})`)).join('\n');
   return { text: `${options.abstained ? 'Closest pages' : 'Sources'}:\n${plain || 'none cited'}`, blocks };
+}
+
+/** Slack's own 👍/👎 under a streamed answer (Block Kit `feedback_buttons`). */
+export function feedbackBlock(): Record<string, unknown> {
+  const [up, down] = FEEDBACK_CHOICES.map(({ vote, emoji, label }) => ({
+    text: { type: 'plain_text', text: emoji },
+    accessibility_label: label,
+    value: vote,
+  }));
+  return {
+    type: 'context_actions',
+    block_id: FEEDBACK_ACTION,
+    elements: [{ type: 'feedback_buttons', action_id: FEEDBACK_ACTION, positive_button: up, negative_button: down }],
+  };
+}
+
+export function greetingMessage(): SlackMessage {
+  const text = 'Hi! Ask me anything about the docs: I answer from them, and list the pages I used.';
+  return { text, blocks: [section(GREETING_BLOCK, text)] };
 }
 
 function sourceLine(entry: SourceEntry): string {
@@ -101,9 +108,6 @@ export function slashMessage(input: { userId: string; question: string; answerMr
 
 /** Recovers the question from a slash message's question block (for thread history). */
 export function questionFromSlashBlock(text: string): string {
-  return text
-    .replace(/^\*<@[A-Z0-9]+> asked:\*\s*/, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  const entities: Record<string, string> = { lt: '<', gt: '>', amp: '&' };
+  return text.replace(/^\*<@[A-Z0-9]+> asked:\*\s*/, '').replace(/&(lt|gt|amp);/g, (_, name: string) => entities[name] ?? '');
 }

@@ -1,6 +1,6 @@
 /**
- * Bolt's logger interface on top of askdocs' pino logger, so Bolt's own messages
- * (rate-limit waits, receiver errors) land in the same structured, redacted log.
+ * Bolt's logger interface on askdocs' pino logger: Bolt's own messages (rate-limit waits,
+ * receiver errors) land in the same structured, redacted log.
  */
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Logger } from '../../src/logger.ts';

@@ -1,12 +1,13 @@
 /**
- * The gaps digest (src/gaps/digest.ts) as a Slack message: Block Kit with an mrkdwn
- * section per gap and links to the threads it was asked in. Slack links need the
- * workspace's URL, read once from auth.test.
+ * The gaps digest (src/gaps/digest.ts) as a Slack message: an mrkdwn section per gap, with links
+ * to the threads it was asked in (they need the workspace's URL, read once from auth.test).
  */
 import type { webApi } from '@slack/bolt';
+import { truncate as clip } from '../../src/engine/source-label.ts';
 import { askedText, type Digest, type DigestItem, digestSummary } from '../../src/gaps/digest.ts';
 import type { DigestChannel } from '../../src/gaps/digest-schedule.ts';
-import { SECTION_MAX } from './blocks.ts';
+import { section } from './blocks.ts';
+import { escapeMrkdwn } from './mrkdwn.ts';
 
 export function slackDigestChannel(client: webApi.WebClient): DigestChannel {
   let workspaceUrl: string | undefined;
@@ -27,9 +28,9 @@ export function digestBlocks(digest: Digest): { text: string; blocks: Record<str
   const title = digest.days === 7 ? '📚 Coverage gaps this week' : `📚 Coverage gaps, last ${digest.days} days`;
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
-    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(digestSummary(digest)) } },
+    section(undefined, escapeMrkdwn(digestSummary(digest))),
+    ...digest.items.map((item) => section(undefined, itemMrkdwn(item))),
   ];
-  for (const item of digest.items) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: itemMrkdwn(item) } });
   if (digest.items.length > 0) {
     blocks.push({
       type: 'context',
@@ -47,23 +48,12 @@ function itemMrkdwn(item: DigestItem): string {
     `💡 ${escapeMrkdwn(clip(item.suggestion, 400))}`,
   ];
   if (item.maybeFixedBy) lines.push(`✅ Maybe fixed by \`${escapeMrkdwn(item.maybeFixedBy.path)}\``);
+  // A link label ends at `|` or `>`.
   const threads = item.threads.map((t) =>
-    t.url ? `<${t.url}|${label(clip(t.question, 80))}>` : `${escapeMrkdwn(clip(t.question, 80))} (${t.platform})`,
+    t.url
+      ? `<${t.url}|${escapeMrkdwn(clip(t.question, 80)).replace(/\|/g, '¦')}>`
+      : `${escapeMrkdwn(clip(t.question, 80))} (${t.platform})`,
   );
   if (threads.length > 0) lines.push(`🧵 ${threads.join(' · ')}`);
-  return lines.join('\n').slice(0, SECTION_MAX);
-}
-
-/** mrkdwn's three control characters; user text must never become a mention or a link. */
-function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A link label ends at `|` or `>`. */
-function label(text: string): string {
-  return escapeMrkdwn(text).replace(/\|/g, '¦');
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return lines.join('\n');
 }

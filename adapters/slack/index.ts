@@ -1,33 +1,32 @@
 /**
- * The Slack front end: a Bolt 5 app that answers `/askdocs`, @-mentions, thread
- * follow-ups and DMs with the engine, streaming the answer and posting sources.
+ * The Slack front end: a Bolt 5 app answering `/askdocs`, @-mentions, thread follow-ups, DMs
+ * and the AI-app split view with the engine. Socket Mode when SLACK_APP_TOKEN is set, else
+ * HTTP on PORT: events, commands and interactivity at `/slack/events`, plus `customRoutes`
+ * (the health endpoints). SLACK_API_URL redirects every Web API call.
  *
  *   const slack = createSlackApp({ engine, config, logger, feedback, lifecycle });
- *   await slack.start();   // Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT
- *   await slack.stop();    // the lifecycle's shutdown: no new questions, answers in flight
- *                          // finish (bounded), then the app stops
- *
- * HTTP mode serves events, commands and interactivity at `/slack/events`, plus any
- * `customRoutes` (the health endpoints). SLACK_API_URL redirects every Web API call.
+ *   await slack.start();   await slack.stop();   // stop: the lifecycle's graceful shutdown
  */
-import { App, type CustomRoute, HTTPReceiver, webApi } from '@slack/bolt';
+import type { Server } from 'node:http';
+import { App, type CustomRoute, webApi } from '@slack/bolt';
 import { type ChatBot, type ChatBotDeps, ChatDelivery } from '../../src/chat/delivery.ts';
+import { type DocTitle, promptSource } from '../../src/chat/suggestions.ts';
 import { requireSettings } from '../../src/config.ts';
 import { AskdocsError } from '../../src/errors.ts';
-import { type Logger, registerSecrets } from '../../src/logger.ts';
+import { registerSecrets } from '../../src/logger.ts';
 import { SlackAnswers } from './answer.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { registerListeners } from './listeners.ts';
-import { guardSlackRequests } from './request-guard.ts';
+import { guardedReceiver } from './request-guard.ts';
 import { classifySlackError } from './slack-errors.ts';
 
 export interface SlackAppOptions extends ChatBotDeps {
   /** Extra HTTP routes in HTTP mode (e.g. `/healthz`, `/readyz`, `/metrics`). */
   customRoutes?: CustomRoute[];
   /** Web API retry policy (p-retry options). Tests pass `{ retries: 0 }`. */
-  retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number; randomize?: boolean };
-  /** Try Slack's chat streaming methods first (default true). */
-  streaming?: boolean;
+  retryConfig?: webApi.RetryOptions;
+  /** The ingested docs' titles, for the assistant's default suggested prompts (runtime.store.documentTitles). */
+  docTitles?: () => Promise<DocTitle[]>;
 }
 
 export interface SlackBot extends ChatBot {
@@ -37,11 +36,8 @@ export interface SlackBot extends ChatBot {
   start(): Promise<{ mode: 'socket' | 'http'; port?: number }>;
 }
 
-/** A chat bot must not wait half an hour on Slack: a few quick retries, then a plain message. */
+/** A chat bot must not wait half an hour on Slack: a few quick retries (15 s each at most), then a plain message. */
 const DEFAULT_RETRY = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000, randomize: true };
-const REQUEST_TIMEOUT_MS = 15_000;
-
-const ACK_QUIET_MS = 30;
 
 export function createSlackApp(options: SlackAppOptions): SlackBot {
   const { config, logger } = options;
@@ -63,12 +59,10 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     clientOptions: {
       ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
       retryConfig: options.retryConfig ?? DEFAULT_RETRY,
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: 15_000,
     },
   });
-  app.error(async (error) => {
-    log.error({ err: error }, 'slack: unhandled listener error');
-  });
+  app.error(async (error) => log.error({ err: error }, 'slack: unhandled listener error'));
 
   // startStream must fail fast (unsupported, 404, 429): the answer then falls back to chat.update.
   const streamStarter = new webApi.WebClient(botToken, {
@@ -84,13 +78,13 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     logger: log,
     // Over HTTP a burst of slash commands arrives as separate requests; answers wait
     // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
-    ackQuietMs: ACK_QUIET_MS,
+    ackQuietMs: 30,
   });
   registerListeners(app, {
-    answers: new SlackAnswers({ delivery, logger: log, streaming: options.streaming, streamStarter }),
-    delivery,
+    answers: new SlackAnswers(delivery, log, streamStarter),
     allowedChannels: config.slack.allowedChannels,
     logger: log,
+    prompts: promptSource(config.slack.suggestedPrompts, options.docTitles, log),
   });
 
   let started = false;
@@ -107,48 +101,26 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     app,
     mode,
     async start() {
-      try {
-        await app.init();
-      } catch (error) {
+      await app.init().catch((error: unknown) => {
         throw authFailure(error, apiUrl);
-      }
+      });
       const listen = config.bindAddress ? { port: config.slack.port, host: config.bindAddress } : config.slack.port;
-      const server: unknown = mode === 'http' ? await app.start(listen) : await app.start();
+      // HTTP mode: Bolt's receiver resolves with its node:http server.
+      const address = mode === 'http' ? ((await app.start(listen)) as Server).address() : await app.start();
       started = true;
-      const port = mode === 'http' ? boundPort(server) : undefined;
+      const port = address && typeof address === 'object' && 'port' in address ? address.port : undefined;
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
       return { mode, port };
     },
   };
 }
 
-const EVENTS_PATH = '/slack/events';
-
-/** Bolt's HTTP receiver with the request gate (request-guard.ts) in front of it. */
-function guardedReceiver(signingSecret: string, customRoutes: CustomRoute[], log: Logger, port: number): HTTPReceiver {
-  const receiver = new HTTPReceiver({ signingSecret, endpoints: [EVENTS_PATH], customRoutes, port, logger: boltLogger(log) });
-  receiver.requestListener = guardSlackRequests(receiver.requestListener, { signingSecret, endpoints: [EVENTS_PATH], logger: log });
-  return receiver;
-}
-
-function boundPort(server: unknown): number | undefined {
-  const address = (server as { address?: () => unknown } | undefined)?.address?.();
-  return address && typeof address === 'object' && 'port' in address ? (address as { port: number }).port : undefined;
-}
-
 /** Turns a failed auth.test into one clear line for the CLI. */
 function authFailure(error: unknown, apiUrl: string | undefined): AskdocsError {
   const failure = classifySlackError(error);
-  if (failure?.kind === 'platform') {
-    return new AskdocsError(
-      'config',
-      `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`,
-      { cause: error },
-    );
-  }
-  return new AskdocsError(
-    'config',
-    `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`,
-    { cause: error },
-  );
+  const message =
+    failure?.kind === 'platform'
+      ? `Slack rejected SLACK_BOT_TOKEN (${failure.error}). Check the bot token (xoxb-…) of your Slack app.`
+      : `Could not reach the Slack Web API at ${apiUrl ?? 'https://slack.com/api/'} to verify SLACK_BOT_TOKEN.`;
+  return new AskdocsError('config', message, { cause: error });
 }

@@ -1,58 +1,54 @@
 /**
- * Bolt listeners: turn Slack deliveries into questions for the delivery layer.
+ * Bolt listeners: Slack deliveries become questions for the delivery layer (src/chat/delivery.ts).
  *
- *   /askdocs <question>   ack at once, then a visible message in the channel (question +
- *                         answer), sources in its thread. No text → ephemeral usage help.
- *   @-mention             answered in a thread on the mentioning message.
- *   thread message        answered without a mention, only in threads the bot takes part in.
- *   DM                    answered directly.
- *   feedback buttons      ack at once, vote stored in the feedback store.
+ *   /askdocs <question>  acked at once; question and answer visible in the channel, sources in
+ *                        its thread. No text → ephemeral usage help.
+ *   @-mention, DM        answered in a thread on the mention; a DM directly.
+ *   thread reply         answered without a mention, only in threads the bot takes part in.
+ *   assistant thread     the AI-app split view (Bolt's `Assistant`): a greeting and suggested
+ *                        questions; questions are answered in the thread, the first titles it.
+ *   feedback             👍/👎 (the sources' buttons or Slack's feedback buttons): acked, stored.
  *
- * Every listener returns immediately: answers run as tracked background work (the
- * delivery layer, src/chat/delivery.ts), so acks never wait on the engine. One delivery
- * → at most one answer: Slack retries are dropped by `event_id`, and a message seen both
- * as `app_mention` and `message` by channel+ts.
+ * Listeners return at once: answers are tracked background work, so acks never wait on the
+ * engine. One delivery → at most one answer: Slack's retries are dropped by `event_id`, and a
+ * message seen both as `app_mention` and `message` by channel+ts.
  */
-import type { App, webApi } from '@slack/bolt';
+import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
-import type { ChatDelivery } from '../../src/chat/delivery.ts';
-import type { Vote } from '../../src/feedback/store.ts';
+import { answerFollowUp } from '../../src/chat/follow-up.ts';
+import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
+import { truncate } from '../../src/engine/source-label.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
-import { type Logger, newRequestId } from '../../src/logger.ts';
+import type { Logger } from '../../src/logger.ts';
 import type { SlackAnswers, SlackAsk } from './answer.ts';
-import { FEEDBACK_DOWN, FEEDBACK_UP } from './blocks.ts';
-import { type BotIdentity, readThread } from './thread.ts';
+import { FEEDBACK_ACTION, greetingMessage } from './blocks.ts';
+import { type BotIdentity, type IncomingMessage, readThread } from './thread.ts';
 
 type WebClient = webApi.WebClient;
 
 export interface ListenerDeps {
   answers: SlackAnswers;
-  delivery: ChatDelivery;
   allowedChannels: string[];
   logger: Logger;
+  /** Suggested questions for new assistant threads. */
+  prompts: () => Promise<SuggestedPrompt[]>;
 }
 
 export const USAGE =
   'Ask me about the docs: `/askdocs <your question>`, e.g. `/askdocs How do I create a collection?`\n' +
   'You can also mention me in a channel, reply in a thread I answered, or message me directly.';
 
-/** The message fields askdocs reads (app_mention and message events share them). */
-interface IncomingMessage {
-  channel: string;
-  user?: string;
-  text?: string;
-  ts: string;
-  thread_ts?: string;
-  bot_id?: string;
-  subtype?: string;
-  channel_type?: string;
-  team?: string;
-}
-
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  const { delivery, logger } = deps;
-  const { claims, threads } = delivery;
-  const threadKey = (channel: string, threadTs: string) => `${channel}:${threadTs}`;
+  const { logger } = deps;
+  const { delivery } = deps.answers;
+  const { claims } = delivery;
+  const answer = (ask: SlackAsk) => delivery.start(() => deps.answers.answer(ask));
+  const ephemeral = async (client: WebClient, to: { channel: string; user?: string }, threadTs: string | undefined, text: string) => {
+    const note = { channel: to.channel, user: to.user as string, thread_ts: threadTs, text };
+    await client.chat
+      .postEphemeral(note)
+      .catch((error: unknown) => logger.warn({ err: error, channel: to.channel }, 'slack: could not post an ephemeral note'));
+  };
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
   // events, `channel_name: directmessage` on slash commands), never by its id's first
   // letter: any id can start with D, and a guess would bypass SLACK_ALLOWED_CHANNELS.
@@ -63,12 +59,36 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   // Slack redelivers events it thinks failed (X-Slack-Retry-Num); the event_id stays the same.
   app.use(async ({ body, context, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !(await claims.claim(`event:${eventId}`))) {
-      logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
-      return;
-    }
-    await next();
+    if (typeof eventId !== 'string' || (await claims.claim(`event:${eventId}`))) return next();
+    logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
   });
+
+  // A workspace or app without AI apps never sends these events; a refused call is logged, never shown.
+  const quietly = (what: string) => (error: unknown) => logger.warn({ err: error }, `slack assistant: could not ${what}`);
+  // Registered before the message listener: Bolt's Assistant takes the messages of assistant threads.
+  app.assistant(
+    new Assistant({
+      threadStarted: async ({ event, client, setSuggestedPrompts }) => {
+        const { channel_id: channel, thread_ts } = event.assistant_thread;
+        await client.chat.postMessage({ channel, thread_ts, ...greetingMessage() }).catch(quietly('greet'));
+        const prompts = await deps.prompts();
+        if (prompts.length > 0) await setSuggestedPrompts({ prompts: prompts as never, title: 'Try asking' }).catch(quietly('suggest'));
+      },
+      // Answers come from the docs, not from the channel being viewed: nothing to keep (Bolt's
+      // default would rewrite message metadata on every switch).
+      threadContextChanged: async () => undefined,
+      userMessage: async ({ message, client, context, setTitle }) => {
+        const incoming = message as unknown as IncomingMessage;
+        const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
+        const text = stripMention(incoming.text ?? '', bot.userId);
+        const threadTs = incoming.thread_ts;
+        if (incoming.bot_id || !incoming.user || !threadTs || !text || !(await claims.claim(messageKey(incoming)))) return;
+        // Its first question titles the thread (the history list of the pane).
+        if (!(await delivery.threads.status(`${incoming.channel}:${threadTs}`))) void setTitle(truncate(text, 80)).catch(quietly('title'));
+        answer(askOf({ kind: 'assistant', client, message: incoming, text, threadTs, teamId: context.teamId, bot }));
+      },
+    }),
+  );
 
   app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
     // The request gate (request-guard.ts) already refuses a command without text over HTTP.
@@ -78,27 +98,17 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!allowed(command.channel_id, command.channel_name === 'directmessage'))
       return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!delivery.accepting()) return ack({ response_type: 'ephemeral', text: SHUTTING_DOWN_MESSAGE });
-    const acknowledged = delivery.acks.begin();
-    try {
-      await ack();
-    } finally {
-      acknowledged();
-    }
+    await delivery.acks.around(() => ack());
     if (!(await claims.claim(`command:${command.trigger_id}`))) return;
-    const ask: SlackAsk = {
+    answer({
       kind: 'slash',
       client,
       channel: command.channel_id,
       userId: command.user_id,
       teamId: command.team_id,
       text,
-      history: async () => [],
-      notify: async (message) => {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: message });
-      },
-      requestId: newRequestId(),
-    };
-    delivery.start(() => deps.answers.answer(ask));
+      notify: (note) => respond({ response_type: 'ephemeral', replace_original: false, text: note }).then(() => undefined),
+    });
   });
 
   app.event('app_mention', async ({ event, client, context }) => {
@@ -106,17 +116,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (message.bot_id || message.subtype || !message.user) return;
     const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
     const threadTs = message.thread_ts ?? message.ts;
-    if (!allowed(message.channel)) {
-      await ephemeral(client, message, threadTs, notAllowedMessage(), logger);
-      return;
-    }
+    if (!allowed(message.channel)) return ephemeral(client, message, threadTs, notAllowedMessage());
     if (!(await claims.claim(messageKey(message)))) return;
     const text = stripMention(message.text ?? '', bot.userId);
-    if (!text) {
-      await ephemeral(client, message, threadTs, USAGE, logger);
-      return;
-    }
-    startAnswer({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot });
+    if (!text) return ephemeral(client, message, threadTs, USAGE);
+    answer(askOf({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot }));
   });
 
   app.event('message', async ({ event, client, context }) => {
@@ -130,8 +134,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
     if (message.channel_type === 'im') {
       if (!(await claims.claim(messageKey(message)))) return;
-      startAnswer({ kind: 'dm', client, message, text, threadTs: message.thread_ts, teamId: context.teamId, bot });
-      return;
+      return answer(askOf({ kind: 'dm', client, message, text, teamId: context.teamId, bot }));
     }
 
     // In channels, only follow-ups in threads the bot takes part in.
@@ -139,122 +142,52 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
-    const thread = threadKey(message.channel, threadTs);
-    if (claims.seenHere(messageKey(message))) return;
-    const known = await threads.status(thread);
-    if (known === false) return;
-    if (!delivery.accepting()) {
-      if (known) await ephemeral(client, message, threadTs, SHUTTING_DOWN_MESSAGE, logger);
-      return;
-    }
-    delivery.start(async () => {
-      let participates: boolean;
-      let history: SlackAsk['history'];
-      try {
-        const view = await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot });
-        participates = view.participates;
-        history = async () => view.history;
-      } catch (error) {
-        // Unknown participation: stay quiet unless we know we answered in this thread.
-        logger.warn({ err: error, channel: message.channel }, 'slack: could not read a thread');
-        participates = known === true;
-        history = async () => [];
-      }
-      if (!participates) {
-        await threads.markNotJoined(thread);
-        return;
-      }
-      await threads.markJoined(thread);
-      if (!(await claims.claim(messageKey(message)))) return;
-      await deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history));
+    await answerFollowUp(delivery, {
+      thread: `${message.channel}:${threadTs}`,
+      claim: messageKey(message),
+      read: () => readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot }),
+      answer: (history) =>
+        deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history)),
+      refuse: (note) => ephemeral(client, message, threadTs, note),
+      logger: logger.child({ channel: message.channel }),
     });
   });
 
-  app.action(new RegExp(`^(${FEEDBACK_UP}|${FEEDBACK_DOWN})$`), async ({ ack, body, action, client }) => {
+  // The sources' 👍/👎 buttons and Slack's feedback buttons on a streamed answer: the value is the vote.
+  app.action<BlockAction>(new RegExp(`^${FEEDBACK_ACTION}`), async ({ ack, body, action, client }) => {
     await ack();
-    const actionBody = body as {
-      user?: { id?: string };
-      channel?: { id: string };
-      container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
-      message?: { ts: string; thread_ts?: string };
-    };
-    const channel = actionBody.channel?.id ?? actionBody.container?.channel_id;
-    const messageTs = actionBody.message?.ts ?? actionBody.container?.message_ts;
-    const userId = actionBody.user?.id;
-    if (!channel || !messageTs || !userId) return;
-    const vote: Vote = (action as { action_id: string }).action_id === FEEDBACK_UP ? 'up' : 'down';
-    const threadTs = actionBody.message?.thread_ts ?? actionBody.container?.thread_ts;
-    const target = { channel, ts: messageTs, user: userId };
-    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
+    const channel: string | undefined = body.channel?.id ?? body.container.channel_id;
+    const messageTs: string | undefined = body.message?.ts ?? body.container.message_ts;
+    const vote = (action as { value?: string }).value;
+    if (!channel || !messageTs || (vote !== 'up' && vote !== 'down')) return;
+    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId: body.user.id, vote }, logger);
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
-    await ephemeral(
-      client,
-      target,
-      threadTs,
-      recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.",
-      logger,
-    );
+    const note = recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.";
+    await ephemeral(client, { channel, user: body.user.id }, body.message?.thread_ts ?? body.container.thread_ts, note);
   });
 
-  interface Start {
-    kind: SlackAsk['kind'];
-    client: WebClient;
-    message: IncomingMessage;
-    text: string;
-    threadTs?: string;
-    teamId?: string;
-    bot: BotIdentity;
-  }
-
-  function askOf({ kind, client, message, text, threadTs, teamId }: Start, history: SlackAsk['history']): SlackAsk {
-    const userId = message.user as string;
-    const notify = async (note: string) => {
-      await client.chat.postEphemeral({ channel: message.channel, user: userId, thread_ts: threadTs, text: note });
-    };
+  /** A question from a message; `history` defaults to the thread's earlier messages (read once admitted). */
+  function askOf(start: Start, history?: SlackAsk['history']): SlackAsk {
+    const { kind, client, message, text, threadTs } = start;
+    // Only a reply inside an existing thread has history worth reading.
+    const thread = message.thread_ts;
+    const read = { channel: message.channel, threadTs: thread as string, beforeTs: message.ts, bot: start.bot };
     return {
       kind,
       client,
-      channel: message.channel,
-      userId,
-      teamId: teamId ?? message.team,
       text,
       threadTs,
-      history,
-      notify,
-      requestId: newRequestId(),
+      channel: message.channel,
+      userId: message.user as string,
+      teamId: start.teamId ?? message.team,
+      history: history ?? (async () => (thread ? (await readThread(client, read)).history : [])),
     };
   }
-
-  function startAnswer(input: Start): void {
-    const { client, message } = input;
-    if (!delivery.accepting()) {
-      void ephemeral(client, message, input.threadTs, SHUTTING_DOWN_MESSAGE, logger);
-      return;
-    }
-    // Only a reply inside an existing thread has history worth reading.
-    const threadTs = message.thread_ts;
-    const history: SlackAsk['history'] = threadTs
-      ? async () => (await readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot: input.bot })).history
-      : async () => [];
-    delivery.start(() => deps.answers.answer(askOf(input, history)));
-  }
 }
+
+/** A question from a message event. */
+type Start = Pick<SlackAsk, 'kind' | 'client' | 'text' | 'threadTs' | 'teamId'> & { message: IncomingMessage; bot: BotIdentity };
 
 function messageKey(message: { channel: string; ts: string }): string {
   return `message:${message.channel}:${message.ts}`;
-}
-
-async function ephemeral(
-  client: WebClient,
-  target: { channel: string; user?: string },
-  threadTs: string | undefined,
-  text: string,
-  logger: Logger,
-): Promise<void> {
-  if (!target.user) return;
-  try {
-    await client.chat.postEphemeral({ channel: target.channel, user: target.user, thread_ts: threadTs, text });
-  } catch (error) {
-    logger.warn({ err: error, channel: target.channel }, 'slack: could not post an ephemeral message');
-  }
 }

@@ -1,36 +1,18 @@
 /**
- * Markdown (as the LLM writes it) → Slack mrkdwn, for messages posted with `text`
- * or section blocks: bold, italics, links, lists, headings and code blocks are
- * converted by `slackify-markdown`; `[n]` citations are kept as they are.
- *
- * Anything that Slack would read as a control sequence (`<!channel>`, `<@U…>`, raw
- * HTML) is escaped, so model output can never ping a channel or mention someone.
+ * Markdown (as the LLM writes it) → Slack mrkdwn, with `slackify-markdown`; `[n]` citations
+ * stay as they are. Anything Slack would read as a control sequence (`<!channel>`, `<@U…>`,
+ * raw HTML) is escaped, so model output can never ping a channel or mention someone.
  */
 import slackify from 'slackify-markdown';
 
-/** Links slackify-markdown itself produces: `<https://…|label>` or `<mailto:…>`. */
-const GENERATED_LINK = /<(?:https?:\/\/|mailto:)[^\s<>]*(?:\|[^<>]*)?>/g;
+/** A link slackify-markdown itself produced (`<https://…|label>`, `<mailto:…>`), or any other `<`. */
+const LINK_OR_ANGLE = /(<(?:https?:\/\/|mailto:)[^\s<>]*(?:\|[^<>]*)?>)|</g;
 
 export function toMrkdwn(markdown: string): string {
   const converted = slackify(markdown).replace(/\n+$/, '');
-  return neutralizeMentions(escapeStrayAngles(converted));
-}
-
-/** Escapes every `<` and `>` that is not part of a link produced by the converter. */
-function escapeStrayAngles(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(GENERATED_LINK)) {
-    out += escapeAngles(text.slice(last, match.index));
-    out += match[0];
-    last = match.index + match[0].length;
-  }
-  return out + escapeAngles(text.slice(last));
-}
-
-function escapeAngles(text: string): string {
-  // `>` at a line start is mrkdwn's quote marker and is harmless; only `<` opens controls.
-  return text.replace(/</g, '&lt;');
+  // Only `<` opens a control sequence (`>` at a line start is a harmless quote): escape every
+  // one that does not open a link the converter made.
+  return neutralizeMentions(converted.replace(LINK_OR_ANGLE, (_, link?: string) => link ?? '&lt;'));
 }
 
 /**

@@ -8,6 +8,7 @@
  * the previous ack is done, so "none in flight" alone would open the gate too early.
  *
  *   const done = acks.begin();  try { await interaction.deferReply(); } finally { done(); }
+ *   await acks.around(() => ack());  // the same, in one call
  *   await acks.settled(maxWaitMs);   // before starting engine work
  */
 export class AcknowledgementsFirst {
@@ -34,6 +35,16 @@ export class AcknowledgementsFirst {
       if (this.#quietMs === 0) this.#wakeAll();
       else this.#quietTimer = setTimeout(() => this.#pending === 0 && this.#wakeAll(), this.#quietMs);
     };
+  }
+
+  /** Runs one acknowledgement, counted as in flight while it runs. */
+  async around<T>(ack: () => Promise<T>): Promise<T> {
+    const done = this.begin();
+    try {
+      return await ack();
+    } finally {
+      done();
+    }
   }
 
   #wakeAll(): void {

@@ -9,12 +9,15 @@
  *                 appended, never edited; what does not fit continues as a series.
  */
 import type { Logger } from '../logger.ts';
+import { OptionalFeature } from './optional-feature.ts';
 import { MessageSeries, type MessageTransport } from './series.ts';
 import { splitMessage, unclosedFence } from './split.ts';
 
 export interface AnswerView {
   /** Minimum time between two `progress` calls (the platform's edit rate). */
   readonly progressIntervalMs: number;
+  /** Before a `progress` call: 0 when the platform's shared rate budget allows it now (counted), else ms to wait. */
+  pace(): number;
   /** Shows the Markdown answer so far (failures are thrown; the caller stops updating). */
   progress(markdown: string): Promise<void>;
   /** Shows the final answer. */
@@ -60,6 +63,10 @@ export class SeriesView<M> implements AnswerView {
     return this.#renderer.progressIntervalMs;
   }
 
+  pace(): number {
+    return this.#transport.pace?.() ?? 0;
+  }
+
   /** Makes something visible at once (throws when the platform refuses the post). */
   open(placeholder: string): Promise<void> {
     return this.series.show([placeholder]);
@@ -101,8 +108,15 @@ export interface StreamTransport {
   sendableLength(markdown: string): number;
   start(): Promise<void>;
   append(markdown: string): Promise<void>;
-  /** Ends the stream with `markdown` ('' for nothing more). */
-  stop(markdown: string): Promise<void>;
+  /** The shared budget for appends (pace.ts): 0 to append now, else ms to wait. */
+  pace?(): number;
+  /** For an append the platform rate-limited: how long to hold further appends; undefined for other failures. */
+  retryAfterMs?(error: unknown): number | undefined;
+  /**
+   * Ends the stream with `markdown` ('' for nothing more). `complete`: the stream holds the
+   * whole answer, so the platform may end it with its own feedback controls.
+   */
+  stop(markdown: string, complete: boolean): Promise<void>;
   /** Ends the stream with a failure message, after the text already streamed when `afterText`. */
   stopWithFailure(text: string, afterText: boolean): Promise<void>;
 }
@@ -118,6 +132,8 @@ export class StreamView<M> implements AnswerView {
   #started = false;
   #broken = false;
   #full = false;
+  /** After a rate-limited append: no appends before this time (the text waits for a larger one). */
+  #holdUntil = 0;
 
   constructor(stream: StreamTransport, overflow: MessageTransport<M>, renderer: AnswerRenderer<M>, logger: Logger) {
     this.#stream = stream;
@@ -130,6 +146,10 @@ export class StreamView<M> implements AnswerView {
     return this.#stream.progressIntervalMs;
   }
 
+  pace(): number {
+    return this.#stream.pace?.() ?? 0;
+  }
+
   /** Starts the stream (throws when the platform refuses: the caller falls back to a series). */
   async open(): Promise<void> {
     await this.#stream.start();
@@ -137,7 +157,7 @@ export class StreamView<M> implements AnswerView {
   }
 
   async progress(markdown: string): Promise<void> {
-    if (this.#broken || this.#full || !this.#started || !markdown.startsWith(this.#sent)) return;
+    if (this.#broken || this.#full || !this.#started || !markdown.startsWith(this.#sent) || Date.now() < this.#holdUntil) return;
     let next = markdown.slice(this.#sent.length, this.#stream.sendableLength(markdown));
     const room = this.#stream.maxChars - this.#sent.length;
     if (next.length > room) {
@@ -151,8 +171,15 @@ export class StreamView<M> implements AnswerView {
       await this.#stream.append(next);
       this.#sent += next;
     } catch (error) {
-      this.#broken = true;
-      throw error;
+      const retryAfterMs = this.#stream.retryAfterMs?.(error);
+      if (retryAfterMs === undefined) {
+        this.#broken = true;
+        throw error;
+      }
+      // Rate-limited: degrade to fewer, larger appends; the text goes out with a later one or the stop.
+      this.#full = false;
+      this.#holdUntil = Date.now() + retryAfterMs;
+      this.#logger.info({ retryAfterMs }, 'stream appends rate-limited; holding the text for a larger append');
     }
   }
 
@@ -161,14 +188,14 @@ export class StreamView<M> implements AnswerView {
     const continues = markdown.startsWith(this.#sent);
     const rest = continues ? markdown.slice(this.#sent.length) : markdown;
     if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
-      await this.#stream.stop(rest);
+      await this.#stream.stop(rest, true);
       return;
     }
     // Too long for one streamed message (or streaming broke): close the stream cleanly,
     // then post what is left as further messages, reopening a code block cut in half.
     const fence = continues ? unclosedFence(this.#sent) : undefined;
     await this.#stream
-      .stop(fence ? `\n${fence.close}` : '')
+      .stop(fence ? `\n${fence.close}` : '', false)
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the stream failed; posting the rest as messages'));
     const remainder = fence ? `${fence.open}\n${rest}` : rest;
     for (const [index, part] of splitMessage(remainder, this.#renderer.partChars).entries()) {
@@ -200,30 +227,36 @@ export class StreamView<M> implements AnswerView {
  * before streaming is tried again; any other failure to start falls back for one answer.
  */
 export class StreamPreference {
-  readonly #retryMs: number;
-  readonly #unsupported: (error: unknown) => boolean;
-  #offUntil: number;
+  readonly #feature: OptionalFeature;
 
-  constructor(options: { enabled: boolean; retryMs: number; unsupported: (error: unknown) => boolean }) {
-    this.#retryMs = options.retryMs;
-    this.#unsupported = options.unsupported;
-    this.#offUntil = options.enabled ? 0 : Number.POSITIVE_INFINITY;
+  constructor(options: { enabled?: boolean; retryMs: number; unsupported: (error: unknown) => boolean }) {
+    this.#feature = new OptionalFeature(options);
+  }
+
+  /** The stream when there is one and it starts, else the series, opened with `placeholder`. */
+  async openEither<M>(
+    stream: (() => StreamView<M>) | undefined,
+    series: () => SeriesView<M>,
+    placeholder: string,
+    logger: Logger,
+  ): Promise<AnswerView> {
+    const streamed = stream && (await this.open(stream, logger));
+    if (streamed) return streamed;
+    const view = series();
+    await view.open(placeholder);
+    return view;
   }
 
   /** The stream, started; undefined when the series should be used instead. */
   async open<M>(stream: () => StreamView<M>, logger: Logger): Promise<StreamView<M> | undefined> {
-    if (Date.now() < this.#offUntil) return undefined;
+    if (!this.#feature.available()) return undefined;
     const view = stream();
     try {
       await view.open();
       return view;
     } catch (error) {
-      if (this.#unsupported(error)) {
-        this.#offUntil = Date.now() + this.#retryMs;
-        logger.info({ err: error }, 'native streaming unavailable; editing messages instead');
-      } else {
-        logger.warn({ err: error }, 'starting the stream failed; editing messages instead');
-      }
+      if (this.#feature.failed(error)) logger.info({ err: error }, 'native streaming unavailable; editing messages instead');
+      else logger.warn({ err: error }, 'starting the stream failed; editing messages instead');
       return undefined;
     }
   }

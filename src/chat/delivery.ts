@@ -35,6 +35,7 @@ import { AcknowledgementsFirst } from './ack-first.ts';
 import type { AnswerView } from './answer-view.ts';
 import { type Admission, ChatLimits } from './limits.ts';
 import { type ChatAnswer, runChatAnswer } from './session.ts';
+import type { WorkingStatus } from './status.ts';
 import { ThreadMemory } from './threads.ts';
 
 /** The longest an answer waits for a burst's acknowledgements to go out first. */
@@ -95,16 +96,20 @@ export interface AnswerJob {
   thread?(): ThreadRef | undefined;
   /** The user text for a failure the platform (not the engine) caused; undefined when it is not one. */
   platformFailure?(error: unknown): string | undefined;
+  /** A status line the platform shows while the answer is prepared (status.ts). */
+  status?: WorkingStatus;
 }
 
 /** A question still to be admitted, and how to show its answer. */
 export interface AskJob extends AnswerJob {
   /** Makes something visible at once; throws when the platform refuses (the asker is then told privately). */
   open(): Promise<AnswerView>;
-  /** The private note for a failed `open` (e.g. "invite me to the channel"). */
-  openFailure?(error: unknown): string;
+  /** The private note for a failed `open` (e.g. "invite me to the channel"); default: the platform's failure text, else the error's. */
+  openFailure?(error: unknown): string | undefined;
   /** Tells only the asker something (refusals); may fall back to a visible message. */
   notify(text: string): Promise<void>;
+  /** Where a refusal goes when `notify` failed: a visible message in the conversation. */
+  say?(text: string): Promise<unknown>;
 }
 
 export class ChatDelivery {
@@ -181,7 +186,7 @@ export class ChatDelivery {
         view = await job.open();
       } catch (error) {
         job.logger.warn({ err: error }, 'could not post the answer message');
-        await this.#notify(job, job.openFailure?.(error) ?? userMessageOf(error));
+        await this.#notify(job, job.openFailure?.(error) ?? job.platformFailure?.(error) ?? userMessageOf(error));
         return;
       }
       await this.deliver(job, view);
@@ -212,11 +217,21 @@ export class ChatDelivery {
           requestId: job.requestId,
           signal,
         },
-        { onText: (text) => view.progress(text), textIntervalMs: view.progressIntervalMs },
+        {
+          onStatus: (stage) => job.status?.show(stage),
+          onText: (text) => {
+            job.status?.clear();
+            return view.progress(text);
+          },
+          textIntervalMs: view.progressIntervalMs,
+          pace: () => view.pace(),
+        },
       );
       if (answer.textUpdateFailure) logger.warn({ err: answer.textUpdateFailure }, 'live updates stopped; showing the final answer');
+      job.status?.clear();
       await view.finish(answer.text);
     } catch (error) {
+      job.status?.clear();
       logger.error({ err: error, ms: Math.round(performance.now() - started) }, 'answer failed');
       await view.fail(signal.aborted ? SHUTTING_DOWN_MESSAGE : (job.platformFailure?.(error) ?? userMessageOf(error)));
       return;
@@ -265,6 +280,14 @@ export class ChatDelivery {
   }
 
   async #notify(job: AskJob, text: string): Promise<void> {
-    await job.notify(text).catch((error: unknown) => job.logger.warn({ err: error }, 'could not tell the user'));
+    try {
+      await job.notify(text);
+    } catch (error) {
+      job.logger.warn(
+        { err: error },
+        job.say ? 'could not tell the user privately; saying it in the conversation' : 'could not tell the user',
+      );
+      await job.say?.(text).catch((failed: unknown) => job.logger.warn({ err: failed }, 'could not tell the user'));
+    }
   }
 }

@@ -13,6 +13,8 @@ export interface MessageTransport<M> {
   post(message: M, index: number): Promise<string>;
   edit(id: string, message: M, index: number): Promise<void>;
   delete(id: string): Promise<void>;
+  /** The platform's shared budget for live edits (pace.ts): 0 to edit now, else ms to wait. */
+  pace?(): number;
 }
 
 export class MessageSeries<M> {

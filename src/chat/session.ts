@@ -5,9 +5,10 @@
  *
  * API:
  *   const answer = await runChatAnswer(engine, question, {
- *     onStatus: (message) => ...,            // engine status lines, not awaited
+ *     onStatus: (stage) => ...,              // engine status events, not awaited
  *     onText: async (textSoFar) => ...,      // first call at once, then ≤ 1 per textIntervalMs
  *     textIntervalMs: 1000,
+ *     pace: () => budget.take(workspace),    // optional: a shared rate budget (throttle.ts)
  *   });
  *   answer = { text, citations, sources, abstained, mode, requestId, standaloneQuery, textUpdateFailure? }
  *
@@ -19,12 +20,14 @@
  *   - Engine failures are thrown unchanged (an `AskdocsError` carries the user message).
  */
 import type { AnswerMode, Engine, Question, Source } from '../engine/types.ts';
+import type { WorkingStage } from './status.ts';
 import { LatestValueThrottle } from './throttle.ts';
 
 export interface ChatAnswerHandlers {
-  onStatus?: (message: string) => void;
+  onStatus?: (stage: WorkingStage) => void;
   onText?: (textSoFar: string) => Promise<void>;
   textIntervalMs?: number;
+  pace?: () => number;
 }
 
 export interface ChatAnswer {
@@ -42,14 +45,16 @@ export interface ChatAnswer {
 
 export async function runChatAnswer(engine: Engine, question: Question, handlers: ChatAnswerHandlers = {}): Promise<ChatAnswer> {
   const onText = handlers.onText;
-  const updates = onText ? new LatestValueThrottle<string>(onText, { intervalMs: handlers.textIntervalMs ?? 1000 }) : undefined;
+  const updates = onText
+    ? new LatestValueThrottle<string>(onText, { intervalMs: handlers.textIntervalMs ?? 1000, pace: handlers.pace })
+    : undefined;
   let text = '';
   let sources: Source[] = [];
   try {
     for await (const event of engine.answer(question)) {
       switch (event.type) {
         case 'status':
-          handlers.onStatus?.(event.message);
+          handlers.onStatus?.(event.stage);
           break;
         case 'sources':
           sources = event.sources;

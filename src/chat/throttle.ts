@@ -10,15 +10,21 @@
  *   updates.stop();          // drops anything pending; later pushes are ignored
  *   await updates.close();   // stop(), then wait for a sink call already in flight
  *   updates.failure          // the first error the sink threw, if any (sending stops)
+ *
+ *   `pace` (optional) is asked before each send how long a shared rate budget says to wait
+ *   (0: send now; the call is counted): values pushed meanwhile coalesce, so a burst of
+ *   answers makes fewer, larger updates instead of rate-limit errors.
  */
 
 export interface LatestValueThrottleOptions {
   intervalMs: number;
+  pace?: () => number;
 }
 
 export class LatestValueThrottle<T> {
   private readonly sink: (value: T) => Promise<void>;
   private readonly intervalMs: number;
+  private readonly pace: (() => number) | undefined;
   private pending: { value: T } | undefined;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | undefined;
@@ -30,6 +36,7 @@ export class LatestValueThrottle<T> {
   constructor(sink: (value: T) => Promise<void>, options: LatestValueThrottleOptions) {
     this.sink = sink;
     this.intervalMs = options.intervalMs;
+    this.pace = options.pace;
   }
 
   push(value: T): void {
@@ -68,14 +75,9 @@ export class LatestValueThrottle<T> {
   private async loop(): Promise<void> {
     while (this.pending && !this.stopped) {
       const wait = this.lastSentAt + this.intervalMs - Date.now();
-      if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, wait);
-        });
-        this.wake = undefined;
-        this.timer = undefined;
-      }
+      if (wait > 0) await this.sleep(wait);
+      // The shared budget may hold the send back longer; text pushed meanwhile goes with it.
+      for (let held = this.held(); held > 0; held = this.held()) await this.sleep(held);
       const next = this.pending;
       if (!next || this.stopped) break;
       this.pending = undefined;
@@ -88,5 +90,19 @@ export class LatestValueThrottle<T> {
         return;
       }
     }
+  }
+
+  private held(): number {
+    return this.pace && !this.stopped ? this.pace() : 0;
+  }
+
+  /** Waits `ms`; `hurry()` ends the wait early. */
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+    this.wake = undefined;
+    this.timer = undefined;
   }
 }

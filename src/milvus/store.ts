@@ -284,6 +284,12 @@ export class ChunkStore {
     return [...new Set(rows.map((row) => String(row.path)))];
   }
 
+  /** Every stored document's path and title, once per path (e.g. for suggested questions). */
+  async documentTitles(): Promise<{ path: string; title: string }[]> {
+    const titles = new Map((await this.queryAll('', ['path', 'title'])).map((row) => [String(row.path), String(row.title)]));
+    return [...titles].map(([path, title]) => ({ path, title }));
+  }
+
   async deleteIds(ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const response = await this.client.delete({

@@ -30,9 +30,11 @@ export {
 } from './llm-server.ts';
 export { FAKE_BOT, FakeSlackApi } from './slack-api.ts';
 export {
+  assistantThreadBody,
   blockActionsBody,
   eventBody,
   SIGNING_SECRET,
+  sendAssistantThread,
   sendBlockAction,
   sendEvent,
   sendSigned,

@@ -5,12 +5,19 @@
  * to post so `conversations.replies` / `conversations.history` return them.
  *
  * Served: auth.test, chat.postMessage, chat.update, chat.delete, chat.postEphemeral,
- * chat.startStream, chat.appendStream, chat.stopStream, conversations.replies,
- * conversations.history, plus `POST /response/<id>` for slash-command `response_url`s.
+ * chat.startStream, chat.appendStream, chat.stopStream (with `blocks`, checked like Slack
+ * checks a `context_actions` block of `feedback_buttons`), assistant.threads.setStatus /
+ * setSuggestedPrompts / setTitle (what each assistant thread shows is kept in
+ * `assistantThreads`), conversations.replies, conversations.history, plus
+ * `POST /response/<id>` for slash-command `response_url`s.
  *
  * Fault injection: `failNext(method, fault, times)` with `{ status: 429, retryAfter }`,
  * `{ status: 500 }` or `{ error: 'not_allowed' }`; `delay(method, ms)`;
- * `streaming = false` makes the stream methods answer `unknown_method`.
+ * `rateLimit(method, max, windowMs)` answers 429 (with Retry-After) past `max` calls in
+ * any window, as Slack's per-workspace tiers do; `streaming = false` makes the stream
+ * methods answer `unknown_method`; `assistantError` makes every assistant.threads.*
+ * method answer that error (an app without the AI feature or scope); `feedbackButtons =
+ * false` makes a stop with feedback buttons answer `invalid_blocks`.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -47,6 +54,13 @@ export interface ResponseUrlPost {
   at: number;
 }
 
+/** What an assistant thread shows: its status line, suggested prompts and title. */
+export interface AssistantThreadView {
+  status: string;
+  prompts?: { title?: string; prompts: { title: string; message: string }[] };
+  title?: string;
+}
+
 export const FAKE_BOT = { userId: 'UBOTASKDOCS', botId: 'BBOTASKDOCS', teamId: 'T0TEST', token: 'xoxb-test-token-0000' };
 
 export class FakeSlackApi {
@@ -54,6 +68,11 @@ export class FakeSlackApi {
   readonly messages: FakeMessage[] = [];
   readonly responseUrlPosts: ResponseUrlPost[] = [];
   streaming = true;
+  feedbackButtons = true;
+  assistantError: string | undefined;
+  /** By `channel:thread_ts`. */
+  readonly assistantThreads = new Map<string, AssistantThreadView>();
+  private rateLimits = new Map<string, { max: number; windowMs: number; at: number[] }>();
   private server: Server | undefined;
   private faults = new Map<string, { fault: Fault; times: number }[]>();
   private delays = new Map<string, number>();
@@ -100,9 +119,15 @@ export class FakeSlackApi {
     this.delays.set(method, ms);
   }
 
+  /** Answers 429 past `max` successful-or-not calls of `method` in any `windowMs`. */
+  rateLimit(method: string, max: number, windowMs: number): void {
+    this.rateLimits.set(method, { max, windowMs, at: [] });
+  }
+
   clearFaults(): void {
     this.faults.clear();
     this.delays.clear();
+    this.rateLimits.clear();
   }
 
   /** Adds a message as if a person posted it; returns its ts. */
@@ -183,7 +208,7 @@ export class FakeSlackApi {
     const wait = this.delays.get(method);
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
 
-    const fault = this.takeFault(method);
+    const fault = this.takeFault(method) ?? this.overLimit(method);
     if (fault) {
       if ('status' in fault) {
         call.outcome = String(fault.status);
@@ -221,6 +246,18 @@ export class FakeSlackApi {
     next.times -= 1;
     if (next.times <= 0) list.shift();
     return next.fault;
+  }
+
+  private overLimit(method: string): Fault | undefined {
+    const limit = this.rateLimits.get(method);
+    if (!limit) return undefined;
+    const now = Date.now();
+    limit.at = limit.at.filter((at) => now - at < limit.windowMs);
+    if (limit.at.length < limit.max) {
+      limit.at.push(now);
+      return undefined;
+    }
+    return { status: 429, retryAfter: Math.max(1, Math.ceil((limit.windowMs - (now - (limit.at[0] ?? now))) / 1000)) };
   }
 
   private reply(res: ServerResponse, body: Record<string, unknown>): void {
@@ -278,6 +315,10 @@ export class FakeSlackApi {
         const message = this.message(channel, String(args.ts));
         if (!message?.streamed) return { ok: false, error: 'message_not_found' };
         if (message.streamed.stopped) return { ok: false, error: 'message_not_in_streaming_state' };
+        if (method === 'chat.stopStream' && args.blocks !== undefined) {
+          const problem = this.blocksProblem(args.blocks);
+          if (problem) return { ok: false, error: 'invalid_blocks', errors: [problem] };
+        }
         this.appendChunks(message, args);
         if (method === 'chat.stopStream') {
           message.streamed.stopped = true;
@@ -285,6 +326,30 @@ export class FakeSlackApi {
           message.text = this.visibleText(message);
         }
         return { ok: true, channel, ts: message.ts };
+      }
+      case 'assistant.threads.setStatus':
+      case 'assistant.threads.setSuggestedPrompts':
+      case 'assistant.threads.setTitle': {
+        if (this.assistantError) return { ok: false, error: this.assistantError };
+        const thread = `${String(args.channel_id ?? '')}:${String(args.thread_ts ?? '')}`;
+        if (!args.channel_id || !args.thread_ts) return { ok: false, error: 'invalid_arguments' };
+        const view = this.assistantThreads.get(thread) ?? { status: '' };
+        this.assistantThreads.set(thread, view);
+        if (method === 'assistant.threads.setStatus') {
+          if (typeof args.status !== 'string') return { ok: false, error: 'invalid_arguments' };
+          view.status = args.status;
+        } else if (method === 'assistant.threads.setTitle') {
+          if (typeof args.title !== 'string' || !args.title) return { ok: false, error: 'invalid_arguments' };
+          view.title = args.title;
+        } else {
+          const prompts = args.prompts as { title?: unknown; message?: unknown }[] | undefined;
+          const valid = Array.isArray(prompts) && prompts.length >= 1 && prompts.length <= 4;
+          if (!valid || !prompts.every((p) => typeof p.title === 'string' && typeof p.message === 'string')) {
+            return { ok: false, error: 'invalid_arguments' };
+          }
+          view.prompts = { title: args.title as string | undefined, prompts: prompts as { title: string; message: string }[] };
+        }
+        return { ok: true };
       }
       case 'conversations.replies': {
         const ts = String(args.ts ?? '');
@@ -307,6 +372,31 @@ export class FakeSlackApi {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /** What Slack checks of a stop's `context_actions` blocks (feedback buttons: two labelled buttons with values). */
+  private blocksProblem(blocks: unknown): string | undefined {
+    if (!Array.isArray(blocks) || blocks.length > 50) return 'blocks must be an array of at most 50';
+    for (const block of blocks as { type?: string; elements?: Record<string, unknown>[] }[]) {
+      if (block.type !== 'context_actions') continue;
+      if (!this.feedbackButtons) return 'unsupported block type context_actions';
+      for (const element of block.elements ?? []) {
+        if (element.type !== 'feedback_buttons') return `unsupported element ${String(element.type)}`;
+        for (const button of [element.positive_button, element.negative_button] as {
+          text?: { type?: string; text?: string };
+          value?: string;
+        }[]) {
+          if (button?.text?.type !== 'plain_text' || !button.text.text || button.text.text.length > 75) return 'button text';
+          if (typeof button.value !== 'string' || !button.value || button.value.length > 2000) return 'button value';
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The latest status set in an assistant thread ('' when cleared or never set). */
+  statusOf(channel: string, threadTs: string): string {
+    return this.assistantThreads.get(`${channel}:${threadTs}`)?.status ?? '';
   }
 
   private botMessage(channel: string, args: Record<string, unknown>): FakeMessage {
@@ -354,7 +444,7 @@ function parseArgs(raw: string, contentType: string): Record<string, unknown> {
   if (contentType.includes('application/json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
   const args: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(raw)) {
-    if ((value.startsWith('[') || value.startsWith('{')) && ['blocks', 'chunks', 'attachments', 'metadata'].includes(key)) {
+    if ((value.startsWith('[') || value.startsWith('{')) && ['blocks', 'chunks', 'attachments', 'metadata', 'prompts'].includes(key)) {
       try {
         args[key] = JSON.parse(value);
         continue;

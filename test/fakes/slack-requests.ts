@@ -99,7 +99,12 @@ export function eventBody(input: EventInput): { body: string; eventId: string } 
   if (input.type === 'message') event.channel_type = input.channel_type ?? 'channel';
   if (input.bot_id) event.bot_id = input.bot_id;
   if (input.subtype) event.subtype = input.subtype;
-  const body = {
+  return { body: JSON.stringify(envelope(event, eventId)), eventId };
+}
+
+/** The Events API envelope around one event, as Slack sends it to an app installed in FAKE_BOT's team. */
+function envelope(event: Record<string, unknown>, eventId: string): Record<string, unknown> {
+  return {
     token: 'deprecated-verification-token',
     team_id: FAKE_BOT.teamId,
     context_team_id: FAKE_BOT.teamId,
@@ -114,7 +119,36 @@ export function eventBody(input: EventInput): { body: string; eventId: string } 
     is_ext_shared_channel: false,
     event_context: `4-${randomUUID()}`,
   };
-  return { body: JSON.stringify(body), eventId };
+}
+
+export interface AssistantThreadInput {
+  /** The DM channel of the assistant pane (D…). */
+  channel: string;
+  user: string;
+  threadTs: string;
+  /** The channel the user was viewing when the pane opened. */
+  contextChannel?: string;
+  type?: 'assistant_thread_started' | 'assistant_thread_context_changed';
+}
+
+/** `assistant_thread_started` (or `_context_changed`): a user opened a new thread in the AI-app pane. */
+export function assistantThreadBody(input: AssistantThreadInput): { body: string; eventId: string } {
+  const eventId = `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+  const event = {
+    type: input.type ?? 'assistant_thread_started',
+    assistant_thread: {
+      user_id: input.user,
+      context: input.contextChannel ? { channel_id: input.contextChannel, team_id: FAKE_BOT.teamId, enterprise_id: null } : {},
+      channel_id: input.channel,
+      thread_ts: input.threadTs,
+    },
+    event_ts: `${Date.now() / 1000}`,
+  };
+  return { body: JSON.stringify(envelope(event, eventId)), eventId };
+}
+
+export function sendAssistantThread(url: string, input: AssistantThreadInput, options?: SendOptions) {
+  return sendSigned(url, assistantThreadBody(input).body, 'application/json', options);
 }
 
 export async function sendEvent(
@@ -136,6 +170,8 @@ export interface BlockActionInput {
   value: string;
   blockId?: string;
   responseUrl: string;
+  /** `feedback_buttons`: a click on Slack's own 👍/👎 under a streamed answer. */
+  elementType?: 'button' | 'feedback_buttons';
 }
 
 export function blockActionsBody(input: BlockActionInput): string {
@@ -164,9 +200,9 @@ export function blockActionsBody(input: BlockActionInput): string {
       {
         action_id: input.actionId,
         block_id: input.blockId ?? 'askdocs_feedback',
-        text: { type: 'plain_text', text: 'Helpful', emoji: true },
+        text: { type: 'plain_text', text: input.value === 'down' ? '👎' : '👍', emoji: true },
         value: input.value,
-        type: 'button',
+        type: input.elementType ?? 'button',
         action_ts: `${Date.now() / 1000}`,
       },
     ],

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSlackApp, type SlackBot } from '../../adapters/slack/index.ts';
+import { createSlackApp, type SlackAppOptions, type SlackBot } from '../../adapters/slack/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { FeedbackStore } from '../../src/feedback/store.ts';
@@ -29,6 +29,8 @@ export async function startSlackHarness(options: {
   engine: Engine;
   env?: Record<string, string>;
   api?: FakeSlackApi;
+  /** More app options (e.g. `docTitles`). */
+  app?: Partial<SlackAppOptions>;
 }): Promise<SlackHarness> {
   const api = options.api ?? (await new FakeSlackApi().start());
   const dir = mkdtempSync(join(tmpdir(), 'askdocs-slack-'));
@@ -55,6 +57,7 @@ export async function startSlackHarness(options: {
     logger,
     feedback,
     retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 },
+    ...options.app,
   });
   const { port } = await bot.start();
   if (!port) throw new Error('slack harness: no port');

@@ -38,6 +38,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
       ...chatDeps,
       // Slack threads can be continued on any replica; Discord's sharding keeps a guild on one.
       threads: state.threads,
+      docTitles: () => runtime.store.documentTitles(),
       customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, checks)),
     });
     const { mode, port } = await bot.start();
