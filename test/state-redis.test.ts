@@ -235,6 +235,51 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
   });
 });
 
+describe('shared state across a Redis restart that keeps its data (appendonly, as deployed)', { skip: NO_REDIS }, () => {
+  let server: TestRedis;
+  const connections: SharedRedis[] = [];
+  const silent = createLogger({ level: 'silent' });
+
+  before(async () => {
+    server = await startTestRedis({ persistent: true });
+  });
+  after(async () => {
+    await Promise.all(connections.map((redis) => redis.close()));
+    await server?.close();
+  });
+
+  it('frees a slot whose answer finished while Redis was down, once Redis is back', async () => {
+    const connect = async () => {
+      const redis = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 'p1:' });
+      connections.push(redis);
+      assert.equal(await redis.whenReady(5_000), true);
+      return redis;
+    };
+    const redisA = await connect();
+    const redisB = await connect();
+    const a = new ChatLimits(LIMITS, { redis: redisA, logger: silent });
+    const b = new ChatLimits(LIMITS, { redis: redisB, logger: silent });
+    const answering = await a.admit({ userId: 'U1', channelId: 'C1' });
+    assert.equal(answering.ok, true);
+
+    await server.stop();
+    await until(() => !redisA.available);
+    // The answer finishes during the outage: its release cannot reach Redis.
+    if (answering.ok) answering.release();
+    await server.start();
+    await until(() => redisA.available && redisB.available);
+
+    // The same user's next question, on the other replica: the slot must be free again
+    // (left alone, Redis would hold it for SLOT_TTL_MS, 35 minutes).
+    let next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    for (let i = 0; i < 40 && !next.ok; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    }
+    assert.equal(next.ok, true, `admitted after the outage (${next.ok ? '' : next.reason})`);
+  });
+});
+
 describe('REDIS_URL and FEEDBACK_DB settings', () => {
   it('keeps everything in the process without REDIS_URL', () => {
     const config = loadConfig({}, { envFile: false });
