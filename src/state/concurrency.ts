@@ -14,7 +14,8 @@
  * then hold per replica until it is back), so a question is never refused or lost for it.
  *
  * A release that cannot reach Redis (an answer that finished during an outage) is kept
- * and sent again when Redis is back, and retried on a timer after other failures. Left
+ * and sent again when Redis is back, and retried on a timer after other failures; so is
+ * the release of a slot the script may have taken when its reply was missed (a timeout). Left
  * to expire, such a slot would hold its user's and channel's capacity for `slotTtlMs`:
  * with the default limits (one question per user, four per channel) that user, or a
  * channel that had four answers in flight, would be refused for half an hour after a
@@ -165,6 +166,10 @@ export function redisSlots(
         );
       } catch (error) {
         log.warn({ err: error }, 'limits: Redis did not answer; counting this question on this replica only');
+        // The script may have taken the slot before the reply was missed (a timeout): free it,
+        // or it would hold the user and the channel for slotTtlMs while this replica counts locally.
+        const maybeTaken: HeldSlot = { userKey, channelKey, member };
+        releaseInRedis(maybeTaken).catch(() => keepForRetry(maybeTaken));
         return fallback.acquire(who);
       }
       if (outcome === 1) return { ok: false, reason: 'user_busy' };
