@@ -7,9 +7,9 @@
  * delay included. Nothing here changes what the bot does.
  *
  * Each command is filed under what it is for, from its key (the bot's prefix is
- * "askdocs:"): a won or lost event claim, a concurrency slot, the per-minute rate, thread
- * participation, the feedback save, or the slot release (one MULTI…EXEC, timed by its
- * EXEC). On SIGUSR2 and at exit the durations so far are written, as JSON, to
+ * "askdocs:"): a won, lost or failed event claim (and the read-back after a failed one), a
+ * concurrency slot, the per-minute rate, thread participation, the feedback save, or the
+ * slot release (one MULTI…EXEC, timed by its EXEC). On SIGUSR2 and at exit the durations so far are written, as JSON, to
  * ASKDOCS_BENCH_REDIS_TIMINGS (bench/lib/redis-timings.ts reads them).
  */
 import { tracingChannel } from 'node:diagnostics_channel';
@@ -20,7 +20,7 @@ const file = process.env.ASKDOCS_BENCH_REDIS_TIMINGS;
 const timings = {};
 let snapshots = 0;
 
-/** @param {{ command?: string; args?: string[]; result?: unknown }} context */
+/** @param {{ command?: string; args?: string[]; result?: unknown; error?: unknown }} context */
 function purposeOf(context) {
   const command = String(context.command ?? '').toLowerCase();
   const args = context.args ?? [];
@@ -29,7 +29,12 @@ function purposeOf(context) {
   // The slot release is one MULTI…EXEC round trip: timed by its EXEC, the queued parts are not counted.
   if (command === 'exec') return 'release';
   if (command === 'multi' || (command === 'zrem' && key.includes(':active:'))) return undefined;
-  if (key.includes(':claim:')) return context.result === 'OK' ? 'claim-won' : 'claim-lost';
+  if (key.includes(':claim:')) {
+    // A claim is a SET NX; after a failed one (a missed reply) the bot reads the key back.
+    if (command === 'get') return 'claim-check';
+    if ('error' in context) return 'claim-failed';
+    return context.result === 'OK' ? 'claim-won' : 'claim-lost';
+  }
   if (key.includes(':active:')) return 'slot';
   if (key.includes(':user-questions')) return 'rate';
   if (key.includes(':threads:')) return 'thread';

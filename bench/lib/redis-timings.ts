@@ -12,7 +12,17 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /** What a round trip was for, as the preload files it. */
-export type RedisPurpose = 'claim-won' | 'claim-lost' | 'slot' | 'rate' | 'thread' | 'feedback' | 'release' | 'other';
+export type RedisPurpose =
+  | 'claim-won'
+  | 'claim-lost'
+  | 'claim-failed'
+  | 'claim-check'
+  | 'slot'
+  | 'rate'
+  | 'thread'
+  | 'feedback'
+  | 'release'
+  | 'other';
 
 export type RedisTimings = Partial<Record<RedisPurpose, number[]>>;
 
