@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     baseline: options.baseline !== false && plan.mode !== 'smoke',
     baselineUpTo: options.baselineUpTo,
   });
+  if (options.only) results.command = `${plan.mode === 'full' ? 'npm run bench --' : results.command} --only ${options.only.join(',')}`;
   await mkdir(outDir, { recursive: true });
   const latency = results.sections.latency as LatencySection | undefined;
   if (latency) await writeLatencyPlot(latency, join(outDir, 'latency-vs-size.svg'));
