@@ -82,10 +82,10 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
   });
 
   it("tells its own claim from another replica's when a busy event loop misses the reply", async () => {
-    // A 100 ms command timeout, and this process's event loop blocked for 300 ms right after
+    // A 250 ms command timeout, and this process's event loop blocked for 600 ms right after
     // each claim is sent: Redis answers at once, but the timeout fires before the reply is read.
     const quick = async () => {
-      const redis = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't7:', commandTimeoutMs: 100 });
+      const redis = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't7:', commandTimeoutMs: 250 });
       connections.push(redis);
       assert.equal(await redis.whenReady(5_000), true);
       return redisClaims(redis, { logger: silent });
@@ -93,26 +93,26 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     const a = await quick();
     const b = await quick();
     const first = a.claim('event:EvStalled');
-    blockEventLoop(300);
+    blockEventLoop(600);
     const second = b.claim('event:EvStalled');
-    blockEventLoop(300);
+    blockEventLoop(600);
     assert.deepEqual(await Promise.all([first, second]), [true, false], 'A holds it; B, whose reply was missed too, does not answer');
   });
 
   it('frees the slot a replica took when the reply was missed, since it counts that question locally', async () => {
-    const slow = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't9:', commandTimeoutMs: 100 });
+    const slow = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't9:', commandTimeoutMs: 250 });
     connections.push(slow);
     assert.equal(await slow.whenReady(5_000), true);
     const a = new ChatLimits(LIMITS, { redis: slow, logger: silent });
     const b = new ChatLimits(LIMITS, { redis: await replica('t9:'), logger: silent });
     const admitting = a.admit({ userId: 'U1', channelId: 'C1' });
-    blockEventLoop(300);
+    blockEventLoop(600);
     const first = await admitting;
     assert.equal(first.ok, true, 'admitted on this replica');
     if (first.ok) first.release();
     // The user's next question, on another replica (left alone, the slot would hold for 35 minutes).
     let next = await b.admit({ userId: 'U1', channelId: 'C1' });
-    for (let i = 0; i < 40 && !next.ok; i++) {
+    for (let i = 0; i < 160 && !next.ok; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       next = await b.admit({ userId: 'U1', channelId: 'C1' });
     }
