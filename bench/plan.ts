@@ -24,6 +24,8 @@ export interface BenchPlan {
   answerQuestions?: number;
   chatLevels: number[];
   chatChannels: number;
+  /** Questions in the replicas burst (1 replica against 2 sharing Redis). */
+  replicaQuestions: number;
   /** How the fake LLM behaves (its time is subtracted from askdocs' overhead). */
   llm: LlmProfile;
 }
@@ -39,6 +41,7 @@ export const FULL: BenchPlan = {
   queries: (factor) => (factor >= 100 ? 40 : factor >= 10 ? 120 : 200),
   chatLevels: [10, 50, 200],
   chatChannels: 10,
+  replicaQuestions: 200,
   llm: REALISTIC_LLM,
 };
 
@@ -49,6 +52,7 @@ export const QUICK: BenchPlan = {
   queries: () => 40,
   answerQuestions: 12,
   chatLevels: [10, 50],
+  replicaQuestions: 50,
 };
 
 /** Small files the eval set asks about, plus the file to edit. */
@@ -74,6 +78,7 @@ export const SMOKE: BenchPlan = {
   answerQuestions: 2,
   chatLevels: [3],
   chatChannels: 2,
+  replicaQuestions: 4,
   // Fast, so the smoke run stays short; the numbers are not the point there.
   llm: { firstTokenDelayMs: 50, tokensPerSecond: 500, answerTokens: 20 },
 };

@@ -6,8 +6,11 @@
  *                                 bench/latency-vs-size.svg, BENCHMARKS.md updated
  *   npm run bench -- --quick      shorter (no 100×, fewer samples), to bench/out/quick/
  *   npm run bench -- --smoke      a few documents and questions (what `npm test` runs)
- *   --out <dir>  --skip <sections>  (quality,rerank,oversize,latency,answer,slack,discord; langchain: no
- *                                 LangChain ingest, with quality skipped)
+ *   --out <dir>  --skip <sections>  (quality,rerank,oversize,latency,answer,slack,discord,replicas; langchain:
+ *                                 no LangChain ingest, with quality skipped)
+ *   --only <sections>             run only these (and the ingest every section needs), to
+ *                                 bench/out/only-<sections>/, never touching BENCHMARKS.md;
+ *                                 e.g. `--only replicas` (~6 min on 2 cores)
  *   --baseline-up-to <n>          latency baseline only up to n× (3.2.2 takes ~2 s a query at 100×)
  *   --no-baseline                 latency without the Milvus Lite 3.2.2 baseline (full and
  *                                 quick runs create bench/.venv-baseline for it once)
@@ -50,6 +53,7 @@ import { type LatencySection, latencyFigures, measureLatency, writeLatencyPlot }
 import { type MemorySection, memoryFigures, memorySection } from './sections/memory.ts';
 import { measureOversize, type OversizeSection, oversizeFigures } from './sections/oversize.ts';
 import { measureQuality, type QualitySection, qualityFigures } from './sections/quality.ts';
+import { measureReplicas, REPLICAS_UNAVAILABLE, type ReplicasSection, replicasFigures } from './sections/replicas.ts';
 import { measureRerank, type RerankSection, rerankFigures } from './sections/rerank.ts';
 import { checkTargets } from './sections/targets.ts';
 
@@ -59,7 +63,7 @@ const COLLECTIONS = {
   langchain: 'bench_langchain',
   scaled: 'bench_scaled',
 };
-const SKIPPABLE = ['quality', 'rerank', 'oversize', 'latency', 'answer', 'slack', 'discord', 'langchain'] as const;
+const SKIPPABLE = ['quality', 'rerank', 'oversize', 'latency', 'answer', 'slack', 'discord', 'replicas', 'langchain'] as const;
 
 interface Options {
   render?: string;
@@ -67,6 +71,7 @@ interface Options {
   smoke?: boolean;
   out?: string;
   skip: string[];
+  only?: string[];
   docs?: boolean;
   baseline?: boolean;
   baselineUpTo?: number;
@@ -84,6 +89,9 @@ async function main(): Promise<void> {
     .option('--smoke', 'tiny run over a few documents (used by npm test)')
     .option('--out <dir>', 'where results.json and the plot go')
     .option('--skip <sections>', `comma-separated: ${SKIPPABLE.join(',')}`, (v: string) => v.split(',').map((s) => s.trim()), [])
+    .option('--only <sections>', 'comma-separated: run only these sections (plus the ingest)', (v: string) =>
+      v.split(',').map((s) => s.trim()),
+    )
     .option('--no-docs', 'do not update BENCHMARKS.md (full runs update it by default)')
     .option('--no-baseline', 'latency: skip the Milvus Lite 3.2.2 baseline (never run with --smoke)')
     .option('--baseline-up-to <factor>', 'latency: run the baseline only up to this corpus multiple', Number)
@@ -95,17 +103,27 @@ async function main(): Promise<void> {
     return;
   }
   const plan: BenchPlan = options.smoke ? SMOKE : options.quick ? QUICK : FULL;
+  // A run of a few sections never replaces the published results (bench/results.json, BENCHMARKS.md).
+  const partial = options.only ? `only-${options.only.join('-')}` : undefined;
   const outDir = resolve(
-    options.out ?? (plan.mode === 'full' ? join(PACKAGE_ROOT, 'bench') : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)),
+    options.out ??
+      (partial
+        ? join(PACKAGE_ROOT, 'bench', 'out', partial)
+        : plan.mode === 'full'
+          ? join(PACKAGE_ROOT, 'bench')
+          : join(PACKAGE_ROOT, 'bench', 'out', plan.mode)),
   );
-  const skip = new Set(options.skip);
-  for (const s of skip) if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip: unknown section "${s}"`);
+  for (const s of [...options.skip, ...(options.only ?? [])]) {
+    if (!(SKIPPABLE as readonly string[]).includes(s)) throw new Error(`--skip/--only: unknown section "${s}"`);
+  }
+  const skip = new Set(options.only ? SKIPPABLE.filter((s) => !options.only?.includes(s)) : options.skip);
 
   // The baseline needs a venv with Milvus Lite 3.2.2 from PyPI: never in the smoke run `npm test` makes.
   const results = await runBench(plan, skip, log, {
     baseline: options.baseline !== false && plan.mode !== 'smoke',
     baselineUpTo: options.baselineUpTo,
   });
+  if (options.only) results.command = `${plan.mode === 'full' ? 'npm run bench --' : results.command} --only ${options.only.join(',')}`;
   await mkdir(outDir, { recursive: true });
   const latency = results.sections.latency as LatencySection | undefined;
   if (latency) await writeLatencyPlot(latency, join(outDir, 'latency-vs-size.svg'));
@@ -113,7 +131,7 @@ async function main(): Promise<void> {
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(renderTextTable(results));
   log(`\nbench: results in ${relative(process.cwd(), join(outDir, 'results.json')) || 'results.json'}`);
-  if (plan.mode === 'full' && options.docs !== false && !options.out) {
+  if (plan.mode === 'full' && options.docs !== false && !options.out && !partial) {
     const benchmarksMd = join(PACKAGE_ROOT, 'BENCHMARKS.md');
     await updateBenchmarksMd(benchmarksMd, renderMarkdown(results, { plot: latency ? 'bench/latency-vs-size.svg' : undefined }));
     log('bench: BENCHMARKS.md updated');
@@ -131,6 +149,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     answer?: AnswerSection;
     slack?: ChatPlatformSection;
     discord?: ChatPlatformSection;
+    replicas?: ReplicasSection;
     memory?: MemorySection;
   };
   return [
@@ -142,6 +161,7 @@ function figuresOf(sections: Record<string, unknown>): Figure[] {
     ...(s.answer ? answerFigures(s.answer) : []),
     ...(s.slack ? chatFigures(s.slack) : []),
     ...(s.discord ? chatFigures(s.discord) : []),
+    ...(s.replicas ? replicasFigures(s.replicas) : []),
     ...(s.memory ? memoryFigures(s.memory) : []),
   ];
 }
@@ -313,6 +333,15 @@ export async function runBench(
           sections.discord = discord;
         }
       }
+      if (!skip.has('replicas')) {
+        if (REPLICAS_UNAVAILABLE) {
+          // The smoke run inside `npm test` goes on without it; a measuring run says what is missing.
+          (plan.mode === 'smoke' ? notes : missing).push(`replicas: not measured: ${REPLICAS_UNAVAILABLE}`);
+        } else {
+          const replicas = await attempt('replicas', () => measureReplicas({ ...chat, questions: plan.replicaQuestions }));
+          if (replicas) sections.replicas = replicas;
+        }
+      }
     } finally {
       await llm.close();
     }
@@ -348,7 +377,7 @@ export async function runBench(
       }
     }
 
-    for (const name of ['slack', 'discord'] as const) {
+    for (const name of ['slack', 'discord', 'replicas'] as const) {
       if (skip.has(name)) missing.push(`${name}: skipped (--skip)`);
     }
     const busy = Math.max(loadAtStart, loadavg()[0] ?? 0);

@@ -3,19 +3,24 @@
  * SHARD_IDS=0 / 1, as the StatefulSet runs them), against the fake gateway, sharing one
  * Redis. Discord sends each guild's events to one shard, so each guild is answered by
  * one bot only; DMs go to shard 0.
+ *
+ * And two bots on the same shard (a rolling update starts the new pod before the old one
+ * stops): Discord then sends the shard's events to both sessions, so both receive the same
+ * slash-command interaction and the same mention; the interaction and message claims in
+ * Redis let exactly one of them respond.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { shardOptions } from '../adapters/discord/client.ts';
 import { createDiscordBot, type DiscordBot } from '../adapters/discord/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { type ChatState, openChatState } from '../src/state/chat-state.ts';
+import type { ChatState } from '../src/state/chat-state.ts';
 import { type FakeDiscord, type FakeGuild, startFakeDiscord } from './fakes/discord/index.ts';
 import { snowflake } from './fakes/discord/snowflake.ts';
 import { ScriptedEngine } from './fakes/engine.ts';
 import { discordEnv } from './support/discord-bot.ts';
-import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
+import { type SameShardRelay, startSameShardRelay } from './support/discord-same-shard.ts';
+import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
 
 interface ShardBot {
   shard: number;
@@ -51,18 +56,10 @@ describe('Discord sharding: two shards, one bot each', { skip: NO_REDIS }, () =>
         FEEDBACK_DB: 'redis',
       });
       const config = loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
-      const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }).child({ shard });
-      const state = openChatState(config, logger);
+      const { state, logger, deps } = await openReplicaState(config, `shard ${shard}`);
       const engine = new ScriptedEngine((q) => ({ text: `Shard ${shard} answers: ${q.text}` }));
-      const bot = createDiscordBot({
-        engine,
-        config,
-        logger,
-        feedback: state.feedback,
-        claims: state.claims,
-        limits: state.limits,
-        options: { textIntervalMs: 150 },
-      });
+      // The same wiring as `askdocs discord` (src/cli/commands/discord-bot.ts).
+      const bot = createDiscordBot({ engine, config, logger, ...deps, options: { textIntervalMs: 150 } });
       bots.push({ shard, bot, state, engine });
     }
     await Promise.all(bots.map(({ bot }) => bot.start()));
@@ -134,6 +131,88 @@ describe('Discord sharding: two shards, one bot each', { skip: NO_REDIS }, () =>
       bots.map(({ engine }, i) => engine.questions.length - (before[i] as number)),
       [1, 0],
     );
+  });
+});
+
+describe('two Discord replicas on the same shard, sharing one Redis', { skip: NO_REDIS }, () => {
+  let redis: TestRedis;
+  let fake: FakeDiscord;
+  let relay: SameShardRelay;
+  const replicas: { name: string; bot: DiscordBot; state: ChatState; engine: ScriptedEngine }[] = [];
+
+  before(async () => {
+    redis = await startTestRedis();
+    fake = await startFakeDiscord();
+    relay = await startSameShardRelay(fake);
+    for (const name of ['A', 'B']) {
+      const env = discordEnv(fake, '/unused.sqlite', { DISCORD_API_URL: relay.apiUrl, REDIS_URL: redis.url, FEEDBACK_DB: 'redis' });
+      const config = loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
+      const { state, logger, deps } = await openReplicaState(config, name);
+      const engine = new ScriptedEngine((q) => ({ text: `Replica ${name} answers: ${q.text}` }));
+      const bot = createDiscordBot({ engine, config, logger, ...deps, options: { textIntervalMs: 150 } });
+      replicas.push({ name, bot, state, engine });
+      // One after the other, as a rolling update starts them: both hold a session for shard 0.
+      await bot.start();
+    }
+  });
+  after(async () => {
+    for (const { bot, state } of replicas) {
+      await bot.stop().catch(() => undefined);
+      await state.close();
+    }
+    await relay?.close();
+    await fake?.close();
+    await redis?.close();
+  });
+
+  const askedEverywhere = (text: string) =>
+    replicas.map(({ engine }) => engine.questions.filter((q) => q.text === text).length).reduce((sum, n) => sum + n, 0);
+  const sourcesIn = (threadId: string) => fake.visibleMessages(threadId).filter((m) => m.components.length > 0);
+
+  test('both replicas are connected and ready', () => {
+    assert.equal(fake.gateway.identifies.length, 2);
+    for (const { bot } of replicas) assert.equal(bot.isReady(), true);
+  });
+
+  test('a slash command delivered to both replicas gets exactly one response', async () => {
+    const carol = fake.addUser('carol');
+    const question = 'how do I build an index?';
+    const interaction = fake.slashCommand({ user: carol, channel: fake.general, options: { question } });
+    const reply = await fake.waitFor(
+      () => {
+        const message = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
+        return message?.content.endsWith(question) && message.threadId && sourcesIn(message.threadId).length > 0 ? message : undefined;
+      },
+      { what: 'the /askdocs answer with its sources' },
+    );
+    // A second responder would have deferred within milliseconds; give it time to show.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(relay.copied('INTERACTION_CREATE'), 1, 'the interaction reached both replicas');
+    const callbacks = fake.calls.filter(
+      (call) => call.route === 'POST /interactions/:id/:token/callback' && call.path.includes(interaction.id),
+    );
+    assert.equal(callbacks.length, 1, 'one interaction response, and no "already acknowledged" error');
+    assert.ok((callbacks[0]?.status ?? 0) < 300, `the response was accepted (HTTP ${callbacks[0]?.status})`);
+    assert.equal(askedEverywhere(question), 1, 'one replica answered');
+    assert.ok(
+      ['A', 'B'].some((name) => reply.content === `Replica ${name} answers: ${question}`),
+      reply.content,
+    );
+    assert.equal(sourcesIn(reply.threadId as string).length, 1, 'one sources message');
+  });
+
+  test('a mention delivered to both replicas is answered once', async () => {
+    const dave = fake.addUser('dave');
+    const question = 'what is a partition key?';
+    const copiesBefore = relay.copied('MESSAGE_CREATE');
+    const asked = fake.userSays({ user: dave, channel: fake.general, content: question, mentionBot: true });
+    const thread = await fake.waitFor(() => fake.threadOf(asked), { what: 'a thread on the question' });
+    await fake.waitFor(() => sourcesIn(thread.id).length > 0, { what: 'the answer with its sources' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(relay.copied('MESSAGE_CREATE') > copiesBefore, 'the mention reached both replicas');
+    assert.equal(askedEverywhere(question), 1, 'one replica answered');
+    assert.equal(fake.visibleMessages(thread).filter((m) => m.author.bot && m.content.endsWith(question)).length, 1, 'one answer');
+    assert.equal(sourcesIn(thread.id).length, 1, 'one sources message');
   });
 });
 

@@ -3,18 +3,25 @@
  * real redis-server, as two `askdocs slack` pods behind a load balancer would: the same
  * event delivered to both and retried is answered once, a 👍 on B for A's answer is
  * recorded once with A's question, the per-minute limit holds across replicas, and a
- * Redis outage mid-burst loses no question and answers none twice.
+ * Redis outage mid-burst loses no question and answers none twice. Then the first of
+ * these again with two real `askdocs slack` processes.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSlackApp, type SlackBot } from '../adapters/slack/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { type ChatState, openChatState } from '../src/state/chat-state.ts';
+import type { ChatState } from '../src/state/chat-state.ts';
+import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
+import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/slack-requests.ts';
-import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
+import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
+import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
 import { answerTexts, ephemeralTexts, feedbackButtons, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
 
 interface Replica {
@@ -31,7 +38,12 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
   let api: FakeSlackApi;
   let a: Replica;
   let b: Replica;
-  const engine = new ScriptedEngine(() => ({ text: 'Use `create_collection` [1].', citations: CITED, chunkChars: 30, delayMs: 5 }));
+  // The fault test's answers stream slowly, so some are in flight when Redis stops.
+  const engine = new ScriptedEngine((q) =>
+    q.text.startsWith('fault question')
+      ? { text: 'Use `create_collection` [1].', citations: CITED, chunkChars: 4, delayMs: 60 }
+      : { text: 'Use `create_collection` [1].', citations: CITED, chunkChars: 30, delayMs: 5 },
+  );
 
   async function startReplica(name: string): Promise<Replica> {
     const config = loadConfig(
@@ -47,17 +59,13 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       },
       { envFile: false },
     );
-    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }).child({ replica: name });
-    const state = openChatState(config, logger);
-    assert.equal(await state.redis?.whenReady(5_000), true);
+    const { state, logger, deps } = await openReplicaState(config, name);
     // The same wiring as `askdocs slack` (src/cli/commands/slack-bot.ts).
     const bot = createSlackApp({
       engine,
       config,
       logger,
-      feedback: state.feedback,
-      claims: state.claims,
-      limits: state.limits,
+      ...deps,
       threads: state.threads,
       retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 },
     });
@@ -66,7 +74,8 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
   }
 
   before(async () => {
-    redis = await startTestRedis();
+    // With its data kept across a restart, as deployed (docs/deploy.md): claims made before an outage survive it.
+    redis = await startTestRedis({ persistent: true });
     api = await new FakeSlackApi().start();
     a = await startReplica('A');
     b = await startReplica('B');
@@ -199,31 +208,42 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     }
   });
 
-  it('gives every question of a burst exactly one answer or one plain message when Redis stops and comes back', async () => {
+  it('gives every question of a burst exactly one answer or one plain message when Redis stops mid-burst and comes back', async () => {
     const channel = 'C0FAULT';
-    const burst = Array.from({ length: 24 }, (_, i) => ({
-      i,
-      replica: i % 2 ? b : a,
-      ...mention(channel, `U0F${i}`, `fault question ${i}`),
-    }));
-    const sentDuringOutage: typeof burst = [];
-    for (const question of burst) {
-      if (question.i === 8) await redis.stop();
-      if (question.i === 16) {
-        await redis.start();
-        await api.waitFor(() => a.state.redis?.available && b.state.redis?.available, 10_000, 'both replicas reconnected');
-      }
-      if (question.i >= 8 && question.i < 16) sentDuringOutage.push(question);
-      assert.equal((await sendSigned(question.replica.url, question.body, 'application/json')).status, 200);
-      await sleep(20);
-    }
-    // Slack retries the deliveries it sent during the outage; this time they land on the other replica.
-    await sleep(300);
-    for (const question of sentDuringOutage) {
-      const other = question.replica === a ? b : a;
-      assert.equal((await sendSigned(other.url, question.body, 'application/json', { retryNum: 1 })).status, 200);
-    }
+    const ask = (i: number) => ({ i, replica: i % 2 ? b : a, ...mention(channel, `U0F${i}`, `fault question ${i}`) });
+    type Asked = ReturnType<typeof ask>;
+    const other = (q: Asked) => (q.replica === a ? b : a);
+    const send = async (q: Asked, replica: Replica, retryNum?: number) =>
+      assert.equal((await sendSigned(replica.url, q.body, 'application/json', retryNum ? { retryNum } : {})).status, 200);
+    const wave = (from: number) => Array.from({ length: 8 }, (_, k) => ask(from + k));
 
+    // Wave 1 is answering (each answer streams for about half a second) when Redis stops.
+    const first = wave(0);
+    await Promise.all(first.map((q) => send(q, q.replica)));
+    await api.waitFor(() => first.every((q) => answerTexts(api, channel, q.ts).length > 0), 5_000, 'wave 1 answering');
+    assert.ok(
+      first.some((q) => sourcesReplies(channel, q.ts).length === 0),
+      'some answers are still in flight when Redis stops',
+    );
+    await redis.stop();
+    // Wave 2 arrives during the outage.
+    const second = wave(8);
+    await Promise.all(second.map((q) => send(q, q.replica)));
+    await sleep(200);
+    await redis.start();
+    await api.waitFor(() => a.state.redis?.available && b.state.redis?.available, 10_000, 'both replicas reconnected');
+    // Each replica writes the claims it made alone back to Redis as it reconnects; Slack's retries come after that.
+    const shared = a.state.redis?.client;
+    for (let tries = 0; tries < 100; tries++) {
+      const written = await Promise.all(second.map((q) => shared?.exists(`askdocs:claim:event:${q.eventId}`)));
+      if (written.every((n) => n === 1)) break;
+      await sleep(50);
+    }
+    // Wave 3 after it; and Slack's retries of everything sent before, landing on the other replica.
+    const third = wave(16);
+    await Promise.all([...third.map((q) => send(q, q.replica)), ...[...first, ...second].map((q) => send(q, other(q), 1))]);
+
+    const burst = [...first, ...second, ...third];
     await api.waitFor(() => burst.every((q) => sourcesReplies(channel, q.ts).length > 0), 20_000, 'every question answered');
     await sleep(500);
     for (const question of burst) {
@@ -232,5 +252,105 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       assert.equal(sourcesReplies(channel, question.ts).length, 1, `question ${question.i}: one sources reply`);
     }
     assert.deepEqual(ephemeralTexts(api, channel), [], 'nobody was refused or told something failed');
+  });
+});
+
+/**
+ * The same claim, end to end through the real command: two `askdocs slack` processes
+ * (bin/askdocs.js, HTTP mode) with the real engine over a Milvus Lite holding the FAQ
+ * pages and the local LLM server, sharing one redis-server through REDIS_URL.
+ */
+describe('two `askdocs slack` processes sharing one Redis', { skip: NO_REDIS || NEEDS_SHARED }, () => {
+  const COLLECTION = 'slack_replicas_processes';
+  let milvus: TestMilvus;
+  let llm: FakeLlm;
+  let redis: TestRedis;
+  let api: FakeSlackApi;
+  let workDir: string;
+  const bots: { run: ChildRun; url: string; port: string }[] = [];
+
+  before(async () => {
+    [milvus, llm, redis, api] = await Promise.all([startTestMilvus(), startFakeLlm(), startTestRedis(), new FakeSlackApi().start()]);
+    workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-replicas-'));
+    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
+    for (let i = 0; i < 2; i++) {
+      const run = runTs(
+        'bin/askdocs.js',
+        ['slack'],
+        baseEnv({
+          SLACK_BOT_TOKEN: FAKE_BOT.token,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: api.apiUrl,
+          MILVUS_URI: `http://${milvus.address}`,
+          MILVUS_COLLECTION: COLLECTION,
+          LLM_BASE_URL: llm.url,
+          DEEPSEEK_API_KEY: 'sk-slack-replicas-test',
+          LLM_MAX_RETRIES: '0',
+          REDIS_URL: redis.url,
+          PORT: '0',
+          HEALTH_PORT: '0',
+          SHUTDOWN_TIMEOUT_MS: '5000',
+        }),
+        { cwd: workDir },
+      );
+      const port = await api.waitFor(
+        () => /listening on :(\d+)/.exec(run.stderr())?.[1],
+        120_000,
+        `bot ${i} to start: ${run.stderr().slice(-500)}`,
+      );
+      bots.push({ run, port, url: `http://127.0.0.1:${port}/slack/events` });
+    }
+  });
+  after(async () => {
+    await Promise.all(
+      bots.map(async ({ run }) => {
+        run.child.kill('SIGTERM');
+        const stopped = await Promise.race([run.exited.then(() => true), sleep(10_000).then(() => false)]);
+        if (!stopped) run.kill();
+      }),
+    );
+    await Promise.all([llm?.close(), milvus?.stop(), api?.stop(), redis?.close()]);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('say on /readyz that their state is shared', async () => {
+    for (const { port } of bots) {
+      const report = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as {
+        checks: Record<string, { ok: boolean; detail?: string }>;
+      };
+      assert.equal(report.checks.redis?.ok, true);
+      assert.match(report.checks.redis?.detail ?? '', /^Redis connected: event claims, limits and feedback are shared/);
+    }
+  });
+
+  it('answer the same signed event, sent to both and then retried to both, exactly once', async () => {
+    const channel = 'C0PROC';
+    const text = `<@${FAKE_BOT.userId}> What is the maximum vector dimension supported in Milvus?`;
+    const ts = api.addUserMessage({ channel, user: 'U0PROC', text });
+    const { body } = eventBody({ type: 'app_mention', channel, user: 'U0PROC', text, ts });
+    const first = await Promise.all(bots.map(({ url }) => sendSigned(url, body, 'application/json')));
+    assert.deepEqual(
+      first.map((response) => response.status),
+      [200, 200],
+    );
+    const sources = await waitForSources(api, channel, ts, 60_000);
+    const retries = await Promise.all(bots.map(({ url }, i) => sendSigned(url, body, 'application/json', { retryNum: i + 1 })));
+    assert.deepEqual(
+      retries.map((response) => response.status),
+      [200, 200],
+    );
+    await sleep(1_000);
+    const answers = answerTexts(api, channel, ts);
+    assert.equal(answers.length, 1, 'one answer in the thread');
+    assert.match(answers[0] ?? '', /\[1\]/, 'a cited answer');
+    assert.deepEqual(
+      api
+        .threadReplies(channel, ts)
+        .filter(isSourcesMessage)
+        .map((m) => m.ts),
+      [sources.ts],
+      'one sources reply',
+    );
+    assert.equal(llm.chatRequests().filter((request) => request.stream).length, 1, 'the LLM wrote one answer');
   });
 });

@@ -36,6 +36,14 @@ function capturingLogger(): { logger: Logger; lines: () => Record<string, unknow
   };
 }
 
+/** Keeps this process busy, as a bot computing a burst of answers is: no timer or socket is served meanwhile. */
+function blockEventLoop(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy
+  }
+}
+
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -71,6 +79,44 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     assert.equal(copies.filter(Boolean).length, 1);
     assert.equal(await a.claim('event:Ev2'), true);
     assert.equal(await b.claim('event:Ev2'), false, 'a retry on the other replica is not answered again');
+  });
+
+  it("tells its own claim from another replica's when a busy event loop misses the reply", async () => {
+    // A 250 ms command timeout, and this process's event loop blocked for 600 ms right after
+    // each claim is sent: Redis answers at once, but the timeout fires before the reply is read.
+    const quick = async () => {
+      const redis = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't7:', commandTimeoutMs: 250 });
+      connections.push(redis);
+      assert.equal(await redis.whenReady(5_000), true);
+      return redisClaims(redis, { logger: silent });
+    };
+    const a = await quick();
+    const b = await quick();
+    const first = a.claim('event:EvStalled');
+    blockEventLoop(600);
+    const second = b.claim('event:EvStalled');
+    blockEventLoop(600);
+    assert.deepEqual(await Promise.all([first, second]), [true, false], 'A holds it; B, whose reply was missed too, does not answer');
+  });
+
+  it('frees the slot a replica took when the reply was missed, since it counts that question locally', async () => {
+    const slow = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 't9:', commandTimeoutMs: 250 });
+    connections.push(slow);
+    assert.equal(await slow.whenReady(5_000), true);
+    const a = new ChatLimits(LIMITS, { redis: slow, logger: silent });
+    const b = new ChatLimits(LIMITS, { redis: await replica('t9:'), logger: silent });
+    const admitting = a.admit({ userId: 'U1', channelId: 'C1' });
+    blockEventLoop(600);
+    const first = await admitting;
+    assert.equal(first.ok, true, 'admitted on this replica');
+    if (first.ok) first.release();
+    // The user's next question, on another replica (left alone, the slot would hold for 35 minutes).
+    let next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    for (let i = 0; i < 160 && !next.ok; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    }
+    assert.equal(next.ok, true, `admitted on the other replica (${next.ok ? '' : next.reason})`);
   });
 
   it("refuses a user's 7th question in a minute whichever replica gets it, and shares the in-flight limit", async () => {
@@ -232,6 +278,51 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     assert.equal(await b.claim('event:during-outage'), false, 'the retry on the other replica finds it claimed');
     assert.equal(await b.claim('event:after-outage'), true);
     assert.ok(lines().some((line) => line.event === 'redis_recovered'));
+  });
+});
+
+describe('shared state across a Redis restart that keeps its data (appendonly, as deployed)', { skip: NO_REDIS }, () => {
+  let server: TestRedis;
+  const connections: SharedRedis[] = [];
+  const silent = createLogger({ level: 'silent' });
+
+  before(async () => {
+    server = await startTestRedis({ persistent: true });
+  });
+  after(async () => {
+    await Promise.all(connections.map((redis) => redis.close()));
+    await server?.close();
+  });
+
+  it('frees a slot whose answer finished while Redis was down, once Redis is back', async () => {
+    const connect = async () => {
+      const redis = connectSharedRedis({ url: server.url, logger: silent, keyPrefix: 'p1:' });
+      connections.push(redis);
+      assert.equal(await redis.whenReady(5_000), true);
+      return redis;
+    };
+    const redisA = await connect();
+    const redisB = await connect();
+    const a = new ChatLimits(LIMITS, { redis: redisA, logger: silent });
+    const b = new ChatLimits(LIMITS, { redis: redisB, logger: silent });
+    const answering = await a.admit({ userId: 'U1', channelId: 'C1' });
+    assert.equal(answering.ok, true);
+
+    await server.stop();
+    await until(() => !redisA.available);
+    // The answer finishes during the outage: its release cannot reach Redis.
+    if (answering.ok) answering.release();
+    await server.start();
+    await until(() => redisA.available && redisB.available);
+
+    // The same user's next question, on the other replica: the slot must be free again
+    // (left alone, Redis would hold it for SLOT_TTL_MS, 35 minutes).
+    let next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    for (let i = 0; i < 40 && !next.ok; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      next = await b.admit({ userId: 'U1', channelId: 'C1' });
+    }
+    assert.equal(next.ok, true, `admitted after the outage (${next.ok ? '' : next.reason})`);
   });
 });
 

@@ -15,6 +15,7 @@ const SECTION_TITLES: Record<string, string> = {
   rerank: '3b. Reranking cost at 1× (RERANKER=features against off)',
   answer: '4. Answer overhead (excluding the LLM)',
   chat: '5. Concurrency through the chat path',
+  replicas: '5b. Replicas: 1 Slack process against 2 sharing Redis',
   memory: '6. Memory',
 };
 

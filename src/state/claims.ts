@@ -19,7 +19,14 @@
  * outage that now lands on another replica finds it claimed and is not answered twice.
  * What no design can prevent: during the outage itself, two replicas that each get a copy
  * of the same event both answer it.
+ *
+ * A claim that fails while Redis is connected (a timeout) is not taken as an outage: a bot
+ * whose event loop is busy with a burst of answers can miss the reply to a claim Redis did
+ * write, and deciding locally then answers an event another replica also answers. Each
+ * process writes its own token as the claim's value, and Redis runs one connection's
+ * commands in order, so reading the key back says who holds it.
  */
+import { randomUUID } from 'node:crypto';
 import { SeenKeys } from '../chat/dedupe.ts';
 import type { Logger } from '../logger.ts';
 import type { SharedRedis } from './redis.ts';
@@ -55,6 +62,9 @@ export function redisClaims(redis: SharedRedis, options: RedisClaimsOptions): Cl
   /** Claims decided without Redis, with when they expire: written to Redis on recovery. */
   const claimedOffline = new Map<string, number>();
   const redisKey = (key: string) => `${redis.prefix}claim:${key}`;
+  /** This process's claims carry this value, so it can tell them from other replicas'. */
+  const token = randomUUID();
+  const claimInRedis = async (key: string, ttl: number) => (await redis.client.set(redisKey(key), token, 'PX', ttl, 'NX')) === 'OK';
 
   const rememberOffline = (key: string) => {
     claimedOffline.set(key, Date.now() + ttlMs);
@@ -77,7 +87,7 @@ export function redisClaims(redis: SharedRedis, options: RedisClaimsOptions): Cl
       const remaining = expiresAt - Date.now();
       if (remaining <= 0) continue;
       try {
-        await redis.client.set(redisKey(key), '1', 'PX', remaining, 'NX');
+        await claimInRedis(key, remaining);
         written += 1;
       } catch (error) {
         // Down again: keep it for the next recovery.
@@ -97,12 +107,18 @@ export function redisClaims(redis: SharedRedis, options: RedisClaimsOptions): Cl
         return true;
       }
       try {
-        const set = await redis.client.set(redisKey(key), '1', 'PX', ttlMs, 'NX');
-        return set === 'OK';
-      } catch (error) {
-        log.warn({ err: error, key }, 'claims: Redis did not answer; deciding this claim locally');
-        rememberOffline(key);
-        return true;
+        return await claimInRedis(key, ttlMs);
+      } catch (firstError) {
+        try {
+          const holder = await redis.client.get(redisKey(key));
+          if (holder !== null) return holder === token;
+          // The first attempt never reached Redis: claim again.
+          return await claimInRedis(key, ttlMs);
+        } catch (error) {
+          log.warn({ err: error, firstError, key }, 'claims: Redis did not answer; deciding this claim locally');
+          rememberOffline(key);
+          return true;
+        }
       }
     },
     seenHere: (key) => local.has(key),
