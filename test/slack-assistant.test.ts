@@ -11,7 +11,15 @@ import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { sendAssistantThread, sendBlockAction, sendEvent } from './fakes/slack-requests.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { answerTexts, blocksOf, ephemeralTexts, feedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
+import {
+  answerTexts,
+  blocksOf,
+  ephemeralTexts,
+  feedbackButtons,
+  nativeFeedbackButtons,
+  sleep,
+  waitForSources,
+} from './support/slack-view.ts';
 
 const ANSWER = 'Create a collection with `create_collection` [1], then load it [2].';
 const CITED = [
@@ -272,10 +280,7 @@ describe('Slack native feedback on streamed answers', () => {
     assert.deepEqual(feedbackButtons(sources), [], 'no second set of buttons');
     const answer = h.api.threadReplies(channel, ts).find((m) => m.streamed);
     assert.ok(answer?.streamed?.stopped);
-    const actions = blocksOf(answer).find((block) => block.type === 'context_actions') as
-      | { elements: { type: string; action_id: string; positive_button: { value: string }; negative_button: { value: string } }[] }
-      | undefined;
-    const buttons = actions?.elements[0];
+    const buttons = nativeFeedbackButtons(answer);
     assert.equal(buttons?.type, 'feedback_buttons');
 
     const click = (value: string) =>

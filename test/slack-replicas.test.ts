@@ -22,7 +22,7 @@ import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
-import { answerTexts, ephemeralTexts, feedbackButtons, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
+import { answerTexts, ephemeralTexts, isSourcesMessage, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
 
 interface Replica {
   name: string;
@@ -123,16 +123,19 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     const channel = 'C0VOTE';
     const event = mention(channel, 'U0ASKER', 'how do I load a collection?');
     await sendSigned(a.url, event.body, 'application/json');
-    const sources = await waitForSources(api, channel, event.ts);
-    const [up] = feedbackButtons(sources);
-    assert.ok(up?.action_id);
+    await waitForSources(api, channel, event.ts);
+    // A streamed answer ends with Slack's own 👍/👎 (feedback_buttons), not a buttons message.
+    const answer = api.threadReplies(channel, event.ts).find((message) => message.streamed);
+    const up = nativeFeedbackButtons(answer);
+    assert.ok(answer && up?.action_id, 'the streamed answer ends with feedback buttons');
     const click = {
       user: 'U0VOTER',
       channel,
-      messageTs: sources.ts,
+      messageTs: answer.ts,
       threadTs: event.ts,
       actionId: up.action_id,
-      value: up.value ?? 'up',
+      value: up.positive_button.value,
+      elementType: 'feedback_buttons' as const,
       responseUrl: api.responseUrl('vote'),
     };
     assert.equal((await sendBlockAction(b.url, click)).status, 200);

@@ -18,6 +18,7 @@ import {
   blocksOf,
   ephemeralTexts,
   feedbackButtons,
+  nativeFeedbackButtons,
   sleep,
   sourceLines,
   sourcesReply,
@@ -320,9 +321,7 @@ describe('Slack bot over HTTP', () => {
     await waitForSources(h.api, channel, ts);
     // A streamed answer ends with Slack's own 👍/👎 (feedback_buttons); their value is the vote.
     const answer = h.api.threadReplies(channel, ts).find((m) => m.streamed);
-    const native = blocksOf(answer).find((block) => block.type === 'context_actions')?.elements?.[0] as
-      | { action_id: string; positive_button: { value: string }; negative_button: { value: string } }
-      | undefined;
+    const native = nativeFeedbackButtons(answer);
     assert.ok(answer && native?.action_id);
     const up = { action_id: native.action_id, value: native.positive_button.value };
     const down = { action_id: native.action_id, value: native.negative_button.value };

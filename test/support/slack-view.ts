@@ -37,6 +37,19 @@ export function feedbackButtons(message: FakeMessage): { action_id?: string; val
   return blocksOf(message).find((block) => block.type === 'actions')?.elements ?? [];
 }
 
+export interface NativeFeedbackButtons {
+  type: string;
+  action_id: string;
+  positive_button: { value: string };
+  negative_button: { value: string };
+}
+
+/** Slack's own 👍/👎 (`feedback_buttons` in a `context_actions` block) that end a streamed answer. */
+export function nativeFeedbackButtons(message: FakeMessage | undefined): NativeFeedbackButtons | undefined {
+  const actions = blocksOf(message).find((block) => block.type === 'context_actions');
+  return actions?.elements?.[0] as NativeFeedbackButtons | undefined;
+}
+
 /** Answer messages in a thread (not the sources reply), oldest first, as a user reads them. */
 export function answerTexts(api: FakeSlackApi, channel: string, threadTs: string): string[] {
   return api
