@@ -27,6 +27,7 @@ import { type FakeMessage as DiscordMessage, type FakeChannel, startFakeDiscord 
 import { FAKE_BOT, FakeSlackApi, type FakeMessage as SlackMessage } from './fakes/slack-api.ts';
 import { SIGNING_SECRET, sendEvent } from './fakes/slack-requests.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { blocksOf, waitForSources } from './support/slack-view.ts';
 
 const PURCHASE_ORDER = [
@@ -109,21 +110,16 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
     const api = await new FakeSlackApi().start();
     const docsTeam = 'C0DOCSTEAM';
     const asked = 'C0ASKHERE';
-    const bot = startBot(
-      ['slack'],
-      {
-        ...common('digest_slack'),
-        SLACK_BOT_TOKEN: FAKE_BOT.token,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: api.apiUrl,
-        PORT: '0',
-        GAPS_DIGEST_CHANNEL: docsTeam,
-      },
-      dir,
-    );
+    let bot: SlackProcess | undefined;
     try {
-      const port = await until('the Slack bot to listen', () => /listening on :(\d+)/.exec(bot.output.stderr)?.[1]);
-      const url = `http://127.0.0.1:${port}/slack/events`;
+      bot = await startSlackProcess({
+        api,
+        milvus,
+        collection: 'digest_slack',
+        cwd: dir,
+        env: { ...common('digest_slack'), GAPS_DIGEST_CHANNEL: docsTeam },
+      });
+      const { run, eventsUrl: url } = bot;
       const digests = () => api.messages.filter((m) => m.channel === docsTeam && blocksOf(m)[0]?.type === 'header');
 
       const quiet = await api.waitFor(() => digests()[0], 30_000, 'the first digest');
@@ -181,23 +177,23 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
       const before = digests().length;
       api.failNext('chat.postMessage', { error: 'channel_not_found' });
       const failure = await until('the failure log line', () =>
-        logLines(bot.output.stderr).find((line) => /gaps digest failed/.test(String(line.msg))),
+        logLines(run.stderr()).find((line) => /gaps digest failed/.test(String(line.msg))),
       );
       assert.equal(failure.level, 'error');
       assert.match(String(failure.requestId), /\S/);
       assert.equal(failure.digestChannel, docsTeam);
       assert.match(JSON.stringify(failure.err), /channel_not_found/);
-      assert.doesNotMatch(bot.output.stderr, new RegExp(`${FAKE_BOT.token}|${SIGNING_SECRET}`));
+      assert.doesNotMatch(run.stderr(), new RegExp(`${FAKE_BOT.token}|${SIGNING_SECRET}`));
       await api.waitFor(() => digests().length > before, 30_000, 'the next digest after the failure');
-      assert.equal(bot.child.exitCode, null, 'the bot is still running');
+      assert.equal(run.child.exitCode, null, 'the bot is still running');
     } finally {
-      bot.child.kill('SIGTERM');
-      const code = await bot.exited;
+      bot?.run.child.kill('SIGTERM');
+      const exit = await bot?.closed;
       await api.stop();
-      assert.equal(code, 0, bot.output.stderr.slice(-2000));
+      if (exit) assert.equal(exit.code, 0, bot?.run.stderr().slice(-2000));
     }
-    assert.match(bot.output.stderr, /gaps digest scheduled/);
-    assert.match(bot.output.stderr, /shutdown complete/);
+    assert.match(bot.run.stderr(), /gaps digest scheduled/);
+    assert.match(bot.run.stderr(), /shutdown complete/);
   });
 
   it('Discord: posts the top gaps as an embed with links to the questions; survives a refused post', async () => {

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
-import { blockActionsBody, SIGNING_SECRET, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './fakes/slack-requests.ts';
+import { blockActionsBody, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './fakes/slack-requests.ts';
 import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
-import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
+import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { ephemeralTexts, sleep } from './support/slack-view.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -133,41 +133,27 @@ describe('askdocs slack (real process): a signed `null` body', () => {
   let milvus: TestMilvus;
   let api: FakeSlackApi;
   let workDir: string;
-  let bot: ChildRun | undefined;
+  let bot: SlackProcess | undefined;
 
   before(async () => {
     [milvus, api] = await Promise.all([startTestMilvus(), new FakeSlackApi().start()]);
     workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-hostile-'));
   });
   after(async () => {
-    bot?.kill();
+    bot?.run.kill();
     await Promise.all([milvus?.stop(), api?.stop()]);
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
   it('answers 400 and the bot keeps serving, instead of exiting with a stack trace', async () => {
-    bot = runTs(
-      'bin/askdocs.js',
-      ['slack'],
-      baseEnv({
-        SLACK_BOT_TOKEN: FAKE_BOT.token,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: api.apiUrl,
-        MILVUS_URI: `http://${milvus.address}`,
-        MILVUS_COLLECTION: 'slack_hostile',
-        FEEDBACK_DB: join(workDir, 'feedback.sqlite'),
-        PORT: '0',
-        HEALTH_PORT: '0',
-      }),
-      { cwd: workDir },
-    );
-    const running = bot;
-    const port = await api.waitFor(
-      () => /listening on :(\d+)/.exec(running.stderr())?.[1],
-      60_000,
-      `the bot to start: ${running.stderr().slice(-500)}`,
-    );
-    const url = `http://127.0.0.1:${port}/slack/events`;
+    bot = await startSlackProcess({
+      api,
+      milvus,
+      collection: 'slack_hostile',
+      cwd: workDir,
+      env: { FEEDBACK_DB: join(workDir, 'feedback.sqlite') },
+    });
+    const { run: running, port, eventsUrl: url } = bot;
 
     for (const [body, type] of [
       ['null', JSON_TYPE],

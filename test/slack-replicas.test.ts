@@ -20,8 +20,8 @@ import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/slack-requests.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
-import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
+import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
 
 interface Replica {
@@ -270,38 +270,28 @@ describe('two `askdocs slack` processes sharing one Redis', { skip: NO_REDIS || 
   let redis: TestRedis;
   let api: FakeSlackApi;
   let workDir: string;
-  const bots: { run: ChildRun; url: string; port: string }[] = [];
+  const bots: SlackProcess[] = [];
 
   before(async () => {
     [milvus, llm, redis, api] = await Promise.all([startTestMilvus(), startFakeLlm(), startTestRedis(), new FakeSlackApi().start()]);
     workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-replicas-'));
     await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
     for (let i = 0; i < 2; i++) {
-      const run = runTs(
-        'bin/askdocs.js',
-        ['slack'],
-        baseEnv({
-          SLACK_BOT_TOKEN: FAKE_BOT.token,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: api.apiUrl,
-          MILVUS_URI: `http://${milvus.address}`,
-          MILVUS_COLLECTION: COLLECTION,
+      const bot = await startSlackProcess({
+        api,
+        milvus,
+        collection: COLLECTION,
+        cwd: workDir,
+        timeoutMs: 120_000,
+        env: {
           LLM_BASE_URL: llm.url,
           DEEPSEEK_API_KEY: 'sk-slack-replicas-test',
           LLM_MAX_RETRIES: '0',
           REDIS_URL: redis.url,
-          PORT: '0',
-          HEALTH_PORT: '0',
           SHUTDOWN_TIMEOUT_MS: '5000',
-        }),
-        { cwd: workDir },
-      );
-      const port = await api.waitFor(
-        () => /listening on :(\d+)/.exec(run.stderr())?.[1],
-        120_000,
-        `bot ${i} to start: ${run.stderr().slice(-500)}`,
-      );
-      bots.push({ run, port, url: `http://127.0.0.1:${port}/slack/events` });
+        },
+      });
+      bots.push(bot);
     }
   });
   after(async () => {
@@ -331,13 +321,13 @@ describe('two `askdocs slack` processes sharing one Redis', { skip: NO_REDIS || 
     const text = `<@${FAKE_BOT.userId}> What is the maximum vector dimension supported in Milvus?`;
     const ts = api.addUserMessage({ channel, user: 'U0PROC', text });
     const { body } = eventBody({ type: 'app_mention', channel, user: 'U0PROC', text, ts });
-    const first = await Promise.all(bots.map(({ url }) => sendSigned(url, body, 'application/json')));
+    const first = await Promise.all(bots.map(({ eventsUrl }) => sendSigned(eventsUrl, body, 'application/json')));
     assert.deepEqual(
       first.map((response) => response.status),
       [200, 200],
     );
     const sources = await waitForSources(api, channel, ts, 60_000);
-    const retries = await Promise.all(bots.map(({ url }, i) => sendSigned(url, body, 'application/json', { retryNum: i + 1 })));
+    const retries = await Promise.all(bots.map(({ eventsUrl }, i) => sendSigned(eventsUrl, body, 'application/json', { retryNum: i + 1 })));
     assert.deepEqual(
       retries.map((response) => response.status),
       [200, 200],

@@ -1,0 +1,67 @@
+/**
+ * Starts the real `askdocs slack` command (bin/askdocs.js, HTTP mode) as a child process
+ * against the fake Slack Web API and a test Milvus, and waits until it listens: for the
+ * tests that need the whole command rather than the Slack app in-process.
+ */
+import { FAKE_BOT, type FakeSlackApi } from '../fakes/slack-api.ts';
+import { SIGNING_SECRET } from '../fakes/slack-requests.ts';
+import { baseEnv, type ChildRun, runTs } from './ops-process.ts';
+import { sleep } from './slack-view.ts';
+
+/** The line src/cli/commands/slack-bot.ts prints once the HTTP receiver is up. */
+const LISTENING = /listening on :(\d+)/;
+
+export interface SlackProcessOptions {
+  api: FakeSlackApi;
+  milvus: { address: string };
+  collection: string;
+  /** The child's working directory: a scratch directory, so no developer's .env is read. */
+  cwd: string;
+  /** Settings on top of the common ones (or replacing them). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface SlackProcess {
+  run: ChildRun;
+  port: number;
+  /** Where signed Slack requests go. */
+  eventsUrl: string;
+  /** Resolves once the child has exited and all of its output has been read (unlike `run.exited`). */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function startSlackProcess(options: SlackProcessOptions): Promise<SlackProcess> {
+  const { api, milvus, collection, cwd, env = {}, timeoutMs = 60_000 } = options;
+  const run = runTs(
+    'bin/askdocs.js',
+    ['slack'],
+    baseEnv({
+      SLACK_BOT_TOKEN: FAKE_BOT.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: api.apiUrl,
+      MILVUS_URI: `http://${milvus.address}`,
+      MILVUS_COLLECTION: collection,
+      PORT: '0',
+      HEALTH_PORT: '0',
+      ...env,
+    }),
+    { cwd },
+  );
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    run.child.once('close', (code, signal) => done({ code, signal }));
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const port = LISTENING.exec(run.stderr())?.[1];
+    if (port) return { run, port: Number(port), eventsUrl: `http://127.0.0.1:${port}/slack/events`, closed };
+    const exited = run.child.exitCode !== null || run.child.signalCode !== null;
+    if (exited || Date.now() > deadline) {
+      // Not left running behind a failed test.
+      run.kill();
+      const why = exited ? `exited (code ${run.child.exitCode}, signal ${run.child.signalCode})` : `not listening after ${timeoutMs} ms`;
+      throw new Error(`askdocs slack ${why}; its stderr:\n${run.stderr().slice(-2000)}`);
+    }
+    await sleep(100);
+  }
+}
