@@ -19,7 +19,6 @@ import { type FakeDiscord, type FakeGuild, startFakeDiscord } from './fakes/disc
 import { snowflake } from './fakes/discord/snowflake.ts';
 import { ScriptedEngine } from './fakes/engine.ts';
 import { discordEnv } from './support/discord-bot.ts';
-import { type SameShardRelay, startSameShardRelay } from './support/discord-same-shard.ts';
 import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
 
 interface ShardBot {
@@ -137,21 +136,20 @@ describe('Discord sharding: two shards, one bot each', { skip: NO_REDIS }, () =>
 describe('two Discord replicas on the same shard, sharing one Redis', { skip: NO_REDIS }, () => {
   let redis: TestRedis;
   let fake: FakeDiscord;
-  let relay: SameShardRelay;
   const replicas: { name: string; bot: DiscordBot; state: ChatState; engine: ScriptedEngine }[] = [];
 
   before(async () => {
     redis = await startTestRedis();
     fake = await startFakeDiscord();
-    relay = await startSameShardRelay(fake);
     for (const name of ['A', 'B']) {
-      const env = discordEnv(fake, '/unused.sqlite', { DISCORD_API_URL: relay.apiUrl, REDIS_URL: redis.url, FEEDBACK_DB: 'redis' });
+      const env = discordEnv(fake, '/unused.sqlite', { REDIS_URL: redis.url, FEEDBACK_DB: 'redis' });
       const config = loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
       const { state, logger, deps } = await openReplicaState(config, name);
       const engine = new ScriptedEngine((q) => ({ text: `Replica ${name} answers: ${q.text}` }));
       const bot = createDiscordBot({ engine, config, logger, ...deps, options: { textIntervalMs: 150 } });
       replicas.push({ name, bot, state, engine });
-      // One after the other, as a rolling update starts them: both hold a session for shard 0.
+      // One after the other, as a rolling update starts them: both hold a session for shard 0,
+      // and the fake gateway, like Discord, sends each of the shard's events to both.
       await bot.start();
     }
   });
@@ -160,7 +158,6 @@ describe('two Discord replicas on the same shard, sharing one Redis', { skip: NO
       await bot.stop().catch(() => undefined);
       await state.close();
     }
-    await relay?.close();
     await fake?.close();
     await redis?.close();
   });
@@ -187,7 +184,7 @@ describe('two Discord replicas on the same shard, sharing one Redis', { skip: NO
     );
     // A second responder would have deferred within milliseconds; give it time to show.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(relay.copied('INTERACTION_CREATE'), 1, 'the interaction reached both replicas');
+    assert.equal(fake.gateway.deliveries('INTERACTION_CREATE', interaction.id), 2, 'the interaction reached both replicas');
     const callbacks = fake.calls.filter(
       (call) => call.route === 'POST /interactions/:id/:token/callback' && call.path.includes(interaction.id),
     );
@@ -204,12 +201,11 @@ describe('two Discord replicas on the same shard, sharing one Redis', { skip: NO
   test('a mention delivered to both replicas is answered once', async () => {
     const dave = fake.addUser('dave');
     const question = 'what is a partition key?';
-    const copiesBefore = relay.copied('MESSAGE_CREATE');
     const asked = fake.userSays({ user: dave, channel: fake.general, content: question, mentionBot: true });
     const thread = await fake.waitFor(() => fake.threadOf(asked), { what: 'a thread on the question' });
     await fake.waitFor(() => sourcesIn(thread.id).length > 0, { what: 'the answer with its sources' });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.ok(relay.copied('MESSAGE_CREATE') > copiesBefore, 'the mention reached both replicas');
+    assert.equal(fake.gateway.deliveries('MESSAGE_CREATE', asked.id), 2, 'the mention reached both replicas');
     assert.equal(askedEverywhere(question), 1, 'one replica answered');
     assert.equal(fake.visibleMessages(thread).filter((m) => m.author.bot && m.content.endsWith(question)).length, 1, 'one answer');
     assert.equal(sourcesIn(thread.id).length, 1, 'one sources message');

@@ -120,6 +120,12 @@ export class FakeGateway {
     return this.#session?.events ?? [];
   }
 
+  /** How many sessions (replicas of a shard included) were sent the dispatch of type `t` about object `id`. */
+  deliveries(t: string, id: string): number {
+    const matches = (e: DispatchRecord) => e.t === t && (e.d as { id?: unknown } | null)?.id === id;
+    return [...this.#sessions.values(), ...this.#replicas].reduce((n, session) => n + session.events.filter(matches).length, 0);
+  }
+
   /** Intents of the current session (after IDENTIFY). */
   get intents(): number | undefined {
     return this.#session?.intents;
