@@ -16,17 +16,16 @@
  *   - SIGTERM stops the schedule and the bot exits cleanly.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PACKAGE_ROOT } from '../src/paths.ts';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 import { type FakeMessage as DiscordMessage, type FakeChannel, startFakeDiscord } from './fakes/discord/index.ts';
 import { FAKE_BOT, FakeSlackApi, type FakeMessage as SlackMessage } from './fakes/slack-api.ts';
 import { SIGNING_SECRET, sendEvent } from './fakes/slack-requests.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { blocksOf, waitForSources } from './support/slack-view.ts';
 
@@ -37,36 +36,6 @@ const PURCHASE_ORDER = [
 ];
 const EXCEL = ['how do I import data from an Excel file?', 'can I load an excel spreadsheet into a collection'];
 const EVERY_TWO_SECONDS = '*/2 * * * * *';
-
-interface Bot {
-  child: ChildProcess;
-  output: { stdout: string; stderr: string };
-  exited: Promise<number | null>;
-}
-
-function startBot(args: string[], env: Record<string, string>, cwd: string): Bot {
-  const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout?.setEncoding('utf8').on('data', (data: string) => {
-    output.stdout += data;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (data: string) => {
-    output.stderr += data;
-  });
-  return { child, output, exited: new Promise((done) => child.on('close', done)) };
-}
-
-/** The bot's JSON log lines (pino), skipping its plain status lines. */
-function logLines(stderr: string): Record<string, unknown>[] {
-  return stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 async function until<T>(what: string, predicate: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -176,9 +145,7 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
       // Slack refuses one post: logged with a request id and no secret, and the bot goes on.
       const before = digests().length;
       api.failNext('chat.postMessage', { error: 'channel_not_found' });
-      const failure = await until('the failure log line', () =>
-        logLines(run.stderr()).find((line) => /gaps digest failed/.test(String(line.msg))),
-      );
+      const failure = await until('the failure log line', () => run.logs().find((line) => /gaps digest failed/.test(String(line.msg))));
       assert.equal(failure.level, 'error');
       assert.match(String(failure.requestId), /\S/);
       assert.equal(failure.digestChannel, docsTeam);
@@ -188,7 +155,7 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
       assert.equal(run.child.exitCode, null, 'the bot is still running');
     } finally {
       bot?.run.child.kill('SIGTERM');
-      const exit = await bot?.closed;
+      const exit = await bot?.run.closed;
       await api.stop();
       if (exit) assert.equal(exit.code, 0, bot?.run.stderr().slice(-2000));
     }
@@ -199,22 +166,23 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
   it('Discord: posts the top gaps as an embed with links to the questions; survives a refused post', async () => {
     const fake = await startFakeDiscord();
     let docsTeam: FakeChannel | undefined;
-    let bot: Bot | undefined;
+    let bot: ChildRun | undefined;
     try {
       docsTeam = fake.addChannel('docs-team');
-      bot = startBot(
+      bot = runTs(
+        'bin/askdocs.js',
         ['discord'],
-        {
+        baseEnv({
           ...common('digest_discord'),
           DISCORD_TOKEN: fake.token,
           DISCORD_APPLICATION_ID: fake.applicationId,
           DISCORD_API_URL: fake.apiUrl,
           GAPS_DIGEST_CHANNEL: docsTeam.id,
-        },
-        dir,
+        }),
+        { cwd: dir },
       );
       const running = bot;
-      await until('the Discord bot to start', () => /health on :\d+/.test(running.output.stderr));
+      await until('the Discord bot to start', () => /health on :\d+/.test(running.stderr()));
       const channel = docsTeam;
       const digests = () => fake.visibleMessages(channel).filter((m) => embedOf(m));
       const quiet = await fake.waitFor(() => digests()[0], { timeoutMs: 30_000, what: 'the first digest' });
@@ -278,22 +246,20 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         body: { message: 'Missing Access', code: 50001 },
         times: 1,
       });
-      const failure = await until('the failure log line', () =>
-        logLines(running.output.stderr).find((line) => /gaps digest failed/.test(String(line.msg))),
-      );
+      const failure = await until('the failure log line', () => running.logs().find((line) => /gaps digest failed/.test(String(line.msg))));
       assert.equal(failure.level, 'error');
       assert.match(String(failure.requestId), /\S/);
       assert.match(JSON.stringify(failure.err), /Missing Access/);
-      assert.doesNotMatch(running.output.stderr, new RegExp(escapeRegExp(fake.token)));
+      assert.doesNotMatch(running.stderr(), new RegExp(escapeRegExp(fake.token)));
       await fake.waitFor(() => digests().length > before, { timeoutMs: 30_000, what: 'the next digest after the failure' });
       assert.equal(running.child.exitCode, null, 'the bot is still running');
     } finally {
       bot?.child.kill('SIGTERM');
-      const code = await bot?.exited;
+      const exit = await bot?.closed;
       await fake.close();
-      assert.equal(code, 0, bot?.output.stderr.slice(-2000));
+      if (exit) assert.equal(exit.code, 0, bot?.stderr().slice(-2000));
     }
-    assert.match(bot.output.stderr, /shutdown complete/);
+    assert.match(bot.stderr(), /shutdown complete/);
   });
 });
 

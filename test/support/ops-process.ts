@@ -17,6 +17,8 @@ export interface ChildRun {
   /** Resolves with the first stdout line, parsed as JSON (the child's "ready" report). */
   firstLine<T>(): Promise<T>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the child has exited and all of its output has been read (unlike `exited`). */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Ends the child if it is still running (test clean-up). */
   kill(): void;
 }
@@ -46,6 +48,9 @@ export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv, opt
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
     child.once('exit', (code, signal) => done({ code, signal }));
+  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.once('close', (code, signal) => done({ code, signal }));
   });
   const logs = () =>
     err
@@ -94,6 +99,7 @@ export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv, opt
       });
     },
     exited,
+    closed,
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },

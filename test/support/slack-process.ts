@@ -27,8 +27,6 @@ export interface SlackProcess {
   port: number;
   /** Where signed Slack requests go. */
   eventsUrl: string;
-  /** Resolves once the child has exited and all of its output has been read (unlike `run.exited`). */
-  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export async function startSlackProcess(options: SlackProcessOptions): Promise<SlackProcess> {
@@ -48,13 +46,10 @@ export async function startSlackProcess(options: SlackProcessOptions): Promise<S
     }),
     { cwd },
   );
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    run.child.once('close', (code, signal) => done({ code, signal }));
-  });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const port = LISTENING.exec(run.stderr())?.[1];
-    if (port) return { run, port: Number(port), eventsUrl: `http://127.0.0.1:${port}/slack/events`, closed };
+    if (port) return { run, port: Number(port), eventsUrl: `http://127.0.0.1:${port}/slack/events` };
     const exited = run.child.exitCode !== null || run.child.signalCode !== null;
     if (exited || Date.now() > deadline) {
       // Not left running behind a failed test.
