@@ -342,12 +342,19 @@ export class ChunkStore {
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
+    const [hits] = await this.denseSearches({ ...options, vectors: [options.vector] });
+    return hits ?? [];
+  }
+
+  /** One dense search per vector, sent as one request (Milvus searches them together). */
+  async denseSearches(options: { vectors: number[][]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
+    if (options.vectors.length === 0) return [];
     await this.ensureLoaded();
     const response = await searching('search', () =>
       this.client.search({
         collection_name: this.collection,
         anns_field: 'dense',
-        data: options.vector,
+        data: options.vectors,
         limit: options.limit,
         filter: pathFilter(options.pathPrefix),
         params: { ef: 128 },
@@ -357,17 +364,26 @@ export class ChunkStore {
     );
     check(response.status, 'search');
     // With the IP metric on normalised vectors, the distance is the cosine similarity.
-    return response.results.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) }));
+    return perQuery(response.results, options.vectors.length).map((hits) =>
+      hits.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) })),
+    );
   }
 
   /** `idsOnly`: the hits carry only id and score (when only the BM25 scores are wanted). */
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string; idsOnly?: boolean }): Promise<RetrievedChunk[]> {
+    const [hits] = await this.bm25Searches({ ...options, texts: [options.text] });
+    return hits ?? [];
+  }
+
+  /** One BM25 search per text, sent as one request. */
+  async bm25Searches(options: { texts: string[]; limit: number; pathPrefix?: string; idsOnly?: boolean }): Promise<RetrievedChunk[][]> {
+    if (options.texts.length === 0) return [];
     await this.ensureLoaded();
     const response = await searching('search', () =>
       this.client.search({
         collection_name: this.collection,
         anns_field: 'sparse',
-        data: options.text,
+        data: options.texts,
         limit: options.limit,
         filter: pathFilter(options.pathPrefix),
         metric_type: 'BM25',
@@ -375,7 +391,7 @@ export class ChunkStore {
       }),
     );
     check(response.status, 'search');
-    return response.results.map((hit) => toRetrieved(hit));
+    return perQuery(response.results, options.texts.length).map((hits) => hits.map((hit) => toRetrieved(hit)));
   }
 
   /**
@@ -400,8 +416,7 @@ export class ChunkStore {
       }),
     );
     check(response.status, 'search');
-    // The SDK returns one list for a single query vector and a list per vector otherwise.
-    const lists = (vectors.length === 1 ? [response.results] : response.results) as unknown as Record<string, unknown>[][];
+    const lists = perQuery(response.results, vectors.length);
     const scores = vectors.map((_, i) => new Map((lists[i] ?? []).map((hit) => [String(hit.id), Number(hit.score)])));
     const missing = ids.filter((id) => scores.some((map) => !map.has(id)));
     if (missing.length > 0) {
@@ -421,23 +436,25 @@ export class ChunkStore {
   }
 
   /**
-   * In how many chunks a single term occurs, counted up to `atMost`: a one-term BM25
-   * search returns only chunks that contain the term. Ids only, to stay cheap.
+   * In how many chunks each term occurs, counted up to `atMost`: a one-term BM25
+   * search returns only chunks that contain the term. One request, ids only, to stay cheap.
    */
-  async termFrequency(term: string, atMost: number): Promise<number> {
+  async termFrequencies(terms: string[], atMost: number): Promise<Map<string, number>> {
+    if (terms.length === 0) return new Map();
     await this.ensureLoaded();
     const response = await searching('search', () =>
       this.client.search({
         collection_name: this.collection,
         anns_field: 'sparse',
-        data: term,
+        data: terms,
         limit: atMost,
         metric_type: 'BM25',
         output_fields: ['id'],
       }),
     );
     check(response.status, 'search');
-    return response.results.length;
+    const lists = perQuery(response.results, terms.length);
+    return new Map(terms.map((term, i) => [term, lists[i]?.length ?? 0]));
   }
 
   /** Readiness: Milvus answers and the collection exists. */
@@ -503,6 +520,12 @@ function parseDescription(description: string | undefined): Record<string, strin
 
 function pathFilter(prefix?: string): string {
   return prefix ? `path like ${JSON.stringify(`${prefix.replace(/[%_]/g, '')}%`)}` : '';
+}
+
+/** Quirk of the SDK: a search with one query returns its hits, with several a list of hits per query. */
+function perQuery(results: unknown, queries: number): Record<string, unknown>[][] {
+  const lists = (queries === 1 ? [results] : results) as Record<string, unknown>[][];
+  return Array.from({ length: queries }, (_, i) => lists[i] ?? []);
 }
 
 function idFilter(ids: string[]): string {

@@ -21,15 +21,18 @@ import type { Embedder } from '../embeddings/index.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
-import { unmatchedDistinctiveTerms } from './distinctive.ts';
+import { candidateTerms, RARE_DOCUMENT_FREQUENCY, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { rerankByFeatures } from './rerank.ts';
 import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
-  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'similarities' | 'termFrequency'>;
+  store: Pick<
+    ChunkStore,
+    'hybridSearch' | 'denseSearch' | 'bm25Search' | 'denseSearches' | 'bm25Searches' | 'similarities' | 'termFrequencies'
+  >;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
@@ -50,19 +53,28 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const started = performance.now();
     const pathPrefix = question.scope?.pathPrefix;
     const variants = queryVariants(question.text, question.history);
-    const judgeVectors = await Promise.all(variants.judges.map((text) => embedder.embedQuery(text)));
+    // The search texts are short and embedded as one batch; the judge texts that are
+    // only judged (the whole thread, much longer) are embedded while Milvus searches,
+    // so the batch is not padded to their length and no one waits for them.
+    const searchVectors = await Promise.all(variants.searches.map((text) => embedder.embedQuery(text)));
     const embedded = performance.now();
-    const searchVectors = variants.searches.map((_, i) => judgeVectors[i]!);
-    const [denseLists, lexicalLists] = await Promise.all([
-      Promise.all(searchVectors.map((vector) => store.denseSearch({ vector, limit, pathPrefix }))),
-      // Judge texts that are not searched only lend their BM25 scores: ids will do.
-      Promise.all(variants.judges.map((text, i) => store.bm25Search({ text, limit, pathPrefix, idsOnly: i >= variants.searches.length }))),
+    const judgedOnly = variants.judges.slice(variants.searches.length);
+    const [[denseLists, lexicalLists, termFrequencies], judgedOnlyVectors] = await Promise.all([
+      Promise.all([
+        store.denseSearches({ vectors: searchVectors, limit, pathPrefix }),
+        // Judge texts that are not searched lend their BM25 scores too.
+        store.bm25Searches({ texts: variants.judges, limit, pathPrefix }),
+        // Fetched now rather than after reranking, when the rule turns out to matter,
+        // to save a round trip: it is one cheap request.
+        store.termFrequencies(candidateTerms(question.text), RARE_DOCUMENT_FREQUENCY + 1),
+      ]),
+      Promise.all(judgedOnly.map((text) => embedder.embedQuery(text))),
     ]);
     const pool = new Map<string, RetrievedChunk>();
     for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
       if (!pool.has(hit.id)) pool.set(hit.id, hit);
     }
-    const judgeSimilarities = await store.similarities(judgeVectors, [...pool.keys()]);
+    const judgeSimilarities = await store.similarities([...searchVectors, ...judgedOnlyVectors], [...pool.keys()]);
     const searched = performance.now();
     const reranked = rerankByFeatures({
       candidates: [...pool.values()],
@@ -72,15 +84,8 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
-    // The distinctive-term rule can only change the outcome between the threshold and
-    // CONFIDENT_RELEVANCE; elsewhere its extra searches are skipped.
-    const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
-    const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
-    const termsStarted = performance.now();
-    const unmatchedTerms = undecided
-      ? await unmatchedDistinctiveTerms(question.text, hits, (term, atMost) => store.termFrequency(term, atMost))
-      : [];
-    const milvusMs = searched - embedded + (performance.now() - termsStarted);
+    const unmatchedTerms = unmatchedDistinctiveTerms(question.text, hits, termFrequencies);
+    const milvusMs = searched - embedded;
     const decision = shouldAbstainReranked({
       question: question.text,
       ranked,
