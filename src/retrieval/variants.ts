@@ -41,6 +41,6 @@ export function queryVariants(text: string, history: Turn[] | undefined): QueryV
   if (lastUser) searches.push(`${question} ${lastUser}`);
   const terms = lastAnswer ? keyTerms(lastAnswer) : [];
   if (terms.length > 0) searches.push(`${question} ${terms.join(' ')}`);
-  const thread = [lastUser, lastAnswer, question].filter(Boolean).join('\n');
+  const thread = [question, lastUser, lastAnswer].filter(Boolean).join('\n');
   return { query: standalone, rewrite: 'heuristic', searches, judges: [...searches, thread] };
 }
