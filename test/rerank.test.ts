@@ -130,7 +130,12 @@ describe('follow-up query variants', () => {
       'ok what do i set when building that one? IVF_SQ8 FLOAT UINT8',
     ]);
     assert.equal(v.judges.length, 4);
-    assert.match(v.judges[3]!, /memory is tight\?\nIVF_SQ8 is a good fit.*\nok what do i set/s);
+    assert.match(v.judges[3]!, /^ok what do i set.*\nwhich index is good if memory is tight\?\nIVF_SQ8 is a good fit/s);
+  });
+  it('puts the question first in the thread judge, so a long answer is what the 256-token limit cuts', () => {
+    const longAnswer = `IVF_SQ8 is a good fit. ${'It trades a little recall for a quarter of the memory. '.repeat(40)}`;
+    const v = queryVariants('ok what do i set when building that one?', [history[0]!, { role: 'assistant', content: longAnswer }]);
+    assert.ok(v.judges[3]!.startsWith('ok what do i set when building that one?\nwhich index is good if memory is tight?'));
   });
   it('searches a standalone question as asked, even inside a thread', () => {
     const v = queryVariants('how do I configure TLS between Milvus and etcd in a cluster?', history);

@@ -169,6 +169,22 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     assert.ok(timings.embedMs + timings.milvusMs + timings.rerankMs <= timings.totalMs + 0.001, JSON.stringify(timings));
   });
 
+  it('searches several texts in one request with the same results as one request each, empty results included', async () => {
+    const texts = ['where does milvus store data', 'zxqvqq', 'IVF_SQ8 memory'];
+    const embedder = await testEmbedder();
+    const vectors = await Promise.all(texts.map((text) => embedder.embedQuery(text)));
+    const ids = (hits: RetrievedChunk[]) => hits.map((hit) => hit.id);
+    const lexical = await store.bm25Searches({ texts, limit: 8 });
+    assert.deepEqual(lexical.map(ids), await Promise.all(texts.map(async (text) => ids(await store.bm25Search({ text, limit: 8 })))));
+    assert.equal(lexical[1]!.length, 0, 'a word the docs never use finds nothing, and the other lists keep their places');
+    const dense = await store.denseSearches({ vectors, limit: 8 });
+    assert.deepEqual(dense.map(ids), await Promise.all(vectors.map(async (vector) => ids(await store.denseSearch({ vector, limit: 8 })))));
+    const frequencies = await store.termFrequencies(['minio', 'zxqv', 'collection'], 3);
+    assert.deepEqual(Object.fromEntries(frequencies), { minio: frequencies.get('minio'), zxqv: 0, collection: 3 });
+    assert.ok((frequencies.get('minio') ?? 0) >= 1);
+    assert.deepEqual(Object.fromEntries(await store.termFrequencies(['minio'], 3)), { minio: frequencies.get('minio') });
+  });
+
   it('with RERANKER=off, answers from one Milvus hybrid search (RRF) as before', async () => {
     const off = createRetriever({
       store,

@@ -35,6 +35,13 @@ export interface ScaleLatency {
   buildSeconds: number;
   restartSeconds: number;
   retrieveMs: Summary;
+  /**
+   * retrieveMs split by question: standalone (one search text: every question once an
+   * LLM condenses follow-ups) and follow-ups retrieved without an LLM (several search
+   * texts and the thread as a judge, src/retrieval/variants.ts).
+   */
+  standaloneMs?: Summary;
+  followUpMs?: Summary;
   embedQueryMs: Summary;
   /** Per retrieve, the Milvus calls alone: dense and BM25 searches (in parallel) and term lookups. */
   milvusMs: Summary;
@@ -240,10 +247,14 @@ async function measureScale(
 
     const total = Math.max(ctx.queries(factor), ctx.items.length);
     const retrieveMs: number[] = [];
+    const standaloneMs: number[] = [];
+    const followUpMs: number[] = [];
     const timed: typeof askdocs.engine.retrieve = async (question) => {
       const started = performance.now();
       const result = await askdocs.engine.retrieve(question);
-      retrieveMs.push(performance.now() - started);
+      const ms = performance.now() - started;
+      retrieveMs.push(ms);
+      (result.rewrite === 'none' ? standaloneMs : followUpMs).push(ms);
       return result;
     };
     // The first pass is the eval set itself, so recall at this scale comes for free.
@@ -271,6 +282,8 @@ async function measureScale(
       factor,
       chunks,
       retrieveMs: summarize(retrieveMs),
+      standaloneMs: summarize(standaloneMs),
+      followUpMs: summarize(followUpMs),
       embedQueryMs: summarize(askdocs.timings.embedQueryMs),
       milvusMs: summarize(askdocs.timings.milvusMs),
       rerankMs: summarize(askdocs.timings.rerankMs),
@@ -300,6 +313,17 @@ export function latencyFigures(section: LatencySection): Figure[] {
           ...(old ? [{ label: baselineLabel, value: old.retrieveMs[p] }] : []),
         ]),
       );
+    }
+    for (const [kind, summary] of [
+      ['standalone questions', scale.standaloneMs],
+      ['follow-ups without an LLM', scale.followUpMs],
+    ] as const) {
+      if (summary && summary.n > 0) {
+        figures.push(
+          figure('latency', `retrieve p50 at ${at}, ${kind}`, 'ms', summary.p50, []),
+          figure('latency', `retrieve p95 at ${at}, ${kind}`, 'ms', summary.p95, []),
+        );
+      }
     }
     if (old) {
       figures.push(
