@@ -14,6 +14,7 @@ import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { collectionExists, connectMilvus } from './client.ts';
+import { stringListField } from './json-field.ts';
 import { queryAllRows } from './query-all.ts';
 import { check, type Status } from './status.ts';
 
@@ -534,12 +535,7 @@ function idFilter(ids: string[]): string {
 
 function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): RetrievedChunk {
   const dense = hit.dense as number[] | undefined;
-  let headingPath: string[] = [];
-  try {
-    headingPath = JSON.parse(String(hit.heading_path ?? '[]'));
-  } catch {
-    headingPath = [];
-  }
+  const headingPath = stringListField(hit.heading_path);
   return {
     id: String(hit.id),
     path: String(hit.path),

@@ -15,6 +15,7 @@ import { DataType, type FieldType, type MilvusClient } from '@zilliz/milvus2-sdk
 import type { ThreadRef } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import { collectionExists, connectMilvus } from '../milvus/client.ts';
+import { stringListField } from '../milvus/json-field.ts';
 import { queryAllRows } from '../milvus/query-all.ts';
 import { check } from '../milvus/status.ts';
 
@@ -265,12 +266,7 @@ export class QuestionStore {
 }
 
 function toLogged(row: Record<string, unknown>): LoggedQuestion {
-  let citedPaths: string[] = [];
-  try {
-    citedPaths = JSON.parse(String(row.cited_paths ?? '[]'));
-  } catch {
-    citedPaths = [];
-  }
+  const citedPaths = stringListField(row.cited_paths);
   return {
     id: String(row.id),
     askedAt: new Date(Number(row.asked_at)),
