@@ -120,6 +120,10 @@ describe('npm run bench -- --smoke', { skip: NEEDS_SHARED }, () => {
       );
       assert.equal(latency.scales[1]!.chunks, 2 * latency.scales[0]!.chunks);
       for (const s of latency.scales) assert.ok(s.retrieveMs.p50 > 0 && s.retrieveMs.p50 <= s.retrieveMs.p99);
+      for (const s of latency.scales) {
+        assert.equal((s.standaloneMs?.n ?? 0) + (s.followUpMs?.n ?? 0), s.retrieveMs.n, 'every retrieve is standalone or a follow-up');
+        assert.ok((s.rerankerOff?.retrieveMs.n ?? 0) > 0, 'RERANKER=off measured beside the default');
+      }
       assert.match(await readFile(join(out, 'latency-vs-size.svg'), 'utf8'), /^<svg/);
 
       for (const name of ['slack', 'discord']) {

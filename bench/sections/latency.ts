@@ -42,6 +42,12 @@ export interface ScaleLatency {
    */
   standaloneMs?: Summary;
   followUpMs?: Summary;
+  /**
+   * The same questions with RERANKER=off (one Milvus hybrid search per standalone
+   * question, the retrieval this engine was first measured with), interleaved question
+   * by question with the default so both see the same load. Default engine only.
+   */
+  rerankerOff?: { retrieveMs: Summary; standaloneMs: Summary; followUpMs: Summary };
   embedQueryMs: Summary;
   /** Per retrieve, the Milvus calls alone: dense and BM25 searches (in parallel) and term lookups. */
   milvusMs: Summary;
@@ -263,6 +269,27 @@ async function measureScale(
       const item = ctx.items[i % ctx.items.length]!;
       await timed({ ...questionOf(item), scope: { platform: 'bench' } });
     }
+    let rerankerOff: ScaleLatency['rerankerOff'];
+    if (breakdown) {
+      const off = await openAskdocs({ address: milvus.address, collection, embedder: ctx.embedder, env: { RERANKER: 'off' } });
+      try {
+        const offMs: number[] = [];
+        const offStandaloneMs: number[] = [];
+        const offFollowUpMs: number[] = [];
+        for (const item of ctx.items) {
+          const question = { ...questionOf(item), scope: { platform: 'bench' as const } };
+          await timed(question);
+          const started = performance.now();
+          const result = await off.engine.retrieve(question);
+          const ms = performance.now() - started;
+          offMs.push(ms);
+          (result.rewrite === 'none' ? offStandaloneMs : offFollowUpMs).push(ms);
+        }
+        rerankerOff = { retrieveMs: summarize(offMs), standaloneMs: summarize(offStandaloneMs), followUpMs: summarize(offFollowUpMs) };
+      } finally {
+        await off.close();
+      }
+    }
     // Each half of the hybrid search alone, on the eval questions as asked, with the
     // candidate count askdocs' retriever uses (RERANK_CANDIDATES, src/retrieval/retriever.ts).
     const limit = askdocs.config.retrieval.candidates;
@@ -284,6 +311,7 @@ async function measureScale(
       retrieveMs: summarize(retrieveMs),
       standaloneMs: summarize(standaloneMs),
       followUpMs: summarize(followUpMs),
+      rerankerOff,
       embedQueryMs: summarize(askdocs.timings.embedQueryMs),
       milvusMs: summarize(askdocs.timings.milvusMs),
       rerankMs: summarize(askdocs.timings.rerankMs),
@@ -314,16 +342,28 @@ export function latencyFigures(section: LatencySection): Figure[] {
         ]),
       );
     }
-    for (const [kind, summary] of [
-      ['standalone questions', scale.standaloneMs],
-      ['follow-ups without an LLM', scale.followUpMs],
-    ] as const) {
-      if (summary && summary.n > 0) {
-        figures.push(
-          figure('latency', `retrieve p50 at ${at}, ${kind}`, 'ms', summary.p50, []),
-          figure('latency', `retrieve p95 at ${at}, ${kind}`, 'ms', summary.p95, []),
-        );
+    // The default retrieval split by question kind (each against 1×), and RERANKER=off
+    // against the default at the same scale.
+    const splits = [
+      ['standalone questions', scale.standaloneMs, first.standaloneMs],
+      ['follow-ups without an LLM', scale.followUpMs, first.followUpMs],
+    ] as const;
+    for (const [kind, summary, atFirst] of splits) {
+      if (!summary?.n) continue;
+      for (const p of ['p50', 'p95'] as const) {
+        figures.push(figure('latency', `retrieve ${p} at ${at}, ${kind}`, 'ms', summary[p], [{ label, value: atFirst?.[p] }]));
       }
+    }
+    const off = scale.rerankerOff;
+    for (const p of off?.retrieveMs.n ? (['p50', 'p95'] as const) : []) {
+      figures.push(
+        figure('latency', `retrieve ${p} at ${at}, RERANKER=off`, 'ms', off!.retrieveMs[p], [
+          { label: 'RERANKER=features (default)', value: scale.retrieveMs[p] },
+        ]),
+        figure('latency', `retrieve ${p} at ${at}, RERANKER=off, standalone questions`, 'ms', off!.standaloneMs[p], [
+          { label: 'RERANKER=features (default)', value: scale.standaloneMs?.[p] },
+        ]),
+      );
     }
     if (old) {
       figures.push(
