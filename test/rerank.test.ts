@@ -153,11 +153,13 @@ describe('distinctive terms and reranked abstention', () => {
     ['maximum', 40],
     ['entity', 90],
   ]);
+  const df = async (terms: string[], atMost: number) =>
+    new Map(terms.map((term) => [term, Math.min(corpusFrequency.get(term) ?? 0, atMost)]));
 
-  it('finds terms the corpus mentions once but the top passages never do', () => {
-    assert.deepEqual(unmatchedDistinctiveTerms('in foodb whats the maximum payload of an entity?', hits, corpusFrequency), ['foodb']);
+  it('finds terms the corpus mentions once but the top passages never do', async () => {
+    assert.deepEqual(await unmatchedDistinctiveTerms('in foodb whats the maximum payload of an entity?', hits, df), ['foodb']);
     assert.deepEqual(
-      unmatchedDistinctiveTerms('whats the maximum payload of an entity in prod?', hits, corpusFrequency),
+      await unmatchedDistinctiveTerms('whats the maximum payload of an entity in prod?', hits, df),
       [],
       'words the corpus never uses (slang, typos) are not distinctive',
     );

@@ -18,31 +18,25 @@ import { contentWords } from './rewrite.ts';
 /** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
 export const RARE_DOCUMENT_FREQUENCY = 1;
 
+/** In how many chunks each term occurs, counted up to `atMost` (ChunkStore.termFrequencies). */
+export type DocumentFrequencies = (terms: string[], atMost: number) => Promise<ReadonlyMap<string, number>>;
+
 function terms(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/**
- * The question's words that may be distinctive. Their corpus frequencies are looked
- * up while the question is being searched, so the rule adds no round trip after it.
- */
-export function candidateTerms(question: string): string[] {
-  return [...new Set(contentWords(question).flatMap(terms))].filter((term) => term.length >= 3 && !/^\d+$/.test(term));
-}
-
-/**
- * The question's rare corpus terms that none of `hits` contains. `frequencies`: the
- * document frequency of each of `candidateTerms(question)`, counted up to at least
- * RARE_DOCUMENT_FREQUENCY + 1 (ChunkStore.termFrequencies).
- */
-export function unmatchedDistinctiveTerms(
+/** The question's rare corpus terms that none of `hits` contains (one lookup for all of them). */
+export async function unmatchedDistinctiveTerms(
   question: string,
   hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
-  frequencies: ReadonlyMap<string, number>,
-): string[] {
+  documentFrequencies: DocumentFrequencies,
+): Promise<string[]> {
   const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
-  return candidateTerms(question).filter((term) => {
-    if (inHits.has(term)) return false;
+  const asked = new Set(contentWords(question).flatMap(terms));
+  const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term));
+  if (missing.length === 0) return [];
+  const frequencies = await documentFrequencies(missing, RARE_DOCUMENT_FREQUENCY + 1);
+  return missing.filter((term) => {
     const frequency = frequencies.get(term) ?? 0;
     return frequency >= 1 && frequency <= RARE_DOCUMENT_FREQUENCY;
   });

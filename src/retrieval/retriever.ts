@@ -21,9 +21,9 @@ import type { Embedder } from '../embeddings/index.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
-import { candidateTerms, RARE_DOCUMENT_FREQUENCY, unmatchedDistinctiveTerms } from './distinctive.ts';
+import { unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { rerankByFeatures } from './rerank.ts';
 import { queryVariants } from './variants.ts';
@@ -72,12 +72,9 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
           ),
         )
       : undefined;
-    const [denseLists, lexicalLists, termFrequencies, judgedOnlyVectors, standaloneCosines] = await Promise.all([
+    const [denseLists, lexicalLists, judgedOnlyVectors, standaloneCosines] = await Promise.all([
       store.denseSearches({ vectors: searchVectors, limit, pathPrefix }),
       lexical,
-      // Fetched now rather than after reranking, when the rule turns out to matter,
-      // to save a round trip: it is one cheap request.
-      store.termFrequencies(candidateTerms(question.text), RARE_DOCUMENT_FREQUENCY + 1),
       Promise.all(judgedOnly.map((text) => embedder.embedQuery(text))),
       lexicalCosines,
     ]);
@@ -97,8 +94,16 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
-    const unmatchedTerms = unmatchedDistinctiveTerms(question.text, hits, termFrequencies);
-    const milvusMs = searched - embedded;
+    // The distinctive-term rule can only change the outcome between the threshold and
+    // CONFIDENT_RELEVANCE; elsewhere its lookup is skipped. The engine runs requests
+    // about one at a time, so a request saved is time saved, even one sent in parallel.
+    const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
+    const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
+    const termsStarted = performance.now();
+    const unmatchedTerms = undecided
+      ? await unmatchedDistinctiveTerms(question.text, hits, (terms, atMost) => store.termFrequencies(terms, atMost))
+      : [];
+    const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
       ranked,
