@@ -30,4 +30,8 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "askdocs test: no test files found" >&2
   exit 1
 fi
-exec node --import tsx --test --test-reporter=spec "${files[@]}"
+# Test files run in parallel, each in its own process: most of a file's time is spent
+# waiting (engine start-up, child processes, fake servers, timeouts), not computing, so
+# several at once finish sooner even on 2 cores. Node's default (cores - 1) is 1 there.
+# ASKDOCS_TEST_CONCURRENCY overrides it (1 runs the files one at a time).
+exec node --import tsx --test --test-concurrency="${ASKDOCS_TEST_CONCURRENCY:-3}" --test-reporter=spec "${files[@]}"

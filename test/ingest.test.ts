@@ -329,7 +329,9 @@ describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, r
     docs = await smallDocs({
       ...HEALTHY,
       // Each of these stopped the whole run before.
-      'deep/nested-list.md': `# Deep list\n\n${Array.from({ length: 1000 }, (_, i) => `${'  '.repeat(i)}- level ${i} ${'word '.repeat(8)}`).join('\n')}\n`,
+      // 1,000 list levels, each opened on the same line (`- - - …`): as deep as an indented
+      // list of 1,000 levels, whose indentation alone (a million spaces) took a minute to parse.
+      'deep/nested-list.md': `# Deep list\n\n${'- '.repeat(1000)}level 1000\n`,
       'deep/quotes.md': `${'>'.repeat(10_000)} quoted\n`,
       'binary/ls.md': Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00'), randomBytes(4096)]),
       'binary/noise.txt': Buffer.from(Array.from({ length: 4096 }, (_, i) => 0x80 + (i % 64))),
