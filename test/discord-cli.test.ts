@@ -6,16 +6,15 @@
  * graceful SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PACKAGE_ROOT } from '../src/paths.ts';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 
 const COLLECTION = 'discord_cli_test';
 
@@ -36,10 +35,8 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  function env(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
+  function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return baseEnv({
       MILVUS_URI: `http://${milvus.address}`,
       MILVUS_COLLECTION: COLLECTION,
       LLM_BASE_URL: llm.url,
@@ -52,29 +49,17 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
       HEALTH_PORT: '0',
       SHUTDOWN_TIMEOUT_MS: '5000',
       ...extra,
-    };
+    });
   }
 
-  function start(args: string[], childEnv: Record<string, string>): { child: ChildProcess; output: { stdout: string; stderr: string } } {
-    const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
-      cwd: dir,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = { stdout: '', stderr: '' };
-    child.stdout?.setEncoding('utf8').on('data', (data: string) => {
-      output.stdout += data;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (data: string) => {
-      output.stderr += data;
-    });
-    return { child, output };
-  }
+  // bin/askdocs.js in a scratch working directory (no .env). runTs preloads tsx; the launch
+  // exactly as an operator types it is test/cli-ask.test.ts's.
+  const start = (args: string[], childEnv: NodeJS.ProcessEnv): ChildRun => runTs('bin/askdocs.js', args, childEnv, { cwd: dir });
 
-  async function run(args: string[], childEnv: Record<string, string>) {
-    const { child, output } = start(args, childEnv);
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, ...output };
+  async function run(args: string[], childEnv: NodeJS.ProcessEnv) {
+    const child = start(args, childEnv);
+    const { code } = await child.closed;
+    return { code, stdout: child.stdout(), stderr: child.stderr() };
   }
 
   it('names every missing setting and exits non-zero', async () => {
@@ -90,12 +75,11 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
     assert.match(registered.stdout, new RegExp(`Registered /askdocs, "Ask askdocs about this message" in guild ${fake.guild.id}`));
     assert.equal(fake.state.commands.guild.get(fake.guild.id)?.length, 2);
 
-    const { child, output } = start(['discord'], env());
-    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const bot = start(['discord'], env());
     try {
-      const healthPort = await fake.waitFor(() => /health on :(\d+)/.exec(output.stderr)?.[1], {
+      const healthPort = await fake.waitFor(() => /health on :(\d+)/.exec(bot.stderr())?.[1], {
         timeoutMs: 60_000,
-        what: `the bot to start (stderr: ${output.stderr.slice(-500)})`,
+        what: `the bot to start (stderr: ${bot.stderr().slice(-500)})`,
       });
       const readiness = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
       const report = (await readiness.json()) as { status: string; checks: Record<string, { ok: boolean }> };
@@ -122,10 +106,10 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
       const click = fake.clickButton({ user, message: buttons, customId: up });
       await fake.waitFor(() => click.originalMessageId, { what: 'feedback acknowledged' });
     } finally {
-      child.kill('SIGTERM');
+      bot.child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0, output.stderr.slice(-2000));
-    assert.match(output.stderr, /shutdown complete/);
+    assert.equal((await bot.closed).code, 0, bot.stderr().slice(-2000));
+    assert.match(bot.stderr(), /shutdown complete/);
 
     const listed = await run(['feedback', '--json'], env());
     assert.equal(listed.code, 0, listed.stderr);
