@@ -370,14 +370,13 @@ export class ChunkStore {
     );
   }
 
-  /** `idsOnly`: the hits carry only id and score (when only the BM25 scores are wanted). */
-  async bm25Search(options: { text: string; limit: number; pathPrefix?: string; idsOnly?: boolean }): Promise<RetrievedChunk[]> {
+  async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
     const [hits] = await this.bm25Searches({ ...options, texts: [options.text] });
     return hits ?? [];
   }
 
   /** One BM25 search per text, sent as one request. */
-  async bm25Searches(options: { texts: string[]; limit: number; pathPrefix?: string; idsOnly?: boolean }): Promise<RetrievedChunk[][]> {
+  async bm25Searches(options: { texts: string[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
     if (options.texts.length === 0) return [];
     await this.ensureLoaded();
     const response = await searching('search', () =>
@@ -388,7 +387,7 @@ export class ChunkStore {
         limit: options.limit,
         filter: pathFilter(options.pathPrefix),
         metric_type: 'BM25',
-        output_fields: options.idsOnly ? ['id'] : CHUNK_FIELDS,
+        output_fields: CHUNK_FIELDS,
       }),
     );
     check(response.status, 'search');
@@ -417,8 +416,9 @@ export class ChunkStore {
       }),
     );
     check(response.status, 'search');
-    const lists = perQuery(response.results, vectors.length);
-    const scores = vectors.map((_, i) => new Map((lists[i] ?? []).map((hit) => [String(hit.id), Number(hit.score)])));
+    const scores = perQuery(response.results, vectors.length).map(
+      (hits) => new Map(hits.map((hit) => [String(hit.id), Number(hit.score)])),
+    );
     const missing = ids.filter((id) => scores.some((map) => !map.has(id)));
     if (missing.length > 0) {
       const rows = await this.client.query({
@@ -454,8 +454,7 @@ export class ChunkStore {
       }),
     );
     check(response.status, 'search');
-    const lists = perQuery(response.results, terms.length);
-    return new Map(terms.map((term, i) => [term, lists[i]?.length ?? 0]));
+    return new Map(perQuery(response.results, terms.length).map((hits, i) => [terms[i]!, hits.length]));
   }
 
   /** Readiness: Milvus answers and the collection exists. */
