@@ -55,36 +55,21 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const variants = queryVariants(question.text, question.history);
     // The search texts are short and embedded as one batch; the judge texts that are
     // only judged (the whole thread, much longer) are embedded while Milvus searches,
-    // so the batch is not padded to their length and no one waits for them.
+    // so the batch is not padded to their length and the searches do not wait for them.
     const searchVectors = await Promise.all(variants.searches.map((text) => embedder.embedQuery(text)));
     const embedded = performance.now();
     const judgedOnly = variants.judges.slice(variants.searches.length);
-    // Judge texts that are not searched lend their BM25 scores too.
-    const lexical = store.bm25Searches({ texts: variants.judges, limit, pathPrefix });
-    // A standalone question has one judge, its own search text: its dense hits come
-    // with their cosine, and its BM25 hits are scored while the dense search runs.
-    const standalone = variants.judges.length === 1;
-    const lexicalCosines = standalone
-      ? lexical.then(([hits]) =>
-          store.similarities(
-            searchVectors,
-            (hits ?? []).map((hit) => hit.id),
-          ),
-        )
-      : undefined;
-    const [denseLists, lexicalLists, judgedOnlyVectors, standaloneCosines] = await Promise.all([
+    const [denseLists, lexicalLists, judgedOnlyVectors] = await Promise.all([
       store.denseSearches({ vectors: searchVectors, limit, pathPrefix }),
-      lexical,
+      // Judge texts that are not searched lend their BM25 scores too.
+      store.bm25Searches({ texts: variants.judges, limit, pathPrefix }),
       Promise.all(judgedOnly.map((text) => embedder.embedQuery(text))),
-      lexicalCosines,
     ]);
     const pool = new Map<string, RetrievedChunk>();
     for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
       if (!pool.has(hit.id)) pool.set(hit.id, hit);
     }
-    const judgeSimilarities = standaloneCosines
-      ? [new Map([...standaloneCosines[0]!, ...(denseLists[0] ?? []).map((hit) => [hit.id, hit.similarity] as const)])]
-      : await store.similarities([...searchVectors, ...judgedOnlyVectors], [...pool.keys()]);
+    const judgeSimilarities = await store.similarities([...searchVectors, ...judgedOnlyVectors], [...pool.keys()]);
     const searched = performance.now();
     const reranked = rerankByFeatures({
       candidates: [...pool.values()],
