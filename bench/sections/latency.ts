@@ -15,6 +15,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Embedder } from '../../src/embeddings/index.ts';
+import type { Engine, Question, RetrievalResult } from '../../src/engine/types.ts';
 import type { EvalItem } from '../../src/eval/dataset.ts';
 import { questionOf } from '../../src/eval/dataset.ts';
 import { runEval } from '../../src/eval/run.ts';
@@ -49,7 +50,10 @@ export interface ScaleLatency {
    */
   rerankerOff?: { retrieveMs: Summary; standaloneMs: Summary; followUpMs: Summary };
   embedQueryMs: Summary;
-  /** Per retrieve, the Milvus calls alone: dense and BM25 searches (in parallel) and term lookups. */
+  /**
+   * Per retrieve, the Milvus calls alone: dense and BM25 searches (in parallel), the
+   * similarity lookup and term lookups (for a follow-up, the thread's embedding overlaps them).
+   */
   milvusMs: Summary;
   rerankMs: Summary;
   /** The dense and the BM25 search on their own (same queries, as many candidates as askdocs asks for), to show which one grows. */
@@ -252,40 +256,24 @@ async function measureScale(
     askdocs.timings.reset();
 
     const total = Math.max(ctx.queries(factor), ctx.items.length);
-    const retrieveMs: number[] = [];
-    const standaloneMs: number[] = [];
-    const followUpMs: number[] = [];
-    const timed: typeof askdocs.engine.retrieve = async (question) => {
-      const started = performance.now();
-      const result = await askdocs.engine.retrieve(question);
-      const ms = performance.now() - started;
-      retrieveMs.push(ms);
-      (result.rewrite === 'none' ? standaloneMs : followUpMs).push(ms);
-      return result;
-    };
+    const features = timedRetrieval(askdocs.engine);
     // The first pass is the eval set itself, so recall at this scale comes for free.
-    const report = await runEval({ items: ctx.items, k: 5, retrieve: (q) => timed({ ...q, scope: { platform: 'bench' } }) });
+    const report = await runEval({ items: ctx.items, k: 5, retrieve: (q) => features.retrieve({ ...q, scope: { platform: 'bench' } }) });
     for (let i = ctx.items.length; i < total; i++) {
       const item = ctx.items[i % ctx.items.length]!;
-      await timed({ ...questionOf(item), scope: { platform: 'bench' } });
+      await features.retrieve({ ...questionOf(item), scope: { platform: 'bench' } });
     }
     let rerankerOff: ScaleLatency['rerankerOff'];
     if (breakdown) {
       const off = await openAskdocs({ address: milvus.address, collection, embedder: ctx.embedder, env: { RERANKER: 'off' } });
       try {
-        const offMs: number[] = [];
-        const offStandaloneMs: number[] = [];
-        const offFollowUpMs: number[] = [];
+        const offTimed = timedRetrieval(off.engine);
         for (const item of ctx.items) {
           const question = { ...questionOf(item), scope: { platform: 'bench' as const } };
-          await timed(question);
-          const started = performance.now();
-          const result = await off.engine.retrieve(question);
-          const ms = performance.now() - started;
-          offMs.push(ms);
-          (result.rewrite === 'none' ? offStandaloneMs : offFollowUpMs).push(ms);
+          await features.retrieve(question);
+          await offTimed.retrieve(question);
         }
-        rerankerOff = { retrieveMs: summarize(offMs), standaloneMs: summarize(offStandaloneMs), followUpMs: summarize(offFollowUpMs) };
+        rerankerOff = offTimed.summaries();
       } finally {
         await off.close();
       }
@@ -308,9 +296,7 @@ async function measureScale(
     return {
       factor,
       chunks,
-      retrieveMs: summarize(retrieveMs),
-      standaloneMs: summarize(standaloneMs),
-      followUpMs: summarize(followUpMs),
+      ...features.summaries(),
       rerankerOff,
       embedQueryMs: summarize(askdocs.timings.embedQueryMs),
       milvusMs: summarize(askdocs.timings.milvusMs),
@@ -323,6 +309,24 @@ async function measureScale(
   } finally {
     await askdocs.close();
   }
+}
+
+/** An engine's retrieve, timed: every call, and split into standalone questions and follow-ups. */
+function timedRetrieval(engine: Pick<Engine, 'retrieve'>) {
+  const all: number[] = [];
+  const standalone: number[] = [];
+  const followUps: number[] = [];
+  return {
+    async retrieve(question: Question): Promise<RetrievalResult> {
+      const started = performance.now();
+      const result = await engine.retrieve(question);
+      const ms = performance.now() - started;
+      all.push(ms);
+      (result.rewrite === 'none' ? standalone : followUps).push(ms);
+      return result;
+    },
+    summaries: () => ({ retrieveMs: summarize(all), standaloneMs: summarize(standalone), followUpMs: summarize(followUps) }),
+  };
 }
 
 export function latencyFigures(section: LatencySection): Figure[] {
@@ -355,15 +359,17 @@ export function latencyFigures(section: LatencySection): Figure[] {
       }
     }
     const off = scale.rerankerOff;
-    for (const p of off?.retrieveMs.n ? (['p50', 'p95'] as const) : []) {
-      figures.push(
-        figure('latency', `retrieve ${p} at ${at}, RERANKER=off`, 'ms', off!.retrieveMs[p], [
-          { label: 'RERANKER=features (default)', value: scale.retrieveMs[p] },
-        ]),
-        figure('latency', `retrieve ${p} at ${at}, RERANKER=off, standalone questions`, 'ms', off!.standaloneMs[p], [
-          { label: 'RERANKER=features (default)', value: scale.standaloneMs?.[p] },
-        ]),
-      );
+    if (off?.retrieveMs.n) {
+      for (const p of ['p50', 'p95'] as const) {
+        figures.push(
+          figure('latency', `retrieve ${p} at ${at}, RERANKER=off`, 'ms', off.retrieveMs[p], [
+            { label: 'RERANKER=features (default)', value: scale.retrieveMs[p] },
+          ]),
+          figure('latency', `retrieve ${p} at ${at}, RERANKER=off, standalone questions`, 'ms', off.standaloneMs[p], [
+            { label: 'RERANKER=features (default)', value: scale.standaloneMs?.[p] },
+          ]),
+        );
+      }
     }
     if (old) {
       figures.push(
