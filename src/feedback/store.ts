@@ -1,5 +1,5 @@
 /**
- * Durable feedback (👍/👎) on chat answers, in SQLite (better-sqlite3) at `config.feedbackDb`.
+ * Durable feedback (👍/👎) on chat answers, in SQLite (libsql, see ../sqlite.ts) at `config.feedbackDb`.
  *
  * API:
  *   const store = FeedbackStore.open(config.feedbackDb);    // creates the file and folder
@@ -20,11 +20,11 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { sourceEntries } from '../chat/sources.ts';
 import type { Source } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { openSqlite, type SqliteDatabase } from '../sqlite.ts';
 
 export type Vote = 'up' | 'down';
 
@@ -149,14 +149,18 @@ SELECT v.platform, v.message_ref, v.user_id, v.vote, v.created_at, v.voted_at,
 FROM votes v
 LEFT JOIN answers a ON a.platform = v.platform AND a.message_ref = v.message_ref`;
 
+/** How long a write waits for another connection's (another process's) lock on the file. */
+const BUSY_TIMEOUT_MS = 5000;
+
 export class FeedbackStore implements FeedbackRecorder {
-  private db: Database.Database;
+  private db: SqliteDatabase;
   /** The file's inode when opened: a different one (or none) means it was deleted or replaced. */
   private inode: number | undefined;
 
   private constructor(
-    db: Database.Database,
+    db: SqliteDatabase,
     private readonly path: string,
+    private readOnly: boolean,
     private readonly logger?: Logger,
   ) {
     this.db = db;
@@ -170,21 +174,18 @@ export class FeedbackStore implements FeedbackRecorder {
    */
   static open(path: string, options: { logger?: Logger } = {}): FeedbackStore {
     try {
-      return new FeedbackStore(openWritable(path), path, options.logger);
+      return new FeedbackStore(openWritable(path), path, false, options.logger);
     } catch (error) {
       if (!isReadOnlyError(error) || !existsSync(path)) throw error;
       options.logger?.warn({ path, err: error }, 'feedback database is read-only: votes cannot be recorded until FEEDBACK_DB is writable');
-      const db = new Database(path, { readonly: true, fileMustExist: true });
-      return new FeedbackStore(db, path, options.logger);
+      return new FeedbackStore(openSqlite(path, { readOnly: true, timeoutMs: BUSY_TIMEOUT_MS }), path, true, options.logger);
     }
   }
 
   /** Opens an existing store read-only, or returns undefined when there is none yet. */
   static openExisting(path: string): FeedbackStore | undefined {
     if (!existsSync(path)) return undefined;
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-    return new FeedbackStore(db, path);
+    return new FeedbackStore(openSqlite(path, { readOnly: true, timeoutMs: BUSY_TIMEOUT_MS }), path, true);
   }
 
   get location(): string {
@@ -193,21 +194,22 @@ export class FeedbackStore implements FeedbackRecorder {
 
   /** False when the database could only be opened read-only. */
   get writable(): boolean {
-    return !this.db.readonly;
+    return !this.readOnly;
   }
 
   /**
    * Before each write: a database file deleted (or replaced) while the bot runs would
    * take every later vote with it into an unlinked inode. Reopen, recreating it.
    */
-  private writableDb(): Database.Database {
+  private writableDb(): SqliteDatabase {
     if (this.path !== ':memory:' && inodeOf(this.path) !== this.inode) {
       this.logger?.warn({ path: this.path }, 'feedback database was deleted or replaced while running: recreating it');
       this.db.close();
       this.db = openWritable(this.path);
+      this.readOnly = false;
       this.inode = inodeOf(this.path);
     }
-    if (this.db.readonly) {
+    if (this.readOnly) {
       throw new AskdocsError('feedback', `The feedback database ${this.path} is read-only, so the vote was not recorded.`);
     }
     return this.db;
@@ -263,12 +265,11 @@ export class FeedbackStore implements FeedbackRecorder {
   }
 }
 
-function openWritable(path: string): Database.Database {
+function openWritable(path: string): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = openSqlite(path, { timeoutMs: BUSY_TIMEOUT_MS });
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
+    db.exec('PRAGMA journal_mode = WAL');
     db.exec(SCHEMA);
   } catch (error) {
     db.close();

@@ -8,8 +8,8 @@
  *
  * One lock file guards the data folder and ties the engine's life to askdocs':
  * - askdocs holds an exclusive POSIX record lock on `<data dir>/askdocs-engine.lock`
- *   (through SQLite's own locking, which is what better-sqlite3 gives Node). A second
- *   askdocs on the same folder cannot take it and stops with one clear line.
+ *   (through SQLite's own locking, which is what libsql gives Node; see ../sqlite.ts). A
+ *   second askdocs on the same folder cannot take it and stops with one clear line.
  * - The engine is given the same file as its fifth argument: it waits on that lock
  *   and exits cleanly the moment it is released, which is when askdocs stops it or
  *   dies in any way (even kill -9: the kernel drops the lock). No orphaned engine
@@ -24,10 +24,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
+import { openSqlite, type SqliteDatabase } from '../sqlite.ts';
 
 export type EngineState = 'running' | 'restarting' | 'failed' | 'stopped';
 
@@ -195,10 +195,12 @@ function notify(listener: () => void): void {
  */
 function takeLock(dataDir: string): { close(): void } {
   const path = join(dataDir, LOCK_FILE);
-  let db: Database.Database | undefined;
+  let db: SqliteDatabase | undefined;
   try {
-    db = new Database(path, { timeout: 0 });
-    db.pragma('locking_mode = EXCLUSIVE');
+    db = openSqlite(path, { timeoutMs: 0 });
+    // exec(), not pragma(): a prepared statement would keep the connection, and so the
+    // lock, open after close() until it is garbage-collected, and the engine running.
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db?.close();
