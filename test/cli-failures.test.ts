@@ -4,7 +4,7 @@
  * bot's "while answering" for an ingest or the feedback listing.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -50,6 +50,23 @@ describe('askdocs CLI failures', () => {
     const run = await runCli(['feedback'], { FEEDBACK_DB: db }, { cwd: work });
     assert.equal(run.code, 1);
     assert.equal(run.stderr, `askdocs: Could not read the feedback database ${db} (file is not a database). Check FEEDBACK_DB.\n`);
+  });
+
+  it('feedback on a database it may not open: says which file and why', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'askdocs-cli-unreadable-'));
+    try {
+      await chmod(folder, 0o755);
+      const db = join(folder, 'unreadable.sqlite');
+      await writeFile(db, '');
+      await chmod(db, 0o000);
+      // root opens anything: run as an unprivileged user, as the bot runs in a container.
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const run = await runCli(['feedback'], { FEEDBACK_DB: db }, asUser);
+      assert.equal(run.code, 1);
+      assert.equal(run.stderr, `askdocs: Could not read the feedback database ${db} (unable to open database file). Check FEEDBACK_DB.\n`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 
