@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -88,6 +88,27 @@ describe('FeedbackStore', () => {
     ]);
     assert.equal(again.list({ limit: 1 }).length, 1);
     again.close();
+  });
+
+  it('once closed, the database file alone holds every vote (a copy of just that file loses nothing)', () => {
+    const path = join(dir, 'backup', 'feedback.sqlite');
+    const store = FeedbackStore.open(path);
+    store.saveAnswer({ platform: 'slack', messageRef: 'C1:1.0', question: 'How do I back up?', answer: 'Copy the file.', sources: [] });
+    for (const userId of ['U1', 'U2', 'U3']) store.recordVote({ platform: 'slack', messageRef: 'C1:1.0', userId, vote: 'up' });
+    store.close();
+    const copy = join(dir, 'backup', 'copy.sqlite');
+    copyFileSync(path, copy);
+    const restored = FeedbackStore.openExisting(copy);
+    assert.ok(restored);
+    assert.deepEqual(
+      restored.list().map((r) => [r.userId, r.question]),
+      [
+        ['U3', 'How do I back up?'],
+        ['U2', 'How do I back up?'],
+        ['U1', 'How do I back up?'],
+      ],
+    );
+    restored.close();
   });
 
   it('keeps a vote even when the answer it refers to was never saved', () => {

@@ -261,7 +261,19 @@ export class FeedbackStore implements FeedbackRecorder {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // The connection stays open after close() until the statements prepared on it are
+    // garbage-collected (see ../sqlite.ts), which a process exiting may never do. Copy
+    // the WAL into the database file now, so the file alone holds every vote, as after
+    // a real close. Best effort: what is not copied stays in the WAL, which SQLite reads.
+    if (!this.readOnly) {
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+      } catch {
+        // A database deleted or locked meanwhile: nothing more to copy now.
+      }
+    }
+    this.db.close();
   }
 }
 
