@@ -49,8 +49,7 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
     });
   }
 
-  // bin/askdocs.js in a scratch working directory (no .env). runTs preloads tsx; the launch
-  // exactly as an operator types it is test/cli-ask.test.ts's.
+  // bin/askdocs.js as an operator starts it, in a scratch working directory (no .env).
   const start = (args: string[], childEnv: NodeJS.ProcessEnv): ChildRun => runTs('bin/askdocs.js', args, childEnv, { cwd: dir });
 
   async function run(args: string[], childEnv: NodeJS.ProcessEnv) {
