@@ -27,12 +27,17 @@ fi
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/askdocs-test-XXXXXX")"
 node --import tsx test/support/faq-index.ts "$scratch/faq" >"$scratch/faq-index.log" 2>&1 &
 faq_index=$!
-trap 'kill "$faq_index" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+# Stop the build if the checks below fail first; once it has been waited for, its pid is
+# forgotten (never signal a pid that may since belong to another process).
+trap '[ -z "$faq_index" ] || kill "$faq_index" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
 echo "askdocs test: biome check (lint, format, import order)" >&2
 npx --no-install biome check src adapters test bench bin
-if ! wait "$faq_index"; then
+faq_status=0
+wait "$faq_index" || faq_status=$?
+faq_index=
+if [ "$faq_status" -ne 0 ]; then
   echo "askdocs test: building the shared FAQ index failed:" >&2
   cat "$scratch/faq-index.log" >&2
   exit 1
