@@ -26,11 +26,22 @@ export interface BenchPlan {
   chatChannels: number;
   /** Questions in the replicas burst (1 replica against 2 sharing Redis). */
   replicaQuestions: number;
+  /** The small folder the oversize section ingests with and without a 20 MB file (relative paths). */
+  oversizeFiles: string[];
   /** How the fake LLM behaves (its time is subtracted from askdocs' overhead). */
   llm: LlmProfile;
 }
 
 const all = (items: EvalItem[]) => items;
+
+/** Small files the eval set asks about, plus the file to edit. */
+export const SMOKE_FILES = [
+  'adminGuide/authenticate.md',
+  'faq/performance_faq.md',
+  'faq/troubleshooting.md',
+  'userGuide/tune_consistency.md',
+  'adminGuide/limit_collection_counts.md',
+];
 
 export const FULL: BenchPlan = {
   mode: 'full',
@@ -42,6 +53,8 @@ export const FULL: BenchPlan = {
   chatLevels: [10, 50, 200],
   chatChannels: 10,
   replicaQuestions: 200,
+  // The same five small files the smoke run ingests.
+  oversizeFiles: SMOKE_FILES,
   llm: REALISTIC_LLM,
 };
 
@@ -54,15 +67,6 @@ export const QUICK: BenchPlan = {
   chatLevels: [10, 50],
   replicaQuestions: 50,
 };
-
-/** Small files the eval set asks about, plus the file to edit. */
-export const SMOKE_FILES = [
-  'adminGuide/authenticate.md',
-  'faq/performance_faq.md',
-  'faq/troubleshooting.md',
-  'userGuide/tune_consistency.md',
-  'adminGuide/limit_collection_counts.md',
-];
 
 export const SMOKE: BenchPlan = {
   mode: 'smoke',
@@ -79,6 +83,9 @@ export const SMOKE: BenchPlan = {
   chatLevels: [3],
   chatChannels: 2,
   replicaQuestions: 4,
+  // One small page: the smoke run proves both ingests run and are compared; each file
+  // more is only more chunks for two processes to embed.
+  oversizeFiles: ['faq/troubleshooting.md'],
   // Fast, so the smoke run stays short; the numbers are not the point there.
   llm: { firstTokenDelayMs: 50, tokensPerSecond: 500, answerTokens: 20 },
 };

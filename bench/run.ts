@@ -42,7 +42,7 @@ import { mib } from './lib/proc.ts';
 import { renderMarkdown, renderTextTable, updateBenchmarksMd } from './lib/report.ts';
 import type { BenchResults, Figure, MachineInfo } from './lib/results.ts';
 import { round } from './lib/stats.ts';
-import { type BenchPlan, FULL, QUICK, SMOKE, SMOKE_FILES } from './plan.ts';
+import { type BenchPlan, FULL, QUICK, SMOKE } from './plan.ts';
 import { type AnswerSection, answerFigures, measureAnswer } from './sections/answer.ts';
 import type { ChatContext } from './sections/chat.ts';
 import { type ChatPlatformSection, chatFigures } from './sections/chat.ts';
@@ -286,7 +286,7 @@ export async function runBench(
     if (!skip.has('oversize')) {
       say('oversize: the same small folder ingested with and without a 20 MB Markdown file');
       const oversize = await attempt('oversize', () =>
-        measureOversize({ address: milvus.address, corpus, files: SMOKE_FILES, scratch: tmp, log: say }),
+        measureOversize({ address: milvus.address, corpus, files: plan.oversizeFiles, scratch: tmp, log: say }),
       );
       if (oversize) sections.oversize = oversize;
     }

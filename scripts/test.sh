@@ -21,10 +21,31 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "askdocs test: redis-server is missing (apt-get install redis-server): the shared-state tests will skip" >&2
 fi
+# The Milvus FAQ pages several test files answer from: ingested once for the whole run,
+# beside the type check and lint, and copied by each of those files (startFaqMilvus in
+# test/support/milvus.ts) instead of each embedding them again.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/askdocs-test-XXXXXX")"
+node --import tsx test/support/faq-index.ts "$scratch/faq" >"$scratch/faq-index.log" 2>&1 &
+faq_index=$!
+# Stop the build if the checks below fail first; once it has been waited for, its pid is
+# forgotten (never signal a pid that may since belong to another process).
+trap '[ -z "$faq_index" ] || kill "$faq_index" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
 echo "askdocs test: biome check (lint, format, import order)" >&2
 npx --no-install biome check src adapters test bench bin
+faq_status=0
+wait "$faq_index" || faq_status=$?
+faq_index=
+if [ "$faq_status" -ne 0 ]; then
+  echo "askdocs test: building the shared FAQ index failed:" >&2
+  cat "$scratch/faq-index.log" >&2
+  exit 1
+fi
+# Absent when the corpus is: the tests that need it skip.
+if [ -f "$scratch/faq/milvus.db" ]; then
+  export ASKDOCS_TEST_FAQ_DB="$scratch/faq/milvus.db"
+fi
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "askdocs test: no test files found" >&2
@@ -34,4 +55,4 @@ fi
 # waiting (engine start-up, child processes, fake servers, timeouts), not computing, so
 # several at once finish sooner even on 2 cores. Node's default (cores - 1) is 1 there.
 # ASKDOCS_TEST_CONCURRENCY overrides it (1 runs the files one at a time).
-exec node --import tsx --test --test-concurrency="${ASKDOCS_TEST_CONCURRENCY:-3}" --test-reporter=spec "${files[@]}"
+node --import tsx --test --test-concurrency="${ASKDOCS_TEST_CONCURRENCY:-3}" --test-reporter=spec "${files[@]}"

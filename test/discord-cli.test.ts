@@ -8,15 +8,13 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { type FakeDiscord, startFakeDiscord } from './fakes/discord/index.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
-import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvus.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
-
-const COLLECTION = 'discord_cli_test';
 
 describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
   let milvus: TestMilvus;
@@ -25,9 +23,8 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
   let dir: string;
 
   before(async () => {
-    [milvus, llm, fake] = await Promise.all([startTestMilvus(), startFakeLlm(), startFakeDiscord()]);
+    [milvus, llm, fake] = await Promise.all([startFaqMilvus(), startFakeLlm(), startFakeDiscord()]);
     dir = await mkdtemp(join(tmpdir(), 'askdocs-discord-cli-'));
-    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
   });
 
   after(async () => {
@@ -38,7 +35,7 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
   function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return baseEnv({
       MILVUS_URI: `http://${milvus.address}`,
-      MILVUS_COLLECTION: COLLECTION,
+      MILVUS_COLLECTION: FAQ_COLLECTION,
       LLM_BASE_URL: llm.url,
       DEEPSEEK_API_KEY: 'sk-discord-cli',
       LLM_MAX_RETRIES: '0',
@@ -52,8 +49,7 @@ describe('askdocs discord (CLI)', { skip: NEEDS_SHARED }, () => {
     });
   }
 
-  // bin/askdocs.js in a scratch working directory (no .env). runTs preloads tsx; the launch
-  // exactly as an operator types it is test/cli-ask.test.ts's.
+  // bin/askdocs.js as an operator starts it, in a scratch working directory (no .env).
   const start = (args: string[], childEnv: NodeJS.ProcessEnv): ChildRun => runTs('bin/askdocs.js', args, childEnv, { cwd: dir });
 
   async function run(args: string[], childEnv: NodeJS.ProcessEnv) {

@@ -12,7 +12,6 @@ import { defaultResponder, type FakeLlm } from './fakes/llm-server.ts';
 import { type BotHarness, startBotHarness } from './support/discord-bot.ts';
 import { type FullStack, startFullStack } from './support/full-stack.ts';
 
-const COLLECTION = 'discord_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
 describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
@@ -21,7 +20,7 @@ describe('Discord full path: real engine, Milvus Lite, local LLM server', { skip
   let h: BotHarness;
 
   before(async () => {
-    stack = await startFullStack(COLLECTION);
+    stack = await startFullStack();
     llm = stack.llm;
     const { env } = stack;
     h = await startBotHarness({ engine: stack.runtime.engine, env, bot: { textIntervalMs: 100 } });

@@ -18,13 +18,13 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { type FakeMessage as DiscordMessage, type FakeChannel, startFakeDiscord } from './fakes/discord/index.ts';
 import { FAKE_BOT, FakeSlackApi, type FakeMessage as SlackMessage } from './fakes/slack-api.ts';
 import { SIGNING_SECRET, sendEvent } from './fakes/slack-requests.ts';
-import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvus.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { blocksOf, waitForSources } from './support/slack-view.ts';
@@ -48,27 +48,24 @@ async function until<T>(what: string, predicate: () => T | undefined | false, ti
 }
 
 describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_SHARED }, () => {
-  let milvus: TestMilvus;
+  // One engine per platform: each bot's question log (beside the docs) starts empty.
+  let slackMilvus: TestMilvus;
+  let discordMilvus: TestMilvus;
   let dir: string;
 
   before(async () => {
-    milvus = await startTestMilvus();
-    dir = await mkdtemp(join(tmpdir(), 'askdocs-digest-'));
-    await Promise.all([
-      ingestInto(milvus, 'digest_slack', resolve(CORPUS_DIR, 'faq')),
-      ingestInto(milvus, 'digest_discord', resolve(CORPUS_DIR, 'faq')),
-    ]);
+    [slackMilvus, discordMilvus, dir] = await Promise.all([startFaqMilvus(), startFaqMilvus(), mkdtemp(join(tmpdir(), 'askdocs-digest-'))]);
   });
 
   after(async () => {
-    await milvus?.stop();
+    await Promise.all([slackMilvus?.stop(), discordMilvus?.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const common = (collection: string) => ({
+  const common = (platform: string, milvus: TestMilvus) => ({
     MILVUS_URI: `http://${milvus.address}`,
-    MILVUS_COLLECTION: collection,
-    FEEDBACK_DB: join(dir, `${collection}.sqlite`),
+    MILVUS_COLLECTION: FAQ_COLLECTION,
+    FEEDBACK_DB: join(dir, `${platform}.sqlite`),
     HEALTH_PORT: '0',
     SHUTDOWN_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'info',
@@ -83,10 +80,10 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
     try {
       bot = await startSlackProcess({
         api,
-        milvus,
-        collection: 'digest_slack',
+        milvus: slackMilvus,
+        collection: FAQ_COLLECTION,
         cwd: dir,
-        env: { ...common('digest_slack'), GAPS_DIGEST_CHANNEL: docsTeam },
+        env: { ...common('slack', slackMilvus), GAPS_DIGEST_CHANNEL: docsTeam },
       });
       const { run, eventsUrl: url } = bot;
       const digests = () => api.messages.filter((m) => m.channel === docsTeam && blocksOf(m)[0]?.type === 'header');
@@ -173,7 +170,7 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         'bin/askdocs.js',
         ['discord'],
         baseEnv({
-          ...common('digest_discord'),
+          ...common('discord', discordMilvus),
           DISCORD_TOKEN: fake.token,
           DISCORD_APPLICATION_ID: fake.applicationId,
           DISCORD_API_URL: fake.apiUrl,

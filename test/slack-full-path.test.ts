@@ -13,7 +13,6 @@ import { type FullStack, startFullStack } from './support/full-stack.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { answerTexts, blocksOf, sourceLines, waitForSources } from './support/slack-view.ts';
 
-const COLLECTION = 'slack_full_path';
 const QUESTION = 'What is the maximum vector dimension supported in Milvus?';
 
 describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: NEEDS_SHARED }, () => {
@@ -22,7 +21,7 @@ describe('Slack full path: real engine, Milvus Lite, local LLM server', { skip: 
   let h: SlackHarness;
 
   before(async () => {
-    stack = await startFullStack(COLLECTION);
+    stack = await startFullStack();
     llm = stack.llm;
     const { env } = stack;
     h = await startSlackHarness({ engine: stack.runtime.engine, env, app: { docTitles: () => stack.runtime.store.documentTitles() } });

@@ -9,17 +9,17 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSlackApp, type SlackBot } from '../adapters/slack/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { ChatState } from '../src/state/chat-state.ts';
-import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { NEEDS_SHARED } from './fakes/config.ts';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/slack-requests.ts';
-import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvus.ts';
 import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
@@ -264,7 +264,6 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
  * pages and the local LLM server, sharing one redis-server through REDIS_URL.
  */
 describe('two `askdocs slack` processes sharing one Redis', { skip: NO_REDIS || NEEDS_SHARED }, () => {
-  const COLLECTION = 'slack_replicas_processes';
   let milvus: TestMilvus;
   let llm: FakeLlm;
   let redis: TestRedis;
@@ -273,14 +272,13 @@ describe('two `askdocs slack` processes sharing one Redis', { skip: NO_REDIS || 
   const bots: SlackProcess[] = [];
 
   before(async () => {
-    [milvus, llm, redis, api] = await Promise.all([startTestMilvus(), startFakeLlm(), startTestRedis(), new FakeSlackApi().start()]);
+    [milvus, llm, redis, api] = await Promise.all([startFaqMilvus(), startFakeLlm(), startTestRedis(), new FakeSlackApi().start()]);
     workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-replicas-'));
-    await ingestInto(milvus, COLLECTION, resolve(CORPUS_DIR, 'faq'));
     for (let i = 0; i < 2; i++) {
       const bot = await startSlackProcess({
         api,
         milvus,
-        collection: COLLECTION,
+        collection: FAQ_COLLECTION,
         cwd: workDir,
         timeoutMs: 120_000,
         env: {

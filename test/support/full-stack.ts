@@ -3,12 +3,11 @@
  * of the corpus ingested, the local OpenAI-compatible server, and a runtime (real
  * engine, real embedding model) wired to both.
  */
-import { resolve } from 'node:path';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
-import { CORPUS_DIR, testConfig } from '../fakes/config.ts';
+import { testConfig } from '../fakes/config.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/llm-server.ts';
-import { ingestInto, startTestMilvus, type TestMilvus } from './milvus.ts';
+import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './milvus.ts';
 
 export interface FullStack {
   milvus: TestMilvus;
@@ -19,17 +18,16 @@ export interface FullStack {
   close(): Promise<void>;
 }
 
-export async function startFullStack(collection: string): Promise<FullStack> {
-  const [milvus, llm] = await Promise.all([startTestMilvus(), startFakeLlm()]);
+export async function startFullStack(): Promise<FullStack> {
+  const [milvus, llm] = await Promise.all([startFaqMilvus(), startFakeLlm()]);
   const env = {
     MILVUS_URI: `http://${milvus.address}`,
-    MILVUS_COLLECTION: collection,
+    MILVUS_COLLECTION: FAQ_COLLECTION,
     LLM_BASE_URL: llm.url,
-    DEEPSEEK_API_KEY: `sk-${collection}-test`,
+    DEEPSEEK_API_KEY: 'sk-full-stack-test',
     LLM_MAX_RETRIES: '0',
     LLM_TIMEOUT_MS: '5000',
   };
-  await ingestInto(milvus, collection, resolve(CORPUS_DIR, 'faq'));
   const runtime = await openRuntime(testConfig(env), { logger: createLogger({ level: 'silent' }) });
   return {
     milvus,

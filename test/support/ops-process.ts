@@ -31,8 +31,12 @@ export function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): ChildRun {
-  // tsx by absolute URL: the child may run in a directory outside the package.
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), resolve(PACKAGE_ROOT, entry), ...args], {
+  // bin/askdocs.js loads tsx itself and runs as an operator starts it: `node bin/askdocs.js`.
+  // A .ts entry gets tsx by absolute URL (the child may run in a directory outside the
+  // package); preloading it for bin/askdocs.js too would put every module it loads through
+  // two tsx loaders, about a second of CPU per child.
+  const preload = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const child = spawn(process.execPath, [...preload, resolve(PACKAGE_ROOT, entry), ...args], {
     // Commands that read .env from their working directory get a scratch cwd from the caller.
     cwd: options.cwd ?? PACKAGE_ROOT,
     env,
