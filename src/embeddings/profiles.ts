@@ -19,6 +19,9 @@ const PROFILES: Record<string, LocalModelProfile> = {
   // Takes up to 2,048 tokens; 512 holds a whole 1,600-character chunk (about 400 word
   // pieces) while bounding attention cost, which grows with the square of the length.
   'nomic-embed-text-v1.5': { queryPrefix: 'search_query: ', documentPrefix: 'search_document: ', maxTokens: 512 },
+  // Symmetric like MiniLM; its sentence-transformers config keeps 384 word pieces
+  // (max_seq_length), so longer input is cut there as it was in training.
+  'all-mpnet-base-v2': { queryPrefix: '', documentPrefix: '', maxTokens: 384 },
 };
 
 export function localModelProfile(model: string): LocalModelProfile {
