@@ -5,10 +5,13 @@
  *
  *   node --import tsx bench/embedders.ts --model all-MiniLM-L6-v2 \
  *     --questions ../shared/eval/dev.jsonl,../shared/eval/dev-2.jsonl [--compare all-MiniLM-L6-v2] [--runs 100] \
- *     [--docs ../shared/corpus/milvus-docs-2.4.x --doc-count 256]
+ *     [--docs ../shared/corpus/milvus-docs-2.4.x --doc-count 256] [--threads N]
  *
  * Questions are the eval sets' user turns (the last one for follow-ups), embedded
- * one at a time after a warm-up, as a chat front end does between bursts. With
+ * one at a time after a warm-up, as a chat front end does between bursts. Then each
+ * eval item is embedded as the retriever embeds it (src/retrieval/variants.ts: its
+ * search texts in one batch, then the texts it is only judged by), timed per item,
+ * standalone questions and follow-ups apart, with the CPU time per item. With
  * --docs, the first --doc-count 1,600-character pieces of the folder's markdown
  * (files in sorted order) are embedded in batches of 32, as ingest does: that
  * gives document throughput without a full ingest. Prints one JSON object.
@@ -18,6 +21,9 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalEmbedder } from '../src/embeddings/local.ts';
+import { loadEvalSet, questionOf } from '../src/eval/dataset.ts';
+import { queryVariants } from '../src/retrieval/variants.ts';
+import { round, summarize } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     docs: { type: 'string' },
     'doc-count': { type: 'string', default: '256' },
     'models-dir': { type: 'string', default: resolve(import.meta.dirname, '..', 'models') },
+    threads: { type: 'string' },
   },
 });
 if (!values.model || !values.questions) {
@@ -54,7 +61,8 @@ const sample = questions.slice(0, runs);
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 const rssBefore = process.memoryUsage().rss;
 const loadStart = performance.now();
-const embedder = await createLocalEmbedder({ model: values.model, modelsDir: values['models-dir'], batchSize: 32 });
+const threads = values.threads === undefined ? undefined : Number(values.threads);
+const embedder = await createLocalEmbedder({ model: values.model, modelsDir: values['models-dir'], batchSize: 32, threads });
 const loadMs = performance.now() - loadStart;
 for (const q of sample.slice(0, 5)) await embedder.embedQuery(q);
 const rssLoaded = process.memoryUsage().rss;
@@ -70,13 +78,40 @@ for (const q of sample) {
 times.sort((a, b) => a - b);
 const pct = (p: number) => Math.round((times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0) * 10) / 10;
 
+// The retriever's own embedding work per eval item, one item at a time.
+const retrieveTimes: Record<'standalone' | 'followUp', number[]> = { standalone: [], followUp: [] };
+const retrieveCpu = process.cpuUsage();
+let retrieveItems = 0;
+for (const file of values.questions.split(',')) {
+  for (const item of await loadEvalSet(file)) {
+    const question = questionOf(item);
+    const variants = queryVariants(question.text, question.history);
+    const t = performance.now();
+    await Promise.all(variants.searches.map((text) => embedder.embedQuery(text)));
+    await Promise.all(variants.judges.slice(variants.searches.length).map((text) => embedder.embedQuery(text)));
+    retrieveTimes[variants.rewrite === 'none' ? 'standalone' : 'followUp'].push(performance.now() - t);
+    retrieveItems++;
+  }
+}
+const { user, system } = process.cpuUsage(retrieveCpu);
+const summary = (values: number[]) => {
+  const s = summarize(values);
+  return { n: s.n, p50Ms: round(s.p50, 1), p95Ms: round(s.p95, 1) };
+};
+
 const result: Record<string, unknown> = {
   model: values.model,
+  threads: threads ?? 'default (one per core)',
   dimension: embedder.dimension,
   queries: sample.length,
   loadMs: Math.round(loadMs),
   embedQueryP50Ms: pct(0.5),
   embedQueryP95Ms: pct(0.95),
+  retrieveEmbedding: {
+    standalone: summary(retrieveTimes.standalone),
+    followUp: summary(retrieveTimes.followUp),
+    cpuMsPerItem: round((user + system) / 1000 / retrieveItems, 1),
+  },
   rssBeforeLoadMB: mb(rssBefore),
   rssLoadedMB: mb(rssLoaded),
   rssAfterMB: mb(process.memoryUsage().rss),
@@ -94,10 +129,13 @@ if (values.docs) {
     if (docs.length >= count) break;
   }
   const t = performance.now();
+  const cpu = process.cpuUsage();
   docVectors = await embedder.embedDocuments(docs);
   const seconds = (performance.now() - t) / 1000;
+  const docCpu = process.cpuUsage(cpu);
   result.documents = docs.length;
   result.documentsPerSecond = Math.round((docs.length / seconds) * 10) / 10;
+  result.documentsCpuSeconds = round((docCpu.user + docCpu.system) / 1e6, 2);
   result.rssAfterDocumentsMB = mb(process.memoryUsage().rss);
 }
 

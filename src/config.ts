@@ -71,6 +71,7 @@ export const envSchema = z.object({
   EMBEDDING_API_KEY: optionalString,
   EMBEDDING_BATCH_SIZE: int(32, 1, 2048),
   EMBEDDING_MODELS_DIR: optionalString,
+  EMBEDDING_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
 
   // Ingest and retrieval
   DOCS_BASE_URL: optionalUrl,
@@ -211,6 +212,8 @@ export interface Config {
     apiKey?: string;
     batchSize: number;
     modelsDir: string;
+    /** CPU threads for a local model (EMBEDDING_THREADS); unset: ONNX Runtime's default. */
+    threads?: number;
   };
   /** maxFileBytes: INGEST_MAX_FILE_MB in bytes; larger files are skipped with a warning. */
   ingest: { docsBaseUrl?: string; chunkMaxChars: number; chunkOverlapChars: number; maxFileBytes: number };
@@ -386,6 +389,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       apiKey: env.EMBEDDING_API_KEY,
       batchSize: env.EMBEDDING_BATCH_SIZE,
       modelsDir: fromRoot(env.EMBEDDING_MODELS_DIR ?? 'models'),
+      threads: env.EMBEDDING_THREADS,
     },
     ingest: {
       docsBaseUrl: env.DOCS_BASE_URL,

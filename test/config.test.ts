@@ -18,6 +18,8 @@ describe('config', () => {
     assert.equal(config.embedding.provider, 'local');
     assert.equal(config.embedding.model, 'all-MiniLM-L6-v2-int8');
     assert.equal(config.llm.apiKey, undefined);
+    assert.equal(config.embedding.threads, undefined);
+    assert.equal(load({ EMBEDDING_THREADS: '3' }).embedding.threads, 3);
   });
 
   it('reports every invalid setting at once, by name', () => {
@@ -34,6 +36,7 @@ describe('config', () => {
       GAPS_DIGEST_CRON: '61 9 * * 1',
       GAPS_DIGEST_TIMEZONE: 'Mars/Olympus_Mons',
       GAPS_DIGEST_DAYS: '0',
+      EMBEDDING_THREADS: '0',
     };
     assert.throws(
       () => load(bad),

@@ -15,5 +15,11 @@ export function createEmbedder(config: Config['embedding'], logger?: Logger): Pr
       batchSize: config.batchSize,
     });
   }
-  return createLocalEmbedder({ model: config.model, modelsDir: config.modelsDir, batchSize: config.batchSize, logger });
+  return createLocalEmbedder({
+    model: config.model,
+    modelsDir: config.modelsDir,
+    batchSize: config.batchSize,
+    threads: config.threads,
+    logger,
+  });
 }

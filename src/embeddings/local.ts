@@ -22,6 +22,12 @@ export interface LocalEmbedderOptions {
   model: string;
   modelsDir: string;
   batchSize: number;
+  /**
+   * ONNX Runtime intra-op threads (EMBEDDING_THREADS); unset: its default, one per core.
+   * Fewer threads cost less CPU but embed slower on an otherwise idle machine
+   * (BENCHMARKS.md, "Embedding threads"); worth it when the cores are shared.
+   */
+  threads?: number;
   logger?: Logger;
 }
 
@@ -37,7 +43,11 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
 
   let extractor: FeatureExtractionPipeline;
   try {
-    extractor = await pipeline('feature-extraction', options.model, { dtype, device: 'cpu' });
+    extractor = await pipeline('feature-extraction', options.model, {
+      dtype,
+      device: 'cpu',
+      session_options: options.threads ? { intraOpNumThreads: options.threads } : {},
+    });
   } catch (error) {
     const hint = isLocal
       ? `the files in ${localDir} could not be loaded`
@@ -54,7 +64,7 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
     tokenizerConfig.model_max_length = Math.min(tokenizerConfig.model_max_length ?? profile.maxTokens, profile.maxTokens);
   const probe = await extractor('dimension probe', { pooling: 'mean', normalize: true });
   const dimension = probe.dims.at(-1) ?? 0;
-  options.logger?.debug({ model: options.model, dimension, dtype }, 'local embedding model loaded');
+  options.logger?.debug({ model: options.model, dimension, dtype, threads: options.threads ?? 'default' }, 'local embedding model loaded');
 
   async function embed(texts: string[]): Promise<number[][]> {
     const out: number[][] = [];
