@@ -1,7 +1,8 @@
 /**
  * The embedded engine's manager against the real native Milvus Lite binary: the
  * data-folder lock, the engine ending with askdocs (even after kill -9), restarts
- * after a crash, the failure that liveness reports, and data left by the 3.x engine.
+ * after a crash, the failure that liveness reports, data left by the 3.x engine, and
+ * requests the engine does not answer.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { AskdocsError } from '../src/errors.ts';
+import { collectionExists, connectMilvus } from '../src/milvus/client.ts';
 import { DEFAULT_ENGINE_DIR, startMilvusLite } from '../src/milvus/lite-server.ts';
 import { ChunkStore } from '../src/milvus/store.ts';
 import { startHealthServer } from '../src/observability/health-server.ts';
@@ -177,6 +179,43 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
       assert.match(error.message, /npm run setup.*MILVUS_URI/);
       return true;
     });
+  });
+
+  test('a request the engine does not answer, or answers no more, fails in one line naming the request', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir('askdocs-engine-stalled-');
+    const lite = await startMilvusLite({ dataDir });
+    const client = await connectMilvus({ address: lite.address, timeoutMs: 1_500 });
+    const pid = lite.pid!;
+    try {
+      // A frozen engine (overloaded, swapping, stopped in a debugger) takes the request and never answers.
+      process.kill(pid, 'SIGSTOP');
+      await until('the engine to be stopped', () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')));
+      try {
+        await assert.rejects(collectionExists(client, 'askdocs'), (error: unknown) => {
+          assert.ok(error instanceof AskdocsError);
+          assert.equal(error.code, 'milvus');
+          assert.equal(
+            error.userMessage,
+            'Milvus did not answer in time (request: listCollections); it may be overloaded. Try again in a moment.',
+          );
+          assert.match(String((error.cause as Error).message), /DEADLINE_EXCEEDED/, 'the gRPC error stays in the cause, for logs');
+          return true;
+        });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      assert.equal(await collectionExists(client, 'askdocs'), false, 'answers again once it runs');
+      await lite.stop();
+      await assert.rejects(collectionExists(client, 'askdocs'), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.match(error.userMessage, /^(Lost the connection to Milvus|Milvus did not answer in time) \(request: listCollections\)/);
+        assert.doesNotMatch(error.userMessage, /127\.0\.0\.1|ECONNREFUSED|UNAVAILABLE/, 'no internal addresses or gRPC codes');
+        return true;
+      });
+    } finally {
+      await client.closeConnection();
+      await lite.stop();
+    }
   });
 
   test('a data folder left by the Milvus Lite 3.x engine is detected, kept, and explained in one line', async () => {

@@ -23,6 +23,7 @@ export async function connectMilvus(options: { address: string; token?: string; 
     },
     logLevel: 'error',
   });
+  const named = namingFailedRequests(client);
   try {
     // The SDK starts its handshake in the constructor; only some calls wait for it,
     // so wait here, or a refused connection surfaces later as an unhandled rejection.
@@ -36,7 +37,47 @@ export async function connectMilvus(options: { address: string; token?: string; 
       cause: error,
     });
   }
-  return client;
+  return named;
+}
+
+/** gRPC status codes (the `code` of the SDK's rejections) that say what went wrong with a request. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * The client, with every request's gRPC failure turned into a one-line error that
+ * names the request. The SDK's own message ("4 DEADLINE_EXCEEDED: Deadline exceeded
+ * after 30.001s, …") says neither which of an ingest's or a question's requests
+ * failed nor what to do.
+ */
+function namingFailedRequests(client: MilvusClient): MilvusClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          throw requestFailure(error, property);
+        });
+      };
+    },
+  });
+}
+
+/** The user message names the request only: gRPC's details carry internal addresses (they stay in the cause, for logs). */
+function requestFailure(error: unknown, request: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === GRPC_DEADLINE_EXCEEDED) {
+    return new AskdocsError('milvus', `Milvus did not answer in time (request: ${request}); it may be overloaded. Try again in a moment.`, {
+      cause: error,
+    });
+  }
+  if (code === GRPC_UNAVAILABLE) {
+    return new AskdocsError('milvus_unavailable', `Lost the connection to Milvus (request: ${request}).`, { cause: error });
+  }
+  return error;
 }
 
 export async function collectionExists(client: MilvusClient, collection: string): Promise<boolean> {
