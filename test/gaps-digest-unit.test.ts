@@ -17,6 +17,7 @@ import { threadUrl } from '../src/gaps/thread-links.ts';
 import { createLifecycle } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
 import { localClaims } from '../src/state/claims.ts';
+import { until } from './support/until.ts';
 
 const NOW = '2026-12-07T09:00:00.000Z';
 const SINCE = '2026-11-30T09:00:00.000Z';
@@ -209,7 +210,7 @@ describe('gaps digest: schedule', () => {
     const jobs = [replica('A'), replica('B')];
     try {
       // Both schedules fire every second: three runs, each claimed by one replica.
-      await until(() => posted.length >= 3, 6_000);
+      await until('three digests posted', () => posted.length >= 3, { timeoutMs: 6_000 });
     } finally {
       for (const job of jobs) job.stop();
     }
@@ -244,7 +245,7 @@ describe('gaps digest: schedule', () => {
     });
     try {
       assert.ok(job.nextRun(), 'scheduled');
-      await until(() => posted.length >= 1, 5_000);
+      await until('the digest posted', () => posted.length >= 1, { timeoutMs: 5_000 });
     } finally {
       job.stop();
     }
@@ -283,7 +284,7 @@ describe('gaps digest: schedule', () => {
       { logger, lifecycle, report: async () => report([]) },
     );
     assert.ok(job);
-    await until(() => posting, 5_000);
+    await until('the digest to start posting', () => posting, { timeoutMs: 5_000 });
     assert.equal(await lifecycle.shutdown('test'), 0);
     assert.ok(finished, 'shutdown waited for the post in progress');
     assert.equal(job.nextRun(), null, 'and stopped the schedule');
@@ -303,11 +304,3 @@ describe('gaps digest: schedule', () => {
     assert.ok(lines.some((line) => /GAPS_DIGEST_CHANNEL is a discord channel: the slack bot posts no digest/.test(String(line.msg))));
   });
 });
-
-async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(50);
-  }
-}

@@ -28,6 +28,7 @@ import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvu
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { blocksOf, waitForSources } from './support/slack-view.ts';
+import { until } from './support/until.ts';
 
 const PURCHASE_ORDER = [
   'Can I pay the enterprise invoice with a purchase order?',
@@ -36,16 +37,6 @@ const PURCHASE_ORDER = [
 ];
 const EXCEL = ['how do I import data from an Excel file?', 'can I load an excel spreadsheet into a collection'];
 const EVERY_TWO_SECONDS = '*/2 * * * * *';
-
-async function until<T>(what: string, predicate: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_SHARED }, () => {
   // One engine per platform: each bot's question log (beside the docs) starts empty.
@@ -142,7 +133,10 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
       // Slack refuses one post: logged with a request id and no secret, and the bot goes on.
       const before = digests().length;
       api.failNext('chat.postMessage', { error: 'channel_not_found' });
-      const failure = await until('the failure log line', () => run.logs().find((line) => /gaps digest failed/.test(String(line.msg))));
+      const failure = await until('the failure log line', () => run.logs().find((line) => /gaps digest failed/.test(String(line.msg))), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
       assert.equal(failure.level, 'error');
       assert.match(String(failure.requestId), /\S/);
       assert.equal(failure.digestChannel, docsTeam);
@@ -179,7 +173,7 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         { cwd: dir },
       );
       const running = bot;
-      await until('the Discord bot to start', () => /health on :\d+/.test(running.stderr()));
+      await until('the Discord bot to start', () => /health on :\d+/.test(running.stderr()), { timeoutMs: 60_000, intervalMs: 100 });
       const channel = docsTeam;
       const digests = () => fake.visibleMessages(channel).filter((m) => embedOf(m));
       const quiet = await fake.waitFor(() => digests()[0], { timeoutMs: 30_000, what: 'the first digest' });
@@ -243,7 +237,11 @@ describe('gaps digest in chat (askdocs slack / askdocs discord)', { skip: NEEDS_
         body: { message: 'Missing Access', code: 50001 },
         times: 1,
       });
-      const failure = await until('the failure log line', () => running.logs().find((line) => /gaps digest failed/.test(String(line.msg))));
+      const failure = await until(
+        'the failure log line',
+        () => running.logs().find((line) => /gaps digest failed/.test(String(line.msg))),
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
       assert.equal(failure.level, 'error');
       assert.match(String(failure.requestId), /\S/);
       assert.match(JSON.stringify(failure.err), /Missing Access/);

@@ -18,6 +18,7 @@ import { DEFAULT_ENGINE_DIR, startMilvusLite } from '../src/milvus/lite-server.t
 import { ChunkStore } from '../src/milvus/store.ts';
 import { startHealthServer } from '../src/observability/health-server.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { until } from './support/until.ts';
 
 const scratch: string[] = [];
 async function tempDir(prefix: string): Promise<string> {
@@ -40,14 +41,6 @@ function alive(pid: number): boolean {
     return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -98,7 +91,7 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     });
     assert.ok(enginePid > 0 && alive(enginePid), 'the engine runs');
     child.kill('SIGKILL');
-    await until('the engine to exit after askdocs was killed', () => !alive(enginePid));
+    await until('the engine to exit after askdocs was killed', () => !alive(enginePid), { timeoutMs: 20_000 });
     // The lock went with the process: the folder opens again at once.
     const next = await startMilvusLite({ dataDir });
     await next.stop();
@@ -125,7 +118,7 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
       await store.upsert([row(1), row(2), row(3)]);
       const before = lite.pid!;
       process.kill(before, 'SIGKILL');
-      await until('the engine to be restarted', () => lite.state() === 'running' && lite.pid !== before);
+      await until('the engine to be restarted', () => lite.state() === 'running' && lite.pid !== before, { timeoutMs: 20_000 });
       assert.equal(restarts, 1);
       assert.ok(lines.includes('milvus engine exited unexpectedly; restarting it'), lines.join(' | '));
       assert.ok(lines.includes('milvus engine restarted'), lines.join(' | '));
@@ -189,7 +182,9 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     try {
       // A frozen engine (overloaded, swapping, stopped in a debugger) takes the request and never answers.
       process.kill(pid, 'SIGSTOP');
-      await until('the engine to be stopped', () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')));
+      await until('the engine to be stopped', () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')), {
+        timeoutMs: 20_000,
+      });
       try {
         await assert.rejects(collectionExists(client, 'askdocs'), (error: unknown) => {
           assert.ok(error instanceof AskdocsError);

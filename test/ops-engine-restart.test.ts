@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
+import { until } from './support/until.ts';
 
 /** The engine process under a bot: a child named `milvus` of that pid, with its port. */
 function engineOf(parentPid: number): { pid: number; port: number } | undefined {
@@ -29,16 +30,6 @@ function engineOf(parentPid: number): { pid: number; port: number } | undefined 
     }
   }
   return undefined;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('embedded engine killed under a running bot', { timeout: 180_000 }, () => {
@@ -83,7 +74,10 @@ describe('embedded engine killed under a running bot', { timeout: 180_000 }, () 
     assert.equal(restarted.level, 'info');
     assert.ok(bot.run.logs().some((line) => line.msg === 'milvus engine exited unexpectedly; restarting it'));
     assert.equal((await fetch(`${bot.health}/healthz`)).status, 200);
-    await until('readiness to come back', async () => (await fetch(`${bot.health}/readyz`)).status === 200);
+    await until('readiness to come back', async () => (await fetch(`${bot.health}/readyz`)).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     const answer = await (await fetch(bot.ask, { method: 'POST', body: 'Where does Milvus Lite keep its data?' })).text();
     assert.match(answer, /local folder/);
     assert.doesNotMatch(answer, /\[error\]/);

@@ -23,6 +23,7 @@ import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvu
 import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
+import { until } from './support/until.ts';
 
 interface Replica {
   name: string;
@@ -241,11 +242,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     const shared = a.state.redis?.client;
     const writtenBack = async () =>
       (await Promise.all(second.map((q) => shared?.exists(`askdocs:claim:event:${q.eventId}`)))).every((n) => n === 1);
-    const deadline = Date.now() + 20_000;
-    while (!(await writtenBack())) {
-      assert.ok(Date.now() < deadline, 'the claims made during the outage are written back to Redis');
-      await sleep(50);
-    }
+    await until('the claims made during the outage to be written back to Redis', writtenBack, { timeoutMs: 20_000 });
     // Wave 3 after it; and Slack's retries of everything sent before, landing on the other replica.
     const third = wave(16);
     await Promise.all([...third.map((q) => send(q, q.replica)), ...[...first, ...second].map((q) => send(q, other(q), 1))]);

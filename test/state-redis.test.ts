@@ -17,6 +17,7 @@ import { connectSharedRedis, type SharedRedis } from '../src/state/redis.ts';
 import { ThreadParticipation } from '../src/state/thread-participation.ts';
 import { redisTtlStore } from '../src/state/ttl-store.ts';
 import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
+import { until } from './support/until.ts';
 
 const LIMITS = { userMaxConcurrent: 1, userQuestionsPerMinute: 6, channelMaxConcurrent: 4 };
 
@@ -41,14 +42,6 @@ function blockEventLoop(ms: number): void {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     // busy
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -255,7 +248,7 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     });
 
     await server.stop();
-    await until(() => !redisA.available && !redisB.available);
+    await until('both replicas to see Redis down', () => !redisA.available && !redisB.available, { intervalMs: 25 });
     assert.equal(await a.claim('event:during-outage'), true, 'decided locally: answered');
     assert.equal(await a.claim('event:during-outage'), false, 'a local retry is still a duplicate');
     const admission = await limits.admit({ userId: 'U7', channelId: 'C7' });
@@ -271,9 +264,11 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     );
 
     await server.start();
-    await until(() => redisA.available && redisB.available);
-    await until(() =>
-      lines().some((line) => typeof line.msg === 'string' && line.msg.includes('claims made while Redis was down are now shared')),
+    await until('both replicas to see Redis back', () => redisA.available && redisB.available, { intervalMs: 25 });
+    await until(
+      'the outage claims to be shared',
+      () => lines().some((line) => typeof line.msg === 'string' && line.msg.includes('claims made while Redis was down are now shared')),
+      { intervalMs: 25 },
     );
     assert.equal(await b.claim('event:during-outage'), false, 'the retry on the other replica finds it claimed');
     assert.equal(await b.claim('event:after-outage'), true);
@@ -309,11 +304,11 @@ describe('shared state across a Redis restart that keeps its data (appendonly, a
     assert.equal(answering.ok, true);
 
     await server.stop();
-    await until(() => !redisA.available);
+    await until('replica A to see Redis down', () => !redisA.available, { intervalMs: 25 });
     // The answer finishes during the outage: its release cannot reach Redis.
     if (answering.ok) answering.release();
     await server.start();
-    await until(() => redisA.available && redisB.available);
+    await until('both replicas to see Redis back', () => redisA.available && redisB.available, { intervalMs: 25 });
 
     // The same user's next question, on the other replica: the slot must be free again
     // (left alone, Redis would hold it for SLOT_TTL_MS, 35 minutes).
