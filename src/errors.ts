@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'milvus_unavailable'
   | 'milvus_lite_missing'
   | 'milvus_data_dir_locked'
+  | 'milvus_port_taken'
   | 'milvus'
   | 'embedding_mismatch'
   | 'embedding'

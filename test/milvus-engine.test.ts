@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { AskdocsError } from '../src/errors.ts';
 import { collectionExists, connectMilvus } from '../src/milvus/client.ts';
-import { DEFAULT_ENGINE_DIR, startMilvusLite } from '../src/milvus/lite-server.ts';
+import { DEFAULT_ENGINE_DIR, freePort, startMilvusLite } from '../src/milvus/lite-server.ts';
 import { ChunkStore } from '../src/milvus/store.ts';
 import { startHealthServer } from '../src/observability/health-server.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
@@ -29,6 +30,20 @@ async function tempDir(prefix: string): Promise<string> {
 after(async () => {
   await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/** A plain TCP server on 127.0.0.1 (port 0: any free one), standing for another program. */
+function listenOnLoopback(port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise((done) => server.close(() => done())),
+      }),
+    );
+  });
+}
 
 function alive(pid: number): boolean {
   try {
@@ -161,6 +176,62 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     } finally {
       await health.close();
       await lite.stop();
+    }
+  });
+
+  test('a port another process takes before the engine listens is never mistaken for the engine: it starts on another port', async () => {
+    const dataDir = await tempDir('askdocs-engine-port-');
+    const squatter = await listenOnLoopback();
+    const picked: number[] = [];
+    const lines: string[] = [];
+    const logger = {
+      warn: (_: unknown, msg: string) => lines.push(msg),
+      info: () => undefined,
+      error: () => undefined,
+      debug: () => undefined,
+    };
+    // The first port handed out is already taken, as if another process won the race for it.
+    const pickPort = async () => {
+      const port = picked.length === 0 ? squatter.port : await freePort();
+      picked.push(port);
+      return port;
+    };
+    const lite = await startMilvusLite({ dataDir, pickPort, logger: logger as never });
+    const store = await ChunkStore.connect({ address: lite.address, collection: 'port_test' });
+    try {
+      assert.equal(picked.length, 2);
+      assert.equal(lite.port, picked[1]);
+      assert.ok(lines.includes('another process took the port picked for the milvus engine; trying another'), lines.join(' | '));
+      await store.ensureCollection(SIGNATURE);
+      await store.upsert([row(1), row(2)]);
+      assert.equal(await store.count(), 2);
+    } finally {
+      await store.close();
+      await lite.stop();
+      await squatter.close();
+    }
+  });
+
+  test('when another process takes the port while the engine restarts, it is reported as failed, naming the port', {
+    timeout: 30_000,
+  }, async () => {
+    const dataDir = await tempDir('askdocs-engine-port-restart-');
+    const lite = await startMilvusLite({ dataDir, restartAttempts: 1, restartDelayMs: 1_000 });
+    const failed = new Promise<string>((resolve) => lite.onFailed(resolve));
+    let squatter: Awaited<ReturnType<typeof listenOnLoopback>> | undefined;
+    try {
+      const pid = lite.pid!;
+      process.kill(pid, 'SIGKILL');
+      await until('the dead engine to let go of its port', async () => {
+        squatter = await listenOnLoopback(lite.port).catch(() => undefined);
+        return squatter !== undefined;
+      });
+      const reason = await failed;
+      assert.equal(lite.state(), 'failed');
+      assert.match(reason, new RegExp(`Port ${lite.port} on 127\\.0\\.0\\.1 was taken by another process`));
+    } finally {
+      await lite.stop();
+      await squatter?.close();
     }
   });
 

@@ -18,6 +18,10 @@
  * If the engine dies while askdocs runs, it is restarted on the same port (clients
  * reconnect by themselves) with backoff, each attempt logged. If that keeps failing,
  * the server reports itself failed, and liveness (/healthz) fails with it.
+ *
+ * The engine counts as started once it listens on its port: not merely once something
+ * answers there (port-owner.ts), since another process may take a free port first.
+ * At start-up that means another port; on a restart, a failed attempt naming the port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 import { openSqlite, type SqliteDatabase } from '../sqlite.ts';
+import { loopbackListenerOwner } from './port-owner.ts';
 
 export type EngineState = 'running' | 'restarting' | 'failed' | 'stopped';
 
@@ -57,6 +62,8 @@ export interface StartMilvusLiteOptions {
   /** Restart attempts after a crash before giving up (default 5), and the first delay (default 250 ms, doubling: about 8 s in all). */
   restartAttempts?: number;
   restartDelayMs?: number;
+  /** Picks the port to start on (default: one the OS has free); tests hand out a taken one. */
+  pickPort?: () => Promise<number>;
 }
 
 export const DEFAULT_ENGINE_DIR = resolve(PACKAGE_ROOT, 'vendor', 'milvus-lite');
@@ -65,6 +72,8 @@ export const LOCK_FILE = 'askdocs-engine.lock';
 const SETUP_HINT = 'Run `npm run setup` to install it, or set MILVUS_URI to a Milvus server.';
 /** A run that lasted this long counts as healthy again: the next crash starts a fresh backoff. */
 const STABLE_MS = 60_000;
+/** Ports tried at start-up when another process takes the picked one first. */
+const PORT_ATTEMPTS = 3;
 
 export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<MilvusLiteServer> {
   const engineDir = options.engineDir ?? DEFAULT_ENGINE_DIR;
@@ -89,8 +98,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   let port: number;
   let child: ChildProcess;
   try {
-    port = await freePort();
-    child = await launch({ binary, libDir, dataDir, port, timeoutMs, lockPath: join(dataDir, LOCK_FILE) });
+    ({ port, child } = await launchOnFreePort({ binary, libDir, dataDir, timeoutMs, lockPath: join(dataDir, LOCK_FILE) }, options));
   } catch (error) {
     lock.close();
     throw error;
@@ -249,6 +257,25 @@ interface LaunchOptions {
   lockPath: string;
 }
 
+/**
+ * The picked port is free when picked, not necessarily when the engine binds it: if
+ * another process takes it in between, the engine starts again on another one.
+ */
+async function launchOnFreePort(
+  launchOptions: Omit<LaunchOptions, 'port'>,
+  { pickPort = freePort, logger }: Pick<StartMilvusLiteOptions, 'pickPort' | 'logger'>,
+): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await pickPort();
+    try {
+      return { port, child: await launch({ ...launchOptions, port }) };
+    } catch (error) {
+      if (!(error instanceof AskdocsError && error.code === 'milvus_port_taken') || attempt >= PORT_ATTEMPTS) throw error;
+      logger?.warn({ port, attempt }, 'another process took the port picked for the milvus engine; trying another');
+    }
+  }
+}
+
 /** Starts the engine and resolves once it accepts connections on its port. */
 async function launch(options: LaunchOptions): Promise<ChildProcess> {
   const { binary, libDir, dataDir, port } = options;
@@ -282,17 +309,26 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
     );
     child.once('exit', (code, signal) =>
       reject(
-        new AskdocsError(
-          'milvus_unavailable',
-          `The embedded Milvus engine exited while starting (code ${code ?? signal})${lastLine() ? `: ${lastLine()}` : ''}`,
-        ),
+        /Address already in use/.test(output)
+          ? portTaken(port)
+          : new AskdocsError(
+              'milvus_unavailable',
+              `The embedded Milvus engine exited while starting (code ${code ?? signal})${lastLine() ? `: ${lastLine()}` : ''}`,
+            ),
       ),
     );
   });
   exited.catch(() => undefined);
   const deadline = Date.now() + options.timeoutMs;
+  const ready = async () => {
+    if (!(await Promise.race([canConnect(port), exited]))) return false;
+    // Something answers on the port; it must be this engine, not whoever took the port.
+    const owner = child.pid === undefined ? 'unknown' : loopbackListenerOwner(child.pid, port);
+    if (owner === 'other') throw portTaken(port);
+    return true;
+  };
   try {
-    while (!(await Promise.race([canConnect(port), exited]))) {
+    while (!(await ready())) {
       if (Date.now() > deadline) {
         throw new AskdocsError(
           'milvus_unavailable',
@@ -306,6 +342,13 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
     throw error;
   }
   return child;
+}
+
+function portTaken(port: number): AskdocsError {
+  return new AskdocsError(
+    'milvus_port_taken',
+    `Port ${port} on 127.0.0.1 was taken by another process before the embedded Milvus engine could listen on it.`,
+  );
 }
 
 function canConnect(port: number): Promise<boolean> {
