@@ -11,6 +11,7 @@ import { CONFIDENT_RELEVANCE, shouldAbstainReranked } from '../src/retrieval/abs
 import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
 import { unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
 import { rerankByFeatures } from '../src/retrieval/rerank.ts';
+import { mergeSameSection } from '../src/retrieval/sections.ts';
 import { queryVariants } from '../src/retrieval/variants.ts';
 
 const PROSE = 'Milvus deals with two types of data, inserted data and metadata, stored in object storage and etcd.';
@@ -43,6 +44,27 @@ describe('canonical sources', () => {
       dropNearDuplicates(ranked, 2).map((c) => c.id),
       ['faq', 'other'],
     );
+  });
+});
+
+describe('one hit per section', () => {
+  it('merges later chunks of a section into its best-ranked chunk, keeping the ranking and the input', () => {
+    const ranked = [
+      chunk('a1', 'first part', { path: 'a.md', headingPath: ['A', 'Limits'], score: 0.9 }),
+      chunk('b', 'other section', { path: 'a.md', headingPath: ['A', 'Other'], score: 0.8 }),
+      chunk('a2', 'second part', { path: 'a.md', headingPath: ['A', 'Limits'], score: 0.7 }),
+      chunk('c', 'same heading, another page', { path: 'c.md', headingPath: ['A', 'Limits'], score: 0.6 }),
+    ];
+    const merged = mergeSameSection(ranked);
+    assert.deepEqual(
+      merged.map((c) => [c.id, c.text, c.score]),
+      [
+        ['a1', 'first part\n\nsecond part', 0.9],
+        ['b', 'other section', 0.8],
+        ['c', 'same heading, another page', 0.6],
+      ],
+    );
+    assert.equal(ranked[0]!.text, 'first part', 'the input chunks are not changed');
   });
 });
 

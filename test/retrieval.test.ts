@@ -169,6 +169,17 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     assert.ok(timings.embedMs + timings.milvusMs + timings.rerankMs <= timings.totalMs + 0.001, JSON.stringify(timings));
   });
 
+  it('lists each section once: chunks of one long section merge into its best-ranked hit', async () => {
+    // "Indexes for sparse embeddings" is stored as three chunks, and this question matches all three.
+    const result = await retriever.retrieve({ text: 'what do drop_ratio_build and drop_ratio_search do for sparse vector indexes?' });
+    const sections = result.hits.map((hit) => [hit.path, ...hit.headingPath].join(' > '));
+    assert.equal(new Set(sections).size, sections.length, sections.join(' | '));
+    const sparse = result.hits.find((hit) => hit.headingPath.at(-1) === 'Indexes for sparse embeddings');
+    assert.ok(sparse, sections.join(' | '));
+    // What the other chunks held is still there for the answer: this section's tables of sparse and of float indexes.
+    for (const name of ['SPARSE_WAND', 'IVF_SQ8']) assert.match(sparse.text, new RegExp(name));
+  });
+
   it('searches several texts in one request with the same results as one request each, empty results included', async () => {
     const texts = ['where does milvus store data', 'zxqvqq', 'IVF_SQ8 memory'];
     const embedder = await testEmbedder();

@@ -1,13 +1,15 @@
 /**
- * Retrieval for one question: search, rerank, keep one chunk per near-duplicate
- * group, and decide whether the docs cover the question at all.
+ * Retrieval for one question: search, rerank, list each section once (sections.ts),
+ * keep one chunk per near-duplicate group, and decide whether the docs cover the
+ * question at all.
  *
  * RERANKER=features (the default):
  *  1. Each search text (variants.ts: the question, and for a follow-up also the
  *     question with the thread's context) is searched densely and with BM25; the
  *     union of the results is the candidate pool.
  *  2. The reranker (rerank.ts) scores every candidate against every judge text.
- *  3. Near-duplicates are dropped (canonical.ts), the top k are the hits.
+ *  3. Chunks of one section merge into its best-ranked one (sections.ts), near-
+ *     duplicates are dropped (canonical.ts), and the top k are the hits.
  *  4. Abstention uses the reranker's relevance (abstain.ts, distinctive.ts).
  *
  * RERANKER=off: one Milvus hybrid search (dense + BM25 fused by RRF); a follow-up
@@ -26,6 +28,7 @@ import { dropNearDuplicates } from './canonical.ts';
 import { unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { rerankByFeatures } from './rerank.ts';
+import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
@@ -76,7 +79,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       judgeSimilarities,
       lexicalScores: lexicalLists.map((list) => new Map(list.map((hit) => [hit.id, hit.score]))),
     });
-    const ranked = dropNearDuplicates(reranked, Math.max(topK, JUDGED_POOL));
+    const ranked = dropNearDuplicates(mergeSameSection(reranked), Math.max(topK, JUDGED_POOL));
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
     // The distinctive-term rule can only change the outcome between the threshold and
@@ -158,7 +161,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     return {
       query: variants.query,
       rewrite: variants.rewrite,
-      hits: candidates.slice(0, topK),
+      hits: mergeSameSection(candidates).slice(0, topK),
       abstain: decision.abstain,
       timings: { embedMs: embedded - started, milvusMs, searchMs, rerankMs: 0, totalMs: searchMs },
     };
