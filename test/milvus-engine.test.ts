@@ -222,10 +222,7 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     try {
       const pid = lite.pid!;
       process.kill(pid, 'SIGKILL');
-      await until('the dead engine to let go of its port', async () => {
-        squatter = await listenOnLoopback(lite.port).catch(() => undefined);
-        return squatter !== undefined;
-      });
+      squatter = await until('the dead engine to let go of its port', () => listenOnLoopback(lite.port).catch(() => undefined));
       const reason = await failed;
       assert.equal(lite.state(), 'failed');
       assert.match(reason, new RegExp(`Port ${lite.port} on 127\\.0\\.0\\.1 was taken by another process`));

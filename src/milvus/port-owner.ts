@@ -29,7 +29,7 @@ export function loopbackListenerOwner(pid: number, port: number): PortOwner {
 }
 
 /** Inodes of the sockets listening on `port` (any local address), from a /proc net/tcp or tcp6 table. */
-export function listeningInodes(table: string, port: number): string[] {
+function listeningInodes(table: string, port: number): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   const inodes: string[] = [];
   for (const line of table.split('\n').slice(1)) {
