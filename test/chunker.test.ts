@@ -72,6 +72,11 @@ describe('chunker on real corpus pages', { skip: NEEDS_SHARED }, () => {
     const crash = chunksWithHeading(chunks, '2. etcd pod crash');
     assert.equal(crash.length, 1);
     assert.match(crash[0]!.text, /member_id/);
+    // Its short sibling item keeps a chunk of its own too, instead of joining the page intro.
+    const pending = chunks.find((c) => c.headingPath.at(-1) === '1. etcd pod pending');
+    assert.deepEqual(pending?.headingPath, ['Troubleshooting', 'etcd crash issues', '1. etcd pod pending']);
+    assert.match(pending!.text, /StorageClass needs to be preconfigured/);
+    assert.doesNotMatch(chunks.find((c) => c.headingPath.length === 1)!.text, /StorageClass/);
     const allPods = chunks.find((c) => c.headingPath.at(-1) === '4. All pods crash');
     assert.deepEqual(allPods?.headingPath, ['Troubleshooting', 'etcd crash issues', '4. All pods crash']);
     // The fenced block inside the list item is kept whole, fences included.
@@ -209,6 +214,31 @@ describe('chunker on other formats and edge cases', () => {
       ],
     );
     assert.deepEqual(headingLinesIn(chunks[0]!.text), ['Guide', 'Part A', 'Step 1']);
+  });
+
+  it('a short section joins its parent, never its grandparent', () => {
+    const source = [
+      '# Guide\n\nAn intro that is long enough to stand alone as a chunk of its own, '.repeat(2),
+      '## Notes\n\nA short note.',
+      '## Known issues\n\n### 1. Pod pending\n\nSet a StorageClass.\n\n### 2. Pod crash\n\nDelete the member file.',
+    ].join('\n\n');
+    const { chunks } = chunkDocument(source, 'guide.md', LIMITS);
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['Guide'], ['Guide', 'Known issues', '1. Pod pending'], ['Guide', 'Known issues', '2. Pod crash']],
+    );
+    assert.match(chunks[0]!.text, /A short note\.\n\n## Known issues$/);
+  });
+
+  it('text before the first heading (a template tag) does not take the heading from the page intro', () => {
+    const source =
+      '{{tab}}\n\n# Install the thing\n\nThis topic describes how to install it.\n\n## Prerequisites\n\nCheck the requirements.\n';
+    const { chunks } = chunkDocument(source, 'install.md', LIMITS);
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['Install the thing']],
+    );
+    assert.match(chunks[0]!.text, /^\{\{tab\}\}[\s\S]*## Prerequisites/);
   });
 
   it('cuts a code block only when it alone exceeds the cap, re-fencing every piece', () => {

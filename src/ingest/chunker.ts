@@ -295,7 +295,7 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
 
   const flush = () => {
     if (!pending) return;
-    const owner = pending.sections.find((s) => s.body.length > 0) ?? pending.sections.at(-1)!;
+    const owner = ownerOf(pending.sections) ?? pending.sections.at(-1)!;
     chunks.push({ headingPath: owner.headingPath, text: pending.text });
     pending = undefined;
   };
@@ -307,9 +307,12 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
       const pendingIsBare = pending.sections.every((s) => s.body.length === 0);
       // Only parent and child merge: a short intro joins its first subsection, a short
       // subsection joins its parent. Siblings never do (each FAQ question keeps its own
-      // chunk, so its vector is about that question alone).
-      const owner = pending.sections.find((s) => s.body.length > 0);
-      const nested = owner !== undefined && section.depth > owner.depth;
+      // chunk, so its vector is about that question alone), and neither does a
+      // grandchild: a short item under a heading of its own ("etcd crash issues ›
+      // 1. etcd pod pending") would otherwise land in the page intro while its
+      // siblings get chunks of their own.
+      const owner = ownerOf(pending.sections);
+      const nested = owner !== undefined && section.headingPath.length === owner.headingPath.length + 1;
       const small = pending.text.length < limits.minChars || text.length < limits.minChars;
       if (merged.length <= limits.maxChars && (pendingIsBare || (small && nested))) {
         pending.sections.push(section);
@@ -330,6 +333,15 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
   }
   flush();
   return chunks;
+}
+
+/**
+ * The section a run of merged sections is filed under: its first section with a body,
+ * preferring one under a heading, so text before a page's first heading (a template
+ * tag such as `{{tab}}`, a banner) does not leave the page intro without a heading.
+ */
+function ownerOf(sections: Section[]): Section | undefined {
+  return sections.find((s) => s.body.length > 0 && s.depth > 0) ?? sections.find((s) => s.body.length > 0);
 }
 
 /**
