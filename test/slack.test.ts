@@ -125,6 +125,25 @@ describe('Slack bot over HTTP', () => {
     assert.equal(h.api.calls.slice(before).filter((call) => call.args.channel === 'C0EMPTY').length, 0);
   });
 
+  it('a mention is answered only once the Slack requests still arriving have been acked', async () => {
+    const channel = 'C0BURST';
+    const text = `<@${FAKE_BOT.userId}> how do I load a collection?`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0BURST', text });
+    // The next delivery of a burst, still on the wire: a channel message the bot ignores.
+    const chatter = eventBody({ type: 'message', channel: 'C0OTHER', user: 'U0OTHER', text: 'lunch?', ts: '1700000001.000100' });
+    const slow = sendSigned(h.url, chatter.body, 'application/json', { trickleMs: 400 });
+    await sleep(50);
+    const delivered = await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0BURST', text, ts });
+    assert.equal(delivered.status, 200);
+    const other = await slow;
+    assert.equal(other.status, 200);
+    await waitForSources(h.api, channel, ts);
+    const start = h.api.callsTo('chat.startStream').find((call) => call.args.channel === channel);
+    assert.ok(start, 'the mention was answered');
+    assert.ok(delivered.answeredAt < other.answeredAt, 'the mention was acked while the other request was still arriving');
+    assert.ok(start.at >= other.answeredAt - 5, `the answer started ${Math.round(other.answeredAt - start.at)} ms before the other ack`);
+  });
+
   it('@-mention: answers in a thread on the mention, streamed, then sources as a further reply', async () => {
     const channel = 'C0MENTION';
     const text = `<@${FAKE_BOT.userId}> how do I create an index?`;

@@ -47,11 +47,27 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
   const mode = appToken ? 'socket' : 'http';
   const log = logger.child({ platform: 'slack' });
 
+  const delivery = new ChatDelivery({
+    platform: 'slack',
+    ...options,
+    logger: log,
+    // Over HTTP a burst of commands or mentions arrives as separate requests; answers wait
+    // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
+    ackQuietMs: 30,
+  });
   const app = new App({
     token: botToken,
     ...(mode === 'socket'
       ? { socketMode: true, appToken, signingSecret }
-      : { receiver: guardedReceiver(signingSecret as string, options.customRoutes ?? [], log, config.slack.port) }),
+      : {
+          receiver: guardedReceiver({
+            signingSecret: signingSecret as string,
+            customRoutes: options.customRoutes ?? [],
+            logger: log,
+            port: config.slack.port,
+            acks: delivery.acks,
+          }),
+        }),
     // auth.test runs in start(), so a bad token fails there with a clear message.
     deferInitialization: true,
     convoStore: false,
@@ -71,14 +87,6 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     rejectRateLimitedCalls: true,
     timeout: 5_000,
     logger: boltLogger(log),
-  });
-  const delivery = new ChatDelivery({
-    platform: 'slack',
-    ...options,
-    logger: log,
-    // Over HTTP a burst of slash commands arrives as separate requests; answers wait
-    // until the burst's acks are out (quiet for 30 ms, at most 500 ms).
-    ackQuietMs: 30,
   });
   registerListeners(app, {
     answers: new SlackAnswers(delivery, log, streamStarter),

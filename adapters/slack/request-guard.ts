@@ -7,10 +7,16 @@
  * limit), also refuses timestamps more than 5 minutes in the future (Bolt checks only the
  * past), answers 400 at once to a body of a shape askdocs does not handle, and hands the rest
  * to Bolt, which reuses the buffered body.
+ *
+ * Each request also counts as an acknowledgement in flight until its response is sent
+ * (`acks`, src/chat/ack-first.ts): Bolt acks Events API deliveries itself, out of the
+ * listeners' sight, and in a burst of @-mentions the answers already started would
+ * otherwise keep the event loop from acking the rest within Slack's 3 s.
  */
 import type { RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { type BufferedIncomingMessage, type CustomRoute, defaultBodyLimit, HTTPModuleFunctions, HTTPReceiver } from '@slack/bolt';
+import type { AcknowledgementsFirst } from '../../src/chat/ack-first.ts';
 import type { Logger } from '../../src/logger.ts';
 import { boltLogger } from './bolt-logger.ts';
 
@@ -19,13 +25,20 @@ export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 const EVENTS_PATH = '/slack/events';
 
 /** Bolt's HTTP receiver on `/slack/events` (and `customRoutes`), with the gate in front of it. */
-export function guardedReceiver(signingSecret: string, customRoutes: CustomRoute[], logger: Logger, port: number): HTTPReceiver {
+export function guardedReceiver(options: {
+  signingSecret: string;
+  customRoutes: CustomRoute[];
+  logger: Logger;
+  port: number;
+  acks: AcknowledgementsFirst;
+}): HTTPReceiver {
+  const { signingSecret, customRoutes, logger, port, acks } = options;
   const receiver = new HTTPReceiver({ signingSecret, endpoints: [EVENTS_PATH], customRoutes, port, logger: boltLogger(logger) });
-  receiver.requestListener = guardSlackRequests(receiver.requestListener, signingSecret, logger);
+  receiver.requestListener = guardSlackRequests(receiver.requestListener, signingSecret, logger, acks);
   return receiver;
 }
 
-function guardSlackRequests(next: RequestListener, signingSecret: string, logger: Logger): RequestListener {
+function guardSlackRequests(next: RequestListener, signingSecret: string, logger: Logger, acks: AcknowledgementsFirst): RequestListener {
   const reject = (res: ServerResponse, status: number, reason: string) => {
     logger.warn({ status, reason }, 'slack: request rejected');
     res.writeHead(status).end();
@@ -33,6 +46,8 @@ function guardSlackRequests(next: RequestListener, signingSecret: string, logger
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'POST' || path !== EVENTS_PATH) return next(req, res);
+    // 'close' also fires when the client hangs up first, so nothing stays counted.
+    res.once('close', acks.begin());
     void (async () => {
       const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
       const timestamp = Number(req.headers['x-slack-request-timestamp']);

@@ -4,6 +4,7 @@
  * interactivity form-encoded, events as JSON, retries with X-Slack-Retry-Num.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { FAKE_BOT } from '../fakes/slack-api.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
@@ -25,6 +26,8 @@ export interface SendOptions {
   tamper?: boolean;
   /** Ends a request the bot never answers (hostile-body tests), so a hang fails instead of stalling. */
   signal?: AbortSignal;
+  /** Sends the headers and half the body, the rest this many ms later: a request still on the wire. */
+  trickleMs?: number;
 }
 
 export async function sendSigned(url: string, rawBody: string, contentType: string, options: SendOptions = {}): Promise<SentRequest> {
@@ -43,9 +46,35 @@ export async function sendSigned(url: string, rawBody: string, contentType: stri
     headers['x-slack-retry-reason'] = 'http_timeout';
   }
   const sentAt = performance.now();
+  if (options.trickleMs !== undefined) {
+    const { status, body } = await trickle(url, headers, rawBody, options.trickleMs);
+    return { status, body, sentAt, answeredAt: performance.now() };
+  }
   const response = await fetch(url, { method: 'POST', headers, body: rawBody, signal: options.signal });
   const body = await response.text();
   return { status: response.status, body, sentAt, answeredAt: performance.now() };
+}
+
+/** A POST whose body arrives in two parts, `pauseMs` apart (fetch sends a string body at once). */
+function trickle(
+  url: string,
+  headers: Record<string, string>,
+  rawBody: string,
+  pauseMs: number,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const bytes = Buffer.from(rawBody);
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(bytes.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    const half = Math.floor(bytes.length / 2);
+    req.write(bytes.subarray(0, half));
+    setTimeout(() => req.end(bytes.subarray(half)), pauseMs);
+  });
 }
 
 export function slashCommandBody(input: { text: string; channel: string; user: string; responseUrl: string; command?: string }): string {
