@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { dot, meanDirection, normalise } from '../src/embeddings/types.ts';
 import type { RetrievedChunk, Turn } from '../src/engine/types.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
 import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
@@ -37,6 +38,16 @@ describe('follow-up heuristics', () => {
     { role: 'user', content: 'which index is good if i need fast queries but memory is tight?' },
     { role: 'assistant', content: 'IVF_SQ8 is a good fit: it turns each 4-byte FLOAT into a 1-byte UINT8 with Scalar Quantization.' },
   ];
+
+  it('searches a follow-up densely once, in the direction closest to all its search texts', () => {
+    const a = normalise([1, 0, 0, 0]);
+    const b = normalise([0.6, 0.8, 0, 0]);
+    const mean = meanDirection([a, b]);
+    assert.ok(Math.abs(Math.hypot(...mean) - 1) < 1e-9, 'unit length');
+    assert.ok(Math.abs(dot(mean, a) - dot(mean, b)) < 1e-9, 'as close to one text as to the other');
+    assert.ok(dot(mean, a) > dot(a, b), 'closer to each than they are to each other');
+    assert.deepEqual(meanDirection([b]), b);
+  });
 
   it('tells follow-ups from standalone questions', () => {
     assert.equal(isFollowUp('ok what do i have to set when building that one?', thread), true);

@@ -20,3 +20,10 @@ export function dot(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) sum += a[i]! * (b[i] ?? 0);
   return sum;
 }
+
+/** The normalised mean of normalised vectors: the direction closest to all of them at once. */
+export function meanDirection(vectors: number[][]): number[] {
+  if (vectors.length === 1) return vectors[0]!;
+  const first = vectors[0] ?? [];
+  return normalise(first.map((_, i) => vectors.reduce((sum, vector) => sum + (vector[i] ?? 0), 0)));
+}

@@ -5,8 +5,9 @@
  *
  * RERANKER=features (the default):
  *  1. Each search text (variants.ts: the question, and for a follow-up also the
- *     question with the thread's context) is searched densely and with BM25; the
- *     union of the results is the candidate pool.
+ *     question with the thread's context) is searched with BM25, and all of them
+ *     together densely (one search with their mean direction); the union of the
+ *     results is the candidate pool.
  *  2. The reranker (rerank.ts) scores every candidate against every judge text.
  *  3. Chunks of one section merge into its best-ranked one (sections.ts), near-
  *     duplicates are dropped (canonical.ts), and the top k are the hits.
@@ -20,6 +21,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Embedder } from '../embeddings/index.ts';
+import { meanDirection } from '../embeddings/types.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
@@ -32,10 +34,7 @@ import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
 
 export interface RetrieverDeps {
-  store: Pick<
-    ChunkStore,
-    'hybridSearch' | 'denseSearch' | 'bm25Search' | 'denseSearches' | 'bm25Searches' | 'similarities' | 'termFrequencies'
-  >;
+  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'bm25Searches' | 'similarities' | 'termFrequencies'>;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
@@ -62,14 +61,18 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const searchVectors = await Promise.all(variants.searches.map((text) => embedder.embedQuery(text)));
     const embedded = performance.now();
     const judgedOnly = variants.judges.slice(variants.searches.length);
-    const [denseLists, lexicalLists, judgedOnlyVectors] = await Promise.all([
-      store.denseSearches({ vectors: searchVectors, limit, pathPrefix }),
+    const [denseHits, lexicalLists, judgedOnlyVectors] = await Promise.all([
+      // One dense search for all the search texts: on the embedded engine each dense
+      // search scans every vector, and searching a follow-up's texts one by one found
+      // the same top 5 on both dev sets (all but one follow-up) at three scans' cost
+      // (BENCHMARKS.md, "One dense search per follow-up").
+      store.denseSearch({ vector: meanDirection(searchVectors), limit, pathPrefix }),
       // Judge texts that are not searched lend their BM25 scores too.
       store.bm25Searches({ texts: variants.judges, limit, pathPrefix }),
       Promise.all(judgedOnly.map((text) => embedder.embedQuery(text))),
     ]);
     const pool = new Map<string, RetrievedChunk>();
-    for (const hit of [...denseLists.flat(), ...lexicalLists.slice(0, variants.searches.length).flat()]) {
+    for (const hit of [...denseHits, ...lexicalLists.slice(0, variants.searches.length).flat()]) {
       if (!pool.has(hit.id)) pool.set(hit.id, hit);
     }
     const judgeSimilarities = await store.similarities([...searchVectors, ...judgedOnlyVectors], [...pool.keys()]);

@@ -16,7 +16,7 @@ export interface QueryVariants {
   /** The query reported as the standalone form (shown to users and in eval output). */
   query: string;
   rewrite: 'none' | 'heuristic';
-  /** Each is searched (dense and BM25); the union of results is the candidate pool. */
+  /** Each is searched with BM25, and all together densely; the union of results is the candidate pool. */
   searches: string[];
   /** Each candidate is scored against every one of these. */
   judges: string[];
