@@ -98,6 +98,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!allowed(command.channel_id, command.channel_name === 'directmessage'))
       return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!delivery.accepting()) return ack({ response_type: 'ephemeral', text: SHUTTING_DOWN_MESSAGE });
+    // Over HTTP the request gate already counts this ack (request-guard.ts); in Socket Mode only this does.
     await delivery.acks.around(() => ack());
     if (!(await claims.claim(`command:${command.trigger_id}`))) return;
     answer({

@@ -63,9 +63,10 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const judgedOnly = variants.judges.slice(variants.searches.length);
     const [denseHits, lexicalLists, judgedOnlyVectors] = await Promise.all([
       // One dense search for all the search texts: on the embedded engine each dense
-      // search scans every vector, and searching a follow-up's texts one by one found
-      // the same top 5 on both dev sets (all but one follow-up) at three scans' cost
-      // (BENCHMARKS.md, "One dense search per follow-up").
+      // search scans every vector, and searching a follow-up's texts one by one cost a
+      // scan each for the same recall and MRR on both dev sets (two follow-ups' top 5
+      // differed, their expected section at the same rank; BENCHMARKS.md, "One dense
+      // search per follow-up").
       store.denseSearch({ vector: meanDirection(searchVectors), limit, pathPrefix }),
       // Judge texts that are not searched lend their BM25 scores too.
       store.bm25Searches({ texts: variants.judges, limit, pathPrefix }),

@@ -47,7 +47,7 @@ export async function sendSigned(url: string, rawBody: string, contentType: stri
   }
   const sentAt = performance.now();
   if (options.trickleMs !== undefined) {
-    const { status, body } = await trickle(url, headers, rawBody, options.trickleMs);
+    const { status, body } = await trickle(url, headers, rawBody, options.trickleMs, options.signal);
     return { status, body, sentAt, answeredAt: performance.now() };
   }
   const response = await fetch(url, { method: 'POST', headers, body: rawBody, signal: options.signal });
@@ -61,10 +61,11 @@ function trickle(
   headers: Record<string, string>,
   rawBody: string,
   pauseMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const bytes = Buffer.from(rawBody);
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(bytes.length) } }, (res) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(bytes.length) }, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
