@@ -63,6 +63,12 @@ describe('follow-up heuristics', () => {
     ]);
   });
 
+  it('never takes the prose between two code spans for code when one span is long', () => {
+    const answer =
+      'Add the repo with `helm repo add milvus https://zilliztech.github.io/milvus-helm/`, run `helm repo update`, then `helm install my-release milvus/milvus`.';
+    assert.deepEqual(keyTerms(answer), ['helm repo update', 'helm install my-release milvus/milvus']);
+  });
+
   it('builds a standalone query from the question, the last user turn and the answer terms', () => {
     const query = heuristicStandaloneQuery('ok what do i have to set when building that one?', thread);
     assert.ok(query?.startsWith('ok what do i have to set when building that one?'));

@@ -76,13 +76,19 @@ export function isFollowUp(text: string, history: Turn[] | undefined): boolean {
  * snake/CONSTANT_CASE and camelCase words, words with digits, and capitalised
  * words that are not just starting a sentence.
  */
+/** Longer code spans are whole commands or snippets, not names. */
+const MAX_CODE_TERM = 60;
+
 export function keyTerms(text: string, limit = 8): string[] {
   const terms: string[] = [];
   const add = (term: string) => {
     const clean = term.replace(/^[^\p{L}\p{N}_]+|[^\p{L}\p{N}_]+$/gu, '');
     if (clean.length >= 2 && !terms.some((t) => t.toLowerCase() === clean.toLowerCase())) terms.push(clean);
   };
-  for (const match of text.matchAll(/`([^`\n]{1,60})`/g)) add(match[1]!);
+  // Spans are paired first and filtered by length after: a length limit inside the
+  // pattern would pair the closing backtick of a long span with the next opening one
+  // and take the prose between them (", run ") for code.
+  for (const match of text.matchAll(/`([^`\n]+)`/g)) if (match[1]!.length <= MAX_CODE_TERM) add(match[1]!);
   const tokens = text.replace(/`[^`\n]*`/g, ' ').split(/\s+/);
   tokens.forEach((token, i) => {
     const word = token.replace(/^[("'[]+|[)"'\],.;:!?]+$/g, '');
