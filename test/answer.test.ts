@@ -276,6 +276,40 @@ describe('answer engine', () => {
     assert.deepEqual(final.citations[0]?.headingPath, ['Product FAQ', 'Does Milvus support Apple M1 CPU?']);
   });
 
+  it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
+    const table = chunk(
+      'h1',
+      'reference/index.md',
+      ['In-memory Index', 'Indexes for floating-point embeddings'],
+      [
+        '## Indexes for floating-point embeddings',
+        '',
+        '<div class="alert note">',
+        'A vector field supports one index type.',
+        '</div>',
+        '',
+        '<table id="floating">',
+        '<thead><tr><th>Supported index</th><th>Scenario</th></tr></thead>',
+        '<tbody><tr><td>FLAT</td><td><ul><li>Small dataset</li><li>100% recall</li></ul></td></tr></tbody>',
+        '</table>',
+        '',
+        '```html',
+        '<td>kept in code</td>',
+        '```',
+      ].join('\n'),
+      0.7,
+    );
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [table], abstain: false });
+    const final = finalOf(
+      await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text: 'which index for a small dataset?' })),
+    );
+    assert.match(final.text, /A vector field supports one index type\./);
+    assert.match(final.text, /\| Supported index +\| Scenario +\|/);
+    assert.match(final.text, /\| FLAT +\| • Small dataset • 100% recall +\|/);
+    assert.doesNotMatch(final.text.replace(/```[\s\S]*?```/g, ''), /<\/?(div|table|thead|tbody|tr|td|th|ul|li)\b/);
+    assert.match(final.text, /```html\n<td>kept in code<\/td>\n```/);
+  });
+
   it('condenses a follow-up with the LLM and searches the standalone question', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
     llm.replyNext('How many partitions can a Milvus collection have?', 'Up to 1,024 [1].');

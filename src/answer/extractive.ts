@@ -4,10 +4,12 @@
  *
  * A chunk can hold several small sections merged together (an FAQ page's questions,
  * say), so the passage shown is the section of the chunk that shares the most
- * words with the query, labelled with that section's own heading.
+ * words with the query, labelled with that section's own heading. HTML in the docs is
+ * shown as Markdown (chat-markdown.ts), since chat clients print tags as they are.
  */
 import type { Source } from '../engine/types.ts';
 import { contentWords } from '../retrieval/rewrite.ts';
+import { chatMarkdown } from './chat-markdown.ts';
 
 export interface ExtractiveOptions {
   /** Passages shown at most. */
@@ -64,7 +66,7 @@ export function buildExtractiveAnswer(
   const parts = passages.map(({ section }, index) => {
     const source = cited[index]!;
     const lead = index === 0 ? '' : '\n\n';
-    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(section.body, options.maxPassageChars)}`;
+    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(section.body), options.maxPassageChars)}`;
   });
   parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
   return { parts, cited };

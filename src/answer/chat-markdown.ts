@@ -1,0 +1,108 @@
+/**
+ * A docs passage as a chat client can show it.
+ *
+ * Docs written in Markdown often embed HTML: tables, note boxes, language tab bars,
+ * `<br>` inside table cells. Slack and Discord print those as raw tags, so an answer
+ * quoted from the docs (extractive mode) would show `<td>FLAT</td>` to the user. Here
+ * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables),
+ * and inline tags inside Markdown text give way to their text. Code is left as written,
+ * and so is everything else: the Markdown around the HTML is not rewritten.
+ */
+import type { Nodes } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
+import { NodeHtmlMarkdown, type TranslatorConfigFactory } from 'node-html-markdown';
+
+/** A pattern that never matches: the converted text is shown, not re-parsed, so nothing needs escaping. */
+const NO_ESCAPE = [/(?!)/, ''] as const;
+
+const converter = new NodeHtmlMarkdown({ globalEscape: NO_ESCAPE, lineStartEscape: NO_ESCAPE, maxConsecutiveNewlines: 2 });
+const link = converter.translators.get('a') as TranslatorConfigFactory;
+// A link to an anchor of the page (a tab bar's "Python", "Java") leads nowhere in chat: keep its text.
+converter.translators.set('a', (context) => (context.node.getAttribute('href')?.startsWith('#') ? {} : link(context)));
+// A pipe-table cell holds one line: a list inside it keeps its bullets inline.
+converter.tableCellTranslators.set('li', { prefix: '• ', postfix: ' ' });
+
+/** Containers whose children are blocks: an HTML node there is an HTML block, elsewhere an inline tag. */
+const BLOCK_CONTAINERS = new Set(['root', 'blockquote', 'listItem', 'footnoteDefinition']);
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export function chatMarkdown(markdown: string): string {
+  if (!/<[a-z!/]/i.test(markdown)) return markdown;
+  const tree = fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  const edits: Edit[] = [];
+  collectEdits(tree, markdown, { edits, linkEnds: new Set() });
+  let out = markdown;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+interface Pending {
+  edits: Edit[];
+  /** Closing `</a>` tags already made the end of a Markdown link. */
+  linkEnds: Set<Nodes>;
+}
+
+function collectEdits(node: Nodes, source: string, pending: Pending): void {
+  if (!('children' in node)) return;
+  const children: Nodes[] = node.children;
+  const blocks = BLOCK_CONTAINERS.has(node.type);
+  for (let i = 0; i < children.length; i++) {
+    const child = children[i]!;
+    if (child.type !== 'html') {
+      collectEdits(child, source, pending);
+      continue;
+    }
+    if (!blocks) {
+      inlineTagEdits(children, i, pending);
+      continue;
+    }
+    // Adjacent HTML blocks are one piece of HTML (a table whose rows are split by blank lines).
+    let last = i;
+    while (children[last + 1]?.type === 'html') last++;
+    const first = offsets(child);
+    const end = offsets(children[last]!);
+    if (first && end) {
+      const converted = converter
+        .translate(source.slice(first.start, end.end))
+        .replace(/[ \t]+$/gm, '')
+        .trim();
+      pending.edits.push({ start: first.start, end: end.end, text: converted });
+    }
+    i = last;
+  }
+}
+
+/**
+ * An inline tag is a node of its own (`<code>`, then the text, then `</code>`), so it
+ * gives way to the text around it; `<br>` becomes a space, and a web link's opening
+ * and closing tags become a Markdown link around its text.
+ */
+function inlineTagEdits(siblings: Nodes[], index: number, { edits, linkEnds }: Pending): void {
+  const tag = siblings[index]!;
+  const at = offsets(tag);
+  if (!at || tag.type !== 'html') return;
+  const href = /^<a\s[^>]*href="(https?:\/\/[^"\s]+)"/i.exec(tag.value)?.[1];
+  const close = href ? siblings.slice(index + 1).find((node) => node.type === 'html' && /^<\/a\s*>$/i.test(node.value)) : undefined;
+  const closeAt = close && offsets(close);
+  if (href && closeAt) {
+    edits.push({ ...at, text: '[' }, { ...closeAt, text: `](${href})` });
+    // The closing tag is visited later as a sibling of its own; this edit replaces it.
+    linkEnds.add(close);
+    return;
+  }
+  if (linkEnds.has(tag)) return;
+  edits.push({ ...at, text: /^<br\b/i.test(tag.value) ? ' ' : '' });
+}
+
+function offsets(node: Nodes): { start: number; end: number } | undefined {
+  const start = node.position?.start.offset;
+  const end = node.position?.end.offset;
+  return start === undefined || end === undefined ? undefined : { start, end };
+}

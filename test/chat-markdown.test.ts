@@ -1,0 +1,36 @@
+/** Docs passages with embedded HTML, as a chat client will show them (src/answer/chat-markdown.ts). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { chatMarkdown } from '../src/answer/chat-markdown.ts';
+
+describe('chat markdown', () => {
+  it('leaves Markdown without HTML exactly as written', () => {
+    const text =
+      '## Limits\n\nA name can hold letters, numbers and `_`. Use **2.4** or later: 5 < 6.\n\n```python\nclient = MilvusClient()\n```';
+    assert.equal(chatMarkdown(text), text);
+  });
+
+  it('turns an HTML table into a pipe table, rows split by blank lines included', () => {
+    const text =
+      'Parameters:\n\n<table>\n<tr><th>Name</th><th>Default</th></tr>\n\n<tr><td>nlist</td><td>128</td></tr>\n</table>\n\nThen build.';
+    const out = chatMarkdown(text);
+    assert.match(out, /^Parameters:\n\n\| Name +\| Default \|\n\| -+ \| -+ \|\n\| nlist \| 128 +\|\n\nThen build\.$/);
+  });
+
+  it('keeps the text of inline tags and of links to the page itself, and web links as links', () => {
+    const text =
+      'Set <code>nlist</code> first.<br/>See <a href="https://milvus.io/docs/index.md">the index guide</a> and <a href="disk_index.md">disk indexes</a>.\n\n<div class="multipleCode">\n<a href="#python">Python</a>\n<a href="#java">Java</a>\n</div>';
+    const [paragraph, tabs] = chatMarkdown(text).split('\n\n');
+    assert.equal(paragraph, 'Set nlist first. See [the index guide](https://milvus.io/docs/index.md) and disk indexes.');
+    assert.match(tabs ?? '', /^Python\s+Java$/);
+  });
+
+  it('does not escape Markdown characters in the converted HTML', () => {
+    const out = chatMarkdown('<div class="alert note">\nUse index_type **IVF_FLAT** or *HNSW*.\n</div>');
+    assert.equal(out, 'Use index_type **IVF_FLAT** or *HNSW*.');
+  });
+
+  it('converts a link inside an HTML block to a Markdown link', () => {
+    assert.equal(chatMarkdown('<p>Read <a href="https://milvus.io/docs">the docs</a>.</p>'), 'Read [the docs](https://milvus.io/docs).');
+  });
+});
