@@ -291,6 +291,30 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       await store.close();
     }
   });
+
+  it('re-ingests edits that replace every chunk without --prune, and refuses files emptied of their text', async () => {
+    const store = await freshStore();
+    try {
+      const dir = await docsFolder(HEALTHY);
+      await ingestWithDefaults(dir, store);
+      const stored = await store.count();
+      // Every page edited, and a base URL added (which changes every chunk id): an ordinary update.
+      for (const [path, text] of Object.entries(HEALTHY)) await writeFile(join(dir, path), text.replace('askdocs', 'the askdocs CLI'));
+      const edited = await ingestWithDefaults(dir, store, { baseUrl: BASE_URL });
+      assert.deepEqual(edited.files, { added: 0, changed: 2, unchanged: 0, removed: 0, skipped: 0 });
+      assert.equal(await store.count(), stored);
+      // The same files, present but emptied (a broken sync): the index would be emptied too.
+      for (const path of Object.keys(HEALTHY)) await writeFile(join(dir, path), '');
+      await assert.rejects(ingestWithDefaults(dir, store, { baseUrl: BASE_URL }), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: the files in .* now hold 0 chunks\. .*--prune/);
+        return true;
+      });
+      assert.equal(await store.count(), stored, 'nothing was deleted');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('scanning a docs folder', () => {

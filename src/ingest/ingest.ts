@@ -33,9 +33,9 @@ export interface IngestOptions {
   onProgress?: (event: IngestProgress) => void;
   metrics?: Pick<AskdocsMetrics, 'ingestFiles' | 'ingestChunks'>;
   /**
-   * `--prune` / `--yes`: allow a run to delete all of the index, or more than half of
-   * it. Without it such a run is refused before anything is written: an empty or
-   * mistyped folder (an unmounted volume) would otherwise empty production.
+   * `--prune` / `--yes`: allow a run that leaves the index empty, or with less than
+   * half of its chunks. Without it such a run is refused before anything is written:
+   * an empty or mistyped folder (an unmounted volume) would otherwise empty production.
    */
   allowPrune?: boolean;
   /** INGEST_MAX_FILE_MB in bytes: larger files are skipped with a warning. Default 5 MB. */
@@ -190,20 +190,28 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   return summary;
 }
 
-/** Refuses (unless allowPrune) a run that would delete all of the stored chunks or more than half of them. */
+/**
+ * Refuses (unless allowPrune) a run that would leave the index empty, or with fewer
+ * than half of its chunks. What counts is what the index holds afterwards: a changed
+ * file's old chunks are replaced by its new ones, so an edit that rewrites every chunk
+ * (a new --base-url changes every id) is not a loss; a missing or emptied file is.
+ */
 function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedPaths: string[], storedIds: Map<string, string[]>): void {
   if (options.allowPrune) return;
-  const stored = [...storedIds.values()].reduce((sum, ids) => sum + ids.length, 0);
+  const chunksOf = (path: string) => storedIds.get(path)?.length ?? 0;
+  const stored = [...storedIds.keys()].reduce((sum, path) => sum + chunksOf(path), 0);
   if (stored === 0) return;
-  const doomed =
-    removedPaths.reduce((sum, path) => sum + (storedIds.get(path)?.length ?? 0), 0) +
-    plans.reduce((sum, plan) => sum + plan.staleIds.length, 0);
-  if (doomed < stored && doomed * 2 <= stored) return;
-  const share = doomed >= stored ? `all ${stored}` : `${doomed} of ${stored}`;
-  throw new AskdocsError(
-    'ingest',
-    `Refusing to delete ${share} indexed chunks: ${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}. Check the folder, or pass --prune to allow it.`,
-  );
+  // Stored files this run neither plans nor removes (skipped ones) keep their chunks.
+  const untouched = new Set([...storedIds.keys()].filter((path) => !removedPaths.includes(path)));
+  for (const plan of plans) untouched.delete(plan.path);
+  const after = plans.reduce((sum, plan) => sum + plan.chunks.length, 0) + [...untouched].reduce((sum, path) => sum + chunksOf(path), 0);
+  if (after > 0 && after * 2 >= stored) return;
+  const share = after === 0 ? `all ${stored}` : `${stored - after} of ${stored}`;
+  const why =
+    removedPaths.length > 0
+      ? `${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}`
+      : `the files in ${options.dir} now hold ${after} chunks`;
+  throw new AskdocsError('ingest', `Refusing to delete ${share} indexed chunks: ${why}. Check the folder, or pass --prune to allow it.`);
 }
 
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */
