@@ -315,6 +315,35 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       await store.close();
     }
   });
+
+  it('skips a file whose path is too long to store, run after run, and stores long non-Latin titles and headings', async () => {
+    const store = await freshStore();
+    try {
+      const deep = `${Array.from({ length: 6 }, (_, i) => `${i}${'x'.repeat(199)}`).join('/')}/giraffes.md`;
+      const title = '长颈鹿'.repeat(150); // 450 characters, 1,350 bytes of UTF-8
+      const headings = Array.from({ length: 12 }, (_, i) => `${'#'.repeat(Math.min(i + 2, 6))} ${i} ${'小节'.repeat(120)}`).join('\n\n');
+      const dir = await docsFolder({
+        ...HEALTHY,
+        [deep]: '# Giraffes\n\nA page about giraffes.\n',
+        'zh/long-title.md': `# ${title}\n\n${headings}\n\nText under deep headings about elephants.\n`,
+      });
+      for (let run = 1; run <= 2; run++) {
+        const summary = await ingestWithDefaults(dir, store);
+        assert.equal(summary.files.skipped, 1, `run ${run}`);
+        assert.equal(summary.files.removed, 0, `run ${run}: nothing stored is taken for a removed file`);
+        assert.equal(await store.count(), summary.chunks.total, `run ${run}`);
+      }
+      const paths = await store.allPaths();
+      assert.ok(!paths.some((path) => path.includes('giraffes')));
+      const embedder = await testEmbedder();
+      const [hit] = await store.hybridSearch({ vector: await embedder.embedQuery('elephants'), text: 'elephants', limit: 1 });
+      assert.equal(hit?.path, 'zh/long-title.md');
+      assert.ok(hit.title.startsWith('长颈鹿'));
+      assert.ok(hit.headingPath.length >= 2 && hit.headingPath.at(-1)!.startsWith('11 '), 'the deepest heading is kept');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('scanning a docs folder', () => {

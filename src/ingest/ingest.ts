@@ -11,7 +11,7 @@
 import type { Embedder } from '../embeddings/index.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ChunkStore } from '../milvus/store.ts';
+import { type ChunkStore, MAX_PATH_BYTES } from '../milvus/store.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
@@ -91,6 +91,13 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const storedIds = await store.idsByPath(storedPaths);
   const plans: FilePlan[] = [];
   for (const file of files) {
+    if (Buffer.byteLength(file.path) > MAX_PATH_BYTES) {
+      skip(
+        file.path,
+        `its path is longer than the ${MAX_PATH_BYTES.toLocaleString('en-US')} bytes the index stores; move it higher up or shorten its folder names`,
+      );
+      continue;
+    }
     const read = await readDocument(file.absolutePath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     if (!read.ok) {
       skip(file.path, read.reason);

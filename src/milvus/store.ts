@@ -14,6 +14,7 @@ import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { collectionExists, connectMilvus } from './client.ts';
+import { fitHeadingPath, fitUtf8 } from './fit.ts';
 import { stringListField } from './json-field.ts';
 import { queryAllRows } from './query-all.ts';
 import { check, type Status } from './status.ts';
@@ -43,7 +44,8 @@ export interface HybridSearchOptions {
 }
 
 const MAX_TEXT = 16_000;
-const MAX_PATH = 1_024;
+/** The longest document path the index stores, in UTF-8 bytes; ingest skips files with longer paths. */
+export const MAX_PATH_BYTES = 1_024;
 const RRF_K = 60;
 /**
  * What a search returns with each hit. Not the vector: shipping 384 floats per hit made
@@ -212,7 +214,7 @@ export class ChunkStore {
       description: `${DESCRIPTION_PREFIX}${JSON.stringify(properties)}`,
       fields: [
         { name: 'id', data_type: DataType.VarChar, is_primary_key: true, max_length: 64 },
-        { name: 'path', data_type: DataType.VarChar, max_length: MAX_PATH },
+        { name: 'path', data_type: DataType.VarChar, max_length: MAX_PATH_BYTES },
         { name: 'doc_hash', data_type: DataType.VarChar, max_length: 64 },
         { name: 'chunk_index', data_type: DataType.Int64 },
         { name: 'title', data_type: DataType.VarChar, max_length: 1_024 },
@@ -251,12 +253,14 @@ export class ChunkStore {
       collection_name: this.collection,
       data: rows.map((row) => ({
         id: row.id,
-        path: row.path.slice(0, MAX_PATH),
+        // Never cut: a cut path would no longer match its file, and the next ingest
+        // would delete the row as a removed file's (ingest skips such files instead).
+        path: row.path,
         doc_hash: row.docHash,
         chunk_index: row.chunkIndex,
-        title: row.title.slice(0, 1_000),
-        heading_path: JSON.stringify(row.headingPath).slice(0, 4_000),
-        url: (row.url ?? '').slice(0, 2_000),
+        title: fitUtf8(row.title, 1_024),
+        heading_path: fitHeadingPath(row.headingPath, 4_096),
+        url: fitUtf8(row.url ?? '', 2_048),
         text: row.text.slice(0, MAX_TEXT),
         search_text: (row.searchText ?? row.text).slice(0, MAX_TEXT),
         dense: row.vector,
