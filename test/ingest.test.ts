@@ -437,6 +437,7 @@ describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, r
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stderr.trim().split('\n');
     assert.ok(lines.includes('Skipped guide/secret.md: permission denied (EACCES)'), run.stderr);
+    assert.equal(run.stderr.split('guide/secret.md').length - 1, 1, `named once, in words, not again as a JSON log line:\n${run.stderr}`);
     assert.ok(
       lines.includes('Skipped deep/quotes.md: nested too deeply to parse (lists or block quotes thousands of levels deep)'),
       run.stderr,

@@ -83,7 +83,9 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const skipped: SkippedFile[] = [];
   const skip = (path: string, reason: string) => {
     skipped.push({ path, reason });
-    options.logger?.warn({ path, reason }, 'ingest: file skipped');
+    // Info, not warn: the CLI logs warnings to its stderr and already names each
+    // skipped file there in words (onProgress), so a warning printed it twice.
+    options.logger?.info({ path, reason }, 'ingest: file skipped');
     options.onProgress?.({ type: 'skipped', path, reason });
   };
   const files = await scanFolder(options.dir, { onSkip: skip });
