@@ -344,6 +344,36 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       await store.close();
     }
   });
+
+  it('reads a Latin-1 page as Latin-1, and names a file whose name is not UTF-8 instead of calling it missing', async () => {
+    const store = await freshStore();
+    try {
+      const dir = await docsFolder(HEALTHY);
+      await writeFile(join(dir, 'latin1.md'), Buffer.from('# Café\n\nA naïve résumé of the giraffe enclosure.\n', 'latin1'));
+      // Short and mostly non-ASCII: not taken for binary data.
+      await writeFile(join(dir, 'umlauts.md'), Buffer.from('# Größe\n\nÄÖÜ\n', 'latin1'));
+      await writeFile(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.md')]), '# Menu\n\nCoffee.\n');
+      const skipped: Record<string, string> = {};
+      const summary = await ingestWithDefaults(dir, store, {
+        onProgress: (event) => {
+          if (event.type === 'skipped') skipped[event.path] = event.reason;
+        },
+      });
+      assert.deepEqual(skipped, { 'caf\uFFFD.md': 'its name is not valid UTF-8; rename it' });
+      assert.equal(summary.files.added, 4);
+      const embedder = await testEmbedder();
+      const [hit] = await store.hybridSearch({
+        vector: await embedder.embedQuery('giraffe enclosure'),
+        text: 'giraffe enclosure',
+        limit: 1,
+      });
+      assert.equal(hit?.path, 'latin1.md');
+      assert.equal(hit.title, 'Café');
+      assert.match(hit.text, /A naïve résumé of the giraffe enclosure\./);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('scanning a docs folder', () => {

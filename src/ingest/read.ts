@@ -26,8 +26,26 @@ export async function readDocument(absolutePath: string, maxBytes: number): Prom
   const binary = binaryReason(bytes);
   if (binary) return { ok: false, reason: binary };
   // Line endings first (a CR is a control character), then every terminal control sequence.
-  return { ok: true, text: stripControlChars(bytes.toString('utf8').replace(/\r\n?/g, '\n')) };
+  return { ok: true, text: stripControlChars(decodeText(bytes).replace(/\r\n?/g, '\n')) };
 }
+
+/**
+ * UTF-8, or Windows-1252 (a superset of Latin-1) for a file written in that older
+ * encoding: one whose non-ASCII bytes never form a UTF-8 character. Read as UTF-8 it
+ * would be stored and quoted as "Caf\uFFFD". A UTF-8 file with a few stray bytes stays
+ * UTF-8: read as Windows-1252, every real character in it would be garbled instead.
+ */
+export function decodeText(bytes: Buffer): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    const utf8 = bytes.toString('utf8');
+    const utf8Characters = /[^\u0000-\u007f\uFFFD]/u.test(utf8);
+    return utf8Characters ? utf8 : new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** NUL bytes never occur in text; a high share of invalid UTF-8 means an image, an archive, a program. */
 export function binaryReason(bytes: Buffer): string | undefined {
@@ -35,9 +53,32 @@ export function binaryReason(bytes: Buffer): string | undefined {
   const text = bytes.toString('utf8');
   let invalid = 0;
   for (const char of text) if (char === '\uFFFD') invalid++;
-  if (text.length > 0 && invalid / text.length > MAX_INVALID_SHARE) return 'binary content (not UTF-8 text)';
+  if (text.length > 0 && invalid / text.length > MAX_INVALID_SHARE && !isLegacyText(bytes)) return 'binary content (not UTF-8 text)';
   return undefined;
 }
+
+/**
+ * Bytes that read as Windows-1252 text (decodeText): no UTF-8 character in them, mostly
+ * ASCII (accented letters are a minority even in a French or German page), and control
+ * characters no more often than text has them. Binary data has every byte value about
+ * equally often, so about one byte in eight is a control character.
+ */
+function isLegacyText(bytes: Buffer): boolean {
+  if (/[^\u0000-\u007f\uFFFD]/u.test(bytes.toString('utf8'))) return false;
+  let controls = 0;
+  let ascii = 0;
+  for (const byte of bytes) {
+    if (byte < 0x80) ascii++;
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c) controls++;
+  }
+  return ascii / bytes.length >= MIN_ASCII_SHARE && controls / bytes.length < MAX_CONTROL_SHARE;
+}
+
+/** Share of ASCII bytes a page in a single-byte encoding has at least. */
+const MIN_ASCII_SHARE = 0.5;
+
+/** Share of control bytes (other than tab, line feed, form feed, carriage return) that text stays under. */
+const MAX_CONTROL_SHARE = 0.01;
 
 export function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;

@@ -44,6 +44,13 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       // Hidden entries (.git, .github, .DS_Store, editor swap files) are never docs.
       if (entry.name.startsWith('.')) continue;
       const absolutePath = join(dir, entry.name);
+      // Node decodes names as UTF-8; a name in another encoding comes back with U+FFFD
+      // in it, a path that cannot be opened again.
+      if (entry.name.includes('\uFFFD') && (entry.isDirectory() || isDocument(entry.name))) {
+        const path = relative(root, absolutePath).split(sep).join('/');
+        options.onSkip?.(entry.isDirectory() ? `${path}/` : path, 'its name is not valid UTF-8; rename it');
+        continue;
+      }
       if (entry.isDirectory()) {
         if (!SKIPPED_FOLDERS.has(entry.name)) await walk(absolutePath);
       } else if (entry.isFile() && isDocument(entry.name)) {
