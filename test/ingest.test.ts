@@ -377,6 +377,25 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
 });
 
 describe('scanning a docs folder', () => {
+  it('says in one line when the docs folder is missing or is a file', async () => {
+    const docs = await smallDocs(HEALTHY);
+    try {
+      await assert.rejects(scanFolder(join(docs, 'nope')), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.equal(error.userMessage, `Docs folder ${join(docs, 'nope')} does not exist.`);
+        return true;
+      });
+      const file = join(docs, 'guide/install.md');
+      await assert.rejects(scanFolder(file), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.equal(error.userMessage, `Docs folder ${file} is a file, not a folder: give the folder that holds the docs.`);
+        return true;
+      });
+    } finally {
+      await rm(docs, { recursive: true, force: true });
+    }
+  });
+
   it('follows symlinked documents inside the folder, and says why one pointing outside is not followed', async () => {
     const docs = await smallDocs(HEALTHY);
     const outside = await smallDocs({ 'secret.md': '# Secret\n\nNot part of the docs.\n' });

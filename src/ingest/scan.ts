@@ -33,7 +33,15 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
       if (dir === root) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason =
+          code === 'ENOENT'
+            ? 'does not exist'
+            : code === 'ENOTDIR'
+              ? 'is a file, not a folder: give the folder that holds the docs'
+              : code === 'EACCES' || code === 'EPERM'
+                ? 'cannot be read (permission denied)'
+                : 'cannot be read';
         throw new AskdocsError('input', `Docs folder ${root} ${reason}.`, { cause: error });
       }
       if (!options.onSkip) throw error;
