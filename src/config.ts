@@ -296,10 +296,19 @@ export class ConfigError extends AskdocsError {
   }
 }
 
+/** Settings a command cannot run without (e.g. the Slack tokens for `askdocs slack`). */
+export interface Requirement {
+  names: SettingName[];
+  /** Ends "required for …": what needs them, e.g. "the Slack bot (askdocs slack)". */
+  purpose: string;
+}
+
 export interface LoadConfigOptions {
   /** Defaults to `.env` in the working directory; `false` skips the file (tests). */
   envFile?: string | false;
   cwd?: string;
+  /** The running command's own settings, reported missing with every other problem. */
+  require?: Requirement;
 }
 
 /** True when a MILVUS_URI names a server rather than a local Milvus Lite data directory. */
@@ -321,38 +330,37 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     }
   }
   // The real environment wins over .env, as with dotenv's default behaviour.
-  const merged = { ...fromFile, ...environment };
-  const parsed = envSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(config)')}: ${issue.message}`));
-  }
-  const env = parsed.data;
-  const problems: string[] = [];
+  const { env, problems, invalid } = parseSettings({ ...fromFile, ...environment });
+  // A check reads only settings that parsed: one already reported as invalid would
+  // add a second, misleading problem (e.g. "required" for a malformed URL).
+  const valid = (...names: SettingName[]) => names.every((name) => !invalid.has(name));
 
-  if (env.EMBEDDING_PROVIDER === 'openai') {
-    if (!env.EMBEDDING_BASE_URL) problems.push('EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai');
-    if (!env.EMBEDDING_MODEL) problems.push('EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai');
+  if (valid('EMBEDDING_PROVIDER') && env.EMBEDDING_PROVIDER === 'openai') {
+    problems.push(...missingSettings(env, ['EMBEDDING_BASE_URL', 'EMBEDDING_MODEL'], 'when EMBEDDING_PROVIDER=openai', invalid));
   }
-  if (env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
+  if (valid('CHUNK_OVERLAP_CHARS', 'CHUNK_MAX_CHARS') && env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
   }
-  if (env.GAPS_DIGEST_CRON && !env.GAPS_DIGEST_CHANNEL) {
-    problems.push('GAPS_DIGEST_CRON: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
+  if (valid('GAPS_DIGEST_CHANNEL')) {
+    if (env.GAPS_DIGEST_CRON && !env.GAPS_DIGEST_CHANNEL) {
+      problems.push('GAPS_DIGEST_CRON: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
+    }
+    if (env.GAPS_DIGEST_TIMEZONE && !env.GAPS_DIGEST_CHANNEL) {
+      problems.push('GAPS_DIGEST_TIMEZONE: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
+    }
   }
-  if (env.GAPS_DIGEST_TIMEZONE && !env.GAPS_DIGEST_CHANNEL) {
-    problems.push('GAPS_DIGEST_TIMEZONE: set GAPS_DIGEST_CHANNEL too (the digest is off without a channel)');
-  }
-  const sharding = shardingOf(env, problems);
+  const sharding = valid('SHARD_COUNT', 'SHARD_IDS') ? shardingOf(env, problems) : undefined;
   const allowed = env.DISCORD_ALLOWED_CHANNELS;
   const strayForums = env.DISCORD_FORUM_CHANNELS.filter((id) => allowed.length > 0 && !allowed.includes(id));
-  if (strayForums.length > 0) {
+  if (valid('DISCORD_FORUM_CHANNELS', 'DISCORD_ALLOWED_CHANNELS') && strayForums.length > 0) {
     problems.push(`DISCORD_FORUM_CHANNELS: ${strayForums.join(', ')} not in DISCORD_ALLOWED_CHANNELS (the bot answers only there)`);
   }
   // With REDIS_URL, feedback defaults to Redis too: replicas must not each keep their own file.
   const feedbackStore = (env.FEEDBACK_DB ?? (env.REDIS_URL ? 'redis' : '')).toLowerCase() === 'redis' ? 'redis' : 'sqlite';
-  if (feedbackStore === 'redis' && !env.REDIS_URL) {
+  if (valid('REDIS_URL') && feedbackStore === 'redis' && !env.REDIS_URL) {
     problems.push('FEEDBACK_DB: "redis" needs REDIS_URL (or set FEEDBACK_DB to a SQLite file path)');
   }
+  if (options.require) problems.push(...missingSettings(env, options.require.names, `for ${options.require.purpose}`, invalid));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const server = isServerUri(env.MILVUS_URI);
@@ -477,15 +485,43 @@ function shardingOf(env: Env, problems: string[]): Config['discord']['sharding']
 }
 
 /**
+ * Each setting parsed on its own, so one bad value does not hide the checks that
+ * span settings or the command's required ones: those run on the settings that parsed.
+ * A setting that failed holds its default (or undefined) and is listed in `invalid`.
+ */
+function parseSettings(merged: Record<string, string | undefined>): { env: Env; problems: string[]; invalid: Set<SettingName> } {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const invalid = new Set<SettingName>();
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const result = schema.safeParse(merged[name]);
+    if (result.success) {
+      values[name] = result.data;
+    } else {
+      invalid.add(name as SettingName);
+      problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+      values[name] = schema.safeParse(undefined).data;
+    }
+  }
+  return { env: values as Env, problems, invalid };
+}
+
+/** "NAME: required <why>" for each of `names` that is unset (or an empty list), except those already reported as invalid. */
+function missingSettings(env: Env, names: SettingName[], why: string, invalid: ReadonlySet<SettingName> = new Set()): string[] {
+  return names
+    .filter((name) => {
+      const value = env[name];
+      return !invalid.has(name) && (value === undefined || (Array.isArray(value) && value.length === 0));
+    })
+    .map((name) => `${name}: required ${why}`);
+}
+
+/**
  * Demands settings that one front end needs (e.g. the Slack tokens), naming every
- * missing one in a single error.
+ * missing one in a single error. Commands pass them to `loadConfig` instead, so they
+ * are reported together with every other problem; this is for code handed a Config.
  */
 export function requireSettings(config: Config, names: SettingName[], purpose: string): void {
-  const missing = names.filter((name) => {
-    const value = config.env[name];
-    return value === undefined || (Array.isArray(value) && value.length === 0);
-  });
-  if (missing.length > 0) {
-    throw new ConfigError(missing.map((name) => `${name}: required for ${purpose}`));
-  }
+  const missing = missingSettings(config.env, names, `for ${purpose}`);
+  if (missing.length > 0) throw new ConfigError(missing);
 }

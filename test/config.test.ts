@@ -50,6 +50,42 @@ describe('config', () => {
     );
   });
 
+  it('a setting that does not parse hides no other problem: cross-setting checks and required settings come with it', () => {
+    assert.throws(
+      () =>
+        loadConfig(
+          { PORT: 'abc', CHUNK_OVERLAP_CHARS: '2000', EMBEDDING_PROVIDER: 'openai', SLACK_BOT_TOKEN: 'xoxb-1' } as NodeJS.ProcessEnv,
+          {
+            envFile: false,
+            require: { names: ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], purpose: 'the Slack bot' },
+          },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(
+          error.problems.map((problem) => problem.replace(/^PORT: .*/, 'PORT: …')),
+          [
+            'PORT: …',
+            'EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai',
+            'EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai',
+            'CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS',
+            'SLACK_SIGNING_SECRET: required for the Slack bot',
+          ],
+        );
+        return true;
+      },
+    );
+    // A setting that is set but invalid is reported once, as invalid, never also as missing.
+    assert.throws(
+      () => load({ EMBEDDING_PROVIDER: 'openai', EMBEDDING_BASE_URL: 'not a url', EMBEDDING_MODEL: 'm', CHUNK_MAX_CHARS: 'big' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 2 &&
+        error.problems[0]!.startsWith('EMBEDDING_BASE_URL: must be an http(s) URL') &&
+        error.problems[1]!.startsWith('CHUNK_MAX_CHARS:'),
+    );
+  });
+
   it('gaps digest: off by default, Monday 09:00 when only the channel is set, platform told by the id', () => {
     assert.equal(load({}).gaps.digest, undefined);
     assert.deepEqual(load({ GAPS_DIGEST_CHANNEL: 'C0123ABCD' }).gaps.digest, {

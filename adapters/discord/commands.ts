@@ -15,7 +15,7 @@ import {
   Routes,
   SlashCommandBuilder,
 } from 'discord.js';
-import { type Config, requireSettings } from '../../src/config.ts';
+import { type Config, type Requirement, requireSettings } from '../../src/config.ts';
 import { MAX_QUESTION_CHARS } from '../../src/engine/question.ts';
 import { restApiBase } from './client.ts';
 import { explainDiscordError } from './errors.ts';
@@ -23,6 +23,11 @@ import { explainDiscordError } from './errors.ts';
 export const COMMAND_NAME = 'askdocs';
 export const MESSAGE_COMMAND_NAME = 'Ask askdocs about this message';
 export const QUESTION_OPTION = 'question';
+/** What `askdocs discord register` needs; the CLI checks it with the rest of the config. */
+export const REGISTER_SETTINGS: Requirement = {
+  names: ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'],
+  purpose: 'registering Discord commands',
+};
 
 export function askdocsCommands(scope: 'guild' | 'global' = 'global') {
   const slash = new SlashCommandBuilder()
@@ -51,7 +56,7 @@ export interface RegisteredCommands {
 }
 
 export async function registerCommands(config: Config): Promise<RegisteredCommands> {
-  requireSettings(config, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], 'registering Discord commands');
+  requireSettings(config, REGISTER_SETTINGS.names, REGISTER_SETTINGS.purpose);
   const { token, applicationId, guildId } = config.discord as { token: string; applicationId: string; guildId?: string };
   const api = restApiBase(config);
   const rest = new REST(api ? { api } : {}).setToken(token);

@@ -6,7 +6,6 @@
  */
 import type { ChatBotDeps } from '../chat/delivery.ts';
 import type { Config, SettingName } from '../config.ts';
-import { requireSettings } from '../config.ts';
 import type { FeedbackRecorder } from '../feedback/store.ts';
 import { type DigestChannel, type DigestJob, digestFor } from '../gaps/digest-schedule.ts';
 import { loadGapsReport } from '../gaps/load.ts';
@@ -36,13 +35,9 @@ export interface BotHost {
 }
 
 export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
-  const config = ctx.loadConfig();
-  try {
-    // Fail before loading Milvus and the model when the bot could never connect.
-    requireSettings(config, required, purpose);
-  } catch (error) {
-    ctx.fail(error);
-  }
+  // Fails before loading Milvus and the model when the bot could never connect; the
+  // missing settings are named together with any other problem in the config.
+  const config = ctx.loadConfig({ names: required, purpose });
   ctx.logger(config);
   // A long-running bot logs at LOG_LEVEL (info by default), not the CLI's quiet default.
   const logger = createLogger({ level: config.logLevel });

@@ -3,13 +3,16 @@
  * the runtime (Milvus + embedder + engine), and one way to fail.
  */
 import type { Command } from 'commander';
-import type { Config } from '../config.ts';
+import type { Config, Requirement } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 
 export interface CliContext {
-  /** Loads and validates config; on problems prints every one of them and exits 2. */
-  loadConfig(): Config;
+  /**
+   * Loads and validates config, with the settings `require` names (the command's own);
+   * on problems prints every one of them and exits 2.
+   */
+  loadConfig(require?: Requirement): Config;
   logger(config: Config): Logger;
   /** Starts (or connects to) Milvus, loads the embedder and builds the engine. Closed on exit and on SIGINT/SIGTERM. */
   openRuntime(config: Config, logger: Logger): Promise<Runtime>;

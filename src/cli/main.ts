@@ -44,9 +44,9 @@ function fail(error: unknown): never {
 class ExitPending extends Error {}
 
 const ctx: CliContext = {
-  loadConfig() {
+  loadConfig(require) {
     try {
-      return loadConfig();
+      return loadConfig(process.env, { require });
     } catch (error) {
       return fail(error);
     }

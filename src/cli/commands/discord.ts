@@ -18,10 +18,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('register')
     .description('Register /askdocs and "Ask askdocs about this message" (in DISCORD_GUILD_ID if set, otherwise globally)')
     .action(async () => {
-      const config = ctx.loadConfig();
+      // Only the command module: registering needs no engine, metrics or gateway client.
+      const { registerCommands, REGISTER_SETTINGS } = await import('../../../adapters/discord/commands.ts');
+      const config = ctx.loadConfig(REGISTER_SETTINGS);
       try {
-        // Only the command module: registering needs no engine, metrics or gateway client.
-        const { registerCommands } = await import('../../../adapters/discord/commands.ts');
         const result = await registerCommands(config);
         // Slash commands as typed (/askdocs), message commands as the menu shows them.
         const names = result.names.map((name) => (name.includes(' ') ? `"${name}"` : `/${name}`)).join(', ');

@@ -1,0 +1,62 @@
+/**
+ * What `askdocs` prints for a bad configuration: every problem in one run (settings
+ * that do not parse, checks across settings, the command's own required settings),
+ * one line each, exit code 2, and nothing started.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from './support/retrieval-fixture.ts';
+
+describe('askdocs with a bad configuration', () => {
+  let work: string;
+  before(async () => {
+    // No .env here: only the settings each test passes.
+    work = await mkdtemp(join(tmpdir(), 'askdocs-cli-config-'));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** The problem lines of the CLI's config error, the PORT one shortened to its name. */
+  const problemLines = (stderr: string) =>
+    stderr
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^ {2}- PORT: .*/, '  - PORT: …'));
+
+  it('ask: a bad PORT and a chunk overlap larger than the chunk are reported together', async () => {
+    const run = await runCli(['ask', 'hi'], { PORT: 'abc', CHUNK_OVERLAP_CHARS: '2000' }, { cwd: work });
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - PORT: …',
+      '  - CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS',
+    ]);
+  });
+
+  it('slack: a bad PORT and the missing Slack tokens are reported together', async () => {
+    const run = await runCli(['slack'], { PORT: 'abc', EMBEDDING_PROVIDER: 'openai' }, { cwd: work });
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - PORT: …',
+      '  - EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai',
+      '  - EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai',
+      '  - SLACK_BOT_TOKEN: required for the Slack bot (askdocs slack)',
+      '  - SLACK_SIGNING_SECRET: required for the Slack bot (askdocs slack)',
+    ]);
+  });
+
+  it('discord register: a bad PORT and the missing Discord settings are reported together', async () => {
+    const run = await runCli(['discord', 'register'], { PORT: 'abc', DISCORD_TOKEN: 'token' }, { cwd: work });
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - PORT: …',
+      '  - DISCORD_APPLICATION_ID: required for registering Discord commands',
+    ]);
+  });
+});
