@@ -18,10 +18,25 @@ const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
-const int = (fallback: number, min: number, max: number) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
-const num = (fallback: number, min: number, max: number) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(fallback));
+/**
+ * A number from a string, within [min, max]. One plain message names the range and
+ * what was given ("PORT: must be a whole number from 0 to 65535, got "abc""), where
+ * zod's own would say "expected number, received NaN".
+ */
+const numberIn = (min: number, max: number, whole: boolean) =>
+  z.unknown().transform((raw, ctx) => {
+    const text = String(raw).trim();
+    const value = Number(text);
+    const fits = text !== '' && Number.isFinite(value) && (!whole || Number.isInteger(value)) && value >= min && value <= max;
+    if (fits) return value;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    });
+    return z.NEVER;
+  });
+const int = (fallback: number, min: number, max: number) => z.preprocess(emptyToUndefined, numberIn(min, max, true).default(fallback));
+const num = (fallback: number, min: number, max: number) => z.preprocess(emptyToUndefined, numberIn(min, max, false).default(fallback));
 const csvList = z.preprocess(
   emptyToUndefined,
   z
@@ -71,7 +86,7 @@ export const envSchema = z.object({
   EMBEDDING_API_KEY: optionalString,
   EMBEDDING_BATCH_SIZE: int(32, 1, 2048),
   EMBEDDING_MODELS_DIR: optionalString,
-  EMBEDDING_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
+  EMBEDDING_THREADS: z.preprocess(emptyToUndefined, numberIn(1, 256, true).optional()),
 
   // Ingest and retrieval
   DOCS_BASE_URL: optionalUrl,
@@ -81,7 +96,7 @@ export const envSchema = z.object({
   RETRIEVAL_TOP_K: int(5, 1, 50),
   RERANKER: z.preprocess(emptyToUndefined, z.enum(['features', 'off']).default('features')),
   RERANK_CANDIDATES: int(50, 5, 500),
-  ABSTAIN_THRESHOLD: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
+  ABSTAIN_THRESHOLD: z.preprocess(emptyToUndefined, numberIn(-1, 1, false).optional()),
 
   // Chat front ends
   SLACK_BOT_TOKEN: optionalString,
@@ -145,7 +160,7 @@ export const envSchema = z.object({
   ),
   QUESTION_LOG_RETENTION_DAYS: int(90, 1, 3_650),
   QUESTION_LOG_SALT: optionalString,
-  GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, z.coerce.number().min(-1).max(1).optional()),
+  GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, numberIn(-1, 1, false).optional()),
   GAPS_CLUSTER_DISTANCE: num(0.6, 0.05, 1.5),
   GAPS_DIGEST_CHANNEL: z.preprocess(
     emptyToUndefined,

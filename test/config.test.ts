@@ -62,16 +62,13 @@ describe('config', () => {
         ),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        assert.deepEqual(
-          error.problems.map((problem) => problem.replace(/^PORT: .*/, 'PORT: …')),
-          [
-            'PORT: …',
-            'EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai',
-            'EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai',
-            'CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS',
-            'SLACK_SIGNING_SECRET: required for the Slack bot',
-          ],
-        );
+        assert.deepEqual(error.problems, [
+          'PORT: must be a whole number from 0 to 65535, got "abc"',
+          'EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai',
+          'EMBEDDING_MODEL: required when EMBEDDING_PROVIDER=openai',
+          'CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS',
+          'SLACK_SIGNING_SECRET: required for the Slack bot',
+        ]);
         return true;
       },
     );
@@ -83,6 +80,27 @@ describe('config', () => {
         error.problems.length === 2 &&
         error.problems[0]!.startsWith('EMBEDDING_BASE_URL: must be an http(s) URL') &&
         error.problems[1]!.startsWith('CHUNK_MAX_CHARS:'),
+    );
+  });
+
+  it('says in plain words what a number setting takes and what it got', () => {
+    assert.throws(
+      () => load({ PORT: 'abc', RETRIEVAL_TOP_K: '2.5', LLM_TEMPERATURE: 'hot', EMBEDDING_THREADS: '0' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems, [
+          'LLM_TEMPERATURE: must be a number from 0 to 2, got "hot"',
+          'EMBEDDING_THREADS: must be a whole number from 1 to 256, got "0"',
+          'RETRIEVAL_TOP_K: must be a whole number from 1 to 50, got "2.5"',
+          'PORT: must be a whole number from 0 to 65535, got "abc"',
+        ]);
+        return true;
+      },
+    );
+    const config = load({ PORT: '0', HEALTH_PORT: ' 8081 ', LLM_TEMPERATURE: '0.5', ABSTAIN_THRESHOLD: '-0.1' });
+    assert.deepEqual(
+      [config.slack.port, config.healthPort, config.llm.temperature, config.retrieval.abstainThreshold],
+      [0, 8081, 0.5, -0.1],
     );
   });
 
