@@ -55,7 +55,17 @@ const csvList = z.preprocess(
 /** The environment variables askdocs reads. `.env.example` documents each of them. */
 export const envSchema = z.object({
   // Milvus
-  MILVUS_URI: z.preprocess(emptyToUndefined, z.string().default('./data/milvus')),
+  MILVUS_URI: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .superRefine((uri, ctx) => {
+        const target = milvusTarget(uri);
+        if (target.mode === 'invalid') ctx.addIssue({ code: 'custom', message: target.problem });
+      })
+      .default('./data/milvus'),
+  ),
   MILVUS_TOKEN: optionalString,
   MILVUS_COLLECTION: z.preprocess(
     emptyToUndefined,
@@ -326,9 +336,41 @@ export interface LoadConfigOptions {
   require?: Requirement;
 }
 
+const MILVUS_URI_ACCEPTS =
+  'must be a local folder for the embedded Milvus Lite (e.g. ./data/milvus) or a server address starting http:// or https:// (e.g. http://milvus:19530)';
+
+/**
+ * The one rule for MILVUS_URI: http(s):// names a server (the SDK speaks gRPC to it;
+ * https means TLS); a path is the embedded engine's data folder. Anything else would
+ * silently become a folder (./ftp:/host:19530/) or a server the SDK cannot resolve
+ * (grpc://, tcp://), so it is refused: another scheme, or host:port without one.
+ * A path's first segment may not hold a ":" (./name:with:colons is a folder).
+ */
+export function milvusTarget(uri: string): { mode: 'server' | 'lite' } | { mode: 'invalid'; problem: string } {
+  if (/^https?:\/\//i.test(uri)) return { mode: 'server' };
+  // Shown in the message: without any user:password@ it may carry.
+  const shown = JSON.stringify(uri.replace(/^([^/]*\/\/)[^/@]*@/, '$1…@'));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(?:[^/@]*@)?([^/]*)/i.exec(uri);
+  if (scheme) {
+    const [, name = '', host = ''] = scheme;
+    // Milvus' own gRPC port under another name: the same server, addressed the way the SDK understands.
+    const secure = /^grpcs$/i.test(name);
+    const hint = /^(grpcs?|tcp)$/i.test(name) ? `; for that server, write ${secure ? 'https' : 'http'}://${host}` : '';
+    return { mode: 'invalid', problem: `${MILVUS_URI_ACCEPTS}, got ${shown}${hint}` };
+  }
+  const first = uri.split(/[\\/]/)[0] ?? '';
+  // A drive letter (C:\data) is a path.
+  if (first.includes(':') && !/^[a-z]:$/i.test(first)) {
+    const hostPort = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\]):\d{1,5}$/i.test(first);
+    const hint = hostPort ? `; for a server there, write http://${uri}` : ' (for a folder whose name holds ":", start it with ./)';
+    return { mode: 'invalid', problem: `${MILVUS_URI_ACCEPTS}, got ${shown}${hint}` };
+  }
+  return { mode: 'lite' };
+}
+
 /** True when a MILVUS_URI names a server rather than a local Milvus Lite data directory. */
 export function isServerUri(uri: string): boolean {
-  return /^(https?|grpcs?|tcp|unix):\/\//i.test(uri);
+  return milvusTarget(uri).mode === 'server';
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {

@@ -4,7 +4,7 @@
  * one line each, exit code 2, and nothing started.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,6 +43,16 @@ describe('askdocs with a bad configuration', () => {
       '  - SLACK_BOT_TOKEN: required for the Slack bot (askdocs slack)',
       '  - SLACK_SIGNING_SECRET: required for the Slack bot (askdocs slack)',
     ]);
+  });
+
+  it('ask with MILVUS_URI=ftp://…: refused before anything starts, and no folder is made for it', async () => {
+    const run = await runCli(['ask', 'x'], { MILVUS_URI: 'ftp://milvus.internal:19530' }, { cwd: work });
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - MILVUS_URI: must be a local folder for the embedded Milvus Lite (e.g. ./data/milvus) or a server address starting http:// or https:// (e.g. http://milvus:19530), got "ftp://milvus.internal:19530"',
+    ]);
+    assert.deepEqual(await readdir(work), []);
   });
 
   it('discord register: a bad PORT and the missing Discord settings are reported together', async () => {

@@ -158,6 +158,31 @@ describe('config', () => {
     const lite = load({ MILVUS_URI: './somewhere/db' });
     assert.equal(lite.milvus.mode, 'lite');
     assert.equal(lite.milvus.dataDir, resolve(process.cwd(), 'somewhere/db'));
+    assert.equal(load({ MILVUS_URI: 'somewhere/db' }).milvus.dataDir, resolve(process.cwd(), 'somewhere/db'));
+    assert.equal(load({ MILVUS_URI: '/srv/askdocs/milvus' }).milvus.dataDir, '/srv/askdocs/milvus');
+    assert.equal(load({ MILVUS_URI: './name:with:colons' }).milvus.dataDir, resolve(process.cwd(), 'name:with:colons'));
+  });
+
+  it('refuses a MILVUS_URI that is neither a folder nor an http(s) address, saying what works', () => {
+    const accepts =
+      'MILVUS_URI: must be a local folder for the embedded Milvus Lite (e.g. ./data/milvus) or a server address starting http:// or https:// (e.g. http://milvus:19530)';
+    for (const [uri, problem] of [
+      ['ftp://milvus.internal:19530', `${accepts}, got "ftp://milvus.internal:19530"`],
+      ['grpc://127.0.0.1:19530', `${accepts}, got "grpc://127.0.0.1:19530"; for that server, write http://127.0.0.1:19530`],
+      [
+        'grpcs://milvus.example.com:443',
+        `${accepts}, got "grpcs://milvus.example.com:443"; for that server, write https://milvus.example.com:443`,
+      ],
+      ['tcp://milvus:19530', `${accepts}, got "tcp://milvus:19530"; for that server, write http://milvus:19530`],
+      ['localhost:19530', `${accepts}, got "localhost:19530"; for a server there, write http://localhost:19530`],
+      ['grpc://root:secret@milvus:19530', `${accepts}, got "grpc://…@milvus:19530"; for that server, write http://milvus:19530`],
+    ]) {
+      assert.throws(
+        () => load({ MILVUS_URI: uri as string }),
+        (error: unknown) => error instanceof ConfigError && error.problems.join('\n') === problem,
+        uri,
+      );
+    }
   });
 
   it('demands front-end settings only when that front end starts, naming each missing one', () => {

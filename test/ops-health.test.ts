@@ -46,7 +46,7 @@ describe('health and readiness', () => {
   });
 
   async function subject(collection: string, env: Record<string, string> = {}) {
-    const config = testConfig({ MILVUS_URI: milvus.address, MILVUS_COLLECTION: collection, ...env });
+    const config = testConfig({ MILVUS_URI: `http://${milvus.address}`, MILVUS_COLLECTION: collection, ...env });
     const store = await ChunkStore.connect({ address: milvus.address, collection });
     stores.push(store);
     return { config, store, embedder, logger: silent };
