@@ -52,6 +52,36 @@ const csvList = z.preprocess(
     ),
 );
 
+/** Slack channel ids: C… (public), G… (older private), D… (DM); uppercase letters and digits. */
+const isSlackChannelId = (id: string) => /^[CGD][A-Z0-9]{2,}$/.test(id);
+/** Discord ids (servers, channels, applications) are snowflakes: 64-bit numbers, written in decimal. */
+const isDiscordId = (id: string) => /^\d{15,21}$/.test(id);
+
+/**
+ * An id setting, which must look like the platform's ids: a channel's #name or a
+ * server's name would never match what the platform sends, so the bot would answer
+ * nowhere. `what` says what an id looks like and where to find it.
+ */
+const idSetting = (accepts: (id: string) => boolean, what: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .superRefine((id, ctx) => {
+        if (!accepts(id)) ctx.addIssue({ code: 'custom', message: `must be ${what}, got ${JSON.stringify(id)}` });
+      })
+      .optional(),
+  );
+/** A comma-separated list of ids, checked as `idSetting` checks one; the message names each that is not one. */
+const idList = (accepts: (id: string) => boolean, what: string) =>
+  csvList.superRefine((ids, ctx) => {
+    const bad = ids.filter((id) => !accepts(id));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be ${what}, comma-separated, got ${bad.map((id) => JSON.stringify(id)).join(', ')}` });
+    }
+  });
+
 /** The environment variables askdocs reads. `.env.example` documents each of them. */
 export const envSchema = z.object({
   // Milvus
@@ -113,7 +143,10 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: optionalUrl,
-  SLACK_ALLOWED_CHANNELS: csvList,
+  SLACK_ALLOWED_CHANNELS: idList(
+    isSlackChannelId,
+    "Slack channel ids, not #names (C0123ABCD: open the channel's details, the id is at the bottom)",
+  ),
   // The Slack assistant pane's suggested questions: up to 4, separated by |; `off` for none; unset: from the docs' titles.
   SLACK_SUGGESTED_PROMPTS: z.preprocess(
     emptyToUndefined,
@@ -126,15 +159,21 @@ export const envSchema = z.object({
   ),
   PORT: int(3000, 0, 65_535),
   DISCORD_TOKEN: optionalString,
-  DISCORD_APPLICATION_ID: optionalString,
-  DISCORD_GUILD_ID: optionalString,
-  DISCORD_API_URL: optionalUrl,
-  DISCORD_ALLOWED_CHANNELS: csvList,
-  // Forum channels whose new posts are answered without a mention.
-  DISCORD_FORUM_CHANNELS: csvList.refine(
-    (ids) => ids.every((id) => /^\d{15,21}$/.test(id)),
-    'must be forum channel ids (numbers: right-click the forum → Copy Channel ID), comma-separated',
+  DISCORD_APPLICATION_ID: idSetting(
+    isDiscordId,
+    'the application id (a number: Developer Portal → your application → General Information → Application ID)',
   ),
+  DISCORD_GUILD_ID: idSetting(
+    isDiscordId,
+    'a server id, not its name (a number: right-click the server → Copy Server ID, with Developer Mode on)',
+  ),
+  DISCORD_API_URL: optionalUrl,
+  DISCORD_ALLOWED_CHANNELS: idList(
+    isDiscordId,
+    'Discord channel ids, not #names (numbers: right-click the channel → Copy Channel ID, with Developer Mode on)',
+  ),
+  // Forum channels whose new posts are answered without a mention.
+  DISCORD_FORUM_CHANNELS: idList(isDiscordId, 'forum channel ids (numbers: right-click the forum → Copy Channel ID)'),
   // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
   SHARD_COUNT: z.preprocess(
     (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),
@@ -172,16 +211,9 @@ export const envSchema = z.object({
   QUESTION_LOG_SALT: optionalString,
   GAPS_LOW_RELEVANCE: z.preprocess(emptyToUndefined, numberIn(-1, 1, false).optional()),
   GAPS_CLUSTER_DISTANCE: num(0.6, 0.05, 1.5),
-  GAPS_DIGEST_CHANNEL: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .trim()
-      .regex(
-        /^(?:[CGD][A-Z0-9]{2,}|\d{15,25})$/,
-        'must be a channel id: a Slack one (C0123ABCD, from the channel\'s details) or a Discord one (a number, from "Copy Channel ID"), not its #name',
-      )
-      .optional(),
+  GAPS_DIGEST_CHANNEL: idSetting(
+    (id) => isSlackChannelId(id) || isDiscordId(id),
+    'a channel id: a Slack one (C0123ABCD, from the channel\'s details) or a Discord one (a number, from "Copy Channel ID"), not its #name',
   ),
   GAPS_DIGEST_CRON: z.preprocess(
     emptyToUndefined,
@@ -511,7 +543,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       digest: env.GAPS_DIGEST_CHANNEL
         ? {
             channel: env.GAPS_DIGEST_CHANNEL,
-            platform: /^\d+$/.test(env.GAPS_DIGEST_CHANNEL) ? 'discord' : 'slack',
+            platform: isDiscordId(env.GAPS_DIGEST_CHANNEL) ? 'discord' : 'slack',
             cron: env.GAPS_DIGEST_CRON ?? DEFAULT_DIGEST_CRON,
             timezone: env.GAPS_DIGEST_TIMEZONE,
             windowDays: env.GAPS_DIGEST_DAYS,

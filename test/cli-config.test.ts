@@ -55,6 +55,19 @@ describe('askdocs with a bad configuration', () => {
     assert.deepEqual(await readdir(work), []);
   });
 
+  it('slack with a channel #name in SLACK_ALLOWED_CHANNELS: refused at start instead of answering nowhere', async () => {
+    const run = await runCli(
+      ['slack'],
+      { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret', SLACK_ALLOWED_CHANNELS: '#docs-help' },
+      { cwd: work },
+    );
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - SLACK_ALLOWED_CHANNELS: must be Slack channel ids, not #names (C0123ABCD: open the channel\'s details, the id is at the bottom), comma-separated, got "#docs-help"',
+    ]);
+  });
+
   it('discord register: a bad PORT and the missing Discord settings are reported together', async () => {
     const run = await runCli(['discord', 'register'], { PORT: 'abc', DISCORD_TOKEN: 'token' }, { cwd: work });
     assert.equal(run.code, 2);

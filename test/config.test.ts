@@ -104,6 +104,38 @@ describe('config', () => {
     );
   });
 
+  it('channel, server and application settings take ids, and say what an id looks like and where to find it', () => {
+    const ids = load({
+      SLACK_ALLOWED_CHANNELS: 'C0123ABCD, G0456EFGH',
+      DISCORD_ALLOWED_CHANNELS: '1234567890123456789',
+      DISCORD_GUILD_ID: ' 2234567890123456789 ',
+      DISCORD_APPLICATION_ID: '3234567890123456789',
+    });
+    assert.deepEqual(ids.slack.allowedChannels, ['C0123ABCD', 'G0456EFGH']);
+    assert.deepEqual(ids.discord.allowedChannels, ['1234567890123456789']);
+    assert.equal(ids.discord.guildId, '2234567890123456789');
+    assert.equal(ids.discord.applicationId, '3234567890123456789');
+    assert.throws(
+      () =>
+        load({
+          SLACK_ALLOWED_CHANNELS: '#docs-help,C0123ABCD,general',
+          DISCORD_APPLICATION_ID: 'my app',
+          DISCORD_GUILD_ID: 'general',
+          DISCORD_ALLOWED_CHANNELS: '#general',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems, [
+          'SLACK_ALLOWED_CHANNELS: must be Slack channel ids, not #names (C0123ABCD: open the channel\'s details, the id is at the bottom), comma-separated, got "#docs-help", "general"',
+          'DISCORD_APPLICATION_ID: must be the application id (a number: Developer Portal → your application → General Information → Application ID), got "my app"',
+          'DISCORD_GUILD_ID: must be a server id, not its name (a number: right-click the server → Copy Server ID, with Developer Mode on), got "general"',
+          'DISCORD_ALLOWED_CHANNELS: must be Discord channel ids, not #names (numbers: right-click the channel → Copy Channel ID, with Developer Mode on), comma-separated, got "#general"',
+        ]);
+        return true;
+      },
+    );
+  });
+
   it('gaps digest: off by default, Monday 09:00 when only the channel is set, platform told by the id', () => {
     assert.equal(load({}).gaps.digest, undefined);
     assert.deepEqual(load({ GAPS_DIGEST_CHANNEL: 'C0123ABCD' }).gaps.digest, {
