@@ -323,3 +323,13 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
     assert.match(both.stderr, /Choose one of --json, --html FILE, --md and --digest/);
   });
 });
+
+describe('askdocs gaps --help', () => {
+  it('shows the --since default as it is typed (30d), not in milliseconds', async () => {
+    const help = await runCli(['gaps', '--help'], {});
+    assert.equal(help.code, 0, help.stderr);
+    const since = help.stdout.slice(help.stdout.indexOf('--since'), help.stdout.indexOf('--min-size'));
+    assert.match(since, /\(default: 30d\)/);
+    assert.doesNotMatch(since, /2592000000/);
+  });
+});

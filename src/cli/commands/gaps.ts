@@ -6,9 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { AskdocsError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
+
+const DEFAULT_SINCE = '30d';
 
 interface GapsOptions {
   since: number;
@@ -23,7 +25,12 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('gaps')
     .description("Coverage gaps: clusters of questions the docs didn't answer well, with what to write")
-    .option('--since <age>', 'look at questions asked in this window (e.g. 30d, 12h, 2w)', parseAge, parseAge('30d'))
+    // The default is used in milliseconds, and shown in help as typed (30d, not 2592000000).
+    .addOption(
+      new Option('--since <age>', 'look at questions asked in this window (e.g. 30d, 12h, 2w)')
+        .argParser(parseAge)
+        .default(parseAge(DEFAULT_SINCE), DEFAULT_SINCE),
+    )
     .option('--min-size <n>', 'smallest cluster to show', parsePositiveInt, 2)
     .option('--json', 'print one JSON object (clusters largest first) for pipelines')
     .option('--html <file>', 'write a self-contained HTML report with a chart to this file')
