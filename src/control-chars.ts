@@ -15,3 +15,19 @@ const OSC = /(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)
 export function stripControlChars(text: string): string {
   return stripVTControlCharacters(text.replace(OSC, '')).replace(CONTROL, '');
 }
+
+/**
+ * Characters that show nothing: format characters (zero-width space and joiners, bidi
+ * marks, the BOM, soft hyphen) and the other default-ignorables (Hangul fillers,
+ * variation selectors, tag characters). Typed alone they look like an empty message.
+ */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * `stripControlChars`, then the invisible characters too: what is left is what a reader
+ * sees. Joiners inside emoji go with them (a family emoji becomes its members), which is
+ * harmless in a question.
+ */
+export function stripInvisibleChars(text: string): string {
+  return stripControlChars(text).replace(INVISIBLE, '');
+}

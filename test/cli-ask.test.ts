@@ -304,7 +304,8 @@ describe('chat loop', () => {
     const stdout = captureStream(false);
     const stderr = captureStream(false);
     const done = runChatLoop({ engine, input, io: { stdout, stderr } });
-    input.end(['first', 'second', 'break', '/new', 'third', '/exit', 'never'].join('\n'));
+    // A line of control or zero-width characters is a blank line: nothing is asked.
+    input.end(['first', '\u200b\x07', 'second\u200b\x01', 'break', '/new', 'third', '/exit', 'never'].join('\n'));
     await done;
 
     assert.deepEqual(

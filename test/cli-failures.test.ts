@@ -34,11 +34,16 @@ describe('askdocs CLI failures', () => {
     assert.doesNotMatch(run.stderr, /while answering/);
   });
 
-  it('ask "" and an over-long question are refused before Milvus and the model start', async () => {
+  it('ask "", a question of only invisible characters, and an over-long question are refused before Milvus and the model start', async () => {
     // Nothing listens on port 1: were Milvus contacted first, that would be the error.
     const env = { MILVUS_URI: 'http://127.0.0.1:1' };
     const empty = await runCli(['ask', ''], env, { cwd: work });
     assert.deepEqual([empty.code, empty.stderr], [1, 'askdocs: Please type a question.\n']);
+    // Control and zero-width characters show nothing: such a question is as empty as "".
+    for (const invisible of ['\x01\x02\x07\x7f', '\u200b\u200b', '\x1b[2J\ufeff \u2060']) {
+      const run = await runCli(['ask', invisible], env, { cwd: work });
+      assert.deepEqual([run.code, run.stderr], [1, 'askdocs: Please type a question.\n'], JSON.stringify(invisible));
+    }
     const long = await runCli(['ask', 'why '.repeat(1_500)], env, { cwd: work });
     assert.equal(long.code, 1);
     assert.equal(long.stderr, 'askdocs: That question is too long (5999 characters; the limit is 4000). Please shorten it.\n');

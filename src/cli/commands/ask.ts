@@ -3,7 +3,7 @@
  * prints the answer (streamed on a terminal) followed by the sources it cites.
  */
 import type { Command } from 'commander';
-import { checkQuestion } from '../../engine/question.ts';
+import { checkQuestion, cleanQuestion } from '../../engine/question.ts';
 import type { Question } from '../../engine/types.ts';
 import type { CliContext } from '../context.ts';
 import { interactiveLogger } from '../terminal/quiet-logger.ts';
@@ -26,7 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
       const logger = interactiveLogger(ctx.logger(config));
       const io: TerminalIO = { stdout: process.stdout, stderr: process.stderr };
       const question: Question = {
-        text: words.join(' '),
+        // What a reader sees: control or zero-width characters alone are no question.
+        text: cleanQuestion(words.join(' ')),
         scope: { platform: 'cli', pathPrefix: options.path },
       };
       try {

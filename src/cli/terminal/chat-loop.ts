@@ -5,6 +5,7 @@
  * thread. Works with piped input too (one question per line), which is how it is tested.
  */
 import { createInterface } from 'node:readline';
+import { cleanQuestion } from '../../engine/question.ts';
 import type { Engine, Turn } from '../../engine/types.ts';
 import { userMessageOf } from '../../errors.ts';
 import { renderAnswer, type TerminalIO, writeErrorLine } from './render.ts';
@@ -35,7 +36,8 @@ export async function runChatLoop(options: ChatLoopOptions): Promise<void> {
   if (terminal) io.stdout.write(`${HELP}\n\n`);
   rl.prompt();
   for await (const raw of rl) {
-    const line = raw.trim();
+    // A line of only control or zero-width characters is a blank line, as `askdocs ask` sees it.
+    const line = cleanQuestion(raw);
     if (line === '/exit' || line === '/quit') break;
     if (line === '/new') {
       history = [];
