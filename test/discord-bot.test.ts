@@ -149,6 +149,53 @@ describe('/askdocs', () => {
   });
 });
 
+describe('questions of only control or zero-width characters', () => {
+  const INVISIBLE = '\x01\x02\x07\u200b\ufeff';
+
+  test('/askdocs: the how-to only the asker sees, as for an empty question; nothing posted or asked', async () => {
+    const engine = new ScriptedEngine();
+    harness = await startBotHarness({ engine });
+    const { fake } = harness;
+    const alice = fake.addUser('alice');
+    const command = fake.slashCommand({ user: alice, channel: fake.general, options: { question: INVISIBLE } });
+    const note = await fake.waitFor(
+      () => {
+        const m = command.originalMessageId ? fake.message(command.originalMessageId) : undefined;
+        return m?.content ? m : undefined;
+      },
+      { what: 'the how-to' },
+    );
+    assert.match(note.content, /^Ask me a question about the docs/);
+    assert.equal(note.flags & 64, 64, 'only the asker sees it');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(fake.visibleMessages(fake.general), []);
+    assert.equal(engine.questions.length, 0);
+  });
+
+  test('an @-mention or a DM: the how-to, no thread, nothing asked; inside a question they are dropped', async () => {
+    const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}` }));
+    harness = await startBotHarness({ engine });
+    const { fake } = harness;
+    const bob = fake.addUser('bob');
+    const ping = fake.userSays({ user: bob, channel: fake.general, content: INVISIBLE, mentionBot: true });
+    const help = await fake.waitFor(() => fake.visibleMessages(fake.general).find((m) => m.author.id === fake.bot.id), { what: 'help' });
+    assert.match(help.content, /^Ask me a question about the docs/);
+    assert.equal(help.messageReference?.message_id, ping.id);
+    assert.equal(fake.threadOf(ping), undefined, 'no thread named after nothing');
+
+    const dm = fake.userDMs({ user: bob, content: INVISIBLE });
+    const dmHelp = await fake.waitFor(() => fake.visibleMessages(dm.channelId).find((m) => m.author.id === fake.bot.id), {
+      what: 'DM help',
+    });
+    assert.match(dmHelp.content, /^Ask me a question about the docs/);
+    assert.equal(engine.questions.length, 0);
+
+    fake.userDMs({ user: bob, content: `how do I\u200b load\x07 a collection?${INVISIBLE}` });
+    await fake.waitFor(() => engine.questions.length === 1, { what: 'the real question' });
+    assert.equal(engine.questions[0]?.text, 'how do I load a collection?');
+  });
+});
+
 describe('@-mentions', () => {
   test('a mention in a channel starts a thread on the message; the answer and then the sources go there', async () => {
     const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}`, citations: [source(1)] }));

@@ -94,6 +94,18 @@ describe('forum channels', () => {
     ]);
   });
 
+  test('a post of only control or zero-width characters gets the how-to in the post, and nothing is asked', async () => {
+    const engine = answering();
+    const { fake, forum } = await forumHarness(engine);
+    const alice = fake.addUser('alice');
+    const { thread } = fake.userPosts({ user: alice, forum, title: '\u200b\u200b', content: '\x01\x02\x07' });
+    const help = await fake.waitFor(() => byBot(fake, thread)[0], { what: 'the how-to' });
+    assert.match(help.content, /^Ask me a question about the docs/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(byBot(fake, thread).length, 1);
+    assert.equal(engine.questions.length, 0);
+  });
+
   test('posts by bots, and posts in forums not listed, are ignored', async () => {
     const engine = answering();
     const { fake, forum } = await forumHarness(engine);
@@ -288,7 +300,7 @@ describe('"Ask askdocs about this message"', () => {
     assert.equal((original(fake, used)?.flags ?? 0) & MessageFlag.Ephemeral, MessageFlag.Ephemeral);
   });
 
-  test('a message with only an embed, or with no text at all, gets a polite plain message', async () => {
+  test('a message with only an embed, with no text, or with only invisible characters gets a polite plain message', async () => {
     const engine = answering();
     harness = await startBotHarness({ engine });
     const { fake } = harness;
@@ -296,7 +308,8 @@ describe('"Ask askdocs about this message"', () => {
     const ci = fake.addUser('ci', { bot: true });
     const embedOnly = fake.userSays({ user: ci, channel: fake.general, content: '', embeds: [{ title: 'Build #42 failed' }] });
     const empty = fake.userSays({ user: alice, channel: fake.general, content: '' });
-    for (const message of [embedOnly, empty]) {
+    const invisible = fake.userSays({ user: alice, channel: fake.general, content: '\x01\x02\u200b' });
+    for (const message of [embedOnly, empty, invisible]) {
       const used = fake.messageCommand({ user: alice, message });
       const note = await fake.waitFor(() => original(fake, used)?.content || undefined, { what: 'the polite message' });
       assert.equal(note, NO_TEXT_TO_ASK_ABOUT);

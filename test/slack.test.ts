@@ -125,6 +125,57 @@ describe('Slack bot over HTTP', () => {
     assert.equal(h.api.calls.slice(before).filter((call) => call.args.channel === 'C0EMPTY').length, 0);
   });
 
+  it('/askdocs with only control or zero-width characters is empty: usage help privately, nothing posted or asked', async () => {
+    for (const [i, text] of ['\x01\x02\x07', '\u200b\u200b', '\x1b[2J \ufeff\u2060'].entries()) {
+      const channel = `C0INVISIBLE${i}`;
+      const before = h.api.calls.length;
+      const ack = await sendSlashCommand(h.url, { text, channel, user: 'U4', responseUrl: h.api.responseUrl(`invisible${i}`) });
+      assert.equal(ack.status, 200);
+      const body = JSON.parse(ack.body) as { response_type: string; text: string };
+      assert.equal(body.response_type, 'ephemeral', JSON.stringify(text));
+      assert.match(body.text, /\/askdocs <your question>/);
+      await sleep(100);
+      assert.deepEqual(
+        h.api.calls.slice(before).filter((call) => call.args.channel === channel),
+        [],
+        'nothing posted in the channel',
+      );
+      assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+    }
+  });
+
+  it('an @-mention with only control or zero-width characters gets the usage help privately, as an empty one does', async () => {
+    const channel = 'C0MENTIONCTRL';
+    const text = `<@${FAKE_BOT.userId}> \x01\x02\u200b`;
+    const ts = h.api.addUserMessage({ channel, user: 'U4', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U4', text, ts });
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).find((t) => /\/askdocs <your question>/.test(t)), 5000, 'usage note');
+    await sleep(100);
+    assert.deepEqual(h.api.threadReplies(channel, ts), [], 'nothing posted in the thread');
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+  });
+
+  it('control and zero-width characters inside a question are dropped: the channel and the engine get what the asker sees', async () => {
+    const channel = 'C0CTRLINSIDE';
+    await sendSlashCommand(h.url, {
+      text: 'How\u200b do I\x07 create\x1b[31m an index?\u200b',
+      channel,
+      user: 'U4',
+      responseUrl: h.api.responseUrl('ctrl-inside'),
+    });
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === channel && m.bot_id && !m.thread_ts),
+      5000,
+      'question message',
+    );
+    await waitForSources(h.api, channel, top.ts);
+    assert.match(h.api.messages.find((m) => m.ts === top.ts)?.text ?? '', /^\*<@U4> asked:\* How do I create an index\?\n/);
+    assert.deepEqual(
+      engine.questions.filter((q) => q.scope?.channelId === channel).map((q) => q.text),
+      ['How do I create an index?'],
+    );
+  });
+
   it('a mention is answered only once the Slack requests still arriving have been acked', async () => {
     const channel = 'C0BURST';
     const text = `<@${FAKE_BOT.userId}> how do I load a collection?`;

@@ -23,6 +23,7 @@ import type { AnswerJob } from '../../src/chat/delivery.ts';
 import { NO_TEXT_TO_ASK_ABOUT, questionFromMessage } from '../../src/chat/question-from.ts';
 import { threadTitle } from '../../src/chat/thread-title.ts';
 import { parseVoteButtonId } from '../../src/chat/vote-button.ts';
+import { cleanQuestion } from '../../src/engine/question.ts';
 import type { Vote } from '../../src/feedback/store.ts';
 import { newRequestId } from '../../src/logger.ts';
 import { NO_MENTIONS } from './api.ts';
@@ -66,8 +67,9 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
   const { channelId, user } = interaction;
   const kind = about ? 'message-command' : 'slash';
   const logger = ctx.logger.child({ requestId, kind, interactionId: interaction.id, channelId, userId: user.id });
+  // Control or zero-width characters alone are no question (cleanQuestion).
   const question = interaction.isChatInputCommand()
-    ? interaction.options.getString(QUESTION_OPTION)?.trim()
+    ? cleanQuestion(interaction.options.getString(QUESTION_OPTION) ?? '')
     : about && questionFromMessage(about.content, ctx.botUserId());
   const thread = interaction.channel?.isThread() ? interaction.channel : undefined;
   const inServer = interaction.inGuild();

@@ -17,6 +17,7 @@ import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt'
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
 import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
+import { cleanQuestion } from '../../src/engine/question.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -92,7 +93,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
     // The request gate (request-guard.ts) already refuses a command without text over HTTP.
-    const text = (command.text ?? '').trim();
+    // Control or zero-width characters alone are no question: never echoed in the channel.
+    const text = cleanQuestion(command.text ?? '');
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
     if (!allowed(command.channel_id, command.channel_name === 'directmessage'))

@@ -4,12 +4,18 @@
  * multi-part answer is one turn), and the channel allow-list.
  */
 
+import { cleanQuestion } from '../engine/question.ts';
 import { truncate } from '../engine/source-label.ts';
 import type { Turn } from '../engine/types.ts';
 
-/** The text without mentions of the bot (`<@U123>`, `<@!123>`), spaces collapsed; line breaks stay. */
+/**
+ * The text without mentions of the bot (`<@U123>`, `<@!123>`), spaces collapsed; line breaks
+ * stay. Cleaned as every question is (cleanQuestion): a mention followed only by control or
+ * zero-width characters is an empty question.
+ */
 export function stripMention(text: string, botUserId: string | undefined): string {
-  const withoutBot = botUserId ? text.replace(new RegExp(`<@!?${botUserId}>`, 'g'), ' ') : text;
+  const visible = cleanQuestion(text);
+  const withoutBot = botUserId ? visible.replace(new RegExp(`<@!?${botUserId}>`, 'g'), ' ') : visible;
   return withoutBot.replace(/[ \t]+/g, ' ').trim();
 }
 

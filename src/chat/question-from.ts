@@ -3,7 +3,7 @@
  * platform: someone's message quoted through "ask about this message" (its text, with
  * the conversation above it as history), and a new forum post (its title and body).
  */
-import { MAX_QUESTION_CHARS } from '../engine/question.ts';
+import { cleanQuestion, MAX_QUESTION_CHARS } from '../engine/question.ts';
 import { truncate } from '../engine/source-label.ts';
 import { stripMention } from './conversation.ts';
 
@@ -20,10 +20,13 @@ export function questionFromMessage(text: string, botUserId?: string): string | 
   return question === '' ? undefined : truncate(question, MAX_QUESTION_CHARS);
 }
 
-/** A forum post's question: its title, then its body, unless the body already begins with the title. */
+/**
+ * A forum post's question: its title, then its body, unless the body already begins with
+ * the title. Both cleaned (cleanQuestion): a post of only invisible characters is empty.
+ */
 export function questionFromPost(title: string, body: string): string {
-  const heading = title.trim();
-  const text = body.trim();
+  const heading = cleanQuestion(title);
+  const text = cleanQuestion(body);
   if (text === '' || text.toLowerCase().startsWith(heading.toLowerCase())) return truncate(text || heading, MAX_QUESTION_CHARS);
   return truncate(`${heading}\n\n${text}`, MAX_QUESTION_CHARS);
 }
