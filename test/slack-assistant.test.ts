@@ -149,6 +149,17 @@ describe('Slack AI-app split view', () => {
     assert.equal(h.api.assistantThreads.get(`${channel}:${threadTs}`)?.title, 'How do I create a collection?');
   });
 
+  it('a message in the pane of only control or zero-width characters gets the how-to privately; nothing is asked or titled', async () => {
+    const channel = 'D0PANEINVISIBLE';
+    const threadTs = await openThread(h, channel, 'U0PANE4');
+    await askInPane(h, channel, 'U0PANE4', threadTs, '\x01\x02\u200b');
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).find((t) => /\/askdocs <your question>/.test(t)), 5000, 'the how-to');
+    await sleep(100);
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+    assert.equal(h.api.assistantThreads.get(`${channel}:${threadTs}`)?.title, undefined, 'not titled');
+    assert.deepEqual(answerTexts(h.api, channel, threadTs).length, 1, 'only the greeting');
+  });
+
   it('channel threads show the status line too', async () => {
     const channel = 'C0STATUS';
     const text = `<@${FAKE_BOT.userId}> how do I create a collection?`;

@@ -373,6 +373,17 @@ describe('Slack bot over HTTP', () => {
     assert.match(answer.text, /\*create_index\* \[1\]|create_index.*\[1\]/);
   });
 
+  it('a DM of only control or zero-width characters gets the how-to, not silence; nothing is asked', async () => {
+    const channel = 'D0INVISIBLE';
+    const text = '\u200b\x01\x02';
+    const ts = h.api.addUserMessage({ channel, user: 'U0DM', text });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0DM', text, ts, channel_type: 'im' });
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).find((t) => /\/askdocs <your question>/.test(t)), 5000, 'the how-to');
+    await sleep(100);
+    assert.ok(!h.api.messages.some((m) => m.channel === channel && m.bot_id), 'no answer posted');
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+  });
+
   it('abstentions show the closest pages', async () => {
     const channel = 'C0ABSTAIN';
     const text = `<@${FAKE_BOT.userId}> please abstain`;

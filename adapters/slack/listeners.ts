@@ -83,7 +83,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
         const text = stripMention(incoming.text ?? '', bot.userId);
         const threadTs = incoming.thread_ts;
-        if (incoming.bot_id || !incoming.user || !threadTs || !text || !(await claims.claim(messageKey(incoming)))) return;
+        if (incoming.bot_id || !incoming.user || !threadTs || !(await claims.claim(messageKey(incoming)))) return;
+        // Written to the bot, so never silence: nothing readable (a file alone, invisible characters) gets the how-to.
+        if (!text) return ephemeral(client, incoming, threadTs, USAGE);
         // Its first question titles the thread (the history list of the pane).
         if (!(await delivery.threads.status(`${incoming.channel}:${threadTs}`))) void setTitle(truncate(text, 80)).catch(quietly('title'));
         answer(askOf({ kind: 'assistant', client, message: incoming, text, threadTs, teamId: context.teamId, bot }));
@@ -133,12 +135,14 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (message.bot_id || !message.user || message.user === context.botUserId) return;
     const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
     const text = stripMention(message.text ?? '', bot.userId);
-    if (!text) return;
 
     if (message.channel_type === 'im') {
       if (!(await claims.claim(messageKey(message)))) return;
+      // Written to the bot, so never silence: nothing readable (a file alone, invisible characters) gets the how-to.
+      if (!text) return ephemeral(client, message, message.thread_ts, USAGE);
       return answer(askOf({ kind: 'dm', client, message, text, teamId: context.teamId, bot }));
     }
+    if (!text) return;
 
     // In channels, only follow-ups in threads the bot takes part in.
     const threadTs = message.thread_ts;
