@@ -196,6 +196,48 @@ describe('questions of only control or zero-width characters', () => {
   });
 });
 
+describe('over-long questions', () => {
+  const QUESTION = `${'why does my query time out '.repeat(200)}?`;
+  const REFUSAL = `That question is too long (${QUESTION.trim().length} characters; the limit is 4000). Please shorten it.`;
+
+  test('/askdocs: refused in a reply only the asker sees; nothing is posted in the channel', async () => {
+    const engine = new ScriptedEngine();
+    harness = await startBotHarness({ engine });
+    const { fake } = harness;
+    const alice = fake.addUser('alice');
+    const command = fake.slashCommand({ user: alice, channel: fake.general, options: { question: QUESTION } });
+    const note = await fake.waitFor(
+      () => {
+        const m = command.originalMessageId ? fake.message(command.originalMessageId) : undefined;
+        return m?.content ? m : undefined;
+      },
+      { what: 'the refusal' },
+    );
+    assert.equal(note.content, REFUSAL);
+    assert.equal(note.flags & 64, 64, 'only the asker sees it');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(fake.visibleMessages(fake.general), []);
+    assert.equal(engine.questions.length, 0);
+  });
+
+  test('an @-mention: a reply with the refusal, as an empty mention gets its how-to; no thread named after the question', async () => {
+    const engine = new ScriptedEngine();
+    harness = await startBotHarness({ engine });
+    const { fake } = harness;
+    const bob = fake.addUser('bob');
+    const ping = fake.userSays({ user: bob, channel: fake.general, content: QUESTION, mentionBot: true });
+    const note = await fake.waitFor(() => fake.visibleMessages(fake.general).find((m) => m.author.id === fake.bot.id), {
+      what: 'the refusal',
+    });
+    assert.equal(note.content, REFUSAL);
+    assert.equal(note.messageReference?.message_id, ping.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(fake.threadOf(ping), undefined, 'no thread');
+    assert.equal(fake.visibleMessages(fake.general).filter((m) => m.author.id === fake.bot.id).length, 1);
+    assert.equal(engine.questions.length, 0);
+  });
+});
+
 describe('@-mentions', () => {
   test('a mention in a channel starts a thread on the message; the answer and then the sources go there', async () => {
     const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}`, citations: [source(1)] }));

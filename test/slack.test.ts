@@ -176,6 +176,40 @@ describe('Slack bot over HTTP', () => {
     );
   });
 
+  it('an over-long /askdocs question is refused privately in the ack; nothing is posted in the channel', async () => {
+    const channel = 'C0LONG';
+    const before = h.api.calls.length;
+    const text = `${'why does my query time out '.repeat(200)}?`;
+    const ack = await sendSlashCommand(h.url, { text, channel, user: 'U4', responseUrl: h.api.responseUrl('long') });
+    assert.equal(ack.status, 200);
+    const body = JSON.parse(ack.body) as { response_type: string; text: string };
+    assert.deepEqual(body, {
+      response_type: 'ephemeral',
+      text: `That question is too long (${text.trim().length} characters; the limit is 4000). Please shorten it.`,
+    });
+    await sleep(100);
+    assert.deepEqual(
+      h.api.calls.slice(before).filter((call) => call.args.channel === channel),
+      [],
+      'nothing posted in the channel',
+    );
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+  });
+
+  it('an over-long @-mention is refused privately, as an empty one is; the question is never posted', async () => {
+    const channel = 'C0LONGMENTION';
+    const question = `${'why does my query time out '.repeat(200)}?`;
+    const text = `<@${FAKE_BOT.userId}> ${question}`;
+    const ts = h.api.addUserMessage({ channel, user: 'U4', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U4', text, ts });
+    const note = await h.api.waitFor(() => ephemeralTexts(h.api, channel).find((t) => /too long/.test(t)), 5000, 'refusal');
+    assert.equal(note, `That question is too long (${question.trim().length} characters; the limit is 4000). Please shorten it.`);
+    await sleep(100);
+    assert.deepEqual(h.api.threadReplies(channel, ts), [], 'nothing posted in the thread');
+    assert.ok(!h.api.calls.some((call) => call.method !== 'chat.postEphemeral' && call.args.channel === channel), 'no other call');
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+  });
+
   it('a mention is answered only once the Slack requests still arriving have been acked', async () => {
     const channel = 'C0BURST';
     const text = `<@${FAKE_BOT.userId}> how do I load a collection?`;

@@ -1,8 +1,9 @@
 /**
  * What users invoke: `/askdocs question:<text>`, "Ask askdocs about this message", and
  * the 👍/👎 buttons. Commands are acknowledged before any other work (Discord allows 3 s);
- * refusals (limits, allowlist, shutdown, a message without text) are shown only to the
- * asker, so admission comes before the acknowledgement here, unlike everywhere else.
+ * refusals (limits, allowlist, shutdown, a message without text, an over-long question)
+ * are shown only to the asker, so admission comes before the acknowledgement here,
+ * unlike everywhere else.
  * Where an answer goes depends on how askdocs is installed where the command was used
  * (`authorizing_integration_owners`; the table is in docs/discord.md): with the bot
  * there, in a thread; elsewhere (DMs, group DMs, a user install) in the command's reply
@@ -23,7 +24,7 @@ import type { AnswerJob } from '../../src/chat/delivery.ts';
 import { NO_TEXT_TO_ASK_ABOUT, questionFromMessage } from '../../src/chat/question-from.ts';
 import { threadTitle } from '../../src/chat/thread-title.ts';
 import { parseVoteButtonId } from '../../src/chat/vote-button.ts';
-import { cleanQuestion } from '../../src/engine/question.ts';
+import { cleanQuestion, questionRefusal } from '../../src/engine/question.ts';
 import type { Vote } from '../../src/feedback/store.ts';
 import { newRequestId } from '../../src/logger.ts';
 import { NO_MENTIONS } from './api.ts';
@@ -81,7 +82,9 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
   // The allow-list is about the servers the bot was added to.
   const allowed =
     !botHere || channelAllowed(ctx.config.discord.allowedChannels, { id: channelId, parentId: thread?.parentId, isDm: !inServer });
-  const refusal = !allowed ? CHANNEL_NOT_ALLOWED_TEXT : !question ? (about ? NO_TEXT_TO_ASK_ABOUT : EMPTY_QUESTION_TEXT) : undefined;
+  const noText = about ? NO_TEXT_TO_ASK_ABOUT : EMPTY_QUESTION_TEXT;
+  // An over-long question is refused privately too, before a reply can show it.
+  const refusal = !allowed ? CHANNEL_NOT_ALLOWED_TEXT : question ? questionRefusal(question) : noText;
 
   if (about && question && botHere && inServer && !refusal && ctx.delivery.accepting()) {
     // Answered where the message is, as if it had mentioned the bot; the asker hears privately that it is on its way.

@@ -2,7 +2,8 @@
  * Bolt listeners: Slack deliveries become questions for the delivery layer (src/chat/delivery.ts).
  *
  *   /askdocs <question>  acked at once; question and answer visible in the channel, sources in
- *                        its thread. No text → ephemeral usage help.
+ *                        its thread. No text → ephemeral usage help; too long → an ephemeral
+ *                        refusal, before anything is posted.
  *   @-mention, DM        answered in a thread on the mention; a DM directly.
  *   thread reply         answered without a mention, only in threads the bot takes part in.
  *   assistant thread     the AI-app split view (Bolt's `Assistant`): a greeting and suggested
@@ -17,7 +18,7 @@ import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt'
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
 import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
-import { cleanQuestion } from '../../src/engine/question.ts';
+import { cleanQuestion, questionRefusal } from '../../src/engine/question.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -99,6 +100,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const text = cleanQuestion(command.text ?? '');
     // Everything before ack() is synchronous, so the ack is never late.
     if (!text) return ack({ response_type: 'ephemeral', text: USAGE });
+    // Refused privately before the question is echoed in the channel.
+    const refusal = questionRefusal(text);
+    if (refusal) return ack({ response_type: 'ephemeral', text: refusal });
     if (!allowed(command.channel_id, command.channel_name === 'directmessage'))
       return ack({ response_type: 'ephemeral', text: notAllowedMessage() });
     if (!delivery.accepting()) return ack({ response_type: 'ephemeral', text: SHUTTING_DOWN_MESSAGE });

@@ -23,6 +23,7 @@
  *   const bot = delivery.register(() => client.destroy(), () => client.isReady());
  */
 import type { Config } from '../config.ts';
+import { questionRefusal } from '../engine/question.ts';
 import type { Engine, Platform, ThreadRef, Turn } from '../engine/types.ts';
 import { userMessageOf } from '../errors.ts';
 import { type FeedbackRecorder, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
@@ -171,8 +172,15 @@ export class ChatDelivery {
     void this.lifecycle.track(run);
   }
 
-  /** Admission, something visible, then the answer; refusals go to `job.notify`. Never throws. */
+  /** A question the engine would refuse, admission, something visible, then the answer; refusals go to `job.notify`. Never throws. */
   async answer(job: AskJob): Promise<void> {
+    // Before `open`, which may show the question (a thread named after it): an over-long one is never put on view.
+    const refusal = questionRefusal(job.question);
+    if (refusal) {
+      job.logger.info({ reason: 'input', chars: job.question.length }, 'question refused');
+      await this.#notify(job, refusal);
+      return;
+    }
     await this.acks.settled(ACKS_FIRST_MAX_WAIT_MS);
     const admission = await this.admit({ userId: job.userId, channelId: job.channelId });
     if (!admission.ok) {

@@ -20,15 +20,20 @@ export function cleanQuestion(text: string): string {
   return stripInvisibleChars(text).trim();
 }
 
-/** The refusal for a cleaned question over MAX_QUESTION_CHARS; undefined when it is short enough. */
-export function tooLongMessage(text: string): string | undefined {
-  if (text.length <= MAX_QUESTION_CHARS) return undefined;
-  return `That question is too long (${text.length} characters; the limit is ${MAX_QUESTION_CHARS}). Please shorten it.`;
+/**
+ * Why a question cannot be asked, in the words its asker sees; undefined when it can.
+ * Chat adapters ask this before anything is posted, so an over-long question is refused
+ * privately instead of being echoed in a channel first (they give an empty one their own
+ * usage hint before asking).
+ */
+export function questionRefusal(text: string): string | undefined {
+  const cleaned = cleanQuestion(text);
+  if (cleaned.length === 0) return 'Please type a question.';
+  if (cleaned.length <= MAX_QUESTION_CHARS) return undefined;
+  return `That question is too long (${cleaned.length} characters; the limit is ${MAX_QUESTION_CHARS}). Please shorten it.`;
 }
 
 export function checkQuestion(question: Pick<Question, 'text'>): void {
-  const text = cleanQuestion(question.text);
-  if (text.length === 0) throw new AskdocsError('input', 'Please type a question.');
-  const tooLong = tooLongMessage(text);
-  if (tooLong) throw new AskdocsError('input', tooLong);
+  const refusal = questionRefusal(question.text);
+  if (refusal) throw new AskdocsError('input', refusal);
 }
