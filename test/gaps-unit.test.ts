@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CompletionRequest, LlmClient } from '../src/answer/llm.ts';
+import { checkQuestion } from '../src/engine/question.ts';
 import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
+import { buildGapsReport } from '../src/gaps/report.ts';
 import { llmSuggestion, templateSuggestion } from '../src/gaps/suggest.ts';
+import type { LoggedQuestion } from '../src/questions/store.ts';
 
 /** A unit vector at `degrees` in the plane: cosine distance between two is 1 - cos(angle between). */
 const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
@@ -40,6 +43,56 @@ describe('clustering gap questions', () => {
     const c = centroid([0, 1, 2], vectors);
     assert.ok(Math.abs(Math.hypot(...c) - 1) < 1e-9);
     assert.ok(cosineDistance(c, at(10)) < 1e-9);
+  });
+});
+
+describe('gaps report from an older log', () => {
+  it('leaves out questions of only control or zero-width characters, and shows the others without them', async () => {
+    const now = new Date();
+    let n = 0;
+    const logged = (question: string, degrees: number): LoggedQuestion => ({
+      id: String(++n).padStart(32, '0'),
+      askedAt: new Date(now.getTime() - n * 60_000),
+      platform: 'slack',
+      requestId: `r${n}`,
+      userHash: `u${n}`,
+      channelId: 'C1',
+      thread: {},
+      question,
+      standalone: question,
+      mode: 'abstained',
+      abstained: true,
+      relevance: 0.1,
+      citedPaths: [],
+      vector: at(degrees),
+    });
+    const report = await buildGapsReport({
+      questions: [
+        logged('\u0001\u0002\u0007', 80),
+        logged('\u200b\u200b', 81),
+        logged('how do I import\u0007 an Excel file?', 0),
+        logged('import from Excel\u200b?', 2),
+      ],
+      votes: new Map(),
+      since: new Date(now.getTime() - 86_400_000),
+      now,
+      minSize: 1,
+      lowRelevance: 0.45,
+      clusterDistance: 0.6,
+      reranker: 'features',
+      searchPages: async () => [],
+      // As the engine does: a blank question is refused.
+      retrieve: async (text) => {
+        checkQuestion({ text });
+        return { query: text, rewrite: 'none', hits: [], abstain: true };
+      },
+      suggest: async (input) => templateSuggestion(input),
+    });
+    assert.deepEqual(
+      report.clusters.map((c) => c.questions),
+      [['import from Excel?', 'how do I import an Excel file?']],
+    );
+    assert.equal(report.totals.questions, 2);
   });
 });
 

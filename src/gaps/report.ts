@@ -4,6 +4,7 @@
  * closest existing pages, a suggestion, and whether a later ingest now answers it.
  * Pure of I/O except through the functions it is given, so the CLI and tests share it.
  */
+import { cleanQuestion } from '../engine/question.ts';
 import type { RetrievalResult, RetrievedChunk, ThreadRef } from '../engine/types.ts';
 import type { Vote } from '../feedback/store.ts';
 import { bestRelevance } from '../questions/observer.ts';
@@ -102,7 +103,13 @@ export interface BuildReportInput {
 }
 
 export async function buildGapsReport(input: BuildReportInput): Promise<GapsReport> {
-  const inWindow = input.questions.filter((q) => q.askedAt >= input.since && q.askedAt <= input.now);
+  // Older logs hold questions of only control or zero-width characters, asked before such
+  // text counted as empty: not questions (retrieval refuses them), so no cluster of them.
+  // The rest are shown as the engine now reads them, without such characters.
+  const inWindow = input.questions
+    .filter((q) => q.askedAt >= input.since && q.askedAt <= input.now)
+    .map((q) => ({ ...q, question: cleanQuestion(q.question), standalone: cleanQuestion(q.standalone) }))
+    .filter((q) => q.question !== '');
   const gaps: { logged: LoggedQuestion; reason: GapReason }[] = [];
   for (const logged of inWindow) {
     const reason = gapReason(logged, input.votes.get(logged.requestId), input.lowRelevance);
