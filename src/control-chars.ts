@@ -24,10 +24,18 @@ export function stripControlChars(text: string): string {
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 
 /**
- * `stripControlChars`, then the invisible characters too: what is left is what a reader
- * sees. Joiners inside emoji go with them (a family emoji becomes its members), which is
- * harmless in a question.
+ * The invisible characters that change how the text around them looks: zero-width
+ * (non-)joiners, which Persian and Indic spelling and emoji sequences use, and
+ * variation selectors (text or emoji style).
  */
-export function stripInvisibleChars(text: string): string {
-  return stripControlChars(text).replace(INVISIBLE, '');
+const SHAPING = /\u200c|\u200d|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
+
+/**
+ * `stripControlChars`, then the invisible characters too: what is left is what a reader
+ * sees. With `keepShaping`, joiners and variation selectors stay, so "می‌خواهم" and a
+ * family emoji keep their form; alone, they still leave nothing.
+ */
+export function stripInvisibleChars(text: string, options: { keepShaping?: boolean } = {}): string {
+  const visible = stripControlChars(text);
+  return visible.replace(INVISIBLE, (char) => (options.keepShaping && SHAPING.test(char) ? char : ''));
 }

@@ -17,7 +17,8 @@ export const MAX_QUESTION_CHARS = 4_000;
  * see is echoed in a channel or written to the question log.
  */
 export function cleanQuestion(text: string): string {
-  return stripInvisibleChars(text).trim();
+  if (stripInvisibleChars(text).trim() === '') return '';
+  return stripInvisibleChars(text, { keepShaping: true }).trim();
 }
 
 /**
