@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
+import { startFakeMilvusAuth } from './fakes/milvus-auth.ts';
 import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { runCli } from './support/retrieval-fixture.ts';
 
@@ -47,6 +48,53 @@ describe('askdocs CLI failures', () => {
     const long = await runCli(['ask', 'why '.repeat(1_500)], env, { cwd: work });
     assert.equal(long.code, 1);
     assert.equal(long.stderr, 'askdocs: That question is too long (5999 characters; the limit is 4000). Please shorten it.\n');
+  });
+
+  it('a password in MILVUS_URI is sent to Milvus as credentials, and printed nowhere', async () => {
+    const milvus = await startFakeMilvusAuth();
+    try {
+      const run = await runCli(
+        ['ask', 'hi'],
+        { MILVUS_URI: `http://root:MilvusPW123@${milvus.address}`, LOG_LEVEL: 'debug' },
+        { cwd: work },
+      );
+      assert.equal(run.code, 1);
+      assert.ok(
+        run.stderr.includes(
+          `askdocs: Milvus at ${milvus.address} refused the credentials (user:password in MILVUS_URI, or MILVUS_TOKEN): 16 UNAUTHENTICATED: auth check failure`,
+        ),
+        run.stderr,
+      );
+      assert.doesNotMatch(run.stdout + run.stderr, /MilvusPW123/);
+      // Sent the way the SDK sends a username and password: base64 of user:password.
+      assert.ok(milvus.calls.length > 0);
+      for (const call of milvus.calls) assert.equal(call.authorization, Buffer.from('root:MilvusPW123').toString('base64'));
+    } finally {
+      await milvus.close();
+    }
+  });
+
+  it('a password in EMBEDDING_BASE_URL: says it cannot be sent, and prints it nowhere', async () => {
+    const run = await runCli(
+      ['ask', 'hi'],
+      {
+        MILVUS_URI: 'http://127.0.0.1:1',
+        EMBEDDING_PROVIDER: 'openai',
+        EMBEDDING_MODEL: 'x',
+        EMBEDDING_BASE_URL: 'http://u:EMBPW@127.0.0.1:9/v1',
+        LOG_LEVEL: 'debug',
+      },
+      { cwd: work },
+    );
+    assert.equal(run.code, 1);
+    assert.ok(
+      run.stderr.endsWith(
+        'askdocs: EMBEDDING_BASE_URL contains a user name or password, which askdocs cannot send (HTTP clients refuse credentials in a URL). ' +
+          'Remove them from the URL; an API key goes in EMBEDDING_API_KEY.\n',
+      ),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stdout + run.stderr, /EMBPW/);
   });
 
   it('feedback on a corrupt database: says which file and why', async () => {

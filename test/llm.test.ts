@@ -212,6 +212,15 @@ describe('LLM client', () => {
     assert.match(error.userMessage, /^Could not reach the language model at 127\.0\.0\.1:\d+\./);
   });
 
+  it('refuses an LLM_BASE_URL with a password in one line that names the setting, never the password', async () => {
+    const withPassword = llm.url.replace('http://', 'http://user:LlmPW12345@');
+    const error = await rejection(client(llm, { LLM_BASE_URL: withPassword }).complete({ messages }));
+    assert.equal(error.code, 'config');
+    assert.match(error.userMessage, /^LLM_BASE_URL contains a user name or password, which askdocs cannot send/);
+    assert.doesNotMatch(error.userMessage, /LlmPW12345/);
+    assert.equal(llm.chatRequests().length, 0);
+  });
+
   it("stops when the caller aborts, with the caller's reason", async () => {
     llm.setBehaviour({ tokensPerSecond: 5 });
     const controller = new AbortController();

@@ -30,6 +30,7 @@ import OpenAI, {
 import type { Config } from '../config.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { credentialsInUrlError, hostOf } from '../url-credentials.ts';
 import type { ChatMessage } from './prompt.ts';
 
 export interface LlmUsage {
@@ -78,6 +79,8 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     throw new AskdocsError('config', 'No LLM API key is set (DEEPSEEK_API_KEY), so generated answers are off.');
   }
   const logger = options.logger;
+  // Told on every call rather than here: a client built at start-up must not stop the runtime half-opened.
+  const refused = credentialsInUrlError(config.baseURL, 'LLM_BASE_URL', 'DEEPSEEK_API_KEY');
   const maxRetryWaitMs = options.maxRetryWaitMs ?? Math.min(config.timeoutMs, 20_000);
   const client = new OpenAI({
     apiKey: config.apiKey,
@@ -111,6 +114,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     model: config.model,
 
     async *stream(request) {
+      if (refused) throw refused;
       const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       let finished = false;
       try {
@@ -146,6 +150,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     },
 
     async complete(request) {
+      if (refused) throw refused;
       const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       try {
         const response = await raceAbort(
@@ -303,7 +308,7 @@ export function toLlmError(
     return make(
       'llm_unavailable',
       'unavailable',
-      `Could not reach the language model at ${hostOf(config.baseURL)}. Please try again later.`,
+      `Could not reach the language model at ${hostOf(config.baseURL) ?? 'the configured LLM_BASE_URL'}. Please try again later.`,
     );
   }
   if (error instanceof APIError && typeof error.status === 'number') {
@@ -334,12 +339,4 @@ export function toLlmError(
 /** undici reports a connection dropped mid-body as `TypeError: terminated`. */
 function isNetworkDrop(error: unknown): boolean {
   return error instanceof TypeError && /terminated|socket|other side closed/i.test(`${error.message} ${String(error.cause)}`);
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'the configured LLM_BASE_URL';
-  }
 }

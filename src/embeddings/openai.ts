@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { AskdocsError } from '../errors.ts';
+import { credentialsInUrlError, hostOf } from '../url-credentials.ts';
 import { type Embedder, normalise } from './types.ts';
 
 export interface OpenAIEmbedderOptions {
@@ -17,6 +18,10 @@ export interface OpenAIEmbedderOptions {
 }
 
 export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Promise<Embedder> {
+  const refused = credentialsInUrlError(options.baseURL, 'EMBEDDING_BASE_URL', 'EMBEDDING_API_KEY');
+  if (refused) throw refused;
+  // Named by host only: the URL may carry a path or query that is nobody's business in a chat reply.
+  const where = hostOf(options.baseURL) ?? 'EMBEDDING_BASE_URL';
   const client = new OpenAI({
     baseURL: options.baseURL,
     // Local servers (Ollama, TEI) need no key, but the client insists on one.
@@ -33,7 +38,7 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
       try {
         response = await client.embeddings.create({ model: options.model, input: batch, encoding_format: 'float' });
       } catch (error) {
-        throw new AskdocsError('embedding', `The embedding service at ${options.baseURL} failed: ${(error as Error).message}`, {
+        throw new AskdocsError('embedding', `The embedding service at ${where} failed: ${(error as Error).message}`, {
           cause: error,
         });
       }

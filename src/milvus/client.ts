@@ -5,14 +5,33 @@
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError } from '../errors.ts';
+import { credentialsOf, hostOf, withoutCredentials } from '../url-credentials.ts';
 import { check } from './status.ts';
 
-/** A connected client; throws `milvus_unavailable` in one line when Milvus cannot be reached. */
+/**
+ * A connected client; throws `milvus_unavailable` in one line when Milvus cannot be reached.
+ * A `user:password@` in the address is sent as the SDK's username and password: left
+ * in the address, the SDK would take it for part of the host name.
+ */
 export async function connectMilvus(options: { address: string; token?: string; timeoutMs: number }): Promise<MilvusClient> {
+  const credentials = credentialsOf(options.address);
+  // The SDK sends username and password only as a pair; one alone would be dropped silently.
+  if (credentials && !(credentials.username && credentials.password)) {
+    throw new AskdocsError(
+      'config',
+      'MILVUS_URI needs both a user name and a password (user:password@host), or an API key in MILVUS_TOKEN.',
+    );
+  }
+  if (credentials && options.token) {
+    throw new AskdocsError('config', 'MILVUS_URI carries a user name and password and MILVUS_TOKEN is set too: use one of them.');
+  }
+  const address = withoutCredentials(options.address);
   const client = new MilvusClient({
-    address: options.address,
+    address,
     token: options.token,
-    ssl: options.address.startsWith('https://'),
+    username: credentials?.username,
+    password: credentials?.password,
+    ssl: address.startsWith('https://'),
     timeout: options.timeoutMs,
     // gRPC servers close connections that ping too often while idle
     // ("too_many_pings"); ping rarely, and only with calls in flight.
@@ -33,9 +52,12 @@ export async function connectMilvus(options: { address: string; token?: string; 
     check((await client.listCollections()).status, 'connect');
   } catch (error) {
     await client.closeConnection().catch(() => undefined);
-    throw new AskdocsError('milvus_unavailable', `Cannot reach Milvus at ${options.address}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const where = hostOf(address) ?? address;
+    const message =
+      (error as { code?: unknown }).code === GRPC_UNAUTHENTICATED
+        ? `Milvus at ${where} refused the credentials (user:password in MILVUS_URI, or MILVUS_TOKEN): ${(error as Error).message}`
+        : `Cannot reach Milvus at ${where}: ${(error as Error).message}`;
+    throw new AskdocsError('milvus_unavailable', message, { cause: error });
   }
   return named;
 }
@@ -43,6 +65,7 @@ export async function connectMilvus(options: { address: string; token?: string; 
 /** gRPC status codes (the `code` of the SDK's rejections) that say what went wrong with a request. */
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
+const GRPC_UNAUTHENTICATED = 16;
 
 /**
  * The client, with every request's gRPC failure turned into a one-line error that

@@ -17,6 +17,7 @@
  */
 import { Redis } from 'ioredis';
 import { type Logger, registerSecrets } from '../logger.ts';
+import { credentialsOf } from '../url-credentials.ts';
 
 export interface SharedRedisOptions {
   url: string;
@@ -45,7 +46,7 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
 
 export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
   const log = options.logger.child({ component: 'redis' });
-  registerSecrets(options.url, passwordOf(options.url));
+  registerSecrets(options.url, credentialsOf(options.url)?.password);
   const client = new Redis(options.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -124,12 +125,4 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
       }
     },
   };
-}
-
-function passwordOf(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
-  }
 }
