@@ -39,8 +39,10 @@ export function registerSecrets(...values: (string | undefined)[]): void {
 export function redactSecrets(text: string): string {
   let out = text;
   for (const secret of secretValues) out = out.split(secret).join('[REDACTED]');
-  // Bearer tokens and Slack/Discord-looking tokens that were never registered.
+  // Bearer tokens and Slack/Discord-looking tokens that were never registered, and the
+  // user:password of any URL (a password too short to register still sits in its URL).
   return out
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]+@/gi, '$1[REDACTED]@')
     .replace(/Bearer\s+[A-Za-z0-9._~+/=-]{8,}/g, 'Bearer [REDACTED]')
     .replace(/\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{8,}/g, '[REDACTED]');
 }

@@ -16,6 +16,7 @@ import { type AskdocsMetrics, metrics } from './observability/metrics.ts';
 import { createQuestionLog, type QuestionLog } from './questions/log.ts';
 import { QuestionStore } from './questions/store.ts';
 import { createRetriever } from './retrieval/retriever.ts';
+import { credentialsOf } from './url-credentials.ts';
 
 export interface Runtime {
   config: Config;
@@ -47,6 +48,8 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     config.slack.signingSecret,
     config.slack.appToken,
     config.discord.token,
+    // Passwords in URLs: the clients never see them there, but a log line might quote the URL.
+    ...[config.milvus.uri, config.llm.baseURL, config.embedding.baseURL].map((url) => url && credentialsOf(url)?.password),
   );
   // Start Milvus Lite and load the model at the same time: both take a few seconds.
   const litePromise =

@@ -9,7 +9,8 @@ import { redactSecrets } from '../logger.ts';
 const MAX_REASON_CHARS = 300;
 
 export function cliFailureMessage(error: unknown, command: string): string {
-  if (error instanceof AskdocsError) return error.userMessage;
+  // Redacted too: a message may quote a configured URL or a server's reply.
+  if (error instanceof AskdocsError) return redactSecrets(error.userMessage);
   return `${command} failed: ${reasonOf(error)}.`;
 }
 
