@@ -357,7 +357,11 @@ describe('answer engine', () => {
       { role: 'assistant' as const, content: 'Call create_partition() [1].' },
     ];
     const engine = engineWith(retriever);
-    const final = finalOf(await collect(engine.answer({ text: 'how many?', history })));
+    const final = finalOf(await collect(engine.answer({ text: 'how many?', history, requestId: 'req-condense' })));
+    const failedCall = logLines
+      .map((line) => JSON.parse(line) as { msg: string; requestId?: string })
+      .find((l) => l.msg === 'llm call failed');
+    assert.equal(failedCall?.requestId, 'req-condense', logLines.join('\n'));
     assert.equal(retriever.asked[0]?.text, 'how many?');
     assert.equal(retriever.asked[0]?.history?.length, 2);
     assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
@@ -372,14 +376,25 @@ describe('answer engine', () => {
   it('fails with one plain error when the LLM keeps failing, and counts it', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
     llm.failNext({ type: 'status', status: 500, retryAfter: 0 }, { type: 'status', status: 500, retryAfter: 0 });
-    await assert.rejects(collect(engineWith(retriever).answer({ text: 'How do I create a partition?' })), (error) => {
-      assert.ok(error instanceof AskdocsError);
-      assert.equal(error.code, 'llm_unavailable');
-      assert.match(error.userMessage, /^The language model service is unavailable right now \(HTTP 500\)/);
-      return true;
-    });
+    await assert.rejects(
+      collect(engineWith(retriever).answer({ text: 'How do I create a partition?', requestId: 'req-fail' })),
+      (error) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.equal(error.code, 'llm_unavailable');
+        assert.match(error.userMessage, /^The language model service is unavailable right now \(HTTP 500\)/);
+        return true;
+      },
+    );
     assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'error' }), 1);
     assert.equal(await metricValue('askdocs_llm_errors_total', { reason: 'unavailable' }), 1);
+    // Every line about the failed call can be matched to its question.
+    const lines = logLines.map((line) => JSON.parse(line) as { msg: string; requestId?: string });
+    const about = (msg: string) => lines.filter((line) => line.msg === msg);
+    assert.equal(about('llm request attempt failed').length, 2, logLines.join('\n'));
+    assert.equal(about('llm call failed').length, 1, logLines.join('\n'));
+    for (const line of [...about('llm request attempt failed'), ...about('llm call failed'), ...about('answer failed')]) {
+      assert.equal(line.requestId, 'req-fail', JSON.stringify(line));
+    }
   });
 
   it('refuses an empty or oversized question with a plain message', async () => {

@@ -5,14 +5,22 @@
  * there is no LLM or this fails, the retriever's own heuristic rewrite takes over.
  */
 import type { Turn } from '../engine/types.ts';
+import type { Logger } from '../logger.ts';
 import type { LlmClient } from './llm.ts';
 import { buildCondenseMessages, parseCondensed } from './prompt.ts';
 
 /** Throws when the LLM fails or replies with nothing usable, so the caller falls back to the heuristic. */
-export async function condenseFollowUp(llm: LlmClient, question: string, history: Turn[], signal?: AbortSignal): Promise<string> {
+export async function condenseFollowUp(
+  llm: LlmClient,
+  question: string,
+  history: Turn[],
+  signal?: AbortSignal,
+  logger?: Logger,
+): Promise<string> {
   const completion = await llm.complete({
     messages: buildCondenseMessages({ question, history }),
     signal,
+    logger,
     maxTokens: 200,
     temperature: 0,
     // An optional step: fall back to the heuristic at once rather than wait through retries.

@@ -48,6 +48,8 @@ export interface CompletionRequest {
   temperature?: number;
   /** Overrides config.llm.maxRetries (e.g. fewer for an optional step). */
   maxRetries?: number;
+  /** Logs this call's failures instead of the client's logger: a request's child, so its lines carry the requestId. */
+  logger?: Logger;
 }
 
 export interface Completion {
@@ -92,16 +94,20 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     fetch: capRetryAfter(maxRetryWaitMs, logger),
   });
 
-  const fail = (error: unknown, signal: AbortSignal | undefined, watchdog: StallWatchdog): never => {
+  const fail = (error: unknown, signal: AbortSignal | undefined, watchdog: StallWatchdog, log = logger): never => {
     const stalled = watchdog.stalled;
     if (signal?.aborted && !stalled) throw signal.reason ?? error;
     // A watchdog abort surfaces as the openai client's abort error: the watchdog's reason says how long we waited.
     const mapped = toLlmError(stalled ? watchdog.signal.reason : error, config, stalled, Date.now() - watchdog.startedAt);
     options.onError?.(mapped.reason);
     // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
-    logger?.info({ err: error, code: mapped.error.code, reason: mapped.reason, model: config.model }, 'llm call failed');
+    log?.info({ err: error, code: mapped.error.code, reason: mapped.reason, model: config.model }, 'llm call failed');
     throw mapped.error;
   };
+
+  /** The client for one call: with the caller's logger, its failed attempts are logged under the caller's requestId too. */
+  const clientFor = (request: CompletionRequest) =>
+    request.logger ? client.withOptions({ fetch: capRetryAfter(maxRetryWaitMs, request.logger) }) : client;
 
   const body = (request: CompletionRequest) => ({
     model: config.model,
@@ -119,7 +125,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       let finished = false;
       try {
         const stream = await raceAbort(
-          client.chat.completions.create(
+          clientFor(request).chat.completions.create(
             { ...body(request), stream: true, stream_options: { include_usage: true } },
             { signal: watchdog.signal, maxRetries: request.maxRetries },
           ),
@@ -143,7 +149,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
         if (watchdog.signal.aborted) throw watchdog.signal.reason;
         if (!finished) throw new StreamCutShort();
       } catch (error) {
-        fail(error, request.signal, watchdog);
+        fail(error, request.signal, watchdog, request.logger);
       } finally {
         watchdog.dispose();
       }
@@ -154,7 +160,10 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
       try {
         const response = await raceAbort(
-          client.chat.completions.create({ ...body(request), stream: false }, { signal: watchdog.signal, maxRetries: request.maxRetries }),
+          clientFor(request).chat.completions.create(
+            { ...body(request), stream: false },
+            { signal: watchdog.signal, maxRetries: request.maxRetries },
+          ),
           watchdog.signal,
         );
         const usage = response.usage
@@ -162,7 +171,7 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
           : undefined;
         return { text: response.choices[0]?.message?.content ?? '', usage };
       } catch (error) {
-        return fail(error, request.signal, watchdog);
+        return fail(error, request.signal, watchdog, request.logger);
       } finally {
         watchdog.dispose();
       }

@@ -58,6 +58,7 @@ export function createEngine(deps: EngineDeps): Engine {
       ? deps.llm
       : config.llm.apiKey
         ? createLlmClient(config.llm, {
+            // Calls pass their request's child logger; this one logs only calls made without one.
             logger: deps.logger,
             onError: (reason) => metrics?.llmErrors.inc({ reason }),
           })
@@ -142,7 +143,7 @@ export function createEngine(deps: EngineDeps): Engine {
       let text = '';
       let usage: LlmUsage | undefined;
       const messages = buildAnswerMessages({ question: question.text, sources, history: question.history });
-      for await (const event of llm.stream({ messages, signal: question.signal })) {
+      for await (const event of llm.stream({ messages, signal: question.signal, logger: log })) {
         if (event.type === 'usage') {
           usage = event.usage;
           continue;
@@ -229,7 +230,7 @@ export function createEngine(deps: EngineDeps): Engine {
  */
 async function condense(llm: LlmClient, question: Question, log: Logger): Promise<string | undefined> {
   try {
-    const standalone = await condenseFollowUp(llm, question.text, question.history ?? [], question.signal);
+    const standalone = await condenseFollowUp(llm, question.text, question.history ?? [], question.signal, log);
     log.debug({ standalone }, 'condensed follow-up');
     return standalone;
   } catch (error) {
