@@ -149,6 +149,14 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     }
   });
 
+  it('--path takes the prefix literally: an underscore in it is no reason to find nothing', async () => {
+    const result = await run(['ask', '--path', 'product_faq', 'what is the maximum vector dimension'], { DEEPSEEK_API_KEY: '' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /The docs don't cover this/);
+    assert.match(result.stdout, /32,768 dimensions/);
+    assert.match(result.stdout, /\nSources\n\[1\] Product FAQ › .+ — product_faq\.md/);
+  });
+
   it('prints JSON with --json', async () => {
     const result = await run(['ask', '--json', 'What is the maximum vector dimension supported in Milvus?']);
     assert.equal(result.code, 0, result.stderr);

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import { collectionExists, connectMilvus } from './client.ts';
 import { fitHeadingPath, fitUtf8 } from './fit.ts';
 import { stringListField } from './json-field.ts';
+import { prefixFilter } from './prefix-filter.ts';
 import { queryAllRows } from './query-all.ts';
 import { check, type Status } from './status.ts';
 
@@ -522,8 +523,9 @@ function parseDescription(description: string | undefined): Record<string, strin
   }
 }
 
+/** Chunks whose path starts with `prefix`, taken literally (`_` and `%` included). */
 function pathFilter(prefix?: string): string {
-  return prefix ? `path like ${JSON.stringify(`${prefix.replace(/[%_]/g, '')}%`)}` : '';
+  return prefixFilter('path', prefix);
 }
 
 /** Quirk of the SDK: a search with one query returns its hits, with several a list of hits per query. */
