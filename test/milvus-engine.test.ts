@@ -19,6 +19,7 @@ import { DEFAULT_ENGINE_DIR, freePort, startMilvusLite } from '../src/milvus/lit
 import { ChunkStore } from '../src/milvus/store.ts';
 import { startHealthServer } from '../src/observability/health-server.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { alive } from './support/engine-process.ts';
 import { until } from './support/until.ts';
 
 const scratch: string[] = [];
@@ -43,20 +44,6 @@ function listenOnLoopback(port = 0): Promise<{ port: number; close(): Promise<vo
       }),
     );
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped) counts as gone.
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 const SIGNATURE = { model: 'test-model', dimension: 4 };

@@ -6,31 +6,13 @@
  * in extractive mode (no LLM key).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { engineOf } from './support/engine-process.ts';
 import { baseEnv, type ChildRun, runTs } from './support/ops-process.ts';
 import { until } from './support/until.ts';
-
-/** The engine process under a bot: a child named `milvus` of that pid, with its port. */
-function engineOf(parentPid: number): { pid: number; port: number } | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (!stat.includes('(milvus)') || Number(fields[1]) !== parentPid || fields[0] === 'Z') continue;
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const port = Number(/^127\.0\.0\.1:(\d+)$/.exec(args[2] ?? '')?.[1]);
-      return { pid: Number(entry), port };
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return undefined;
-}
 
 describe('embedded engine killed under a running bot', { timeout: 180_000 }, () => {
   const scratch: string[] = [];
