@@ -14,10 +14,13 @@ import { runChatLoop } from '../src/cli/terminal/chat-loop.ts';
 import { renderAnswer } from '../src/cli/terminal/render.ts';
 import type { AnswerEvent, Engine, Question, Source } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';
+import { startMilvusLite } from '../src/milvus/lite-server.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 import { CORPUS_DIR, NEEDS_SHARED } from './fakes/config.ts';
 import { defaultResponder, type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
+import { alive, engineOf } from './support/engine-process.ts';
 import { ingestInto, startTestMilvus, type TestMilvus } from './support/milvus.ts';
+import { until } from './support/until.ts';
 
 const COLLECTION = 'cli_ask_test';
 const API_KEY = 'sk-cli-test-9876';
@@ -50,7 +53,21 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
   beforeEach(() => llm.reset());
 
   function run(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<RunResult> {
-    const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
+    const child = spawnCli(args, env);
+    const chunks: string[] = [];
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (data: string) => chunks.push(data));
+    child.stderr.setEncoding('utf8').on('data', (data: string) => {
+      stderr += data;
+    });
+    child.stdin.end(stdin ?? '');
+    return new Promise((done) => {
+      child.on('close', (code) => done({ code, stdout: chunks.join(''), stderr, chunks }));
+    });
+  }
+
+  function spawnCli(args: string[], env: Record<string, string> = {}) {
+    return spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
       cwd: PACKAGE_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -64,16 +81,6 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
         ...env,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const chunks: string[] = [];
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (data: string) => chunks.push(data));
-    child.stderr.setEncoding('utf8').on('data', (data: string) => {
-      stderr += data;
-    });
-    child.stdin.end(stdin ?? '');
-    return new Promise((done) => {
-      child.on('close', (code) => done({ code, stdout: chunks.join(''), stderr, chunks }));
     });
   }
 
@@ -105,6 +112,54 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     // Piped output is plain text.
     assert.ok(!result.stdout.includes('\x1b['), 'no terminal escape codes when piped');
     assert.equal(result.stderr, '');
+  });
+
+  describe('when the reader leaves (ask | head)', () => {
+    // askdocs runs its own engine here (MILVUS_URI is a folder), on an index made as `askdocs ingest` makes it.
+    let dataDir: string;
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'askdocs-cli-pipe-'));
+      const lite = await startMilvusLite({ dataDir });
+      try {
+        await ingestInto(lite, COLLECTION, docsDir);
+      } finally {
+        await lite.stop();
+      }
+    });
+    after(() => dataDir && rm(dataDir, { recursive: true, force: true }));
+
+    /** Runs `ask` and closes its stdout after the first words, or before any. */
+    async function askAndLeave(leave: 'after the first words' | 'at once', env: Record<string, string> = {}) {
+      const child = spawnCli(['ask', 'What is the maximum vector dimension supported in Milvus?'], { MILVUS_URI: dataDir, ...env });
+      child.stdin.end();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (data: string) => {
+        stderr += data;
+      });
+      if (leave === 'at once') child.stdout.destroy();
+      else child.stdout.once('data', () => child.stdout.destroy());
+      const closed = new Promise<number | null>((done) => child.on('close', (exitCode) => done(exitCode)));
+      const engine = await until('askdocs to start its engine', () => engineOf(child.pid!), { timeoutMs: 60_000 });
+      return { code: await closed, stderr, engine };
+    }
+
+    it('mid-stream: exits 0 without a word, its embedded engine stopped before it exits', async () => {
+      // A slow stream: most of the answer is still to be written when the reader leaves.
+      llm.setBehaviour({ tokensPerSecond: 10 });
+      const run = await askAndLeave('after the first words');
+      assert.equal(run.stderr, '', 'no stack trace, no message');
+      assert.equal(run.code, 0);
+      // Stopped by askdocs before it exited, not left to notice on its own.
+      assert.ok(!alive(run.engine.pid), 'the engine is stopped');
+    });
+
+    it('before the answer: the same, though askdocs learns of it only while already closing', async () => {
+      // Extractive: the whole answer is written at once, and the write error arrives after the close began.
+      const run = await askAndLeave('at once', { DEEPSEEK_API_KEY: '' });
+      assert.equal(run.stderr, '', 'no stack trace, no message');
+      assert.equal(run.code, 0);
+      assert.ok(!alive(run.engine.pid), 'the engine is stopped');
+    });
   });
 
   it('prints one clear line and exits non-zero when the LLM keeps failing', async () => {

@@ -30,12 +30,27 @@ async function closeAll(): Promise<void> {
   openRuntimes.clear();
 }
 
-function fail(error: unknown): never {
-  const code = error instanceof ConfigError ? 2 : 1;
+let exiting = false;
+
+/**
+ * Stops an embedded Milvus Lite, then exits. The first reason to exit sets the code:
+ * what fails after it (a search cut off by the close) is its consequence.
+ */
+function exitAfterClosing(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  void closeAll().finally(() => process.exit(code));
+}
+
+/** Prints the one failure line (unless interrupted) and returns the exit code. */
+function report(error: unknown): number {
   lastLogger?.debug({ err: error }, 'command failed');
   if (!interrupted) process.stderr.write(`askdocs: ${cliFailureMessage(error, currentCommand)}\n`);
-  // Stop an embedded Milvus Lite before exiting; its watchdog would also notice.
-  void closeAll().finally(() => process.exit(code));
+  return error instanceof ConfigError ? 2 : 1;
+}
+
+function fail(error: unknown): never {
+  exitAfterClosing(report(error));
   // Keep the type `never` while the close above finishes.
   throw new ExitPending();
 }
@@ -64,8 +79,12 @@ const ctx: CliContext = {
     openRuntimes.add(runtime);
     const close = runtime.close.bind(runtime);
     runtime.close = async () => {
-      openRuntimes.delete(runtime);
-      await close();
+      // Forgotten only once closed: an exit while the command is closing it must wait for the engine to stop.
+      try {
+        await close();
+      } finally {
+        openRuntimes.delete(runtime);
+      }
     };
     return runtime;
   },
@@ -81,10 +100,22 @@ const ctx: CliContext = {
 const exitOnSignal = (signal: NodeJS.Signals) => {
   interrupted = true;
   process.stderr.write(`askdocs: ${interruptedMessage(currentCommand)}\n`);
-  void closeAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  exitAfterClosing(signal === 'SIGINT' ? 130 : 143);
 };
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 for (const signal of SIGNALS) process.once(signal, exitOnSignal);
+// `askdocs ask … | head`: the reader left. Stop writing, stop the engine, and exit without a
+// word, as a command ended by SIGPIPE does; with 0, since the reader had all it wanted
+// (`set -o pipefail` scripts keep going). Node ignores SIGPIPE and reports EPIPE as an
+// 'error' event on the stream, which unhandled printed a stack trace and left the embedded
+// Milvus engine to notice on its own.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // Nothing more to tell a reader that left, or through a stream that broke.
+    if (error.code === 'EPIPE' || stream === process.stderr) interrupted = true;
+    exitAfterClosing(error.code === 'EPIPE' ? 0 : report(error));
+  });
+}
 // Short commands: a rejection nothing handled is a failure of the command.
 const failOnRejection = (error: unknown) => {
   if (!(error instanceof ExitPending)) fail(error);
