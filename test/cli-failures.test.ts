@@ -24,14 +24,17 @@ describe('askdocs CLI failures', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('ingest with MILVUS_URI pointing at a regular file: one line naming the ingest and the cause', async () => {
+  it('ingest with MILVUS_URI pointing at a regular file: one line naming the setting and what it needs', async () => {
     const file = join(work, 'not-a-folder');
     await writeFile(file, 'x');
     const run = await runCli(['ingest', join(work, 'docs')], { MILVUS_URI: file }, { cwd: work });
     assert.equal(run.code, 1);
     const lines = run.stderr.trim().split('\n');
     assert.equal(lines.length, 1, run.stderr);
-    assert.match(lines[0] ?? '', /^askdocs: ingest failed: .*not-a-folder/);
+    assert.match(
+      lines[0] ?? '',
+      /^askdocs: MILVUS_URI .*not-a-folder is a file, or inside one, not a folder: point MILVUS_URI at a folder for the embedded engine, or at an http\(s\):\/\/ Milvus server\.$/,
+    );
     assert.doesNotMatch(run.stderr, /while answering/);
   });
 

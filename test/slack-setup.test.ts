@@ -4,6 +4,7 @@
  * served next to /slack/events in HTTP mode.
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createSlackApp } from '../adapters/slack/index.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -87,6 +88,32 @@ describe('askdocs slack startup', () => {
       bot.start(),
       (error: unknown) => error instanceof AskdocsError && /Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)/.test(error.userMessage),
     );
+  });
+
+  it('a PORT already in use is one line that names the setting', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const bot = createSlackApp({
+      engine,
+      logger,
+      config: config({
+        SLACK_BOT_TOKEN: FAKE_BOT.token,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: api.apiUrl,
+        PORT: String(port),
+        BIND_ADDRESS: '127.0.0.1',
+      }),
+    });
+    try {
+      await assert.rejects(bot.start(), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError);
+        assert.equal(error.userMessage, `PORT ${port} is already in use: stop what is listening there, or set PORT to a free port.`);
+        return true;
+      });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('BIND_ADDRESS: PORT and HEALTH_PORT listen on that interface only', async () => {

@@ -114,13 +114,28 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
       });
       const listen = config.bindAddress ? { port: config.slack.port, host: config.bindAddress } : config.slack.port;
       // HTTP mode: Bolt's receiver resolves with its node:http server.
-      const address = mode === 'http' ? ((await app.start(listen)) as Server).address() : await app.start();
+      const address =
+        mode === 'http'
+          ? (
+              (await app.start(listen).catch((error: unknown) => {
+                throw portInUse(error, config.slack.port);
+              })) as Server
+            ).address()
+          : await app.start();
       started = true;
       const port = address && typeof address === 'object' && 'port' in address ? address.port : undefined;
       log.info({ mode, port, apiUrl: apiUrl ?? 'https://slack.com/api/' }, 'slack: bot started');
       return { mode, port };
     },
   };
+}
+
+/** A taken PORT, in one line that names the setting (as HEALTH_PORT's does); other errors as they are. */
+function portInUse(error: unknown, port: number): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error;
+  return new AskdocsError('config', `PORT ${port} is already in use: stop what is listening there, or set PORT to a free port.`, {
+    cause: error,
+  });
 }
 
 /** Turns a failed auth.test into one clear line for the CLI. */

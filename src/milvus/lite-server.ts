@@ -72,6 +72,25 @@ export const LOCK_FILE = 'askdocs-engine.lock';
 const SETUP_HINT = 'Run `npm run setup` to install it, or set MILVUS_URI to a Milvus server.';
 /** A run that lasted this long counts as healthy again: the next crash starts a fresh backoff. */
 const STABLE_MS = 60_000;
+/** A MILVUS_URI folder that cannot be made, in one line that names the setting; other errors as they are. */
+function dataDirProblem(error: unknown, dataDir: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const problem =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? 'is a file, or inside one, not a folder'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? `cannot be created or written (${code})`
+        : undefined;
+  if (!problem) return error;
+  return new AskdocsError(
+    'config',
+    `MILVUS_URI ${dataDir} ${problem}: point MILVUS_URI at a folder for the embedded engine, or at an http(s):// Milvus server.`,
+    {
+      cause: error,
+    },
+  );
+}
+
 /** Ports tried at start-up when another process takes the picked one first. */
 const PORT_ATTEMPTS = 3;
 
@@ -83,7 +102,9 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     throw new AskdocsError('milvus_lite_missing', `The embedded Milvus engine is not installed (${binary} is missing). ${SETUP_HINT}`);
   }
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true }).catch((error: unknown) => {
+    throw dataDirProblem(error, dataDir);
+  });
   const lock = takeLock(dataDir);
   const logger = options.logger;
   const timeoutMs = options.timeoutMs ?? 60_000;
