@@ -324,6 +324,19 @@ describe('coverage gaps', { skip: NEEDS_SHARED }, () => {
   });
 });
 
+describe('askdocs gaps --html', () => {
+  it('refuses a folder, or a file in a missing folder, before building the report', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'askdocs-gaps-target-'));
+    const folder = await runCli(['gaps', '--html', dir], {});
+    assert.notEqual(folder.code, 0);
+    assert.doesNotMatch(folder.stderr, /EISDIR|at .*\.ts:\d+/);
+    assert.match(folder.stderr, new RegExp(`${dir} is a folder; give a file name, such as ${join(dir, 'gaps.html')}`));
+    const missing = await runCli(['gaps', '--html', join(dir, 'nope', 'gaps.html')], {});
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /the folder .*nope does not exist/);
+  });
+});
+
 describe('askdocs gaps --help', () => {
   it('shows the --since default as it is typed (30d), not in milliseconds', async () => {
     const help = await runCli(['gaps', '--help'], {});

@@ -4,8 +4,8 @@
  * low-relevance, ranks the clusters, and shows for each the closest pages, a
  * suggestion, and "maybe fixed by" when retrieval now answers it.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { AskdocsError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
@@ -33,7 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--min-size <n>', 'smallest cluster to show', parsePositiveInt, 2)
     .option('--json', 'print one JSON object (clusters largest first) for pipelines')
-    .option('--html <file>', 'write a self-contained HTML report with a chart to this file')
+    .option('--html <file>', 'write a self-contained HTML report with a chart to this file', parseReportFile)
     .option('--md', 'print Markdown (the default)')
     .option('--digest', 'print the chat digest (top 5 gaps with thread links) as the bots would post it')
     .action(async (options: GapsOptions, command: Command) => {
@@ -94,6 +94,24 @@ function parseAge(value: string): number {
   if (!ms || !(n > 0)) throw new InvalidArgumentError('must be an age such as 30d, 12h or 2w');
   const unit = (ms[2] || 'd').toLowerCase();
   return n * (unit === 'h' ? 1 : unit === 'w' ? 24 * 7 : 24) * 60 * 60 * 1000;
+}
+
+/**
+ * Where the HTML report goes, checked before the report is built (which re-runs
+ * retrieval for every logged question): a folder or a missing folder fails at once.
+ */
+function parseReportFile(value: string): string {
+  const file = resolve(value);
+  const kind = (path: string) => {
+    try {
+      return statSync(path).isDirectory() ? 'folder' : 'file';
+    } catch {
+      return 'missing';
+    }
+  };
+  if (kind(file) === 'folder') throw new InvalidArgumentError(`${file} is a folder; give a file name, such as ${join(file, 'gaps.html')}`);
+  if (kind(dirname(file)) !== 'folder') throw new InvalidArgumentError(`the folder ${dirname(file)} does not exist`);
+  return value;
 }
 
 function parsePositiveInt(value: string): number {
