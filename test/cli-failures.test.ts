@@ -108,6 +108,15 @@ describe('askdocs CLI failures', () => {
     assert.equal(run.stderr, `askdocs: Could not read the feedback database ${db} (file is not a database). Check FEEDBACK_DB.\n`);
   });
 
+  it('feedback with FEEDBACK_DB naming a folder: says it is a folder and what to write', async () => {
+    const run = await runCli(['feedback'], { FEEDBACK_DB: work }, { cwd: work });
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      `askdocs: Could not read the feedback database ${work} (it is a folder; FEEDBACK_DB names the database file, such as ${join(work, 'feedback.sqlite')}). Check FEEDBACK_DB.\n`,
+    );
+  });
+
   it('feedback on a database it may not open: says which file and why', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'askdocs-cli-unreadable-'));
     try {

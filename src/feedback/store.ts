@@ -19,7 +19,7 @@
  *   (e.g. "C123:1712345678.000100" or a message id).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sourceEntries } from '../chat/sources.ts';
 import type { Source } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
@@ -299,6 +299,14 @@ function inodeOf(path: string): number | undefined {
   }
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function isReadOnlyError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return (
@@ -309,7 +317,12 @@ function isReadOnlyError(error: unknown): boolean {
 
 /** A feedback database that cannot be opened or read (corrupt, unreadable), as one plain line. */
 export function feedbackDbError(path: string, error: unknown): AskdocsError {
-  const reason = error instanceof Error ? error.message : String(error);
+  // SQLite reads a folder as "file is not a database", which sends people looking for corruption.
+  const reason = isFolder(path)
+    ? `it is a folder; FEEDBACK_DB names the database file, such as ${join(path, 'feedback.sqlite')}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
   return new AskdocsError('feedback', `Could not read the feedback database ${path} (${reason}). Check FEEDBACK_DB.`, { cause: error });
 }
 
