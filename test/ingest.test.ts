@@ -303,14 +303,23 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       const edited = await ingestWithDefaults(dir, store, { baseUrl: BASE_URL });
       assert.deepEqual(edited.files, { added: 0, changed: 2, unchanged: 0, removed: 0, skipped: 0 });
       assert.equal(await store.count(), stored);
+      // A long page cut down to one line is an edit too, however much of the index it held.
+      const sections = Array.from({ length: 8 }, (_, i) => `## Step ${i}\n\n${'Run the installer and check its output. '.repeat(40)}`);
+      await writeFile(join(dir, 'guide/install.md'), `# Install\n\n${sections.join('\n\n')}\n`);
+      const long = await ingestWithDefaults(dir, store, { baseUrl: BASE_URL });
+      assert.ok(long.chunks.total >= 8, `the long page has ${long.chunks.total - 1} chunks`);
+      await writeFile(join(dir, 'guide/install.md'), '# Install\n\nSee the new guide.\n');
+      const shortened = await ingestWithDefaults(dir, store, { baseUrl: BASE_URL });
+      assert.equal(shortened.files.changed, 1);
+      assert.equal(await store.count(), 2);
       // The same files, present but emptied (a broken sync): the index would be emptied too.
       for (const path of Object.keys(HEALTHY)) await writeFile(join(dir, path), '');
       await assert.rejects(ingestWithDefaults(dir, store, { baseUrl: BASE_URL }), (error: unknown) => {
         assert.ok(error instanceof AskdocsError);
-        assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: the files in .* now hold 0 chunks\. .*--prune/);
+        assert.match(error.userMessage, /^Refusing to delete all \d+ indexed chunks: 2 of 2 indexed files in .* are now empty\. .*--prune/);
         return true;
       });
-      assert.equal(await store.count(), stored, 'nothing was deleted');
+      assert.equal(await store.count(), 2, 'nothing was deleted');
     } finally {
       await store.close();
     }

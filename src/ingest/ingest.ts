@@ -33,9 +33,10 @@ export interface IngestOptions {
   onProgress?: (event: IngestProgress) => void;
   metrics?: Pick<AskdocsMetrics, 'ingestFiles' | 'ingestChunks'>;
   /**
-   * `--prune` / `--yes`: allow a run that leaves the index empty, or with less than
-   * half of its chunks. Without it such a run is refused before anything is written:
-   * an empty or mistyped folder (an unmounted volume) would otherwise empty production.
+   * `--prune` / `--yes`: allow a run that leaves the index empty, or loses more than
+   * half of its files (missing or emptied). Without it such a run is refused before
+   * anything is written: an empty or mistyped folder (an unmounted volume) would
+   * otherwise empty production.
    */
   allowPrune?: boolean;
   /** INGEST_MAX_FILE_MB in bytes: larger files are skipped with a warning. Default 5 MB. */
@@ -200,26 +201,31 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
 }
 
 /**
- * Refuses (unless allowPrune) a run that would leave the index empty, or with fewer
- * than half of its chunks. What counts is what the index holds afterwards: a changed
- * file's old chunks are replaced by its new ones, so an edit that rewrites every chunk
- * (a new --base-url changes every id) is not a loss; a missing or emptied file is.
+ * Refuses (unless allowPrune) a run that would leave the index empty, or lose more
+ * than half of its files (missing from the folder, or emptied): what an unmounted
+ * volume, a mistyped folder or a broken sync looks like. Edits are not losses, however
+ * much they rewrite or shorten a page: its old chunks are replaced by its new ones.
  */
 function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedPaths: string[], storedIds: Map<string, string[]>): void {
   if (options.allowPrune) return;
   const chunksOf = (path: string) => storedIds.get(path)?.length ?? 0;
   const stored = [...storedIds.keys()].reduce((sum, path) => sum + chunksOf(path), 0);
   if (stored === 0) return;
+  const emptied = plans.filter((plan) => plan.chunks.length === 0 && chunksOf(plan.path) > 0).map((plan) => plan.path);
+  const lost = removedPaths.length + emptied.length;
   // Stored files this run neither plans nor removes (skipped ones) keep their chunks.
   const untouched = new Set([...storedIds.keys()].filter((path) => !removedPaths.includes(path)));
   for (const plan of plans) untouched.delete(plan.path);
   const after = plans.reduce((sum, plan) => sum + plan.chunks.length, 0) + [...untouched].reduce((sum, path) => sum + chunksOf(path), 0);
-  if (after > 0 && after * 2 >= stored) return;
-  const share = after === 0 ? `all ${stored}` : `${stored - after} of ${stored}`;
-  const why =
-    removedPaths.length > 0
-      ? `${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}`
-      : `the files in ${options.dir} now hold ${after} chunks`;
+  if (after > 0 && lost * 2 <= storedIds.size) return;
+  const share =
+    after === 0 ? `all ${stored}` : `${[...removedPaths, ...emptied].reduce((sum, path) => sum + chunksOf(path), 0)} of ${stored}`;
+  const why = [
+    removedPaths.length > 0 ? `${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}` : '',
+    emptied.length > 0 ? `${emptied.length} of ${storedIds.size} indexed files in ${options.dir} are now empty` : '',
+  ]
+    .filter(Boolean)
+    .join(', and ');
   throw new AskdocsError('ingest', `Refusing to delete ${share} indexed chunks: ${why}. Check the folder, or pass --prune to allow it.`);
 }
 
