@@ -354,13 +354,32 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     }
   });
 
-  it('reads a Latin-1 page as Latin-1, and names a file whose name is not UTF-8 instead of calling it missing', async () => {
+  it('reads Latin-1, Windows-1252 and UTF-16 pages as such, and names a file whose name is not UTF-8 instead of calling it missing', async () => {
     const store = await freshStore();
     try {
       const dir = await docsFolder(HEALTHY);
       await writeFile(join(dir, 'latin1.md'), Buffer.from('# Café\n\nA naïve résumé of the giraffe enclosure.\n', 'latin1'));
       // Short and mostly non-ASCII: not taken for binary data.
       await writeFile(join(dir, 'umlauts.md'), Buffer.from('# Größe\n\nÄÖÜ\n', 'latin1'));
+      // Windows-1252's own characters (0x80-0x9F: curly quotes, dashes, the euro sign), and UTF-16 with its byte-order mark.
+      await writeFile(
+        join(dir, 'cp1252.md'),
+        Buffer.from([
+          ...Buffer.from('# Koalas\n\n'),
+          0x93,
+          ...Buffer.from('Koalas'),
+          0x94,
+          0x20,
+          0x96,
+          0x20,
+          0x80,
+          ...Buffer.from('5 a koala feed.\n'),
+        ]),
+      );
+      await writeFile(
+        join(dir, 'utf16.md'),
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('# Wombats\n\nWombats dig burrows in the eucalyptus forest.\n', 'utf16le')]),
+      );
       await writeFile(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.md')]), '# Menu\n\nCoffee.\n');
       const skipped: Record<string, string> = {};
       const summary = await ingestWithDefaults(dir, store, {
@@ -369,7 +388,7 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
         },
       });
       assert.deepEqual(skipped, { 'caf\uFFFD.md': 'its name is not valid UTF-8; rename it' });
-      assert.equal(summary.files.added, 4);
+      assert.equal(summary.files.added, 6);
       const embedder = await testEmbedder();
       const [hit] = await store.hybridSearch({
         vector: await embedder.embedQuery('giraffe enclosure'),
@@ -379,6 +398,11 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
       assert.equal(hit?.path, 'latin1.md');
       assert.equal(hit.title, 'Café');
       assert.match(hit.text, /A naïve résumé of the giraffe enclosure\./);
+      const [koalas] = await store.hybridSearch({ vector: await embedder.embedQuery('koala feed'), text: 'koala feed', limit: 1 });
+      assert.match(koalas?.text ?? '', /“Koalas” – €5 a koala feed\./);
+      const [wombats] = await store.hybridSearch({ vector: await embedder.embedQuery('wombat burrows'), text: 'wombat burrows', limit: 1 });
+      assert.equal(wombats?.title, 'Wombats');
+      assert.match(wombats?.text ?? '', /Wombats dig burrows in the eucalyptus forest\./);
     } finally {
       await store.close();
     }

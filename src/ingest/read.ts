@@ -5,6 +5,7 @@
  * end of the run (ingest.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
+import iconv from 'iconv-lite';
 import { stripControlChars } from '../control-chars.ts';
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };
@@ -23,6 +24,9 @@ export async function readDocument(absolutePath: string, maxBytes: number): Prom
   } catch (error) {
     return { ok: false, reason: readFailure(error) };
   }
+  // UTF-16 (what Windows tools call "Unicode") says so with its byte-order mark, and
+  // is full of NUL bytes, which would otherwise read as binary.
+  if (hasUtf16Bom(bytes)) return { ok: true, text: stripControlChars(iconv.decode(bytes, 'utf-16').replace(/\r\n?/g, '\n')) };
   const binary = binaryReason(bytes);
   if (binary) return { ok: false, reason: binary };
   // Line endings first (a CR is a control character), then every terminal control sequence.
@@ -41,11 +45,17 @@ export function decodeText(bytes: Buffer): string {
   } catch {
     const utf8 = bytes.toString('utf8');
     const utf8Characters = /[^\u0000-\u007f\uFFFD]/u.test(utf8);
-    return utf8Characters ? utf8 : new TextDecoder('windows-1252').decode(bytes);
+    // iconv-lite, not TextDecoder: Node 20's 'windows-1252' decodes as ISO-8859-1, which
+    // turns curly quotes, dashes and the euro sign (0x80-0x9F) into control characters.
+    return utf8Characters ? utf8 : iconv.decode(bytes, 'win1252');
   }
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function hasUtf16Bom(bytes: Buffer): boolean {
+  return bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+}
 
 /** NUL bytes never occur in text; a high share of invalid UTF-8 means an image, an archive, a program. */
 export function binaryReason(bytes: Buffer): string | undefined {
