@@ -379,9 +379,17 @@ const MILVUS_URI_ACCEPTS =
  * A path's first segment may not hold a ":" (./name:with:colons is a folder).
  */
 export function milvusTarget(uri: string): { mode: 'server' | 'lite' } | { mode: 'invalid'; problem: string } {
-  if (/^https?:\/\//i.test(uri)) return { mode: 'server' };
-  // Shown in the message: without any user:password@ it may carry.
-  const shown = JSON.stringify(uri.replace(/^([^/]*\/\/)[^/@]*@/, '$1…@'));
+  // Shown in the message: without any user:password@ it may carry, with a scheme or without.
+  const shown = JSON.stringify(uri.replace(/^((?:[^/]*\/\/)?)[^/@]*@/, '$1…@'));
+  if (/^https?:\/\//i.test(uri)) {
+    const server = serverAddress(uri);
+    return server
+      ? { mode: 'server' }
+      : {
+          mode: 'invalid',
+          problem: `must be a server address such as http://milvus:19530 (a host, an optional port, no path), got ${shown}`,
+        };
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/(?:[^/@]*@)?([^/]*)/i.exec(uri);
   if (scheme) {
     const [, name = '', host = ''] = scheme;
@@ -398,6 +406,23 @@ export function milvusTarget(uri: string): { mode: 'server' | 'lite' } | { mode:
     return { mode: 'invalid', problem: `${MILVUS_URI_ACCEPTS}, got ${shown}${hint}` };
   }
   return { mode: 'lite' };
+}
+
+/**
+ * An http(s) MILVUS_URI as the Milvus SDK takes it: scheme in lower case, no trailing
+ * slash (the SDK reads "HTTP://" and "host:19530/" as part of a host name to resolve);
+ * undefined when it has no host, or a path, which no Milvus server address has.
+ */
+export function serverAddress(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (!url.hostname || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return undefined;
+  // Rebuilt from the text, not from URL: URL drops a port it thinks is the default (:443).
+  return uri.replace(/^https?:/i, (scheme) => scheme.toLowerCase()).replace(/\/+$/, '');
 }
 
 /** True when a MILVUS_URI names a server rather than a local Milvus Lite data directory. */
@@ -463,7 +488,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     env,
     milvus: {
       mode: server ? 'server' : 'lite',
-      uri: env.MILVUS_URI,
+      uri: server ? (serverAddress(env.MILVUS_URI) ?? env.MILVUS_URI) : env.MILVUS_URI,
       dataDir: server ? undefined : fromCwd(env.MILVUS_URI),
       token: env.MILVUS_TOKEN,
       collection: env.MILVUS_COLLECTION,

@@ -187,6 +187,9 @@ describe('config', () => {
   it('treats http(s) MILVUS_URI as a server and paths as Milvus Lite', () => {
     assert.equal(load({ MILVUS_URI: 'http://milvus:19530' }).milvus.mode, 'server');
     assert.equal(load({ MILVUS_URI: 'https://in01.zillizcloud.com' }).milvus.mode, 'server');
+    // As the SDK takes it: a scheme in capitals or a trailing slash would be read as part of the host name.
+    assert.equal(load({ MILVUS_URI: 'HTTP://milvus:19530/' }).milvus.uri, 'http://milvus:19530');
+    assert.equal(load({ MILVUS_URI: 'https://in01.zillizcloud.com:443' }).milvus.uri, 'https://in01.zillizcloud.com:443');
     const lite = load({ MILVUS_URI: './somewhere/db' });
     assert.equal(lite.milvus.mode, 'lite');
     assert.equal(lite.milvus.dataDir, resolve(process.cwd(), 'somewhere/db'));
@@ -208,6 +211,12 @@ describe('config', () => {
       ['tcp://milvus:19530', `${accepts}, got "tcp://milvus:19530"; for that server, write http://milvus:19530`],
       ['localhost:19530', `${accepts}, got "localhost:19530"; for a server there, write http://localhost:19530`],
       ['grpc://root:secret@milvus:19530', `${accepts}, got "grpc://…@milvus:19530"; for that server, write http://milvus:19530`],
+      ['root:secret@milvus:19530', `${accepts}, got "…@milvus:19530" (for a folder whose name holds ":", start it with ./)`],
+      ['https://', 'MILVUS_URI: must be a server address such as http://milvus:19530 (a host, an optional port, no path), got "https://"'],
+      [
+        'http://milvus:19530/v1',
+        'MILVUS_URI: must be a server address such as http://milvus:19530 (a host, an optional port, no path), got "http://milvus:19530/v1"',
+      ],
     ]) {
       assert.throws(
         () => load({ MILVUS_URI: uri as string }),
