@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AskdocsError } from './errors.ts';
 import { cronPatternProblem, DEFAULT_DIGEST_CRON, isTimeZone } from './gaps/digest-cron.ts';
 import { PACKAGE_ROOT } from './paths.ts';
+import { credentialsInUrlError } from './url-credentials.ts';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -451,6 +452,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
 
   if (valid('EMBEDDING_PROVIDER') && env.EMBEDDING_PROVIDER === 'openai') {
     problems.push(...missingSettings(env, ['EMBEDDING_BASE_URL', 'EMBEDDING_MODEL'], 'when EMBEDDING_PROVIDER=openai', invalid));
+  }
+  // Checked here too, not only by the clients at first use, so it is listed with the rest.
+  for (const [name, keyName] of [
+    ['LLM_BASE_URL', 'DEEPSEEK_API_KEY'],
+    ['EMBEDDING_BASE_URL', 'EMBEDDING_API_KEY'],
+  ] as const) {
+    const url = env[name];
+    const refused = url && valid(name) ? credentialsInUrlError(url, name, keyName) : undefined;
+    if (refused) problems.push(`${name}: ${refused.userMessage.replace(`${name} contains`, 'contains')}`);
   }
   if (valid('CHUNK_OVERLAP_CHARS', 'CHUNK_MAX_CHARS') && env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');

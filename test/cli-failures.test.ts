@@ -89,10 +89,10 @@ describe('askdocs CLI failures', () => {
       },
       { cwd: work },
     );
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2, 'a configuration problem');
     assert.ok(
       run.stderr.endsWith(
-        'askdocs: EMBEDDING_BASE_URL contains a user name or password, which askdocs cannot send (HTTP clients refuse credentials in a URL). ' +
+        '  - EMBEDDING_BASE_URL: contains a user name or password, which askdocs cannot send (HTTP clients refuse credentials in a URL). ' +
           'Remove them from the URL; an API key goes in EMBEDDING_API_KEY.\n',
       ),
       run.stderr,

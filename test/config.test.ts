@@ -226,6 +226,29 @@ describe('config', () => {
     }
   });
 
+  it('lists a user name or password in an LLM or embedding base URL with the other problems, never echoing it', () => {
+    assert.throws(
+      () =>
+        load({
+          PORT: 'abc',
+          EMBEDDING_PROVIDER: 'openai',
+          EMBEDDING_MODEL: 'x',
+          EMBEDDING_BASE_URL: 'http://u:EMBPW@127.0.0.1:9/v1',
+          LLM_BASE_URL: 'https://a:LLMPW@api.example.com/v1',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(
+          error.problems.map((p) => p.split(':')[0]),
+          ['PORT', 'LLM_BASE_URL', 'EMBEDDING_BASE_URL'],
+        );
+        assert.match(error.problems[1]!, /an API key goes in DEEPSEEK_API_KEY/);
+        assert.doesNotMatch(error.problems.join('\n'), /EMBPW|LLMPW/);
+        return true;
+      },
+    );
+  });
+
   it('demands front-end settings only when that front end starts, naming each missing one', () => {
     const config = load({ SLACK_BOT_TOKEN: 'xoxb-123456' });
     assert.throws(

@@ -214,7 +214,10 @@ describe('LLM client', () => {
 
   it('refuses an LLM_BASE_URL with a password in one line that names the setting, never the password', async () => {
     const withPassword = llm.url.replace('http://', 'http://user:LlmPW12345@');
-    const error = await rejection(client(llm, { LLM_BASE_URL: withPassword }).complete({ messages }));
+    // loadConfig lists it among the config problems; the client refuses it too, for a Config built in code.
+    assert.throws(() => client(llm, { LLM_BASE_URL: withPassword }), /LLM_BASE_URL: contains a user name or password/);
+    const config = testConfig({ LLM_BASE_URL: llm.url, DEEPSEEK_API_KEY: 'sk-test-key-123' });
+    const error = await rejection(createLlmClient({ ...config.llm, baseURL: withPassword }).complete({ messages }));
     assert.equal(error.code, 'config');
     assert.match(error.userMessage, /^LLM_BASE_URL contains a user name or password, which askdocs cannot send/);
     assert.doesNotMatch(error.userMessage, /LlmPW12345/);
