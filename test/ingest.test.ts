@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
 import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
 import { type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
-import { createProgressReporter } from '../src/ingest/progress.ts';
+import { createProgressReporter, formatSummary } from '../src/ingest/progress.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
@@ -197,6 +197,14 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
       reporter.onProgress({ type: 'done', summary });
       return output;
     };
+    assert.equal(
+      formatSummary({
+        files: { added: 1, changed: 0, unchanged: 0, removed: 0, skipped: 0 },
+        chunks: { total: 1, embedded: 1, deleted: 0 },
+        seconds: 1,
+      }),
+      'Ingested 1 file (1 added, 0 changed, 0 unchanged, 0 removed): 1 chunk, 1 embedded, 0 deleted in 1.0 s',
+    );
     const line = 'Ingested 8 files (2 added, 1 changed, 5 unchanged, 1 removed): 120 chunks, 40 embedded, 12 deleted in 3.3 s\n';
     assert.equal(drive(false), line);
     const tty = drive(true);

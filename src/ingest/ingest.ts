@@ -13,6 +13,7 @@ import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ChunkStore, MAX_PATH_BYTES } from '../milvus/store.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
+import { counted } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { scanFolder } from './scan.ts';
@@ -218,15 +219,15 @@ function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedP
   for (const plan of plans) untouched.delete(plan.path);
   const after = plans.reduce((sum, plan) => sum + plan.chunks.length, 0) + [...untouched].reduce((sum, path) => sum + chunksOf(path), 0);
   if (after > 0 && lost * 2 <= storedIds.size) return;
-  const share =
-    after === 0 ? `all ${stored}` : `${[...removedPaths, ...emptied].reduce((sum, path) => sum + chunksOf(path), 0)} of ${stored}`;
+  const doomed = [...removedPaths, ...emptied].reduce((sum, path) => sum + chunksOf(path), 0);
+  const share = after > 0 ? `${doomed} of ${stored} indexed chunks` : `all ${counted(stored, 'indexed chunk')}`;
   const why = [
     removedPaths.length > 0 ? `${removedPaths.length} of ${storedIds.size} indexed files are missing from ${options.dir}` : '',
     emptied.length > 0 ? `${emptied.length} of ${storedIds.size} indexed files in ${options.dir} are now empty` : '',
   ]
     .filter(Boolean)
     .join(', and ');
-  throw new AskdocsError('ingest', `Refusing to delete ${share} indexed chunks: ${why}. Check the folder, or pass --prune to allow it.`);
+  throw new AskdocsError('ingest', `Refusing to delete ${share}: ${why}. Check the folder, or pass --prune to allow it.`);
 }
 
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */

@@ -3,6 +3,7 @@
  * else (CI logs, pipes) just one summary line at the end, so logs stay quiet.
  */
 import cliProgress from 'cli-progress';
+import { counted } from '../plural.ts';
 import type { IngestProgress, IngestSummary } from './ingest.ts';
 
 export interface ProgressReporter {
@@ -70,8 +71,8 @@ export function formatSummary(summary: IngestSummary): string {
   const { files, chunks } = summary;
   const skipped = files.skipped > 0 ? `, ${files.skipped} skipped` : '';
   return (
-    `Ingested ${files.added + files.changed + files.unchanged} files ` +
+    `Ingested ${counted(files.added + files.changed + files.unchanged, 'file')} ` +
     `(${files.added} added, ${files.changed} changed, ${files.unchanged} unchanged, ${files.removed} removed${skipped}): ` +
-    `${chunks.total} chunks, ${chunks.embedded} embedded, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
+    `${counted(chunks.total, 'chunk')}, ${chunks.embedded} embedded, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
   );
 }
