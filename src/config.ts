@@ -162,19 +162,19 @@ export const envSchema = z.object({
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: idSetting(
     isDiscordId,
-    'the application id (a number: Developer Portal → your application → General Information → Application ID)',
+    'the application id (a number of 15 to 21 digits: Developer Portal → your application → General Information → Application ID)',
   ),
   DISCORD_GUILD_ID: idSetting(
     isDiscordId,
-    'a server id, not its name (a number: right-click the server → Copy Server ID, with Developer Mode on)',
+    'a server id, not its name (a number of 15 to 21 digits: right-click the server → Copy Server ID, with Developer Mode on)',
   ),
   DISCORD_API_URL: optionalUrl,
   DISCORD_ALLOWED_CHANNELS: idList(
     isDiscordId,
-    'Discord channel ids, not #names (numbers: right-click the channel → Copy Channel ID, with Developer Mode on)',
+    'Discord channel ids, not #names (numbers of 15 to 21 digits: right-click the channel → Copy Channel ID, with Developer Mode on)',
   ),
   // Forum channels whose new posts are answered without a mention.
-  DISCORD_FORUM_CHANNELS: idList(isDiscordId, 'forum channel ids (numbers: right-click the forum → Copy Channel ID)'),
+  DISCORD_FORUM_CHANNELS: idList(isDiscordId, 'forum channel ids (numbers of 15 to 21 digits: right-click the forum → Copy Channel ID)'),
   // Discord gateway sharding: how many shards the bot has in all, and which this process runs.
   SHARD_COUNT: z.preprocess(
     (value) => (typeof value === 'string' ? emptyToUndefined(value.trim().toLowerCase()) : value),

@@ -127,9 +127,9 @@ describe('config', () => {
         assert.ok(error instanceof ConfigError);
         assert.deepEqual(error.problems, [
           'SLACK_ALLOWED_CHANNELS: must be Slack channel ids, not #names (C0123ABCD: open the channel\'s details, the id is at the bottom), comma-separated, got "#docs-help", "general"',
-          'DISCORD_APPLICATION_ID: must be the application id (a number: Developer Portal → your application → General Information → Application ID), got "my app"',
-          'DISCORD_GUILD_ID: must be a server id, not its name (a number: right-click the server → Copy Server ID, with Developer Mode on), got "general"',
-          'DISCORD_ALLOWED_CHANNELS: must be Discord channel ids, not #names (numbers: right-click the channel → Copy Channel ID, with Developer Mode on), comma-separated, got "#general"',
+          'DISCORD_APPLICATION_ID: must be the application id (a number of 15 to 21 digits: Developer Portal → your application → General Information → Application ID), got "my app"',
+          'DISCORD_GUILD_ID: must be a server id, not its name (a number of 15 to 21 digits: right-click the server → Copy Server ID, with Developer Mode on), got "general"',
+          'DISCORD_ALLOWED_CHANNELS: must be Discord channel ids, not #names (numbers of 15 to 21 digits: right-click the channel → Copy Channel ID, with Developer Mode on), comma-separated, got "#general"',
         ]);
         return true;
       },
