@@ -145,6 +145,8 @@ describe('forum channels', () => {
       const config = loadConfig(env as NodeJS.ProcessEnv, { envFile: false });
       const logger = createLogger({ level: 'silent' }).child({ replica: name });
       const state = openChatState(config, logger);
+      // As askdocs discord does at start-up (src/cli/bot-host.ts): claims go through Redis from the first event.
+      assert.equal(await state.redis?.whenReady(5_000), true);
       const engine = new ScriptedEngine((q) => ({ text: `Replica ${name} answers: ${q.text}` }));
       const { claims, limits, threads, feedback } = state;
       const bot = createDiscordBot({ engine, config, logger, feedback, claims, limits, threads, options: { textIntervalMs: 100 } });

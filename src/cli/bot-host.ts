@@ -34,6 +34,9 @@ export interface BotHost {
   failStartup(error: unknown): Promise<never>;
 }
 
+/** How long a bot waits for Redis at start-up before it starts degraded (see above). */
+const REDIS_STARTUP_WAIT_MS = 5_000;
+
 export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
   // Fails before loading Milvus and the model when the bot could never connect; the
   // missing settings are named together with any other problem in the config.
@@ -58,6 +61,14 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     lifecycle.onShutdown(() => runtime.close());
     const state = openChatState(config, logger);
     lifecycle.onShutdown(() => state.close());
+    // Until Redis answers, event claims are decided by this process alone, so two replicas
+    // given the same event at start-up would both answer it: wait for it, briefly.
+    if (state.redis && !(await state.redis.whenReady(REDIS_STARTUP_WAIT_MS))) {
+      logger.warn(
+        { waitedMs: REDIS_STARTUP_WAIT_MS },
+        'starting without Redis: event claims and limits are this process alone until it connects',
+      );
+    }
     const startDigest = (channel: DigestChannel) =>
       digestFor(config, channel, {
         report: async (options) => (await loadGapsReport(runtime, config, logger, options)).report,
