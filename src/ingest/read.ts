@@ -4,6 +4,7 @@
  * whatever people put there, so one bad file is reported and skipped, never the
  * end of the run (ingest.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import { stripControlChars } from '../control-chars.ts';
@@ -24,57 +25,52 @@ export async function readDocument(absolutePath: string, maxBytes: number): Prom
   } catch (error) {
     return { ok: false, reason: readFailure(error) };
   }
-  // UTF-16 (what Windows tools call "Unicode") says so with its byte-order mark, and
-  // is full of NUL bytes, which would otherwise read as binary.
-  if (hasUtf16Bom(bytes)) return { ok: true, text: stripControlChars(iconv.decode(bytes, 'utf-16').replace(/\r\n?/g, '\n')) };
-  const binary = binaryReason(bytes);
-  if (binary) return { ok: false, reason: binary };
+  const decoded = decode(bytes);
+  if ('reason' in decoded) return { ok: false, reason: decoded.reason };
   // Line endings first (a CR is a control character), then every terminal control sequence.
-  return { ok: true, text: stripControlChars(decodeText(bytes).replace(/\r\n?/g, '\n')) };
+  return { ok: true, text: stripControlChars(decoded.text.replace(/\r\n?/g, '\n')) };
 }
 
 /**
- * UTF-8, or Windows-1252 (a superset of Latin-1) for a file written in that older
- * encoding: one whose non-ASCII bytes never form a UTF-8 character. Read as UTF-8 it
- * would be stored and quoted as "Caf\uFFFD". A UTF-8 file with a few stray bytes stays
- * UTF-8: read as Windows-1252, every real character in it would be garbled instead.
+ * The document's text, or why it is not text. UTF-16 (what Windows tools call
+ * "Unicode") says so with its byte-order mark, and is full of NUL bytes, which would
+ * otherwise read as binary. Otherwise UTF-8, or Windows-1252 (a superset of Latin-1)
+ * for a file written in that older encoding: one whose non-ASCII bytes never form a
+ * UTF-8 character. Read as UTF-8 it would be stored and quoted as "Caf\uFFFD". A UTF-8
+ * file with a few stray bytes stays UTF-8: read as Windows-1252, every real character
+ * in it would be garbled instead.
  */
-export function decodeText(bytes: Buffer): string {
-  try {
-    return STRICT_UTF8.decode(bytes);
-  } catch {
-    const utf8 = bytes.toString('utf8');
-    const utf8Characters = /[^\u0000-\u007f\uFFFD]/u.test(utf8);
-    // iconv-lite, not TextDecoder: Node 20's 'windows-1252' decodes as ISO-8859-1, which
-    // turns curly quotes, dashes and the euro sign (0x80-0x9F) into control characters.
-    return utf8Characters ? utf8 : iconv.decode(bytes, 'win1252');
+function decode(bytes: Buffer): { text: string } | { reason: string } {
+  if (hasUtf16Bom(bytes)) return { text: iconv.decode(bytes, 'utf-16') };
+  // NUL bytes never occur in text; a high share of invalid UTF-8 means an image, an archive, a program.
+  if (bytes.includes(0)) return { reason: 'binary content (NUL bytes), not text' };
+  const utf8 = bytes.toString('utf8');
+  // Not one UTF-8 character among the non-ASCII bytes: a single-byte encoding, if anything.
+  const singleByte = !/[^\u0000-\u007f\uFFFD]/u.test(utf8);
+  let invalid = 0;
+  for (const char of utf8) if (char === '\uFFFD') invalid++;
+  if (utf8.length > 0 && invalid / utf8.length > MAX_INVALID_SHARE && !(singleByte && looksLikeText(bytes))) {
+    return { reason: 'binary content (not UTF-8 text)' };
   }
+  // A valid file's UTF-8 byte-order mark is not text.
+  if (isUtf8(bytes)) return { text: utf8.replace(/^\uFEFF/, '') };
+  if (!singleByte) return { text: utf8 };
+  // iconv-lite, not TextDecoder: Node 20's 'windows-1252' decodes as ISO-8859-1, which
+  // turns curly quotes, dashes and the euro sign (0x80-0x9F) into control characters.
+  return { text: iconv.decode(bytes, 'win1252') };
 }
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function hasUtf16Bom(bytes: Buffer): boolean {
   return bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
 }
 
-/** NUL bytes never occur in text; a high share of invalid UTF-8 means an image, an archive, a program. */
-export function binaryReason(bytes: Buffer): string | undefined {
-  if (bytes.includes(0)) return 'binary content (NUL bytes), not text';
-  const text = bytes.toString('utf8');
-  let invalid = 0;
-  for (const char of text) if (char === '\uFFFD') invalid++;
-  if (text.length > 0 && invalid / text.length > MAX_INVALID_SHARE && !isLegacyText(bytes)) return 'binary content (not UTF-8 text)';
-  return undefined;
-}
-
 /**
- * Bytes that read as Windows-1252 text (decodeText): no UTF-8 character in them, mostly
- * ASCII (accented letters are a minority even in a French or German page), and control
- * characters no more often than text has them. Binary data has every byte value about
- * equally often, so about one byte in eight is a control character.
+ * Bytes of a single-byte encoding that read as text: mostly ASCII (accented letters are
+ * a minority even in a French or German page), and control characters no more often than
+ * text has them. Binary data has every byte value about equally often, so about one byte
+ * in eight is a control character.
  */
-function isLegacyText(bytes: Buffer): boolean {
-  if (/[^\u0000-\u007f\uFFFD]/u.test(bytes.toString('utf8'))) return false;
+function looksLikeText(bytes: Buffer): boolean {
   let controls = 0;
   let ascii = 0;
   for (const byte of bytes) {
