@@ -214,10 +214,12 @@ function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedP
   if (stored === 0) return;
   const emptied = plans.filter((plan) => plan.chunks.length === 0 && chunksOf(plan.path) > 0).map((plan) => plan.path);
   const lost = removedPaths.length + emptied.length;
-  // Stored files this run neither plans nor removes (skipped ones) keep their chunks.
-  const untouched = new Set([...storedIds.keys()].filter((path) => !removedPaths.includes(path)));
-  for (const plan of plans) untouched.delete(plan.path);
-  const after = plans.reduce((sum, plan) => sum + plan.chunks.length, 0) + [...untouched].reduce((sum, path) => sum + chunksOf(path), 0);
+  // What the index holds afterwards: each planned file's new chunks, and the stored
+  // chunks of files this run neither plans nor removes (skipped ones keep theirs).
+  const replaced = new Set([...removedPaths, ...plans.map((plan) => plan.path)]);
+  const after =
+    plans.reduce((sum, plan) => sum + plan.chunks.length, 0) +
+    [...storedIds.keys()].reduce((sum, path) => sum + (replaced.has(path) ? 0 : chunksOf(path)), 0);
   if (after > 0 && lost * 2 <= storedIds.size) return;
   const doomed = [...removedPaths, ...emptied].reduce((sum, path) => sum + chunksOf(path), 0);
   const share = after > 0 ? `${doomed} of ${stored} indexed chunks` : `all ${counted(stored, 'indexed chunk')}`;
