@@ -24,6 +24,7 @@ import { sourceEntries } from '../chat/sources.ts';
 import type { Source } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { isFolder } from '../paths.ts';
 import { openSqlite, type SqliteDatabase } from '../sqlite.ts';
 
 export type Vote = 'up' | 'down';
@@ -296,14 +297,6 @@ function inodeOf(path: string): number | undefined {
     return statSync(path).ino;
   } catch {
     return undefined;
-  }
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 

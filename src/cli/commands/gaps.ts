@@ -4,10 +4,11 @@
  * low-relevance, ranks the clusters, and shows for each the closest pages, a
  * suggestion, and "maybe fixed by" when retrieval now answers it.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { AskdocsError } from '../../errors.ts';
+import { isFolder } from '../../paths.ts';
 import type { CliContext } from '../context.ts';
 
 const DEFAULT_SINCE = '30d';
@@ -102,15 +103,8 @@ function parseAge(value: string): number {
  */
 function parseReportFile(value: string): string {
   const file = resolve(value);
-  const kind = (path: string) => {
-    try {
-      return statSync(path).isDirectory() ? 'folder' : 'file';
-    } catch {
-      return 'missing';
-    }
-  };
-  if (kind(file) === 'folder') throw new InvalidArgumentError(`${file} is a folder; give a file name, such as ${join(file, 'gaps.html')}`);
-  if (kind(dirname(file)) !== 'folder') throw new InvalidArgumentError(`the folder ${dirname(file)} does not exist`);
+  if (isFolder(file)) throw new InvalidArgumentError(`${file} is a folder; give a file name, such as ${join(file, 'gaps.html')}`);
+  if (!isFolder(dirname(file))) throw new InvalidArgumentError(`the folder ${dirname(file)} does not exist`);
   return value;
 }
 
