@@ -53,6 +53,19 @@ describe('askdocs CLI failures', () => {
     assert.equal(long.stderr, 'askdocs: That question is too long (5999 characters; the limit is 4000). Please shorten it.\n');
   });
 
+  it("a wrong argument or option: one line naming the command's help, not the whole usage text", async () => {
+    const cases: [string[], string][] = [
+      [['ask'], "askdocs: missing required argument 'question' (see `askdocs ask --help`)\n"],
+      [['eval', '--k', '5'], "askdocs: required option '--set <file>' not specified (see `askdocs eval --help`)\n"],
+      [['ingest', 'a', 'b'], "askdocs: too many arguments for 'ingest'. Expected 1 argument but got 2 (see `askdocs ingest --help`)\n"],
+      [['askk', 'hi'], "askdocs: unknown command 'askk' (Did you mean ask?) (see `askdocs --help`)\n"],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = await runCli(args, {}, { cwd: work });
+      assert.deepEqual([run.code, run.stderr], [1, stderr], args.join(' '));
+    }
+  });
+
   it('a password in MILVUS_URI is sent to Milvus as credentials, and printed nowhere', async () => {
     const milvus = await startFakeMilvusAuth();
     try {

@@ -126,7 +126,6 @@ const program = new Command()
   .name('askdocs')
   .description('Ask your documentation: ingest docs into Milvus, answer questions with cited sources.')
   .version('0.1.0')
-  .showHelpAfterError()
   .hook('preAction', (_program, action) => {
     const names: string[] = [];
     for (let command: Command | null = action; command?.parent; command = command.parent) names.unshift(command.name());
@@ -145,6 +144,26 @@ for (const register of [
 ]) {
   register(program, ctx);
 }
+
+/**
+ * A wrong argument or option gets one line naming the command's help, like every other
+ * failure, instead of commander's error followed by the whole usage text.
+ */
+function oneLineUsageErrors(command: Command, name: string): void {
+  command.configureOutput({
+    outputError: (message, write) => {
+      // Commander puts a "Did you mean …?" suggestion on a line of its own.
+      const line = message
+        .replace(/^error:\s*/i, '')
+        .trim()
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/\.$/, '');
+      write(`askdocs: ${line} (see \`${name} --help\`)\n`);
+    },
+  });
+  for (const sub of command.commands) oneLineUsageErrors(sub, `${name} ${sub.name()}`);
+}
+oneLineUsageErrors(program, 'askdocs');
 
 try {
   await program.parseAsync(process.argv);
