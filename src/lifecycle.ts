@@ -11,7 +11,8 @@
  *      register the runtime (Milvus connection, embedded Milvus Lite) first and the
  *      chat client last, so the client closes before the store it was using;
  *   4. the process exits (once pending log lines are written): 0 when everything
- *      finished in time, 1 when the drain timed out or a hook failed.
+ *      finished in time, 1 when the drain timed out, a hook failed, or the shutdown
+ *      was asked for because something failed.
  * A second signal during shutdown exits at once (an impatient Ctrl-C must work).
  *
  * `install()` also takes over stray promise rejections: a long-running bot must
@@ -69,8 +70,12 @@ export interface Lifecycle {
   onShutdown(hook: ShutdownHook): void;
   /** Installs the signal handlers (once, however often it is called). */
   install(): Lifecycle;
-  /** Runs the shutdown sequence once and resolves with the exit code; `install`ed handlers then exit. */
-  shutdown(reason?: string): Promise<number>;
+  /**
+   * Runs the shutdown sequence once and resolves with the exit code; `install`ed handlers
+   * then exit. `failed`: the process ends because something failed (a bot that could not
+   * start), so the code is 1 however cleanly the shutdown itself went.
+   */
+  shutdown(reason?: string, outcome?: { failed?: boolean }): Promise<number>;
 }
 
 export const SHUTTING_DOWN_MESSAGE = 'askdocs is restarting right now. Please ask again in a minute.';
@@ -130,7 +135,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     return ok;
   }
 
-  async function sequence(reason: string): Promise<number> {
+  async function sequence(reason: string, failed: boolean): Promise<number> {
     draining = true;
     const started = Date.now();
     logger.info({ reason, inFlight: running.size, timeoutMs: options.timeoutMs }, 'shutting down: draining');
@@ -148,7 +153,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     // Last registered, first closed: front ends close before the runtime they use.
     const closed = await runHooks([...closeHooks].reverse(), 'close');
 
-    const code = finished && drained && closed ? 0 : 1;
+    const code = !failed && finished && drained && closed ? 0 : 1;
     logger.info({ code, ms: Date.now() - started }, 'shutdown complete');
     return code;
   }
@@ -169,8 +174,8 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     onShutdown(hook) {
       closeHooks.push(hook);
     },
-    shutdown(reason = 'requested') {
-      shuttingDown ??= sequence(reason);
+    shutdown(reason = 'requested', outcome = {}) {
+      shuttingDown ??= sequence(reason, outcome.failed ?? false);
       return shuttingDown;
     },
     install() {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLifecycle, SHUTTING_DOWN_MESSAGE } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
@@ -93,6 +94,29 @@ describe('lifecycle API', () => {
     const hanging = createLifecycle({ logger: silent, timeoutMs: 1_000, hooksTimeoutMs: 50, exit: () => {} });
     hanging.onShutdown(() => new Promise(() => {}));
     assert.equal(await hanging.shutdown(), 1);
+  });
+
+  test('a shutdown because something failed (a bot that could not start) logs and yields exit code 1, its hooks still run', async () => {
+    const lines: { msg?: string; code?: number }[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (data: Buffer) =>
+      lines.push(
+        ...data
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line)),
+      ),
+    );
+    const logger = createLogger({ level: 'info', destination: sink });
+    const lifecycle = createLifecycle({ logger, timeoutMs: 1_000, exit: () => {} });
+    let closed = false;
+    lifecycle.onShutdown(() => {
+      closed = true;
+    });
+    assert.equal(await lifecycle.shutdown('startup failed', { failed: true }), 1);
+    assert.ok(closed);
+    assert.equal(lines.find((line) => line.msg === 'shutdown complete')?.code, 1);
   });
 });
 

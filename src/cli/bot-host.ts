@@ -50,7 +50,7 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
   lifecycle.install();
 
   const failStartup = async (error: unknown): Promise<never> => {
-    await lifecycle.shutdown('startup failed');
+    await lifecycle.shutdown('startup failed', { failed: true });
     return ctx.fail(error);
   };
 
