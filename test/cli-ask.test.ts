@@ -212,6 +212,16 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     assert.match(result.stdout, /\nSources\n\[1\] Product FAQ › .+ — product_faq\.md/);
   });
 
+  it('--path that no ingested document is under: one line saying so, before anything is searched', async () => {
+    const result = await run(['ask', '--path', 'docs/faq/', 'what is the maximum vector dimension'], { DEEPSEEK_API_KEY: '' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'askdocs: No ingested document\'s path starts with "docs/faq/": --path takes a path relative to the ingested folder, such as faq/ or faq/product_faq.md.\n',
+    );
+    assert.equal(result.stdout, '');
+  });
+
   it('prints JSON with --json', async () => {
     const result = await run(['ask', '--json', 'What is the maximum vector dimension supported in Milvus?']);
     assert.equal(result.code, 0, result.stderr);

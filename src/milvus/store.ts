@@ -290,6 +290,19 @@ export class ChunkStore {
     return [...new Set(rows.map((row) => String(row.path)))];
   }
 
+  /** Whether any stored chunk's path starts with `prefix` (one query, at most one row). */
+  async hasPathUnder(prefix: string): Promise<boolean> {
+    await this.ensureLoaded();
+    const response = await this.client.query({
+      collection_name: this.collection,
+      filter: prefixFilter('path', prefix),
+      output_fields: ['id'],
+      limit: 1,
+    });
+    check(response.status, 'query');
+    return response.data.length > 0;
+  }
+
   /** Every stored document's path and title, once per path (e.g. for suggested questions). */
   async documentTitles(): Promise<{ path: string; title: string }[]> {
     const titles = new Map((await this.queryAll('', ['path', 'title'])).map((row) => [String(row.path), String(row.title)]));

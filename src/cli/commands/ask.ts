@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { checkQuestion, cleanQuestion } from '../../engine/question.ts';
 import type { Question } from '../../engine/types.ts';
+import { AskdocsError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 import { interactiveLogger } from '../terminal/quiet-logger.ts';
 import { finalAsJson, finalOf, progressLine, renderAnswer, type TerminalIO } from '../terminal/render.ts';
@@ -37,6 +38,13 @@ export function register(program: Command, ctx: CliContext): void {
         starting.show('Starting (loading the search index and embedding model)…');
         const runtime = await ctx.openRuntime(config, logger).finally(() => starting.clear());
         try {
+          // A prefix nothing is under would only ever get "the docs don't cover this".
+          if (options.path && !(await runtime.store.hasPathUnder(options.path))) {
+            throw new AskdocsError(
+              'input',
+              `No ingested document's path starts with "${options.path}": --path takes a path relative to the ingested folder, such as faq/ or faq/product_faq.md.`,
+            );
+          }
           if (options.json) {
             const final = await finalOf(runtime.engine.answer(question));
             process.stdout.write(`${finalAsJson(final)}\n`);
