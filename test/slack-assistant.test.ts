@@ -160,6 +160,16 @@ describe('Slack AI-app split view', () => {
     assert.deepEqual(answerTexts(h.api, channel, threadTs).length, 1, 'only the greeting');
   });
 
+  it('an over-long first question in the pane is refused privately and does not title the thread', async () => {
+    const channel = 'D0PANELONG';
+    const threadTs = await openThread(h, channel, 'U0PANE5');
+    await askInPane(h, channel, 'U0PANE5', threadTs, 'why '.repeat(1_500));
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).find((t) => /too long/.test(t)), 5000, 'the refusal');
+    await sleep(100);
+    assert.ok(!engine.questions.some((q) => q.scope?.channelId === channel), 'nothing asked');
+    assert.equal(h.api.assistantThreads.get(`${channel}:${threadTs}`)?.title, undefined, 'not titled');
+  });
+
   it('channel threads show the status line too', async () => {
     const channel = 'C0STATUS';
     const text = `<@${FAKE_BOT.userId}> how do I create a collection?`;

@@ -18,8 +18,8 @@ import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt'
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
 import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
+import { threadTitle } from '../../src/chat/thread-title.ts';
 import { cleanQuestion, questionRefusal } from '../../src/engine/question.ts';
-import { truncate } from '../../src/engine/source-label.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { SlackAnswers, SlackAsk } from './answer.ts';
@@ -87,8 +87,10 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         if (incoming.bot_id || !incoming.user || !threadTs || !(await claims.claim(messageKey(incoming)))) return;
         // Written to the bot, so never silence: nothing readable (a file alone, invisible characters) gets the how-to.
         if (!text) return ephemeral(client, incoming, threadTs, USAGE);
-        // Its first question titles the thread (the history list of the pane).
-        if (!(await delivery.threads.status(`${incoming.channel}:${threadTs}`))) void setTitle(truncate(text, 80)).catch(quietly('title'));
+        // Its first question titles the thread (the history list of the pane); one that is
+        // refused (too long) is no title.
+        if (!questionRefusal(text) && !(await delivery.threads.status(`${incoming.channel}:${threadTs}`)))
+          void setTitle(threadTitle(text, 80)).catch(quietly('title'));
         answer(askOf({ kind: 'assistant', client, message: incoming, text, threadTs, teamId: context.teamId, bot }));
       },
     }),
