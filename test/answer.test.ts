@@ -276,6 +276,42 @@ describe('answer engine', () => {
     assert.deepEqual(final.citations[0]?.headingPath, ['Product FAQ', 'Does Milvus support Apple M1 CPU?']);
   });
 
+  it("labels a merged section by its heading as a reader sees it, setext headings included; the first section keeps the chunk's own path", async () => {
+    const faq = chunk(
+      'm2',
+      'ops/faq.md',
+      ['Operations FAQ', 'Why is my job stuck in pending?'],
+      [
+        '## Why is my job stuck in *pending*? ##',
+        '',
+        'A job waits in pending until a worker is free.',
+        '',
+        '## Configure the [webhook](https://example.com/hooks) for `on_failure`',
+        '',
+        'The webhook timeout defaults to 10 seconds.',
+        '',
+        'Autoscaling',
+        '-----------',
+        '',
+        'Set ORBIT_AUTOSCALE_MAX to cap the number of workers.',
+      ].join('\n'),
+      0.6,
+    );
+    const engine = engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [faq], abstain: false }), { DEEPSEEK_API_KEY: '' });
+    const ask = async (text: string) => finalOf(await collect(engine.answer({ text })));
+    const webhook = await ask('what is the default webhook timeout?');
+    assert.ok(
+      webhook.text.startsWith('**Operations FAQ › Configure the webhook for `on_failure`** [1]\nThe webhook timeout'),
+      webhook.text,
+    );
+    assert.deepEqual(webhook.citations[0]?.headingPath, ['Operations FAQ', 'Configure the webhook for `on_failure`']);
+    const pending = await ask('why is a job pending?');
+    assert.deepEqual(pending.citations[0]?.headingPath, ['Operations FAQ', 'Why is my job stuck in pending?']);
+    const autoscale = await ask('how do i cap autoscaled workers?');
+    assert.ok(autoscale.text.startsWith('**Operations FAQ › Autoscaling** [1]\nSet ORBIT_AUTOSCALE_MAX'), autoscale.text);
+    assert.doesNotMatch(autoscale.text, /-{3}/);
+  });
+
   it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
     const table = chunk(
       'h1',

@@ -203,6 +203,92 @@ describe('chunker on other formats and edge cases', () => {
     assert.ok(chunks.some((c) => c.headingPath.join(' > ') === 'Setup guide > Install'));
   });
 
+  it('MDX and Docusaurus .md: code samples keep their export and import lines; ESM, comments and admonition fences go', () => {
+    const source = [
+      '---',
+      'title: Setup',
+      '---',
+      "import Tabs from '@theme/Tabs';",
+      'export const Highlight = ({ children }) => (',
+      "  <span style={{ color: 'red' }}>{children}</span>",
+      ');',
+      '',
+      '## Set your API key',
+      '',
+      '```bash',
+      'export ACME_API_KEY=sk-live-your-key',
+      'export ACME_REGION=eu-west-1',
+      '```',
+      '',
+      '{/* TODO: document key rotation */}',
+      '',
+      ':::tip[Keep it secret]',
+      'Never commit the key.',
+      ':::',
+      '',
+      '## Python',
+      '',
+      '```python',
+      'import os',
+      'from acme import Client',
+      '```',
+    ].join('\n');
+    for (const path of ['setup.mdx', 'setup.md']) {
+      const { title, chunks } = chunkDocument(source, path, LIMITS);
+      assert.equal(title, 'Setup', path);
+      assert.deepEqual(
+        chunks.map((c) => c.headingPath.join(' > ')),
+        ['Set your API key', 'Python'],
+        path,
+      );
+      const [key, python] = chunks.map((c) => c.text);
+      assert.match(key ?? '', /```bash\nexport ACME_API_KEY=sk-live-your-key\nexport ACME_REGION=eu-west-1\n```/, path);
+      assert.match(key ?? '', /Keep it secret\s*\nNever commit the key\./, path);
+      assert.doesNotMatch(key ?? '', /TODO|:::|@theme|Highlight/, path);
+      assert.match(python ?? '', /```python\nimport os\nfrom acme import Client\n```/, path);
+    }
+  });
+
+  it('MkDocs Material: admonition and tab bodies are text, not indented code; [TOC] and snippet lines go', () => {
+    const source = [
+      '# Orbit',
+      '',
+      '[TOC]',
+      '',
+      '!!! note "Supported platforms"',
+      '    Orbit runs on Linux and macOS.',
+      '',
+      '=== "conda"',
+      '',
+      '    conda install -c forge orbit',
+      '',
+      '--8<-- "includes/abbreviations.md"',
+      '',
+      'Back to normal text.',
+    ].join('\n');
+    const [chunk] = chunkDocument(source, 'index.md', LIMITS).chunks;
+    const lines = (chunk?.text ?? '').split('\n').map((line) => line.trimEnd());
+    assert.ok(lines.includes('Supported platforms'));
+    assert.ok(lines.includes('Orbit runs on Linux and macOS.'));
+    assert.ok(lines.includes('conda'));
+    assert.ok(lines.includes('conda install -c forge orbit'));
+    assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
+  });
+
+  it("titles: TOML front matter (Hugo) is read, and a heading's badges are no part of it", () => {
+    const hugo = chunkDocument('+++\ntitle = "Hugo \\"guide\\""\ndraft = false\n+++\n\nIntro.\n\n## Details\n\nText.\n', 'hugo.md', LIMITS);
+    assert.equal(hugo.title, 'Hugo "guide"');
+    assert.doesNotMatch(hugo.chunks.map((c) => c.text).join('\n'), /\+\+\+|draft/);
+    const readme = chunkDocument(
+      '# Zephyr [![CI](https://ci.example/badge.svg)](https://ci.example) ![npm](https://npm.example/v.svg)\n\nA job runner.\n',
+      'README.md',
+      LIMITS,
+    );
+    assert.equal(readme.title, 'Zephyr');
+    const logo = chunkDocument('# ![Zephyr](logo.svg)\n\nA job runner.\n', 'README.md', LIMITS);
+    assert.equal(logo.title, 'Zephyr', 'an image alone still names the heading');
+  });
+
   it('merges a heading-only parent into its first child and keeps both heading lines', () => {
     const source = '# Guide\n\n## Part A\n\n### Step 1\n\nDo the first thing.\n\n### Step 2\n\nDo the second thing.\n';
     const { chunks } = chunkDocument(source, 'guide.md', { ...LIMITS, minChars: 0 });

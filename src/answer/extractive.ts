@@ -8,6 +8,8 @@
  * shown as Markdown (chat-markdown.ts), since chat clients print tags as they are.
  */
 import type { Source } from '../engine/types.ts';
+import { plainHeadingText } from '../ingest/chunker.ts';
+import { markFencedLines } from '../ingest/headings.ts';
 import { contentWords } from '../retrieval/rewrite.ts';
 import { chatMarkdown } from './chat-markdown.ts';
 
@@ -43,6 +45,8 @@ interface Section {
 interface Passage {
   source: Source;
   section: Section;
+  /** Which of the chunk's sections (splitSections) it is. */
+  index: number;
   /** Query words found in the section. */
   overlap: number;
 }
@@ -58,10 +62,10 @@ export function buildExtractiveAnswer(
   options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS,
 ): ExtractiveAnswer {
   const passages = pickPassages(sources, query, options);
-  const cited = passages.map(({ source, section }) => {
-    const first = splitSections(source.text)[0];
-    if (section === first || !section.heading) return source;
-    return { ...source, headingPath: [...source.headingPath.slice(0, -1), section.heading] };
+  const cited = passages.map(({ source, section, index }) => {
+    // The chunk's first section is the one its heading path names already.
+    if (index === 0 || !section.heading) return source;
+    return { ...source, headingPath: [...source.headingPath.slice(0, -1), plainHeadingText(section.heading)] };
   });
   const parts = passages.map(({ section }, index) => {
     const source = cited[index]!;
@@ -91,23 +95,36 @@ export function pickPassages(sources: Source[], query: string, options: Extracti
 
 function bestSection(source: Source, terms: Set<string>): Passage {
   let best: Passage | undefined;
-  for (const section of splitSections(source.text)) {
+  for (const [index, section] of splitSections(source.text).entries()) {
     const words = new Set(contentWords(`${section.heading ?? ''} ${section.body}`));
     const overlap = [...terms].filter((term) => words.has(term)).length;
-    if (!best || overlap > best.overlap) best = { source, section, overlap };
+    if (!best || overlap > best.overlap) best = { source, section, index, overlap };
   }
-  return best ?? { source, section: { body: source.text }, overlap: 0 };
+  return best ?? { source, section: { body: source.text }, index: 0, overlap: 0 };
 }
 
-/** Splits markdown at heading lines (not inside code fences); empty sections are dropped. */
+/**
+ * Splits markdown at heading lines (not inside code fences): ATX (`## Heading`) and
+ * setext (a line underlined with `===` or `---`, after a blank line or at the start, so
+ * a paragraph's last line above a `---` rule is not mistaken for one). Empty sections
+ * are dropped.
+ */
 export function splitSections(text: string): Section[] {
   const sections: Section[] = [];
   let current: Section = { body: '' };
-  let fence: string | undefined;
-  for (const line of text.split('\n')) {
-    const fenceMark = /^[ \t]*(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fenceMark && (!fence || fenceMark.startsWith(fence))) fence = fence ? undefined : fenceMark;
-    const heading = fence || fenceMark ? undefined : /^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line)?.[1];
+  const lines = markFencedLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const { line, fence, inCode } = lines[i]!;
+    const prose = !fence && !inCode;
+    let heading = prose ? /^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line)?.[1] : undefined;
+    const next = lines[i + 1];
+    const previous = lines[i - 1]?.line ?? '';
+    if (heading === undefined && prose && line.trim() !== '' && previous.trim() === '' && next && !next.fence && !next.inCode) {
+      if (/^[ \t]{0,3}(?:=+|-+)[ \t]*$/.test(next.line) && !/^[ \t]*(?:[-*+>|]|\d+[.)])/.test(line)) {
+        heading = line;
+        i++;
+      }
+    }
     if (heading !== undefined) {
       sections.push(current);
       current = { heading: heading.trim(), body: '' };

@@ -18,6 +18,7 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { frontmatter } from 'micromark-extension-frontmatter';
 import { gfm } from 'micromark-extension-gfm';
 import { parse as parseYaml } from 'yaml';
+import { blankSiteSyntax } from './site-syntax.ts';
 
 export type DocumentFormat = 'markdown' | 'mdx' | 'text';
 
@@ -61,7 +62,7 @@ export function chunkDocument(
     const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
     return { title: fileTitle(path), chunks: chunkSections(sections, limits) };
   }
-  const parsed = parseMarkdown(format === 'mdx' ? blankMdxSyntax(text) : text);
+  const parsed = parseMarkdown(blankSiteSyntax(text));
   const title = parsed.frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
   return { title, chunks: chunkSections(parsed.sections, limits) };
 }
@@ -114,6 +115,11 @@ function parseMarkdown(source: string): ParsedMarkdown {
       const start = index === 0 && containerStart !== undefined ? containerStart : undefined;
       if (node.type === 'yaml') {
         frontMatterTitle ??= titleFromYaml(node.value);
+        return;
+      }
+      // Hugo's TOML front matter (`+++ … +++`); mdast's types know only YAML's node.
+      if ((node as { type: string }).type === 'toml') {
+        frontMatterTitle ??= titleFromToml((node as unknown as { value: string }).value);
         return;
       }
       if (node.type === 'heading') {
@@ -199,8 +205,22 @@ function stripHtml(html: string): string {
   return html.replace(/<!--[\s\S]*?-->/g, ' ').replace(/<[^>]*>/g, ' ');
 }
 
-/** Heading text as written, code spans kept in backticks, other inline markup dropped. */
+/** The text of one heading written in Markdown (`*pending*`, `[webhook](…)`), as a label shows it. */
+export function plainHeadingText(markdown: string): string {
+  const tree = fromMarkdown(`# ${markdown.replace(/\s+/g, ' ')}`, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  const heading = tree.children[0];
+  return heading?.type === 'heading' ? headingTextOf(heading) || markdown.trim() : markdown.trim();
+}
+
+/**
+ * Heading text as written, code spans kept in backticks, other inline markup dropped.
+ * Images (a README's badges, an icon) are dropped too, unless they are all there is.
+ */
 function headingTextOf(heading: Heading): string {
+  return renderHeading(heading, false) || renderHeading(heading, true);
+}
+
+function renderHeading(heading: Heading, withImages: boolean): string {
   const render = (nodes: PhrasingContent[]): string =>
     nodes
       .map((node) => {
@@ -212,7 +232,7 @@ function headingTextOf(heading: Heading): string {
           case 'break':
             return ' ';
           case 'image':
-            return node.alt ?? '';
+            return withImages ? (node.alt ?? '') : ' ';
           case 'html':
             return stripHtml(node.value);
           default:
@@ -221,6 +241,19 @@ function headingTextOf(heading: Heading): string {
       })
       .join('');
   return render(heading.children).replace(/\s+/g, ' ').trim();
+}
+
+/** `title = "…"` (or '…') at the top level of TOML front matter. */
+function titleFromToml(toml: string): string | undefined {
+  const match = /^[ \t]*title[ \t]*=[ \t]*(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)')/m.exec(toml);
+  let title = match?.[2];
+  try {
+    // TOML's basic strings escape like JSON's, bar a few (\U…, \e): those keep their text.
+    title = match?.[1] !== undefined ? (JSON.parse(`"${match[1]}"`) as string) : title;
+  } catch {
+    title = match?.[1];
+  }
+  return title?.trim() || undefined;
 }
 
 function titleFromYaml(yaml: string): string | undefined {
@@ -237,19 +270,6 @@ function titleFromYaml(yaml: string): string | undefined {
     // Broken front matter is the document's problem, not a reason to skip it: fall back.
   }
   return undefined;
-}
-
-/**
- * MDX's ESM lines (`import … from …`, `export …`) and `{/* comments *\/}` are not
- * content. They are blanked rather than removed so node offsets still index the source.
- */
-function blankMdxSyntax(source: string): string {
-  const blank = (match: string) => match.replace(/[^\n]/g, ' ');
-  return source
-    .replace(/^(?:import|export)\s[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*/gm, (match) =>
-      /^(import\s[\s\S]*?from\s|import\s+['"]|export\s)/.test(match) ? blank(match) : match,
-    )
-    .replace(/\{\/\*[\s\S]*?\*\/\}/g, blank);
 }
 
 function fileTitle(path: string): string {

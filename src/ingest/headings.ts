@@ -17,12 +17,18 @@ const FENCE = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 // (e.g. faq/troubleshooting.md) keep their indentation in a chunk's text.
 const ATX_HEADING = /^[ \t]*#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
 
-/**
- * The lines of a Markdown text that are not fence lines themselves, each marked with
- * whether it sits inside fenced code. An unclosed fence runs to the end.
- */
-export function linesWithFences(text: string): { line: string; inCode: boolean }[] {
-  const out: { line: string; inCode: boolean }[] = [];
+/** One line of a Markdown text: a fence line itself, or a line inside or outside fenced code. */
+export interface MarkdownLine {
+  line: string;
+  /** An opening or closing fence line (```` ``` ````, `~~~`). */
+  fence: boolean;
+  /** Inside fenced code (fence lines excluded). An unclosed fence runs to the end. */
+  inCode: boolean;
+}
+
+/** Every line of a Markdown text, marked as a fence line, inside fenced code, or neither. */
+export function markFencedLines(text: string): MarkdownLine[] {
+  const out: MarkdownLine[] = [];
   let fence: string | undefined;
   for (const line of text.split('\n')) {
     const fenceMatch = FENCE.exec(line);
@@ -31,11 +37,17 @@ export function linesWithFences(text: string): { line: string; inCode: boolean }
       if (fence === undefined) fence = marker;
       // A closing fence uses the same character, is at least as long and has no info string.
       else if (marker[0] === fence[0] && marker.length >= fence.length && !fenceMatch[2]?.trim()) fence = undefined;
+      out.push({ line, fence: true, inCode: false });
       continue;
     }
-    out.push({ line, inCode: fence !== undefined });
+    out.push({ line, fence: false, inCode: fence !== undefined });
   }
   return out;
+}
+
+/** The lines of a Markdown text that are not fence lines themselves, each marked with whether it sits inside fenced code. */
+export function linesWithFences(text: string): MarkdownLine[] {
+  return markFencedLines(text).filter((line) => !line.fence);
 }
 
 /**

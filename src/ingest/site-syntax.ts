@@ -1,0 +1,116 @@
+/**
+ * Syntax of docs-site generators that a reader of the published page never sees as
+ * written: MDX's ESM lines (`import … from …`, `export const …`) and `{/* comments *\/}`,
+ * Docusaurus admonition fences (`:::tip Title` … `:::`), MkDocs Material's admonitions
+ * and content tabs (`!!! note "Title"`, `=== "pip"`, each with a body indented by four
+ * spaces, which Markdown would otherwise read as code), `[TOC]` markers and `--8<--`
+ * snippet includes (the included file is not read).
+ *
+ * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
+ * code is never touched: an `export FOO=bar` or `import os` in a sample is content.
+ *
+ * The rewrite keeps every line's length and start, so the parser's offsets still index
+ * the source: a line is blanked with spaces, a kept title and a dedented line move their
+ * leading white space to the end of the line (leading spaces would make indented code).
+ */
+import { markFencedLines } from './headings.ts';
+
+const IMPORT = /^import\s[\s\S]*?\bfrom\s*['"]|^import\s*['"]/;
+const EXPORT = /^export\s+(?:const|let|var|function|async\s+function|class|default|\{|\*)/;
+const ADMONITION_FENCE = /^[ \t]*:::[ \t]*([\w-]*)(.*)$/;
+// `!!! note "Title"`, `??? tip`, `???+ warning "Title"`, `=== "Tab label"`.
+const MKDOCS_BLOCK = /^(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*[ \t]*(?:"([^"]*)")?|===\+?[ \t]+"([^"]*)")[ \t]*$/;
+const MKDOCS_INDENT = '    ';
+
+export function blankSiteSyntax(source: string): string {
+  const lines = markFencedLines(source).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
+  blankEsm(lines);
+  blankComments(lines);
+  for (const entry of lines) {
+    if (!entry.prose) continue;
+    // Python-Markdown's table-of-contents marker and MkDocs snippet includes: nothing to read here.
+    if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
+    const admonition = ADMONITION_FENCE.exec(entry.line);
+    // Docusaurus titles: `:::tip Title` and `:::tip[Title]`.
+    if (admonition) entry.line = keepOnly(entry.line, admonition[2]!.trim().replace(/^\[(.*)\]$/, '$1'));
+  }
+  dedentMkdocsBlocks(lines);
+  return lines.map((entry) => entry.line).join('\n');
+}
+
+interface Line {
+  line: string;
+  /** Outside fenced code, fence lines excluded. */
+  prose: boolean;
+}
+
+/** An ESM statement runs from its first line until its brackets balance, never past a blank or code line. */
+function blankEsm(lines: Line[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.prose || !/^(?:import|export)\b/.test(lines[i]!.line)) continue;
+    let depth = 0;
+    let end = i;
+    for (; end < lines.length && lines[end]!.prose && lines[end]!.line.trim() !== ''; end++) {
+      depth += bracketBalance(lines[end]!.line);
+      if (depth <= 0) break;
+    }
+    if (end >= lines.length || !lines[end]!.prose || lines[end]!.line.trim() === '') end--;
+    const statement = lines
+      .slice(i, end + 1)
+      .map((entry) => entry.line)
+      .join('\n');
+    if (!IMPORT.test(statement) && !EXPORT.test(statement)) continue;
+    for (let j = i; j <= end; j++) lines[j]!.line = blank(lines[j]!.line);
+    i = end;
+  }
+}
+
+function bracketBalance(line: string): number {
+  return (line.match(/[{([]/g)?.length ?? 0) - (line.match(/[})\]]/g)?.length ?? 0);
+}
+
+/** `{/* … *\/}` in prose, also across lines of one run of prose. */
+function blankComments(lines: Line[]): void {
+  for (let i = 0; i < lines.length; ) {
+    if (!lines[i]!.prose) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < lines.length && lines[end]!.prose) end++;
+    const run = lines.slice(i, end);
+    const text = run
+      .map((entry) => entry.line)
+      .join('\n')
+      .replace(/\{\/\*[\s\S]*?\*\/\}/g, blank);
+    text.split('\n').forEach((line, k) => {
+      run[k]!.line = line;
+    });
+    i = end;
+  }
+}
+
+/** The marker line keeps only its title; the body indented under it moves four spaces left. */
+function dedentMkdocsBlocks(lines: Line[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    const entry = lines[i]!;
+    if (!entry.prose) continue;
+    const block = MKDOCS_BLOCK.exec(entry.line);
+    if (!block) continue;
+    entry.line = keepOnly(entry.line, (block[1] ?? block[2] ?? '').trim());
+    for (let j = i + 1; j < lines.length; j++) {
+      const body = lines[j]!.line;
+      if (body.trim() !== '' && !body.startsWith(MKDOCS_INDENT)) break;
+      if (body.startsWith(MKDOCS_INDENT)) lines[j]!.line = `${body.slice(MKDOCS_INDENT.length)}${MKDOCS_INDENT}`;
+    }
+  }
+}
+
+function blank(text: string): string {
+  return text.replace(/[^\n]/g, ' ');
+}
+
+/** The line's length, holding only `kept` at its start (a title), or nothing. */
+function keepOnly(line: string, kept: string): string {
+  return kept.length > 0 && kept.length <= line.length ? kept.padEnd(line.length, ' ') : blank(line);
+}
