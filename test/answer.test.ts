@@ -312,6 +312,49 @@ describe('answer engine', () => {
     assert.doesNotMatch(autoscale.text, /-{3}/);
   });
 
+  it('a long passage is shown from the part that matches the question: a table row under its header, a paragraph', async () => {
+    const rows = Array.from({ length: 120 }, (_, i) => `| E${1001 + i} | Failure number ${i + 1} of the worker. |`);
+    const table = chunk(
+      't1',
+      'api/endpoints.md',
+      ['API', 'Error codes'],
+      ['## Error codes', '', 'Every error has a code.', '', '| Code | Meaning |', '| --- | --- |', ...rows].join('\n'),
+      0.6,
+    );
+    const prose = chunk(
+      't2',
+      'guide/webhooks.md',
+      ['Guide', 'Webhooks'],
+      [
+        '## Webhooks',
+        '',
+        ...Array.from({ length: 12 }, (_, i) => `Paragraph ${i + 1} talks about delivery retries and backoff in general terms.`),
+        '',
+        'Every request is signed with HMAC-SHA256 using your signing secret,',
+        'sent in the X-Signature header.',
+        '',
+        'Retries stop after a day.',
+      ].join('\n'),
+      0.6,
+    );
+    const ask = async (hit: RetrievedChunk, text: string) =>
+      finalOf(
+        await collect(
+          engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [hit], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({ text }),
+        ),
+      ).text;
+    const error = await ask(table, 'what does error E1077 mean?');
+    assert.match(error, /\[1\]\n…\n\n\| Code +\| Meaning +\|\n\| -+ \| -+ \|\n\| E1077 +\| Failure number 77 of the worker\. \|/);
+    const signed = await ask(prose, 'how are webhook requests signed?');
+    assert.match(
+      signed,
+      /\[1\]\n…\n\nEvery request is signed with HMAC-SHA256 using your signing secret,\nsent in the X-Signature header\./,
+    );
+    // What the start shows already is shown from the start.
+    const codes = await ask(table, 'does every error have a code?');
+    assert.match(codes, /\[1\]\nEvery error has a code\./);
+  });
+
   it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
     const table = chunk(
       'h1',

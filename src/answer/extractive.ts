@@ -70,7 +70,11 @@ export function buildExtractiveAnswer(
   const parts = passages.map(({ section }, index) => {
     const source = cited[index]!;
     const lead = index === 0 ? '' : '\n\n';
-    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(section.body), options.maxPassageChars)}`;
+    // The label already says what its headings say; the rest of the question finds the part to show.
+    const labelled = new Set(contentWords([source.title, ...source.headingPath].join(' ')));
+    const terms = contentWords(query).filter((term) => !labelled.has(term));
+    const body = focusPassage(section.body, terms, options.maxPassageChars);
+    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(body), options.maxPassageChars)}`;
   });
   parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
   return { parts, cited };
@@ -134,6 +138,50 @@ export function splitSections(text: string): Section[] {
   }
   sections.push(current);
   return sections.map((section) => ({ ...section, body: section.body.trim() })).filter((section) => section.body.length > 0);
+}
+
+/**
+ * Where a long passage is shown from. A section's text can run to many screens (a long
+ * reference table, every piece of a long section merged into one hit), and the part
+ * that answers the question may sit far past the first `maxChars`. The line with the
+ * most of `terms` (the question's words that the label does not already explain), the
+ * rarer within the passage the better, decides: when
+ * it lies beyond what the start would show, the passage starts at its paragraph (its
+ * table's header rows, then the row; its code block's opening fence), after "…".
+ */
+export function focusPassage(body: string, terms: string[], maxChars: number): string {
+  if (body.length <= maxChars || terms.length === 0) return body;
+  const lines = markFencedLines(body);
+  const wordsOf = lines.map(({ line }) => new Set(contentWords(line)));
+  const spread = new Map(terms.map((term) => [term, wordsOf.filter((words) => words.has(term)).length]));
+  const scoreOf = (words: Set<string>) => terms.reduce((sum, term) => sum + (words.has(term) ? 1 / spread.get(term)! : 0), 0);
+  let best = -1;
+  let bestScore = 0;
+  wordsOf.forEach((words, i) => {
+    const score = scoreOf(words);
+    if (score > bestScore) [best, bestScore] = [i, score];
+  });
+  if (best < 0) return body;
+  const offset = lines.slice(0, best).reduce((sum, { line }) => sum + line.length + 1, 0);
+  // Shown from the start anyway, with room for some text after it.
+  if (offset < maxChars * 0.6) return body;
+  let start = best;
+  const isRow = (i: number) => /^\s*\|/.test(lines[i]?.line ?? '') && !lines[i]!.inCode;
+  if (lines[best]!.inCode) {
+    while (start > 0 && !lines[start]!.fence) start--;
+  } else if (isRow(best)) {
+    let top = best;
+    while (top > 0 && isRow(top - 1)) top--;
+    // A pipe table's header row and delimiter row, then the rows from the one that matched.
+    if (best - top >= 2) return `…\n\n${[lines[top]!, lines[top + 1]!, ...lines.slice(best)].map(({ line }) => line).join('\n')}`;
+    start = top;
+  } else {
+    while (start > 0 && lines[start - 1]!.line.trim() !== '' && !lines[start - 1]!.fence) start--;
+  }
+  return `…\n\n${lines
+    .slice(start)
+    .map(({ line }) => line)
+    .join('\n')}`;
 }
 
 /**
