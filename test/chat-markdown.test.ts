@@ -25,6 +25,30 @@ describe('chat markdown', () => {
     assert.match(tabs ?? '', /^Python\s+Java$/);
   });
 
+  it('an image gives way to its alt text and a link into the docs folder to its text; web links stay, code is untouched', () => {
+    const text = [
+      '![Architecture diagram](docs/arch.png) shows the parts. [![CI](https://ci.example/badge.svg)](https://ci.example)',
+      '',
+      'See the [configuration guide](./configuration.md#limits), [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
+      '',
+      '```md',
+      '[kept](./as-written.md)',
+      '```',
+    ].join('\n');
+    assert.equal(
+      chatMarkdown(text),
+      [
+        'Architecture diagram shows the parts. [CI](https://ci.example)',
+        '',
+        'See the configuration guide, [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
+        '',
+        '```md',
+        '[kept](./as-written.md)',
+        '```',
+      ].join('\n'),
+    );
+  });
+
   it('does not escape Markdown characters in the converted HTML', () => {
     const out = chatMarkdown('<div class="alert note">\nUse index_type **IVF_FLAT** or *HNSW*.\n</div>');
     assert.equal(out, 'Use index_type **IVF_FLAT** or *HNSW*.');

@@ -5,8 +5,9 @@
  * `<br>` inside table cells. Slack and Discord print those as raw tags, so an answer
  * quoted from the docs (extractive mode) would show `<td>FLAT</td>` to the user. Here
  * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables),
- * and inline tags inside Markdown text give way to their text. Code is left as written,
- * and so is everything else: the Markdown around the HTML is not rewritten.
+ * and inline tags inside Markdown text give way to their text. Images and links relative
+ * to the docs folder give way to their text too (pageLinkEdit). Code is left as written,
+ * and so is everything else: the Markdown around them is not rewritten.
  */
 import type { Nodes } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
@@ -34,7 +35,7 @@ interface Edit {
 }
 
 export function chatMarkdown(markdown: string): string {
-  if (!/<[a-z!/]/i.test(markdown)) return markdown;
+  if (!/<[a-z!/]|\]\(/i.test(markdown)) return markdown;
   const tree = fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   const edits: Edit[] = [];
   collectEdits(tree, markdown, { edits, linkEnds: new Set() });
@@ -55,6 +56,13 @@ function collectEdits(node: Nodes, source: string, pending: Pending): void {
   const blocks = BLOCK_CONTAINERS.has(node.type);
   for (let i = 0; i < children.length; i++) {
     const child = children[i]!;
+    if (child.type === 'image' || child.type === 'link') {
+      const edit = pageLinkEdit(child, source);
+      if (edit) {
+        pending.edits.push(edit);
+        continue;
+      }
+    }
     if (child.type !== 'html') {
       collectEdits(child, source, pending);
       continue;
@@ -99,6 +107,25 @@ function inlineTagEdits(siblings: Nodes[], index: number, { edits, linkEnds }: P
   }
   if (linkEnds.has(tag)) return;
   edits.push({ ...at, text: /^<br\b/i.test(tag.value) ? ' ' : '' });
+}
+
+/**
+ * A chat message shows no images, and a link relative to the docs folder
+ * (`./configuration.md`, `docs/arch.png`) leads nowhere from it: an image gives way to
+ * its alt text, such a link to its text. Web and mail links stay links.
+ */
+function pageLinkEdit(node: Nodes, source: string): Edit | undefined {
+  const at = offsets(node);
+  if (!at) return undefined;
+  if (node.type === 'image') return { ...at, text: node.alt ?? '' };
+  if (node.type !== 'link' || /^(?:[a-z][a-z0-9+.-]*:|#)/i.test(node.url)) return undefined;
+  const first = node.children[0];
+  const last = node.children.at(-1);
+  // Tags inside the link text get edits of their own; leave such a link as written.
+  if (!first || !last || node.children.some((child) => child.type === 'html')) return undefined;
+  const from = offsets(first)?.start;
+  const to = offsets(last)?.end;
+  return from === undefined || to === undefined ? undefined : { ...at, text: source.slice(from, to) };
 }
 
 function offsets(node: Nodes): { start: number; end: number } | undefined {
