@@ -145,9 +145,9 @@ export function splitSections(text: string): Section[] {
  * reference table, every piece of a long section merged into one hit), and the part
  * that answers the question may sit far past the first `maxChars`. The line with the
  * most of `terms` (the question's words that the label does not already explain), the
- * rarer within the passage the better, decides: when
- * it lies beyond what the start would show, the passage starts at its paragraph (its
- * table's header rows, then the row; its code block's opening fence), after "…".
+ * rarer within the passage the better, decides: when it lies beyond what the start
+ * would show, the passage starts at its paragraph (its table's header rows, then the
+ * row; its code block's opening fence), after "…".
  */
 export function focusPassage(body: string, terms: string[], maxChars: number): string {
   if (body.length <= maxChars || terms.length === 0) return body;
