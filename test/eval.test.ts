@@ -47,6 +47,16 @@ describe('eval set format', { skip: NEEDS_SHARED }, () => {
   });
 });
 
+describe('eval set encoding', () => {
+  it('a UTF-8 BOM before the first item is no part of its JSON', () => {
+    const items = parseEvalSet('\uFEFF{"id": "u", "kind": "unanswerable", "question": "ramen?", "expected": []}\n', 'bom.jsonl');
+    assert.deepEqual(
+      items.map((item) => item.id),
+      ['u'],
+    );
+  });
+});
+
 describe('scoring rules', () => {
   const chunk = {
     path: 'faq/operational_faq.md',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { register } from '../src/cli/commands/feedback.ts';
+import { formatRecord, register } from '../src/cli/commands/feedback.ts';
 import type { CliContext } from '../src/cli/context.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Source } from '../src/engine/types.ts';
@@ -229,5 +229,23 @@ describe('FeedbackStore when the database file misbehaves', () => {
       chmodSync(folder, 0o755);
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('askdocs feedback output', () => {
+  it('prints no terminal control sequence a model or a user put in the answer or the question', () => {
+    const line = formatRecord({
+      platform: 'slack',
+      userId: 'U1',
+      vote: 'down',
+      at: '2026-12-03T00:00:00.000Z',
+      createdAt: '2026-12-03T00:00:00.000Z',
+      messageRef: 'C1:1.2',
+      question: 'why \u001b[2Jred?',
+      answer: '\u001b]0;PWNED\u0007\u001b[2J\u001b[31mRed answer [1]',
+      sources: [],
+    });
+    assert.match(line, /\n {2}Q: why red\?\n {2}A: Red answer \[1\]\n/);
+    assert.doesNotMatch(line, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });

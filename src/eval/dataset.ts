@@ -48,25 +48,29 @@ export async function loadEvalSet(file: string): Promise<EvalItem[]> {
 export function parseEvalSet(text: string, name = 'eval set'): EvalItem[] {
   const items: EvalItem[] = [];
   const ids = new Set<string>();
-  text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    const where = `${name} line ${index + 1}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      throw new AskdocsError('input', `${where}: not valid JSON.`);
-    }
-    const parsed = itemSchema.safeParse(json);
-    if (!parsed.success) {
-      const problem = parsed.error.issues[0];
-      const field = problem?.path.length ? `${problem.path.join('.')}: ` : '';
-      throw new AskdocsError('input', `${where}: ${field}${problem?.message ?? 'invalid item'}.`);
-    }
-    if (ids.has(parsed.data.id)) throw new AskdocsError('input', `${where}: duplicate id ${parsed.data.id}.`);
-    ids.add(parsed.data.id);
-    items.push(parsed.data);
-  });
+  // A BOM (editors on Windows write one) is no part of the first item's JSON.
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((line, index) => {
+      if (line.trim() === '') return;
+      const where = `${name} line ${index + 1}`;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new AskdocsError('input', `${where}: not valid JSON.`);
+      }
+      const parsed = itemSchema.safeParse(json);
+      if (!parsed.success) {
+        const problem = parsed.error.issues[0];
+        const field = problem?.path.length ? `${problem.path.join('.')}: ` : '';
+        throw new AskdocsError('input', `${where}: ${field}${problem?.message ?? 'invalid item'}.`);
+      }
+      if (ids.has(parsed.data.id)) throw new AskdocsError('input', `${where}: duplicate id ${parsed.data.id}.`);
+      ids.add(parsed.data.id);
+      items.push(parsed.data);
+    });
   if (items.length === 0) throw new AskdocsError('input', `${name} holds no questions.`);
   return items;
 }

@@ -3,6 +3,7 @@
  * newest first, with the question, answer and sources each vote was about.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { stripControlChars } from '../../control-chars.ts';
 import { feedbackLocation, readFeedback } from '../../feedback/reader.ts';
 import type { FeedbackRecord } from '../../feedback/store.ts';
 import type { CliContext } from '../context.ts';
@@ -50,7 +51,8 @@ export function formatRecord(record: FeedbackRecord): string {
   ].join('\n');
 }
 
+/** One line of what a user or the model wrote, never a terminal control sequence (a model can be talked into one). */
 function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = stripControlChars(text).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || '(unknown)';
 }
