@@ -19,6 +19,15 @@ afterEach(async () => {
 const originalOf = (h: BotHarness, interaction: FakeInteraction) =>
   interaction.originalMessageId ? h.fake.message(interaction.originalMessageId) : undefined;
 
+test('a gateway closed for good (a reset token, 4004) makes the bot not ready, so /readyz tells the supervisor', async () => {
+  harness = await startBotHarness({ engine: new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}`, citations: [source(1)] })) });
+  const { fake, bot } = harness;
+  assert.equal(bot.isReady(), true);
+  fake.gateway.drop(4004);
+  await fake.waitFor(() => !bot.isReady(), { what: 'not ready' });
+  assert.ok(harness.logs.some((line) => line.msg?.startsWith('gateway disconnected and will not reconnect')));
+});
+
 test('after a dropped connection the bot resumes: events sent meanwhile are answered once, nothing twice', async () => {
   const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}`, citations: [source(1)] }));
   harness = await startBotHarness({ engine });

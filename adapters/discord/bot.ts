@@ -48,6 +48,9 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   const delivery = new ChatDelivery({ ...deps, platform: 'discord', logger, shutdownTimeoutMs: deps.options?.stopTimeoutMs });
   const client = createClient(config, (id) => delivery.threads.isJoined(id));
   const webhookRest = createWebhookRest(config);
+  // Set when a shard's gateway closed for good (a reset token: 4004): discord.js still
+  // reports the client ready, but no event will reach it, so /readyz must say otherwise.
+  let gatewayClosed = false;
   const bot = delivery.register(
     async () => {
       await client.destroy();
@@ -55,7 +58,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       webhookRest.clearHandlerSweeper();
       logger.info('Discord bot stopped');
     },
-    () => client.isReady(),
+    () => !gatewayClosed && client.isReady(),
   );
   const ctx: BotContext = {
     api: new DiscordApi(client.rest, webhookRest),
@@ -77,9 +80,10 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   // Commands are acknowledged inside the handler's first await: nothing may run before it.
   client.on(Events.InteractionCreate, (interaction) => handleInteraction(ctx, interaction).catch(failed('interaction')));
   client.on(Events.MessageCreate, (message) => handleMessage(ctx, message).catch(failed('message handling')));
-  client.on(Events.ShardDisconnect, (event, shardId) =>
-    logger.warn({ code: event.code, shardId }, 'gateway disconnected and will not reconnect'),
-  );
+  client.on(Events.ShardDisconnect, (event, shardId) => {
+    gatewayClosed = true;
+    logger.error({ code: event.code, shardId }, 'gateway disconnected and will not reconnect: not ready until restarted');
+  });
   client.on(Events.ShardReconnecting, (shardId) => {
     if (delivery.accepting()) logger.info({ shardId }, 'gateway connection lost; reconnecting');
   });
