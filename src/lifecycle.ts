@@ -32,6 +32,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from './logger.ts';
 import { type AskdocsMetrics, metrics as processMetrics } from './observability/metrics.ts';
+import type { Runtime } from './runtime.ts';
 
 export type ShutdownHook = () => unknown;
 
@@ -70,6 +71,13 @@ export interface Lifecycle {
   onShutdown(hook: ShutdownHook): void;
   /** Installs the signal handlers (once, however often it is called). */
   install(): Lifecycle;
+  /**
+   * Something the process cannot work without has failed for good (an embedded engine
+   * that cannot be restarted, a chat gateway that will not reconnect): shut down, and,
+   * when this lifecycle owns the process (`install`ed), exit 1 so a supervisor (systemd's
+   * Restart=on-failure, Docker's restart policy) starts it again.
+   */
+  fail(reason: string): void;
   /**
    * Runs the shutdown sequence once and resolves with the exit code; `install`ed handlers
    * then exit. `failed`: the process ends because something failed (a bot that could not
@@ -178,6 +186,18 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       shuttingDown ??= sequence(reason, outcome.failed ?? false);
       return shuttingDown;
     },
+    fail(reason) {
+      logger.error({ reason }, 'cannot go on: shutting down so the process is restarted');
+      lifecycle.shutdown(reason, { failed: true }).then(
+        (code) => {
+          if (installed) exitWhenIdle(code);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          if (installed) exitWhenIdle(1);
+        },
+      );
+    },
     install() {
       if (installed) return lifecycle;
       installed = true;
@@ -233,4 +253,13 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
 function exitOnceIdle(code: number): void {
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+/**
+ * A long-running front end ends (exit 1, for its supervisor to restart it) once its
+ * embedded engine died and could not be restarted: every question would fail from
+ * then on, and a supervisor that does not probe /healthz would never notice.
+ */
+export function endWithEngine(runtime: Pick<Runtime, 'lite'>, lifecycle: Pick<Lifecycle, 'fail'>): void {
+  runtime.lite?.onFailed((reason) => lifecycle.fail(`embedded Milvus engine failed: ${reason}`));
 }

@@ -19,13 +19,17 @@ afterEach(async () => {
 const originalOf = (h: BotHarness, interaction: FakeInteraction) =>
   interaction.originalMessageId ? h.fake.message(interaction.originalMessageId) : undefined;
 
-test('a gateway closed for good (a reset token, 4004) makes the bot not ready, so /readyz tells the supervisor', async () => {
+test('a gateway closed for good (a reset token, 4004) makes the bot not ready and shuts it down', async () => {
   harness = await startBotHarness({ engine: new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}`, citations: [source(1)] })) });
   const { fake, bot } = harness;
   assert.equal(bot.isReady(), true);
   fake.gateway.drop(4004);
   await fake.waitFor(() => !bot.isReady(), { what: 'not ready' });
-  assert.ok(harness.logs.some((line) => line.msg?.startsWith('gateway disconnected and will not reconnect')));
+  assert.ok(harness.logs.some((line) => line.msg === 'gateway disconnected and will not reconnect'));
+  // And it shuts down, so a process that owns its lifecycle exits 1 for its supervisor.
+  const ending = harness.logs.find((line) => line.msg === 'cannot go on: shutting down so the process is restarted');
+  assert.match(String(ending?.reason), /^Discord gateway closed \(code 4004\)$/);
+  await fake.waitFor(() => harness?.logs.some((line) => line.msg === 'shutdown complete'), { what: 'shutdown' });
 });
 
 test('after a dropped connection the bot resumes: events sent meanwhile are answered once, nothing twice', async () => {

@@ -1,7 +1,7 @@
 /**
  * Issue 10, item 7: a bot whose embedded Milvus engine is killed (kill -9) restarts it
- * by itself and answers again; when the engine cannot be restarted, liveness
- * (/healthz) fails so the orchestrator restarts the process. The bot is the ops
+ * by itself and answers again; when the engine cannot be restarted, the bot shuts
+ * down and exits 1, so its supervisor restarts the process. The bot is the ops
  * child process (real runtime, real engine, real model, real health server), answering
  * in extractive mode (no LLM key).
  */
@@ -67,7 +67,7 @@ describe('embedded engine killed under a running bot', { timeout: 180_000 }, () 
     assert.ok(next && next.pid !== bot.engine.pid && next.port === bot.engine.port, 'a new engine on the same port');
   });
 
-  test('an engine that cannot come back fails liveness; the bot logs why', async () => {
+  test('an engine that cannot come back: the bot logs why, shuts down and exits 1 for its supervisor to restart it', async () => {
     const bot = await startBot();
     // The data folder disappears under the running engine (a lost volume, say), so no
     // restart can open it again; then the engine dies.
@@ -77,8 +77,9 @@ describe('embedded engine killed under a running bot', { timeout: 180_000 }, () 
     const failed = await bot.run.waitForLog('milvus engine could not be restarted');
     assert.equal(failed.level, 'error');
     assert.match(String(failed.reason), /could not be restarted after 5 attempts/);
-    const healthz = await fetch(`${bot.health}/healthz`);
-    assert.equal(healthz.status, 503);
-    assert.deepEqual(await healthz.json(), { status: 'failed' });
+    assert.deepEqual(await bot.run.exited, { code: 1, signal: null });
+    const ending = bot.run.logs().find((line) => line.msg === 'cannot go on: shutting down so the process is restarted');
+    assert.match(String(ending?.reason), /^embedded Milvus engine failed: .*could not be restarted/);
+    assert.equal(bot.run.logs().find((line) => line.msg === 'shutdown complete')?.code, 1);
   });
 });

@@ -96,6 +96,21 @@ describe('lifecycle API', () => {
     assert.equal(await hanging.shutdown(), 1);
   });
 
+  test('fail(): shuts down with code 1; a lifecycle that does not own the process (not installed) does not exit it', async () => {
+    const exits: number[] = [];
+    const lifecycle = createLifecycle({ logger: silent, timeoutMs: 1_000, exit: (code) => exits.push(code) });
+    let closed = false;
+    lifecycle.onShutdown(() => {
+      closed = true;
+    });
+    lifecycle.fail('engine gone');
+    assert.equal(lifecycle.isDraining(), true);
+    assert.equal(await lifecycle.shutdown(), 1, 'the shutdown fail() started, with its code');
+    assert.ok(closed);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(exits, []);
+  });
+
   test('a shutdown because something failed (a bot that could not start) logs and yields exit code 1, its hooks still run', async () => {
     const lines: { msg?: string; code?: number }[] = [];
     const sink = new PassThrough();

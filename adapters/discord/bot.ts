@@ -49,7 +49,8 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   const client = createClient(config, (id) => delivery.threads.isJoined(id));
   const webhookRest = createWebhookRest(config);
   // Set when a shard's gateway closed for good (a reset token: 4004): discord.js still
-  // reports the client ready, but no event will reach it, so /readyz must say otherwise.
+  // reports the client ready, but no event will reach it, so /readyz must say otherwise
+  // while the process shuts down.
   let gatewayClosed = false;
   const bot = delivery.register(
     async () => {
@@ -82,7 +83,9 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   client.on(Events.MessageCreate, (message) => handleMessage(ctx, message).catch(failed('message handling')));
   client.on(Events.ShardDisconnect, (event, shardId) => {
     gatewayClosed = true;
-    logger.error({ code: event.code, shardId }, 'gateway disconnected and will not reconnect: not ready until restarted');
+    logger.error({ code: event.code, shardId }, 'gateway disconnected and will not reconnect');
+    // No event will reach this process again; a restart (with a fixed token) is the way back.
+    delivery.lifecycle.fail(`Discord gateway closed (code ${event.code})`);
   });
   client.on(Events.ShardReconnecting, (shardId) => {
     if (delivery.accepting()) logger.info({ shardId }, 'gateway connection lost; reconnecting');

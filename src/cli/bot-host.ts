@@ -9,7 +9,7 @@ import type { Config, SettingName } from '../config.ts';
 import type { FeedbackRecorder } from '../feedback/store.ts';
 import { type DigestChannel, type DigestJob, digestFor } from '../gaps/digest-schedule.ts';
 import { loadGapsReport } from '../gaps/load.ts';
-import { createLifecycle, type Lifecycle } from '../lifecycle.ts';
+import { createLifecycle, endWithEngine, type Lifecycle } from '../lifecycle.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { type ChatState, openChatState } from '../state/chat-state.ts';
@@ -59,6 +59,7 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     // stops before the feedback store and the runtime it uses are closed.
     const runtime = await ctx.openRuntime(config, logger);
     lifecycle.onShutdown(() => runtime.close());
+    endWithEngine(runtime, lifecycle);
     const state = openChatState(config, logger);
     lifecycle.onShutdown(() => state.close());
     // Until Redis answers, event claims are decided by this process alone, so two replicas

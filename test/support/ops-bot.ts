@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { userMessageOf } from '../../src/errors.ts';
 import { ingestFolder } from '../../src/ingest/ingest.ts';
-import { createLifecycle, SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
+import { createLifecycle, endWithEngine, SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import { createLogger, newRequestId } from '../../src/logger.ts';
 import { serveOperations } from '../../src/observability/serve.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
@@ -26,6 +26,7 @@ const logger = createLogger({ level: config.logLevel });
 const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs }).install();
 
 const runtime = await openRuntime(config, { logger });
+endWithEngine(runtime, lifecycle);
 // Registered first, so it runs last: after the front end and the health server closed.
 lifecycle.onShutdown(async () => {
   await runtime.close();
