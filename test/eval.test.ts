@@ -47,7 +47,22 @@ describe('eval set format', { skip: NEEDS_SHARED }, () => {
   });
 });
 
-describe('eval set encoding', () => {
+describe('eval set lines that need no corpus', () => {
+  it('a question the engine would refuse (blank, over-long) is reported by line before anything runs', () => {
+    const ok = '{"id": "a", "kind": "unanswerable", "question": "ramen?"}';
+    const blank =
+      '{"id": "b", "kind": "followup", "turns": [{"role": "user", "content": "u"}, {"role": "user", "content": "   "}], "expected": [{"path": "x", "heading": "h"}]}';
+    assert.throws(
+      () => parseEvalSet([ok, blank].join('\n'), 'set.jsonl'),
+      /^AskdocsError: set\.jsonl line 2: its question would be refused \("Please type a question\."\)\.$/,
+    );
+    const long = JSON.stringify({ id: 'c', kind: 'unanswerable', question: 'why '.repeat(1_500) });
+    assert.throws(
+      () => parseEvalSet([ok, '', long].join('\n'), 'set.jsonl'),
+      /set\.jsonl line 3: its question would be refused \("That question is too long/,
+    );
+  });
+
   it('a UTF-8 BOM before the first item is no part of its JSON', () => {
     const items = parseEvalSet('\uFEFF{"id": "u", "kind": "unanswerable", "question": "ramen?", "expected": []}\n', 'bom.jsonl');
     assert.deepEqual(

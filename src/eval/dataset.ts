@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { questionRefusal } from '../engine/question.ts';
 import type { Question, Turn } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 
@@ -23,10 +24,15 @@ const itemSchema = z
     if (item.kind === 'followup') {
       if (!item.turns || item.turns.length === 0 || item.turns.at(-1)?.role !== 'user') {
         ctx.addIssue({ code: 'custom', message: 'a followup needs turns ending with a user turn' });
+        return;
       }
     } else if (!item.question?.trim()) {
       ctx.addIssue({ code: 'custom', message: `a ${item.kind} item needs a question` });
+      return;
     }
+    // Found here, by line, rather than by the engine halfway through the run.
+    const refusal = questionRefusal(questionOf(item).text);
+    if (refusal) ctx.addIssue({ code: 'custom', message: `its question would be refused ("${refusal}")` });
     if (item.kind !== 'unanswerable' && item.expected.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'an answerable item needs at least one expected section' });
     }
