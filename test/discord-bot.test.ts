@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { UNKNOWN_INTERACTION_TEXT } from '../adapters/discord/interactions.ts';
 import { AskdocsError } from '../src/errors.ts';
 import type { FakeMessage } from './fakes/discord/index.ts';
 import { ScriptedEngine, source } from './fakes/engine.ts';
@@ -128,6 +129,29 @@ describe('/askdocs', () => {
     await fake.waitFor(() => fake.visibleMessages(fake.general).find((m) => m.content === 'slow answer'), { what: 'first answer' });
     // Checked once the first answer is out: the refusal is one reply, so it may show before the first question reaches the engine.
     assert.equal(engine.questions.length, 1, 'the refused question never reached the engine');
+  });
+
+  test('a stale command or an unknown button gets a plain private reply, never "This interaction failed"', async () => {
+    const engine = new ScriptedEngine((q) => ({ text: `Answer to: ${q.text}` }));
+    harness = await startBotHarness({ engine });
+    const { fake } = harness;
+    const alice = fake.addUser('alice');
+    const stale = fake.slashCommand({ user: alice, channel: fake.general, name: 'oldcommand', options: { question: 'hi' } });
+    const anchor = fake.userSays({ user: alice, channel: fake.general, content: 'a message with an old button' });
+    const button = fake.clickButton({ user: alice, message: anchor, customId: 'askdocs:feedback:sideways:1' });
+    for (const interaction of [stale, button]) {
+      const reply = await fake.waitFor(
+        () => {
+          const m = interaction.originalMessageId ? fake.message(interaction.originalMessageId) : undefined;
+          return m?.content ? m : undefined;
+        },
+        { what: 'the reply' },
+      );
+      assert.equal(interaction.callbackType, 4, 'answered at once');
+      assert.equal(reply.content, UNKNOWN_INTERACTION_TEXT);
+      assert.equal(reply.flags & 64, 64, 'ephemeral');
+    }
+    assert.equal(engine.questions.length, 0);
   });
 
   test('an engine failure shows the plain user message, never silence or a stack trace', async () => {

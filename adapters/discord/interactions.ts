@@ -41,6 +41,7 @@ export const FEEDBACK_THANKS = {
   up: 'Thanks! Your 👍 was recorded.',
   down: 'Thanks! Your 👎 was recorded; it helps us improve the docs and the answers.',
 };
+export const UNKNOWN_INTERACTION_TEXT = `That command or button is no longer in use. Ask with /${COMMAND_NAME} <your question>.`;
 export const FEEDBACK_FAILED = "Sorry, your feedback couldn't be recorded right now. Please try again later.";
 
 /** A reply only the user who acted sees. */
@@ -49,7 +50,17 @@ const privately = (content: string) => ({ content, flags: MessageFlags.Ephemeral
 export async function handleInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
   const command = interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand() ? interaction : undefined;
   const vote = interaction.isButton() ? parseVoteButtonId(interaction.customId) : undefined;
-  if (!(command && [COMMAND_NAME, MESSAGE_COMMAND_NAME].includes(command.commandName)) && !vote) return;
+  if (!(command && [COMMAND_NAME, MESSAGE_COMMAND_NAME].includes(command.commandName)) && !vote) {
+    // Interactions reach only the app they belong to, so this is one of ours from an older
+    // version (a stale command, a button it no longer makes): silence would make Discord
+    // show "This interaction failed".
+    if (interaction.isRepliable() && (await ctx.delivery.claims.claim(`interaction:${interaction.id}`))) {
+      await interaction.reply(privately(UNKNOWN_INTERACTION_TEXT)).catch((error: unknown) => {
+        ctx.logger.warn({ err: error, interactionId: interaction.id }, 'could not answer an unknown interaction');
+      });
+    }
+    return;
+  }
   // Counted from the start: answers about to start hold back until this one is acknowledged.
   const acknowledged = ctx.delivery.acks.begin();
   try {
