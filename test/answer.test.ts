@@ -312,6 +312,38 @@ describe('answer engine', () => {
     assert.doesNotMatch(autoscale.text, /-{3}/);
   });
 
+  it('a page intro merged into its first subsection is labelled with the page, not the subsection; a later piece of a section keeps its own', async () => {
+    const merged = chunk(
+      'i1',
+      'quotas.md',
+      ['Quotas and limits', 'Requesting a higher quota'],
+      'Each project has a publish quota of 1,000 messages per second.\n\n## Requesting a higher quota\n\nOpen a ticket with your project id.',
+      0.6,
+    );
+    merged.title = 'Quotas and limits';
+    merged.headingPath = ['Requesting a higher quota'];
+    const piece = chunk(
+      'i2',
+      'quotas.md',
+      ['Quotas and limits', 'Burst limits'],
+      'Bursts of up to 5,000 messages per second are allowed.',
+      0.6,
+    );
+    const ask = async (hit: RetrievedChunk, text: string) =>
+      finalOf(
+        await collect(
+          engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [hit], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({ text }),
+        ),
+      );
+    const quota = await ask(merged, 'what is the publish quota per second?');
+    assert.ok(quota.text.startsWith('**Quotas and limits** [1]\nEach project has a publish quota'), quota.text);
+    assert.deepEqual(quota.citations[0]?.headingPath, []);
+    const ticket = await ask(merged, 'how do i request a higher quota ticket?');
+    assert.ok(ticket.text.startsWith('**Quotas and limits › Requesting a higher quota** [1]\nOpen a ticket'), ticket.text);
+    const burst = await ask(piece, 'how big can bursts be?');
+    assert.ok(burst.text.startsWith('**Quotas and limits › Burst limits** [1]\nBursts'), burst.text);
+  });
+
   it('a long passage is shown from the part that matches the question: a table row under its header, a paragraph', async () => {
     const rows = Array.from({ length: 120 }, (_, i) => `| E${1001 + i} | Failure number ${i + 1} of the worker. |`);
     const table = chunk(

@@ -63,9 +63,17 @@ export function buildExtractiveAnswer(
 ): ExtractiveAnswer {
   const passages = pickPassages(sources, query, options);
   const cited = passages.map(({ source, section, index }) => {
-    // The chunk's first section is the one its heading path names already.
-    if (index === 0 || !section.heading) return source;
-    return { ...source, headingPath: [...source.headingPath.slice(0, -1), plainHeadingText(section.heading)] };
+    if (section.heading) {
+      // The chunk's first section is the one its heading path names already.
+      if (index === 0) return source;
+      return { ...source, headingPath: [...source.headingPath.slice(0, -1), plainHeadingText(section.heading)] };
+    }
+    // Text before the chunk's first heading line is its own section's (a later piece of a
+    // long section), unless its own heading comes later: then it is a short page intro
+    // merged into its first subsection, and belongs to the parent.
+    const own = source.headingPath.at(-1);
+    const ownComesLater = splitSections(source.text).some((s) => s.heading !== undefined && plainHeadingText(s.heading) === own);
+    return ownComesLater ? { ...source, headingPath: source.headingPath.slice(0, -1) } : source;
   });
   const parts = passages.map(({ section }, index) => {
     const source = cited[index]!;
