@@ -218,6 +218,18 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.equal(documentUrl('https://d.example', 'notes/Release Plan.txt'), 'https://d.example/notes/Release%20Plan.txt');
     assert.equal(documentUrl(undefined, 'faq/product_faq.md'), undefined);
   });
+
+  it("a page's front-matter slug decides its link, as Docusaurus and Hugo publish it; an id does not", () => {
+    const linkOf = (path: string, source: string) =>
+      prepareDocument(source, path, { maxChars: 1600, overlapChars: 200, baseUrl: 'https://d.example/docs/' })[0]?.url;
+    assert.equal(linkOf('intro.md', '---\nslug: /\n---\n# Intro\n\nHello.\n'), 'https://d.example/docs/');
+    assert.equal(
+      linkOf('guides/retention.mdx', '---\nslug: /retention-policy\n---\n# Retention\n\nKept.\n'),
+      'https://d.example/docs/retention-policy',
+    );
+    assert.equal(linkOf('guides/hello.md', '+++\nslug = "bonjour"\n+++\n# Hello\n\nHi.\n'), 'https://d.example/docs/guides/bonjour');
+    assert.equal(linkOf('guides/quotas.md', '---\nid: quota-limits\ntitle: Quotas\n---\nText.\n'), 'https://d.example/docs/guides/quotas');
+  });
 });
 
 /** A few small pages of our own (no corpus needed) for the hostile-input tests. */

@@ -40,6 +40,12 @@ export interface TextChunk {
 export interface ChunkedDocument {
   title: string;
   chunks: TextChunk[];
+  /** Where the page says it is published (front matter `slug`), for its link. */
+  published?: PublishedAs;
+}
+
+export interface PublishedAs {
+  slug?: string;
 }
 
 /** Picks the format from a file name: .mdx, .md/.markdown, anything else is plain text. */
@@ -63,8 +69,9 @@ export function chunkDocument(
     return { title: fileTitle(path), chunks: chunkSections(sections, limits) };
   }
   const parsed = parseMarkdown(blankSiteSyntax(text));
-  const title = parsed.frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
-  return { title, chunks: chunkSections(parsed.sections, limits) };
+  const { title: frontMatterTitle, slug } = parsed.frontMatter;
+  const title = frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
+  return { title, chunks: chunkSections(parsed.sections, limits), ...(slug !== undefined ? { published: { slug } } : {}) };
 }
 
 // ---------------------------------------------------------------------------
@@ -94,8 +101,12 @@ interface Section {
   body: Block[];
 }
 
+interface FrontMatter extends PublishedAs {
+  title?: string;
+}
+
 interface ParsedMarkdown {
-  frontMatterTitle?: string;
+  frontMatter: FrontMatter;
   sections: Section[];
 }
 
@@ -104,7 +115,7 @@ function parseMarkdown(source: string): ParsedMarkdown {
     extensions: [gfm(), frontmatter(['yaml', 'toml'])],
     mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml', 'toml'])],
   });
-  let frontMatterTitle: string | undefined;
+  let frontMatter: FrontMatter | undefined;
   const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: [] }];
   const stack: { depth: number; text: string }[] = [];
 
@@ -114,12 +125,12 @@ function parseMarkdown(source: string): ParsedMarkdown {
       // at the container, so its list marker is not lost.
       const start = index === 0 && containerStart !== undefined ? containerStart : undefined;
       if (node.type === 'yaml') {
-        frontMatterTitle ??= titleFromYaml(node.value);
+        frontMatter ??= frontMatterFromYaml(node.value);
         return;
       }
       // Hugo's TOML front matter (`+++ … +++`); mdast's types know only YAML's node.
       if ((node as { type: string }).type === 'toml') {
-        frontMatterTitle ??= titleFromToml((node as unknown as { value: string }).value);
+        frontMatter ??= frontMatterFromToml((node as unknown as { value: string }).value);
         return;
       }
       if (node.type === 'heading') {
@@ -145,7 +156,7 @@ function parseMarkdown(source: string): ParsedMarkdown {
     });
   };
   visit(tree.children);
-  return { frontMatterTitle, sections: sections.filter((s) => s.headingLine !== undefined || s.body.length > 0) };
+  return { frontMatter: frontMatter ?? {}, sections: sections.filter((s) => s.headingLine !== undefined || s.body.length > 0) };
 }
 
 function offsetsOf(node: Nodes): { start: number; end: number } {
@@ -243,33 +254,43 @@ function renderHeading(heading: Heading, withImages: boolean): string {
   return render(heading.children).replace(/\s+/g, ' ').trim();
 }
 
-/** `title = "…"` (or '…') at the top level of TOML front matter. */
-function titleFromToml(toml: string): string | undefined {
-  const match = /^[ \t]*title[ \t]*=[ \t]*(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)')/m.exec(toml);
-  let title = match?.[2];
-  try {
-    // TOML's basic strings escape like JSON's, bar a few (\U…, \e): those keep their text.
-    title = match?.[1] !== undefined ? (JSON.parse(`"${match[1]}"`) as string) : title;
-  } catch {
-    title = match?.[1];
+const FRONT_MATTER_KEYS = ['title', 'slug'] as const;
+
+/** The front matter askdocs uses; a key that is not a non-empty string is left out. */
+function frontMatterOf(read: (key: string) => unknown): FrontMatter {
+  const out: FrontMatter = {};
+  for (const key of FRONT_MATTER_KEYS) {
+    const value = read(key);
+    if (typeof value === 'string' && value.trim() !== '') out[key] = value.trim();
   }
-  return title?.trim() || undefined;
+  return out;
 }
 
-function titleFromYaml(yaml: string): string | undefined {
+/** `key = "…"` (or '…') at the top of TOML front matter. */
+function frontMatterFromToml(toml: string): FrontMatter {
+  return frontMatterOf((key) => {
+    const match = new RegExp(`^[ \\t]*${key}[ \\t]*=[ \\t]*(?:"((?:[^"\\\\\\n]|\\\\.)*)"|'([^'\\n]*)')`, 'm').exec(toml);
+    if (match?.[1] === undefined) return match?.[2];
+    try {
+      // TOML's basic strings escape like JSON's, bar a few (\U…, \e): those keep their text.
+      return JSON.parse(`"${match[1]}"`);
+    } catch {
+      return match[1];
+    }
+  });
+}
+
+function frontMatterFromYaml(yaml: string): FrontMatter {
   try {
     // logLevel 'error': the yaml package reports warnings (unknown tags, directives) with
     // process.emitWarning, which Node prints raw on stderr; a doc's odd front matter is
     // not the operator's business, and the title still parses.
     const data: unknown = parseYaml(yaml, { logLevel: 'error' });
-    if (data && typeof data === 'object' && 'title' in data) {
-      const title = (data as { title: unknown }).title;
-      if (typeof title === 'string' && title.trim() !== '') return title.trim();
-    }
+    if (data && typeof data === 'object') return frontMatterOf((key) => (data as Record<string, unknown>)[key]);
   } catch {
     // Broken front matter is the document's problem, not a reason to skip it: fall back.
   }
-  return undefined;
+  return {};
 }
 
 function fileTitle(path: string): string {

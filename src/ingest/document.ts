@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Chunk } from '../engine/types.ts';
-import { type ChunkerOptions, chunkDocument } from './chunker.ts';
+import { type ChunkerOptions, chunkDocument, type PublishedAs } from './chunker.ts';
 
 /** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
 const EMBEDDING_TEXT_VERSION = 2;
@@ -28,8 +28,8 @@ export interface PrepareOptions extends ChunkerOptions {
 
 export function prepareDocument(source: string, path: string, options: PrepareOptions): PreparedChunk[] {
   const docHash = sha256(source);
-  const { title, chunks } = chunkDocument(source, path, options);
-  const url = documentUrl(options.baseUrl, path);
+  const { title, chunks, published } = chunkDocument(source, path, options);
+  const url = documentUrl(options.baseUrl, path, published);
   const seen = new Map<string, number>();
   return chunks.map((chunk, chunkIndex) => {
     const content = JSON.stringify([EMBEDDING_TEXT_VERSION, path, title, chunk.headingPath, chunk.text, url ?? '']);
@@ -52,10 +52,22 @@ export function sha256(text: string): string {
 /**
  * The page's link: base URL joined with the path, extension dropped (`faq/product_faq.md`
  * → `<base>/faq/product_faq`, `guide/index.md` → `<base>/guide/`). No base, no link.
+ *
+ * A front-matter `slug` wins, as on the sites that read it (Docusaurus, Hugo): one
+ * starting with `/` is the page's path under the base (`slug: /` is the base itself),
+ * any other replaces the file's name in its folder. An `id` is not used: generators
+ * disagree on it (Docusaurus: a name in the file's folder; the Milvus docs' site: the
+ * page's whole path under the base).
  */
-export function documentUrl(baseUrl: string | undefined, path: string): string | undefined {
+export function documentUrl(baseUrl: string | undefined, path: string, published: PublishedAs = {}): string | undefined {
   if (!baseUrl) return undefined;
-  const page = path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1');
+  const { slug } = published;
+  const page =
+    slug === undefined
+      ? path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1')
+      : slug.startsWith('/')
+        ? slug.replace(/^\/+/, '')
+        : `${path.slice(0, path.lastIndexOf('/') + 1)}${slug}`;
   const encoded = page
     .split('/')
     .map((segment) => encodeURIComponent(segment))
