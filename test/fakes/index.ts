@@ -22,6 +22,7 @@ export {
   defaultResponder,
   type FakeLlm,
   type FakeLlmOptions,
+  type FakeLlmReply,
   firstSourceText,
   hashEmbedding,
   type RecordedRequest,

@@ -8,12 +8,15 @@
  * base64 float32, which the openai client asks for by default) — with or without a
  * `/v1` prefix. Every request is recorded for assertions, replies are scriptable,
  * and faults can be injected: status errors with `Retry-After`, hangs, a slow first
- * token, a token rate, and a dropped connection mid-stream.
+ * token, a token rate, and a dropped connection mid-stream. A queued reply can end with
+ * another `finish_reason` than `stop` (`length` at max_tokens, `content_filter`), as the
+ * real servers send it: in the last chunk's choice, with an empty delta.
  *
  *   const llm = await startFakeLlm();
  *   const config = loadConfig({ LLM_BASE_URL: llm.url, DEEPSEEK_API_KEY: 'test' }, { envFile: false });
  *   llm.failNext({ type: 'status', status: 429, retryAfter: 0 });
  *   llm.replyNext('Use a partition key [1].');
+ *   llm.replyNext({ text: 'Milvus supports up to', finishReason: 'length' });
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -40,6 +43,9 @@ export interface RecordedRequest {
   stream?: boolean;
   receivedAt: number;
 }
+
+/** A scripted reply: its text, and how the completion ends (`stop` unless given). */
+export type FakeLlmReply = string | { text: string; finishReason?: string };
 
 /** Decides the reply text for one chat request. */
 export type Responder = (request: RecordedRequest) => string | Promise<string>;
@@ -82,8 +88,8 @@ export interface FakeLlm {
   setBehaviour(behaviour: Partial<FakeLlmBehaviour>): void;
   /** Queues faults; each matching request (chat by default) takes the next one. */
   failNext(...faults: FakeLlmFault[]): void;
-  /** Queues reply texts for the next chat requests, ahead of the responder. */
-  replyNext(...texts: string[]): void;
+  /** Queues replies for the next chat requests, ahead of the responder. */
+  replyNext(...replies: FakeLlmReply[]): void;
   /** Clears recorded requests, queued faults and replies, and restores the default behaviour. */
   reset(): void;
   close(): Promise<void>;
@@ -99,7 +105,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   const embeddingDim = options.embeddingDim ?? 384;
   const requests: RecordedRequest[] = [];
   const faults: FakeLlmFault[] = [];
-  const replies: string[] = [];
+  const replies: FakeLlmReply[] = [];
   let behaviour: FakeLlmBehaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
   const closed = new AbortController();
 
@@ -154,7 +160,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     if (route === 'embeddings') return sendEmbeddings(res, body, embeddingDim);
 
     const current = behaviour;
-    const text = replies.length > 0 ? (replies.shift() as string) : await current.respond(recorded);
+    const queued = replies.shift();
+    const reply = queued === undefined ? await current.respond(recorded) : queued;
+    const { text, finishReason = 'stop' } = typeof reply === 'string' ? { text: reply } : reply;
     const model = recorded.model ?? 'fake-model';
     const usage = {
       prompt_tokens: estimateTokens((recorded.messages ?? []).map((m) => m.content).join('\n')),
@@ -171,7 +179,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null }],
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finishReason, logprobs: null }],
         usage,
       });
     }
@@ -179,6 +187,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
     await streamCompletion(res, {
       text,
+      finishReason,
       model,
       usage: streamOptions?.include_usage ? usage : undefined,
       behaviour: current,
@@ -205,8 +214,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     failNext(...next) {
       faults.push(...next);
     },
-    replyNext(...texts) {
-      replies.push(...texts);
+    replyNext(...next) {
+      replies.push(...next);
     },
     reset() {
       requests.length = 0;
@@ -224,6 +233,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
 
 interface StreamPlan {
   text: string;
+  finishReason: string;
   model: string;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   behaviour: FakeLlmBehaviour;
@@ -272,7 +282,7 @@ async function streamCompletion(res: ServerResponse, plan: StreamPlan): Promise<
     res.socket?.destroy();
     return;
   }
-  await write(chunk({}, 'stop'));
+  await write(chunk({}, plan.finishReason));
   if (plan.usage) await write({ id, object: 'chat.completion.chunk', created, model: plan.model, choices: [], usage: plan.usage });
   if (!res.destroyed) res.end('data: [DONE]\n\n');
 }
