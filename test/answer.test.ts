@@ -70,6 +70,18 @@ function deltasOf(events: AnswerEvent[]): string {
   return events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
 }
 
+/** The events an answer yielded before it failed, and the error it failed with. */
+async function failureOf(events: AsyncIterable<AnswerEvent>): Promise<{ seen: AnswerEvent[]; error: AskdocsError }> {
+  const seen: AnswerEvent[] = [];
+  try {
+    for await (const event of events) seen.push(event);
+  } catch (error) {
+    assert.ok(error instanceof AskdocsError, `expected an AskdocsError, got ${String(error)}`);
+    return { seen, error };
+  }
+  assert.fail(`expected the answer to fail; it was: ${JSON.stringify(seen.at(-1))}`);
+}
+
 describe('answer engine', () => {
   let llm: FakeLlm;
   let logLines: string[];
@@ -172,6 +184,40 @@ describe('answer engine', () => {
     assert.deepEqual(final.citations, []);
     assert.equal(final.text, `Partitions are great.${UNCITED_NOTE}`);
     assert.equal(deltasOf(events), final.text);
+  });
+
+  it('answers an empty reply from the content filter the way it answers an LLM failure: a plain error, no answer', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.replyNext({ text: '', finishReason: 'content_filter' });
+    const { seen, error } = await failureOf(
+      engineWith(retriever).answer({ text: 'How do I create a partition?', requestId: 'req-filtered' }),
+    );
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(
+      error.userMessage,
+      "The language model's content filter stopped its answer to this question. Please rephrase the question, or look in the docs directly.",
+    );
+    assert.ok(!seen.some((e) => e.type === 'delta' || e.type === 'final'), 'no disclaimer, no "Sources: none cited"');
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'error' }), 1);
+    assert.equal(await metricValue('askdocs_llm_errors_total', { reason: 'filtered' }), 1);
+    const lines = logLines.map((line) => JSON.parse(line) as { msg: string; requestId?: string; reason?: string; code?: string });
+    const failedCall = lines.find((line) => line.msg === 'llm call failed');
+    assert.equal(failedCall?.reason, 'filtered', logLines.join('\n'));
+    assert.equal(failedCall?.requestId, 'req-filtered');
+    const failed = lines.find((line) => line.msg === 'answer failed');
+    assert.equal(failed?.requestId, 'req-filtered', logLines.join('\n'));
+    assert.equal(failed?.code, 'llm_unavailable');
+  });
+
+  it('answers a whitespace-only reply the way it answers an LLM failure, showing none of it', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.replyNext({ text: '  \n\n \n', finishReason: 'stop' });
+    const { seen, error } = await failureOf(engineWith(retriever).answer({ text: 'How do I create a partition?' }));
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(error.userMessage, 'The language model returned an empty answer. Please try again.');
+    assert.ok(!seen.some((e) => e.type === 'delta' || e.type === 'final'));
+    assert.equal(await metricValue('askdocs_llm_errors_total', { reason: 'empty' }), 1);
+    assert.ok(logLines.some((line) => JSON.parse(line).msg === 'answer failed'));
   });
 
   it('treats the model\'s own "docs don\'t cover this" as an abstention', async () => {
@@ -482,6 +528,37 @@ describe('answer engine', () => {
 
     const retrieval = await engine.retrieve({ text: 'how many?', history });
     assert.equal(retrieval.rewrite, 'llm');
+  });
+
+  it("falls back to the retriever's heuristic when the content filter stops the condensed question", async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    // A filtered reply with some text in it: what the filter let through is no standalone question.
+    llm.replyNext({ text: 'How many partitions', finishReason: 'content_filter' }, 'Up to 1,024 [1].');
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'how many?', history, requestId: 'req-cf' })));
+    assert.equal(retriever.asked[0]?.text, 'how many?');
+    assert.equal(retriever.asked[0]?.history?.length, 2);
+    assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
+    assert.equal(final.text, 'Up to 1,024 [1].');
+    const fallback = logLines
+      .map((line) => JSON.parse(line) as { msg: string; requestId?: string })
+      .find((line) => line.msg.startsWith('condensing with the LLM failed'));
+    assert.equal(fallback?.requestId, 'req-cf', logLines.join('\n'));
+  });
+
+  it("falls back to the retriever's heuristic when the condensed question is blank", async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    llm.replyNext({ text: ' \n ', finishReason: 'stop' }, 'Up to 1,024 [1].');
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'how many?', history })));
+    assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
+    assert.equal(final.mode, 'generated');
   });
 
   it('fails with one plain error when the LLM keeps failing, and counts it', async () => {

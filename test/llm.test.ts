@@ -29,17 +29,19 @@ function client(llm: FakeLlm, overrides: Record<string, string> = {}, onError?: 
   return createLlmClient(config.llm, { onError });
 }
 
-async function collect(stream: AsyncIterable<LlmStreamEvent>): Promise<{ text: string; deltas: number; usage?: unknown }> {
+async function collect(stream: AsyncIterable<LlmStreamEvent>): Promise<{ text: string; deltas: number; usage?: unknown; finish?: string }> {
   let text = '';
   let deltas = 0;
   let usage: unknown;
+  let finish: string | undefined;
   for await (const event of stream) {
     if (event.type === 'delta') {
       text += event.text;
       deltas++;
-    } else usage = event.usage;
+    } else if (event.type === 'usage') usage = event.usage;
+    else finish = event.reason;
   }
-  return { text, deltas, usage };
+  return { text, deltas, usage, finish };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AskdocsError> {
@@ -76,6 +78,83 @@ describe('LLM client', () => {
     assert.deepEqual(request?.messages, messages);
     assert.equal(request?.headers.authorization, 'Bearer sk-test-key-123');
     assert.deepEqual(request?.body?.stream_options, { include_usage: true });
+  });
+
+  it('says the answer ended normally', async () => {
+    llm.replyNext('Yes [1].');
+    assert.equal((await collect(client(llm).stream({ messages }))).finish, 'stop');
+  });
+
+  it('keeps the text of an answer cut at max_tokens and says it was cut (finish_reason "length")', async () => {
+    llm.replyNext({ text: 'Milvus supports up to 32,768 dimensions [1] and also', finishReason: 'length' });
+    const reasons: string[] = [];
+    const result = await collect(client(llm, {}, (r) => reasons.push(r)).stream({ messages }));
+    assert.equal(result.text, 'Milvus supports up to 32,768 dimensions [1] and also');
+    assert.equal(result.finish, 'length');
+    assert.ok(result.usage, 'usage still reported');
+    assert.deepEqual(reasons, [], 'a cut answer is an answer, not an LLM failure');
+  });
+
+  it('fails plainly, showing nothing, when the content filter stops the answer before any text', async () => {
+    llm.replyNext({ text: '', finishReason: 'content_filter' });
+    const reasons: string[] = [];
+    const events: LlmStreamEvent[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const event of client(llm, {}, (r) => reasons.push(r)).stream({ messages })) events.push(event);
+      })(),
+    );
+    assert.equal(error.code, 'llm_unavailable');
+    assert.match(error.userMessage, /content filter/);
+    assert.ok(!events.some((e) => e.type === 'delta'));
+    assert.deepEqual(reasons, ['filtered']);
+  });
+
+  it('fails when the content filter stops an answer part-way: what it wrote is withdrawn, not an answer', async () => {
+    llm.replyNext({ text: 'To bypass the check, first', finishReason: 'content_filter' });
+    const error = await rejection(collect(client(llm).stream({ messages })));
+    assert.match(error.userMessage, /content filter/);
+  });
+
+  it('fails plainly, showing nothing, when the answer is only whitespace', async () => {
+    llm.replyNext({ text: ' \n\n  \n', finishReason: 'stop' });
+    const reasons: string[] = [];
+    let deltas = 0;
+    const error = await rejection(
+      (async () => {
+        for await (const event of client(llm, {}, (r) => reasons.push(r)).stream({ messages })) if (event.type === 'delta') deltas++;
+      })(),
+    );
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(error.userMessage, 'The language model returned an empty answer. Please try again.');
+    assert.equal(deltas, 0, 'the whitespace is never shown');
+    assert.deepEqual(reasons, ['empty']);
+  });
+
+  it('an empty answer cut at max_tokens (all of it spent before any text) is empty, not cut off', async () => {
+    llm.replyNext({ text: '', finishReason: 'length' });
+    const error = await rejection(collect(client(llm).stream({ messages })));
+    assert.equal(error.userMessage, 'The language model returned an empty answer. Please try again.');
+  });
+
+  it('keeps leading whitespace of a real answer', async () => {
+    llm.replyNext('\n\nYes [1].');
+    assert.equal((await collect(client(llm).stream({ messages }))).text, '\n\nYes [1].');
+  });
+
+  it("treats DeepSeek's insufficient_system_resource ending as the service being unavailable", async () => {
+    llm.replyNext({ text: 'Yes, Milvus', finishReason: 'insufficient_system_resource' });
+    const reasons: string[] = [];
+    const error = await rejection(collect(client(llm, {}, (r) => reasons.push(r)).stream({ messages })));
+    assert.equal(error.code, 'llm_unavailable');
+    assert.match(error.userMessage, /overloaded/);
+    assert.deepEqual(reasons, ['unavailable']);
+  });
+
+  it('a complete() call fails the same way on an empty or filtered reply', async () => {
+    llm.replyNext({ text: '   ', finishReason: 'stop' }, { text: 'How many', finishReason: 'content_filter' });
+    assert.match((await rejection(client(llm).complete({ messages }))).userMessage, /empty answer/);
+    assert.match((await rejection(client(llm).complete({ messages }))).userMessage, /content filter/);
   });
 
   it('uses the fake default reply: quotes and cites the first source', async () => {

@@ -15,6 +15,12 @@
  * start, all attempts and retry waits included: three hung attempts of 60 s must not
  * keep a chat user waiting three minutes, and the message names the time really waited.
  *
+ * Endings: a reply cut at `max_tokens` (finish_reason `length`) is still an answer, so
+ * the stream ends with `{ type: 'finish', reason: 'length' }` and the caller says it was
+ * cut. A reply with no visible text, or one the server's content filter stopped (even
+ * part-way: the server withdrew it), is not an answer: it fails here like any other LLM
+ * failure, so every caller shows what it shows when the model is unavailable.
+ *
  * Every failure becomes an `AskdocsError` with a plain message; a caller's abort is
  * re-thrown as the caller's abort reason.
  */
@@ -38,7 +44,14 @@ export interface LlmUsage {
   completionTokens: number;
 }
 
-export type LlmStreamEvent = { type: 'delta'; text: string } | { type: 'usage'; usage: LlmUsage };
+/** How an answer ended: whole, or cut at max_tokens. Every other ending is an error. */
+export type FinishReason = 'stop' | 'length';
+
+export type LlmStreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; usage: LlmUsage }
+  /** Last, once the answer is known to be usable. */
+  | { type: 'finish'; reason: FinishReason };
 
 export interface CompletionRequest {
   messages: ChatMessage[];
@@ -59,7 +72,7 @@ export interface Completion {
 
 export interface LlmClient {
   readonly model: string;
-  /** Streams the answer as text deltas, then one usage event when the server reports it. */
+  /** Streams the answer as text deltas, then one usage event when the server reports it, then how it ended. */
   stream(request: CompletionRequest): AsyncIterable<LlmStreamEvent>;
   complete(request: CompletionRequest): Promise<Completion>;
 }
@@ -72,7 +85,7 @@ export interface LlmClientOptions {
   onError?: (reason: LlmFailureReason) => void;
 }
 
-export type LlmFailureReason = 'rate_limited' | 'timeout' | 'unavailable' | 'auth' | 'bad_request' | 'dropped';
+export type LlmFailureReason = 'rate_limited' | 'timeout' | 'unavailable' | 'auth' | 'bad_request' | 'dropped' | 'empty' | 'filtered';
 
 type LlmConfig = Config['llm'];
 
@@ -122,7 +135,11 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     async *stream(request) {
       if (refused) throw refused;
       const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
-      let finished = false;
+      let finishReason: string | undefined;
+      // Whitespace before the first visible text is held back: a reply that turns out to be
+      // only whitespace must fail before anything of it reaches a chat message.
+      let held = '';
+      let visible = false;
       try {
         const stream = await raceAbort(
           clientFor(request).chat.completions.create(
@@ -136,8 +153,14 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
           watchdog.arm();
           const choice = chunk.choices[0];
           const text = choice?.delta?.content;
-          if (text) yield { type: 'delta', text };
-          if (choice?.finish_reason) finished = true;
+          if (text && (visible || text.trim() !== '')) {
+            yield { type: 'delta', text: held + text };
+            held = '';
+            visible = true;
+          } else if (text) {
+            held += text;
+          }
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
           if (chunk.usage) {
             yield {
               type: 'usage',
@@ -147,7 +170,8 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
         }
         // The openai stream ends quietly when aborted; a stream with no finish_reason was cut short.
         if (watchdog.signal.aborted) throw watchdog.signal.reason;
-        if (!finished) throw new StreamCutShort();
+        if (!finishReason) throw new StreamCutShort();
+        yield { type: 'finish', reason: usableEnding(finishReason, visible) };
       } catch (error) {
         fail(error, request.signal, watchdog, request.logger);
       } finally {
@@ -169,7 +193,10 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
         const usage = response.usage
           ? { promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens }
           : undefined;
-        return { text: response.choices[0]?.message?.content ?? '', usage };
+        const choice = response.choices[0];
+        const text = choice?.message?.content ?? '';
+        usableEnding(choice?.finish_reason ?? 'stop', text.trim() !== '');
+        return { text, usage };
       } catch (error) {
         return fail(error, request.signal, watchdog, request.logger);
       } finally {
@@ -183,6 +210,28 @@ class StreamCutShort extends Error {
   constructor() {
     super('stream ended without a finish reason');
   }
+}
+
+/** A reply that is no answer: nothing visible, stopped by the content filter, or cut off by the server. */
+class NoAnswer extends Error {
+  constructor(
+    readonly finishReason: string,
+    readonly hadText: boolean,
+  ) {
+    super(`the model gave no usable answer (finish_reason ${finishReason}, ${hadText ? 'some' : 'no'} text)`);
+  }
+}
+
+/**
+ * How a reply ended, if it is an answer at all; throws `NoAnswer` when it is not.
+ * Unknown finish reasons count as `stop`: OpenAI-compatible servers add their own.
+ */
+function usableEnding(finishReason: string, hadText: boolean): FinishReason {
+  // Checked before emptiness: a filtered reply says why there is no answer.
+  if (finishReason === 'content_filter' || finishReason === 'insufficient_system_resource' || !hadText) {
+    throw new NoAnswer(finishReason, hadText);
+  }
+  return finishReason === 'length' ? 'length' : 'stop';
 }
 
 class StallTimeout extends Error {
@@ -338,6 +387,20 @@ export function toLlmError(
         ? `The language model endpoint or model "${config.model}" was not found (HTTP 404). Check LLM_BASE_URL and LLM_MODEL.`
         : `The language model rejected the request (HTTP ${error.status}).`,
     );
+  }
+  if (error instanceof NoAnswer) {
+    if (error.finishReason === 'content_filter') {
+      return make(
+        'llm_unavailable',
+        'filtered',
+        "The language model's content filter stopped its answer to this question. Please rephrase the question, or look in the docs directly.",
+      );
+    }
+    if (error.finishReason === 'insufficient_system_resource') {
+      // DeepSeek's own finish reason when it runs out of capacity mid-request: an outage, not an answer.
+      return make('llm_unavailable', 'unavailable', 'The language model service is overloaded right now. Please try again later.');
+    }
+    return make('llm_unavailable', 'empty', 'The language model returned an empty answer. Please try again.');
   }
   if (error instanceof StreamCutShort || error instanceof APIUserAbortError || isNetworkDrop(error)) {
     return make('llm_unavailable', 'dropped', 'The connection to the language model dropped mid-answer. Please try again.');

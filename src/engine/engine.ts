@@ -6,7 +6,9 @@
  *  - abstain when retrieval found nothing relevant enough: say so plainly, offer
  *    the closest pages, and never call the LLM;
  *  - without an LLM key: an extractive answer (best passages, cited);
- *  - with one: stream the LLM's answer and keep only the sources it actually cites.
+ *  - with one: stream the LLM's answer and keep only the sources it actually cites;
+ *    a reply that is no answer (empty, or stopped by the content filter) fails in the
+ *    LLM client like any LLM failure.
  */
 
 import { citedSources } from '../answer/citations.ts';
@@ -148,6 +150,7 @@ export function createEngine(deps: EngineDeps): Engine {
           usage = event.usage;
           continue;
         }
+        if (event.type === 'finish') continue;
         if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         text += event.text;
         yield { type: 'delta', text: event.text };
