@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ENABLE_GENERATED_HINT } from '../src/answer/extractive.ts';
-import { ABSTAIN_TEXT, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
+import { ABSTAIN_TEXT, CUT_OFF_NOTE, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
 import type { AnswerEvent, Question, RetrievalResult, RetrievedChunk } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
@@ -184,6 +184,43 @@ describe('answer engine', () => {
     assert.deepEqual(final.citations, []);
     assert.equal(final.text, `Partitions are great.${UNCITED_NOTE}`);
     assert.equal(deltasOf(events), final.text);
+  });
+
+  it('keeps an answer cut at LLM_MAX_TOKENS, ends it with a note saying so, and logs it with the request id', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS], abstain: false });
+    const cut = 'A collection can hold up to 1,024 partitions [2] and also';
+    llm.replyNext({ text: cut, finishReason: 'length' });
+    const events = await collect(
+      engineWith(retriever).answer({ text: 'How many partitions can I have?', requestId: 'req-cut', scope: { platform: 'slack' } }),
+    );
+    const final = finalOf(events);
+    assert.equal(final.text, `${cut}${CUT_OFF_NOTE}`);
+    assert.equal(deltasOf(events), final.text, 'the note reaches a streaming chat message too');
+    assert.match(CUT_OFF_NOTE, /^\n\n_This answer was cut off/);
+    assert.equal(final.mode, 'generated');
+    assert.equal(final.abstained, false);
+    assert.deepEqual(
+      final.citations.map((s) => s.n),
+      [2],
+    );
+    const lines = logLines.map((line) => JSON.parse(line) as { msg: string; level: string; requestId?: string; finishReason?: string });
+    const cutLine = lines.find((line) => line.msg.startsWith('answer cut off at the token limit'));
+    assert.ok(cutLine, logLines.join('\n'));
+    assert.equal(cutLine.requestId, 'req-cut');
+    assert.equal(cutLine.finishReason, 'length');
+    assert.equal(cutLine.level, 'warn', 'a warning: LLM_MAX_TOKENS may be too low');
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'slack', outcome: 'answered' }), 1);
+  });
+
+  it('closes a code block the cut left open before the note, and still says when nothing was cited', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    const cut = 'Create it like this:\n\n```python\nclient.create_partition(\n    collection_name="books",';
+    llm.replyNext({ text: cut, finishReason: 'length' });
+    const events = await collect(engineWith(retriever).answer({ text: 'How do I create a partition?' }));
+    const final = finalOf(events);
+    assert.equal(final.text, `${cut}\n\`\`\`${CUT_OFF_NOTE}${UNCITED_NOTE}`);
+    assert.equal(deltasOf(events), final.text);
+    assert.deepEqual(final.citations, []);
   });
 
   it('answers an empty reply from the content filter the way it answers an LLM failure: a plain error, no answer', async () => {

@@ -7,15 +7,16 @@
  *    the closest pages, and never call the LLM;
  *  - without an LLM key: an extractive answer (best passages, cited);
  *  - with one: stream the LLM's answer and keep only the sources it actually cites;
- *    a reply that is no answer (empty, or stopped by the content filter) fails in the
- *    LLM client like any LLM failure.
+ *    an answer cut at LLM_MAX_TOKENS ends with a note saying so, and a reply that is
+ *    no answer (empty, or stopped by the content filter) fails like any LLM failure.
  */
 
 import { citedSources } from '../answer/citations.ts';
 import { condenseFollowUp } from '../answer/condense.ts';
 import { buildExtractiveAnswer } from '../answer/extractive.ts';
-import { createLlmClient, type LlmClient, type LlmUsage } from '../answer/llm.ts';
+import { createLlmClient, type FinishReason, type LlmClient, type LlmUsage } from '../answer/llm.ts';
 import { buildAnswerMessages } from '../answer/prompt.ts';
+import { unclosedFence } from '../chat/split.ts';
 import type { Config } from '../config.ts';
 import { type Logger, newRequestId } from '../logger.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
@@ -51,6 +52,7 @@ export const ABSTAIN_TEXT =
   "The docs don't cover this, as far as I can find. The closest pages are listed below; they may help, but they don't answer it directly.";
 export const NOTHING_FOUND_TEXT = "The docs don't cover this: nothing in the indexed documentation matches the question.";
 export const UNCITED_NOTE = '\n\n_This answer cites no source from the docs, so it may not be reliable; please check the docs._';
+export const CUT_OFF_NOTE = '\n\n_This answer was cut off at the maximum answer length. Ask about one part of it to get the rest._';
 
 export function createEngine(deps: EngineDeps): Engine {
   const { retriever, config } = deps;
@@ -144,13 +146,17 @@ export function createEngine(deps: EngineDeps): Engine {
       yield { type: 'status', stage: 'generating', message: 'Writing the answer…' };
       let text = '';
       let usage: LlmUsage | undefined;
+      let finish: FinishReason = 'stop';
       const messages = buildAnswerMessages({ question: question.text, sources, history: question.history });
       for await (const event of llm.stream({ messages, signal: question.signal, logger: log })) {
         if (event.type === 'usage') {
           usage = event.usage;
           continue;
         }
-        if (event.type === 'finish') continue;
+        if (event.type === 'finish') {
+          finish = event.reason;
+          continue;
+        }
         if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         text += event.text;
         yield { type: 'delta', text: event.text };
@@ -161,13 +167,23 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const citations = citedSources(text, sources);
       const saidNotCovered = startsWithNotCovered(text);
+      if (finish === 'length') {
+        // What was written stays (it is cited and mostly useful); the reader must not take it for the whole answer.
+        const note = cutOffNote(text);
+        text += note;
+        yield { type: 'delta', text: note };
+        log.warn(
+          { finishReason: finish, maxTokens: config.llm.maxTokens, completionTokens: usage?.completionTokens },
+          'answer cut off at the token limit (LLM_MAX_TOKENS); shown with a note',
+        );
+      }
       if (citations.length === 0 && !saidNotCovered) {
         // Be honest rather than attach sources the model did not use.
         text += UNCITED_NOTE;
         yield { type: 'delta', text: UNCITED_NOTE };
       }
       outcome = saidNotCovered ? 'abstained' : 'answered';
-      log.info({ cited: citations.map((c) => c.n), usage, seconds: elapsed() }, 'answered');
+      log.info({ cited: citations.map((c) => c.n), usage, finishReason: finish, seconds: elapsed() }, 'answered');
       const final = { type: 'final', text, citations, abstained: saidNotCovered, mode: 'generated', usage, ...base } as const;
       answered = { final, retrieval };
       yield final;
@@ -241,6 +257,12 @@ async function condense(llm: LlmClient, question: Question, log: Logger): Promis
     log.warn({ code: (error as { code?: unknown }).code }, 'condensing with the LLM failed; using the heuristic rewrite');
     return undefined;
   }
+}
+
+/** The cut-off note for `text`, closing first a code block the cut left open (else the note would show as code). */
+function cutOffNote(text: string): string {
+  const fence = unclosedFence(text);
+  return fence ? `${text.endsWith('\n') ? '' : '\n'}${fence.close}${CUT_OFF_NOTE}` : CUT_OFF_NOTE;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
