@@ -289,6 +289,22 @@ describe('chunker on other formats and edge cases', () => {
     assert.equal(logo.title, 'Zephyr', 'an image alone still names the heading');
   });
 
+  it('a long table is cut between rows, each piece a table of its own: its header first, no rows of the piece before it', () => {
+    const rows = Array.from({ length: 120 }, (_, i) => `| E${1001 + i} | Failure number ${i + 1} of the worker. |`);
+    const source = ['## Error codes', '', '| Code | Meaning |', '| --- | --- |', ...rows, '', 'Every error is logged.'].join('\n');
+    const { chunks } = chunkDocument(source, 'errors.md', LIMITS);
+    assert.ok(chunks.length > 2);
+    for (const [i, chunk] of chunks.entries()) {
+      const lines = chunk.text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+      const firstRow = lines.findIndex((line) => line.startsWith('|'));
+      if (firstRow < 0) continue;
+      assert.equal(lines[firstRow], '| Code | Meaning |', `piece ${i} starts its table with the header`);
+      assert.equal(lines[firstRow + 1], '| --- | --- |', `piece ${i}`);
+    }
+    const shown = chunks.flatMap((c) => c.text.split('\n')).filter((line) => /^\| E\d+/.test(line));
+    assert.deepEqual(shown, rows, 'every row once, in order');
+  });
+
   it('merges a heading-only parent into its first child and keeps both heading lines', () => {
     const source = '# Guide\n\n## Part A\n\n### Step 1\n\nDo the first thing.\n\n### Step 2\n\nDo the second thing.\n';
     const { chunks } = chunkDocument(source, 'guide.md', { ...LIMITS, minChars: 0 });

@@ -426,9 +426,13 @@ function splitSection(section: Section, limits: Limits, headingPrefix: string | 
 /** Smallest room worth cutting a block to, so that it can sit beside its heading. */
 const MIN_SPLIT_ROOM = 200;
 
-/** The tail of a block to repeat at the start of the next piece: whole lines or sentences, never code. */
+/**
+ * The tail of a block to repeat at the start of the next piece: whole lines or sentences,
+ * never code, and never table rows (cut from their header they are no table, and a table's
+ * next piece repeats its header instead).
+ */
 function overlapOf(last: Block | undefined, budget: number): string {
-  if (budget <= 0 || !last || last.code) return '';
+  if (budget <= 0 || !last || last.code || last.table) return '';
   const lines = last.text.split('\n');
   const kept = takeTail(lines, budget, '\n');
   if (kept !== '') return kept;
@@ -503,14 +507,14 @@ function splitTable(text: string, cap: number): Block[] {
       current += `\n${row}`;
       continue;
     }
-    if (current !== head) units.push({ text: current, code: false });
+    if (current !== head) units.push({ text: current, code: false, table: true });
     if (head.length + 1 + row.length <= cap) current = `${head}\n${row}`;
     else {
       units.push(...splitLongLine(row, cap).map((piece) => ({ text: piece, code: false })));
       current = head;
     }
   }
-  if (current !== head) units.push({ text: current, code: false });
+  if (current !== head) units.push({ text: current, code: false, table: true });
   return units;
 }
 
