@@ -159,6 +159,15 @@ describe('chunker on the whole corpus', { skip: NEEDS_SHARED }, () => {
 });
 
 describe('chunker on other formats and edge cases', () => {
+  it('a plain-text file whose first line is underlined takes it as its title', () => {
+    assert.equal(
+      chunkDocument('ZEPHYR OPERATIONS NOTES\n=======================\n\nRestore a backup with zephyr restore.\n', 'notes.txt', LIMITS)
+        .title,
+      'ZEPHYR OPERATIONS NOTES',
+    );
+    assert.equal(chunkDocument('Restore a backup with zephyr restore.\n', 'ops/notes.txt', LIMITS).title, 'notes');
+  });
+
   it('titles fall back to the file name; plain text is split by paragraphs within the cap', () => {
     const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i}. ${'Some words here. '.repeat(6)}`);
     const { title, chunks } = chunkDocument(paragraphs.join('\n\n'), 'notes/release-plan.txt', {

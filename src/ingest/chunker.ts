@@ -66,7 +66,7 @@ export function chunkDocument(
   const text = source.replace(/\r\n?/g, '\n');
   if (format === 'text') {
     const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
-    return { title: fileTitle(path), chunks: chunkSections(sections, limits) };
+    return { title: underlinedTitle(text) ?? fileTitle(path), chunks: chunkSections(sections, limits) };
   }
   const parsed = parseMarkdown(blankSiteSyntax(text));
   const { title: frontMatterTitle, slug } = parsed.frontMatter;
@@ -291,6 +291,12 @@ function frontMatterFromYaml(yaml: string): FrontMatter {
     // Broken front matter is the document's problem, not a reason to skip it: fall back.
   }
   return {};
+}
+
+/** A plain-text file's first line, when it is underlined (`====` or `----`) as a title. */
+function underlinedTitle(text: string): string | undefined {
+  const [first, underline] = text.trimStart().split('\n');
+  return first && underline && /^\s*(?:={3,}|-{3,})\s*$/.test(underline) && first.trim().length <= 120 ? first.trim() : undefined;
 }
 
 function fileTitle(path: string): string {
