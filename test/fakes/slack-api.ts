@@ -11,8 +11,9 @@
  * `assistantThreads`), conversations.replies, conversations.history, plus
  * `POST /response/<id>` for slash-command `response_url`s.
  *
- * Fault injection: `failNext(method, fault, times)` with `{ status: 429, retryAfter }`,
- * `{ status: 500 }` or `{ error: 'not_allowed' }`; `delay(method, ms)`;
+ * Fault injection: `failNext(method, fault, times, channel?)` with `{ status: 429, retryAfter }`,
+ * `{ status: 500 }` or `{ error: 'not_allowed' }`, for every call of the method or only those
+ * in one channel (Slack limits chat.postMessage per channel); `delay(method, ms)`;
  * `rateLimit(method, max, windowMs)` answers 429 (with Retry-After) past `max` calls in
  * any window, as Slack's per-workspace tiers do; `streaming = false` makes the stream
  * methods answer `unknown_method`; `assistantError` makes every assistant.threads.*
@@ -74,7 +75,7 @@ export class FakeSlackApi {
   readonly assistantThreads = new Map<string, AssistantThreadView>();
   private rateLimits = new Map<string, { max: number; windowMs: number; at: number[] }>();
   private server: Server | undefined;
-  private faults = new Map<string, { fault: Fault; times: number }[]>();
+  private faults = new Map<string, { fault: Fault; times: number; channel?: string }[]>();
   private delays = new Map<string, number>();
   private clock = 1_700_000_000;
   private seq = 0;
@@ -109,9 +110,10 @@ export class FakeSlackApi {
     return `http://127.0.0.1:${this.port}/response/${id}`;
   }
 
-  failNext(method: string, fault: Fault, times = 1): void {
+  /** The next `times` calls of `method` (only those in `channel`, when given) answer `fault`. */
+  failNext(method: string, fault: Fault, times = 1, channel?: string): void {
     const list = this.faults.get(method) ?? [];
-    list.push({ fault, times });
+    list.push({ fault, times, channel });
     this.faults.set(method, list);
   }
 
@@ -208,7 +210,7 @@ export class FakeSlackApi {
     const wait = this.delays.get(method);
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
 
-    const fault = this.takeFault(method) ?? this.overLimit(method);
+    const fault = this.takeFault(method, String(args.channel ?? args.channel_id ?? '')) ?? this.overLimit(method);
     if (fault) {
       if ('status' in fault) {
         call.outcome = String(fault.status);
@@ -239,12 +241,13 @@ export class FakeSlackApi {
     this.notify();
   }
 
-  private takeFault(method: string): Fault | undefined {
-    const list = this.faults.get(method);
-    const next = list?.[0];
-    if (!list || !next) return undefined;
+  private takeFault(method: string, channel: string): Fault | undefined {
+    const list = this.faults.get(method) ?? [];
+    const index = list.findIndex((entry) => entry.channel === undefined || entry.channel === channel);
+    const next = list[index];
+    if (!next) return undefined;
     next.times -= 1;
-    if (next.times <= 0) list.shift();
+    if (next.times <= 0) list.splice(index, 1);
     return next.fault;
   }
 
