@@ -10,6 +10,7 @@
  */
 import type { Logger } from '../logger.ts';
 import { OptionalFeature } from './optional-feature.ts';
+import { RateLimitHold, retryBriefly } from './rate-limit.ts';
 import { MessageSeries, type MessageTransport } from './series.ts';
 import { splitMessage, unclosedFence } from './split.ts';
 
@@ -18,9 +19,12 @@ export interface AnswerView {
   readonly progressIntervalMs: number;
   /** Before a `progress` call: 0 when the platform's shared rate budget allows it now (counted), else ms to wait. */
   pace(): number;
-  /** Shows the Markdown answer so far (failures are thrown; the caller stops updating). */
+  /**
+   * Shows the Markdown answer so far. A rate-limited update is skipped (later ones are held, see
+   * rate-limit.ts); other failures are thrown, and the caller stops updating.
+   */
   progress(markdown: string): Promise<void>;
-  /** Shows the final answer. */
+  /** Shows the final answer (waiting out a brief rate limit; a longer one is thrown). */
   finish(markdown: string): Promise<void>;
   /** Replaces or ends the answer with a plain message. Never throws. */
   fail(text: string): Promise<void>;
@@ -51,6 +55,7 @@ export class SeriesView<M> implements AnswerView {
   readonly #transport: MessageTransport<M>;
   readonly #renderer: AnswerRenderer<M>;
   readonly #logger: Logger;
+  readonly #hold = new RateLimitHold();
 
   constructor(transport: MessageTransport<M>, renderer: AnswerRenderer<M>, logger: Logger) {
     this.#transport = transport;
@@ -64,26 +69,37 @@ export class SeriesView<M> implements AnswerView {
   }
 
   pace(): number {
-    return this.#transport.pace?.() ?? 0;
+    // While held, the throttle waits (and coalesces the text) without spending the shared budget.
+    return this.#hold.remainingMs() || (this.#transport.pace?.() ?? 0);
   }
 
-  /** Makes something visible at once (throws when the platform refuses the post). */
+  /** Makes something visible at once (throws when the platform refuses the post, or rate-limits it for long). */
   open(placeholder: string): Promise<void> {
-    return this.series.show([placeholder]);
+    return this.#mustShow(() => this.series.show([placeholder]));
   }
 
-  progress(markdown: string): Promise<void> {
-    return this.series.show(this.#parts(markdown));
+  async progress(markdown: string): Promise<void> {
+    if (this.#hold.remainingMs() > 0) return;
+    try {
+      await this.series.show(this.#parts(markdown));
+    } catch (error) {
+      const retryAfterMs = this.#transport.retryAfterMs?.(error);
+      if (retryAfterMs === undefined) throw error;
+      // A live update is not worth waiting for: skipped; the final answer carries the text.
+      this.#hold.hold(retryAfterMs);
+      this.#logger.info({ retryAfterMs }, 'live edits rate-limited; holding them back');
+    }
   }
 
   finish(markdown: string): Promise<void> {
-    return this.series.show(this.#parts(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown));
+    // The series re-shows only what is not shown yet, so a retry repeats no message.
+    return this.#mustShow(() => this.series.show(this.#parts(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown)));
   }
 
   async fail(text: string): Promise<void> {
     const shown = this.#renderer.failure(text);
     try {
-      await (this.#renderer.failureReplacesAnswer ? this.series.replaceFirst(shown) : this.series.append(shown));
+      await this.#mustShow(() => (this.#renderer.failureReplacesAnswer ? this.series.replaceFirst(shown) : this.series.append(shown)));
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not show the failure in the answer; posting it on its own');
       await postPlain(this.#transport, this.#renderer, Math.max(1, this.series.ids.length), text, this.#logger);
@@ -96,6 +112,10 @@ export class SeriesView<M> implements AnswerView {
 
   #parts(markdown: string): string[] {
     return splitMessage(markdown, this.#renderer.partChars).map((part) => this.#renderer.partText(part));
+  }
+
+  #mustShow(show: () => Promise<void>): Promise<void> {
+    return retryBriefly(show, (error) => this.#transport.retryAfterMs?.(error));
   }
 }
 
@@ -132,8 +152,11 @@ export class StreamView<M> implements AnswerView {
   #started = false;
   #broken = false;
   #full = false;
-  /** After a rate-limited append: no appends before this time (the text waits for a larger one). */
-  #holdUntil = 0;
+  /** After a rate-limited append: no appends for a while (the text waits for a larger one). */
+  readonly #hold = new RateLimitHold();
+  /** For the calls that must land (the stop, the overflow, a failure): Retry-Afters worth waiting out. */
+  readonly #streamRetryAfter = (error: unknown) => this.#stream.retryAfterMs?.(error);
+  readonly #overflowRetryAfter = (error: unknown) => this.#overflow.retryAfterMs?.(error);
 
   constructor(stream: StreamTransport, overflow: MessageTransport<M>, renderer: AnswerRenderer<M>, logger: Logger) {
     this.#stream = stream;
@@ -147,7 +170,7 @@ export class StreamView<M> implements AnswerView {
   }
 
   pace(): number {
-    return this.#stream.pace?.() ?? 0;
+    return this.#hold.remainingMs() || (this.#stream.pace?.() ?? 0);
   }
 
   /** Starts the stream (throws when the platform refuses: the caller falls back to a series). */
@@ -157,7 +180,7 @@ export class StreamView<M> implements AnswerView {
   }
 
   async progress(markdown: string): Promise<void> {
-    if (this.#broken || this.#full || !this.#started || !markdown.startsWith(this.#sent) || Date.now() < this.#holdUntil) return;
+    if (this.#broken || this.#full || !this.#started || !markdown.startsWith(this.#sent) || this.#hold.remainingMs() > 0) return;
     let next = markdown.slice(this.#sent.length, this.#stream.sendableLength(markdown));
     const room = this.#stream.maxChars - this.#sent.length;
     if (next.length > room) {
@@ -178,7 +201,7 @@ export class StreamView<M> implements AnswerView {
       }
       // Rate-limited: degrade to fewer, larger appends; the text goes out with a later one or the stop.
       this.#full = false;
-      this.#holdUntil = Date.now() + retryAfterMs;
+      this.#hold.hold(retryAfterMs);
       this.#logger.info({ retryAfterMs }, 'stream appends rate-limited; holding the text for a larger append');
     }
   }
@@ -188,7 +211,7 @@ export class StreamView<M> implements AnswerView {
     const continues = markdown.startsWith(this.#sent);
     const rest = continues ? markdown.slice(this.#sent.length) : markdown;
     if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
-      await this.#stream.stop(rest, true);
+      await retryBriefly(() => this.#stream.stop(rest, true), this.#streamRetryAfter);
       return;
     }
     // Too long for one streamed message (or streaming broke): close the stream cleanly,
@@ -200,14 +223,14 @@ export class StreamView<M> implements AnswerView {
     const remainder = fence ? `${fence.open}\n${rest}` : rest;
     for (const [index, part] of splitMessage(remainder, this.#renderer.partChars).entries()) {
       const text = this.#renderer.partText(part);
-      await this.#overflow.post(this.#renderer.message(text, index + 1), index + 1);
+      await retryBriefly(() => this.#overflow.post(this.#renderer.message(text, index + 1), index + 1), this.#overflowRetryAfter);
     }
   }
 
   async fail(text: string): Promise<void> {
     if (this.#started && !this.#broken) {
       try {
-        await this.#stream.stopWithFailure(text, this.#sent !== '');
+        await retryBriefly(() => this.#stream.stopWithFailure(text, this.#sent !== ''), this.#streamRetryAfter);
         return;
       } catch (error) {
         this.#logger.warn({ err: error }, 'could not end the stream with the failure message');
@@ -262,7 +285,7 @@ export class StreamPreference {
   }
 }
 
-/** Last resort: a plain message after the answer. Logs instead of throwing. */
+/** Last resort: a plain message after the answer (a brief rate limit waited out). Logs instead of throwing. */
 async function postPlain<M>(
   transport: MessageTransport<M>,
   renderer: AnswerRenderer<M>,
@@ -271,7 +294,10 @@ async function postPlain<M>(
   logger: Logger,
 ): Promise<void> {
   try {
-    await transport.post(renderer.message(renderer.failure(text), index), index);
+    await retryBriefly(
+      () => transport.post(renderer.message(renderer.failure(text), index), index),
+      (error) => transport.retryAfterMs?.(error),
+    );
   } catch (error) {
     logger.error({ err: error }, 'could not post a message to the user');
   }

@@ -15,6 +15,8 @@ export interface MessageTransport<M> {
   delete(id: string): Promise<void>;
   /** The platform's shared budget for live edits (pace.ts): 0 to edit now, else ms to wait. */
   pace?(): number;
+  /** For a call the platform rate-limited: the Retry-After in ms (rate-limit.ts); undefined for other failures. */
+  retryAfterMs?(error: unknown): number | undefined;
 }
 
 export class MessageSeries<M> {
