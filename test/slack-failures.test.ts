@@ -131,6 +131,52 @@ describe('Slack bot failures (streaming available)', () => {
     assert.ok(h.api.calls.some((c) => c.method === 'chat.appendStream' && c.outcome === '429'));
   });
 
+  it("one channel's chat.postMessage rate-limited for minutes: another channel is answered at once, the limited asker gets a plain note", async () => {
+    // Slack limits chat.postMessage per channel: C0RLSLOW's limit must not hold up C0RLFREE.
+    h.api.failNext('chat.postMessage', { status: 429, retryAfter: 120 }, 3, 'C0RLSLOW');
+    const asked = performance.now();
+    const ack = await sendSlashCommand(h.url, {
+      text: 'What is the maximum vector dimension?',
+      channel: 'C0RLSLOW',
+      user: 'U0RLSLOW',
+      responseUrl: h.api.responseUrl('rl-slow'),
+    });
+    assert.equal(ack.status, 200);
+    await h.api.waitFor(
+      () => h.api.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0RLSLOW' && c.outcome === '429'),
+      3000,
+      'the rate-limited post',
+    );
+
+    const ts = await ask(h, 'C0RLFREE', 'U0RLFREE', 'default elsewhere');
+    await waitForSources(h.api, 'C0RLFREE', ts, 3000);
+    assert.deepEqual(answerTexts(h.api, 'C0RLFREE', ts), ['Fine answer [1].']);
+
+    const note = await h.api.waitFor(() => h.api.responseUrlPosts.find((p) => p.id === 'rl-slow'), 3000, 'a note to the limited asker');
+    assert.equal(note.body.response_type, 'ephemeral');
+    assert.match(String(note.body.text), /^Slack is limiting how fast I can post/);
+    assert.ok(performance.now() - asked < 5000, 'neither waited for the 120 s Retry-After');
+    assert.equal(h.api.messages.filter((m) => m.channel === 'C0RLSLOW').length, 0, 'nothing half-posted where Slack said no');
+    h.api.clearFaults();
+  });
+
+  it('a Retry-After of a second is waited out: the answer arrives, and no note', async () => {
+    h.api.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 1, 'C0RLBRIEF');
+    await sendSlashCommand(h.url, {
+      text: 'default brief',
+      channel: 'C0RLBRIEF',
+      user: 'U0RLBRIEF',
+      responseUrl: h.api.responseUrl('rl-brief'),
+    });
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === 'C0RLBRIEF' && !m.thread_ts && /Fine answer \[1\]\./.test(m.text)),
+      5000,
+      'the answer',
+    );
+    await waitForSources(h.api, 'C0RLBRIEF', top.ts);
+    assert.equal(h.api.responseUrlPosts.filter((p) => p.id === 'rl-brief').length, 0, 'no note: the answer came');
+  });
+
   it('streaming breaks mid-answer: the answer is still delivered as a normal reply', async () => {
     h.api.failNext('chat.appendStream', { status: 500 }, 2);
     h.api.failNext('chat.stopStream', { status: 500 }, 2);
@@ -200,7 +246,11 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
   before(async () => {
     const api = await new FakeSlackApi().start();
     api.streaming = false;
-    h = await startSlackHarness({ engine, api, env: { SLACK_ALLOWED_CHANNELS: 'C0OK,C0SLASHFAIL,C0LONG,C0UPD500,C0STOP' } });
+    h = await startSlackHarness({
+      engine,
+      api,
+      env: { SLACK_ALLOWED_CHANNELS: 'C0OK,C0SLASHFAIL,C0LONG,C0UPD500,C0UPD429,C0FIN429,C0STOP' },
+    });
   });
   after(async () => {
     await h.close();
@@ -241,6 +291,27 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
       5000,
       'plain failure',
     );
+    h.api.clearFaults();
+  });
+
+  it('a live edit rate-limited for minutes is skipped: the final answer still shows at once', async () => {
+    h.api.failNext('chat.update', { status: 429, retryAfter: 120 }, 1, 'C0UPD429');
+    const ts = await ask(h, 'C0UPD429', 'U0C', 'long but limited');
+    await waitForSources(h.api, 'C0UPD429', ts, 3000);
+    const joined = answerTexts(h.api, 'C0UPD429', ts).join('\n\n');
+    for (const i of [0, 20, 39]) assert.ok(joined.includes(`Paragraph ${i}:`), `paragraph ${i} shown`);
+    assert.doesNotMatch(joined, /Searching the docs|Slack is limiting/);
+  });
+
+  it('the final edit rate-limited for minutes: a plain message in the thread at once, never silence', async () => {
+    h.api.failNext('chat.update', { status: 429, retryAfter: 120 }, 10, 'C0FIN429');
+    const ts = await ask(h, 'C0FIN429', 'U0D', 'default final');
+    const notice = await h.api.waitFor(
+      () => h.api.threadReplies('C0FIN429', ts).find((m) => /Slack is limiting/.test(m.text)),
+      3000,
+      'plain rate-limit message',
+    );
+    assert.match(notice.text, /^Slack is limiting how fast I can post right now/);
     h.api.clearFaults();
   });
 

@@ -6,19 +6,22 @@
  *     Slack refuses, a placeholder edited with chat.update, the sources carrying the buttons;
  *   - in threads, the assistant status line says what the bot is doing, where Slack allows;
  *   - a slash command's answer shows who asked what on top;
- *   - refusals are ephemeral; a failure Slack caused has its own plain message.
+ *   - refusals are ephemeral; a failure Slack caused has its own plain message;
+ *   - a call Slack rate-limits briefly is made again after its Retry-After, a longer limit
+ *     fails that call alone (src/chat/rate-limit.ts), never the other answers.
  */
 import type { webApi } from '@slack/bolt';
 import { SeriesView, StreamPreference, StreamView } from '../../src/chat/answer-view.ts';
 import type { AskJob, ChatDelivery } from '../../src/chat/delivery.ts';
 import { OptionalFeature } from '../../src/chat/optional-feature.ts';
+import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import { sourceEntries } from '../../src/chat/sources.ts';
 import { WorkingStatus } from '../../src/chat/status.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import { type Logger, newRequestId } from '../../src/logger.ts';
 import { MAX_SOURCE_BLOCKS, PLACEHOLDER, slackRenderer, slashMessage, sourcesMessage } from './blocks.ts';
 import { escapeMrkdwn } from './mrkdwn.ts';
-import { classifySlackError, slackFailureMessage, unsupportedHere } from './slack-errors.ts';
+import { classifySlackError, retryAfterMs, slackFailureMessage, unsupportedHere } from './slack-errors.ts';
 import { SlackLimits, SlackMessages, SlackStream } from './transport.ts';
 
 type WebClient = webApi.WebClient;
@@ -96,15 +99,17 @@ export class SlackAnswers {
         const entries = sourceEntries(answer.citations, { maxEntries: MAX_SOURCE_BLOCKS });
         // Votes refer to the message whose buttons were clicked: the streamed answer's own, or the sources'.
         const voted = stream?.feedbackTs;
-        const ts = await messages.post(sourcesMessage(entries, { abstained: answer.abstained, buttons: !voted }), 1);
+        const sources = sourcesMessage(entries, { abstained: answer.abstained, buttons: !voted });
+        const ts = await retryBriefly(() => messages.post(sources, 1), retryAfterMs);
         return `${channel}:${voted ?? ts}`;
       },
       // The thread's root: the asker's (mentions, follow-ups) or the answer's own (slash commands, DMs).
       thread: () => ({ workspaceId: ask.teamId, messageId: threadTs ?? messages.threadTs() }),
       notify: async (text) => {
-        await (ask.notify?.(text) ?? client.chat.postEphemeral({ channel, user: ask.userId, thread_ts: threadTs, text }));
+        const note = { channel, user: ask.userId, thread_ts: threadTs, text };
+        await (ask.notify?.(text) ?? retryBriefly(() => client.chat.postEphemeral(note), retryAfterMs));
       },
-      say: (text) => messages.post({ text: escapeMrkdwn(text) }, 1),
+      say: (text) => retryBriefly(() => messages.post({ text: escapeMrkdwn(text) }, 1), retryAfterMs),
       platformFailure: (error) => (classifySlackError(error) ? slackFailureMessage(error) : undefined),
       status: threadTs
         ? new WorkingStatus(

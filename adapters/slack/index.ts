@@ -36,7 +36,10 @@ export interface SlackBot extends ChatBot {
   start(): Promise<{ mode: 'socket' | 'http'; port?: number }>;
 }
 
-/** A chat bot must not wait half an hour on Slack: a few quick retries (15 s each at most), then a plain message. */
+/**
+ * A chat bot must not wait half an hour on Slack: a few quick retries (15 s each at most), then a plain message.
+ * These are for failures (5xx, network); rate limits are not retried by the client (see below).
+ */
 const DEFAULT_RETRY = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000, randomize: true };
 
 export function createSlackApp(options: SlackAppOptions): SlackBot {
@@ -75,6 +78,11 @@ export function createSlackApp(options: SlackAppOptions): SlackBot {
     clientOptions: {
       ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
       retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+      // Left to itself, the WebClient pauses its whole queue (every answer in the workspace) for
+      // a 429's full Retry-After, unbounded, though Slack limits each method (chat.postMessage
+      // each channel) on its own. Rejected at once instead, the one limited call is waited out
+      // briefly or given up where it is made (src/chat/rate-limit.ts), and the user told.
+      rejectRateLimitedCalls: true,
       timeout: 15_000,
     },
   });

@@ -17,6 +17,7 @@
 import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt';
 import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
+import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
 import { threadTitle } from '../../src/chat/thread-title.ts';
 import { cleanQuestion, questionRefusal } from '../../src/engine/question.ts';
@@ -24,6 +25,7 @@ import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { SlackAnswers, SlackAsk } from './answer.ts';
 import { FEEDBACK_ACTION, greetingMessage } from './blocks.ts';
+import { retryAfterMs } from './slack-errors.ts';
 import { type BotIdentity, type IncomingMessage, readThread } from './thread.ts';
 
 type WebClient = webApi.WebClient;
@@ -47,9 +49,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   const answer = (ask: SlackAsk) => delivery.start(() => deps.answers.answer(ask));
   const ephemeral = async (client: WebClient, to: { channel: string; user?: string }, threadTs: string | undefined, text: string) => {
     const note = { channel: to.channel, user: to.user as string, thread_ts: threadTs, text };
-    await client.chat
-      .postEphemeral(note)
-      .catch((error: unknown) => logger.warn({ err: error, channel: to.channel }, 'slack: could not post an ephemeral note'));
+    await retryBriefly(() => client.chat.postEphemeral(note), retryAfterMs).catch((error: unknown) =>
+      logger.warn({ err: error, channel: to.channel }, 'slack: could not post an ephemeral note'),
+    );
   };
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
   // events, `channel_name: directmessage` on slash commands), never by its id's first

@@ -26,8 +26,12 @@ export function classifySlackError(error: unknown): SlackFailure | undefined {
 
 /** The plain message shown when posting to Slack failed (the engine was fine). */
 export function slackFailureMessage(error: unknown): string {
-  if (classifySlackError(error)?.kind === 'rate_limited') {
-    return "Slack is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in a minute.";
+  const failure = classifySlackError(error);
+  if (failure?.kind === 'rate_limited') {
+    // Slack's Retry-After says when it will take posts again: "in a minute" would be wrong for 3.
+    const minutes = Math.max(1, Math.ceil(failure.retryAfterMs / 60_000));
+    const when = minutes === 1 ? 'a minute' : `${minutes} minutes`;
+    return `Slack is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in ${when}.`;
   }
   return "I couldn't finish posting this answer to Slack. Please ask again in a moment.";
 }

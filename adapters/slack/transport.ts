@@ -74,6 +74,8 @@ export class SlackMessages implements MessageTransport<SlackMessage> {
   pace(): number {
     return this.limits.updates.take(this.target.teamId ?? '');
   }
+
+  readonly retryAfterMs = retryAfterMs;
 }
 
 const SEARCH_TASK = 'askdocs_search';
