@@ -4,8 +4,10 @@
  * allowlist, long answers, and graceful stop. Users always see a plain message.
  */
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
 import { pageSource, type Script, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
@@ -34,8 +36,19 @@ function balancedFences(text: string): boolean {
   return text.split('\n').filter((line) => FENCE.test(line)).length % 2 === 0;
 }
 
+/** A logger whose JSON lines a test can read. */
+function capturedLogger() {
+  const destination = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  destination.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return { logger: createLogger({ level: 'info', destination }), lines };
+}
+
 describe('Slack bot failures (streaming available)', () => {
   let h: SlackHarness;
+  const logs = capturedLogger();
   const longCode = Array.from({ length: 700 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`).join('\n');
   const engine = keyedEngine({
     llmdown: {
@@ -54,7 +67,11 @@ describe('Slack bot failures (streaming available)', () => {
   });
 
   before(async () => {
-    h = await startSlackHarness({ engine, env: { USER_MAX_CONCURRENT: '1', USER_QUESTIONS_PER_MINUTE: '3', CHANNEL_MAX_CONCURRENT: '2' } });
+    h = await startSlackHarness({
+      engine,
+      env: { USER_MAX_CONCURRENT: '1', USER_QUESTIONS_PER_MINUTE: '3', CHANNEL_MAX_CONCURRENT: '2' },
+      app: { logger: logs.logger },
+    });
   });
   after(async () => {
     await h.close();
@@ -160,7 +177,7 @@ describe('Slack bot failures (streaming available)', () => {
     h.api.clearFaults();
   });
 
-  it('a Retry-After of a second is waited out: the answer arrives, and no note', async () => {
+  it('a Retry-After of a second is waited out: the answer arrives, no note, and the log counts the wait', async () => {
     h.api.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 1, 'C0RLBRIEF');
     await sendSlashCommand(h.url, {
       text: 'default brief',
@@ -175,6 +192,12 @@ describe('Slack bot failures (streaming available)', () => {
     );
     await waitForSources(h.api, 'C0RLBRIEF', top.ts);
     assert.equal(h.api.responseUrlPosts.filter((p) => p.id === 'rl-brief').length, 0, 'no note: the answer came');
+    const answered = await h.api.waitFor(
+      () => logs.lines.find((line) => line.msg === 'answered' && line.channel === 'C0RLBRIEF'),
+      1000,
+      'the answered log line',
+    );
+    assert.ok(Number(answered.ms) >= 1000, `ms counts from the question, Retry-After included (got ${String(answered.ms)})`);
   });
 
   it('streaming breaks mid-answer: the answer is still delivered as a normal reply', async () => {

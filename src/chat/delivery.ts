@@ -89,6 +89,8 @@ export interface AnswerJob {
   channelId: string;
   requestId: string;
   logger: Logger;
+  /** performance.now() when the question arrived (default: when `answer`, else `deliver`, began); logged times count from it. */
+  receivedAt?: number;
   /** Earlier turns of the conversation; read only once the question is admitted. */
   history(): Promise<Turn[]>;
   /** Posts the sources and feedback buttons; resolves with the reference a vote on them carries. */
@@ -174,6 +176,8 @@ export class ChatDelivery {
 
   /** A question the engine would refuse, admission, something visible, then the answer; refusals go to `job.notify`. Never throws. */
   async answer(job: AskJob): Promise<void> {
+    // The time an answer took, as the asker lived it: admission and the first message count too.
+    const receivedAt = job.receivedAt ?? performance.now();
     // Before `open`, which may show the question (a thread named after it): an over-long one is never put on view.
     const refusal = questionRefusal(job.question);
     if (refusal) {
@@ -197,16 +201,22 @@ export class ChatDelivery {
         await this.#notify(job, job.openFailure?.(error) ?? job.platformFailure?.(error) ?? userMessageOf(error));
         return;
       }
-      await this.deliver(job, view);
+      await this.#deliver(job, view, receivedAt);
     } finally {
       admission.release();
     }
   }
 
   /** The answer of an admitted question into `view`, then its sources. Never throws. */
-  async deliver(job: AnswerJob, view: AnswerView): Promise<void> {
+  deliver(job: AnswerJob, view: AnswerView): Promise<void> {
+    return this.#deliver(job, view, job.receivedAt ?? performance.now());
+  }
+
+  async #deliver(job: AnswerJob, view: AnswerView, receivedAt: number): Promise<void> {
     const { logger } = job;
     const started = performance.now();
+    /** `ms`: since the question arrived; `waitedMs`: of that, before the answer began (acks, admission, the first message). */
+    const took = () => ({ ms: Math.round(performance.now() - receivedAt), waitedMs: Math.round(started - receivedAt) });
     const signal = this.lifecycle.signal;
     let answer: ChatAnswer;
     try {
@@ -240,7 +250,7 @@ export class ChatDelivery {
       await view.finish(answer.text);
     } catch (error) {
       job.status?.clear();
-      logger.error({ err: error, ms: Math.round(performance.now() - started) }, 'answer failed');
+      logger.error({ err: error, ...took() }, 'answer failed');
       await view.fail(signal.aborted ? SHUTTING_DOWN_MESSAGE : (job.platformFailure?.(error) ?? userMessageOf(error)));
       return;
     }
@@ -252,7 +262,7 @@ export class ChatDelivery {
       logger.error({ err: error }, 'could not post the sources');
       await view.note(SOURCES_FAILED_TEXT);
     }
-    logger.info({ ms: Math.round(performance.now() - started), mode: answer.mode, citations: answer.citations.length }, 'answered');
+    logger.info({ ...took(), mode: answer.mode, citations: answer.citations.length }, 'answered');
   }
 
   /** Records a 👍/👎 (one per user and answer: a second click changes it); false when it could not be stored. */
