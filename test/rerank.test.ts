@@ -66,6 +66,16 @@ describe('one hit per section', () => {
     );
     assert.equal(ranked[0]!.text, 'first part', 'the input chunks are not changed');
   });
+
+  it('a section merged from a later chunk ranked first reads in document order, its heading line first', () => {
+    const ranked = [
+      { ...chunk('p3', 'row 77', { path: 'api.md', headingPath: ['API', 'Error codes'], score: 0.9 }), chunkIndex: 3 },
+      { ...chunk('p1', '## Error codes\n\nrow 1', { path: 'api.md', headingPath: ['API', 'Error codes'], score: 0.5 }), chunkIndex: 1 },
+      { ...chunk('p2', 'row 40', { path: 'api.md', headingPath: ['API', 'Error codes'], score: 0.4 }), chunkIndex: 2 },
+    ];
+    const [merged] = mergeSameSection(ranked);
+    assert.deepEqual([merged?.id, merged?.score, merged?.text], ['p3', 0.9, '## Error codes\n\nrow 1\n\nrow 40\n\nrow 77']);
+  });
 });
 
 describe('features reranker', () => {

@@ -61,6 +61,8 @@ export interface Chunk {
 }
 
 export interface RetrievedChunk extends Chunk {
+  /** Where the chunk sits in its document (0 first), when the store knows. */
+  chunkIndex?: number;
   /** Fused (RRF) score from Milvus hybrid search; only meaningful for ranking. */
   score: number;
   /** Cosine similarity between the query and the chunk's dense vector, in [-1, 1]. */

@@ -53,7 +53,7 @@ const RRF_K = 60;
  * a 50-hit search about 4× slower on the embedded engine; similarities to other query
  * texts come from `similarities` instead, computed inside Milvus.
  */
-const CHUNK_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url'];
+const CHUNK_FIELDS = ['id', 'path', 'title', 'heading_path', 'text', 'url', 'chunk_index'];
 /** RRF scores say nothing about similarity, so the hybrid search also brings the vector. */
 const CHUNK_FIELDS_WITH_VECTOR = [...CHUNK_FIELDS, 'dense'];
 const PROPERTY_MODEL = 'askdocs.embedding_model';
@@ -561,6 +561,7 @@ function toRetrieved(hit: Record<string, unknown>, queryVector?: number[]): Retr
     headingPath,
     text: String(hit.text ?? ''),
     url: hit.url ? String(hit.url) : undefined,
+    ...(hit.chunk_index !== undefined ? { chunkIndex: Number(hit.chunk_index) } : {}),
     score: Number(hit.score ?? 0),
     similarity: queryVector && dense ? dot(queryVector, dense) : Number.NaN,
   };

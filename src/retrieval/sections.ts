@@ -11,20 +11,29 @@ function sectionKey(chunk: Pick<RetrievedChunk, 'path' | 'headingPath'>): string
   return JSON.stringify([chunk.path, ...chunk.headingPath]);
 }
 
-/** `ranked` best first; each section appears once, where its best chunk ranked. */
+/**
+ * `ranked` best first; each section appears once, where its best chunk ranked, its text
+ * the text of all its chunks in document order (where the store gives chunk indexes), so
+ * it reads as written and its heading line comes first.
+ */
 export function mergeSameSection<T extends RetrievedChunk>(ranked: T[]): T[] {
-  const bySection = new Map<string, T>();
+  const pieces = new Map<string, T[]>();
   const merged: T[] = [];
   for (const chunk of ranked) {
     const key = sectionKey(chunk);
-    const first = bySection.get(key);
-    if (first) {
-      first.text = `${first.text}\n\n${chunk.text}`;
+    const group = pieces.get(key);
+    if (group) {
+      group.push(chunk);
       continue;
     }
-    const copy = { ...chunk };
-    bySection.set(key, copy);
-    merged.push(copy);
+    pieces.set(key, [chunk]);
+    merged.push({ ...chunk });
+  }
+  for (const section of merged) {
+    const group = pieces.get(sectionKey(section))!;
+    if (group.length === 1) continue;
+    const inOrder = [...group].sort((a, b) => (a.chunkIndex ?? 0) - (b.chunkIndex ?? 0));
+    section.text = inOrder.map((chunk) => chunk.text).join('\n\n');
   }
   return merged;
 }
