@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetrievedChunk } from '../src/engine/types.ts';
-import { CONFIDENT_RELEVANCE, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
+import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
 import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
-import { unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
+import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
 import { rerankByFeatures } from '../src/retrieval/rerank.ts';
 import { mergeSameSection } from '../src/retrieval/sections.ts';
 import { queryVariants } from '../src/retrieval/variants.ts';
@@ -212,5 +212,36 @@ describe('distinctive terms and reranked abstention', () => {
     assert.equal(decide('in foodb how do partitions work?', ['foodb']), 'unmatched_term');
     assert.equal(decide('in foodb how do partitions work?', ['foodb'], CONFIDENT_RELEVANCE), undefined);
     assert.equal(shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason, 'no_candidates');
+  });
+
+  it('an identifier only the best candidate holds: found, and answered just below the threshold, not far below', async () => {
+    const table = chunk('codes', '| Code | Meaning |\n| --- | --- |\n| E1077 | The flag key failed validation. |', {
+      headingPath: ['API', 'Error codes'],
+    });
+    const frequency = new Map([
+      ['e1077', 1],
+      ['e2', 7],
+    ]);
+    const counted = async (terms: string[], atMost: number) =>
+      new Map(terms.map((term) => [term, Math.min(frequency.get(term) ?? 0, atMost)]));
+    assert.deepEqual(await matchedRareIdentifiers('what does error E1077 mean?', table, counted), ['e1077']);
+    assert.deepEqual(await matchedRareIdentifiers('what does error code mean?', table, counted), [], 'no identifier asked');
+    assert.deepEqual(
+      await matchedRareIdentifiers('what does E2 mean?', { ...table, text: 'E2 is common.' }, counted),
+      [],
+      'in many chunks',
+    );
+    assert.deepEqual(await matchedRareIdentifiers('what does E1078 mean?', table, counted), [], 'not in the candidate');
+    const decide = (score: number, matchedIdentifiers: string[]) =>
+      shouldAbstainReranked({
+        question: 'what does error E1077 mean?',
+        ranked: [{ ...table, score }],
+        threshold: 0.4,
+        unmatchedTerms: [],
+        matchedIdentifiers,
+      }).reason;
+    assert.equal(decide(0.4 - IDENTIFIER_MARGIN, ['e1077']), undefined);
+    assert.equal(decide(0.39, []), 'low_relevance');
+    assert.equal(decide(0.4 - IDENTIFIER_MARGIN - 0.01, ['e1077']), 'low_relevance');
   });
 });

@@ -6,7 +6,10 @@
  *  - relevance below the threshold (calibrated default 0.40; ABSTAIN_THRESHOLD);
  *  - a version the docs do not document (rule 2 below);
  *  - a distinctive term the top passages never mention (distinctive.ts), unless the
- *    reranker is confident (relevance at or above CONFIDENT_RELEVANCE).
+ *    reranker is confident (relevance at or above CONFIDENT_RELEVANCE);
+ * and one rule the other way: just below the threshold (IDENTIFIER_MARGIN), a best
+ * candidate that is the only chunk naming an identifier of the question (an error code)
+ * is answered (fitted on neither set: it changes no question of either, see BENCHMARKS.md).
  *
  * With RERANKER=off (`shouldAbstain`):
  * 1. Similarity: when even the closest chunk's cosine to the question is below the
@@ -47,6 +50,11 @@ export function shouldAbstain({ question, candidates, threshold }: AbstainInput)
 
 /** Reranker relevance at which an unmatched distinctive term no longer forces an abstention. */
 export const CONFIDENT_RELEVANCE = 0.5;
+/**
+ * How far below the threshold a best candidate that is the one chunk naming the
+ * question's identifier (distinctive.ts, matchedRareIdentifiers) is still answered.
+ */
+export const IDENTIFIER_MARGIN = 0.1;
 
 export interface RerankedAbstainInput {
   question: string;
@@ -55,6 +63,8 @@ export interface RerankedAbstainInput {
   threshold: number;
   /** Distinctive question terms that no top passage mentions (distinctive.ts). */
   unmatchedTerms: string[];
+  /** The question's identifiers that only the best candidate holds (distinctive.ts). */
+  matchedIdentifiers?: string[];
 }
 
 export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecision & { relevance: number } {
@@ -64,7 +74,8 @@ export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecis
   const bestSimilarity = best?.similarity ?? Number.NEGATIVE_INFINITY;
   const decide = (reason?: AbstainReason) => ({ abstain: reason !== undefined, reason, bestSimilarity, relevance });
   if (!best) return decide('no_candidates');
-  if (relevance < threshold) return decide('low_relevance');
+  const namedOnlyThere = (input.matchedIdentifiers?.length ?? 0) > 0 && relevance >= threshold - IDENTIFIER_MARGIN;
+  if (relevance < threshold && !namedOnlyThere) return decide('low_relevance');
   if (unknownVersions(input.question, ranked).length > 0) return decide('unknown_version');
   if (input.unmatchedTerms.length > 0 && relevance < CONFIDENT_RELEVANCE) return decide('unmatched_term');
   return decide();

@@ -41,3 +41,24 @@ export async function unmatchedDistinctiveTerms(
     return frequency >= 1 && frequency <= RARE_DOCUMENT_FREQUENCY;
   });
 }
+
+/**
+ * The question's identifiers (letters and digits together: an error code `E1077`, a
+ * setting like `sq8`) that only one chunk of the corpus holds, and `top` is that chunk.
+ * Embedders read such codes poorly, so the cosine of a lookup ("what does error E1077
+ * mean?") can sit just under the threshold although the passage is the one place the
+ * docs name it.
+ */
+export async function matchedRareIdentifiers(
+  question: string,
+  top: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>,
+  documentFrequencies: DocumentFrequencies,
+): Promise<string[]> {
+  const inTop = new Set(terms([top.title, ...top.headingPath, top.text].join(' ')));
+  const identifiers = [...new Set(contentWords(question).flatMap(terms))].filter(
+    (term) => /\p{L}/u.test(term) && /\p{N}/u.test(term) && inTop.has(term),
+  );
+  if (identifiers.length === 0) return [];
+  const frequencies = await documentFrequencies(identifiers, RARE_DOCUMENT_FREQUENCY + 1);
+  return identifiers.filter((term) => (frequencies.get(term) ?? 0) === RARE_DOCUMENT_FREQUENCY);
+}

@@ -25,9 +25,9 @@ import { meanDirection } from '../embeddings/types.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
-import { unmatchedDistinctiveTerms } from './distinctive.ts';
+import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { rerankByFeatures } from './rerank.ts';
 import { mergeSameSection } from './sections.ts';
@@ -87,20 +87,23 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
     // The distinctive-term rule can only change the outcome between the threshold and
-    // CONFIDENT_RELEVANCE; elsewhere its lookup is skipped. The engine runs requests
-    // about one at a time, so a request saved is time saved, even one sent in parallel.
+    // CONFIDENT_RELEVANCE, the identifier rule just below the threshold; elsewhere their
+    // lookups are skipped. The engine runs requests about one at a time, so a request
+    // saved is time saved, even one sent in parallel.
     const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
     const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
+    const rescuable = relevance < config.retrieval.abstainThreshold && relevance >= config.retrieval.abstainThreshold - IDENTIFIER_MARGIN;
     const termsStarted = performance.now();
-    const unmatchedTerms = undecided
-      ? await unmatchedDistinctiveTerms(question.text, hits, (terms, atMost) => store.termFrequencies(terms, atMost))
-      : [];
+    const frequencies = (terms: string[], atMost: number) => store.termFrequencies(terms, atMost);
+    const unmatchedTerms = undecided ? await unmatchedDistinctiveTerms(question.text, hits, frequencies) : [];
+    const matchedIdentifiers = rescuable && ranked[0] ? await matchedRareIdentifiers(question.text, ranked[0], frequencies) : [];
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
       ranked,
       threshold: config.retrieval.abstainThreshold,
       unmatchedTerms,
+      matchedIdentifiers,
     });
     logger?.debug(
       {
@@ -111,6 +114,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
         abstain: decision.abstain,
         reason: decision.reason,
         unmatchedTerms,
+        matchedIdentifiers,
         searchMs: Math.round(searched - started),
         rerankMs: Math.round(reranking),
       },
