@@ -4,13 +4,12 @@
  * allowlist, long answers, and graceful stop. Users always see a plain message.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
-import { createLogger } from '../src/logger.ts';
 import { pageSource, type Script, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { sendEvent, sendSlashCommand } from './fakes/slack-requests.ts';
+import { capturedLogger } from './support/captured-logger.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, sleep, waitForSources } from './support/slack-view.ts';
 
@@ -34,16 +33,6 @@ async function ask(h: SlackHarness, channel: string, user: string, text: string,
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 function balancedFences(text: string): boolean {
   return text.split('\n').filter((line) => FENCE.test(line)).length % 2 === 0;
-}
-
-/** A logger whose JSON lines a test can read. */
-function capturedLogger() {
-  const destination = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  destination.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
 }
 
 describe('Slack bot failures (streaming available)', () => {
