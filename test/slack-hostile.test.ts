@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
-import { blockActionsBody, sendEvent, sendSigned, sendSlashCommand, slashCommandBody } from './fakes/slack-requests.ts';
+import { blockActionsBody, sendEvent, sendSigned, sendSlashCommand, shortcutBody, slashCommandBody } from './fakes/slack-requests.ts';
+import { capturedLogger } from './support/captured-logger.ts';
 import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
-import { ephemeralTexts, sleep } from './support/slack-view.ts';
+import { ephemeralTexts, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -101,6 +102,103 @@ describe('Slack bot: hostile requests', () => {
     assert.deepEqual([future.status, past.status, slightlyAhead.status], [401, 401, 200]);
     await sleep(200);
     assert.equal(engine.questions.filter((q) => q.text === 'from the future').length, 1, 'only the request within 5 minutes is answered');
+  });
+});
+
+describe('Slack bot: interactivity askdocs does not handle', () => {
+  let h: SlackHarness;
+  const logs = capturedLogger('debug');
+  const engine = new ScriptedEngine(() => ({ text: 'Rated answer [1].', citations: [pageSource(1, 'a.md', 'A')] }));
+  /** What an operator would be alerted by: warnings and errors logged since line `from`. */
+  const loud = (from: number) => logs.lines.slice(from).filter((line) => line.level !== 'debug' && line.level !== 'info');
+  /** Sends a signed interactivity payload; `ms` is how long Slack waited for the ack. */
+  const interact = async (body: string) => {
+    const sent = await sendSigned(h.url, body, FORM, { signal: AbortSignal.timeout(10_000) });
+    return { status: sent.status, ms: sent.answeredAt - sent.sentAt };
+  };
+
+  before(async () => {
+    h = await startSlackHarness({ engine, app: { logger: logs.logger } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('shortcuts, a button with an unknown action_id, modals and option menus askdocs has none of are acked at once, quietly', async () => {
+    const from = logs.lines.length;
+    const channel = 'C0UNHANDLED';
+    const user = { id: 'U0CLICK', team_id: FAKE_BOT.teamId };
+    const interactivity = (payload: Record<string, unknown>) =>
+      new URLSearchParams({ payload: JSON.stringify({ ...payload, team: { id: FAKE_BOT.teamId }, api_app_id: 'A0TEST' }) }).toString();
+    const requests: Record<string, string> = {
+      'global shortcut': shortcutBody({ type: 'shortcut', callbackId: 'old_shortcut', user: 'U0CLICK' }),
+      'message shortcut': shortcutBody({
+        type: 'message_action',
+        callbackId: 'old_message_shortcut',
+        user: 'U0CLICK',
+        channel,
+        responseUrl: h.api.responseUrl('message-shortcut'),
+      }),
+      'unknown button': blockActionsBody({
+        user: 'U0CLICK',
+        channel,
+        messageTs: '1700000000.000200',
+        actionId: 'some_other_button',
+        blockId: 'some_other_block',
+        value: 'x',
+        responseUrl: h.api.responseUrl('unknown-button'),
+      }),
+      // askdocs opens no modals and has no menus with external options: these come only from a misconfigured app.
+      'modal submitted': interactivity({
+        type: 'view_submission',
+        user,
+        view: { id: 'V0OLD', callback_id: 'old_modal', state: { values: {} } },
+      }),
+      'modal closed': interactivity({ type: 'view_closed', user, view: { id: 'V0OLD', callback_id: 'old_modal' }, is_cleared: false }),
+      'options requested': interactivity({ type: 'block_suggestion', user, action_id: 'old_menu', block_id: 'b', value: 'mil' }),
+    };
+    const acks: Record<string, { status: number; withinASecond: boolean }> = {};
+    for (const [name, body] of Object.entries(requests)) {
+      const { status, ms } = await interact(body);
+      acks[name] = { status, withinASecond: ms < 1000 };
+    }
+    const expected = Object.fromEntries(Object.keys(requests).map((name) => [name, { status: 200, withinASecond: true }]));
+    assert.deepEqual(acks, expected, 'acked at once, not after Bolt gives up at 3 s');
+    // Past the 3 s Bolt would wait for an ack that never comes: nothing more is logged.
+    await sleep(3200);
+    assert.deepEqual(loud(from), [], 'no warnings or errors');
+    assert.equal(engine.questions.length, 0);
+    const shown = h.api.calls.filter((call) => call.method.startsWith('chat.') && call.args.channel === channel);
+    assert.deepEqual(shown, [], 'nothing posted in the channel');
+  });
+
+  it("askdocs' own feedback buttons are still handled, acked once", async () => {
+    const from = logs.lines.length;
+    const channel = 'C0RATED';
+    const text = `<@${FAKE_BOT.userId}> rate me`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0ASKER', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0ASKER', text, ts });
+    await waitForSources(h.api, channel, ts);
+    const answer = h.api.threadReplies(channel, ts).find((m) => m.streamed);
+    const native = nativeFeedbackButtons(answer);
+    assert.ok(answer && native);
+    const click = await interact(
+      blockActionsBody({
+        user: 'U0VOTER',
+        channel,
+        messageTs: answer.ts,
+        threadTs: ts,
+        actionId: native.action_id,
+        value: native.positive_button.value,
+        elementType: 'feedback_buttons',
+        responseUrl: h.api.responseUrl('rated'),
+      }),
+    );
+    assert.equal(click.status, 200);
+    await h.api.waitFor(() => ephemeralTexts(h.api, channel).some((t) => /Thanks for the feedback/.test(t)), 5000, 'thanks');
+    assert.equal(h.feedback.list().find((r) => r.channelId === channel)?.vote, 'up');
+    await sleep(200);
+    assert.deepEqual(loud(from), [], 'acked once: no "ack called multiple times"');
   });
 });
 

@@ -9,6 +9,7 @@
  *   assistant thread     the AI-app split view (Bolt's `Assistant`): a greeting and suggested
  *                        questions; questions are answered in the thread, the first titles it.
  *   feedback             👍/👎 (the sources' buttons or Slack's feedback buttons): acked, stored.
+ *   anything else        shortcuts, other buttons, modals, option menus: acked at once, ignored.
  *
  * Listeners return at once: answers are tracked background work, so acks never wait on the
  * engine. One delivery → at most one answer: Slack's retries are dropped by `event_id`, and a
@@ -37,6 +38,9 @@ export interface ListenerDeps {
   /** Suggested questions for new assistant threads. */
   prompts: () => Promise<SuggestedPrompt[]>;
 }
+
+/** askdocs' own feedback buttons (the sources' `askdocs_feedback_up`/`_down`, Slack's `askdocs_feedback`). */
+const FEEDBACK_ACTIONS = new RegExp(`^${FEEDBACK_ACTION}`);
 
 export const USAGE =
   'Ask me about the docs: `/askdocs <your question>`, e.g. `/askdocs How do I create a collection?`\n' +
@@ -169,7 +173,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   });
 
   // The sources' 👍/👎 buttons and Slack's feedback buttons on a streamed answer: the value is the vote.
-  app.action<BlockAction>(new RegExp(`^${FEEDBACK_ACTION}`), async ({ ack, body, action, client }) => {
+  app.action<BlockAction>(FEEDBACK_ACTIONS, async ({ ack, body, action, client }) => {
     await ack();
     const channel: string | undefined = body.channel?.id ?? body.container.channel_id;
     const messageTs: string | undefined = body.message?.ts ?? body.container.message_ts;
@@ -179,6 +183,31 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
     const note = recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.";
     await ephemeral(client, { channel, user: body.user.id }, body.message?.thread_ts ?? body.container.thread_ts, note);
+  });
+
+  // Last: interactivity askdocs has no handler for (a shortcut or button left in the app's
+  // configuration, a link button, a stale message). Bolt acks none of it, so Slack would show
+  // the user an error after 3 s and Bolt log one; acked at once, it is nothing to act on.
+  // Bolt runs every matching listener, so what a listener above handles is skipped here: two
+  // acks of one request would be an error of their own.
+  const unhandled = (what: Record<string, unknown>) => logger.debug(what, 'slack: interactivity askdocs does not handle; acknowledged');
+  app.shortcut({}, async ({ ack, shortcut }) => {
+    await ack();
+    unhandled({ type: shortcut.type, callbackId: shortcut.callback_id, user: shortcut.user?.id });
+  });
+  app.action({}, async ({ ack, body, action }) => {
+    const actionId = (action as { action_id?: unknown }).action_id;
+    if (body.type === 'block_actions' && typeof actionId === 'string' && FEEDBACK_ACTIONS.test(actionId)) return;
+    await ack();
+    unhandled({ type: body.type, actionId, user: body.user?.id });
+  });
+  app.view({}, async ({ ack, body }) => {
+    await ack();
+    unhandled({ type: body.type, callbackId: body.view?.callback_id, user: body.user?.id });
+  });
+  app.options({}, async ({ ack, body }) => {
+    await ack({ options: [] });
+    unhandled({ type: body.type, user: body.user?.id });
   });
 
   /** A question from a message; `history` defaults to the thread's earlier messages (read once admitted). */

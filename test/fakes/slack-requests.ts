@@ -243,3 +243,43 @@ export function blockActionsBody(input: BlockActionInput): string {
 export function sendBlockAction(url: string, input: BlockActionInput, options?: SendOptions) {
   return sendSigned(url, blockActionsBody(input), 'application/x-www-form-urlencoded', options);
 }
+
+export interface ShortcutInput {
+  /** `shortcut`: a global shortcut (trigger_id only); `message_action`: a message shortcut (with a response_url). */
+  type: 'shortcut' | 'message_action';
+  callbackId: string;
+  user: string;
+  /** For `message_action`: the message's channel. */
+  channel?: string;
+  messageTs?: string;
+  responseUrl?: string;
+}
+
+/** A global or message shortcut payload, as Slack sends it to the interactivity URL. */
+export function shortcutBody(input: ShortcutInput): string {
+  const payload: Record<string, unknown> = {
+    type: input.type,
+    token: 'deprecated-verification-token',
+    action_ts: `${Date.now() / 1000}`,
+    team: { id: FAKE_BOT.teamId, domain: 'test' },
+    user: { id: input.user, username: input.user.toLowerCase(), team_id: FAKE_BOT.teamId },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: input.callbackId,
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+  };
+  if (input.type === 'message_action') {
+    const ts = input.messageTs ?? '1700000000.000100';
+    Object.assign(payload, {
+      channel: { id: input.channel ?? 'C0SHORTCUT', name: 'docs-help' },
+      message: { type: 'message', ts, user: 'U0AUTHOR', text: 'a message someone wrote' },
+      message_ts: ts,
+      response_url: input.responseUrl,
+    });
+  }
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export function sendShortcut(url: string, input: ShortcutInput, options?: SendOptions) {
+  return sendSigned(url, shortcutBody(input), 'application/x-www-form-urlencoded', options);
+}
