@@ -105,6 +105,25 @@ describe('Slack bot: hostile requests', () => {
   });
 });
 
+/** A feedback click's payload as Slack would never send it: no `container` and no `channel`. */
+function feedbackClickWithoutWhere(responseUrl: string): string {
+  const form = new URLSearchParams(
+    blockActionsBody({
+      user: 'U0NOWHERE',
+      channel: 'C0NOWHERE',
+      messageTs: '1700000000.000300',
+      actionId: 'askdocs_feedback',
+      value: 'up',
+      elementType: 'feedback_buttons',
+      responseUrl,
+    }),
+  );
+  const payload = JSON.parse(form.get('payload') ?? '{}') as Record<string, unknown>;
+  delete payload.container;
+  delete payload.channel;
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 describe('Slack bot: interactivity askdocs does not handle', () => {
   let h: SlackHarness;
   const logs = capturedLogger('debug');
@@ -199,6 +218,26 @@ describe('Slack bot: interactivity askdocs does not handle', () => {
     assert.equal(h.feedback.list().find((r) => r.channelId === channel)?.vote, 'up');
     await sleep(200);
     assert.deepEqual(loud(from), [], 'acked once: no "ack called multiple times"');
+  });
+
+  it('a feedback click with no container or channel is acked and ignored with a warning, not a TypeError', async () => {
+    const from = logs.lines.length;
+    const click = await interact(feedbackClickWithoutWhere(h.api.responseUrl('nowhere')));
+    assert.deepEqual({ status: click.status, withinASecond: click.ms < 1000 }, { status: 200, withinASecond: true });
+    await sleep(300);
+    const logged = logs.lines.slice(from);
+    assert.deepEqual(
+      logged.filter((line) => line.level === 'error'),
+      [],
+      'no error logged',
+    );
+    assert.doesNotMatch(JSON.stringify(logged), /TypeError|Cannot read properties/);
+    assert.ok(
+      logged.some((line) => line.level === 'warn' && /feedback click without a channel or message/.test(String(line.msg))),
+      `a clear warning (got ${JSON.stringify(logged.map((line) => [line.level, line.msg]))})`,
+    );
+    assert.equal(h.feedback.list().filter((r) => r.userId === 'U0NOWHERE').length, 0, 'no vote recorded');
+    assert.equal(ephemeralTexts(h.api, 'C0NOWHERE').length, 0);
   });
 });
 

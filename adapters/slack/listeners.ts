@@ -175,14 +175,21 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   // The sources' 👍/👎 buttons and Slack's feedback buttons on a streamed answer: the value is the vote.
   app.action<BlockAction>(FEEDBACK_ACTIONS, async ({ ack, body, action, client }) => {
     await ack();
-    const channel: string | undefined = body.channel?.id ?? body.container.channel_id;
-    const messageTs: string | undefined = body.message?.ts ?? body.container.message_ts;
+    // Slack always says where the clicked message is; a payload that does not (a proxy that
+    // trimmed it, a forged body) names no answer to rate and nowhere to reply, so it is dropped.
+    const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
+    const messageTs: string | undefined = body.message?.ts ?? body.container?.message_ts;
+    const userId: string | undefined = body.user?.id;
+    if (!channel || !messageTs || !userId) {
+      logger.warn({ channel, messageTs, user: userId }, 'slack: feedback click without a channel or message; ignored');
+      return;
+    }
     const vote = (action as { value?: string }).value;
-    if (!channel || !messageTs || (vote !== 'up' && vote !== 'down')) return;
-    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId: body.user.id, vote }, logger);
+    if (vote !== 'up' && vote !== 'down') return;
+    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
     const note = recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.";
-    await ephemeral(client, { channel, user: body.user.id }, body.message?.thread_ts ?? body.container.thread_ts, note);
+    await ephemeral(client, { channel, user: userId }, body.message?.thread_ts ?? body.container?.thread_ts, note);
   });
 
   // Last: interactivity askdocs has no handler for (a shortcut or button left in the app's
