@@ -52,6 +52,8 @@ describe('Slack bot failures (streaming available)', () => {
       chunkChars: 4000,
     },
     slow: { text: 'Slow answer [1].', citations: [pageSource(1, 'a.md', 'A')], startDelayMs: 600 },
+    // Two deltas far enough apart for a test to break streaming after the first one went out.
+    halfway: { text: 'First half of the answer. Second half [1].', citations: [pageSource(1, 'a.md', 'A')], chunkChars: 26, delayMs: 700 },
     default: { text: 'Fine answer [1].', citations: [pageSource(1, 'a.md', 'A')] },
   });
 
@@ -195,6 +197,66 @@ describe('Slack bot failures (streaming available)', () => {
     const ts = await ask(h, 'C0BROKEN', 'U0BROKEN', 'default again');
     await waitForSources(h.api, 'C0BROKEN', ts);
     assert.ok(h.api.threadReplies('C0BROKEN', ts).some((m) => !m.streamed && m.text === 'Fine answer [1].'));
+  });
+
+  it('appendStream and stopStream keep failing: the answer is re-posted and the abandoned stream message removed', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0ABANDON';
+    const from = logs.lines.length;
+    // Four 500s each: every attempt of the append and of the stop (the harness client retries once) fails, and then some.
+    h.api.failNext('chat.appendStream', { status: 500 }, 4, channel);
+    h.api.failNext('chat.stopStream', { status: 500 }, 4, channel);
+    const ts = await ask(h, channel, 'U0ABANDON', 'default abandoned');
+    await waitForSources(h.api, channel, ts);
+    const stream = h.api.messages.find((m) => m.channel === channel && m.streamed);
+    assert.ok(stream, 'the answer started as a stream');
+    await h.api.waitFor(() => stream.deleted, 3000, 'the empty stream message removed');
+    assert.deepEqual(answerTexts(h.api, channel, ts), ['Fine answer [1].'], 'the thread shows the one complete answer');
+    assert.ok(isSourcesMessage(h.api.threadReplies(channel, ts).at(-1)!), 'then the sources');
+    assert.deepEqual(
+      logs.lines.slice(from).filter((line) => line.level === 'error'),
+      [],
+      'the answer did not fail',
+    );
+  });
+
+  it('streaming breaks after text went out and the stop fails: the rest follows, then the stream is stopped once more', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0HALFWAY';
+    const ts = await ask(h, channel, 'U0HALFWAY', 'halfway there');
+    await h.api.waitFor(() => h.api.callsTo('chat.appendStream').find((c) => c.args.channel === channel), 5000, 'the first append');
+    // The first half is in the stream; from now on the next append and the stop fail (each attempt).
+    h.api.failNext('chat.appendStream', { status: 500 }, 2, channel);
+    h.api.failNext('chat.stopStream', { status: 500 }, 2, channel);
+    await waitForSources(h.api, channel, ts);
+    const stream = h.api.messages.find((m) => m.channel === channel && m.streamed);
+    assert.ok(stream);
+    await h.api.waitFor(() => stream.streamed?.stopped, 3000, 'the stream stopped');
+    assert.equal(stream.deleted, undefined, 'it holds the first half: kept');
+    assert.equal(h.api.taskStatus(stream, 'askdocs_search'), 'complete', 'its "Searching the docs…" step is no longer in progress');
+    assert.deepEqual(answerTexts(h.api, channel, ts), ['First half of the answer. ', 'Second half [1].']);
+  });
+
+  it('a stopStream that fails again when the stream is cleaned up: a warning, and the answer stands', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0HALFWAY2';
+    const from = logs.lines.length;
+    const ts = await ask(h, channel, 'U0HALFWAY2', 'halfway again');
+    await h.api.waitFor(() => h.api.callsTo('chat.appendStream').find((c) => c.args.channel === channel), 5000, 'the first append');
+    h.api.failNext('chat.appendStream', { status: 500 }, 2, channel);
+    h.api.failNext('chat.stopStream', { status: 500 }, 4, channel);
+    await waitForSources(h.api, channel, ts);
+    const warned = await h.api.waitFor(
+      () => logs.lines.slice(from).find((line) => line.level === 'warn' && /clean up the abandoned stream/.test(String(line.msg))),
+      3000,
+      'the cleanup warning',
+    );
+    assert.ok(warned);
+    assert.deepEqual(answerTexts(h.api, channel, ts), ['First half of the answer. ', 'Second half [1].']);
+    assert.deepEqual(
+      logs.lines.slice(from).filter((line) => line.level === 'error'),
+      [],
+    );
   });
 
   it('Slack keeps failing: the user still gets a plain message in the thread', async () => {

@@ -143,6 +143,10 @@ export class SlackStream implements StreamTransport {
     await this.client.chat.stopStream({ channel: this.target.channel, ts: this.#ts, chunks });
   }
 
+  async discard(): Promise<void> {
+    await this.client.chat.delete({ channel: this.target.channel, ts: this.#ts });
+  }
+
   #closeTask(): { type: 'task_update'; id: string; title: string; status: 'complete' }[] {
     if (this.#taskClosed) return [];
     this.#taskClosed = true;

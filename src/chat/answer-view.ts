@@ -139,6 +139,11 @@ export interface StreamTransport {
   stop(markdown: string, complete: boolean): Promise<void>;
   /** Ends the stream with a failure message, after the text already streamed when `afterText`. */
   stopWithFailure(text: string, afterText: boolean): Promise<void>;
+  /**
+   * Removes the streamed message, which holds none of the answer (shown elsewhere instead).
+   * Without it, such a stream is only stopped.
+   */
+  discard?(): Promise<void>;
 }
 
 export class StreamView<M> implements AnswerView {
@@ -217,13 +222,30 @@ export class StreamView<M> implements AnswerView {
     // Too long for one streamed message (or streaming broke): close the stream cleanly,
     // then post what is left as further messages, reopening a code block cut in half.
     const fence = continues ? unclosedFence(this.#sent) : undefined;
-    await this.#stream
-      .stop(fence ? `\n${fence.close}` : '', false)
-      .catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the stream failed; posting the rest as messages'));
+    const close = fence ? `\n${fence.close}` : '';
+    let stopped = true;
+    await this.#stream.stop(close, false).catch((error: unknown) => {
+      stopped = false;
+      this.#logger.warn({ err: error }, 'stopping the stream failed; posting the rest as messages');
+    });
     const remainder = fence ? `${fence.open}\n${rest}` : rest;
     for (const [index, part] of splitMessage(remainder, this.#renderer.partChars).entries()) {
       const text = this.#renderer.partText(part);
       await retryBriefly(() => this.#overflow.post(this.#renderer.message(text, index + 1), index + 1), this.#overflowRetryAfter);
+    }
+    // Left open, the stream would stay in the thread as if still being written (empty, when
+    // nothing reached it) next to the answer. Not awaited: the answer is shown, and the
+    // sources must not wait on a platform that is failing.
+    if (!stopped) void this.#cleanUp(close);
+  }
+
+  /** One more try at a stream whose stop failed: removed when it holds nothing, else stopped. Never throws. */
+  async #cleanUp(close: string): Promise<void> {
+    try {
+      if (this.#sent === '' && this.#stream.discard) await this.#stream.discard();
+      else await this.#stream.stop(close, false);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not clean up the abandoned stream message');
     }
   }
 

@@ -161,6 +161,15 @@ export class FakeSlackApi {
       .join('');
   }
 
+  /** For a streamed message: the status its task `id` shows (the last task_update for it), e.g. 'in_progress', 'complete'. */
+  taskStatus(message: FakeMessage, id: string): string | undefined {
+    const updates = (message.streamed?.chunks ?? []).filter(
+      (chunk): chunk is { type: 'task_update'; id: string; status: string } =>
+        (chunk as { type?: string }).type === 'task_update' && (chunk as { id?: string }).id === id,
+    );
+    return updates.at(-1)?.status;
+  }
+
   /** Resolves when `predicate` holds, re-checked after every call; rejects after `timeoutMs`. */
   async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
     const deadline = Date.now() + timeoutMs;
