@@ -137,6 +137,9 @@ describe('Slack bot failures (streaming available)', () => {
     await waitForSources(h.api, 'C0429', ts, 8000);
     assert.equal(answerTexts(h.api, 'C0429', ts)[0], 'Fine answer [1].');
     assert.ok(h.api.calls.some((c) => c.method === 'chat.appendStream' && c.outcome === '429'));
+    // The limited append was to close the "Searching the docs…" step too: a later call must.
+    const stream = h.api.threadReplies('C0429', ts).find((m) => m.streamed);
+    assert.equal(stream && h.api.taskStatus(stream, 'askdocs_search'), 'complete', 'the search step no longer shows in progress');
   });
 
   it("one channel's chat.postMessage rate-limited for minutes: another channel is answered at once, the limited asker gets a plain note", async () => {

@@ -121,6 +121,7 @@ export class SlackStream implements StreamTransport {
 
   async append(markdown: string): Promise<void> {
     await this.client.chat.appendStream({ channel: this.target.channel, ts: this.#ts, chunks: [...this.#closeTask(), text(markdown)] });
+    this.#taskClosed = true;
   }
 
   async stop(markdown: string, complete: boolean): Promise<void> {
@@ -129,27 +130,35 @@ export class SlackStream implements StreamTransport {
     const plain = async () => {
       await this.client.chat.stopStream(stop);
     };
-    if (!complete) return plain();
-    // Refused (the workspace lacks them): the stream ends plainly and the sources carry the buttons.
-    await this.limits.nativeFeedback.attempt(async () => {
-      await this.client.chat.stopStream({ ...stop, blocks: [feedbackBlock() as never] });
-      this.feedbackTs = this.#ts;
-    }, plain);
+    if (complete) {
+      // Refused (the workspace lacks them): the stream ends plainly and the sources carry the buttons.
+      await this.limits.nativeFeedback.attempt(async () => {
+        await this.client.chat.stopStream({ ...stop, blocks: [feedbackBlock() as never] });
+        this.feedbackTs = this.#ts;
+      }, plain);
+    } else {
+      await plain();
+    }
+    this.#taskClosed = true;
   }
 
   async stopWithFailure(message: string, afterText: boolean): Promise<void> {
     const failed = { type: 'task_update' as const, id: SEARCH_TASK, title: 'Could not answer', status: 'error' as const };
     const chunks = [...(this.#taskClosed ? [] : [failed]), text(`${afterText ? '\n\n' : ''}${message}`)];
     await this.client.chat.stopStream({ channel: this.target.channel, ts: this.#ts, chunks });
+    this.#taskClosed = true;
   }
 
   async discard(): Promise<void> {
     await this.client.chat.delete({ channel: this.target.channel, ts: this.#ts });
   }
 
+  /**
+   * The chunk that ends the search step, until a call carrying it succeeded: one that failed or
+   * was rate-limited closed nothing, so the next call (a retry, the stop) carries it again.
+   */
   #closeTask(): { type: 'task_update'; id: string; title: string; status: 'complete' }[] {
     if (this.#taskClosed) return [];
-    this.#taskClosed = true;
     return [{ type: 'task_update', id: SEARCH_TASK, title: 'Searched the docs', status: 'complete' }];
   }
 }
