@@ -258,6 +258,32 @@ describe('chunker on other formats and edge cases', () => {
     }
   });
 
+  it('prose lines that begin with import or export inside a paragraph stay; nested admonition fences go whole', () => {
+    const source = [
+      '# Upgrade',
+      '',
+      'You can',
+      'export default settings with the CLI before upgrading, then',
+      'import them from "backup.json" on the new machine.',
+      '',
+      '::::info Outer title',
+      ':::tip Inner title',
+      'Keep a backup.',
+      ':::',
+      '::::',
+    ].join('\n');
+    const text = chunkDocument(source, 'upgrade.md', LIMITS)
+      .chunks.map((c) => c.text)
+      .join('\n');
+    assert.match(
+      text,
+      /You can\nexport default settings with the CLI before upgrading, then\nimport them from "backup\.json" on the new machine\./,
+    );
+    const lines = text.split('\n').map((line) => line.trimEnd());
+    assert.ok(lines.includes('Outer title') && lines.includes('Inner title') && lines.includes('Keep a backup.'));
+    assert.doesNotMatch(text, /:/);
+  });
+
   it('MkDocs Material: admonition and tab bodies are text, not indented code; [TOC] and snippet lines go', () => {
     const source = [
       '# Orbit',

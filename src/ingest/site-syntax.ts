@@ -17,7 +17,8 @@ import { markFencedLines } from './headings.ts';
 
 const IMPORT = /^import\s[\s\S]*?\bfrom\s*['"]|^import\s*['"]/;
 const EXPORT = /^export\s+(?:const|let|var|function|async\s+function|class|default|\{|\*)/;
-const ADMONITION_FENCE = /^[ \t]*:::[ \t]*([\w-]*)(.*)$/;
+// Three colons or more: `::::info` wraps a nested `:::tip`.
+const ADMONITION_FENCE = /^[ \t]*:{3,}[ \t]*([\w-]*)(.*)$/;
 // `!!! note "Title"`, `??? tip`, `???+ warning "Title"`, `=== "Tab label"`.
 const MKDOCS_BLOCK = /^(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*[ \t]*(?:"([^"]*)")?|===\+?[ \t]+"([^"]*)")[ \t]*$/;
 const MKDOCS_INDENT = '    ';
@@ -47,7 +48,12 @@ interface Line {
 /** An ESM statement runs from its first line until its brackets balance, never past a blank or code line. */
 function blankEsm(lines: Line[]): void {
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.prose || !/^(?:import|export)\b/.test(lines[i]!.line)) continue;
+    // MDX reads ESM only where a block starts: at the top, after a blank line (an ESM line
+    // already blanked counts), a fence or the front matter's closing line; "…then\nimport
+    // them from …" in a wrapped paragraph is prose.
+    const previous = lines[i - 1];
+    const blockStart = !previous?.prose || /^(?:\s*|---|\+\+\+)\s*$/.test(previous.line);
+    if (!blockStart || !lines[i]!.prose || !/^(?:import|export)\b/.test(lines[i]!.line)) continue;
     let depth = 0;
     let end = i;
     for (; end < lines.length && lines[end]!.prose && lines[end]!.line.trim() !== ''; end++) {
