@@ -228,6 +228,13 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
       'https://d.example/docs/retention-policy',
     );
     assert.equal(linkOf('guides/hello.md', '+++\nslug = "bonjour"\n+++\n# Hello\n\nHi.\n'), 'https://d.example/docs/guides/bonjour');
+    for (const escaping of ['../../outside', '//evil.example/x', 'https://evil.example/x']) {
+      assert.equal(
+        linkOf('guides/hello.md', `---\nslug: ${escaping}\n---\n# Hello\n\nHi.\n`),
+        'https://d.example/docs/guides/hello',
+        escaping,
+      );
+    }
     assert.equal(linkOf('guides/quotas.md', '---\nid: quota-limits\ntitle: Quotas\n---\nText.\n'), 'https://d.example/docs/guides/quotas');
   });
 });

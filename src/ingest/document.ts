@@ -61,7 +61,9 @@ export function sha256(text: string): string {
  */
 export function documentUrl(baseUrl: string | undefined, path: string, published: PublishedAs = {}): string | undefined {
   if (!baseUrl) return undefined;
-  const { slug } = published;
+  // A slug that would leave the base (`../x`, `//host`, `https://…`) is not a page of these docs.
+  const slug =
+    published.slug !== undefined && !/^\/\/|^[a-z][a-z0-9+.-]*:|(^|\/)\.\.(\/|$)/i.test(published.slug) ? published.slug : undefined;
   const page =
     slug === undefined
       ? path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1')
