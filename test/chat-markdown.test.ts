@@ -27,7 +27,7 @@ describe('chat markdown', () => {
 
   it('an image gives way to its alt text and a link into the docs folder to its text; web links stay, code is untouched', () => {
     const text = [
-      '![Architecture diagram](docs/arch.png) shows the parts. [![CI](https://ci.example/badge.svg)](https://ci.example)',
+      '![Architecture diagram](docs/arch.png) shows the parts. [![CI](https://ci.example/badge.svg)](https://ci.example) [![Build](badge.svg)](./ci.md)',
       '',
       'See the [configuration guide](./configuration.md#limits), [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
       '',
@@ -38,7 +38,7 @@ describe('chat markdown', () => {
     assert.equal(
       chatMarkdown(text),
       [
-        'Architecture diagram shows the parts. [CI](https://ci.example)',
+        'Architecture diagram shows the parts. [CI](https://ci.example) Build',
         '',
         'See the configuration guide, [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
         '',

@@ -125,7 +125,14 @@ function pageLinkEdit(node: Nodes, source: string): Edit | undefined {
   if (!first || !last || node.children.some((child) => child.type === 'html')) return undefined;
   const from = offsets(first)?.start;
   const to = offsets(last)?.end;
-  return from === undefined || to === undefined ? undefined : { ...at, text: source.slice(from, to) };
+  if (from === undefined || to === undefined) return undefined;
+  // A badge linking into the docs (`[![Build](badge.svg)](./ci.md)`): its image gives way too.
+  let text = source.slice(from, to);
+  for (const child of [...node.children].reverse()) {
+    const childAt = offsets(child);
+    if (child.type === 'image' && childAt) text = text.slice(0, childAt.start - from) + (child.alt ?? '') + text.slice(childAt.end - from);
+  }
+  return { ...at, text };
 }
 
 function offsets(node: Nodes): { start: number; end: number } | undefined {
