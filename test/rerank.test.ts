@@ -243,5 +243,13 @@ describe('distinctive terms and reranked abstention', () => {
     assert.equal(decide(0.4 - IDENTIFIER_MARGIN, ['e1077']), undefined);
     assert.equal(decide(0.39, []), 'low_relevance');
     assert.equal(decide(0.4 - IDENTIFIER_MARGIN - 0.01, ['e1077']), 'low_relevance');
+    const onWindows = shouldAbstainReranked({
+      question: 'what does E1077 mean on windows?',
+      ranked: [{ ...table, score: 0.35 }],
+      threshold: 0.4,
+      unmatchedTerms: ['windows'],
+      matchedIdentifiers: ['e1077'],
+    });
+    assert.equal(onWindows.reason, 'unmatched_term', 'a rescued question still gets the distinctive-term check');
   });
 });

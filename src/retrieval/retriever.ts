@@ -95,8 +95,10 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const rescuable = relevance < config.retrieval.abstainThreshold && relevance >= config.retrieval.abstainThreshold - IDENTIFIER_MARGIN;
     const termsStarted = performance.now();
     const frequencies = (terms: string[], atMost: number) => store.termFrequencies(terms, atMost);
-    const unmatchedTerms = undecided ? await unmatchedDistinctiveTerms(question.text, hits, frequencies) : [];
     const matchedIdentifiers = rescuable && ranked[0] ? await matchedRareIdentifiers(question.text, ranked[0], frequencies) : [];
+    // A question answered from just under the threshold gets the checks one just above it gets.
+    const unmatchedTerms =
+      undecided || matchedIdentifiers.length > 0 ? await unmatchedDistinctiveTerms(question.text, hits, frequencies) : [];
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
