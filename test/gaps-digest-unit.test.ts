@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { webApi } from '@slack/bolt';
 import { digestMessage } from '../adapters/discord/digest.ts';
-import { digestBlocks } from '../adapters/slack/digest.ts';
+import { digestBlocks, slackDigestChannel } from '../adapters/slack/digest.ts';
 import type { GapsDigestConfig } from '../src/config.ts';
 import { type Digest, digestFromReport, digestText } from '../src/gaps/digest.ts';
 import { type DigestChannel, digestFor, startDigestJob } from '../src/gaps/digest-schedule.ts';
@@ -17,6 +18,7 @@ import { threadUrl } from '../src/gaps/thread-links.ts';
 import { createLifecycle } from '../src/lifecycle.ts';
 import { createLogger } from '../src/logger.ts';
 import { localClaims } from '../src/state/claims.ts';
+import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { until } from './support/until.ts';
 
 const NOW = '2026-12-07T09:00:00.000Z';
@@ -154,6 +156,29 @@ describe('gaps digest: content', () => {
     const embed = digestMessage(digest).embeds![0]!;
     assert.equal(embed.fields?.length, 0);
     assert.match(embed.description ?? '', /No coverage gaps/);
+  });
+});
+
+describe('gaps digest: Slack rate limits', () => {
+  it('a rate-limited digest post waits out the Retry-After and is posted (the client rejects rate-limited calls)', async () => {
+    const api = await new FakeSlackApi().start();
+    try {
+      // As the bot's client is set up (adapters/slack/index.ts).
+      const client = new webApi.WebClient(FAKE_BOT.token, {
+        slackApiUrl: api.apiUrl,
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+      });
+      api.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const digest = digestFromReport(report([cluster(1, [question('how do I shard?'), question('sharding?')])]));
+      await slackDigestChannel(client).post('C0DIGEST', digest);
+      assert.deepEqual(
+        api.calls.filter((call) => call.method === 'chat.postMessage').map((call) => call.outcome),
+        ['429', 'ok'],
+      );
+    } finally {
+      await api.stop();
+    }
   });
 });
 

@@ -3,11 +3,16 @@
  * to the threads it was asked in (they need the workspace's URL, read once from auth.test).
  */
 import type { webApi } from '@slack/bolt';
+import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import { truncate as clip } from '../../src/engine/source-label.ts';
 import { askedText, type Digest, type DigestItem, digestSummary } from '../../src/gaps/digest.ts';
 import type { DigestChannel } from '../../src/gaps/digest-schedule.ts';
 import { section } from './blocks.ts';
 import { escapeMrkdwn } from './mrkdwn.ts';
+import { retryAfterMs } from './slack-errors.ts';
+
+/** How long the weekly digest waits out Slack's rate limits before it tries again at its next run. */
+const DIGEST_WAIT_MS = 60_000;
 
 export function slackDigestChannel(client: webApi.WebClient): DigestChannel {
   let workspaceUrl: string | undefined;
@@ -19,7 +24,12 @@ export function slackDigestChannel(client: webApi.WebClient): DigestChannel {
     },
     async post(channel, digest) {
       const { text, blocks } = digestBlocks(digest);
-      await client.chat.postMessage({ channel, text, blocks: blocks as never, unfurl_links: false, unfurl_media: false });
+      // The client rejects rate-limited calls (index.ts); a weekly post can wait its turn a while.
+      await retryBriefly(
+        () => client.chat.postMessage({ channel, text, blocks: blocks as never, unfurl_links: false, unfurl_media: false }),
+        retryAfterMs,
+        DIGEST_WAIT_MS,
+      );
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import { mergeTurns, stripMention } from '../../src/chat/conversation.ts';
+import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import type { Turn } from '../../src/engine/types.ts';
 import {
   ANSWER_BLOCK_PREFIX,
@@ -16,6 +17,7 @@ import {
   questionFromSlashBlock,
   SOURCES_BLOCK_PREFIX,
 } from './blocks.ts';
+import { retryAfterMs } from './slack-errors.ts';
 
 export interface BotIdentity {
   userId?: string;
@@ -43,7 +45,11 @@ export async function readThread(
   client: webApi.WebClient,
   input: { channel: string; threadTs: string; beforeTs?: string; bot: BotIdentity },
 ): Promise<{ participates: boolean; history: Turn[] }> {
-  const response = await client.conversations.replies({ channel: input.channel, ts: input.threadTs, limit: 100 });
+  // A brief rate limit is waited out (the client rejects them, index.ts): without the thread a follow-up loses its context.
+  const response = await retryBriefly(
+    () => client.conversations.replies({ channel: input.channel, ts: input.threadTs, limit: 100 }),
+    retryAfterMs,
+  );
   const messages = (response.messages ?? []) as Partial<IncomingMessage>[];
   const { bot } = input;
   let participates = false;
