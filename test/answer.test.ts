@@ -395,6 +395,25 @@ describe('answer engine', () => {
     assert.doesNotMatch(autoscale.text, /-{3}/);
   });
 
+  it("the section shown is chosen by the question's words beyond the page title: the one naming the code, not the first", async () => {
+    const page = chunk(
+      'e1',
+      'guide/errors.md',
+      ['Error reference', 'Client errors'],
+      '## Client errors\n\nEach client error you may see is listed here.\n\n## Miscellaneous\n\nE1077 means the flag key failed validation.',
+      0.6,
+    );
+    page.title = 'Error reference';
+    const final = finalOf(
+      await collect(
+        engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [page], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({
+          text: 'What does error E1077 mean?',
+        }),
+      ),
+    );
+    assert.ok(final.text.startsWith('**Error reference › Miscellaneous** [1]\nE1077 means'), final.text);
+  });
+
   it('a page intro merged into its first subsection is labelled with the page, not the subsection; a later piece of a section keeps its own', async () => {
     const merged = chunk(
       'i1',

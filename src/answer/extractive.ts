@@ -93,16 +93,28 @@ export function pickPassages(sources: Source[], query: string, options: Extracti
   const terms = new Set(contentWords(query));
   const [best, ...rest] = sources;
   if (!best) return [];
-  const picked = [bestSection(best, terms)];
+  const picked = [bestSection(best, beyondTitle(terms, best))];
   for (const source of rest) {
     if (picked.length >= options.maxPassages) break;
     if (source.similarity < best.similarity - options.similarityMargin) continue;
-    const passage = bestSection(source, terms);
-    if (passage.overlap === 0) continue;
+    // A runner-up must share a word with the question at all; which of its sections is shown is chosen as for the best.
+    if (bestSection(source, terms).overlap === 0) continue;
+    const passage = bestSection(source, beyondTitle(terms, source));
     if (picked.some((p) => p.section.body === passage.section.body)) continue;
     picked.push(passage);
   }
   return picked;
+}
+
+/**
+ * The question's words that the page's title does not already hold: "error" in "what does
+ * error E1077 mean?" matches every section of an "Error reference" page, and must not let
+ * the first of them win over the one naming E1077. All of them, when the title holds all.
+ */
+function beyondTitle(terms: Set<string>, source: Source): Set<string> {
+  const title = new Set(contentWords(source.title));
+  const rest = new Set([...terms].filter((term) => !title.has(term)));
+  return rest.size > 0 ? rest : terms;
 }
 
 function bestSection(source: Source, terms: Set<string>): Passage {
