@@ -143,6 +143,9 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     return ok;
   }
 
+  // Set by a failure that arrives while a shutdown already runs (a SIGTERM's): it still ends in 1.
+  let failedDuringShutdown = false;
+
   async function sequence(reason: string, failed: boolean): Promise<number> {
     draining = true;
     const started = Date.now();
@@ -161,7 +164,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     // Last registered, first closed: front ends close before the runtime they use.
     const closed = await runHooks([...closeHooks].reverse(), 'close');
 
-    const code = !failed && finished && drained && closed ? 0 : 1;
+    const code = !failed && !failedDuringShutdown && finished && drained && closed ? 0 : 1;
     logger.info({ code, ms: Date.now() - started }, 'shutdown complete');
     return code;
   }
@@ -183,6 +186,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       closeHooks.push(hook);
     },
     shutdown(reason = 'requested', outcome = {}) {
+      if (shuttingDown && outcome.failed) failedDuringShutdown = true;
       shuttingDown ??= sequence(reason, outcome.failed ?? false);
       return shuttingDown;
     },

@@ -111,6 +111,16 @@ describe('lifecycle API', () => {
     assert.deepEqual(exits, []);
   });
 
+  test("fail() while a shutdown already runs (a SIGTERM's) still ends it with code 1", async () => {
+    const lifecycle = createLifecycle({ logger: silent, timeoutMs: 1_000, exit: () => {} });
+    const release = deferred();
+    void lifecycle.track(release.promise);
+    const shutdown = lifecycle.shutdown('SIGTERM');
+    lifecycle.fail('engine gone');
+    release.resolve();
+    assert.equal(await shutdown, 1);
+  });
+
   test('a shutdown because something failed (a bot that could not start) logs and yields exit code 1, its hooks still run', async () => {
     const lines: { msg?: string; code?: number }[] = [];
     const sink = new PassThrough();
