@@ -484,6 +484,25 @@ describe('answer engine', () => {
       signed,
       /\[1\]\n…\n\nEvery request is signed with HMAC-SHA256 using your signing secret,\nsent in the X-Signature header\./,
     );
+    const code = chunk(
+      't3',
+      'guide/compaction.md',
+      ['Guide', 'Compaction'],
+      [
+        '## Compaction',
+        '',
+        '```python',
+        ...Array.from({ length: 60 }, (_, i) => `client.step_${i}()`),
+        'client.compact(threshold=0.2)',
+        '```',
+      ].join('\n'),
+      0.6,
+    );
+    const tuned = await ask(code, 'how do i tune the compaction threshold in python');
+    assert.match(
+      tuned,
+      /\[1\]\n…\n\n```python\nclient\.step_57\(\)\nclient\.step_58\(\)\nclient\.step_59\(\)\nclient\.compact\(threshold=0\.2\)\n```/,
+    );
     // What the start shows already is shown from the start.
     const codes = await ask(table, 'does every error have a code?');
     assert.match(codes, /\[1\]\nEvery error has a code\./);

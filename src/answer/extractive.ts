@@ -167,12 +167,16 @@ export function splitSections(text: string): Section[] {
  * most of `terms` (the question's words that the label does not already explain), the
  * rarer within the passage the better, decides: when it lies beyond what the start
  * would show, the passage starts at its paragraph (its table's header rows, then the
- * row; its code block's opening fence), after "…".
+ * row; its code block's opening fence, then a few lines above the match), after "…".
  */
+/** Lines of a long code block shown above the line that matched. */
+const CODE_CONTEXT_LINES = 3;
+
 export function focusPassage(body: string, terms: string[], maxChars: number): string {
   if (body.length <= maxChars || terms.length === 0) return body;
   const lines = markFencedLines(body);
-  const wordsOf = lines.map(({ line }) => new Set(contentWords(line)));
+  // A fence line's words name a language, not what the passage says.
+  const wordsOf = lines.map(({ line, fence }) => new Set(fence ? [] : contentWords(line)));
   const spread = new Map(terms.map((term) => [term, wordsOf.filter((words) => words.has(term)).length]));
   const scoreOf = (words: Set<string>) => terms.reduce((sum, term) => sum + (words.has(term) ? 1 / spread.get(term)! : 0), 0);
   let best = -1;
@@ -188,7 +192,14 @@ export function focusPassage(body: string, terms: string[], maxChars: number): s
   let start = best;
   const isRow = (i: number) => /^\s*\|/.test(lines[i]?.line ?? '') && !lines[i]!.inCode;
   if (lines[best]!.inCode) {
-    while (start > 0 && !lines[start]!.fence) start--;
+    let fence = best;
+    while (fence > 0 && !lines[fence]!.fence) fence--;
+    // A long block: its opening fence, then from a few lines above the match, so the match shows.
+    const from = Math.max(fence + 1, best - CODE_CONTEXT_LINES);
+    if (from > fence + 1) {
+      return `…\n\n${[lines[fence]!, ...lines.slice(from)].map(({ line }) => line).join('\n')}`;
+    }
+    start = fence;
   } else if (isRow(best)) {
     let top = best;
     while (top > 0 && isRow(top - 1)) top--;
