@@ -143,10 +143,11 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     return ok;
   }
 
-  // Set by a failure that arrives while a shutdown already runs (a SIGTERM's): it still ends in 1.
-  let failedDuringShutdown = false;
+  // Set by any shutdown asked for because something failed, also one arriving while another
+  // shutdown already runs (a SIGTERM's): the sequence reads it at its end, so either ends in 1.
+  let failed = false;
 
-  async function sequence(reason: string, failed: boolean): Promise<number> {
+  async function sequence(reason: string): Promise<number> {
     draining = true;
     const started = Date.now();
     logger.info({ reason, inFlight: running.size, timeoutMs: options.timeoutMs }, 'shutting down: draining');
@@ -164,7 +165,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     // Last registered, first closed: front ends close before the runtime they use.
     const closed = await runHooks([...closeHooks].reverse(), 'close');
 
-    const code = !failed && !failedDuringShutdown && finished && drained && closed ? 0 : 1;
+    const code = !failed && finished && drained && closed ? 0 : 1;
     logger.info({ code, ms: Date.now() - started }, 'shutdown complete');
     return code;
   }
@@ -186,8 +187,8 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       closeHooks.push(hook);
     },
     shutdown(reason = 'requested', outcome = {}) {
-      if (shuttingDown && outcome.failed) failedDuringShutdown = true;
-      shuttingDown ??= sequence(reason, outcome.failed ?? false);
+      if (outcome.failed) failed = true;
+      shuttingDown ??= sequence(reason);
       return shuttingDown;
     },
     fail(reason) {
