@@ -44,8 +44,10 @@ interface Section {
 
 interface Passage {
   source: Source;
+  /** The chunk's sections (splitSections), read once. */
+  sections: Section[];
   section: Section;
-  /** Which of the chunk's sections (splitSections) it is. */
+  /** Which of `sections` it is. */
   index: number;
   /** Query words found in the section. */
   overlap: number;
@@ -62,7 +64,7 @@ export function buildExtractiveAnswer(
   options: ExtractiveOptions = DEFAULT_EXTRACTIVE_OPTIONS,
 ): ExtractiveAnswer {
   const passages = pickPassages(sources, query, options);
-  const cited = passages.map(({ source, section, index }) => {
+  const cited = passages.map(({ source, sections, section, index }) => {
     if (section.heading) {
       // The chunk's first section is the one its heading path names already.
       if (index === 0) return source;
@@ -72,15 +74,14 @@ export function buildExtractiveAnswer(
     // long section), unless its own heading comes later: then it is a short page intro
     // merged into its first subsection, and belongs to the parent.
     const own = source.headingPath.at(-1);
-    const ownComesLater = splitSections(source.text).some((s) => s.heading !== undefined && plainHeadingText(s.heading) === own);
+    const ownComesLater = sections.some((s) => s.heading !== undefined && plainHeadingText(s.heading) === own);
     return ownComesLater ? { ...source, headingPath: source.headingPath.slice(0, -1) } : source;
   });
   const parts = passages.map(({ section }, index) => {
     const source = cited[index]!;
     const lead = index === 0 ? '' : '\n\n';
     // The label already says what its headings say; the rest of the question finds the part to show.
-    const labelled = new Set(contentWords([source.title, ...source.headingPath].join(' ')));
-    const terms = contentWords(query).filter((term) => !labelled.has(term));
+    const terms = wordsBeyond(contentWords(query), [source.title, ...source.headingPath].join(' '));
     const body = focusPassage(section.body, terms, options.maxPassageChars);
     return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(body), options.maxPassageChars)}`;
   });
@@ -93,13 +94,14 @@ export function pickPassages(sources: Source[], query: string, options: Extracti
   const terms = new Set(contentWords(query));
   const [best, ...rest] = sources;
   if (!best) return [];
-  const picked = [bestSection(best, beyondTitle(terms, best))];
+  const picked = [bestSection(best, splitSections(best.text), beyondTitle(terms, best))];
   for (const source of rest) {
     if (picked.length >= options.maxPassages) break;
     if (source.similarity < best.similarity - options.similarityMargin) continue;
+    const sections = splitSections(source.text);
     // A runner-up must share a word with the question at all; which of its sections is shown is chosen as for the best.
-    if (bestSection(source, terms).overlap === 0) continue;
-    const passage = bestSection(source, beyondTitle(terms, source));
+    if (bestSection(source, sections, terms).overlap === 0) continue;
+    const passage = bestSection(source, sections, beyondTitle(terms, source));
     if (picked.some((p) => p.section.body === passage.section.body)) continue;
     picked.push(passage);
   }
@@ -112,19 +114,24 @@ export function pickPassages(sources: Source[], query: string, options: Extracti
  * the first of them win over the one naming E1077. All of them, when the title holds all.
  */
 function beyondTitle(terms: Set<string>, source: Source): Set<string> {
-  const title = new Set(contentWords(source.title));
-  const rest = new Set([...terms].filter((term) => !title.has(term)));
+  const rest = new Set(wordsBeyond(terms, source.title));
   return rest.size > 0 ? rest : terms;
 }
 
-function bestSection(source: Source, terms: Set<string>): Passage {
+/** The `terms` that are not among the words of `text`. */
+function wordsBeyond(terms: Iterable<string>, text: string): string[] {
+  const words = new Set(contentWords(text));
+  return [...terms].filter((term) => !words.has(term));
+}
+
+function bestSection(source: Source, sections: Section[], terms: Set<string>): Passage {
   let best: Passage | undefined;
-  for (const [index, section] of splitSections(source.text).entries()) {
+  for (const [index, section] of sections.entries()) {
     const words = new Set(contentWords(`${section.heading ?? ''} ${section.body}`));
     const overlap = [...terms].filter((term) => words.has(term)).length;
-    if (!best || overlap > best.overlap) best = { source, section, index, overlap };
+    if (!best || overlap > best.overlap) best = { source, sections, section, index, overlap };
   }
-  return best ?? { source, section: { body: source.text }, index: 0, overlap: 0 };
+  return best ?? { source, sections, section: { body: source.text }, index: 0, overlap: 0 };
 }
 
 /**
@@ -160,6 +167,9 @@ export function splitSections(text: string): Section[] {
   return sections.map((section) => ({ ...section, body: section.body.trim() })).filter((section) => section.body.length > 0);
 }
 
+/** Lines of a long code block shown above the line that matched. */
+const CODE_CONTEXT_LINES = 3;
+
 /**
  * Where a long passage is shown from. A section's text can run to many screens (a long
  * reference table, every piece of a long section merged into one hit), and the part
@@ -169,9 +179,6 @@ export function splitSections(text: string): Section[] {
  * would show, the passage starts at its paragraph (its table's header rows, then the
  * row; its code block's opening fence, then a few lines above the match), after "…".
  */
-/** Lines of a long code block shown above the line that matched. */
-const CODE_CONTEXT_LINES = 3;
-
 export function focusPassage(body: string, terms: string[], maxChars: number): string {
   if (body.length <= maxChars || terms.length === 0) return body;
   const lines = markFencedLines(body);
