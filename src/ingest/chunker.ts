@@ -20,7 +20,8 @@ import { gfm } from 'micromark-extension-gfm';
 import { parse as parseYaml } from 'yaml';
 import { blankSiteSyntax } from './site-syntax.ts';
 
-export type DocumentFormat = 'markdown' | 'mdx' | 'text';
+/** MDX is read as Markdown: its own syntax is left out for `.md` files too (site-syntax.ts). */
+export type DocumentFormat = 'markdown' | 'text';
 
 export interface ChunkerOptions {
   /** Hard cap on a chunk's text length, in characters. */
@@ -48,12 +49,9 @@ export interface PublishedAs {
   slug?: string;
 }
 
-/** Picks the format from a file name: .mdx, .md/.markdown, anything else is plain text. */
+/** Picks the format from a file name: .md, .mdx and .markdown are Markdown, anything else is plain text. */
 export function formatOf(path: string): DocumentFormat {
-  const lower = path.toLowerCase();
-  if (lower.endsWith('.mdx')) return 'mdx';
-  if (lower.endsWith('.md') || lower.endsWith('.markdown')) return 'markdown';
-  return 'text';
+  return /\.(md|mdx|markdown)$/i.test(path) ? 'markdown' : 'text';
 }
 
 export function chunkDocument(
