@@ -113,6 +113,12 @@ describe('answer engine', () => {
     return createEngine({ retriever, config, logger, metrics });
   }
 
+  /** The final event of the extractive answer (no API key) given from `hit`. */
+  async function extractiveAnswer(hit: RetrievedChunk, text: string) {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [hit], abstain: false });
+    return finalOf(await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text })));
+  }
+
   async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
     const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
@@ -380,8 +386,7 @@ describe('answer engine', () => {
       ].join('\n'),
       0.6,
     );
-    const engine = engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [faq], abstain: false }), { DEEPSEEK_API_KEY: '' });
-    const ask = async (text: string) => finalOf(await collect(engine.answer({ text })));
+    const ask = (text: string) => extractiveAnswer(faq, text);
     const webhook = await ask('what is the default webhook timeout?');
     assert.ok(
       webhook.text.startsWith('**Operations FAQ › Configure the webhook for `on_failure`** [1]\nThe webhook timeout'),
@@ -404,13 +409,7 @@ describe('answer engine', () => {
       0.6,
     );
     page.title = 'Error reference';
-    const final = finalOf(
-      await collect(
-        engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [page], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({
-          text: 'What does error E1077 mean?',
-        }),
-      ),
-    );
+    const final = await extractiveAnswer(page, 'What does error E1077 mean?');
     assert.ok(final.text.startsWith('**Error reference › Miscellaneous** [1]\nE1077 means'), final.text);
   });
 
@@ -431,18 +430,12 @@ describe('answer engine', () => {
       'Bursts of up to 5,000 messages per second are allowed.',
       0.6,
     );
-    const ask = async (hit: RetrievedChunk, text: string) =>
-      finalOf(
-        await collect(
-          engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [hit], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({ text }),
-        ),
-      );
-    const quota = await ask(merged, 'what is the publish quota per second?');
+    const quota = await extractiveAnswer(merged, 'what is the publish quota per second?');
     assert.ok(quota.text.startsWith('**Quotas and limits** [1]\nEach project has a publish quota'), quota.text);
     assert.deepEqual(quota.citations[0]?.headingPath, []);
-    const ticket = await ask(merged, 'how do i request a higher quota ticket?');
+    const ticket = await extractiveAnswer(merged, 'how do i request a higher quota ticket?');
     assert.ok(ticket.text.startsWith('**Quotas and limits › Requesting a higher quota** [1]\nOpen a ticket'), ticket.text);
-    const burst = await ask(piece, 'how big can bursts be?');
+    const burst = await extractiveAnswer(piece, 'how big can bursts be?');
     assert.ok(burst.text.startsWith('**Quotas and limits › Burst limits** [1]\nBursts'), burst.text);
   });
 
@@ -471,12 +464,7 @@ describe('answer engine', () => {
       ].join('\n'),
       0.6,
     );
-    const ask = async (hit: RetrievedChunk, text: string) =>
-      finalOf(
-        await collect(
-          engineWith(new ScriptedRetriever({ rewrite: 'none', hits: [hit], abstain: false }), { DEEPSEEK_API_KEY: '' }).answer({ text }),
-        ),
-      ).text;
+    const ask = async (hit: RetrievedChunk, text: string) => (await extractiveAnswer(hit, text)).text;
     const error = await ask(table, 'what does error E1077 mean?');
     assert.match(error, /\[1\]\n…\n\n\| Code +\| Meaning +\|\n\| -+ \| -+ \|\n\| E1077 +\| Failure number 77 of the worker\. \|/);
     const signed = await ask(prose, 'how are webhook requests signed?');
