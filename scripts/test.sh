@@ -22,7 +22,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "askdocs test: redis-server is missing (apt-get install redis-server): the shared-state tests will skip" >&2
 fi
 # Several test processes run at once, and each embedding model would otherwise start one
-# spinning thread per core: one thread apiece keeps them from oversubscribing the machine
+# thread per core: one thread apiece keeps them from oversubscribing the machine
 # (BENCHMARKS.md, "Embedding threads").
 export EMBEDDING_THREADS="${EMBEDDING_THREADS:-1}"
 # The Milvus FAQ pages several test files answer from: ingested once for the whole run,

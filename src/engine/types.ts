@@ -84,7 +84,9 @@ export interface RetrievalResult {
   abstain: boolean;
   /**
    * Where the time went, in milliseconds: embedding the query texts, the Milvus calls
-   * (searches and term lookups), searching (embedding plus searches) and reranking.
+   * (searches and term lookups; the BM25 search that runs during the embedding counts
+   * only for the time waited on it after), searching (embedding plus searches) and
+   * reranking.
    */
   timings?: { embedMs: number; milvusMs: number; searchMs: number; rerankMs: number; totalMs: number };
 }

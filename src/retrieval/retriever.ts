@@ -55,6 +55,12 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const started = performance.now();
     const pathPrefix = question.scope?.pathPrefix;
     const variants = queryVariants(question.text, question.history);
+    // BM25 needs only the texts, so Milvus runs it while the question is embedded.
+    // Judge texts that are not searched lend their BM25 scores too.
+    const lexicalSearch = store.bm25Searches({ texts: variants.judges, limit, pathPrefix });
+    // Awaited below; this keeps a failure while the embedding is still running from
+    // counting as unhandled (the embedding's own failure is the one reported then).
+    lexicalSearch.catch(() => {});
     // The search texts are short and embedded as one batch; the judge texts that are
     // only judged (the whole thread, much longer) are embedded while Milvus searches,
     // so the batch is not padded to their length and the searches do not wait for them.
@@ -68,8 +74,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       // differed, their expected section at the same rank; BENCHMARKS.md, "One dense
       // search per follow-up").
       store.denseSearch({ vector: meanDirection(searchVectors), limit, pathPrefix }),
-      // Judge texts that are not searched lend their BM25 scores too.
-      store.bm25Searches({ texts: variants.judges, limit, pathPrefix }),
+      lexicalSearch,
       Promise.all(judgedOnly.map((text) => embedder.embedQuery(text))),
     ]);
     const pool = new Map<string, RetrievedChunk>();
