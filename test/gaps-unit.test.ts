@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CompletionRequest, LlmClient } from '../src/answer/llm.ts';
+import type { CompletionRequest, FinishReason, LlmClient } from '../src/answer/llm.ts';
 import { checkQuestion } from '../src/engine/question.ts';
 import { centroid, clusterByMeaning, cosineDistance, medoid } from '../src/gaps/cluster.ts';
 import { buildGapsReport } from '../src/gaps/report.ts';
@@ -118,7 +118,10 @@ describe('template suggestions', () => {
 });
 
 describe('LLM suggestions', () => {
-  function llm(reply: (request: CompletionRequest) => Promise<string>): LlmClient & { requests: CompletionRequest[] } {
+  function llm(
+    reply: (request: CompletionRequest) => Promise<string>,
+    finish: FinishReason = 'stop',
+  ): LlmClient & { requests: CompletionRequest[] } {
     const requests: CompletionRequest[] = [];
     return {
       model: 'test',
@@ -126,7 +129,7 @@ describe('LLM suggestions', () => {
       async *stream() {},
       async complete(request) {
         requests.push(request);
-        return { text: await reply(request) };
+        return { text: await reply(request), finish };
       },
     };
   }
@@ -143,6 +146,11 @@ describe('LLM suggestions', () => {
     const prompt = client.requests[0]!.messages.map((m) => m.content).join('\n');
     assert.match(prompt, /manage collections with terraform/);
     assert.match(prompt, /adminGuide\/authenticate\.md/);
+  });
+
+  it('marks a suggestion cut off at the token limit', async () => {
+    const client = llm(async () => 'Write a "Terraform provider" page under integrations/ covering', 'length');
+    assert.equal(await llmSuggestion(client, input), 'Write a "Terraform provider" page under integrations/ covering…');
   });
 
   it('falls back to the template when the LLM fails or says nothing', async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { LlmClient } from './llm.ts';
 import { buildCondenseMessages, parseCondensed } from './prompt.ts';
 
-/** Throws when the LLM fails or replies with nothing usable, so the caller falls back to the heuristic. */
+/** Throws when the LLM fails or replies with nothing usable (or a cut-off question), so the caller falls back to the heuristic. */
 export async function condenseFollowUp(
   llm: LlmClient,
   question: string,
@@ -26,6 +26,8 @@ export async function condenseFollowUp(
     // An optional step: fall back to the heuristic at once rather than wait through retries.
     maxRetries: 0,
   });
+  // A question cut off at the token limit would be searched as a fragment of itself.
+  if (completion.finish === 'length') throw new Error('the standalone question was cut off at the token limit');
   const standalone = parseCondensed(completion.text);
   if (!standalone) throw new Error('the LLM returned no standalone question');
   return standalone;

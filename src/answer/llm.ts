@@ -68,6 +68,8 @@ export interface CompletionRequest {
 export interface Completion {
   text: string;
   usage?: LlmUsage;
+  /** `length`: the reply was cut at the token limit. */
+  finish: FinishReason;
 }
 
 export interface LlmClient {
@@ -195,8 +197,8 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
           : undefined;
         const choice = response.choices[0];
         const text = choice?.message?.content ?? '';
-        usableEnding(choice?.finish_reason ?? 'stop', text.trim() !== '');
-        return { text, usage };
+        const finish = usableEnding(choice?.finish_reason ?? 'stop', text.trim() !== '');
+        return { text, usage, finish };
       } catch (error) {
         return fail(error, request.signal, watchdog, request.logger);
       } finally {

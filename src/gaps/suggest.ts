@@ -48,8 +48,10 @@ export async function llmSuggestion(llm: LlmClient, input: SuggestionInput, logg
         },
       ],
     });
-    const line = completion.text.replace(/\s+/g, ' ').trim();
-    return line.length > 0 ? line.slice(0, 300) : templateSuggestion(input);
+    const line = completion.text.replace(/\s+/g, ' ').trim().slice(0, 300);
+    if (line.length === 0) return templateSuggestion(input);
+    // Cut at the token limit: the reader should see that the line does not end there.
+    return completion.finish === 'length' ? `${line}…` : line;
   } catch (error) {
     logger?.warn({ code: (error as { code?: unknown }).code }, 'gaps: the LLM suggestion failed; using the template');
     return templateSuggestion(input);
