@@ -612,30 +612,24 @@ describe('answer engine', () => {
     assert.equal(fallback?.requestId, 'req-cf', logLines.join('\n'));
   });
 
-  it("falls back to the retriever's heuristic when the condensed question is cut off at the token limit", async () => {
-    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
-    llm.replyNext({ text: 'How many partitions can a single Milvus collection', finishReason: 'length' }, 'Up to 1,024 [1].');
-    const history = [
-      { role: 'user' as const, content: 'How do I create a partition?' },
-      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
-    ];
-    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'how many?', history })));
-    assert.equal(retriever.asked[0]?.text, 'how many?');
-    assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
-    assert.equal(final.text, 'Up to 1,024 [1].');
-  });
-
-  it("falls back to the retriever's heuristic when the condensed question is blank", async () => {
-    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
-    llm.replyNext({ text: ' \n ', finishReason: 'stop' }, 'Up to 1,024 [1].');
-    const history = [
-      { role: 'user' as const, content: 'How do I create a partition?' },
-      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
-    ];
-    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'how many?', history })));
-    assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
-    assert.equal(final.mode, 'generated');
-  });
+  for (const [what, reply] of [
+    ['is cut off at the token limit', { text: 'How many partitions can a single Milvus collection', finishReason: 'length' }],
+    ['is blank', { text: ' \n ', finishReason: 'stop' }],
+  ] as const) {
+    it(`falls back to the retriever's heuristic when the condensed question ${what}`, async () => {
+      const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+      llm.replyNext(reply, 'Up to 1,024 [1].');
+      const history = [
+        { role: 'user' as const, content: 'How do I create a partition?' },
+        { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+      ];
+      const final = finalOf(await collect(engineWith(retriever).answer({ text: 'how many?', history })));
+      assert.equal(retriever.asked[0]?.text, 'how many?');
+      assert.equal(final.standaloneQuery, 'how many? How do I create a partition?');
+      assert.equal(final.mode, 'generated');
+      assert.equal(final.text, 'Up to 1,024 [1].');
+    });
+  }
 
   it('fails with one plain error when the LLM keeps failing, and counts it', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
