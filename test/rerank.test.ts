@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetrievedChunk } from '../src/engine/types.ts';
+import { prepareDocument } from '../src/ingest/document.ts';
 import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
 import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
 import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
@@ -75,6 +76,25 @@ describe('one hit per section', () => {
     ];
     const [merged] = mergeSameSection(ranked);
     assert.deepEqual([merged?.id, merged?.score, merged?.text], ['p3', 0.9, '## Error codes\n\nrow 1\n\nrow 40\n\nrow 77']);
+  });
+
+  it('reads a long section merged from its chunks once: the context each later chunk repeats is dropped', () => {
+    const sentences = Array.from(
+      { length: 24 },
+      (_, i) => `Sentence ${i + 1} says something about deleting entities by their primary keys.`,
+    );
+    const source = `# Delete\n\n## Delete entities\n\n${sentences.map((s, i) => (i % 3 === 2 ? `${s}\n` : s)).join('\n')}\n`;
+    const pieces = prepareDocument(source, 'delete.md', { maxChars: 600, overlapChars: 200 });
+    assert.ok(pieces.length >= 3, 'the section is split into several chunks');
+    const repeats = pieces.slice(1).filter((piece, i) => pieces[i]!.text.trimEnd().endsWith(piece.text.split('\n\n')[0]!));
+    assert.ok(repeats.length > 0, 'later chunks start with the tail of the chunk before');
+    const ranked = pieces.map((piece, i) => ({
+      ...chunk(piece.id, piece.text, { path: 'delete.md', headingPath: piece.headingPath, score: 1 - i / 10 }),
+      chunkIndex: piece.chunkIndex,
+    }));
+    const [merged] = mergeSameSection(ranked.reverse());
+    for (const sentence of sentences) assert.equal(merged!.text.split(sentence).length - 1, 1, `"${sentence}" once`);
+    assert.ok(merged!.text.startsWith('# Delete\n\n## Delete entities\n\nSentence 1 '));
   });
 });
 

@@ -33,7 +33,27 @@ export function mergeSameSection<T extends RetrievedChunk>(ranked: T[]): T[] {
     const group = pieces.get(sectionKey(section))!;
     if (group.length === 1) continue;
     const inOrder = [...group].sort((a, b) => (a.chunkIndex ?? 0) - (b.chunkIndex ?? 0));
-    section.text = inOrder.map((chunk) => chunk.text).join('\n\n');
+    section.text = inOrder
+      .map((chunk, i) => {
+        const previous = inOrder[i - 1];
+        const follows = previous && (chunk.chunkIndex === undefined || chunk.chunkIndex === (previous.chunkIndex ?? 0) + 1);
+        return follows ? withoutOverlap(previous.text, chunk.text) : chunk.text;
+      })
+      .join('\n\n');
   }
   return merged;
+}
+
+/**
+ * The chunker starts a section's later piece with the tail of the piece before it, for
+ * context when the piece is read alone (chunker.ts, overlapOf). Joined to that piece, the
+ * tail would be read twice: it is dropped, from the start of `next` up to a block break.
+ */
+function withoutOverlap(previous: string, next: string): string {
+  const end = previous.trimEnd();
+  let overlap = 0;
+  for (let at = next.indexOf('\n\n'); at > 0; at = next.indexOf('\n\n', at + 2)) {
+    if (end.endsWith(next.slice(0, at).trimEnd())) overlap = at;
+  }
+  return overlap > 0 ? next.slice(overlap).trimStart() : next;
 }
