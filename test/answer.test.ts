@@ -496,6 +496,25 @@ describe('answer engine', () => {
     assert.match(codes, /\[1\]\nEvery error has a code\./);
   });
 
+  it('a passage cut to length ends after a whole table row, never inside one', async () => {
+    const rows = Array.from(
+      { length: 30 },
+      (_, i) => `| param_${i} | Affects build time. Its value must be smaller than param_${i + 1}. | ${64 + i} |`,
+    );
+    const table = chunk(
+      't4',
+      'reference/gpu.md',
+      ['GPU index', 'Build parameters'],
+      ['## Build parameters', '', '| Parameter | Description | Default |', '| --- | --- | --- |', ...rows].join('\n'),
+      0.6,
+    );
+    const text = (await extractiveAnswer(table, 'what are the gpu index build parameters?')).text;
+    const shown = text.split('\n').filter((line) => line.startsWith('| param_'));
+    assert.ok(shown.length > 2, text);
+    for (const line of shown) assert.match(line, /\| \d+ \|$/, `a whole row: ${line}`);
+    assert.match(text, /\| param_\d+ .*\| \d+ \|\n…/);
+  });
+
   it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
     const table = chunk(
       'h1',

@@ -237,7 +237,13 @@ export function trimPassage(text: string, maxChars: number): string {
     window.lastIndexOf('\n'),
     window.lastIndexOf(' '),
   ];
-  let cut = body.slice(0, candidates.find((index) => index >= floor) ?? maxChars).trimEnd();
+  let end = candidates.find((index) => index >= floor) ?? maxChars;
+  // A table row is never cut: the cells after the cut (often the value asked about) would
+  // be lost and the row left broken; the passage ends with the row before.
+  const lineStart = body.lastIndexOf('\n', end - 1) + 1;
+  const lineEnd = body.indexOf('\n', end);
+  if (lineStart > 0 && /^[ \t]*\|/.test(body.slice(lineStart)) && end < (lineEnd === -1 ? body.length : lineEnd)) end = lineStart - 1;
+  let cut = body.slice(0, end).trimEnd();
   const fences = cut.match(/^[ \t]*(?:```|~~~)/gm)?.length ?? 0;
   if (fences % 2 === 1) cut += '\n```';
   return `${cut}\n…`;
