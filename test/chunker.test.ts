@@ -310,6 +310,37 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it('lines that are only template tags go; a tag inside a line, and tags in code, stay', () => {
+    const source = [
+      '# Install',
+      '',
+      '{{tab}}',
+      '',
+      '{{< tabs >}} {{< tab "Docker" >}}',
+      'Download the compose file:',
+      '',
+      '```bash',
+      '{{ doc.content }}',
+      'wget https://example.com/releases/v{{var.release_tag}}/compose.yml',
+      '```',
+      '{{< /tab >}}',
+      '{% include "fragments/cpu_support.md" %}',
+      '{{fragments/cpu_support.md}}',
+      '',
+      'The release is v{{var.release}} today.',
+    ].join('\n');
+    const text = chunkDocument(source, 'install.md', LIMITS)
+      .chunks.map((c) => c.text)
+      .join('\n');
+    assert.doesNotMatch(text, /\{\{tab\}\}|\{\{<|\{%|fragments/);
+    assert.match(text, /Download the compose file:/);
+    assert.match(
+      text,
+      /```bash\n\{\{ doc\.content \}\}\nwget https:\/\/example\.com\/releases\/v\{\{var\.release_tag\}\}\/compose\.yml\n```/,
+    );
+    assert.match(text, /The release is v\{\{var\.release\}\} today\./);
+  });
+
   it("titles: TOML front matter (Hugo) is read, and a heading's badges are no part of it", () => {
     const hugo = chunkDocument('+++\ntitle = "Hugo \\"guide\\""\ndraft = false\n+++\n\nIntro.\n\n## Details\n\nText.\n', 'hugo.md', LIMITS);
     assert.equal(hugo.title, 'Hugo "guide"');
@@ -367,15 +398,15 @@ describe('chunker on other formats and edge cases', () => {
     assert.match(chunks[0]!.text, /A short note\.\n\n## Known issues$/);
   });
 
-  it('text before the first heading (a template tag) does not take the heading from the page intro', () => {
+  it('text before the first heading (a banner) does not take the heading from the page intro', () => {
     const source =
-      '{{tab}}\n\n# Install the thing\n\nThis topic describes how to install it.\n\n## Prerequisites\n\nCheck the requirements.\n';
+      'Beta feature.\n\n# Install the thing\n\nThis topic describes how to install it.\n\n## Prerequisites\n\nCheck the requirements.\n';
     const { chunks } = chunkDocument(source, 'install.md', LIMITS);
     assert.deepEqual(
       chunks.map((c) => c.headingPath),
       [['Install the thing']],
     );
-    assert.match(chunks[0]!.text, /^\{\{tab\}\}[\s\S]*## Prerequisites/);
+    assert.match(chunks[0]!.text, /^Beta feature\.[\s\S]*## Prerequisites/);
   });
 
   it('cuts a code block only when it alone exceeds the cap, re-fencing every piece', () => {

@@ -382,8 +382,8 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
 
 /**
  * The section a run of merged sections is filed under: its first section with a body,
- * preferring one under a heading, so text before a page's first heading (a template
- * tag such as `{{tab}}`, a banner) does not leave the page intro without a heading.
+ * preferring one under a heading, so text before a page's first heading (a banner, a
+ * site's widget markup) does not leave the page intro without a heading.
  */
 function ownerOf(sections: Section[]): Section | undefined {
   return sections.find((s) => s.body.length > 0 && s.depth > 0) ?? sections.find((s) => s.body.length > 0);

@@ -3,8 +3,10 @@
  * written: MDX's ESM lines (`import … from …`, `export const …`) and `{/* comments *\/}`,
  * Docusaurus admonition fences (`:::tip Title` … `:::`), MkDocs Material's admonitions
  * and content tabs (`!!! note "Title"`, `=== "pip"`, each with a body indented by four
- * spaces, which Markdown would otherwise read as code), `[TOC]` markers and `--8<--`
- * snippet includes (the included file is not read).
+ * spaces, which Markdown would otherwise read as code), `[TOC]` markers, `--8<--`
+ * snippet includes (the included file is not read), and lines that are only template
+ * tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`). A tag inside a
+ * line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
  * code is never touched: an `export FOO=bar` or `import os` in a sample is content.
@@ -22,6 +24,9 @@ const ADMONITION_FENCE = /^[ \t]*:{3,}[ \t]*([\w-]*)(.*)$/;
 // `!!! note "Title"`, `??? tip`, `???+ warning "Title"`, `=== "Tab label"`.
 const MKDOCS_BLOCK = /^(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*[ \t]*(?:"([^"]*)")?|===\+?[ \t]+"([^"]*)")[ \t]*$/;
 const MKDOCS_INDENT = '    ';
+// Hugo shortcodes, Jinja/Handlebars and Liquid tags alone on a line (indented less than code).
+const TEMPLATE_TAG = String.raw`(?:\{\{[^{}\n]*\}\}|\{%[^\n]*?%\})`;
+const TEMPLATE_LINE = new RegExp(String.raw`^ {0,3}${TEMPLATE_TAG}(?:[ \t]*${TEMPLATE_TAG})*[ \t]*$`);
 
 export function blankSiteSyntax(source: string): string {
   const lines = markFencedLines(source).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
@@ -31,6 +36,7 @@ export function blankSiteSyntax(source: string): string {
     if (!entry.prose) continue;
     // Python-Markdown's table-of-contents marker and MkDocs snippet includes: nothing to read here.
     if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
+    if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
     const admonition = ADMONITION_FENCE.exec(entry.line);
     // Docusaurus titles: `:::tip Title` and `:::tip[Title]`.
     if (admonition) entry.line = keepOnly(entry.line, admonition[2]!.trim().replace(/^\[(.*)\]$/, '$1'));
