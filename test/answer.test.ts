@@ -335,6 +335,22 @@ describe('answer engine', () => {
     assert.equal(llm.requests.length, 0);
   });
 
+  it("links each source to its section: the page's link with the heading's anchor, as GitHub-style sites make them", async () => {
+    const page = 'https://docs.example.com/userGuide/manage-partitions';
+    const hits = [
+      { ...PARTITIONS, headingPath: ['Manage Partitions', 'Create & drop `partitions` (v2.4)'], url: page },
+      { ...LIMITS, headingPath: ['Limits'], url: 'https://docs.example.com/limits' },
+      { ...FAQ, url: 'https://docs.example.com/faq#custom-anchor' },
+    ];
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits, abstain: false });
+    const events = await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text: 'how do i create a partition?' }));
+    const sources = events.find((event) => event.type === 'sources')?.sources ?? [];
+    assert.deepEqual(
+      sources.map((source) => source.url),
+      [`${page}#create--drop-partitions-v24`, 'https://docs.example.com/limits', 'https://docs.example.com/faq#custom-anchor'],
+    );
+  });
+
   it('shows the section of a merged chunk that matches the question, under its own heading', async () => {
     const faq = chunk(
       'm1',

@@ -24,6 +24,7 @@ import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
 import { isFollowUp } from '../retrieval/rewrite.ts';
 import { checkQuestion } from './question.ts';
+import { sectionLink } from './section-link.ts';
 import { sourceLabel } from './source-label.ts';
 import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
 
@@ -270,7 +271,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 function numberSources(hits: RetrievedChunk[]): Source[] {
-  return hits.map((hit, index) => ({ ...hit, n: index + 1 }));
+  return hits.map((hit, index) => ({ ...hit, url: sectionLink(hit), n: index + 1 }));
 }
 
 /** The best hit of each of the first few distinct pages. */
