@@ -512,6 +512,43 @@ describe('answer engine', () => {
     assert.match(codes, /\[1\]\nEvery error has a code\./);
   });
 
+  it('a short lead-in is shown with the subsections it introduces; a subsection asked about is shown alone', async () => {
+    const page = chunk(
+      'l1',
+      'getstarted/lite.md',
+      ['Run Milvus Lite', 'Limits'],
+      [
+        '## Limits',
+        '',
+        'The following tables summarize the usage limits on Milvus Lite.',
+        '',
+        '### Collection',
+        '',
+        '| Method | Supported |',
+        '| --- | --- |',
+        '| create_collection() | Limited support |',
+        '',
+        '### Index',
+        '',
+        'Only the FLAT index type is built; others fall back to it.',
+        '',
+        '## Next steps',
+        '',
+        'Read the migration guide.',
+      ].join('\n'),
+      0.6,
+    );
+    const limits = (await extractiveAnswer(page, 'what are the usage limits of milvus lite?')).text;
+    assert.match(
+      limits,
+      /The following tables summarize the usage limits on Milvus Lite\.\n\n### Collection\n\n\| Method +\| Supported +\|[\s\S]*### Index\n\nOnly the FLAT index type is built/,
+    );
+    assert.doesNotMatch(limits, /migration guide/);
+    const index = (await extractiveAnswer(page, 'which index type does milvus lite build?')).text;
+    assert.match(index, /\*\*Run Milvus Lite › Index\*\* \[1\]\nOnly the FLAT index type is built/);
+    assert.doesNotMatch(index, /usage limits|Method/);
+  });
+
   it('a passage cut to length ends after a whole table row, never inside one', async () => {
     const rows = Array.from(
       { length: 30 },

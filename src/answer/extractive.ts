@@ -39,6 +39,8 @@ export interface ExtractiveAnswer {
 interface Section {
   /** The section's heading text, without `#`s; undefined for text before the first heading. */
   heading?: string;
+  /** The heading's level (1 for `#` and `===`, 2 for `##` and `---`, …). */
+  depth?: number;
   body: string;
 }
 
@@ -77,12 +79,12 @@ export function buildExtractiveAnswer(
     const ownComesLater = sections.some((s) => s.heading !== undefined && plainHeadingText(s.heading) === own);
     return ownComesLater ? { ...source, headingPath: source.headingPath.slice(0, -1) } : source;
   });
-  const parts = passages.map(({ section }, index) => {
+  const parts = passages.map(({ sections, section, index: at }, index) => {
     const source = cited[index]!;
     const lead = index === 0 ? '' : '\n\n';
     // The label already says what its headings say; the rest of the question finds the part to show.
     const terms = wordsBeyond(contentWords(query), [source.title, ...source.headingPath].join(' '));
-    const body = focusPassage(section.body, terms, options.maxPassageChars);
+    const body = focusPassage(withSubsections(section, sections.slice(at + 1)), terms, options.maxPassageChars);
     return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(body), options.maxPassageChars)}`;
   });
   parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
@@ -124,6 +126,24 @@ function wordsBeyond(terms: Iterable<string>, text: string): string[] {
   return [...terms].filter((term) => !words.has(term));
 }
 
+/** A section body this short that has subsections only leads into them ("The following tables…"). */
+const LEAD_IN_CHARS = 240;
+
+/**
+ * The section's text; for a short lead-in whose subsections follow in the same chunk,
+ * with those subsections under their headings, since its own text says only that they
+ * follow.
+ */
+function withSubsections(section: Section, following: Section[]): string {
+  if (section.depth === undefined || section.body.length > LEAD_IN_CHARS) return section.body;
+  const parts = [section.body];
+  for (const next of following) {
+    if (next.depth === undefined || next.depth <= section.depth) break;
+    parts.push(`${'#'.repeat(next.depth)} ${next.heading}`, next.body);
+  }
+  return parts.join('\n\n');
+}
+
 function bestSection(source: Source, sections: Section[], terms: Set<string>): Passage {
   let best: Passage | undefined;
   for (const [index, section] of sections.entries()) {
@@ -147,18 +167,21 @@ export function splitSections(text: string): Section[] {
   for (let i = 0; i < lines.length; i++) {
     const { line, fence, inCode } = lines[i]!;
     const prose = !fence && !inCode;
-    let heading = prose ? /^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line)?.[1] : undefined;
+    const atx = prose ? /^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$/.exec(line) : null;
+    let heading = atx?.[2];
+    let depth = atx?.[1]?.length;
     const next = lines[i + 1];
     const previous = lines[i - 1]?.line ?? '';
     if (heading === undefined && prose && line.trim() !== '' && previous.trim() === '' && next && !next.fence && !next.inCode) {
       if (/^[ \t]{0,3}(?:=+|-+)[ \t]*$/.test(next.line) && !/^[ \t]*(?:[-*+>|]|\d+[.)])/.test(line)) {
         heading = line;
+        depth = next.line.trim().startsWith('=') ? 1 : 2;
         i++;
       }
     }
     if (heading !== undefined) {
       sections.push(current);
-      current = { heading: heading.trim(), body: '' };
+      current = { heading: heading.trim(), depth, body: '' };
     } else {
       current.body += `${line}\n`;
     }
