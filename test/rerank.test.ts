@@ -189,6 +189,24 @@ describe('follow-up query variants', () => {
     const v = queryVariants('ok what do i set when building that one?', [history[0]!, { role: 'assistant', content: longAnswer }]);
     assert.ok(v.judges[3]!.startsWith('ok what do i set when building that one?\nwhich index is good if memory is tight?'));
   });
+  it('a follow-up of a follow-up is searched with the question the thread started from', () => {
+    const thread = [
+      { role: 'user' as const, content: 'how do i load a collection' },
+      { role: 'assistant' as const, content: 'Call load_collection() with the collection name.' },
+      { role: 'user' as const, content: 'and for java?' },
+      { role: 'assistant' as const, content: 'Use loadCollection() on the MilvusClientV2.' },
+    ];
+    const v = queryVariants('how do i release it', thread);
+    assert.equal(v.searches[1], 'how do i release it how do i load a collection and for java?');
+    assert.match(v.judges.at(-1)!, /^how do i release it\nhow do i load a collection and for java\?\nUse loadCollection/);
+    // A previous question that stood on its own is where the chain stops.
+    const fresh = queryVariants('how do i release it', [
+      ...thread,
+      { role: 'user' as const, content: 'how do i create a partition in a collection' },
+      { role: 'assistant' as const, content: 'Call create_partition().' },
+    ]);
+    assert.equal(fresh.searches[1], 'how do i release it how do i create a partition in a collection');
+  });
   it('searches a standalone question as asked, even inside a thread', () => {
     const v = queryVariants('how do I configure TLS between Milvus and etcd in a cluster?', history);
     assert.equal(v.rewrite, 'none');

@@ -107,13 +107,32 @@ export function keyTerms(text: string, limit = 8): string[] {
  */
 export function heuristicStandaloneQuery(text: string, history: Turn[] | undefined): string | undefined {
   if (!history || !isFollowUp(text, history)) return undefined;
-  const lastUser = [...history].reverse().find((turn) => turn.role === 'user');
+  const lastUser = previousQuestions(history).join(' ');
   const lastAssistant = [...history].reverse().find((turn) => turn.role === 'assistant');
   const parts = [text.trim()];
-  if (lastUser) parts.push(lastUser.content.trim());
+  if (lastUser) parts.push(lastUser);
   if (lastAssistant) {
     const terms = keyTerms(lastAssistant.content);
     if (terms.length > 0) parts.push(terms.join(' '));
   }
   return parts.join(' ');
+}
+
+/** At most this many user questions stand for "the previous question". */
+const MAX_CHAINED_QUESTIONS = 3;
+
+/**
+ * The previous user question and, while it leaned on the thread itself ("and how do i
+ * delete it?"), the questions it leaned on, oldest first: a follow-up of a follow-up
+ * still needs the subject the thread started with.
+ */
+export function previousQuestions(history: Turn[]): string[] {
+  const chain: string[] = [];
+  for (let i = history.length - 1; i >= 0 && chain.length < MAX_CHAINED_QUESTIONS; i--) {
+    const turn = history[i]!;
+    if (turn.role !== 'user') continue;
+    chain.unshift(turn.content.trim());
+    if (!isFollowUp(turn.content, history.slice(0, i))) break;
+  }
+  return chain;
 }

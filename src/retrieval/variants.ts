@@ -4,13 +4,14 @@
  * A standalone question is searched as asked. A follow-up answered without an LLM
  * ("ok what do i set when building that one?") is searched several ways, since no
  * single rewrite is reliably right: the question alone (what is asked now), with
- * the previous user question (what "that one" was), and with the key terms of the
- * last answer (the names it introduced). The reranker then judges every candidate
+ * the previous user question (what "that one" was; with the questions before it
+ * while each leaned on the thread, rewrite.ts previousQuestions), and with the key
+ * terms of the last answer (the names it introduced). The reranker then judges every candidate
  * against all of these and against the whole recent thread, so a candidate must fit
  * the conversation, not just one guess at it.
  */
 import type { Turn } from '../engine/types.ts';
-import { heuristicStandaloneQuery, keyTerms } from './rewrite.ts';
+import { heuristicStandaloneQuery, keyTerms, previousQuestions } from './rewrite.ts';
 
 export interface QueryVariants {
   /** The query reported as the standalone form (shown to users and in eval output). */
@@ -29,10 +30,7 @@ export function queryVariants(text: string, history: Turn[] | undefined): QueryV
   if (!history || standalone === undefined) {
     return { query: question, rewrite: 'none', searches: [question], judges: [question] };
   }
-  const lastUser = [...history]
-    .reverse()
-    .find((turn) => turn.role === 'user')
-    ?.content.trim();
+  const lastUser = previousQuestions(history).join(' ') || undefined;
   const lastAnswer = [...history]
     .reverse()
     .find((turn) => turn.role === 'assistant')
