@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ENABLE_GENERATED_HINT } from '../src/answer/extractive.ts';
+import { ACKNOWLEDGED_TEXT } from '../src/engine/acknowledgement.ts';
 import { ABSTAIN_TEXT, CUT_OFF_NOTE, createEngine, NOTHING_FOUND_TEXT, UNCITED_NOTE } from '../src/engine/engine.ts';
 import type { AnswerEvent, Question, RetrievalResult, RetrievedChunk } from '../src/engine/types.ts';
 import { AskdocsError } from '../src/errors.ts';
@@ -724,6 +725,34 @@ describe('answer engine', () => {
     assert.equal(about('llm call failed').length, 1, logLines.join('\n'));
     for (const line of [...about('llm request attempt failed'), ...about('llm call failed'), ...about('answer failed')]) {
       assert.equal(line.requestId, 'req-fail', JSON.stringify(line));
+    }
+  });
+
+  it('answers "thanks!" after an answer with a short reply, searching nothing; a question that thanks first is still answered', async () => {
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    for (const text of ['thanks!', 'ok great, thank you 🙏', 'perfect, that worked', '👍']) {
+      const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+      const final = finalOf(await collect(engineWith(retriever).answer({ text, history })));
+      assert.equal(final.mode, 'acknowledged', text);
+      assert.equal(final.text, ACKNOWLEDGED_TEXT);
+      assert.deepEqual(final.citations, []);
+      assert.equal(retriever.asked.length, 0, `nothing searched for "${text}"`);
+    }
+    assert.equal(llm.requests.length, 0);
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'acknowledged' }), 4);
+    for (const [text, turns] of [
+      ['thanks, and how do I drop it', history],
+      ['that did not work', history],
+      ['thanks!', []],
+    ] as const) {
+      const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+      llm.replyNext('Call drop_partition() [1].');
+      const final = finalOf(await collect(engineWith(retriever).answer({ text, history: [...turns] })));
+      assert.notEqual(final.mode, 'acknowledged', text);
+      assert.equal(retriever.asked.length, 1, `"${text}" is searched`);
     }
   });
 

@@ -52,7 +52,9 @@ describe('Slack bot over HTTP', () => {
   const engine = new ScriptedEngine((question) =>
     question.text.includes('abstain')
       ? { text: "I couldn't find this in the docs.", citations: [CITED[1]!], abstained: true }
-      : { text: ANSWER, citations: CITED, sources: [...CITED, pageSource(3, 'other.md', 'Other')], chunkChars: 25, delayMs: 15 },
+      : question.text.startsWith('thanks')
+        ? { text: 'Glad to help!', mode: 'acknowledged' }
+        : { text: ANSWER, citations: CITED, sources: [...CITED, pageSource(3, 'other.md', 'Other')], chunkChars: 25, delayMs: 15 },
   );
 
   before(async () => {
@@ -426,6 +428,22 @@ describe('Slack bot over HTTP', () => {
     const sources = await waitForSources(h.api, channel, ts);
     assert.match(blocksOf(sources)[0]?.text?.text ?? '', /Closest pages/);
     assert.equal(sourceLines(sources).length, 1);
+  });
+
+  it('an acknowledgement ("thanks!") gets its short reply, and no sources or feedback buttons', async () => {
+    const channel = 'C0THANKS';
+    const text = `<@${FAKE_BOT.userId}> thanks!`;
+    const ts = h.api.addUserMessage({ channel, user: 'U0A', text });
+    await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0A', text, ts });
+    await h.api.waitFor(
+      () => h.api.threadReplies(channel, ts).some((m) => JSON.stringify(m).includes('Glad to help!')),
+      10_000,
+      'the reply',
+    );
+    await sleep(300);
+    const replies = h.api.threadReplies(channel, ts);
+    assert.equal(replies.length, 1, JSON.stringify(replies));
+    assert.ok(!replies.some((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')));
   });
 
   it('feedback buttons: acked, recorded durably with question, answer and sources; a second click updates the vote', async () => {

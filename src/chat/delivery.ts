@@ -254,6 +254,11 @@ export class ChatDelivery {
       await view.fail(signal.aborted ? SHUTTING_DOWN_MESSAGE : (job.platformFailure?.(error) ?? userMessageOf(error)));
       return;
     }
+    // A "thanks!" got its short reply; there are no sources to list or answer to rate.
+    if (answer.mode === 'acknowledged') {
+      logger.info({ ...took(), mode: answer.mode }, 'acknowledged');
+      return;
+    }
     try {
       const answerRef = await job.postSources(answer);
       // Saved now so a click, even after a restart, knows which question and answer it rates.

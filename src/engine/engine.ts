@@ -23,10 +23,11 @@ import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { type AnswerObserver, bestRelevance } from '../questions/observer.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
 import { isFollowUp } from '../retrieval/rewrite.ts';
+import { ACKNOWLEDGED_TEXT, isAcknowledgement } from './acknowledgement.ts';
 import { checkQuestion } from './question.ts';
 import { sectionLink } from './section-link.ts';
 import { sourceLabel } from './source-label.ts';
-import type { AnswerEvent, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
+import type { AnswerEvent, AnswerMode, Engine, Question, RetrievalResult, RetrievedChunk, Source } from './types.ts';
 
 /** The metrics the engine records; injected, so loading the engine never loads prom-client's registry. */
 export type EngineMetrics = Pick<
@@ -96,13 +97,20 @@ export function createEngine(deps: EngineDeps): Engine {
     const log = deps.logger.child({ requestId, platform });
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
-    let outcome: 'answered' | 'abstained' | 'error' = 'error';
+    let outcome: 'answered' | 'abstained' | 'acknowledged' | 'error' = 'error';
     const askedAt = new Date();
     // What the observer hears once the final event is out (set just before it is yielded).
-    let answered: { final: Extract<AnswerEvent, { type: 'final' }>; retrieval: RetrievalResult } | undefined;
+    let answered: { final: QuestionFinal; retrieval: RetrievalResult } | undefined;
 
     try {
       checkQuestion(question);
+      if (isAcknowledgement(question.text, question.history)) {
+        yield { type: 'delta', text: ACKNOWLEDGED_TEXT };
+        outcome = 'acknowledged';
+        const base = { requestId, standaloneQuery: question.text.trim() };
+        yield { type: 'final', text: ACKNOWLEDGED_TEXT, citations: [], abstained: false, mode: 'acknowledged', ...base };
+        return;
+      }
       let standalone: string | undefined;
       if (needsCondensing(question)) {
         yield { type: 'status', stage: 'condensing', message: 'Reading the thread…' };
@@ -203,13 +211,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
-  function notifyObserver(
-    question: Question,
-    final: Extract<AnswerEvent, { type: 'final' }>,
-    retrieval: RetrievalResult,
-    askedAt: Date,
-    log: Logger,
-  ): void {
+  function notifyObserver(question: Question, final: QuestionFinal, retrieval: RetrievalResult, askedAt: Date, log: Logger): void {
     if (!deps.observer) return;
     try {
       deps.observer.answered({
@@ -269,6 +271,9 @@ function cutOffNote(text: string): string {
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
 }
+
+/** The final event of an answer to a question (not of an acknowledgement): what the observer hears. */
+type QuestionFinal = Extract<AnswerEvent, { type: 'final' }> & { mode: Exclude<AnswerMode, 'acknowledged'> };
 
 function numberSources(hits: RetrievedChunk[]): Source[] {
   return hits.map((hit, index) => ({ ...hit, url: sectionLink(hit), n: index + 1 }));

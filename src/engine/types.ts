@@ -91,7 +91,8 @@ export interface RetrievalResult {
   timings?: { embedMs: number; milvusMs: number; searchMs: number; rerankMs: number; totalMs: number };
 }
 
-export type AnswerMode = 'generated' | 'extractive' | 'abstained';
+/** `acknowledged`: the message thanked or closed the thread (acknowledgement.ts); nothing was searched. */
+export type AnswerMode = 'generated' | 'extractive' | 'abstained' | 'acknowledged';
 
 export type AnswerEvent =
   | { type: 'status'; stage: 'condensing' | 'retrieving' | 'generating'; message: string }

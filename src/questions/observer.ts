@@ -14,7 +14,8 @@ export interface AnsweredQuestion {
   thread?: ThreadRef;
   question: string;
   standalone: string;
-  mode: AnswerMode;
+  /** Acknowledgements ("thanks!") are no questions: the engine does not report them. */
+  mode: Exclude<AnswerMode, 'acknowledged'>;
   abstained: boolean;
   /** Best relevance score of the retrieval; NaN when nothing was retrieved. */
   relevance: number;

@@ -6,7 +6,7 @@
  * history, scope) so tests can check what the adapter sent.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnswerEvent, Engine, Question, RetrievalResult, Source } from '../../src/engine/types.ts';
+import type { AnswerEvent, AnswerMode, Engine, Question, RetrievalResult, Source } from '../../src/engine/types.ts';
 import { AskdocsError } from '../../src/errors.ts';
 
 export interface Script {
@@ -15,6 +15,8 @@ export interface Script {
   /** Every source given to the model (default: the citations). */
   sources?: Source[];
   abstained?: boolean;
+  /** Default: `abstained` when abstained, else `generated`. */
+  mode?: AnswerMode;
   /** Characters per delta (default: the whole text at once). */
   chunkChars?: number;
   /** Pause before the first event (retrieval time). */
@@ -58,7 +60,7 @@ export class ScriptedEngine implements Engine {
       text: script.text,
       citations,
       abstained: script.abstained ?? false,
-      mode: script.abstained ? 'abstained' : 'generated',
+      mode: script.mode ?? (script.abstained ? 'abstained' : 'generated'),
       standaloneQuery: question.text,
       requestId: question.requestId ?? 'test',
     };
