@@ -444,6 +444,9 @@ describe('Slack bot over HTTP', () => {
     const replies = h.api.threadReplies(channel, ts);
     assert.equal(replies.length, 1, JSON.stringify(replies));
     assert.ok(!replies.some((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')));
+    const stops = h.api.callsTo('chat.stopStream').filter((call) => call.args.channel === channel);
+    assert.equal(stops.length, 1, 'the reply is streamed like an answer');
+    assert.equal(stops[0]!.args.blocks, undefined, 'no Slack feedback buttons on it: there is no answer to rate');
   });
 
   it('feedback buttons: acked, recorded durably with question, answer and sources; a second click updates the vote', async () => {

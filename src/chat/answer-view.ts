@@ -24,8 +24,11 @@ export interface AnswerView {
    * rate-limit.ts); other failures are thrown, and the caller stops updating.
    */
   progress(markdown: string): Promise<void>;
-  /** Shows the final answer (waiting out a brief rate limit; a longer one is thrown). */
-  finish(markdown: string): Promise<void>;
+  /**
+   * Shows the final answer (waiting out a brief rate limit; a longer one is thrown).
+   * `rateable` false: no feedback controls of the platform's own (a reply to "thanks!").
+   */
+  finish(markdown: string, rateable?: boolean): Promise<void>;
   /** Replaces or ends the answer with a plain message. Never throws. */
   fail(text: string): Promise<void>;
   /** A plain message after the answer (e.g. "couldn't post the sources"). Never throws. */
@@ -134,7 +137,7 @@ export interface StreamTransport {
   retryAfterMs?(error: unknown): number | undefined;
   /**
    * Ends the stream with `markdown` ('' for nothing more). `complete`: the stream holds the
-   * whole answer, so the platform may end it with its own feedback controls.
+   * whole answer and it can be rated, so the platform may end it with its own feedback controls.
    */
   stop(markdown: string, complete: boolean): Promise<void>;
   /** Ends the stream with a failure message, after the text already streamed when `afterText`. */
@@ -211,12 +214,12 @@ export class StreamView<M> implements AnswerView {
     }
   }
 
-  async finish(markdown: string): Promise<void> {
+  async finish(markdown: string, rateable = true): Promise<void> {
     if (!this.#started) throw new Error('stream was never started');
     const continues = markdown.startsWith(this.#sent);
     const rest = continues ? markdown.slice(this.#sent.length) : markdown;
     if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
-      await retryBriefly(() => this.#stream.stop(rest, true), this.#streamRetryAfter);
+      await retryBriefly(() => this.#stream.stop(rest, rateable), this.#streamRetryAfter);
       return;
     }
     // Too long for one streamed message (or streaming broke): close the stream cleanly,

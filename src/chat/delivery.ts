@@ -247,7 +247,7 @@ export class ChatDelivery {
       );
       if (answer.textUpdateFailure) logger.warn({ err: answer.textUpdateFailure }, 'live updates stopped; showing the final answer');
       job.status?.clear();
-      await view.finish(answer.text);
+      await view.finish(answer.text, answer.mode !== 'acknowledged');
     } catch (error) {
       job.status?.clear();
       logger.error({ err: error, ...took() }, 'answer failed');
