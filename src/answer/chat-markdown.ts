@@ -4,9 +4,10 @@
  * Docs written in Markdown often embed HTML: tables, note boxes, language tab bars,
  * `<br>` inside table cells. Slack and Discord print those as raw tags, so an answer
  * quoted from the docs (extractive mode) would show `<td>FLAT</td>` to the user. Here
- * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables),
- * and inline tags inside Markdown text give way to their text. Images and links relative
- * to the docs folder give way to their text too (pageLinkEdit). Code is left as written,
+ * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables;
+ * a tab bar, nothing but links within the page, goes), and inline tags inside Markdown
+ * text give way to their text. Images and links relative to the docs folder give way to
+ * their text too (pageLinkEdit). Code is left as written,
  * and so is everything else: the Markdown around them is not rewritten.
  */
 import type { Nodes } from 'mdast';
@@ -20,7 +21,7 @@ const NO_ESCAPE = [/(?!)/, ''] as const;
 
 const converter = new NodeHtmlMarkdown({ globalEscape: NO_ESCAPE, lineStartEscape: NO_ESCAPE, maxConsecutiveNewlines: 2 });
 const link = converter.translators.get('a') as TranslatorConfigFactory;
-// A link to an anchor of the page (a tab bar's "Python", "Java") leads nowhere in chat: keep its text.
+// A link to an anchor of the page ("see <a href="#limits">the limits</a>") leads nowhere in chat: keep its text.
 converter.translators.set('a', (context) => (context.node.getAttribute('href')?.startsWith('#') ? {} : link(context)));
 // A pipe-table cell holds one line: a list inside it keeps its bullets inline.
 converter.tableCellTranslators.set('li', { prefix: '• ', postfix: ' ' });
@@ -71,6 +72,11 @@ function collectEdits(node: Nodes, source: string, pending: Pending): void {
       inlineTagEdits(children, i, pending);
       continue;
     }
+    const at = offsets(child);
+    if (at && isTabBar(child.value)) {
+      pending.edits.push({ ...at, text: '' });
+      continue;
+    }
     // Adjacent HTML blocks are one piece of HTML (a table whose rows are split by blank lines).
     let last = i;
     while (children[last + 1]?.type === 'html') last++;
@@ -85,6 +91,16 @@ function collectEdits(node: Nodes, source: string, pending: Pending): void {
     }
     i = last;
   }
+}
+
+/**
+ * A block of nothing but links to anchors of the page: a language tab bar (`<div><a
+ * href="#python">Python</a> <a href="#java">Java</a></div>`). In chat its labels would be
+ * a stray line ("Python Java Node.js"), so the block goes.
+ */
+function isTabBar(html: string): boolean {
+  const withoutPageLinks = html.replace(/<a\s[^>]*\bhref\s*=\s*["']#[^"']*["'][^>]*>[\s\S]*?<\/a\s*>/gi, '');
+  return withoutPageLinks !== html && withoutPageLinks.replace(/<[^>]*>/g, '').trim() === '';
 }
 
 /**
