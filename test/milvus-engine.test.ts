@@ -219,6 +219,32 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     }
   });
 
+  test('a data folder that cannot be made is refused in one line at once: under /proc, behind a broken symlink, inside a file', async () => {
+    const scratch = await tempDir('askdocs-engine-datadir-');
+    await symlink(join(scratch, 'unmounted'), join(scratch, 'volume'));
+    await writeFile(join(scratch, 'file'), 'x');
+    const cases: [string, RegExp][] = [
+      ['/proc/askdocs-test/milvus', /cannot be created: a folder on its path cannot be made/],
+      [join(scratch, 'volume'), /cannot be created: a folder on its path cannot be made \(a broken symlink/],
+      [join(scratch, 'volume', 'milvus'), /cannot be created: a folder on its path cannot be made/],
+      [join(scratch, 'file', 'milvus'), /is a file, or inside one, not a folder/],
+      [join(scratch, 'file'), /is a file, or inside one, not a folder/],
+    ];
+    for (const [dataDir, problem] of cases) {
+      await assert.rejects(startMilvusLite({ dataDir }), (error: unknown) => {
+        assert.ok(error instanceof AskdocsError, String(error));
+        assert.equal(error.code, 'config');
+        assert.match(error.message, problem, dataDir);
+        return true;
+      });
+    }
+    // A folder that can be made is made, parents included.
+    const nested = join(scratch, 'a', 'b', 'milvus');
+    const server = await startMilvusLite({ dataDir: nested });
+    await server.stop();
+    assert.ok(existsSync(nested));
+  });
+
   test('a missing engine is named with what to do', async () => {
     const dataDir = await tempDir('askdocs-engine-missing-');
     await assert.rejects(startMilvusLite({ dataDir, engineDir: join(dataDir, 'nowhere') }), (error: unknown) => {

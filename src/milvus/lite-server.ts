@@ -24,10 +24,10 @@
  * At start-up that means another port; on a restart, a failed attempt naming the port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
@@ -73,6 +73,26 @@ const SETUP_HINT = 'Run `npm run setup` to install it, or set MILVUS_URI to a Mi
 /** A run that lasted this long counts as healthy again: the next crash starts a fresh backoff. */
 const STABLE_MS = 60_000;
 /** A MILVUS_URI folder that cannot be made, in one line that names the setting; other errors as they are. */
+/**
+ * `mkdir -p`, one folder at a time. Node 20's recursive mkdir never returns where a
+ * missing folder cannot be made (under /proc it is told ENOENT again and again, and
+ * retries at full CPU); here that ENOENT is the answer.
+ */
+async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const folder of missing) {
+    await mkdir(folder).catch((error: unknown) => {
+      // A folder made meanwhile is fine; a dangling symlink "exists" too, and its child fails next.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    });
+  }
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+}
+
 function dataDirProblem(error: unknown, dataDir: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   const problem =
@@ -80,7 +100,9 @@ function dataDirProblem(error: unknown, dataDir: string): unknown {
       ? 'is a file, or inside one, not a folder'
       : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
         ? `cannot be created or written (${code})`
-        : undefined;
+        : code === 'ENOENT'
+          ? 'cannot be created: a folder on its path cannot be made (a broken symlink, or a system folder such as /proc)'
+          : undefined;
   if (!problem) return error;
   return new AskdocsError(
     'config',
@@ -102,7 +124,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     throw new AskdocsError('milvus_lite_missing', `The embedded Milvus engine is not installed (${binary} is missing). ${SETUP_HINT}`);
   }
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true }).catch((error: unknown) => {
+  await makeFolder(dataDir).catch((error: unknown) => {
     throw dataDirProblem(error, dataDir);
   });
   const lock = takeLock(dataDir);
