@@ -7,8 +7,8 @@
  * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables;
  * a tab bar, nothing but links within the page, goes), and inline tags inside Markdown
  * text give way to their text. Images and links relative to the docs folder give way to
- * their text too (pageLinkEdit). Code is left as written,
- * and so is everything else: the Markdown around them is not rewritten.
+ * their text too (pageLinkEdit). Code is left as written, and so is everything else: the
+ * Markdown around them is not rewritten.
  */
 import type { Nodes } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';

@@ -72,7 +72,6 @@ export const LOCK_FILE = 'askdocs-engine.lock';
 const SETUP_HINT = 'Run `npm run setup` to install it, or set MILVUS_URI to a Milvus server.';
 /** A run that lasted this long counts as healthy again: the next crash starts a fresh backoff. */
 const STABLE_MS = 60_000;
-/** A MILVUS_URI folder that cannot be made, in one line that names the setting; other errors as they are. */
 /**
  * `mkdir -p`, one folder at a time. Node 20's recursive mkdir never returns where a
  * missing folder cannot be made (under /proc it is told ENOENT again and again, and
@@ -93,6 +92,7 @@ async function makeFolder(dir: string): Promise<void> {
   if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
 }
 
+/** A MILVUS_URI folder that cannot be made, in one line that names the setting; other errors as they are. */
 function dataDirProblem(error: unknown, dataDir: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   const problem =
