@@ -746,6 +746,8 @@ describe('answer engine', () => {
     for (const [text, turns] of [
       ['thanks, and how do I drop it', history],
       ['that did not work', history],
+      ['not working', history],
+      ["thanks but it doesn't work", history],
       ['thanks!', []],
     ] as const) {
       const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });

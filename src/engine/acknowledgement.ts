@@ -5,8 +5,8 @@
  * gaps would count. It gets a short reply and is not logged.
  *
  * Only in a thread that has an answer, only without a question mark, and only when
- * every word is a closing word or a word that carries no topic: "that didn't work",
- * "ok and for java" or "thanks, how do I drop it" stay questions.
+ * every word is a closing word or a word that carries no topic, and nothing is negated:
+ * "not working", "ok and for java" or "thanks, how do I drop it" stay questions.
  */
 import { contentWords } from '../retrieval/rewrite.ts';
 import type { Turn } from './types.ts';
@@ -51,5 +51,7 @@ export function isAcknowledgement(text: string, history: Turn[] | undefined): bo
   if (!history?.some((turn) => turn.role === 'assistant')) return false;
   if (text.includes('?') || text.trim().split(/\s+/).length > 8) return false;
   if (!/\p{L}/u.test(text) && !/\p{Extended_Pictographic}/u.test(text)) return false;
+  // "not working", "no good": a complaint about the answer, which a follow-up must take up.
+  if (/\b(?:not|no|never|nope|nah)\b|n['’]t\b/i.test(text)) return false;
   return contentWords(text).every((word) => CLOSING_WORDS.has(word));
 }
