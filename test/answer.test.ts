@@ -372,7 +372,11 @@ describe('answer engine', () => {
       ].join('\n'),
       0.5,
     );
-    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [faq], abstain: false });
+    const retriever = new ScriptedRetriever({
+      rewrite: 'none',
+      hits: [{ ...faq, url: 'https://milvus.io/docs/product_faq.md' }],
+      abstain: false,
+    });
     const final = finalOf(
       await collect(engineWith(retriever, { DEEPSEEK_API_KEY: '' }).answer({ text: 'can milvus run on an apple m1 cpu' })),
     );
@@ -380,6 +384,8 @@ describe('answer engine', () => {
     assert.match(final.text, /# not a heading/);
     assert.ok(!final.text.includes('32,768'));
     assert.deepEqual(final.citations[0]?.headingPath, ['Product FAQ', 'Does Milvus support Apple M1 CPU?']);
+    // Its link goes to the section shown, not to the chunk's first one.
+    assert.equal(final.citations[0]?.url, 'https://milvus.io/docs/product_faq.md#does-milvus-support-apple-m1-cpu');
   });
 
   it("labels a merged section by its heading as a reader sees it, setext headings included; the first section keeps the chunk's own path", async () => {

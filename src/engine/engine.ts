@@ -125,7 +125,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const base = { requestId, standaloneQuery: retrieval.query };
 
       if (retrieval.abstain || retrieval.hits.length === 0) {
-        const closest = numberSources(closestPages(retrieval.hits));
+        const closest = withSectionLinks(numberSources(closestPages(retrieval.hits)));
         const text = closest.length > 0 ? ABSTAIN_TEXT : NOTHING_FOUND_TEXT;
         yield { type: 'sources', sources: closest };
         yield { type: 'delta', text };
@@ -137,16 +137,25 @@ export function createEngine(deps: EngineDeps): Engine {
         return;
       }
 
-      const sources = numberSources(retrieval.hits);
+      const numbered = numberSources(retrieval.hits);
+      const sources = withSectionLinks(numbered);
       yield { type: 'sources', sources };
 
       if (!llm) {
-        const extractive = buildExtractiveAnswer(sources, retrieval.query, labelOf);
+        // Linked after: a source shown from a section merged into its chunk is relabelled with that section.
+        const extractive = buildExtractiveAnswer(numbered, retrieval.query, labelOf);
         for (const part of extractive.parts) yield { type: 'delta', text: part };
         metrics?.firstTokenSeconds.observe({ platform }, elapsed());
         outcome = 'answered';
         const text = extractive.parts.join('');
-        const final = { type: 'final', text, citations: extractive.cited, abstained: false, mode: 'extractive', ...base } as const;
+        const final = {
+          type: 'final',
+          text,
+          citations: withSectionLinks(extractive.cited),
+          abstained: false,
+          mode: 'extractive',
+          ...base,
+        } as const;
         answered = { final, retrieval };
         yield final;
         return;
@@ -276,7 +285,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 type QuestionFinal = Extract<AnswerEvent, { type: 'final' }> & { mode: Exclude<AnswerMode, 'acknowledged'> };
 
 function numberSources(hits: RetrievedChunk[]): Source[] {
-  return hits.map((hit, index) => ({ ...hit, url: sectionLink(hit), n: index + 1 }));
+  return hits.map((hit, index) => ({ ...hit, n: index + 1 }));
+}
+
+function withSectionLinks(sources: Source[]): Source[] {
+  return sources.map((source) => ({ ...source, url: sectionLink(source) }));
 }
 
 /** The best hit of each of the first few distinct pages. */
