@@ -381,6 +381,32 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     }
   });
 
+  it('skips a file or folder with a control character in its name, run after run, saying to rename it; it is never stored', async () => {
+    const store = await freshStore();
+    try {
+      // Stored, such a file could never be matched again: its edits and its deletion were lost.
+      const dir = await docsFolder({
+        ...HEALTHY,
+        'guide/a\tb.md': '# Tab\n\nThe old port is 1111.\n',
+        'line\nbreak/page.md': '# Break\n\nThe old host is old.example.\n',
+      });
+      const reason = 'its name contains a control character (a tab, a line break, an escape); rename it';
+      for (let run = 1; run <= 2; run++) {
+        const skipped: Record<string, string> = {};
+        const summary = await ingestWithDefaults(dir, store, {
+          onProgress: (event) => {
+            if (event.type === 'skipped') skipped[event.path] = event.reason;
+          },
+        });
+        assert.deepEqual(skipped, { 'guide/a\tb.md': reason, 'line\nbreak/': reason }, `run ${run}`);
+        assert.deepEqual(summary.files, { added: run === 1 ? 2 : 0, changed: 0, unchanged: run === 1 ? 0 : 2, removed: 0, skipped: 2 });
+      }
+      assert.deepEqual((await store.allPaths()).sort(), Object.keys(HEALTHY).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads Latin-1, Windows-1252 and UTF-16 pages as such, and names a file whose name is not UTF-8 instead of calling it missing', async () => {
     const store = await freshStore();
     try {

@@ -52,11 +52,10 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       // Hidden entries (.git, .github, .DS_Store, editor swap files) are never docs.
       if (entry.name.startsWith('.')) continue;
       const absolutePath = join(dir, entry.name);
-      // Node decodes names as UTF-8; a name in another encoding comes back with U+FFFD
-      // in it, a path that cannot be opened again.
-      if (entry.name.includes('\uFFFD') && (entry.isDirectory() || isDocument(entry.name))) {
+      const badName = nameProblem(entry.name);
+      if (badName && (entry.isDirectory() || isDocument(entry.name))) {
         const path = relative(root, absolutePath).split(sep).join('/');
-        options.onSkip?.(entry.isDirectory() ? `${path}/` : path, 'its name is not valid UTF-8; rename it');
+        options.onSkip?.(entry.isDirectory() ? `${path}/` : path, badName);
         continue;
       }
       if (entry.isDirectory()) {
@@ -93,6 +92,20 @@ async function symlinkProblem(link: string, realRoot: string): Promise<string | 
     return 'symlink to a file outside the docs folder, not followed';
   }
   return (await stat(target)).isFile() ? undefined : 'symlink to something that is not a file, not followed';
+}
+
+/**
+ * Why a file or folder name cannot be indexed, if it cannot. Node decodes names as
+ * UTF-8; a name in another encoding comes back with U+FFFD in it, a path that cannot
+ * be opened again. A control character (tab, newline, ESC) can be stored, but the
+ * engine does not decode the escapes its filters are written with (`"a\tb.md"`), so
+ * such a file could never be found again to be updated or deleted: each run would add
+ * it once more, and a deleted one would stay answerable.
+ */
+function nameProblem(name: string): string | undefined {
+  if (name.includes('\uFFFD')) return 'its name is not valid UTF-8; rename it';
+  if (/\p{Cc}/u.test(name)) return 'its name contains a control character (a tab, a line break, an escape); rename it';
+  return undefined;
 }
 
 function isDocument(name: string): boolean {
