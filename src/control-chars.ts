@@ -39,3 +39,14 @@ export function stripInvisibleChars(text: string, options: { keepShaping?: boole
   const visible = stripControlChars(text);
   return visible.replace(INVISIBLE, (char) => (options.keepShaping && SHAPING.test(char) ? char : ''));
 }
+
+const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Control characters written as escapes (`\t`, `\n`, `\x1b`): for a file name shown on a
+ * terminal, which must neither drive it (ESC [2J clears the screen) nor, unlike
+ * `stripControlChars`, become a different name than the one to rename.
+ */
+export function escapeControlChars(text: string): string {
+  return text.replace(/\p{Cc}/gu, (char) => ESCAPES[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -504,6 +504,31 @@ describe('scanning a docs folder', () => {
       await Promise.all([rm(docs, { recursive: true, force: true }), rm(outside, { recursive: true, force: true })]);
     }
   });
+
+  it('names a file with control characters in its name with escapes, so it can be found and renamed without the name driving the terminal', async () => {
+    const docs = await smallDocs({ ...HEALTHY, '\x1b[2J\x1b[Hwipe.md': '# Wipe\n\nx\n', 'guide/a\tb.md': '# Tab\n\nx\n' });
+    try {
+      for (const isTTY of [false, true]) {
+        const stream = Object.assign(new PassThrough(), { isTTY, columns: 120 }) as unknown as NodeJS.WriteStream;
+        let output = '';
+        stream.on('data', (data: Buffer) => {
+          output += data.toString();
+        });
+        const reporter = createProgressReporter(stream);
+        await scanFolder(docs, { onSkip: (path, reason) => reporter.onProgress({ type: 'skipped', path, reason }) });
+        reporter.stop();
+        const reason = 'its name contains a control character (a tab, a line break, an escape); rename it';
+        // In the order the folder lists them.
+        assert.deepEqual(
+          output.split('\n').sort(),
+          ['', `Skipped \\x1b[2J\\x1b[Hwipe.md: ${reason}`, `Skipped guide/a\\tb.md: ${reason}`],
+          `isTTY: ${isTTY}`,
+        );
+      }
+    } finally {
+      await rm(docs, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('ingest: bad files are skipped, named, and counted (real Milvus Lite, real embeddings)', () => {

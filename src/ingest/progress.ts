@@ -3,6 +3,7 @@
  * else (CI logs, pipes) just one summary line at the end, so logs stay quiet.
  */
 import cliProgress from 'cli-progress';
+import { escapeControlChars } from '../control-chars.ts';
 import { counted } from '../plural.ts';
 import type { IngestProgress, IngestSummary } from './ingest.ts';
 
@@ -63,8 +64,9 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
   };
 }
 
+/** Escaped: a file name is whatever someone saved, ESC included, and a reason may quote an error. */
 export function formatSkipped(skip: { path: string; reason: string }): string {
-  return `Skipped ${skip.path}: ${skip.reason}`;
+  return escapeControlChars(`Skipped ${skip.path}: ${skip.reason}`);
 }
 
 export function formatSummary(summary: IngestSummary): string {
