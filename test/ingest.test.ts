@@ -505,6 +505,29 @@ describe('scanning a docs folder', () => {
     }
   });
 
+  it('names each symlinked folder, inside or outside the docs folder, as not followed', async () => {
+    const docs = await smallDocs(HEALTHY);
+    const outside = await smallDocs({ 'secret.md': '# Secret\n\nNot part of the docs.\n' });
+    try {
+      await symlink(join(docs, 'guide'), join(docs, 'guide-alias'));
+      await symlink(outside, join(docs, 'elsewhere'));
+      await symlink('..', join(docs, 'guide/up'));
+      const skipped: Record<string, string> = {};
+      const files = await scanFolder(docs, { onSkip: (path, reason) => (skipped[path] = reason) });
+      assert.deepEqual(
+        files.map((f) => f.path),
+        ['guide/ingest.md', 'guide/install.md'],
+      );
+      assert.deepEqual(skipped, {
+        'guide-alias': 'symlink to a folder, not followed',
+        elsewhere: 'symlink to a folder, not followed',
+        'guide/up': 'symlink to a folder, not followed',
+      });
+    } finally {
+      await Promise.all([rm(docs, { recursive: true, force: true }), rm(outside, { recursive: true, force: true })]);
+    }
+  });
+
   it('names a file with control characters in its name with escapes, so it can be found and renamed without the name driving the terminal', async () => {
     const docs = await smallDocs({ ...HEALTHY, '\x1b[2J\x1b[Hwipe.md': '# Wipe\n\nx\n', 'guide/a\tb.md': '# Tab\n\nx\n' });
     try {

@@ -1,7 +1,7 @@
 /**
  * Finds the documents to ingest under a folder: markdown, MDX and plain text, skipping
  * dependency folders and hidden files. Symlinked documents are followed when they stay
- * inside the folder (see symlinkProblem). Paths are relative, with `/` on every OS, and
+ * inside the folder (see symlinkProblem); symlinked folders are named and not followed. Paths are relative, with `/` on every OS, and
  * sorted so runs (and their progress output) are reproducible.
  */
 import type { Dirent } from 'node:fs';
@@ -68,6 +68,10 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         const problem = await symlinkProblem(absolutePath, realRoot);
         if (problem) options.onSkip?.(path, problem);
         else files.push({ path, absolutePath });
+      } else if (entry.isSymbolicLink() && !SKIPPED_FOLDERS.has(entry.name) && (await isFolder(absolutePath))) {
+        // Named without the `/` of a folder that could not be listed: that one keeps its
+        // earlier chunks until it can be read again, and this one is never read.
+        options.onSkip?.(relative(root, absolutePath).split(sep).join('/'), 'symlink to a folder, not followed');
       }
     }
   };
@@ -106,6 +110,15 @@ function nameProblem(name: string): string | undefined {
   if (name.includes('\uFFFD')) return 'its name is not valid UTF-8; rename it';
   if (/\p{Cc}/u.test(name)) return 'its name contains a control character (a tab, a line break, an escape); rename it';
   return undefined;
+}
+
+/** Whether a symlink leads to a folder (a broken link or a loop does not). */
+async function isFolder(link: string): Promise<boolean> {
+  try {
+    return (await stat(link)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isDocument(name: string): boolean {
