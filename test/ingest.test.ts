@@ -352,6 +352,25 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     }
   });
 
+  it('counts an empty or front-matter-only file as unchanged, not added again on every run', async () => {
+    const store = await freshStore();
+    try {
+      const dir = await docsFolder({
+        'page.md': HEALTHY['guide/install.md'],
+        'empty.md': '',
+        'draft.md': '---\ntitle: Draft\ndraft: true\n---\n',
+      });
+      const first = await ingestWithDefaults(dir, store);
+      assert.deepEqual(first.files, { added: 1, changed: 0, unchanged: 2, removed: 0, skipped: 0 });
+      const second = await ingestWithDefaults(dir, store);
+      assert.deepEqual(second.files, { added: 0, changed: 0, unchanged: 3, removed: 0, skipped: 0 });
+      assert.equal(second.chunks.embedded, 0);
+      assert.deepEqual(await store.allPaths(), ['page.md']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('skips a file whose path is too long to store, run after run, and stores long non-Latin titles and headings', async () => {
     const store = await freshStore();
     try {

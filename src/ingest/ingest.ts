@@ -253,6 +253,8 @@ function planFile(path: string, chunks: PreparedChunk[], storedIds: string[]): F
   const fresh = new Set(chunks.map((chunk) => chunk.id));
   const toEmbed = chunks.filter((chunk) => !stored.has(chunk.id));
   const staleIds = storedIds.filter((id) => !fresh.has(id));
-  const action = storedIds.length === 0 ? 'added' : toEmbed.length === 0 && staleIds.length === 0 ? 'unchanged' : 'changed';
+  // A file with no text (empty, or front matter only) adds nothing, run after run.
+  const added = storedIds.length === 0 && chunks.length > 0;
+  const action = added ? 'added' : toEmbed.length === 0 && staleIds.length === 0 ? 'unchanged' : 'changed';
   return { path, chunks, toEmbed, staleIds, action };
 }
