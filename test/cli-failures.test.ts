@@ -66,6 +66,20 @@ describe('askdocs CLI failures', () => {
     }
   });
 
+  it('ingest "" (or only spaces) is refused in one line, instead of indexing the current folder', async () => {
+    // Nothing listens on port 1: were the folder ingested, connecting would be the error.
+    for (const dir of ['', '  ']) {
+      const run = await runCli(['ingest', dir], { MILVUS_URI: 'http://127.0.0.1:1' }, { cwd: work });
+      assert.deepEqual(
+        [run.code, run.stderr],
+        [
+          1,
+          `askdocs: command-argument value '${dir}' is invalid for argument 'dir'. must name the folder that holds the docs (see \`askdocs ingest --help\`)\n`,
+        ],
+      );
+    }
+  });
+
   it('a password in MILVUS_URI is sent to Milvus as credentials, and printed nowhere', async () => {
     const milvus = await startFakeMilvusAuth();
     try {

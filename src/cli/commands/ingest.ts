@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('ingest')
     .description('Index a folder of docs (.md, .mdx, .markdown, .txt) into Milvus; re-run to pick up changes')
-    .argument('<dir>', 'docs folder')
+    .argument('<dir>', 'docs folder', parseDocsFolder)
     .option('--base-url <url>', 'link prefix for sources (default: DOCS_BASE_URL)', parseBaseUrl)
     .option('--prune', 'allow a run that leaves the index empty or loses more than half of its files (refused otherwise)')
     .option('--yes', 'same as --prune')
@@ -55,6 +55,12 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.fail(error);
       }
     });
+}
+
+/** `ingest ""` (an unset shell variable, say) must not resolve to the current folder and index it. */
+function parseDocsFolder(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must name the folder that holds the docs');
+  return value;
 }
 
 function parseBaseUrl(value: string): string {
