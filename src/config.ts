@@ -19,6 +19,31 @@ const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
+const docsBaseUrl = optionalUrl.superRefine((url, ctx) => {
+  const problem = url === undefined ? undefined : docsBaseUrlProblem(url);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * Why an http(s) URL cannot be DOCS_BASE_URL (or `ingest --base-url`), if it cannot. A
+ * link is this URL followed by the page's path: after a query or a fragment the path
+ * is no longer a path (`/?lang=en/guide/install`), and a user name and password would
+ * be stored in every link and shown in chat. Never echoes the URL, which may hold a password.
+ */
+export function docsBaseUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  // `href`, not `search` and `hash`: a bare `?` or `#` leaves those empty but is still in the link.
+  const [beforeHash = '', ...fragment] = url.href.split('#');
+  if (url.username || url.password) return 'must not contain a user name or password: every link would show them in chat';
+  if (beforeHash.includes('?')) return 'must not have a query ("?…"): each link is this URL followed by the page\'s path';
+  if (fragment.length > 0) return 'must not have a fragment ("#…"): each link is this URL followed by the page\'s path';
+  return undefined;
+}
 /**
  * A number from a string, within [min, max]. One plain message names the range and
  * what was given ("PORT: must be a whole number from 0 to 65535, got "abc""), where
@@ -130,7 +155,7 @@ export const envSchema = z.object({
   EMBEDDING_THREADS: z.preprocess(emptyToUndefined, numberIn(1, 256, true).optional()),
 
   // Ingest and retrieval
-  DOCS_BASE_URL: optionalUrl,
+  DOCS_BASE_URL: docsBaseUrl,
   CHUNK_MAX_CHARS: int(1600, 200, 16_000),
   CHUNK_OVERLAP_CHARS: int(200, 0, 4_000),
   INGEST_MAX_FILE_MB: num(5, 0.001, 1_024),

@@ -80,6 +80,22 @@ describe('askdocs CLI failures', () => {
     }
   });
 
+  it('ingest --base-url with a query, a fragment or a password: one line saying what is wrong with it', async () => {
+    const because = "each link is this URL followed by the page's path";
+    const cases: [string, string][] = [
+      ['https://docs.example.com/?lang=en', `must not have a query ("?…"): ${because}`],
+      ['https://docs.example.com/docs#top', `must not have a fragment ("#…"): ${because}`],
+      ['https://reader:pw@docs.example.com/', 'must not contain a user name or password: every link would show them in chat'],
+    ];
+    for (const [url, problem] of cases) {
+      const run = await runCli(['ingest', join(work, 'docs'), '--base-url', url], { MILVUS_URI: 'http://127.0.0.1:1' }, { cwd: work });
+      assert.deepEqual(
+        [run.code, run.stderr],
+        [1, `askdocs: option '--base-url <url>' argument '${url}' is invalid. ${problem} (see \`askdocs ingest --help\`)\n`],
+      );
+    }
+  });
+
   it('a password in MILVUS_URI is sent to Milvus as credentials, and printed nowhere', async () => {
     const milvus = await startFakeMilvusAuth();
     try {

@@ -249,6 +249,29 @@ describe('config', () => {
     );
   });
 
+  it('refuses a DOCS_BASE_URL with a query, a fragment or a password, listed with the other problems, never echoing the password', () => {
+    const problemsOf = (url: string) => {
+      try {
+        load({ PORT: 'abc', DOCS_BASE_URL: url });
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.problems;
+      }
+      assert.fail(`${url} was accepted`);
+    };
+    const because = "each link is this URL followed by the page's path";
+    for (const [url, problem] of [
+      ['https://docs.example.com/?lang=en', `must not have a query ("?…"): ${because}`],
+      ['https://docs.example.com/docs/?', `must not have a query ("?…"): ${because}`],
+      ['https://docs.example.com/docs#top', `must not have a fragment ("#…"): ${because}`],
+      ['https://reader:DOCSPW@docs.example.com/', 'must not contain a user name or password: every link would show them in chat'],
+    ]) {
+      assert.deepEqual(problemsOf(url!), [`DOCS_BASE_URL: ${problem}`, 'PORT: must be a whole number from 0 to 65535, got "abc"'], url);
+    }
+    assert.doesNotMatch(problemsOf('https://reader:DOCSPW@docs.example.com/').join('\n'), /DOCSPW/);
+    assert.equal(load({ DOCS_BASE_URL: 'https://docs.example.com/milvus/' }).ingest.docsBaseUrl, 'https://docs.example.com/milvus/');
+  });
+
   it('demands front-end settings only when that front end starts, naming each missing one', () => {
     const config = load({ SLACK_BOT_TOKEN: 'xoxb-123456' });
     assert.throws(

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { docsBaseUrlProblem } from '../../config.ts';
 import type { IngestOptions, IngestSummary } from '../../ingest/ingest.ts';
 import type { CliContext } from '../context.ts';
 
@@ -64,11 +65,14 @@ function parseDocsFolder(value: string): string {
 }
 
 function parseBaseUrl(value: string): string {
+  let protocol: string | undefined;
   try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+    protocol = new URL(value).protocol;
   } catch {
-    // fall through to the same message
+    // the same message as for another scheme
   }
-  throw new InvalidArgumentError('must be an http(s) URL');
+  if (protocol !== 'http:' && protocol !== 'https:') throw new InvalidArgumentError('must be an http(s) URL');
+  const problem = docsBaseUrlProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return value;
 }
