@@ -157,7 +157,9 @@ function oneLineUsageErrors(command: Command, name: string): void {
         .replace(/^error:\s*/i, '')
         .trim()
         .replace(/\s*\n\s*/g, ' ')
-        .replace(/\.$/, '');
+        .replace(/\.$/, '')
+        // Commander quotes the argument it refused: a URL's user name and password stay out of it.
+        .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi, '$1');
       write(`askdocs: ${line} (see \`${name} --help\`)\n`);
     },
   });

@@ -1,8 +1,9 @@
 /**
  * Finds the documents to ingest under a folder: markdown, MDX and plain text, skipping
  * dependency folders and hidden files. Symlinked documents are followed when they stay
- * inside the folder (see symlinkProblem); symlinked folders are named and not followed. Paths are relative, with `/` on every OS, and
- * sorted so runs (and their progress output) are reproducible.
+ * inside the folder (see symlinkProblem); symlinked folders are named and not followed.
+ * Paths are relative, with `/` on every OS, and sorted so runs (and their progress
+ * output) are reproducible.
  */
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
