@@ -24,6 +24,14 @@ const docsBaseUrl = optionalUrl.superRefine((url, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+function parsedUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why an http(s) URL cannot be DOCS_BASE_URL (or `ingest --base-url`), if it cannot. A
  * link is this URL followed by the page's path: after a query or a fragment the path
@@ -31,12 +39,8 @@ const docsBaseUrl = optionalUrl.superRefine((url, ctx) => {
  * be stored in every link and shown in chat. Never echoes the URL, which may hold a password.
  */
 export function docsBaseUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
+  const url = parsedUrl(value);
+  if (!url) return undefined;
   // `href`, not `search` and `hash`: a bare `?` or `#` leaves those empty but is still in the link.
   const [beforeHash = '', ...fragment] = url.href.split('#');
   if (url.username || url.password) return 'must not contain a user name or password: every link would show them in chat';
@@ -440,12 +444,8 @@ export function milvusTarget(uri: string): { mode: 'server' | 'lite' } | { mode:
  * undefined when it has no host, or a path, which no Milvus server address has.
  */
 export function serverAddress(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return undefined;
-  }
+  const url = parsedUrl(uri);
+  if (!url) return undefined;
   if (!url.hostname || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return undefined;
   // Rebuilt from the text, not from URL: URL drops a port it thinks is the default (:443).
   return uri.replace(/^https?:/i, (scheme) => scheme.toLowerCase()).replace(/\/+$/, '');
