@@ -122,6 +122,19 @@ describe('askdocs CLI failures', () => {
     }
   });
 
+  it('an ingest that cannot reach Milvus, or loses it, says a re-run resumes it; ask does not', async () => {
+    const env = { MILVUS_URI: 'http://127.0.0.1:1' };
+    const ingest = await runCli(['ingest', join(work, 'docs')], env, { cwd: work });
+    assert.equal(ingest.code, 1);
+    assert.match(
+      ingest.stderr,
+      /^askdocs: Cannot reach Milvus at 127\.0\.0\.1:1\b.* Run the ingest again once Milvus answers: it resumes where it stopped\.\n$/,
+    );
+    const ask = await runCli(['ask', 'what is milvus?'], env, { cwd: work });
+    assert.match(ask.stderr, /^askdocs: Cannot reach Milvus/);
+    assert.doesNotMatch(ask.stderr, /resumes/);
+  });
+
   it('a password in EMBEDDING_BASE_URL: says it cannot be sent, and prints it nowhere', async () => {
     const run = await runCli(
       ['ask', 'hi'],

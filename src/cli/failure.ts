@@ -10,8 +10,14 @@ const MAX_REASON_CHARS = 300;
 
 export function cliFailureMessage(error: unknown, command: string): string {
   // Redacted too: a message may quote a configured URL or a server's reply.
-  if (error instanceof AskdocsError) return redactSecrets(error.userMessage);
+  if (error instanceof AskdocsError) return redactSecrets(error.userMessage) + resumeHint(error, command);
   return `${command} failed: ${reasonOf(error)}.`;
+}
+
+/** An ingest that lost Milvus half-way is not lost: what it stored stays, and a re-run picks up the rest. */
+function resumeHint(error: AskdocsError, command: string): string {
+  if (command !== 'ingest' || (error.code !== 'milvus_unavailable' && error.code !== 'milvus')) return '';
+  return ' Run the ingest again once Milvus answers: it resumes where it stopped.';
 }
 
 export function interruptedMessage(command: string): string {
