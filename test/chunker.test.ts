@@ -311,6 +311,27 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it('a file whose inline text would take Markdown parsing minutes is read as plain text, at once; long real paragraphs are still Markdown', () => {
+    const started = performance.now();
+    const stars = chunkDocument(`# Stars\n\n${'*a'.repeat(100_000)}\n`, 'stars.md', LIMITS);
+    assert.ok(performance.now() - started < 5_000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.equal(
+      stars.chunks
+        .map((c) => c.text)
+        .join('')
+        .replaceAll('\n', '').length >= 200_000,
+      true,
+      'the text is all there',
+    );
+    const list = Array.from({ length: 400 }, (_, i) => `- item ${i} with **bold** and [a link](https://example.com/${i})`).join('\n');
+    const paragraph = 'A long paragraph with *emphasis* and [links](https://example.com). '.repeat(120);
+    const long = chunkDocument(`# Notes\n\n${paragraph}\n\n## Changes\n\n${list}\n`, 'notes.md', LIMITS);
+    assert.ok(
+      long.chunks.some((c) => c.headingPath.join(' › ') === 'Notes › Changes'),
+      'parsed as Markdown: headings found',
+    );
+  });
+
   it('lines that are only template tags go; a tag inside a line, and tags in code, stay', () => {
     const source = [
       '# Install',

@@ -18,6 +18,7 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { frontmatter } from 'micromark-extension-frontmatter';
 import { gfm } from 'micromark-extension-gfm';
 import { parse as parseYaml } from 'yaml';
+import { markFencedLines } from './headings.ts';
 import { blankSiteSyntax } from './site-syntax.ts';
 
 /** MDX is read as Markdown: its own syntax is left out for `.md` files too (site-syntax.ts). */
@@ -62,7 +63,8 @@ export function chunkDocument(
 ): ChunkedDocument {
   const limits = resolveLimits(options);
   const text = source.replace(/\r\n?/g, '\n');
-  if (format === 'text') {
+  // Past this much inline text, Markdown parsing takes minutes: the file is read as text.
+  if (format === 'text' || longestInlineRun(text) > MAX_INLINE_RUN) {
     const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
     return { title: underlinedTitle(text) ?? fileTitle(path), chunks: chunkSections(sections, limits) };
   }
@@ -70,6 +72,30 @@ export function chunkDocument(
   const { title: frontMatterTitle, slug } = parsed.frontMatter;
   const title = frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
   return { title, chunks: chunkSections(parsed.sections, limits), ...(slug !== undefined ? { published: { slug } } : {}) };
+}
+
+/**
+ * micromark resolves emphasis and links within one run of inline text in quadratic
+ * time: 200 KB of `*a*a*a…` took minutes, holding the process (Ctrl-C included). The
+ * longest run in real docs is a few thousand characters (7,278 in the Milvus docs).
+ */
+const MAX_INLINE_RUN = 30_000;
+
+/**
+ * The longest run of lines Markdown would parse as one piece of inline text: lines
+ * between blank lines and block starts (headings, list items, quotes, table rows), code
+ * left out.
+ */
+function longestInlineRun(text: string): number {
+  let longest = 0;
+  let run = 0;
+  for (const { line, fence, inCode } of markFencedLines(text)) {
+    if (fence || inCode || line.trim() === '') run = 0;
+    else if (/^[ \t]*(?:#{1,6}[ \t]|[-*+>][ \t]|\d+[.)][ \t]|\|)/.test(line)) run = line.length;
+    else run += line.length + 1;
+    longest = Math.max(longest, run);
+  }
+  return longest;
 }
 
 // ---------------------------------------------------------------------------
