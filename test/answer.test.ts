@@ -340,7 +340,8 @@ describe('answer engine', () => {
     const page = 'https://docs.example.com/userGuide/manage-partitions';
     const hits = [
       { ...PARTITIONS, headingPath: ['Manage Partitions', 'Create & drop `partitions` (v2.4)'], url: page },
-      { ...LIMITS, headingPath: ['Limits'], url: 'https://docs.example.com/limits' },
+      // The page's own heading (its title): the page itself, no anchor.
+      { ...LIMITS, headingPath: [LIMITS.title], url: 'https://docs.example.com/limits' },
       { ...FAQ, url: 'https://docs.example.com/faq#custom-anchor' },
     ];
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits, abstain: false });

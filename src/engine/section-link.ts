@@ -8,10 +8,11 @@
 import { slug } from 'github-slugger';
 import type { RetrievedChunk } from './types.ts';
 
-export function sectionLink(hit: Pick<RetrievedChunk, 'url' | 'headingPath'>): string | undefined {
+export function sectionLink(hit: Pick<RetrievedChunk, 'url' | 'headingPath' | 'title'>): string | undefined {
   const url = hit.url?.trim();
-  // The first heading is the page's own: its anchor is the page.
-  if (!url || url.includes('#') || hit.headingPath.length < 2) return hit.url;
-  const anchor = slug(hit.headingPath.at(-1)!);
+  const heading = hit.headingPath.at(-1);
+  // The page's own heading (its title) is the page: no anchor.
+  if (!url || url.includes('#') || !heading || heading === hit.title) return hit.url;
+  const anchor = slug(heading);
   return anchor === '' ? url : `${url}#${anchor}`;
 }
