@@ -46,6 +46,8 @@ export function docsBaseUrlProblem(value: string): string | undefined {
   if (url.username || url.password) return 'must not contain a user name or password: every link would show them in chat';
   if (beforeHash.includes('?')) return 'must not have a query ("?…"): each link is this URL followed by the page\'s path';
   if (fragment.length > 0) return 'must not have a fragment ("#…"): each link is this URL followed by the page\'s path';
+  const unknown = [...value.matchAll(/\{([^{}]*)\}/g)].map((m) => m[0]).filter((p) => p !== '{path}' && p !== '{id}');
+  if (unknown.length > 0) return `has a placeholder askdocs does not fill: ${unknown.join(', ')} (a link template takes {path} and {id})`;
   return undefined;
 }
 /**

@@ -265,11 +265,13 @@ describe('config', () => {
       ['https://docs.example.com/docs/?', `must not have a query ("?…"): ${because}`],
       ['https://docs.example.com/docs#top', `must not have a fragment ("#…"): ${because}`],
       ['https://reader:DOCSPW@docs.example.com/', 'must not contain a user name or password: every link would show them in chat'],
+      ['https://docs.example.com/{lang}/{path}', 'has a placeholder askdocs does not fill: {lang} (a link template takes {path} and {id})'],
     ]) {
       assert.deepEqual(problemsOf(url!), [`DOCS_BASE_URL: ${problem}`, 'PORT: must be a whole number from 0 to 65535, got "abc"'], url);
     }
     assert.doesNotMatch(problemsOf('https://reader:DOCSPW@docs.example.com/').join('\n'), /DOCSPW/);
     assert.equal(load({ DOCS_BASE_URL: 'https://docs.example.com/milvus/' }).ingest.docsBaseUrl, 'https://docs.example.com/milvus/');
+    assert.equal(load({ DOCS_BASE_URL: 'https://milvus.io/docs/{id}' }).ingest.docsBaseUrl, 'https://milvus.io/docs/{id}');
   });
 
   it('demands front-end settings only when that front end starts, naming each missing one', () => {

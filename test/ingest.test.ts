@@ -237,6 +237,27 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     }
     assert.equal(linkOf('guides/quotas.md', '---\nid: quota-limits\ntitle: Quotas\n---\nText.\n'), 'https://d.example/docs/guides/quotas');
   });
+
+  it('a base URL with {id} or {path} is a link template: the Milvus site publishes each page at its front-matter id', () => {
+    const linkOf = (baseUrl: string, path: string, source: string) =>
+      prepareDocument(source, path, { maxChars: 1600, overlapChars: 200, baseUrl })[0]?.url;
+    const milvus = 'https://milvus.io/docs/{id}';
+    assert.equal(
+      linkOf(milvus, 'reference/metric.md', '---\nid: metric.md\n---\n# Metric Types\n\nText.\n'),
+      'https://milvus.io/docs/metric.md',
+    );
+    // Without an id: the file's name, as Docusaurus names a page.
+    assert.equal(linkOf(milvus, 'reference/Release Plan.md', '# Plan\n\nText.\n'), 'https://milvus.io/docs/Release%20Plan');
+    assert.equal(
+      linkOf(milvus, 'a/b.md', '---\nid: ../../outside\n---\n# B\n\nText.\n'),
+      'https://milvus.io/docs/b',
+      'an id leaving the site',
+    );
+    assert.equal(
+      linkOf('https://d.example/v2/{path}.html', 'guide/setup.md', '# Setup\n\nText.\n'),
+      'https://d.example/v2/guide/setup.html',
+    );
+  });
 });
 
 /** A few small pages of our own (no corpus needed) for the hostile-input tests. */

@@ -42,12 +42,14 @@ export interface TextChunk {
 export interface ChunkedDocument {
   title: string;
   chunks: TextChunk[];
-  /** Where the page says it is published (front matter `slug`), for its link. */
+  /** Where the page says it is published (front matter `slug`, `id`), for its link. */
   published?: PublishedAs;
 }
 
 export interface PublishedAs {
   slug?: string;
+  /** Front matter `id`: the page's name on its site, for a `{id}` link template. */
+  id?: string;
 }
 
 /** Picks the format from a file name: .md, .mdx and .markdown are Markdown, anything else is plain text. */
@@ -69,9 +71,9 @@ export function chunkDocument(
     return { title: underlinedTitle(text) ?? fileTitle(path), chunks: chunkSections(sections, limits) };
   }
   const parsed = parseMarkdown(blankSiteSyntax(text));
-  const { title: frontMatterTitle, slug } = parsed.frontMatter;
+  const { title: frontMatterTitle, ...published } = parsed.frontMatter;
   const title = frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
-  return { title, chunks: chunkSections(parsed.sections, limits), ...(slug !== undefined ? { published: { slug } } : {}) };
+  return { title, chunks: chunkSections(parsed.sections, limits), ...(Object.keys(published).length > 0 ? { published } : {}) };
 }
 
 /**
@@ -278,7 +280,7 @@ function renderHeading(heading: Heading, withImages: boolean): string {
   return render(heading.children).replace(/\s+/g, ' ').trim();
 }
 
-const FRONT_MATTER_KEYS = ['title', 'slug'] as const;
+const FRONT_MATTER_KEYS = ['title', 'slug', 'id'] as const;
 
 /** The front matter askdocs uses; a key that is not a non-empty string is left out. */
 function frontMatterOf(read: (key: string) => unknown): FrontMatter {

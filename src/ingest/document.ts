@@ -55,26 +55,40 @@ export function sha256(text: string): string {
  *
  * A front-matter `slug` wins, as on the sites that read it (Docusaurus, Hugo): one
  * starting with `/` is the page's path under the base (`slug: /` is the base itself),
- * any other replaces the file's name in its folder. An `id` is not used: generators
- * disagree on it (Docusaurus: a name in the file's folder; the Milvus docs' site: the
- * page's whole path under the base).
+ * any other replaces the file's name in its folder.
+ *
+ * A base with placeholders is a template, for sites whose links are not the folder's
+ * layout: `{path}` is the path above, `{id}` the front-matter `id`, else the file's name
+ * without its extension (`https://milvus.io/docs/{id}`: the Milvus site publishes every
+ * page at its `id`, `metric.md`, whatever its folder). Generators disagree on what an
+ * `id` means, so it is used only where a template asks for it.
  */
 export function documentUrl(baseUrl: string | undefined, path: string, published: PublishedAs = {}): string | undefined {
   if (!baseUrl) return undefined;
-  // A slug that would leave the base (`../x`, `//host`, `https://…`) is not a page of these docs.
-  const slug =
-    published.slug !== undefined && !/^\/\/|^[a-z][a-z0-9+.-]*:|(^|\/)\.\.(\/|$)/i.test(published.slug) ? published.slug : undefined;
+  // A slug or id that would leave the base (`../x`, `//host`, `https://…`) is not a page of these docs.
+  const slug = published.slug !== undefined && !LEAVES_BASE.test(published.slug) ? published.slug : undefined;
   const page =
     slug === undefined
       ? path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1')
       : slug.startsWith('/')
         ? slug.replace(/^\/+/, '')
         : `${path.slice(0, path.lastIndexOf('/') + 1)}${slug}`;
-  const encoded = page
+  if (LINK_PLACEHOLDER.test(baseUrl)) {
+    const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+    const id = published.id !== undefined && !LEAVES_BASE.test(published.id) ? published.id : name;
+    return baseUrl.replace(/\{(path|id)\}/g, (_, key: string) => encodePath(key === 'id' ? id.replace(/^\/+/, '') : page));
+  }
+  return `${baseUrl.replace(/\/+$/, '')}/${encodePath(page)}`;
+}
+
+const LINK_PLACEHOLDER = /\{(?:path|id)\}/;
+const LEAVES_BASE = /^\/\/|^[a-z][a-z0-9+.-]*:|(^|\/)\.\.(\/|$)/i;
+
+function encodePath(page: string): string {
+  return page
     .split('/')
     .map((segment) => encodeURIComponent(segment))
     .join('/');
-  return `${baseUrl.replace(/\/+$/, '')}/${encoded}`;
 }
 
 /**

@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('ingest')
     .description('Index a folder of docs (.md, .mdx, .markdown, .txt) into Milvus; re-run to pick up changes')
     .argument('<dir>', 'docs folder', parseDocsFolder)
-    .option('--base-url <url>', 'link prefix for sources (default: DOCS_BASE_URL)', parseBaseUrl)
+    .option('--base-url <url>', 'link prefix for sources, or a template with {path} or {id} (default: DOCS_BASE_URL)', parseBaseUrl)
     .option('--prune', 'allow a run that leaves the index empty or loses more than half of its files (refused otherwise)')
     .option('--yes', 'same as --prune')
     .action(async (dir: string, options: { baseUrl?: string; prune?: boolean; yes?: boolean }) => {
