@@ -233,7 +233,7 @@ describe('FeedbackStore when the database file misbehaves', () => {
 });
 
 describe('askdocs feedback output', () => {
-  it('prints no terminal control sequence a model or a user put in the answer or the question', () => {
+  it('prints no terminal control sequence or bidi override a model or a user put in the answer or the question', () => {
     const line = formatRecord({
       platform: 'slack',
       userId: 'U1',
@@ -241,11 +241,11 @@ describe('askdocs feedback output', () => {
       at: '2026-12-03T00:00:00.000Z',
       createdAt: '2026-12-03T00:00:00.000Z',
       messageRef: 'C1:1.2',
-      question: 'why \u001b[2Jred?',
-      answer: '\u001b]0;PWNED\u0007\u001b[2J\u001b[31mRed answer [1]',
+      question: 'why \u001b[2Jred? \u202eevil\u202c',
+      answer: '\u001b]0;PWNED\u0007\u001b[2J\u001b[31mRed answer [1] 👨\u200d👩\u200d👧',
       sources: [],
     });
-    assert.match(line, /\n {2}Q: why red\?\n {2}A: Red answer \[1\]\n/);
-    assert.doesNotMatch(line, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    assert.match(line, /\n {2}Q: why red\? evil\n {2}A: Red answer \[1\] 👨\u200d👩\u200d👧\n/);
+    assert.doesNotMatch(line, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   });
 });

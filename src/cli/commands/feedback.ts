@@ -3,7 +3,7 @@
  * newest first, with the question, answer and sources each vote was about.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { stripControlChars } from '../../control-chars.ts';
+import { stripInvisibleChars } from '../../control-chars.ts';
 import { feedbackLocation, readFeedback } from '../../feedback/reader.ts';
 import type { FeedbackRecord } from '../../feedback/store.ts';
 import type { CliContext } from '../context.ts';
@@ -51,8 +51,12 @@ export function formatRecord(record: FeedbackRecord): string {
   ].join('\n');
 }
 
-/** One line of what a user or the model wrote, never a terminal control sequence (a model can be talked into one). */
+/**
+ * One line of what a user or the model wrote, never a terminal control sequence (a model
+ * can be talked into one), nor a bidi override that would show it in another order than
+ * it was written (joiners stay: scripts and emoji need them).
+ */
 function oneLine(text: string, max: number): string {
-  const flat = stripControlChars(text).replace(/\s+/g, ' ').trim();
+  const flat = stripInvisibleChars(text, { keepShaping: true }).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || '(unknown)';
 }
