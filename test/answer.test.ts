@@ -552,8 +552,11 @@ describe('answer engine', () => {
       /The following tables summarize the usage limits on Milvus Lite\.\n\n### Collection\n\n\| Method +\| Supported +\|[\s\S]*### Index\n\nOnly the FLAT index type is built/,
     );
     assert.doesNotMatch(limits, /migration guide/);
-    const index = (await extractiveAnswer(page, 'which index type does milvus lite build?')).text;
+    const indexAnswer = await extractiveAnswer(page, 'which index type does milvus lite build?');
+    const index = indexAnswer.text;
     assert.match(index, /\*\*Run Milvus Lite › Index\*\* \[1\]\nOnly the FLAT index type is built/);
+    // A subsection of the chunk's own section: its child, not its sibling.
+    assert.deepEqual(indexAnswer.citations[0]?.headingPath, ['Run Milvus Lite', 'Limits', 'Index']);
     assert.doesNotMatch(index, /usage limits|Method/);
   });
 

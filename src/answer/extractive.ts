@@ -70,7 +70,14 @@ export function buildExtractiveAnswer(
     if (section.heading) {
       // The chunk's first section is the one its heading path names already.
       if (index === 0) return source;
-      return { ...source, headingPath: [...source.headingPath.slice(0, -1), plainHeadingText(section.heading)] };
+      // A section under the chunk's own heading is its child; any other, a sibling (FAQ questions).
+      const own = sections[0];
+      const child =
+        own?.heading !== undefined &&
+        plainHeadingText(own.heading) === source.headingPath.at(-1) &&
+        (section.depth ?? 0) > (own.depth ?? Number.POSITIVE_INFINITY);
+      const parent = child ? source.headingPath : source.headingPath.slice(0, -1);
+      return { ...source, headingPath: [...parent, plainHeadingText(section.heading)] };
     }
     // Text before the chunk's first heading line is its own section's (a later piece of a
     // long section), unless its own heading comes later: then it is a short page intro
