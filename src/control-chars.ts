@@ -42,11 +42,18 @@ export function stripInvisibleChars(text: string, options: { keepShaping?: boole
 
 const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
+/** Controls, and the bidi embeddings, overrides and isolates that show the text around them in another order. */
+const ESCAPED = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+
 /**
- * Control characters written as escapes (`\t`, `\n`, `\x1b`): for a file name shown on a
- * terminal, which must neither drive it (ESC [2J clears the screen) nor, unlike
- * `stripControlChars`, become a different name than the one to rename.
+ * Control characters written as escapes (`\t`, `\n`, `\x1b`, `\u202e`): for a file name
+ * shown on a terminal, which must neither drive it (ESC [2J clears the screen) nor show it
+ * reordered (a bidi override), nor, unlike `stripControlChars`, become a different name
+ * than the one to rename.
  */
 export function escapeControlChars(text: string): string {
-  return text.replace(/\p{Cc}/gu, (char) => ESCAPES[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(ESCAPED, (char) => {
+    const code = char.charCodeAt(0);
+    return ESCAPES[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  });
 }

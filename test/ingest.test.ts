@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { AskdocsError } from '../src/errors.ts';
 import { documentUrl, prepareDocument } from '../src/ingest/document.ts';
 import { type IngestSummary, ingestFolder } from '../src/ingest/ingest.ts';
-import { createProgressReporter, formatSummary } from '../src/ingest/progress.ts';
+import { createProgressReporter, formatSkipped, formatSummary } from '../src/ingest/progress.ts';
 import { scanFolder } from '../src/ingest/scan.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
 import { createMetrics, Registry } from '../src/observability/metrics.ts';
@@ -588,6 +588,8 @@ describe('scanning a docs folder', () => {
           `isTTY: ${isTTY}`,
         );
       }
+      // A bidi override would show the name reversed ("md.jpg" for "gpj.md"): escaped too.
+      assert.equal(formatSkipped({ path: 'guide/\u202egpj.md', reason: 'binary content' }), 'Skipped guide/\\u202egpj.md: binary content');
     } finally {
       await rm(docs, { recursive: true, force: true });
     }
