@@ -107,14 +107,31 @@ export function keyTerms(text: string, limit = 8): string[] {
  */
 export function heuristicStandaloneQuery(text: string, history: Turn[] | undefined): string | undefined {
   if (!history || !isFollowUp(text, history)) return undefined;
-  const lastUser = previousQuestions(history).join(' ');
-  const lastAssistant = [...history].reverse().find((turn) => turn.role === 'assistant');
+  return standaloneQuery(text, threadContext(history));
+}
+
+/** What a follow-up leans on in its thread. */
+export interface ThreadContext {
+  /** The previous user question, with those it leaned on (previousQuestions); '' when none. */
+  previous: string;
+  lastAnswer?: string;
+  /** The names the last answer introduced (keyTerms). */
+  answerTerms: string[];
+}
+
+export function threadContext(history: Turn[]): ThreadContext {
+  const lastAnswer = [...history]
+    .reverse()
+    .find((turn) => turn.role === 'assistant')
+    ?.content.trim();
+  return { previous: previousQuestions(history).join(' '), lastAnswer, answerTerms: lastAnswer ? keyTerms(lastAnswer) : [] };
+}
+
+/** The follow-up, then what it leans on: the previous questions and the last answer's key terms. */
+export function standaloneQuery(text: string, context: ThreadContext): string {
   const parts = [text.trim()];
-  if (lastUser) parts.push(lastUser);
-  if (lastAssistant) {
-    const terms = keyTerms(lastAssistant.content);
-    if (terms.length > 0) parts.push(terms.join(' '));
-  }
+  if (context.previous) parts.push(context.previous);
+  if (context.answerTerms.length > 0) parts.push(context.answerTerms.join(' '));
   return parts.join(' ');
 }
 
@@ -126,7 +143,7 @@ const MAX_CHAINED_QUESTIONS = 3;
  * delete it?"), the questions it leaned on, oldest first: a follow-up of a follow-up
  * still needs the subject the thread started with.
  */
-export function previousQuestions(history: Turn[]): string[] {
+function previousQuestions(history: Turn[]): string[] {
   const chain: string[] = [];
   for (let i = history.length - 1; i >= 0 && chain.length < MAX_CHAINED_QUESTIONS; i--) {
     const turn = history[i]!;

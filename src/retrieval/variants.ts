@@ -6,12 +6,12 @@
  * single rewrite is reliably right: the question alone (what is asked now), with
  * the previous user question (what "that one" was; with the questions before it
  * while each leaned on the thread, rewrite.ts previousQuestions), and with the key
- * terms of the last answer (the names it introduced). The reranker then judges every candidate
- * against all of these and against the whole recent thread, so a candidate must fit
- * the conversation, not just one guess at it.
+ * terms of the last answer (the names it introduced). The reranker then judges every
+ * candidate against all of these and against the whole recent thread, so a candidate
+ * must fit the conversation, not just one guess at it.
  */
 import type { Turn } from '../engine/types.ts';
-import { heuristicStandaloneQuery, keyTerms, previousQuestions } from './rewrite.ts';
+import { isFollowUp, standaloneQuery, threadContext } from './rewrite.ts';
 
 export interface QueryVariants {
   /** The query reported as the standalone form (shown to users and in eval output). */
@@ -25,20 +25,13 @@ export interface QueryVariants {
 
 export function queryVariants(text: string, history: Turn[] | undefined): QueryVariants {
   const question = text.trim();
-  const standalone = heuristicStandaloneQuery(question, history);
-  // Undefined exactly when the question does not lean on the thread (isFollowUp).
-  if (!history || standalone === undefined) {
+  if (!history || !isFollowUp(question, history)) {
     return { query: question, rewrite: 'none', searches: [question], judges: [question] };
   }
-  const lastUser = previousQuestions(history).join(' ') || undefined;
-  const lastAnswer = [...history]
-    .reverse()
-    .find((turn) => turn.role === 'assistant')
-    ?.content.trim();
+  const context = threadContext(history);
   const searches = [question];
-  if (lastUser) searches.push(`${question} ${lastUser}`);
-  const terms = lastAnswer ? keyTerms(lastAnswer) : [];
-  if (terms.length > 0) searches.push(`${question} ${terms.join(' ')}`);
-  const thread = [question, lastUser, lastAnswer].filter(Boolean).join('\n');
-  return { query: standalone, rewrite: 'heuristic', searches, judges: [...searches, thread] };
+  if (context.previous) searches.push(`${question} ${context.previous}`);
+  if (context.answerTerms.length > 0) searches.push(`${question} ${context.answerTerms.join(' ')}`);
+  const thread = [question, context.previous, context.lastAnswer].filter(Boolean).join('\n');
+  return { query: standaloneQuery(question, context), rewrite: 'heuristic', searches, judges: [...searches, thread] };
 }
