@@ -28,6 +28,8 @@ export interface ScanOptions {
 export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
   const files: ScannedFile[] = [];
   let realRoot: string | undefined;
+  /** Relative to the root, with `/` on every OS. */
+  const pathOf = (absolute: string) => relative(root, absolute).split(sep).join('/');
   const walk = async (dir: string) => {
     let entries: Dirent[];
     try {
@@ -46,7 +48,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         throw new AskdocsError('input', `Docs folder ${root} ${reason}.`, { cause: error });
       }
       if (!options.onSkip) throw error;
-      options.onSkip(`${relative(root, dir).split(sep).join('/')}/`, readFailure(error));
+      options.onSkip(`${pathOf(dir)}/`, readFailure(error));
       return;
     }
     for (const entry of entries) {
@@ -55,24 +57,24 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       const absolutePath = join(dir, entry.name);
       const badName = nameProblem(entry.name);
       if (badName && (entry.isDirectory() || isDocument(entry.name))) {
-        const path = relative(root, absolutePath).split(sep).join('/');
+        const path = pathOf(absolutePath);
         options.onSkip?.(entry.isDirectory() ? `${path}/` : path, badName);
         continue;
       }
       if (entry.isDirectory()) {
         if (!SKIPPED_FOLDERS.has(entry.name)) await walk(absolutePath);
       } else if (entry.isFile() && isDocument(entry.name)) {
-        files.push({ path: relative(root, absolutePath).split(sep).join('/'), absolutePath });
+        files.push({ path: pathOf(absolutePath), absolutePath });
       } else if (entry.isSymbolicLink() && isDocument(entry.name)) {
         realRoot ??= await realpath(root);
-        const path = relative(root, absolutePath).split(sep).join('/');
+        const path = pathOf(absolutePath);
         const problem = await symlinkProblem(absolutePath, realRoot);
         if (problem) options.onSkip?.(path, problem);
         else files.push({ path, absolutePath });
       } else if (entry.isSymbolicLink() && !SKIPPED_FOLDERS.has(entry.name) && (await isFolder(absolutePath))) {
         // Named without the `/` of a folder that could not be listed: that one keeps its
         // earlier chunks until it can be read again, and this one is never read.
-        options.onSkip?.(relative(root, absolutePath).split(sep).join('/'), 'symlink to a folder, not followed');
+        options.onSkip?.(pathOf(absolutePath), 'symlink to a folder, not followed');
       }
     }
   };
