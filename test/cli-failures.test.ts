@@ -90,7 +90,7 @@ describe('askdocs CLI failures', () => {
     for (const [url, problem] of cases) {
       const run = await runCli(['ingest', join(work, 'docs'), '--base-url', url], { MILVUS_URI: 'http://127.0.0.1:1' }, { cwd: work });
       // The password is not repeated in the message.
-      const shown = url.replace('reader:pw@', '');
+      const shown = url.replace('reader:pw@', '[REDACTED]@');
       assert.deepEqual(
         [run.code, run.stderr],
         [1, `askdocs: option '--base-url <url>' argument '${shown}' is invalid. ${problem} (see \`askdocs ingest --help\`)\n`],

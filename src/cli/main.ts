@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { createLogger, type Logger, redactSecrets } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { register as registerAsk } from './commands/ask.ts';
 import { register as registerChat } from './commands/chat.ts';
@@ -157,10 +157,9 @@ function oneLineUsageErrors(command: Command, name: string): void {
         .replace(/^error:\s*/i, '')
         .trim()
         .replace(/\s*\n\s*/g, ' ')
-        .replace(/\.$/, '')
-        // Commander quotes the argument it refused: a URL's user name and password stay out of it.
-        .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi, '$1');
-      write(`askdocs: ${line} (see \`${name} --help\`)\n`);
+        .replace(/\.$/, '');
+      // Commander quotes the argument it refused: redacted like every failure line (a URL's password, a token).
+      write(`askdocs: ${redactSecrets(line)} (see \`${name} --help\`)\n`);
     },
   });
   for (const sub of command.commands) oneLineUsageErrors(sub, `${name} ${sub.name()}`);
