@@ -71,11 +71,11 @@ export function buildExtractiveAnswer(
       // The chunk's first section is the one its heading path names already.
       if (index === 0) return source;
       // A section under the chunk's own heading is its child; any other, a sibling (FAQ questions).
-      const own = sections[0];
+      const first = sections[0];
       const child =
-        own?.heading !== undefined &&
-        plainHeadingText(own.heading) === source.headingPath.at(-1) &&
-        (section.depth ?? 0) > (own.depth ?? Number.POSITIVE_INFINITY);
+        first?.heading !== undefined &&
+        plainHeadingText(first.heading) === source.headingPath.at(-1) &&
+        (section.depth ?? 0) > (first.depth ?? Number.POSITIVE_INFINITY);
       const parent = child ? source.headingPath : source.headingPath.slice(0, -1);
       return { ...source, headingPath: [...parent, plainHeadingText(section.heading)] };
     }
