@@ -21,6 +21,13 @@ function chunk(path: string, limits = LIMITS) {
   return chunkDocument(corpusFile(path), path, limits);
 }
 
+/** All the text a document's chunks hold, one after the other. */
+function chunkedText(source: string, path: string): string {
+  return chunkDocument(source, path, LIMITS)
+    .chunks.map((c) => c.text)
+    .join('\n');
+}
+
 /** The chunks a question about `heading` could be matched to: own heading or a heading line inside. */
 function chunksWithHeading(chunks: TextChunk[], heading: string): TextChunk[] {
   const wanted = normalizeHeading(heading);
@@ -273,9 +280,7 @@ describe('chunker on other formats and edge cases', () => {
       ':::',
       '::::',
     ].join('\n');
-    const text = chunkDocument(source, 'upgrade.md', LIMITS)
-      .chunks.map((c) => c.text)
-      .join('\n');
+    const text = chunkedText(source, 'upgrade.md');
     assert.match(
       text,
       /You can\nexport default settings with the CLI before upgrading, then\nimport them from "backup\.json" on the new machine\./,
@@ -351,9 +356,7 @@ describe('chunker on other formats and edge cases', () => {
       '',
       'The release is v{{var.release}} today.',
     ].join('\n');
-    const text = chunkDocument(source, 'install.md', LIMITS)
-      .chunks.map((c) => c.text)
-      .join('\n');
+    const text = chunkedText(source, 'install.md');
     assert.doesNotMatch(text, /\{\{tab\}\}|\{\{<|\{%|fragments/);
     assert.match(text, /Download the compose file:/);
     assert.match(
