@@ -11,7 +11,7 @@ import { prepareDocument } from '../src/ingest/document.ts';
 import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
 import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
 import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
-import { rerankByFeatures } from '../src/retrieval/rerank.ts';
+import { orderTopPageByQuestion, rerankByFeatures } from '../src/retrieval/rerank.ts';
 import { mergeSameSection } from '../src/retrieval/sections.ts';
 import { queryVariants } from '../src/retrieval/variants.ts';
 
@@ -165,6 +165,38 @@ describe('features reranker', () => {
       ],
     });
     assert.equal(ranked[0]!.id, 'b');
+  });
+
+  it("puts the top page's sections in the question's order, in that page's places, and leaves other pages alone", () => {
+    const onPage = (id: string, score: number) => chunk(id, id, { path: 'page.md', score });
+    const byThread = [onPage('overview', 0.8), chunk('other', 'o', { score: 0.7 }), onPage('concepts', 0.6), onPage('how-to', 0.5)];
+    const reordered = orderTopPageByQuestion(byThread, {
+      similarities: new Map([
+        ['overview', 0.3],
+        ['other', 0.9],
+        ['concepts', 0.35],
+        ['how-to', 0.4],
+      ]),
+      // BM25 share breaks the near-tie between concepts (0.35 + 0.1) and how-to (0.4 + 0.025).
+      lexicalScores: new Map([
+        ['concepts', 4],
+        ['how-to', 1],
+      ]),
+    });
+    assert.deepEqual(
+      reordered.map((c) => [c.id, c.score]),
+      [
+        ['concepts', 0.8],
+        ['other', 0.7],
+        ['how-to', 0.6],
+        ['overview', 0.5],
+      ],
+    );
+    assert.deepEqual(
+      byThread.map((c) => c.id),
+      ['overview', 'other', 'concepts', 'how-to'],
+      'the input is left as it was',
+    );
   });
 });
 

@@ -27,6 +27,8 @@ const PAGES = [
   'reference/mmap.md',
   'reference/consistency.md',
   'adminGuide/authenticate.md',
+  // A page whose overview matches a thread about it better than the step a follow-up asks for.
+  'userGuide/clustering-compaction.md',
 ];
 
 function chunk(id: string, similarity: number, path = 'a.md'): RetrievedChunk {
@@ -171,6 +173,23 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     assert.ok(
       result.hits.some((hit) => hit.path === 'reference/index.md' && hit.headingPath.at(-1) === 'IVF_SQ8'),
       `IVF_SQ8 section in ${result.hits.map((h) => h.headingPath.at(-1)).join(' | ')}`,
+    );
+  });
+
+  it("answers a follow-up from the section of the thread's page that the question asks about", async () => {
+    const result = await retriever.retrieve({
+      text: 'how do i start one manually?',
+      history: [
+        { role: 'user', content: 'what is clustering compaction good for?' },
+        { role: 'assistant', content: 'It groups entities by a clustering key so searches can skip segments that cannot match.' },
+      ],
+    });
+    const sections = result.hits.map((hit) => `${hit.path} › ${hit.headingPath.at(-1)}`);
+    const trigger = sections.indexOf('userGuide/clustering-compaction.md › Trigger Clustering Compaction');
+    assert.ok(trigger >= 0 && trigger < 3, sections.join(' | '));
+    assert.ok(
+      result.hits.every((hit, i) => i === 0 || hit.score <= result.hits[i - 1]!.score),
+      'still listed by relevance',
     );
   });
 

@@ -47,6 +47,40 @@ export function rerankByFeatures({ candidates, judgeSimilarities, lexicalScores 
   return scored.sort((a, b) => b.score - a.score);
 }
 
+/**
+ * For a follow-up, the thread picks the page and the question picks the section.
+ *
+ * Judged against the whole thread, the page the conversation is on ranks first, but so do
+ * its sections that fit the thread best: the page's overview, about what was asked before,
+ * comes before the step the new question asks for ("how do I start one by hand?" after
+ * "what is clustering compaction for?"). So the top page's sections are put in the order
+ * of the question alone (its cosine plus LEXICAL_WEIGHT × its BM25 share), each taking the
+ * place and the relevance of the one it replaces: other pages, and abstention, see the
+ * same ranking as before. The code term is left out here: inside one page, code is the
+ * how-to, not a copy of another page's prose.
+ *
+ * Only the first page is reordered: on both dev sets every page count ranked the same,
+ * but in threads holding askdocs' own extractive answers reordering more pages lost
+ * follow-ups (BENCHMARKS.md, "The thread picks the page, the question the section").
+ */
+export function orderTopPageByQuestion(
+  ranked: RetrievedChunk[],
+  question: { similarities: Map<string, number>; lexicalScores: Map<string, number> },
+): RetrievedChunk[] {
+  const page = ranked[0]?.path;
+  const places = ranked.flatMap((chunk, place) => (chunk.path === page ? [place] : []));
+  const bestLexical = Math.max(0, ...[...question.lexicalScores.values()].map(Math.abs));
+  const fit = (chunk: RetrievedChunk) =>
+    (question.similarities.get(chunk.id) ?? 0) +
+    (bestLexical > 0 ? (LEXICAL_WEIGHT * Math.abs(question.lexicalScores.get(chunk.id) ?? 0)) / bestLexical : 0);
+  const byQuestion = places.map((place) => ranked[place]!).sort((a, b) => fit(b) - fit(a));
+  const reordered = [...ranked];
+  places.forEach((place, i) => {
+    reordered[place] = { ...byQuestion[i]!, score: ranked[place]!.score };
+  });
+  return reordered;
+}
+
 function mean(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length;
 }

@@ -8,7 +8,8 @@
  *     question with the thread's context) is searched with BM25, and all of them
  *     together densely (one search with their mean direction); the union of the
  *     results is the candidate pool.
- *  2. The reranker (rerank.ts) scores every candidate against every judge text.
+ *  2. The reranker (rerank.ts) scores every candidate against every judge text; for
+ *     a follow-up, the top page's sections are then put in the question's own order.
  *  3. Chunks of one section merge into its best-ranked one (sections.ts), near-
  *     duplicates are dropped (canonical.ts), and the top k are the hits.
  *  4. Abstention uses the reranker's relevance (abstain.ts, distinctive.ts).
@@ -29,7 +30,7 @@ import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstain, shouldAbstainRer
 import { dropNearDuplicates } from './canonical.ts';
 import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
-import { rerankByFeatures } from './rerank.ts';
+import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
 import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
 
@@ -83,11 +84,13 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     }
     const judgeSimilarities = await store.similarities([...searchVectors, ...judgedOnlyVectors], [...pool.keys()]);
     const searched = performance.now();
-    const reranked = rerankByFeatures({
-      candidates: [...pool.values()],
-      judgeSimilarities,
-      lexicalScores: lexicalLists.map((list) => new Map(list.map((hit) => [hit.id, hit.score]))),
-    });
+    const lexicalScores = lexicalLists.map((list) => new Map(list.map((hit) => [hit.id, hit.score])));
+    const byThread = rerankByFeatures({ candidates: [...pool.values()], judgeSimilarities, lexicalScores });
+    // The first judge text is the question as asked (variants.ts).
+    const reranked =
+      variants.rewrite === 'heuristic'
+        ? orderTopPageByQuestion(byThread, { similarities: judgeSimilarities[0]!, lexicalScores: lexicalScores[0]! })
+        : byThread;
     const ranked = dropNearDuplicates(mergeSameSection(reranked), Math.max(topK, JUDGED_POOL));
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);

@@ -19,7 +19,7 @@ export interface QueryVariants {
   rewrite: 'none' | 'heuristic';
   /** Each is searched with BM25, and all together densely; the union of results is the candidate pool. */
   searches: string[];
-  /** Each candidate is scored against every one of these. */
+  /** Each candidate is scored against every one of these; the first is the question as asked. */
   judges: string[];
 }
 
