@@ -107,6 +107,18 @@ describe('/askdocs', () => {
     await fake.waitFor(() => fake.visibleMessages(thread).filter((m) => m.embeds.length > 0).length === 2, {
       what: 'second sources message',
     });
+
+    // A message to someone else in the thread is theirs to answer, not the bot's.
+    const bob = fake.addUser('bob');
+    fake.userSays({ user: bob, channel: thread, content: `<@${alice.id}> can you review my PR when you have a minute?` });
+    fake.userSays({ user: bob, channel: thread, content: 'And for a partition?' });
+    await fake.waitFor(() => fake.visibleMessages(thread).find((m) => m.content === 'Answer to: And for a partition?'), {
+      what: 'answer to the next follow-up',
+    });
+    assert.deepEqual(
+      engine.questions.map((q) => q.text),
+      ['What is an index?', 'And how do I drop it?', 'And for a partition?'],
+    );
   });
 
   test('a refused question (limits) gets a plain message only the asker sees', async () => {

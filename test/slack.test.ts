@@ -287,6 +287,21 @@ describe('Slack bot over HTTP', () => {
     assert.match(asked.history?.[1]?.content ?? '', /create_index/);
     assert.ok(h.api.callsTo('conversations.replies').some((call) => call.args.channel === channel && call.args.ts === root));
 
+    // A message to someone else in the thread is theirs to answer, not the bot's.
+    const aside = '<@U0A> can you review my PR when you have a minute?';
+    const asideTs = h.api.addUserMessage({ channel, user: 'U0B', text: aside, thread_ts: root });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0B', text: aside, ts: asideTs, thread_ts: root });
+    const next = 'And for a partition?';
+    const nextTs = h.api.addUserMessage({ channel, user: 'U0B', text: next, thread_ts: root });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0B', text: next, ts: nextTs, thread_ts: root });
+    await h.api.waitFor(
+      () => h.api.threadReplies(channel, root).filter((m) => blocksOf(m).some((b) => b.block_id === 'askdocs_sources_header')).length === 3,
+      10_000,
+      'third sources reply',
+    );
+    assert.ok(engine.questions.some((q) => q.text === next));
+    assert.ok(!engine.questions.some((q) => q.text.includes('review my PR')), 'the aside was not asked');
+
     // A thread between people that the bot never joined: read, but not answered.
     const other = h.api.addUserMessage({ channel, user: 'U0C', text: 'lunch?' });
     const otherReply = h.api.addUserMessage({ channel, user: 'U0D', text: 'sure, how about noon', thread_ts: other });

@@ -3,7 +3,8 @@
  * message); a new post in a forum listed in DISCORD_FORUM_CHANNELS (in the post, no
  * mention needed: title and body are the question); an @-mention in a thread (in place);
  * any message in a thread the bot is part of (it opened it, answered in it or answered
- * the post), unless Discord refused the MessageContent intent; and direct messages.
+ * the post), unless Discord refused the MessageContent intent or the message mentions or
+ * replies to other people and not the bot; and direct messages.
  * Threads and DMs are read back as history. Bots (itself included), webhooks, system
  * messages and threads the bot is not part of are ignored. Each message is answered at
  * most once, even when the gateway replays it or another replica gets it too (claims).
@@ -11,7 +12,7 @@
  */
 import { ChannelType, DiscordAPIError, type Message, MessageType, RESTJSONErrorCodes, type ThreadChannel } from 'discord.js';
 import { SeriesView } from '../../src/chat/answer-view.ts';
-import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
+import { addressedToOthers, channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import type { AskJob } from '../../src/chat/delivery.ts';
 import { questionFromPost } from '../../src/chat/question-from.ts';
 import { deferredTransport } from '../../src/chat/series.ts';
@@ -97,7 +98,10 @@ async function routeOf(ctx: BotContext, message: Message): Promise<Route | undef
   // A real user mention of the bot (not @everyone, not a role, not a reply ping).
   const mentioned = message.mentions.users.has(me);
   if (thread) {
-    if (mentioned || (ctx.hasMessageContent() && (await isPartOf(ctx, thread)))) return { kind: 'thread', thread, mentioned };
+    if (mentioned) return { kind: 'thread', thread, mentioned };
+    const addressed = [...message.mentions.users.keys(), ...(message.mentions.repliedUser ? [message.mentions.repliedUser.id] : [])];
+    if (addressedToOthers(addressed, { bot: me, author: message.author.id })) return undefined;
+    if (ctx.hasMessageContent() && (await isPartOf(ctx, thread))) return { kind: 'thread', thread, mentioned };
     return undefined;
   }
   return mentioned ? { kind: 'mention' } : undefined;

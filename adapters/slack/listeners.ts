@@ -5,7 +5,8 @@
  *                        its thread. No text → ephemeral usage help; too long → an ephemeral
  *                        refusal, before anything is posted.
  *   @-mention, DM        answered in a thread on the mention; a DM directly.
- *   thread reply         answered without a mention, only in threads the bot takes part in.
+ *   thread reply         answered without a mention, only in threads the bot takes part in,
+ *                        unless it @-mentions other people and not the bot.
  *   assistant thread     the AI-app split view (Bolt's `Assistant`): a greeting and suggested
  *                        questions; questions are answered in the thread, the first titles it.
  *   feedback             👍/👎 (the sources' buttons or Slack's feedback buttons): acked, stored.
@@ -16,7 +17,7 @@
  * message seen both as `app_mention` and `message` by channel+ts.
  */
 import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt';
-import { channelAllowed, stripMention } from '../../src/chat/conversation.ts';
+import { addressedToOthers, channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
 import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
@@ -161,6 +162,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (!threadTs || threadTs === message.ts || !allowed(message.channel)) return;
     // A mention arrives as app_mention too; that listener answers it.
     if (bot.userId && message.text?.includes(`<@${bot.userId}>`)) return;
+    if (addressedToOthers(mentionedUsers(message.text ?? ''), { bot: bot.userId, author: message.user })) return;
     await answerFollowUp(delivery, {
       thread: `${message.channel}:${threadTs}`,
       claim: messageKey(message),
@@ -241,4 +243,9 @@ type Start = Pick<SlackAsk, 'kind' | 'client' | 'text' | 'threadTs' | 'teamId'> 
 
 function messageKey(message: { channel: string; ts: string }): string {
   return `message:${message.channel}:${message.ts}`;
+}
+
+/** The users a Slack message mentions: `<@U123>` and `<@U123|name>` in its text. */
+function mentionedUsers(text: string): string[] {
+  return [...text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].map((match) => match[1]!);
 }

@@ -19,6 +19,18 @@ export function stripMention(text: string, botUserId: string | undefined): strin
   return withoutBot.replace(/[ \t]+/g, ' ').trim();
 }
 
+/**
+ * A thread reply that names other people but not the bot is addressed to them ("@ana can
+ * you review my PR?"), not a follow-up for the bot, even in a thread the bot answered in.
+ * `addressed`: the user ids the message mentions or replies to; the author naming (or
+ * replying to) themself addresses no one.
+ */
+export function addressedToOthers(addressed: Iterable<string>, ids: { bot: string | undefined; author: string }): boolean {
+  const people = new Set(addressed);
+  people.delete(ids.author);
+  return people.size > 0 && !(ids.bot !== undefined && people.has(ids.bot));
+}
+
 /** Joins consecutive turns of the same role; each turn is cut to `maxChars`. */
 export function mergeTurns(turns: Turn[], maxChars = Number.POSITIVE_INFINITY): Turn[] {
   const merged: Turn[] = [];
