@@ -228,7 +228,7 @@ describe('LLM client', () => {
     llm.failNext(...Array.from({ length: 3 }, () => ({ type: 'status' as const, status: 429, retryAfter: 0 })));
     const error = await rejection(collect(client(llm).stream({ messages })));
     assert.equal(error.code, 'llm_rate_limited');
-    assert.match(error.userMessage, /rate-limiting/);
+    assert.match(error.userMessage, /rate-limiting requests right now\. Please try again in a minute\./);
     assert.equal(llm.chatRequests().length, 3);
   });
 
@@ -237,6 +237,15 @@ describe('LLM client', () => {
     const error = await rejection(client(llm).complete({ messages }));
     assert.equal(error.code, 'llm_rate_limited');
     assert.equal(llm.chatRequests().length, 1);
+    assert.match(error.userMessage, /Please try again in 60 minutes\.$/, 'says when, from its Retry-After');
+  });
+
+  it('counts an account out of balance (402) as billing, not as a rejected key', async () => {
+    llm.failNext({ type: 'status', status: 402 });
+    const reasons: string[] = [];
+    const error = await rejection(client(llm, { LLM_MAX_RETRIES: '0' }, (r) => reasons.push(r)).complete({ messages }));
+    assert.match(error.userMessage, /no balance left/);
+    assert.deepEqual(reasons, ['billing']);
   });
 
   it('turns a persistent 500 into one clear error after bounded retries', async () => {
@@ -288,7 +297,8 @@ describe('LLM client', () => {
     const config = testConfig({ LLM_BASE_URL: url, DEEPSEEK_API_KEY: 'sk-test-key-123', LLM_MAX_RETRIES: '0' });
     const error = await rejection(createLlmClient(config.llm).complete({ messages }));
     assert.equal(error.code, 'llm_unavailable');
-    assert.match(error.userMessage, /^Could not reach the language model at 127\.0\.0\.1:\d+\./);
+    // Chat users read this too: the setting to check, never the internal address.
+    assert.equal(error.userMessage, 'Could not reach the language model (LLM_BASE_URL). Please try again later.');
   });
 
   it('refuses an LLM_BASE_URL with a password in one line that names the setting, never the password', async () => {

@@ -87,7 +87,16 @@ export interface LlmClientOptions {
   onError?: (reason: LlmFailureReason) => void;
 }
 
-export type LlmFailureReason = 'rate_limited' | 'timeout' | 'unavailable' | 'auth' | 'bad_request' | 'dropped' | 'empty' | 'filtered';
+export type LlmFailureReason =
+  | 'rate_limited'
+  | 'timeout'
+  | 'unavailable'
+  | 'auth'
+  | 'billing'
+  | 'bad_request'
+  | 'dropped'
+  | 'empty'
+  | 'filtered';
 
 type LlmConfig = Config['llm'];
 
@@ -116,7 +125,11 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     const mapped = toLlmError(stalled ? watchdog.signal.reason : error, config, stalled, Date.now() - watchdog.startedAt);
     options.onError?.(mapped.reason);
     // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
-    log?.info({ err: error, code: mapped.error.code, reason: mapped.reason, model: config.model }, 'llm call failed');
+    // The host is for the operator; users see no internal address (toLlmError).
+    log?.info(
+      { err: error, code: mapped.error.code, reason: mapped.reason, model: config.model, host: hostOf(config.baseURL) },
+      'llm call failed',
+    );
     throw mapped.error;
   };
 
@@ -338,6 +351,12 @@ export function retryAfterMs(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** "a minute", or the whole minutes of a longer wait ("3 minutes", "60 minutes"). */
+function inAbout(waitMs: number | undefined): string {
+  const minutes = Math.max(1, Math.ceil((waitMs ?? 0) / 60_000));
+  return minutes === 1 ? 'a minute' : `${minutes} minutes`;
+}
+
 /** Maps an openai/network error to a plain AskdocsError and a metrics reason. */
 export function toLlmError(
   error: unknown,
@@ -355,25 +374,24 @@ export function toLlmError(
     return make('llm_timeout', 'timeout', `The language model did not respond within ${seconds} s. Please try again.`);
   }
   if (error instanceof RateLimitError) {
+    // Its Retry-After says when it takes requests again: "in a minute" would be wrong for an hour.
+    const waitMs = error.headers ? retryAfterMs(error.headers) : undefined;
     return make(
       'llm_rate_limited',
       'rate_limited',
-      'The language model is rate-limiting requests right now. Please try again in a minute.',
+      `The language model is rate-limiting requests right now. Please try again in ${inAbout(waitMs)}.`,
     );
   }
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
     return make('llm_unavailable', 'auth', 'The language model rejected our API key. An administrator needs to check DEEPSEEK_API_KEY.');
   }
   if (error instanceof APIConnectionError) {
-    return make(
-      'llm_unavailable',
-      'unavailable',
-      `Could not reach the language model at ${hostOf(config.baseURL) ?? 'the configured LLM_BASE_URL'}. Please try again later.`,
-    );
+    // Chat users see this too: the setting to check, not the internal address (logged in `fail`).
+    return make('llm_unavailable', 'unavailable', 'Could not reach the language model (LLM_BASE_URL). Please try again later.');
   }
   if (error instanceof APIError && typeof error.status === 'number') {
     if (error.status === 402) {
-      return make('llm_unavailable', 'auth', 'The language model account has no balance left. An administrator needs to top it up.');
+      return make('llm_unavailable', 'billing', 'The language model account has no balance left. An administrator needs to top it up.');
     }
     if (error.status >= 500 || error.status === 408 || error.status === 409) {
       return make(
