@@ -1,13 +1,13 @@
 /**
  * `askdocs slack`: runs the Slack bot until SIGINT/SIGTERM.
  * Socket Mode when SLACK_APP_TOKEN is set; otherwise Bolt's HTTP receiver on PORT with
- * events, commands and interactivity at /slack/events, and /healthz, /readyz, /metrics
- * on the same port. In Socket Mode the health endpoints are on HEALTH_PORT.
+ * events, commands and interactivity at /slack/events. /healthz, /readyz and /metrics are
+ * on HEALTH_PORT; in HTTP mode PORT also serves /healthz (all three when HEALTH_PORT = PORT).
  * Shutdown is graceful: no new questions, answers in flight finish (SHUTDOWN_TIMEOUT_MS).
  */
 import { slackDigestChannel } from '../../../adapters/slack/digest.ts';
 import { createSlackApp, type SlackBot } from '../../../adapters/slack/index.ts';
-import { healthRoutes, type ReadinessCheck } from '../../observability/health-server.ts';
+import { HEALTH_PATHS, healthRoutes, type ReadinessCheck } from '../../observability/health-server.ts';
 import { operationsEndpoints, serveOperations } from '../../observability/serve.ts';
 import { startBotHost } from '../bot-host.ts';
 import type { CliContext } from '../context.ts';
@@ -26,20 +26,24 @@ export async function runBot(ctx: CliContext): Promise<void> {
     };
     const checks = [...(state.readiness ? [state.readiness] : []), readiness];
     const socketMode = Boolean(config.slack.appToken);
-    // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode; HTTP mode also
-    // serves the endpoints on PORT beside /slack/events. Same port: Bolt's copy suffices.
-    // Started before the bot registers, so it closes after the bot (hooks run last-first).
+    // Probes (compose, Kubernetes) look at HEALTH_PORT in every mode. In HTTP mode PORT faces
+    // Slack, so the internet: beside /slack/events it serves only /healthz (for a load
+    // balancer); /readyz (collection, models) and /metrics stay on HEALTH_PORT, unless the
+    // operator made it the same port. Started before the bot registers, so it closes after
+    // the bot (hooks run last-first).
+    const samePort = !socketMode && config.healthPort === config.slack.port;
     let healthNote = 'health on the same port';
-    if (socketMode || config.healthPort !== config.slack.port) {
+    if (!samePort) {
       const health = await serveOperations(runtime, lifecycle, checks);
-      healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port} and the same port`;
+      healthNote = socketMode ? `health on :${health.port}` : `health on :${health.port}, /healthz also on the same port`;
     }
+    const endpoints = healthRoutes(operationsEndpoints(runtime, lifecycle, checks));
     bot = createSlackApp({
       ...chatDeps,
       // Slack threads can be continued on any replica; Discord's sharding keeps a guild on one.
       threads: state.threads,
       docTitles: () => runtime.store.documentTitles(),
-      customRoutes: socketMode ? undefined : healthRoutes(operationsEndpoints(runtime, lifecycle, checks)),
+      customRoutes: socketMode ? undefined : samePort ? endpoints : endpoints.filter((route) => route.path === HEALTH_PATHS.liveness),
     });
     const { mode, port } = await bot.start();
     startDigest(slackDigestChannel(bot.app.client));
