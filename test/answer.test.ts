@@ -579,6 +579,30 @@ describe('answer engine', () => {
     assert.match(text, /\| param_\d+ .*\| \d+ \|\n…/);
   });
 
+  it('a table padded for an editor is shown without its padding, so the row asked about fits under its header', async () => {
+    // As the Milvus docs write them: each cell padded to the column's width, rows of 250 characters.
+    const row = (method: string, support: string) => `| ${method.padEnd(120)} | ${support.padEnd(60)} |`;
+    const methods = ['create_collection()', 'get_collection_stats()', 'describe_collection()', 'has_collection()', 'list_collections()'];
+    const table = chunk(
+      't5',
+      'getstarted/milvus_lite.md',
+      ['Run Milvus Lite Locally', 'Collection'],
+      [
+        '### Collection',
+        '',
+        row('Method / Parameter', 'Supported in Milvus Lite'),
+        `|${'-'.repeat(122)}|${'-'.repeat(62)}|`,
+        ...methods.map((method) => row(method, 'Y')),
+        row('drop_collection()', 'Supports dropping a collection.'),
+        row('rename_collection()', 'Renaming a collection is not supported.'),
+      ].join('\n'),
+      0.6,
+    );
+    const text = (await extractiveAnswer(table, 'Is drop_collection supported in Milvus Lite?')).text;
+    assert.match(text, /\| Method \/ Parameter \| Supported in Milvus Lite \|\n\|---\|---\|\n/);
+    assert.match(text, /\n\| drop_collection\(\) \| Supports dropping a collection\. \|\n/);
+  });
+
   it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
     const table = chunk(
       'h1',

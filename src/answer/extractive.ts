@@ -91,7 +91,7 @@ export function buildExtractiveAnswer(
     const lead = index === 0 ? '' : '\n\n';
     // The label already says what its headings say; the rest of the question finds the part to show.
     const terms = wordsBeyond(contentWords(query), [source.title, ...source.headingPath].join(' '));
-    const body = focusPassage(withSubsections(section, sections.slice(at + 1)), terms, options.maxPassageChars);
+    const body = focusPassage(compactTableRows(withSubsections(section, sections.slice(at + 1))), terms, options.maxPassageChars);
     return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(body), options.maxPassageChars)}`;
   });
   parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
@@ -250,6 +250,23 @@ export function focusPassage(body: string, terms: string[], maxChars: number): s
     .slice(start)
     .map(({ line }) => line)
     .join('\n')}`;
+}
+
+/**
+ * Pipe-table rows without their alignment padding. Docs pad cells to line the columns up
+ * in an editor (a Milvus table's rows are 250 characters, mostly spaces); chat shows them
+ * unaligned anyway, and the padding alone filled the passage: the header and delimiter
+ * rows were all that fit, not the row the question is about. Code blocks keep their spacing.
+ */
+export function compactTableRows(text: string): string {
+  return markFencedLines(text)
+    .map(({ line, inCode, fence }) => {
+      if (inCode || fence || !/^\s*\|/.test(line)) return line;
+      const compact = line.trim().replace(/ {2,}/g, ' ');
+      // A delimiter row keeps its alignment colons, with three dashes a column.
+      return /^[\s|:-]+$/.test(compact) ? compact.replace(/-{3,}/g, '---') : compact;
+    })
+    .join('\n');
 }
 
 /**
