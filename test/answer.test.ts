@@ -762,27 +762,33 @@ describe('answer engine', () => {
     }
   });
 
-  it('answers "thanks!" after an answer with a short reply, searching nothing; a question that thanks first is still answered', async () => {
+  it('answers "thanks!" with a short reply, searching nothing, in a thread or on its own; a question that thanks first is still answered', async () => {
     const history = [
       { role: 'user' as const, content: 'How do I create a partition?' },
       { role: 'assistant' as const, content: 'Call create_partition() [1].' },
     ];
-    for (const text of ['thanks!', 'ok great, thank you 🙏', 'perfect, that worked', '👍']) {
+    for (const [text, turns] of [
+      ['thanks!', history],
+      ['ok great, thank you 🙏', history],
+      ['perfect, that worked', history],
+      ['👍', history],
+      // A first message: a thanks for an answer elsewhere has nothing to search either.
+      ['thanks!', []],
+    ] as const) {
       const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
-      const final = finalOf(await collect(engineWith(retriever).answer({ text, history })));
+      const final = finalOf(await collect(engineWith(retriever).answer({ text, history: [...turns] })));
       assert.equal(final.mode, 'acknowledged', text);
       assert.equal(final.text, ACKNOWLEDGED_TEXT);
       assert.deepEqual(final.citations, []);
       assert.equal(retriever.asked.length, 0, `nothing searched for "${text}"`);
     }
     assert.equal(llm.requests.length, 0);
-    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'acknowledged' }), 4);
+    assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'acknowledged' }), 5);
     for (const [text, turns] of [
       ['thanks, and how do I drop it', history],
       ['that did not work', history],
       ['not working', history],
       ["thanks but it doesn't work", history],
-      ['thanks!', []],
     ] as const) {
       const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
       llm.replyNext('Call drop_partition() [1].');

@@ -104,7 +104,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     try {
       checkQuestion(question);
-      if (isAcknowledgement(question.text, question.history)) {
+      if (isAcknowledgement(question.text)) {
         yield { type: 'delta', text: ACKNOWLEDGED_TEXT };
         outcome = 'acknowledged';
         const base = { requestId, standaloneQuery: question.text.trim() };
