@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { AskdocsError } from './errors.ts';
 import { cronPatternProblem, DEFAULT_DIGEST_CRON, isTimeZone } from './gaps/digest-cron.ts';
 import { PACKAGE_ROOT } from './paths.ts';
-import { credentialsInUrlError } from './url-credentials.ts';
+import { credentialsInUrlError, milvusCredentialsProblem } from './url-credentials.ts';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -489,6 +489,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     const refused = url && valid(name) ? credentialsInUrlError(url, name, keyName) : undefined;
     if (refused) problems.push(`${name}: ${refused.userMessage.replace(`${name} contains`, 'contains')}`);
   }
+  const milvusCredentials = valid('MILVUS_URI', 'MILVUS_TOKEN') ? milvusCredentialsProblem(env.MILVUS_URI, env.MILVUS_TOKEN) : undefined;
+  if (milvusCredentials) problems.push(milvusCredentials.replace(/^MILVUS_URI /, 'MILVUS_URI: '));
   if (valid('CHUNK_OVERLAP_CHARS', 'CHUNK_MAX_CHARS') && env.CHUNK_OVERLAP_CHARS >= env.CHUNK_MAX_CHARS) {
     problems.push('CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS');
   }

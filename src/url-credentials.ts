@@ -67,3 +67,18 @@ export function credentialsInUrlError(url: string, variable: string, keyVariable
       `Remove them from the URL; an API key goes in ${keyVariable}.`,
   );
 }
+
+/**
+ * What is wrong with Milvus credentials given in MILVUS_URI (user:password@host) beside
+ * MILVUS_TOKEN, or undefined. The SDK sends user name and password only as a pair: one
+ * alone would be dropped silently; and with a token too it is unclear which one counts.
+ */
+export function milvusCredentialsProblem(uri: string, token: string | undefined): string | undefined {
+  const credentials = credentialsOf(uri);
+  if (!credentials) return undefined;
+  if (!(credentials.username && credentials.password)) {
+    return 'MILVUS_URI needs both a user name and a password (user:password@host), or an API key in MILVUS_TOKEN.';
+  }
+  if (token) return 'MILVUS_URI carries a user name and password and MILVUS_TOKEN is set too: use one of them.';
+  return undefined;
+}

@@ -136,6 +136,23 @@ describe('config', () => {
     );
   });
 
+  it('lists Milvus credentials given twice with the other problems, not at first connect', () => {
+    assert.throws(
+      () => load({ MILVUS_URI: 'http://u:pw@127.0.0.1:1', MILVUS_TOKEN: 'a:b', RETRIEVAL_TOP_K: '0' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(
+          error.problems.map((problem) => problem.split(':')[0]),
+          ['RETRIEVAL_TOP_K', 'MILVUS_URI'],
+        );
+        assert.match(error.problems[1]!, /MILVUS_TOKEN is set too/);
+        assert.ok(!error.problems.join('\n').includes('pw'), 'the password is not repeated');
+        return true;
+      },
+    );
+    assert.throws(() => load({ MILVUS_URI: 'http://onlyuser@127.0.0.1:1' }), /MILVUS_URI: needs both a user name and a password/);
+  });
+
   it('gaps digest: off by default, Monday 09:00 when only the channel is set, platform told by the id', () => {
     assert.equal(load({}).gaps.digest, undefined);
     assert.deepEqual(load({ GAPS_DIGEST_CHANNEL: 'C0123ABCD' }).gaps.digest, {

@@ -5,7 +5,7 @@
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError } from '../errors.ts';
-import { credentialsOf, hostOf, withoutCredentials } from '../url-credentials.ts';
+import { credentialsOf, hostOf, milvusCredentialsProblem, withoutCredentials } from '../url-credentials.ts';
 import { check } from './status.ts';
 
 /**
@@ -14,17 +14,10 @@ import { check } from './status.ts';
  * in the address, the SDK would take it for part of the host name.
  */
 export async function connectMilvus(options: { address: string; token?: string; timeoutMs: number }): Promise<MilvusClient> {
+  // loadConfig lists this with every other problem; a client built in code is checked here.
+  const problem = milvusCredentialsProblem(options.address, options.token);
+  if (problem) throw new AskdocsError('config', problem);
   const credentials = credentialsOf(options.address);
-  // The SDK sends username and password only as a pair; one alone would be dropped silently.
-  if (credentials && !(credentials.username && credentials.password)) {
-    throw new AskdocsError(
-      'config',
-      'MILVUS_URI needs both a user name and a password (user:password@host), or an API key in MILVUS_TOKEN.',
-    );
-  }
-  if (credentials && options.token) {
-    throw new AskdocsError('config', 'MILVUS_URI carries a user name and password and MILVUS_TOKEN is set too: use one of them.');
-  }
   const address = withoutCredentials(options.address);
   const client = new MilvusClient({
     address,
