@@ -7,7 +7,8 @@
  * `requireSettings` when that front end starts, so `askdocs ask` never asks for a
  * Slack token.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { AskdocsError } from './errors.ts';
@@ -521,7 +522,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   // (0.40) and, with RERANKER=off, the best cosine similarity (0.42).
   const abstainThreshold = env.ABSTAIN_THRESHOLD ?? (env.RERANKER === 'off' ? 0.42 : 0.4);
   const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(PACKAGE_ROOT, p));
-  const fromCwd = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const fromCwd = (p: string) => {
+    // A shell expands ~ on a command line, but not in .env or a quoted value: a folder
+    // literally named "~" would appear in the working directory instead.
+    const path = /^~(?=$|[\\/])/.test(p) ? join(homedir(), p.slice(1)) : p;
+    return isAbsolute(path) ? path : resolve(cwd, path);
+  };
 
   return {
     env,

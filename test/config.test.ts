@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, envSchema, loadConfig, requireSettings } from '../src/config.ts';
@@ -213,6 +213,10 @@ describe('config', () => {
     assert.equal(load({ MILVUS_URI: 'somewhere/db' }).milvus.dataDir, resolve(process.cwd(), 'somewhere/db'));
     assert.equal(load({ MILVUS_URI: '/srv/askdocs/milvus' }).milvus.dataDir, '/srv/askdocs/milvus');
     assert.equal(load({ MILVUS_URI: './name:with:colons' }).milvus.dataDir, resolve(process.cwd(), 'name:with:colons'));
+    // As a shell would expand it, also where no shell does (.env, a quoted value); ~name stays a name.
+    assert.equal(load({ MILVUS_URI: '~/askdocs/milvus' }).milvus.dataDir, join(homedir(), 'askdocs/milvus'));
+    assert.equal(load({ FEEDBACK_DB: '~/askdocs/feedback.sqlite' }).feedbackDb, join(homedir(), 'askdocs/feedback.sqlite'));
+    assert.equal(load({ MILVUS_URI: '~milvus' }).milvus.dataDir, resolve(process.cwd(), '~milvus'));
   });
 
   it('refuses a MILVUS_URI that is neither a folder nor an http(s) address, saying what works', () => {
