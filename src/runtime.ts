@@ -117,6 +117,8 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
     lite,
     alive: () => (failure ? { ok: false, detail: failure } : { ok: true }),
     close() {
+      // From now on an engine exit is expected (Ctrl-C reaches it too), while the log is written.
+      lite?.expectStop();
       closing ??= (async () => {
         // Questions answered just before closing (a CLI `ask`) are written first, within bounds.
         await questionLog?.flush(10_000);

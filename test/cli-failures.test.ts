@@ -214,4 +214,20 @@ describe('askdocs ingest interrupted', { skip: NEEDS_SHARED }, () => {
     assert.ok(run.stderr.includes('askdocs: ingest interrupted; run it again to resume where it stopped.\n'), run.stderr.slice(-2000));
     assert.doesNotMatch(run.stderr, /while answering|Something went wrong/);
   });
+
+  it('Ctrl-C in a terminal reaches the embedded engine too: no warning that it died, only the one line', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'askdocs-interrupted-lite-'));
+    try {
+      const run = await runCli(
+        ['ingest', resolve(CORPUS_DIR, 'userGuide')],
+        { MILVUS_URI: dataDir, LOG_LEVEL: 'info' },
+        { killWhen: (stderr) => stderr.includes('"msg":"ingest planned"'), killSignal: 'SIGINT', processGroup: true },
+      );
+      assert.equal(run.code, 130, run.stderr.slice(-2000));
+      assert.ok(run.stderr.includes('askdocs: ingest interrupted; run it again to resume where it stopped.\n'), run.stderr.slice(-2000));
+      assert.doesNotMatch(run.stderr, /exited unexpectedly|restart/, run.stderr.slice(-2000));
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });

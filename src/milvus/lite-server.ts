@@ -50,6 +50,12 @@ export interface MilvusLiteServer {
   onRestart(listener: () => void): void;
   /** Called once when the engine died and could not be restarted. */
   onFailed(listener: (reason: string) => void): void;
+  /**
+   * askdocs is closing and will stop the engine once it is done with it: an exit from
+   * now on is expected, neither announced nor restarted. Ctrl-C in a terminal (or a stop
+   * of the whole process group) reaches the engine as well as askdocs.
+   */
+  expectStop(): void;
   stop(): Promise<void>;
 }
 
@@ -150,6 +156,8 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   logger?.debug({ address, dataDir, pid: child.pid }, 'milvus engine started');
 
   let state: EngineState = 'running';
+  // Set by expectStop: askdocs is closing, so an exit is its doing (or a signal it got too).
+  let stopExpected = false;
   let startedAt = Date.now();
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -160,18 +168,25 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
 
   const watch = (proc: ChildProcess) => {
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (state !== 'running' || proc !== child) return;
+      if (state !== 'running' || proc !== child || stopExpected) return;
       if (Date.now() - startedAt > STABLE_MS) attempt = 0;
       state = 'restarting';
-      logger?.warn({ code, signal, pid: proc.pid }, 'milvus engine exited unexpectedly; restarting it');
-      scheduleRestart(`exited (code ${code}, signal ${signal})`);
+      const announce = () => logger?.warn({ code, signal, pid: proc.pid }, 'milvus engine exited unexpectedly; restarting it');
+      // A signal a terminal or service manager sends the whole process group reaches
+      // askdocs too, whose handler may run just after this: it is announced (and the
+      // engine restarted) only if askdocs did not start closing before the first restart.
+      if (signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP') scheduleRestart(`exited (signal ${signal})`, announce);
+      else {
+        announce();
+        scheduleRestart(`exited (code ${code}, signal ${signal})`);
+      }
     };
     // It may already have ended between answering on its port and being watched.
     if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
     else proc.once('exit', onExit);
   };
 
-  const scheduleRestart = (lastReason: string) => {
+  const scheduleRestart = (lastReason: string, beforeRestart?: () => void) => {
     if (attempt >= attempts) {
       state = 'failed';
       const reason = `the embedded Milvus engine died and could not be restarted after ${attempts} attempts (${lastReason})`;
@@ -183,7 +198,8 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     attempt++;
     retryTimer = setTimeout(async () => {
       retryTimer = undefined;
-      if (state !== 'restarting') return;
+      if (state !== 'restarting' || stopExpected) return;
+      beforeRestart?.();
       try {
         const next = await launch({ binary, libDir, dataDir, port, timeoutMs, lockPath: join(dataDir, LOCK_FILE) });
         if (state !== 'restarting') {
@@ -218,6 +234,9 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     state: () => state,
     onRestart: (listener) => restartListeners.push(listener),
     onFailed: (listener) => failedListeners.push(listener),
+    expectStop() {
+      stopExpected = true;
+    },
     stop() {
       stopping ??= (async () => {
         state = 'stopped';

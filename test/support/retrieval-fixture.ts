@@ -59,20 +59,37 @@ export interface CliRun {
 /**
  * Runs `bin/askdocs.js` against a test Milvus server, with a clean environment
  * (never the developer's .env: cwd is a temp folder). `killWhen` is checked on every
- * stderr write; when it returns true the child gets SIGKILL (no cleanup at all).
+ * stderr write; when it returns true the child gets SIGKILL (no cleanup at all), or
+ * `killSignal`; with `processGroup`, its whole process group gets it, as from a
+ * terminal's Ctrl-C (an embedded engine it started too).
  */
 export function runCli(
   args: string[],
   env: Record<string, string>,
-  options: { killWhen?: (stderr: string) => boolean; killSignal?: NodeJS.Signals; cwd?: string; uid?: number; gid?: number } = {},
+  options: {
+    killWhen?: (stderr: string) => boolean;
+    killSignal?: NodeJS.Signals;
+    processGroup?: boolean;
+    cwd?: string;
+    uid?: number;
+    gid?: number;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
       cwd: options.cwd ?? tmpdir(),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.processGroup === true,
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
     });
+    let signalled = false;
+    const kill = () => {
+      signalled = true;
+      const signal = options.killSignal ?? 'SIGKILL';
+      if (options.processGroup && child.pid) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    };
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => {
@@ -80,7 +97,7 @@ export function runCli(
     });
     child.stderr.on('data', (data: Buffer) => {
       stderr += data.toString();
-      if (options.killWhen?.(stderr) && child.exitCode === null && !child.killed) child.kill(options.killSignal ?? 'SIGKILL');
+      if (options.killWhen?.(stderr) && child.exitCode === null && !signalled) kill();
     });
     child.once('error', reject);
     child.once('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
