@@ -37,6 +37,8 @@ async function slackLevel(ctx: ChatContext, concurrency: number): Promise<ChatLe
   const api = await new FakeSlackApi().start();
   const dir = await mkdtemp(join(tmpdir(), 'askdocs-bench-slack-'));
   const port = await freePort();
+  // Readiness is on HEALTH_PORT: the Slack port serves only /slack/events and /healthz.
+  const healthPort = await freePort();
   const bot = startCli(['slack'], {
     cwd: dir,
     env: {
@@ -46,12 +48,13 @@ async function slackLevel(ctx: ChatContext, concurrency: number): Promise<ChatLe
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: api.apiUrl,
       PORT: String(port),
+      HEALTH_PORT: String(healthPort),
       FEEDBACK_DB: join(dir, 'feedback.sqlite'),
     },
   });
   const url = `http://127.0.0.1:${port}/slack/events`;
   try {
-    await bot.waitReady(`http://127.0.0.1:${port}/readyz`);
+    await bot.waitReady(`http://127.0.0.1:${healthPort}/readyz`);
     // One answer first, as a bot that has been running would have given.
     const warm = await ask(api, url, { i: -1, channel: 'C0WARMUP', user: 'U0WARMUP', text: burstQuestions(ctx.items, 1)[0]! });
     await settle(api, [warm], 60_000);
