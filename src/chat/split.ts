@@ -6,8 +6,8 @@
  *   splitMessage(text: string, maxChars: number): string[]
  *     - Every part is at most `maxChars` characters (UTF-16 length, which is never
  *       less than what Slack or Discord count) and is non-empty.
- *     - Cuts fall on paragraph boundaries first, then line boundaries, then spaces;
- *       only a single over-long word is cut mid-word.
+ *     - Cuts fall on paragraph boundaries first, then line boundaries, then sentence
+ *       ends, then spaces; only a single over-long word is cut mid-word.
  *     - Never cuts inside a fenced code block: a code block that alone is too long is
  *       closed at the end of one part and reopened (same fence and info string) at the
  *       start of the next, so every part renders as valid Markdown on its own.
@@ -47,6 +47,16 @@ export function splitMessage(text: string, maxChars: number): string[] {
 
   const pieces = parseBlocks(trimmed).flatMap((block) => fitBlock(block, maxChars));
   return packPieces(pieces, maxChars);
+}
+
+/** Sentence-ending punctuation (and the quotes or brackets closing after it) followed by a space. */
+const SENTENCE_END = /[.!?…]["'’”)\]]*(?= )/g;
+
+/** Index of the space after the last sentence that ends with a space at or before `maxIndex`; -1 when none does. */
+function lastSentenceEnd(text: string, maxIndex: number): number {
+  let last = -1;
+  for (const match of text.slice(0, maxIndex + 1).matchAll(SENTENCE_END)) last = match.index + match[0].length;
+  return last;
 }
 
 export function unclosedFence(text: string): { open: string; close: string } | undefined {
@@ -160,11 +170,14 @@ function splitLines(text: string, maxChars: number): string[] {
   return out;
 }
 
+/** Splits one over-long line between sentences, else at spaces (dropping the space cut at). */
 function splitWords(line: string, maxChars: number): string[] {
   const out: string[] = [];
   let rest = line;
   while (rest.length > maxChars) {
-    const cut = rest.lastIndexOf(' ', maxChars);
+    // A sentence end late enough to fill half the part is worth the shorter part.
+    const sentence = lastSentenceEnd(rest, maxChars);
+    const cut = sentence >= maxChars / 2 ? sentence : rest.lastIndexOf(' ', maxChars);
     if (cut > maxChars / 3) {
       out.push(rest.slice(0, cut));
       rest = rest.slice(cut + 1);
