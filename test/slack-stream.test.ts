@@ -1,16 +1,18 @@
 /**
- * Long Slack answers: long paragraphs split over messages. Real Bolt app, fake Slack Web API;
- * asserts what the asker sees in the thread.
+ * Long Slack answers and how a streamed one ends: long paragraphs split over messages, and Slack
+ * rate-limiting `chat.stopStream` for long. Real Bolt app, fake Slack Web API; asserts what the
+ * asker sees in the thread (the messages' text, whether a stream is still open).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pageSource, ScriptedEngine } from './fakes/engine.ts';
-import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
+import { pageSource, type Script, ScriptedEngine } from './fakes/engine.ts';
+import { FAKE_BOT, type FakeMessage, FakeSlackApi } from './fakes/slack-api.ts';
 import { sendEvent } from './fakes/slack-requests.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { answerTexts, waitForSources } from './support/slack-view.ts';
+import { answerTexts, feedbackButtons, waitForSources } from './support/slack-view.ts';
 
 const CITED = [pageSource(1, 'product_faq.md', 'Product FAQ')];
+const SHORT = 'According to the docs, Milvus supports vectors of up to 32,768 dimensions [1].';
 /** About 29 KB in four long paragraphs of sentences, as a model writes at a raised LLM_MAX_TOKENS. */
 const LONG = Array.from({ length: 4 }, (_, p) =>
   Array.from({ length: 70 }, (_, s) => `Sentence ${p * 70 + s} says something about partitions and vector dimensions in Milvus [1].`).join(
@@ -18,8 +20,14 @@ const LONG = Array.from({ length: 4 }, (_, p) =>
   ),
 ).join('\n\n');
 
-// In small pieces and at once.
-const engine = new ScriptedEngine(() => ({ text: LONG, citations: CITED, chunkChars: 60 }));
+const SCRIPTS: Record<string, Script> = {
+  // Word by word and at once: the first word goes out as an append, the rest comes with the end.
+  short: { text: SHORT, citations: CITED, chunkChars: 10 },
+  long: { text: LONG, citations: CITED, chunkChars: 60 },
+  llmdown: { text: '', failAfterDeltas: 0 },
+};
+
+const engine = new ScriptedEngine((question) => SCRIPTS[Object.keys(SCRIPTS).find((key) => question.text.includes(key)) ?? 'short']!);
 
 async function ask(h: SlackHarness, channel: string, text: string): Promise<string> {
   const mention = `<@${FAKE_BOT.userId}> ${text}`;
@@ -27,6 +35,10 @@ async function ask(h: SlackHarness, channel: string, text: string): Promise<stri
   const sent = await sendEvent(h.url, { type: 'app_mention', channel, user: 'U0ASKER', text: mention, ts });
   assert.equal(sent.status, 200);
   return ts;
+}
+
+function streamsIn(h: SlackHarness, channel: string): FakeMessage[] {
+  return h.api.messages.filter((m) => m.channel === channel && m.streamed);
 }
 
 /** Each message starts and ends with a whole sentence, and together they hold every word of LONG, in order. */
@@ -37,6 +49,70 @@ function assertSplitBetweenSentences(texts: string[]): void {
   const words = (text: string) => text.split(/\s+/).filter(Boolean);
   assert.deepEqual(words(texts.join(' ')), words(LONG), 'every word, in order');
 }
+
+/** A streamed message still "being written" is one Slack shows as unfinished for good. */
+const closed = (message: FakeMessage) => message.deleted === true || message.streamed?.stopped === true;
+
+describe('Slack streamed answers: ending the stream', () => {
+  let h: SlackHarness;
+
+  before(async () => {
+    h = await startSlackHarness({ engine, api: await new FakeSlackApi().start() });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('chat.stopStream rate-limited for a minute: the whole answer is posted as a message and the half stream removed', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0STOP429';
+    h.api.failNext('chat.stopStream', { status: 429, retryAfter: 60 }, 5, channel);
+    const asked = performance.now();
+    const ts = await ask(h, channel, 'short question');
+    const sources = await waitForSources(h.api, channel, ts, 4000);
+    assert.ok(performance.now() - asked < 4000, 'nobody waited for the 60 s Retry-After');
+    const [stream] = streamsIn(h, channel);
+    assert.ok(stream, 'the answer started as a stream');
+    await h.api.waitFor(() => closed(stream), 3000, 'the stream no longer open');
+    assert.deepEqual(answerTexts(h.api, channel, ts), [SHORT], 'the answer the user waited for, once, and no rate-limit note');
+    assert.equal(h.api.threadReplies(channel, ts).at(-1), sources, 'then the sources');
+    assert.equal(feedbackButtons(sources).length, 2, "with 👍/👎, as the answer has none of Slack's own");
+  });
+
+  it('stopStream rate-limited and the half stream cannot be deleted: it is stopped once the Retry-After has passed', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0STOPLATER';
+    // 6 s: longer than an answer waits (5 s), short enough for a test. Limited for the stop and
+    // the clean-up's first try; each delete attempt fails (the client retries once).
+    h.api.failNext('chat.stopStream', { status: 429, retryAfter: 6 }, 2, channel);
+    h.api.failNext('chat.delete', { status: 500 }, 2, channel);
+    const ts = await ask(h, channel, 'short again');
+    await waitForSources(h.api, channel, ts, 4000);
+    assert.equal(answerTexts(h.api, channel, ts).at(-1), SHORT, 'the whole answer as a message');
+    const [stream] = streamsIn(h, channel);
+    assert.ok(stream && !closed(stream), 'still open while Slack says wait');
+    const limited = await h.api.waitFor(
+      () => h.api.calls.filter((c) => c.method === 'chat.stopStream' && c.args.channel === channel && c.outcome === '429')[1],
+      3000,
+      "the clean-up's rate-limited stop",
+    );
+    await h.api.waitFor(() => stream.streamed?.stopped, 9000, 'the stream stopped after the Retry-After');
+    const stopped = h.api.callsTo('chat.stopStream').find((c) => c.args.channel === channel);
+    assert.ok(stopped && stopped.at - limited.at >= 5900, 'not before Slack allowed it');
+  });
+
+  it('an answer that failed while stopStream is rate-limited: the failure note, and no stream left open', async (t) => {
+    t.after(() => h.api.clearFaults());
+    const channel = 'C0FAIL429';
+    h.api.failNext('chat.stopStream', { status: 429, retryAfter: 60 }, 5, channel);
+    const ts = await ask(h, channel, 'llmdown now');
+    await h.api.waitFor(() => answerTexts(h.api, channel, ts).some((text) => /language model is unavailable/.test(text)), 4000, 'note');
+    const [stream] = streamsIn(h, channel);
+    assert.ok(stream);
+    await h.api.waitFor(() => closed(stream), 3000, 'the stream no longer open');
+    assert.deepEqual(answerTexts(h.api, channel, ts), ['The language model is unavailable right now. Please try again in a minute.']);
+  });
+});
 
 describe('Slack answers without streaming: long answers', () => {
   let h: SlackHarness;

@@ -149,6 +149,13 @@ export interface StreamTransport {
   discard?(): Promise<void>;
 }
 
+/**
+ * How long the clean-up of a stream that could not be ended waits out the platform's
+ * Retry-Afters in all (Slack's per-minute tiers ask for up to a minute). Nobody waits on it:
+ * the answer is already shown.
+ */
+const CLEAN_UP_WAIT_MS = 2 * 60_000;
+
 export class StreamView<M> implements AnswerView {
   readonly #stream: StreamTransport;
   /** Where what does not fit in the stream, and plain messages, are posted. */
@@ -160,6 +167,8 @@ export class StreamView<M> implements AnswerView {
   #started = false;
   #broken = false;
   #full = false;
+  /** Stopped or removed: nothing is left to close. */
+  #ended = false;
   /** After a rate-limited append: no appends for a while (the text waits for a larger one). */
   readonly #hold = new RateLimitHold();
   /** For the calls that must land (the stop, the overflow, a failure): Retry-Afters worth waiting out. */
@@ -219,49 +228,87 @@ export class StreamView<M> implements AnswerView {
     const continues = markdown.startsWith(this.#sent);
     const rest = continues ? markdown.slice(this.#sent.length) : markdown;
     if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
-      await retryBriefly(() => this.#stream.stop(rest, rateable), this.#streamRetryAfter);
+      try {
+        await retryBriefly(() => this.#stream.stop(rest, rateable), this.#streamRetryAfter);
+        this.#ended = true;
+      } catch (error) {
+        // Rate-limited for long, or failing: the answer was generated and must not wait on the
+        // stream, nor be lost with it. The stream shows only what was appended while it was
+        // written (often a few words), so the answer is posted whole and the stream removed.
+        this.#logger.warn({ err: error }, 'ending the stream failed; posting the whole answer as messages');
+        await this.#postAfterStream(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown);
+        void this.#cleanUp(true);
+      }
       return;
     }
     // Too long for one streamed message (or streaming broke): close the stream cleanly,
     // then post what is left as further messages, reopening a code block cut in half.
     const fence = continues ? unclosedFence(this.#sent) : undefined;
     const close = fence ? `\n${fence.close}` : '';
-    let stopped = true;
-    await this.#stream.stop(close, false).catch((error: unknown) => {
-      stopped = false;
+    try {
+      await this.#stream.stop(close, false);
+      this.#ended = true;
+    } catch (error) {
       this.#logger.warn({ err: error }, 'stopping the stream failed; posting the rest as messages');
-    });
-    const remainder = fence ? `${fence.open}\n${rest}` : rest;
-    for (const [index, part] of splitMessage(remainder, this.#renderer.partChars).entries()) {
+    }
+    await this.#postAfterStream(fence ? `${fence.open}\n${rest}` : rest);
+    // Not awaited: the answer is shown, and the sources must not wait on a platform that is failing.
+    if (!this.#ended) void this.#cleanUp(false);
+  }
+
+  /** Posts Markdown as messages after the stream (message 0), split like every long answer. */
+  async #postAfterStream(markdown: string): Promise<void> {
+    for (const [index, part] of splitMessage(markdown, this.#renderer.partChars).entries()) {
       const text = this.#renderer.partText(part);
       await retryBriefly(() => this.#overflow.post(this.#renderer.message(text, index + 1), index + 1), this.#overflowRetryAfter);
     }
-    // Left open, the stream would stay in the thread as if still being written (empty, when
-    // nothing reached it) next to the answer. Not awaited: the answer is shown, and the
-    // sources must not wait on a platform that is failing.
-    if (!stopped) void this.#cleanUp(close);
   }
 
-  /** One more try at a stream whose stop failed: removed when it holds nothing, else stopped. Never throws. */
-  async #cleanUp(close: string): Promise<void> {
+  /**
+   * One more try at a stream that could not be ended: left open, it would stay in the thread as
+   * if still being written, next to the answer. It is removed when it holds nothing the user
+   * still needs (nothing, or the start of an answer `postedWhole` below it), else stopped (a
+   * code block it leaves open closed), once the platform's Retry-Afters have passed (up to
+   * CLEAN_UP_WAIT_MS). Never throws.
+   */
+  async #cleanUp(postedWhole: boolean): Promise<void> {
+    const fence = unclosedFence(this.#sent);
+    const close = fence ? `\n${fence.close}` : '';
     try {
-      if (this.#sent === '' && this.#stream.discard) await this.#stream.discard();
-      else await this.#stream.stop(close, false);
+      if ((postedWhole || this.#sent === '') && (await this.#discard())) return;
+      await retryBriefly(() => this.#stream.stop(close, false), this.#streamRetryAfter, CLEAN_UP_WAIT_MS);
+      this.#ended = true;
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not clean up the abandoned stream message');
     }
   }
 
+  /** Removes the streamed message; false when the platform cannot or refused (the caller stops it instead). */
+  async #discard(): Promise<boolean> {
+    if (!this.#stream.discard) return false;
+    try {
+      await this.#stream.discard();
+      this.#ended = true;
+      return true;
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not remove the abandoned stream message; stopping it instead');
+      return false;
+    }
+  }
+
   async fail(text: string): Promise<void> {
-    if (this.#started && !this.#broken) {
+    // An ended stream takes nothing more: the failure goes below it.
+    if (this.#started && !this.#broken && !this.#ended) {
       try {
         await retryBriefly(() => this.#stream.stopWithFailure(text, this.#sent !== ''), this.#streamRetryAfter);
+        this.#ended = true;
         return;
       } catch (error) {
         this.#logger.warn({ err: error }, 'could not end the stream with the failure message');
       }
     }
     await this.note(text);
+    if (this.#started && !this.#ended) void this.#cleanUp(false);
   }
 
   note(text: string): Promise<void> {
