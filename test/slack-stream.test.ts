@@ -1,7 +1,8 @@
 /**
- * Long Slack answers and how a streamed one ends: long paragraphs split over messages, and Slack
- * rate-limiting `chat.stopStream` for long. Real Bolt app, fake Slack Web API; asserts what the
- * asker sees in the thread (the messages' text, whether a stream is still open).
+ * Long Slack answers and how a streamed one ends: a long answer that arrives faster than the
+ * stream is appended to, long paragraphs split over messages, and Slack rate-limiting
+ * `chat.stopStream` for long. Real Bolt app, fake Slack Web API; asserts what the asker sees in
+ * the thread (the messages' text, whether a stream is still open).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { pageSource, type Script, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, type FakeMessage, FakeSlackApi } from './fakes/slack-api.ts';
 import { sendEvent } from './fakes/slack-requests.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { answerTexts, feedbackButtons, waitForSources } from './support/slack-view.ts';
+import { answerTexts, feedbackButtons, isSourcesMessage, waitForSources } from './support/slack-view.ts';
 
 const CITED = [pageSource(1, 'product_faq.md', 'Product FAQ')];
 const SHORT = 'According to the docs, Milvus supports vectors of up to 32,768 dimensions [1].';
@@ -53,7 +54,7 @@ function assertSplitBetweenSentences(texts: string[]): void {
 /** A streamed message still "being written" is one Slack shows as unfinished for good. */
 const closed = (message: FakeMessage) => message.deleted === true || message.streamed?.stopped === true;
 
-describe('Slack streamed answers: ending the stream', () => {
+describe('Slack streamed answers: long answers, and ending the stream', () => {
   let h: SlackHarness;
 
   before(async () => {
@@ -61,6 +62,23 @@ describe('Slack streamed answers: ending the stream', () => {
   });
   after(async () => {
     await h.close();
+  });
+
+  it('a long answer that arrives at once fills the streamed message; the rest follows split between sentences', async () => {
+    const channel = 'C0LONGFAST';
+    const ts = await ask(h, channel, 'long answer');
+    await waitForSources(h.api, channel, ts, 8000);
+    const [stream] = streamsIn(h, channel);
+    assert.ok(stream?.streamed?.stopped, 'the stream was stopped');
+    const texts = answerTexts(h.api, channel, ts);
+    const streamed = texts[0] ?? '';
+    assert.ok(streamed.length > 9000 && streamed.length <= 12_000, `the streamed message holds what fits (${streamed.length} chars)`);
+    assert.ok(texts.length >= 3, `then further messages (${texts.length} in all)`);
+    for (const [i, text] of texts.entries()) {
+      if (i > 0) assert.ok(text.length <= 3000, `message ${i} within a section (${text.length} chars)`);
+    }
+    assertSplitBetweenSentences(texts);
+    assert.ok(isSourcesMessage(h.api.threadReplies(channel, ts).at(-1)!), 'sources come last');
   });
 
   it('chat.stopStream rate-limited for a minute: the whole answer is posted as a message and the half stream removed', async (t) => {

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { OptionalFeature } from './optional-feature.ts';
 import { RateLimitHold, retryBriefly } from './rate-limit.ts';
 import { MessageSeries, type MessageTransport } from './series.ts';
-import { splitMessage, unclosedFence } from './split.ts';
+import { cutPoint, splitMessage, unclosedFence } from './split.ts';
 
 export interface AnswerView {
   /** Minimum time between two `progress` calls (the platform's edit rate). */
@@ -201,10 +201,9 @@ export class StreamView<M> implements AnswerView {
     let next = markdown.slice(this.#sent.length, this.#stream.sendableLength(markdown));
     const room = this.#stream.maxChars - this.#sent.length;
     if (next.length > room) {
-      // Stop streaming at a line end; finish() posts the rest as further messages.
+      // Stop streaming at a paragraph, line or sentence end; finish() posts the rest as further messages.
       this.#full = true;
-      const cut = next.lastIndexOf('\n', room);
-      next = next.slice(0, cut > 0 ? cut : room);
+      next = next.slice(0, cutPoint(next, room));
     }
     if (next === '') return;
     try {
@@ -225,24 +224,49 @@ export class StreamView<M> implements AnswerView {
 
   async finish(markdown: string, rateable = true): Promise<void> {
     if (!this.#started) throw new Error('stream was never started');
-    const continues = markdown.startsWith(this.#sent);
-    const rest = continues ? markdown.slice(this.#sent.length) : markdown;
-    if (continues && !this.#broken && this.#sent.length + rest.length <= this.#stream.maxChars) {
-      try {
-        await retryBriefly(() => this.#stream.stop(rest, rateable), this.#streamRetryAfter);
-        this.#ended = true;
-      } catch (error) {
-        // Rate-limited for long, or failing: the answer was generated and must not wait on the
-        // stream, nor be lost with it. The stream shows only what was appended while it was
-        // written (often a few words), so the answer is posted whole and the stream removed.
-        this.#logger.warn({ err: error }, 'ending the stream failed; posting the whole answer as messages');
-        await this.#postAfterStream(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown);
-        void this.#cleanUp(true);
-      }
+    if (this.#broken || !markdown.startsWith(this.#sent)) return this.#continueAfterBrokenStream(markdown);
+    const { head, tail } = this.#fillStream(markdown.slice(this.#sent.length));
+    // Rated by the platform's own controls only when the stream holds the whole answer.
+    const complete = rateable && tail.trim() === '';
+    try {
+      await retryBriefly(() => this.#stream.stop(head, complete), this.#streamRetryAfter);
+      this.#ended = true;
+    } catch (error) {
+      // Rate-limited for long, or failing: the answer was generated and must not wait on the
+      // stream, nor be lost with it. The stream shows only what was appended while it was
+      // written (when the answer came fast, a few words), so the answer is posted whole and the
+      // stream removed.
+      this.#logger.warn({ err: error }, 'ending the stream failed; posting the whole answer as messages');
+      await this.#postAfterStream(markdown.trim() === '' ? this.#renderer.emptyAnswer : markdown);
+      void this.#cleanUp(true);
       return;
     }
-    // Too long for one streamed message (or streaming broke): close the stream cleanly,
-    // then post what is left as further messages, reopening a code block cut in half.
+    await this.#postAfterStream(tail);
+  }
+
+  /**
+   * What is left of the answer, split into what the stream still holds (however fast the text
+   * came, the streamed message is filled, up to a paragraph, line or sentence end) and what
+   * follows as messages. A code block cut there is closed in the stream and reopened after it.
+   */
+  #fillStream(rest: string): { head: string; tail: string } {
+    const room = this.#full ? 0 : this.#stream.maxChars - this.#sent.length;
+    if (rest.length <= room) return { head: rest, tail: '' };
+    const cut = cutPoint(rest, room);
+    const head = rest.slice(0, cut);
+    const tail = rest.slice(cut);
+    const fence = unclosedFence(this.#sent + head);
+    if (!fence) return { head, tail };
+    return { head: `${head}\n${fence.close}`, tail: `${fence.open}\n${tail.replace(/^\n/, '')}` };
+  }
+
+  /**
+   * Streaming broke (or the final text no longer starts with what was streamed): the stream is
+   * closed as it is, and the rest of the answer follows as messages, reopening a code block cut in half.
+   */
+  async #continueAfterBrokenStream(markdown: string): Promise<void> {
+    const continues = markdown.startsWith(this.#sent);
+    const rest = continues ? markdown.slice(this.#sent.length) : markdown;
     const fence = continues ? unclosedFence(this.#sent) : undefined;
     const close = fence ? `\n${fence.close}` : '';
     try {

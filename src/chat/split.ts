@@ -13,6 +13,12 @@
  *       start of the next, so every part renders as valid Markdown on its own.
  *   Text that already fits comes back as `[text]` (trimmed); empty text gives `[]`.
  *
+ *   cutPoint(text, maxChars): number
+ *     - Where a message that shows only the start of `text` should end (a stream that is
+ *       full): `text.slice(0, cut)` is at most `maxChars` long and ends at a paragraph
+ *       break, else a line break, else a sentence end, else a space, whichever fills at
+ *       least 3/4 of it; `text.slice(cut)` is what follows. Mid-word only without any.
+ *
  *   unclosedFence(text): { open, close } | undefined
  *     - When `text` ends inside a fenced code block (e.g. a message cut mid-stream),
  *       returns its opening fence line and the marker that closes it, so the caller can
@@ -47,6 +53,28 @@ export function splitMessage(text: string, maxChars: number): string[] {
 
   const pieces = parseBlocks(trimmed).flatMap((block) => fitBlock(block, maxChars));
   return packPieces(pieces, maxChars);
+}
+
+export function cutPoint(text: string, maxChars: number): number {
+  if (text.length <= maxChars) return text.length;
+  if (maxChars <= 0) return 0;
+  // The strongest kind of break that still fills most of the message wins: a paragraph kept
+  // whole is worth a quarter of the room, not more (the message is to hold what fits).
+  const breaks = [
+    text.lastIndexOf('\n\n', maxChars),
+    text.lastIndexOf('\n', maxChars),
+    afterSpace(lastSentenceEnd(text, maxChars - 1)),
+    afterSpace(text.lastIndexOf(' ', maxChars - 1)),
+  ];
+  const filling = breaks.find((at) => at >= (maxChars * 3) / 4);
+  if (filling !== undefined) return filling;
+  const latest = Math.max(...breaks);
+  return latest > 0 ? latest : cutAt(text, maxChars)[0].length;
+}
+
+/** A cut after a space keeps the space in the first part, so the next part starts with a word. */
+function afterSpace(index: number): number {
+  return index < 0 ? -1 : index + 1;
 }
 
 /** Sentence-ending punctuation (and the quotes or brackets closing after it) followed by a space. */
