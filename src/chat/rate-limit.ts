@@ -9,11 +9,14 @@
  *     a failure note) is retried after the Retry-After while that is brief (`retryBriefly`);
  *     past `BRIEF_WAIT_MS` it fails at once, and the user gets a plain message instead;
  *   - a live update is skipped, and the next ones held until the Retry-After has passed
- *     (`RateLimitHold`): the text goes out with a later, larger update, or with the final one.
+ *     (`RateLimitHold`): the text goes out with a later, larger update, or with the final one;
+ *   - when even the plain message could not go out, it is made once the limit has passed
+ *     (`retryWhenAllowed`), so no asker is left with nothing, or with "thinking…" for good.
  *
  *   const posted = await retryBriefly(() => transport.post(message, 0), transport.retryAfterMs);
  *   if (hold.remainingMs() > 0) return;   // a live update during the hold: skipped
  *   hold.hold(retryAfterMs);              // after a rate-limited live update
+ *   view.fail(rateLimitedText('Discord', retryAfterMs));   // "… Please ask again in 2 minutes."
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,6 +46,46 @@ export async function retryBriefly<T>(call: () => Promise<T>, retryAfterMs: Retr
       await sleep(wait);
     }
   }
+}
+
+/**
+ * `call` once the platform's limit has passed (`waitMs` from now), again after each further
+ * Retry-After, `attempts` times at most; other failures are thrown. Only for the last message an
+ * asker must get (the plain note about the limit): late is better than nothing. The timers do not
+ * keep the process alive, and `signal` (shutdown) drops the call.
+ */
+export async function retryWhenAllowed<T>(
+  call: () => Promise<T>,
+  retryAfterMs: RetryAfter,
+  options: { waitMs: number; attempts?: number; signal?: AbortSignal },
+): Promise<T> {
+  let wait = options.waitMs;
+  for (let attempt = 1; ; attempt += 1) {
+    await sleep(wait, undefined, { signal: options.signal, ref: false });
+    try {
+      return await call();
+    } catch (error) {
+      const next = retryAfterMs(error);
+      if (next === undefined || attempt >= (options.attempts ?? MAX_ATTEMPTS)) throw error;
+      wait = next;
+    }
+  }
+}
+
+/**
+ * What the asker reads when `platform` rate-limited the answer for longer than is worth waiting:
+ * when to ask again, from its Retry-After ("in a minute" would be wrong for 3).
+ */
+export function rateLimitedText(platform: string, retryAfterMs: number): string {
+  // Whole seconds first: a client's few ms of safety margin on "retry after 120 s" is not a third minute.
+  const minutes = Math.max(1, Math.ceil(Math.round(retryAfterMs / 1000) / 60));
+  const when = minutes === 1 ? 'a minute' : `${minutes} minutes`;
+  return `${platform} is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in ${when}.`;
+}
+
+/** The same, shown only once the limit has passed (`retryWhenAllowed`): asking again works now. */
+export function rateLimitPassedText(platform: string): string {
+  return `${platform} was limiting how fast I could post, so I couldn't finish this answer. You can ask again now.`;
 }
 
 /** After a rate-limited live update: no further live updates until the platform's Retry-After has passed. */
