@@ -59,6 +59,22 @@ test('REST: auth, validation errors and rate limits look like Discord', async ()
   assert.equal((await api('POST', `/channels/${channel}/messages/${ok.body.id}/threads`, { name: 'again' })).body.code, 160004);
 });
 
+test('REST: a sustained rate limit answers every call with the time it has left, until it has passed', async () => {
+  fake = await startFakeDiscord();
+  const channel = fake.general.id;
+  fake.faults.rateLimit({ match: 'POST /channels/:channel/messages', retryAfter: 0.4, sustained: true });
+  const first = await api('POST', `/channels/${channel}/messages`, { content: 'hi' });
+  assert.equal(first.status, 429);
+  assert.equal(first.body.retry_after, 0.4);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const again = await api('POST', `/channels/${channel}/messages`, { content: 'hi' });
+  assert.equal(again.status, 429, 'still limited');
+  assert.ok(again.body.retry_after > 0 && again.body.retry_after < 0.4, `the time left (${again.body.retry_after})`);
+  assert.equal(Number(again.headers.get('x-ratelimit-remaining')), 0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await api('POST', `/channels/${channel}/messages`, { content: 'hi' })).status, 200, 'over');
+});
+
 test('interactions: 3-second deadline, one acknowledgement, webhook token lifetime', async () => {
   // The token outlives the deadline by a wide margin, so a loaded machine cannot expire it early.
   const tokenTtlMs = 1_500;

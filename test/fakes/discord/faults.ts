@@ -27,6 +27,11 @@ export interface RateLimitRule {
   scope?: 'user' | 'global' | 'shared';
   /** How many matching calls get the 429; default 1. */
   times?: number;
+  /**
+   * As a spent Discord bucket answers: from the first matching call on, every matching call gets
+   * a 429 (with the time left as its retry_after) until `retryAfter` has passed; `times` is ignored.
+   */
+  sustained?: boolean;
 }
 
 export interface FailureRule {
@@ -62,6 +67,8 @@ export function matches(matcher: CallMatcher, call: Pick<RecordedCall, 'method' 
 interface Counted<T> {
   rule: T;
   left: number;
+  /** A sustained rate limit: when it ends (ms since the epoch), once it began. */
+  until?: number;
 }
 
 export class Faults {
@@ -105,7 +112,7 @@ export class Faults {
     call: Pick<RecordedCall, 'method' | 'path' | 'route' | 'body'>,
     majorId: string,
   ): { fault?: FaultResponse; headers: Record<string, string> } {
-    const rateLimit = this.#take(this.#rateLimits, call);
+    const rateLimit = this.#takeRateLimit(call);
     if (rateLimit)
       return { fault: tooManyRequests(rateLimit.retryAfter, rateLimit.global ?? false, call.route, rateLimit.scope), headers: {} };
 
@@ -138,6 +145,21 @@ export class Faults {
     }
     use.count += 1;
     return { headers: bucketHeaders(bucket.limit, bucket.limit - use.count, use.resetAt, resetAfter, call.route) };
+  }
+
+  /** The 429 for this call, if a rate limit applies; a sustained one answers with the time it has left. */
+  #takeRateLimit(call: Pick<RecordedCall, 'method' | 'path' | 'route' | 'body'>): RateLimitRule | undefined {
+    const now = Date.now();
+    const sustained = this.#rateLimits.find(
+      (entry) => entry.rule.sustained && (entry.until === undefined || entry.until > now) && matches(entry.rule.match, call),
+    );
+    if (!sustained)
+      return this.#take(
+        this.#rateLimits.filter((entry) => !entry.rule.sustained),
+        call,
+      );
+    sustained.until ??= now + sustained.rule.retryAfter * 1000;
+    return { ...sustained.rule, retryAfter: (sustained.until - now) / 1000 };
   }
 
   #take<T extends { match: CallMatcher }>(rules: Counted<T>[], call: Pick<RecordedCall, 'method' | 'path' | 'route' | 'body'>) {
