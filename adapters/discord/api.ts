@@ -1,6 +1,7 @@
 /**
  * The Discord REST calls the bot makes, as raw routes on the Client's `@discordjs/rest`
- * (its per-bucket queues, 429 waits and 5xx retries): they work whether or not a channel
+ * (its per-bucket queues, 429 waits and 5xx retries; a long 429 rejects instead, with a
+ * `RateLimitError`: rate-limits.ts): they work whether or not a channel
  * is cached, and every body carries `allowed_mentions: { parse: [] }`, so text from the
  * docs or from users never pings anyone, whatever the Client default. Interaction webhook
  * calls use a second REST instance: Discord exempts them from the bot's global limit

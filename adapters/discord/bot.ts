@@ -16,6 +16,7 @@ import type { BotContext, DiscordBotOptions } from './context.ts';
 import { explainDiscordError } from './errors.ts';
 import { handleInteraction } from './interactions.ts';
 import { handleMessage } from './messages.ts';
+import { refuseLongRateLimit } from './rate-limits.ts';
 import { INTERACTION_TOKEN_TTL_MS, TOKEN_SAFETY_MARGIN_MS } from './transports.ts';
 
 export interface DiscordBotDeps extends ChatBotDeps {
@@ -52,8 +53,10 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   // reports the client ready, but no event will reach it, so /readyz must say otherwise
   // while the process shuts down.
   let gatewayClosed = false;
+  const closing = new AbortController();
   const bot = delivery.register(
     async () => {
+      closing.abort();
       await client.destroy();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();
@@ -75,6 +78,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     },
     botUserId: () => client.user?.id ?? (config.discord.applicationId as string),
     hasMessageContent: () => client.options.intents.has(GatewayIntentBits.MessageContent),
+    closing: closing.signal,
   };
 
   const failed = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
@@ -95,9 +99,13 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   client.on(Events.Warn, (message) => logger.warn({ detail: message }, 'discord client warning'));
   for (const rest of [client.rest, webhookRest]) {
-    rest.on(RESTEvents.RateLimited, ({ route, method, retryAfter, global, scope }) =>
-      logger.warn({ route, method, retryAfterMs: retryAfter, global, scope }, 'Discord rate limit: waiting before retrying'),
-    );
+    // Emitted before each wait on a spent bucket. A call refused instead is logged by its answer, with its request id.
+    rest.on(RESTEvents.RateLimited, (limit) => {
+      const { route, method, retryAfter, global, scope } = limit;
+      const detail = { route, method, retryAfterMs: retryAfter, global, scope };
+      if (refuseLongRateLimit(limit)) logger.debug(detail, 'Discord rate limit: too long to wait; refusing the call');
+      else logger.warn(detail, 'Discord rate limit: waiting before retrying');
+    });
   }
 
   return {

@@ -2,7 +2,8 @@
  * The discord.js Client askdocs runs on: the gateway intents it needs, the REST base
  * URL (DISCORD_API_URL, for self-hosted proxies and tests; the gateway URL then comes
  * from that API's /gateway/bot, as discord.js always does), allowed_mentions empty by
- * default so nothing the bot sends can ping anyone, and one fix-up of incoming packets.
+ * default so nothing the bot sends can ping anyone, long rate limits refused rather than
+ * waited out (rate-limits.ts), and one fix-up of incoming packets.
  */
 import {
   type APIApplication,
@@ -19,6 +20,7 @@ import {
 } from 'discord.js';
 import type { Config } from '../../src/config.ts';
 import { NO_MENTIONS } from './api.ts';
+import { refuseLongRateLimit } from './rate-limits.ts';
 
 /**
  * Guilds: channels and threads (which threads are the bot's, forum posts as they open).
@@ -46,9 +48,18 @@ export function restApiBase(config: Config): string | undefined {
   return config.discord.apiUrl?.replace(/\/+$/, '').replace(/\/v\d+$/, '');
 }
 
+/**
+ * What both REST instances share. Left to itself, `@discordjs/rest` holds a call for a 429's whole
+ * Retry-After (minutes, at times), and the answer waiting on it with the asker watching nothing:
+ * a long one is refused instead, and the answer says so (rate-limits.ts). Short ones are still waited out.
+ */
+function restOptions(config: Config) {
+  const api = restApiBase(config);
+  return { ...(api ? { api } : {}), rejectOnRateLimit: refuseLongRateLimit };
+}
+
 /** `isKnownThread`: a thread the bot opened or joined (see `fillChannelType`). */
 export function createClient(config: Config, isKnownThread: (channelId: string) => boolean): Client {
-  const api = restApiBase(config);
   const client = new Client({
     intents: gatewayIntents(true),
     // DM channels are never in the cache; without this partial, DMs would be dropped.
@@ -56,7 +67,7 @@ export function createClient(config: Config, isKnownThread: (channelId: string) 
     allowedMentions: NO_MENTIONS,
     // A reply to a message deleted meanwhile should still be posted.
     failIfNotExists: false,
-    rest: api ? { api } : {},
+    rest: restOptions(config),
     ...shardOptions(config),
   });
   // Runs before discord.js handles each packet.
@@ -77,8 +88,7 @@ export function shardOptions(config: Config): { shards?: number[] | 'auto'; shar
 
 /** The REST instance for interaction webhooks (api.ts): no bot token, no global limit (Discord exempts them). */
 export function createWebhookRest(config: Config): REST {
-  const api = restApiBase(config);
-  return new REST({ ...(api ? { api } : {}), globalRequestsPerSecond: Number.POSITIVE_INFINITY });
+  return new REST({ ...restOptions(config), globalRequestsPerSecond: Number.POSITIVE_INFINITY });
 }
 
 /**

@@ -29,4 +29,6 @@ export interface BotContext {
   botUserId(): string;
   /** False when Discord refused the MessageContent intent: only mentions, DMs, forum post titles and commands are answered. */
   hasMessageContent(): boolean;
+  /** Aborted when the bot stops: what waits past the answers in flight (a note held back by a rate limit) is dropped. */
+  closing: AbortSignal;
 }

@@ -4,19 +4,25 @@
  * client's REST queue with mentions disabled, like every other message.
  */
 import { type APIEmbed, type Client, escapeMarkdown } from 'discord.js';
+import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import { truncate } from '../../src/engine/source-label.ts';
 import { type Digest, digestSummary } from '../../src/gaps/digest.ts';
 import { type DigestFormat, digestItemLines, digestTitle } from '../../src/gaps/digest-lines.ts';
 import type { DigestChannel } from '../../src/gaps/digest-schedule.ts';
 import { DiscordApi, type OutgoingMessage } from './api.ts';
+import { discordRetryAfterMs } from './rate-limits.ts';
 import { BLURPLE, plain } from './render.ts';
+
+/** Nobody watches a weekly post go out: it may wait out a longer rate limit than an answer (the client refuses those, client.ts). */
+const DIGEST_WAIT_MS = 60_000;
 
 /** `bot.client` is read at post time. */
 export function discordDigestChannel(bot: { readonly client: Client }): DigestChannel {
   return {
     platform: 'discord',
     async post(channel, digest) {
-      await new DiscordApi(bot.client.rest).postMessage(channel, digestMessage(digest));
+      const api = new DiscordApi(bot.client.rest);
+      await retryBriefly(() => api.postMessage(channel, digestMessage(digest)), discordRetryAfterMs, DIGEST_WAIT_MS);
     },
   };
 }

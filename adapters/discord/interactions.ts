@@ -31,6 +31,7 @@ import { NO_MENTIONS } from './api.ts';
 import { COMMAND_NAME, MESSAGE_COMMAND_NAME, QUESTION_OPTION } from './commands.ts';
 import type { BotContext } from './context.ts';
 import { answerMessage } from './messages.ts';
+import { AnswerReach, discordFailureText, followUpIfUnseen } from './rate-limits.ts';
 import { CHANNEL_NOT_ALLOWED_TEXT, discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, THREAD_NAME_LIMIT } from './render.ts';
 import { interactionTransport } from './transports.ts';
 
@@ -134,7 +135,7 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
   }
   logger.info({ chars: question?.length }, 'question');
 
-  const transport = interactionTransport(ctx, interaction, { originalId, flags, logger });
+  const transport = interactionTransport(ctx, interaction, { originalId, flags, logger, reach: new AnswerReach(logger) });
   const view = new SeriesView(transport, discordRenderer(ctx.options.textIntervalMs), logger);
   const job: AnswerJob = {
     question: question ?? '',
@@ -145,6 +146,7 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
     history: async () => [],
     // The question has no message of its own; the digest links to the channel.
     thread: () => ({ workspaceId: interaction.guildId ?? undefined }),
+    platformFailure: discordFailureText,
     async postSources(answer) {
       const answerRef = view.series.ids[0] as string;
       const sources = sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef });
@@ -154,7 +156,11 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
       return answerRef;
     },
   };
-  ctx.delivery.start(() => ctx.delivery.deliver(job, view).finally(() => admission.release()));
+  ctx.delivery.start(async () => {
+    await ctx.delivery.deliver(job, view).finally(() => admission.release());
+    // The reply must not say "thinking…" for good when Discord refused even the note about its limit.
+    followUpIfUnseen(transport, { signal: ctx.closing, logger });
+  });
 
   async function openThread(answerRef: string, answer: string): Promise<string | undefined> {
     try {

@@ -22,6 +22,7 @@ import { type Logger, newRequestId } from '../../src/logger.ts';
 import type { OutgoingMessage } from './api.ts';
 import type { BotContext } from './context.ts';
 import { conversationHistory } from './history.ts';
+import { AnswerReach, discordFailureText, discordRetryAfterMs, followUpIfUnseen } from './rate-limits.ts';
 import { discordRenderer, EMPTY_QUESTION_TEXT, sourcesMessage, THREAD_NAME_LIMIT } from './render.ts';
 import { channelTransport, type DiscordTransport } from './transports.ts';
 
@@ -37,7 +38,8 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
   if (!route || !(await ctx.delivery.claims.claim(`message:${message.id}`))) return;
   const content = stripMention(message.content, ctx.botUserId());
   const question = route.kind === 'post' ? questionFromPost(route.thread.name, content) : content;
-  const notify = async (text: string) => void (await channelTransport(ctx.api, message.channelId, message.id).post({ content: text }, 0));
+  const notify = async (text: string) =>
+    void (await channelTransport(ctx.api, message.channelId, new AnswerReach(ctx.logger), message.id).post({ content: text }, 0));
   if (question === '') {
     // A bare mention gets a how-to; an attachment or sticker in a followed thread gets nothing.
     if (route.kind !== 'thread' || route.mentioned)
@@ -56,8 +58,8 @@ export function answerMessage(ctx: BotContext, message: Message, route: Route, q
   const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: asker.userId });
   let target: Promise<DiscordTransport> | undefined;
   let view: SeriesView<OutgoingMessage> | undefined;
-  ctx.delivery.start(() =>
-    ctx.delivery.answer({
+  ctx.delivery.start(async () => {
+    await ctx.delivery.answer({
       ...asker,
       question,
       channelId: 'thread' in route ? (route.thread.parentId ?? route.thread.id) : message.channelId,
@@ -68,17 +70,23 @@ export function answerMessage(ctx: BotContext, message: Message, route: Route, q
       async open() {
         logger.info({ chars: question.length }, 'question');
         target = openTarget(ctx, message, route, question, logger);
-        view = new SeriesView(deferredTransport(target), discordRenderer(ctx.options.textIntervalMs), logger);
+        // deferredTransport forwards the calls only: the view must still tell a long rate limit from other failures.
+        const transport = { ...deferredTransport(target), retryAfterMs: discordRetryAfterMs };
+        view = new SeriesView(transport, discordRenderer(ctx.options.textIntervalMs), logger);
         return view;
       },
+      platformFailure: discordFailureText,
       async postSources(answer) {
         const answerRef = view?.series.ids[0] as string;
         const { channelId } = await (target as Promise<DiscordTransport>);
         await ctx.api.postMessage(channelId, sourcesMessage(answer.citations, { abstained: answer.abstained, answerRef }));
         return answerRef;
       },
-    }),
-  );
+    });
+    // Only a question whose answer was under way has a target; a refused one was told so already.
+    const opened = await target?.catch(() => undefined);
+    if (opened) followUpIfUnseen(opened, { signal: ctx.closing, logger });
+  });
 }
 
 /** Decides whether and how to answer; undefined means "not for us". */
@@ -128,21 +136,23 @@ async function isPartOf(ctx: BotContext, thread: ThreadChannel): Promise<boolean
 async function openTarget(ctx: BotContext, message: Message, route: Route, question: string, logger: Logger): Promise<DiscordTransport> {
   // A thread started from a message has the message's id.
   const channelId = 'thread' in route ? route.thread.id : route.kind === 'mention' ? message.id : message.channelId;
+  const reach = new AnswerReach(logger);
   if (route.kind === 'mention') {
     try {
       await ctx.api.startThread(message.channelId, message.id, threadTitle(question, THREAD_NAME_LIMIT));
     } catch (error) {
       // A message that has a thread already (someone asked about it before) is answered there.
       if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage)) {
-        logger.warn({ err: error }, 'could not start a thread; replying in the channel');
-        return channelTransport(ctx.api, message.channelId, message.id);
+        // A thread Discord rate-limits for long is not waited for either: the answer goes in the channel now.
+        logger.warn({ err: error, retryAfterMs: discordRetryAfterMs(error) }, 'could not start a thread; replying in the channel');
+        return channelTransport(ctx.api, message.channelId, reach, message.id);
       }
     }
   }
   if (route.kind !== 'dm') await ctx.delivery.threads.markJoined(channelId);
   // "askdocs is typing…" until the first answer text (best effort: it is only a hint).
   ctx.api.sendTyping(channelId).catch(() => undefined);
-  return channelTransport(ctx.api, channelId, route.kind === 'thread' ? message.id : undefined);
+  return channelTransport(ctx.api, channelId, reach, route.kind === 'thread' ? message.id : undefined);
 }
 
 function readHistory(ctx: BotContext, message: Message, route: Route): Promise<Turn[]> {

@@ -32,9 +32,14 @@ export function discordRenderer(progressIntervalMs: number): AnswerRenderer<Outg
     partText: (markdown) => markdown,
     message: (content) => ({ content }),
     emptyAnswer: "I couldn't put an answer together for this one. Please try rephrasing the question.",
-    failure: (text) => `⚠️ ${text}`,
+    failure: failureText,
     failureReplacesAnswer: false,
   };
+}
+
+/** A plain failure message as Discord text. */
+export function failureText(text: string): string {
+  return `⚠️ ${text}`;
 }
 
 /**

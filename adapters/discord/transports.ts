@@ -1,13 +1,16 @@
 /**
  * Where an answer's messages go on Discord, for the delivery layer (src/chat/): a
  * channel, thread or DM, with the bot token; or a command's reply and follow-ups,
- * through the interaction's webhook.
+ * through the interaction's webhook. A call Discord rate-limits for long is refused at once
+ * (rate-limits.ts): the transport says how long it asked to wait, and its `reach` whether
+ * the asker has seen anything yet.
  */
 import { type APIMessage, type CommandInteraction, DiscordAPIError, RESTJSONErrorCodes } from 'discord.js';
 import type { MessageTransport } from '../../src/chat/series.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { DiscordApi, OutgoingMessage } from './api.ts';
 import type { BotContext } from './context.ts';
+import { type AnswerReach, discordRetryAfterMs } from './rate-limits.ts';
 
 export const INTERACTION_TOKEN_TTL_MS = 15 * 60_000;
 /** Switch to the bot token this long before the interaction token expires. */
@@ -16,17 +19,24 @@ export const TOKEN_SAFETY_MARGIN_MS = 90_000;
 export interface DiscordTransport extends MessageTransport<OutgoingMessage> {
   /** The channel the messages are in (a thread id, a DM id, ...). */
   readonly channelId: string;
+  /** What the answer's calls met: whether the asker saw anything, and for how long Discord refused calls. */
+  readonly reach: AnswerReach;
+  retryAfterMs(error: unknown): number | undefined;
 }
 
 /** Messages posted with the bot token in a channel, thread or DM; the first may reply to the question. */
-export function channelTransport(api: DiscordApi, channelId: string, replyTo?: string): DiscordTransport {
+export function channelTransport(api: DiscordApi, channelId: string, reach: AnswerReach, replyTo?: string): DiscordTransport {
   const reference = replyTo ? { message_id: replyTo, fail_if_not_exists: false } : undefined;
+  const withReference = (message: OutgoingMessage, index: number) =>
+    index === 0 && reference ? { ...message, message_reference: reference } : message;
   return {
     channelId,
-    post: async (message, index) =>
-      (await api.postMessage(channelId, index === 0 && reference ? { ...message, message_reference: reference } : message)).id,
-    edit: async (messageId, message) => void (await api.editMessage(channelId, messageId, message)),
-    delete: (messageId) => api.deleteMessage(channelId, messageId),
+    reach,
+    retryAfterMs: discordRetryAfterMs,
+    post: async (message, index) => (await reach.track(() => api.postMessage(channelId, withReference(message, index)), true)).id,
+    // An edit changes a message already shown: it never decides whether the answer was.
+    edit: (messageId, message) => reach.track(async () => void (await api.editMessage(channelId, messageId, message)), false),
+    delete: (messageId) => reach.track(() => api.deleteMessage(channelId, messageId), false),
   };
 }
 
@@ -40,8 +50,9 @@ export function channelTransport(api: DiscordApi, channelId: string, replyTo?: s
 export function interactionTransport(
   ctx: BotContext,
   interaction: CommandInteraction,
-  options: { originalId: string | null; flags?: number; logger: Logger },
+  options: { originalId: string | null; flags?: number; logger: Logger; reach: AnswerReach },
 ): DiscordTransport {
+  const { reach } = options;
   const { api } = ctx;
   const { channelId } = interaction;
   const hook = { applicationId: interaction.applicationId, token: interaction.token };
@@ -63,29 +74,38 @@ export function interactionTransport(
   };
   return {
     channelId,
+    reach,
+    retryAfterMs: discordRetryAfterMs,
     async post(message, index) {
       if (index > 0) {
-        return (
-          await viaTokenOr(
+        // A follow-up is seen, but the reply above it would still say "thinking…": not what `seen` means here.
+        const followUp = () =>
+          viaTokenOr(
             () => api.postFollowUp(hook, { ...message, flags: options.flags }),
             () => api.postMessage(channelId, message),
-          )
-        ).id;
+          );
+        return (await reach.track(followUp, false)).id;
       }
-      const sent = await viaTokenOr(
-        () => api.editInteractionMessage(hook, '@original', message),
-        // Should the deferred reply's id be unknown, the answer is posted instead.
-        () => (originalId ? api.editMessage(channelId, originalId, message) : api.postMessage(channelId, message)),
-      );
+      const editReply = () =>
+        viaTokenOr(
+          () => api.editInteractionMessage(hook, '@original', message),
+          // Should the deferred reply's id be unknown, the answer is posted instead.
+          () => (originalId ? api.editMessage(channelId, originalId, message) : api.postMessage(channelId, message)),
+        );
+      const sent = await reach.track(editReply, true);
       originalId ??= sent.id;
       return sent.id;
     },
-    edit: async (messageId, message) =>
-      void (await viaTokenOr(
-        () => api.editInteractionMessage(hook, messageId, message),
-        () => api.editMessage(channelId, messageId, message),
-      )),
-    delete: (messageId) => api.deleteMessage(channelId, messageId),
+    edit: (messageId, message) =>
+      reach.track(
+        async () =>
+          void (await viaTokenOr(
+            () => api.editInteractionMessage(hook, messageId, message),
+            () => api.editMessage(channelId, messageId, message),
+          )),
+        false,
+      ),
+    delete: (messageId) => reach.track(() => api.deleteMessage(channelId, messageId), false),
   };
 }
 
