@@ -8,6 +8,8 @@
  * are dropped at the end. An ingest killed at any point is completed by running it
  * again: ids are deterministic and upsert is idempotent, so nothing is duplicated.
  */
+
+import { escapeControlChars } from '../control-chars.ts';
 import type { Embedder } from '../embeddings/index.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -18,7 +20,10 @@ import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { scanFolder } from './scan.ts';
 
-export type IngestStore = Pick<ChunkStore, 'ensureCollection' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'>;
+export type IngestStore = Pick<
+  ChunkStore,
+  'ensureCollection' | 'exampleLink' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'
+>;
 
 export interface IngestOptions {
   dir: string;
@@ -40,6 +45,12 @@ export interface IngestOptions {
    * otherwise empty production.
    */
   allowPrune?: boolean;
+  /**
+   * `--yes`: allow a run without a base URL over an index whose chunks have links, which
+   * drops every link. Without it such a run is refused: it is what re-running ingest
+   * without repeating `--base-url` looks like, and it re-embedded every file too.
+   */
+  allowDroppingLinks?: boolean;
   /** INGEST_MAX_FILE_MB in bytes: larger files are skipped with a warning. Default 5 MB. */
   maxFileBytes?: number;
 }
@@ -91,6 +102,8 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     options.onProgress?.({ type: 'skipped', path, reason });
   };
   const files = await scanFolder(options.dir, { onSkip: skip });
+  // After the scan, so a mistyped folder is named as such first.
+  await refuseDroppingLinks(options);
   const storedPaths = await store.allPaths();
   const storedIds = await store.idsByPath(storedPaths);
   const plans: FilePlan[] = [];
@@ -230,6 +243,22 @@ function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedP
     .filter(Boolean)
     .join(', and ');
   throw new AskdocsError('ingest', `Refusing to delete ${share}: ${why}. Check the folder, or pass --prune to allow it.`);
+}
+
+/**
+ * Refuses (unless allowDroppingLinks) a run without a base URL over an index whose chunks
+ * have links: every chunk's id covers its link, so the run re-embedded every file and
+ * stored them all without one, silently. Moving to another base URL stays allowed.
+ */
+async function refuseDroppingLinks(options: IngestOptions): Promise<void> {
+  if (options.baseUrl || options.allowDroppingLinks) return;
+  const example = await options.store.exampleLink();
+  if (example === undefined) return;
+  throw new AskdocsError(
+    'ingest',
+    `Refusing to drop every link: the index links its sources (e.g. ${escapeControlChars(example)}), and this run has no base URL. ` +
+      'Pass --base-url again or set DOCS_BASE_URL, or pass --yes to drop the links.',
+  );
 }
 
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */

@@ -303,6 +303,23 @@ export class ChunkStore {
     return response.data.length > 0;
   }
 
+  /**
+   * One stored chunk's link, if any chunk has one: whether the index links its sources
+   * (ingest with a base URL links every chunk). One query, at most one row.
+   */
+  async exampleLink(): Promise<string | undefined> {
+    await this.ensureLoaded();
+    const response = await this.client.query({
+      collection_name: this.collection,
+      filter: 'url != ""',
+      output_fields: ['url'],
+      limit: 1,
+    });
+    check(response.status, 'query');
+    const url = response.data[0]?.url;
+    return url ? String(url) : undefined;
+  }
+
   /** Every stored document's path and title, once per path (e.g. for suggested questions). */
   async documentTitles(): Promise<{ path: string; title: string }[]> {
     const titles = new Map((await this.queryAll('', ['path', 'title'])).map((row) => [String(row.path), String(row.title)]));

@@ -25,7 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<dir>', 'docs folder', parseDocsFolder)
     .option('--base-url <url>', 'link prefix for sources, or a template with {path} or {id} (default: DOCS_BASE_URL)', parseBaseUrl)
     .option('--prune', 'allow a run that leaves the index empty or loses more than half of its files (refused otherwise)')
-    .option('--yes', 'same as --prune')
+    .option('--yes', 'as --prune, and also allow a run without a base URL to drop the links the index has (refused otherwise)')
     .action(async (dir: string, options: { baseUrl?: string; prune?: boolean; yes?: boolean }) => {
       const config = ctx.loadConfig();
       const logger = ctx.logger(config);
@@ -44,6 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
             batchSize: config.embedding.batchSize,
             maxFileBytes: config.ingest.maxFileBytes,
             allowPrune: Boolean(options.prune || options.yes),
+            allowDroppingLinks: Boolean(options.yes),
             logger,
             metrics: runtime.metrics,
             onProgress: (event) => progress.onProgress(event),

@@ -1,0 +1,100 @@
+/**
+ * `askdocs ingest` as a user re-runs it (outside tester's report): the links of an
+ * index, the link a `{path}` template gives an index page, and a folder with nothing to
+ * ingest. Child processes of bin/askdocs.js on the embedded Milvus Lite engine (MILVUS_URI
+ * is a folder, as in the README) with the real embedding model; the corpus is not needed.
+ */
+import assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from './support/retrieval-fixture.ts';
+
+const START = '# Starting\n\n## Launch the frobnicator\n\nRun frob start.\n';
+const QUESTION = 'How do I launch the frobnicator?';
+
+async function writePages(dir: string, pages: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(pages)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+}
+
+/** The one line the CLI printed, and that it was only one. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  return lines[0] ?? '';
+}
+
+describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvus Lite)', () => {
+  let work: string;
+  let runs = 0;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'askdocs-ingest-links-'));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** A docs folder and an embedded-engine data folder of their own. */
+  async function project(pages: Record<string, string>): Promise<{ docs: string; env: Record<string, string> }> {
+    runs++;
+    const docs = join(work, `docs-${runs}`);
+    await mkdir(docs, { recursive: true });
+    await writePages(docs, pages);
+    return { docs, env: { MILVUS_URI: join(work, `milvus-${runs}`) } };
+  }
+
+  async function askLinks(env: Record<string, string>): Promise<{ urls: (string | undefined)[]; text: string }> {
+    const run = await runCli(['ask', '--json', QUESTION], env, { cwd: work });
+    assert.equal(run.code, 0, run.stderr);
+    const answer = JSON.parse(run.stdout) as { text: string; citations: { url?: string }[] };
+    assert.ok(answer.citations.length > 0, run.stdout);
+    return { urls: answer.citations.map((c) => c.url), text: answer.text };
+  }
+
+  it('a re-run without --base-url over a linked index is refused in one line, and the links stay', async () => {
+    const { docs, env } = await project({ 'start.md': START });
+    const first = await runCli(['ingest', docs, '--base-url', 'https://docs.example.com/'], env, { cwd: work });
+    assert.equal(first.code, 0, first.stderr);
+
+    // The README's "re-run ingest" after an edit, without repeating --base-url.
+    await appendFile(join(docs, 'start.md'), 'More text.\n');
+    const rerun = await runCli(['ingest', docs], env, { cwd: work });
+    assert.equal(rerun.code, 1, rerun.stderr);
+    assert.equal(
+      oneLine(rerun.stderr),
+      'askdocs: Refusing to drop every link: the index links its sources (e.g. https://docs.example.com/start), ' +
+        'and this run has no base URL. Pass --base-url again or set DOCS_BASE_URL, or pass --yes to drop the links.',
+    );
+    const kept = await askLinks(env);
+    assert.deepEqual(kept.urls, ['https://docs.example.com/start#launch-the-frobnicator']);
+    assert.doesNotMatch(kept.text, /More text/, 'nothing was written');
+
+    // The base URL again, from the environment: the edit is picked up, links and all.
+    const withEnv = await runCli(['ingest', docs], { ...env, DOCS_BASE_URL: 'https://docs.example.com/' }, { cwd: work });
+    assert.equal(withEnv.code, 0, withEnv.stderr);
+    assert.match(oneLine(withEnv.stderr), /^Ingested 1 file \(0 added, 1 changed, 0 unchanged, 0 removed\)/);
+    assert.deepEqual((await askLinks(env)).urls, ['https://docs.example.com/start#launch-the-frobnicator']);
+
+    // Another base URL on purpose is an ordinary change.
+    const moved = await runCli(['ingest', docs, '--base-url', 'https://docs.example.org/v2/'], env, { cwd: work });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.deepEqual((await askLinks(env)).urls, ['https://docs.example.org/v2/start#launch-the-frobnicator']);
+
+    // --yes drops them on purpose; --prune alone is about deleting files, not links.
+    const pruned = await runCli(['ingest', docs, '--prune'], env, { cwd: work });
+    assert.equal(pruned.code, 1, pruned.stderr);
+    assert.match(oneLine(pruned.stderr), /^askdocs: Refusing to drop every link: .*docs\.example\.org\/v2\/start\)/);
+    const dropped = await runCli(['ingest', docs, '--yes'], env, { cwd: work });
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.deepEqual((await askLinks(env)).urls, [undefined]);
+    // An index without links is re-ingested without a base URL as before.
+    const unlinked = await runCli(['ingest', docs], env, { cwd: work });
+    assert.equal(unlinked.code, 0, unlinked.stderr);
+    assert.match(oneLine(unlinked.stderr), /^Ingested 1 file \(0 added, 0 changed, 1 unchanged, 0 removed\)/);
+  });
+});
