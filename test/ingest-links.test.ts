@@ -9,6 +9,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { documentUrl } from '../src/ingest/document.ts';
 import { runCli } from './support/retrieval-fixture.ts';
 
 const START = '# Starting\n\n## Launch the frobnicator\n\nRun frob start.\n';
@@ -96,5 +97,35 @@ describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvu
     const unlinked = await runCli(['ingest', docs], env, { cwd: work });
     assert.equal(unlinked.code, 0, unlinked.stderr);
     assert.match(oneLine(unlinked.stderr), /^Ingested 1 file \(0 added, 0 changed, 1 unchanged, 0 removed\)/);
+  });
+
+  it("a {path} template with a suffix links an index page at its index file, not at '<folder>/.html'", async () => {
+    const { docs, env } = await project({ 'guide/index.md': START });
+    const run = await runCli(['ingest', docs, '--base-url', 'https://docs.example.com/base/{path}.html'], env, { cwd: work });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual((await askLinks(env)).urls, ['https://docs.example.com/base/guide/index.html#launch-the-frobnicator']);
+  });
+
+  it('index and README pages: kept before a suffix, a folder link otherwise, and never a doubled slash', () => {
+    const link = (base: string, path: string, published = {}) => documentUrl(base, path, published);
+    // A suffix after the placeholder: the folder's index file.
+    assert.equal(link('https://d.example/base/{path}.html', 'guide/index.md'), 'https://d.example/base/guide/index.html');
+    assert.equal(link('https://d.example/base/{path}.html', 'index.mdx'), 'https://d.example/base/index.html');
+    assert.equal(link('https://d.example/base/{path}.html', 'guide/README.md'), 'https://d.example/base/guide/index.html');
+    assert.equal(link('https://d.example/base/{path}.html', 'guide/setup.md'), 'https://d.example/base/guide/setup.html');
+    assert.equal(link('https://d.example/base/{path}.html', 'intro.md', { slug: '/' }), 'https://d.example/base/index.html');
+    // A plain prefix, or the placeholder at the end: the folder link, as before.
+    assert.equal(link('https://d.example/base/', 'guide/index.md'), 'https://d.example/base/guide/');
+    assert.equal(link('https://d.example/base/{path}', 'guide/index.md'), 'https://d.example/base/guide/');
+    assert.equal(link('https://d.example/base/{path}', 'index.md'), 'https://d.example/base/');
+    // `/` after the placeholder (pretty URLs): one slash, not `guide//`.
+    assert.equal(link('https://d.example/base/{path}/', 'guide/index.md'), 'https://d.example/base/guide/');
+    assert.equal(link('https://d.example/base/{path}/', 'index.md'), 'https://d.example/base/');
+    assert.equal(link('https://d.example/base/{path}/', 'guide/setup.md'), 'https://d.example/base/guide/setup/');
+    // {id}: the file's name keeps `index`; an id that is empty or a folder is treated alike.
+    assert.equal(link('https://d.example/docs/{id}.html', 'guide/index.md'), 'https://d.example/docs/index.html');
+    assert.equal(link('https://d.example/docs/{id}', 'guide/index.md'), 'https://d.example/docs/index');
+    assert.equal(link('https://d.example/docs/{id}.html', 'guide/start.md', { id: '/' }), 'https://d.example/docs/start.html');
+    assert.equal(link('https://d.example/docs/{id}.html', 'guide/start.md', { id: 'guide/' }), 'https://d.example/docs/guide/index.html');
   });
 });

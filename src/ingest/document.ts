@@ -61,7 +61,8 @@ export function sha256(text: string): string {
  * layout: `{path}` is the path above, `{id}` the front-matter `id`, else the file's name
  * without its extension (`https://milvus.io/docs/{id}`: the Milvus site publishes every
  * page at its `id`, `metric.md`, whatever its folder). Generators disagree on what an
- * `id` means, so it is used only where a template asks for it.
+ * `id` means, so it is used only where a template asks for it. See fillTemplate for
+ * index pages in a template.
  */
 export function documentUrl(baseUrl: string | undefined, path: string, published: PublishedAs = {}): string | undefined {
   if (!baseUrl) return undefined;
@@ -75,13 +76,37 @@ export function documentUrl(baseUrl: string | undefined, path: string, published
         : `${path.slice(0, path.lastIndexOf('/') + 1)}${slug}`;
   if (LINK_PLACEHOLDER.test(baseUrl)) {
     const name = path.slice(path.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
-    const id = published.id !== undefined && !LEAVES_BASE.test(published.id) ? published.id : name;
-    return baseUrl.replace(/\{(path|id)\}/g, (_, key: string) => encodePath(key === 'id' ? id.replace(/^\/+/, '') : page));
+    const given = published.id !== undefined && !LEAVES_BASE.test(published.id) ? published.id.replace(/^\/+/, '') : '';
+    // `id: /` names no page: the file's name does.
+    return fillTemplate(baseUrl, { path: page, id: given || name });
   }
   return `${baseUrl.replace(/\/+$/, '')}/${encodePath(page)}`;
 }
 
 const LINK_PLACEHOLDER = /\{(?:path|id)\}/;
+
+/**
+ * A link template with its placeholders filled. A value that is a folder's link (`guide/`,
+ * or `` for the top folder: an index or README page, a slug ending in `/`) stays one where
+ * the template ends at the placeholder (`{path}`) or goes on with `/` (`{path}/`, without
+ * doubling the slash). Followed by other text (`{path}.html`) it names the folder's index
+ * file, `guide/index.html`, as static sites that add a suffix publish it: `guide/.html`
+ * was a broken link.
+ */
+function fillTemplate(template: string, values: { path: string; id: string }): string {
+  // With the capture group, odd items are placeholder names and even ones the text between.
+  const parts = template.split(/\{(path|id)\}/);
+  let link = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i += 2) {
+    let value = values[parts[i] as keyof typeof values];
+    let after = parts[i + 1] ?? '';
+    const folder = value === '' || value.endsWith('/');
+    if (folder && after !== '' && !after.startsWith('/')) value += 'index';
+    else if (folder && after.startsWith('/') && (value !== '' || link.endsWith('/'))) after = after.slice(1);
+    link += encodePath(value) + after;
+  }
+  return link;
+}
 const LEAVES_BASE = /^\/\/|^[a-z][a-z0-9+.-]*:|(^|\/)\.\.(\/|$)/i;
 
 function encodePath(page: string): string {
