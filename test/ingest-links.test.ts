@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { documentUrl } from '../src/ingest/document.ts';
+import { startMilvusLite } from '../src/milvus/lite-server.ts';
+import { ChunkStore } from '../src/milvus/store.ts';
 import { runCli } from './support/retrieval-fixture.ts';
 
 const START = '# Starting\n\n## Launch the frobnicator\n\nRun frob start.\n';
@@ -27,6 +29,18 @@ function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, stderr);
   return lines[0] ?? '';
+}
+
+/** Whether the embedded engine in `MILVUS_URI` holds the chunk collection (askdocs' default name). */
+async function hasCollection(env: Record<string, string>): Promise<boolean> {
+  const lite = await startMilvusLite({ dataDir: env.MILVUS_URI! });
+  const store = await ChunkStore.connect({ address: lite.address, collection: 'askdocs' });
+  try {
+    return await store.exists();
+  } finally {
+    await store.close();
+    await lite.stop();
+  }
 }
 
 describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvus Lite)', () => {
@@ -127,5 +141,47 @@ describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvu
     assert.equal(link('https://d.example/docs/{id}', 'guide/index.md'), 'https://d.example/docs/index');
     assert.equal(link('https://d.example/docs/{id}.html', 'guide/start.md', { id: '/' }), 'https://d.example/docs/start.html');
     assert.equal(link('https://d.example/docs/{id}.html', 'guide/start.md', { id: 'guide/' }), 'https://d.example/docs/guide/index.html');
+  });
+
+  it('an empty folder, or one without docs files, is refused on a fresh index in one line, and nothing is created', async () => {
+    const folders: Record<string, string>[] = [{}, { 'notes.pdf': 'not a document type askdocs reads', 'img/logo.png': 'png' }];
+    for (const pages of folders) {
+      const { docs, env } = await project(pages);
+      const run = await runCli(['ingest', docs], env, { cwd: work });
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(
+        oneLine(run.stderr),
+        `askdocs: No docs files found in ${docs}: askdocs reads .md, .mdx, .markdown and .txt files.`,
+        JSON.stringify(pages),
+      );
+      assert.equal(await hasCollection(env), false, 'no collection was created');
+    }
+  });
+
+  it('an empty file is skipped as empty, not counted as unchanged; a folder of only empty files is refused on a fresh index', async () => {
+    const { docs, env } = await project({ 'start.md': START, 'empty.md': '', 'draft.md': '---\ntitle: Draft\n---\n' });
+    const skips = ['Skipped draft.md: no text to index (front matter, comments or markup only)', 'Skipped empty.md: empty'];
+    for (const run of [1, 2]) {
+      const ingest = await runCli(['ingest', docs], env, { cwd: work });
+      assert.equal(ingest.code, 0, ingest.stderr);
+      const lines = ingest.stderr.trim().split('\n');
+      const summary = lines.pop()?.replace(/in [\d.]+ s$/, 'in … s');
+      assert.deepEqual(lines, skips, `run ${run}`);
+      assert.equal(
+        summary,
+        run === 1
+          ? 'Ingested 1 file (1 added, 0 changed, 0 unchanged, 0 removed, 2 skipped): 1 chunk, 1 embedded, 0 deleted in … s'
+          : 'Ingested 1 file (0 added, 0 changed, 1 unchanged, 0 removed, 2 skipped): 1 chunk, 0 embedded, 0 deleted in … s',
+      );
+    }
+
+    const empty = await project({ 'empty.md': '', 'draft.md': '---\ntitle: Draft\n---\n' });
+    const refused = await runCli(['ingest', empty.docs], empty.env, { cwd: work });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.deepEqual(refused.stderr.trim().split('\n'), [
+      ...skips,
+      `askdocs: Nothing to ingest in ${empty.docs}: every docs file in it was skipped (see above).`,
+    ]);
+    assert.equal(await hasCollection(empty.env), false, 'no collection was created');
   });
 });

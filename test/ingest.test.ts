@@ -373,7 +373,7 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
     }
   });
 
-  it('counts an empty or front-matter-only file as unchanged, not added again on every run', async () => {
+  it('skips an empty or front-matter-only file, run after run, rather than counting it as added or unchanged', async () => {
     const store = await freshStore();
     try {
       const dir = await docsFolder({
@@ -381,12 +381,29 @@ describe('ingest: unlucky and hostile folders (real Milvus Lite, real embeddings
         'empty.md': '',
         'draft.md': '---\ntitle: Draft\ndraft: true\n---\n',
       });
-      const first = await ingestWithDefaults(dir, store);
-      assert.deepEqual(first.files, { added: 1, changed: 0, unchanged: 2, removed: 0, skipped: 0 });
-      const second = await ingestWithDefaults(dir, store);
-      assert.deepEqual(second.files, { added: 0, changed: 0, unchanged: 3, removed: 0, skipped: 0 });
-      assert.equal(second.chunks.embedded, 0);
+      const skips = { 'draft.md': 'no text to index (front matter, comments or markup only)', 'empty.md': 'empty' };
+      const run = async () => {
+        const skipped: Record<string, string> = {};
+        const summary = await ingestWithDefaults(dir, store, {
+          onProgress: (event) => {
+            if (event.type === 'skipped') skipped[event.path] = event.reason;
+          },
+        });
+        return { summary, skipped };
+      };
+      const first = await run();
+      assert.deepEqual(first.summary.files, { added: 1, changed: 0, unchanged: 0, removed: 0, skipped: 2 });
+      assert.deepEqual(first.skipped, skips);
+      const second = await run();
+      assert.deepEqual(second.summary.files, { added: 0, changed: 0, unchanged: 1, removed: 0, skipped: 2 });
+      assert.deepEqual(second.skipped, skips);
+      assert.equal(second.summary.chunks.embedded, 0);
       assert.deepEqual(await store.allPaths(), ['page.md']);
+      // Emptied after it was indexed: changed, its chunks deleted (with --prune: it was the only page).
+      await writeFile(join(dir, 'page.md'), '');
+      const emptied = await ingestWithDefaults(dir, store, { allowPrune: true });
+      assert.deepEqual(emptied.files, { added: 0, changed: 1, unchanged: 0, removed: 0, skipped: 2 });
+      assert.equal(await store.count(), 0);
     } finally {
       await store.close();
     }

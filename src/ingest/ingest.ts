@@ -18,11 +18,11 @@ import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { counted } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
-import { scanFolder } from './scan.ts';
+import { DOCUMENT_EXTENSIONS, scanFolder } from './scan.ts';
 
 export type IngestStore = Pick<
   ChunkStore,
-  'ensureCollection' | 'exampleLink' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'
+  'exists' | 'ensureCollection' | 'exampleLink' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'
 >;
 
 export interface IngestOptions {
@@ -91,7 +91,11 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const started = performance.now();
   const { store, embedder } = options;
   const record = options.metrics;
-  await store.ensureCollection({ model: embedder.model, dimension: embedder.dimension });
+  const signature = { model: embedder.model, dimension: embedder.dimension };
+  // An existing index is checked (its embedding model) before the folder is read; a new
+  // one is created only once the folder has something to store in it.
+  const indexed = await store.exists();
+  if (indexed) await store.ensureCollection(signature);
 
   const skipped: SkippedFile[] = [];
   const skip = (path: string, reason: string) => {
@@ -103,9 +107,9 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   };
   const files = await scanFolder(options.dir, { onSkip: skip });
   // After the scan, so a mistyped folder is named as such first.
-  await refuseDroppingLinks(options);
-  const storedPaths = await store.allPaths();
-  const storedIds = await store.idsByPath(storedPaths);
+  if (indexed) await refuseDroppingLinks(options);
+  const storedPaths = indexed ? await store.allPaths() : [];
+  const storedIds = indexed ? await store.idsByPath(storedPaths) : new Map<string, string[]>();
   const plans: FilePlan[] = [];
   for (const file of files) {
     if (Buffer.byteLength(file.path) > MAX_PATH_BYTES) {
@@ -127,14 +131,22 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
       skip(file.path, parseFailure(error));
       continue;
     }
-    plans.push(planFile(file.path, chunks, storedIds.get(file.path) ?? []));
+    const stored = storedIds.get(file.path) ?? [];
+    // Nothing to store, and nothing stored before: not "unchanged", which read as indexed.
+    if (chunks.length === 0 && stored.length === 0) {
+      skip(file.path, read.text.trim() === '' ? 'empty' : 'no text to index (front matter, comments or markup only)');
+      continue;
+    }
+    plans.push(planFile(file.path, chunks, stored));
   }
   // A skipped file (or folder) still exists: its earlier chunks stay until it can be read again.
   const present = new Set([...files.map((f) => f.path), ...skipped.map((s) => s.path)]);
   const skippedFolders = skipped.map((s) => s.path).filter((path) => path.endsWith('/'));
   const removedPaths = storedPaths.filter((path) => !present.has(path) && !skippedFolders.some((folder) => path.startsWith(folder)));
 
+  refuseNothingToIngest(options.dir, plans, storedIds, files.length > 0 || skipped.length > 0);
   refuseLargeDeletion(options, plans, removedPaths, storedIds);
+  if (!indexed) await store.ensureCollection(signature);
 
   const toEmbed = plans.flatMap((plan) => plan.toEmbed);
   const totalChunks = plans.reduce((sum, plan) => sum + plan.chunks.length, 0);
@@ -261,6 +273,20 @@ async function refuseDroppingLinks(options: IngestOptions): Promise<void> {
   );
 }
 
+/**
+ * Refuses a run that would leave a new (or empty) index empty: "Ingested 0 files" and
+ * exit 0 read as success, and every question then found nothing. An index that holds
+ * chunks is left to refuseLargeDeletion.
+ */
+function refuseNothingToIngest(dir: string, plans: FilePlan[], storedIds: Map<string, string[]>, foundAny: boolean): void {
+  if (storedIds.size > 0 || plans.some((plan) => plan.chunks.length > 0)) return;
+  if (!foundAny) {
+    const extensions = `${DOCUMENT_EXTENSIONS.slice(0, -1).join(', ')} and ${DOCUMENT_EXTENSIONS.at(-1)}`;
+    throw new AskdocsError('input', `No docs files found in ${dir}: askdocs reads ${extensions} files.`);
+  }
+  throw new AskdocsError('input', `Nothing to ingest in ${dir}: every docs file in it was skipped (see above).`);
+}
+
 /** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */
 const SORT_WINDOW_BATCHES = 8;
 
@@ -282,8 +308,9 @@ function planFile(path: string, chunks: PreparedChunk[], storedIds: string[]): F
   const fresh = new Set(chunks.map((chunk) => chunk.id));
   const toEmbed = chunks.filter((chunk) => !stored.has(chunk.id));
   const staleIds = storedIds.filter((id) => !fresh.has(id));
-  // A file with no text (empty, or front matter only) adds nothing, run after run.
-  const added = storedIds.length === 0 && chunks.length > 0;
+  // Files with no text and nothing stored are skipped before planning (ingestFolder);
+  // one emptied since its last run is changed: its chunks go.
+  const added = storedIds.length === 0;
   const action = added ? 'added' : toEmbed.length === 0 && staleIds.length === 0 ? 'unchanged' : 'changed';
   return { path, chunks, toEmbed, staleIds, action };
 }
