@@ -2,6 +2,8 @@
  * Classifies the Slack WebClient's errors: for logs, for the plain message a user sees when Slack
  * (not the engine) failed, and for features a workspace or app may lack (streaming, status line…).
  */
+import { rateLimitedText } from '../../src/chat/rate-limit.ts';
+
 export type SlackFailure =
   | { kind: 'platform'; error: string }
   | { kind: 'rate_limited'; retryAfterMs: number }
@@ -27,12 +29,7 @@ export function classifySlackError(error: unknown): SlackFailure | undefined {
 /** The plain message shown when posting to Slack failed (the engine was fine). */
 export function slackFailureMessage(error: unknown): string {
   const failure = classifySlackError(error);
-  if (failure?.kind === 'rate_limited') {
-    // Slack's Retry-After says when it will take posts again: "in a minute" would be wrong for 3.
-    const minutes = Math.max(1, Math.ceil(failure.retryAfterMs / 60_000));
-    const when = minutes === 1 ? 'a minute' : `${minutes} minutes`;
-    return `Slack is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in ${when}.`;
-  }
+  if (failure?.kind === 'rate_limited') return rateLimitedText('Slack', failure.retryAfterMs);
   return "I couldn't finish posting this answer to Slack. Please ask again in a moment.";
 }
 
