@@ -4,17 +4,14 @@
  * bot process surviving it all. Requests go through the real Bolt receiver.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { blockActionsBody, sendEvent, sendSigned, sendSlashCommand, shortcutBody, slashCommandBody } from './fakes/slack-requests.ts';
 import { capturedLogger } from './support/captured-logger.ts';
-import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { type SlackHarness, startSlackHarness } from './support/slack-harness.ts';
-import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
+import { slackProcessSuite } from './support/slack-process.ts';
 import { ephemeralTexts, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -267,29 +264,11 @@ describe('Slack bot: channel allowlist and DMs', () => {
 });
 
 describe('askdocs slack (real process): a signed `null` body', () => {
-  let milvus: TestMilvus;
-  let api: FakeSlackApi;
-  let workDir: string;
-  let bot: SlackProcess | undefined;
-
-  before(async () => {
-    [milvus, api] = await Promise.all([startTestMilvus(), new FakeSlackApi().start()]);
-    workDir = await mkdtemp(join(tmpdir(), 'askdocs-slack-hostile-'));
-  });
-  after(async () => {
-    bot?.run.kill();
-    await Promise.all([milvus?.stop(), api?.stop()]);
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
+  const suite = slackProcessSuite('slack-hostile');
 
   it('answers 400 and the bot keeps serving, instead of exiting with a stack trace', async () => {
-    bot = await startSlackProcess({
-      api,
-      milvus,
-      collection: 'slack_hostile',
-      cwd: workDir,
-      env: { FEEDBACK_DB: join(workDir, 'feedback.sqlite') },
-    });
+    const { api, workDir } = suite;
+    const bot = await suite.start({ collection: 'slack_hostile', env: { FEEDBACK_DB: join(workDir, 'feedback.sqlite') } });
     const { run: running, port, eventsUrl: url } = bot;
 
     for (const [body, type] of [

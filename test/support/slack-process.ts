@@ -3,8 +3,13 @@
  * against the fake Slack Web API and a test Milvus, and waits until it listens: for the
  * tests that need the whole command rather than the Slack app in-process.
  */
-import { FAKE_BOT, type FakeSlackApi } from '../fakes/slack-api.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { FAKE_BOT, FakeSlackApi } from '../fakes/slack-api.ts';
 import { SIGNING_SECRET } from '../fakes/slack-requests.ts';
+import { startTestMilvus, type TestMilvus } from './milvus.ts';
 import { baseEnv, type ChildRun, runTs } from './ops-process.ts';
 import { sleep } from './slack-view.ts';
 
@@ -59,4 +64,42 @@ export async function startSlackProcess(options: SlackProcessOptions): Promise<S
     }
     await sleep(100);
   }
+}
+
+/**
+ * For a suite of `askdocs slack` processes: a test Milvus, the fake Slack Web API and a scratch
+ * working folder, started before the suite's tests and closed after them, with any process
+ * `start` began. Call inside a `describe`.
+ */
+export function slackProcessSuite(name: string): {
+  readonly api: FakeSlackApi;
+  readonly workDir: string;
+  start(options: Pick<SlackProcessOptions, 'collection' | 'env'>): Promise<SlackProcess>;
+} {
+  let milvus: TestMilvus | undefined;
+  let api: FakeSlackApi | undefined;
+  let workDir: string | undefined;
+  const bots: SlackProcess[] = [];
+  before(async () => {
+    [milvus, api] = await Promise.all([startTestMilvus(), new FakeSlackApi().start()]);
+    workDir = await mkdtemp(join(tmpdir(), `askdocs-${name}-`));
+  });
+  after(async () => {
+    for (const bot of bots) bot.run.kill();
+    await Promise.all([milvus?.stop(), api?.stop()]);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+  return {
+    get api() {
+      return api!;
+    },
+    get workDir() {
+      return workDir!;
+    },
+    async start(options) {
+      const bot = await startSlackProcess({ ...options, api: api!, milvus: milvus!, cwd: workDir! });
+      bots.push(bot);
+      return bot;
+    },
+  };
 }
