@@ -167,12 +167,13 @@ describe('features reranker', () => {
     assert.equal(ranked[0]!.id, 'b');
   });
 
-  it("puts the top page's sections in the question's order, in that page's places, and leaves other pages alone", () => {
+  it("orders the top page's sections by the thread and the question together, in that page's places, and leaves other pages alone", () => {
     const onPage = (id: string, score: number) => chunk(id, id, { path: 'page.md', score });
     const byThread = [onPage('overview', 0.8), chunk('other', 'o', { score: 0.7 }), onPage('concepts', 0.6), onPage('how-to', 0.5)];
     const reordered = orderTopPageByQuestion(byThread, {
+      // Thread relevance + fit to the question: overview 0.8 + 0.1, concepts 0.6 + 0.45, how-to 0.5 + 0.425.
       similarities: new Map([
-        ['overview', 0.3],
+        ['overview', 0.1],
         ['other', 0.9],
         ['concepts', 0.35],
         ['how-to', 0.4],
@@ -196,6 +197,18 @@ describe('features reranker', () => {
       byThread.map((c) => c.id),
       ['overview', 'other', 'concepts', 'how-to'],
       'the input is left as it was',
+    );
+    // "what do I set when building that one?": the thread named the section, the question does not.
+    const named = orderTopPageByQuestion([onPage('ivf_sq8', 0.9), onPage('hnsw', 0.5)], {
+      similarities: new Map([
+        ['ivf_sq8', 0.3],
+        ['hnsw', 0.4],
+      ]),
+      lexicalScores: new Map(),
+    });
+    assert.deepEqual(
+      named.map((c) => c.id),
+      ['ivf_sq8', 'hnsw'],
     );
   });
 });

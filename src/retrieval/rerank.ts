@@ -48,20 +48,21 @@ export function rerankByFeatures({ candidates, judgeSimilarities, lexicalScores 
 }
 
 /**
- * For a follow-up, the thread picks the page and the question picks the section.
+ * For a follow-up, the thread picks the page, and the question has its say in the section.
  *
  * Judged against the whole thread, the page the conversation is on ranks first, but so do
  * its sections that fit the thread best: the page's overview, about what was asked before,
  * comes before the step the new question asks for ("how do I start one by hand?" after
- * "what is clustering compaction for?"). So the top page's sections are put in the order
- * of the question alone (its cosine plus LEXICAL_WEIGHT × its BM25 share), each taking the
- * place and the relevance of the one it replaces: other pages, and abstention, see the
- * same ranking as before. The code term is left out here: inside one page, code is the
- * how-to, not a copy of another page's prose.
+ * "what is clustering compaction for?"). So the top page's sections are put in the order of
+ * their relevance to the thread plus their fit to the question alone (its cosine plus
+ * LEXICAL_WEIGHT × its BM25 share), each taking the place and the relevance of the one it
+ * replaces: other pages, and abstention, see the same ranking as before. The thread still
+ * counts: "what do I set when building that one?" names no index, the thread does (ordered
+ * by the question alone, that section left the top 5 on a fresh index). The code term is
+ * left out here: inside one page, code is the how-to, not a copy of another page's prose.
  *
- * Only the first page is reordered: on both dev sets every page count ranked the same,
- * but in threads holding askdocs' own extractive answers reordering more pages lost
- * follow-ups (BENCHMARKS.md, "The thread picks the page, the question the section").
+ * Only the first page is reordered: in threads holding askdocs' own extractive answers,
+ * reordering more pages lost follow-ups (BENCHMARKS.md, "The thread picks the page").
  */
 export function orderTopPageByQuestion(
   ranked: RetrievedChunk[],
@@ -73,7 +74,8 @@ export function orderTopPageByQuestion(
   const fit = (chunk: RetrievedChunk) =>
     (question.similarities.get(chunk.id) ?? 0) +
     (bestLexical > 0 ? (LEXICAL_WEIGHT * Math.abs(question.lexicalScores.get(chunk.id) ?? 0)) / bestLexical : 0);
-  const byQuestion = places.map((place) => ranked[place]!).sort((a, b) => fit(b) - fit(a));
+  const order = (chunk: RetrievedChunk) => chunk.score + fit(chunk);
+  const byQuestion = places.map((place) => ranked[place]!).sort((a, b) => order(b) - order(a));
   const reordered = [...ranked];
   places.forEach((place, i) => {
     reordered[place] = { ...byQuestion[i]!, score: ranked[place]!.score };

@@ -9,7 +9,7 @@
  *     together densely (one search with their mean direction); the union of the
  *     results is the candidate pool.
  *  2. The reranker (rerank.ts) scores every candidate against every judge text; for
- *     a follow-up, the top page's sections are then put in the question's own order.
+ *     a follow-up, the question alone then has its say in the order of the top page's sections.
  *  3. Chunks of one section merge into its best-ranked one (sections.ts), near-
  *     duplicates are dropped (canonical.ts), and the top k are the hits.
  *  4. Abstention uses the reranker's relevance (abstain.ts, distinctive.ts).
