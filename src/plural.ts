@@ -2,3 +2,13 @@
 export function counted(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+/**
+ * "a minute", or the whole minutes of a longer wait ("3 minutes"): when to try again, from
+ * a Retry-After. Whole seconds first: a client's few ms of safety margin on "retry after
+ * 120 s" is not a third minute.
+ */
+export function inMinutes(waitMs: number | undefined): string {
+  const minutes = Math.max(1, Math.ceil(Math.round((waitMs ?? 0) / 1000) / 60));
+  return minutes === 1 ? 'a minute' : `${minutes} minutes`;
+}

@@ -36,6 +36,7 @@ import OpenAI, {
 import type { Config } from '../config.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { inMinutes } from '../plural.ts';
 import { credentialsInUrlError, hostOf } from '../url-credentials.ts';
 import type { ChatMessage } from './prompt.ts';
 
@@ -351,12 +352,6 @@ export function retryAfterMs(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** "a minute", or the whole minutes of a longer wait ("3 minutes", "60 minutes"). */
-function inAbout(waitMs: number | undefined): string {
-  const minutes = Math.max(1, Math.ceil((waitMs ?? 0) / 60_000));
-  return minutes === 1 ? 'a minute' : `${minutes} minutes`;
-}
-
 /** Maps an openai/network error to a plain AskdocsError and a metrics reason. */
 export function toLlmError(
   error: unknown,
@@ -379,7 +374,7 @@ export function toLlmError(
     return make(
       'llm_rate_limited',
       'rate_limited',
-      `The language model is rate-limiting requests right now. Please try again in ${inAbout(waitMs)}.`,
+      `The language model is rate-limiting requests right now. Please try again in ${inMinutes(waitMs)}.`,
     );
   }
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {

@@ -19,6 +19,7 @@
  *   view.fail(rateLimitedText('Discord', retryAfterMs));   // "… Please ask again in 2 minutes."
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inMinutes } from '../plural.ts';
 
 /**
  * The most a call waits out Retry-Afters in all before it gives up. Slack's per-channel limit
@@ -77,10 +78,7 @@ export async function retryWhenAllowed<T>(
  * when to ask again, from its Retry-After ("in a minute" would be wrong for 3).
  */
 export function rateLimitedText(platform: string, retryAfterMs: number): string {
-  // Whole seconds first: a client's few ms of safety margin on "retry after 120 s" is not a third minute.
-  const minutes = Math.max(1, Math.ceil(Math.round(retryAfterMs / 1000) / 60));
-  const when = minutes === 1 ? 'a minute' : `${minutes} minutes`;
-  return `${platform} is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in ${when}.`;
+  return `${platform} is limiting how fast I can post right now, so I couldn't finish this answer. Please ask again in ${inMinutes(retryAfterMs)}.`;
 }
 
 /** The same, shown only once the limit has passed (`retryWhenAllowed`): asking again works now. */
