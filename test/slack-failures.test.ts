@@ -68,6 +68,27 @@ describe('Slack bot failures (streaming available)', () => {
     await h.close();
   });
 
+  it('a thread that cannot be read: the warning carries the request id its answer is logged with', async () => {
+    const channel = 'C0UNREAD';
+    const ts = await ask(h, channel, 'U0UNREAD', 'default');
+    await waitForSources(h.api, channel, ts);
+    h.api.failNext('conversations.replies', { status: 500 }, 10, channel);
+    const text = 'and what about partitions?';
+    const replyTs = h.api.addUserMessage({ channel, user: 'U0UNREAD', text, thread_ts: ts });
+    await sendEvent(h.url, { type: 'message', channel, user: 'U0UNREAD', text, ts: replyTs, thread_ts: ts });
+    // The bot answered in this thread before, so it still answers, without the history.
+    await h.api.waitFor(() => answerTexts(h.api, channel, ts).length === 2, 5000, 'the follow-up answer');
+    const warning = logs.lines.find((line) => line.msg === 'could not read a thread' && line.channel === channel);
+    assert.ok(warning, 'the failed read is logged');
+    assert.equal(typeof warning.requestId, 'string');
+    const answered = await h.api.waitFor(
+      () => logs.lines.find((line) => line.msg === 'answered' && line.requestId === warning.requestId),
+      5000,
+      'the answer logged under the same request id',
+    );
+    assert.equal(answered.channel, channel);
+  });
+
   it('LLM failure: the thread shows the plain reason, no stack trace', async () => {
     const ts = await ask(h, 'C0LLM', 'U0LLM', 'llmdown please');
     const stopped = await h.api.waitFor(() => h.api.callsTo('chat.stopStream').find((c) => c.args.channel === 'C0LLM'), 5000, 'stream end');

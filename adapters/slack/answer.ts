@@ -38,6 +38,8 @@ export interface SlackAsk {
   threadTs?: string;
   /** Earlier turns of the thread, read once the question is admitted; default: none. */
   history?: () => Promise<Turn[]>;
+  /** The delivery's request id, when it was logged about before it became a question. */
+  requestId?: string;
   /** Tells only the asker something; default: an ephemeral message in the thread. */
   notify?: (message: string) => Promise<void>;
 }
@@ -67,7 +69,7 @@ export class SlackAnswers {
 
   #job(ask: SlackAsk): AskJob {
     const { client, channel, threadTs } = ask;
-    const requestId = newRequestId();
+    const requestId = ask.requestId ?? newRequestId();
     const logger = this.logger.child({ requestId, kind: ask.kind, channel, user: ask.userId });
     const target = { channel, threadTs, userId: ask.userId, teamId: ask.teamId };
     const messages = new SlackMessages(client, target, this.#limits);

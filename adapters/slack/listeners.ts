@@ -16,7 +16,7 @@
  * engine. One delivery → at most one answer: Slack's retries are dropped by `event_id`, and a
  * message seen both as `app_mention` and `message` by channel+ts.
  */
-import { type App, Assistant, type BlockAction, type webApi } from '@slack/bolt';
+import { type App, Assistant, type BlockAction, type Context, type webApi } from '@slack/bolt';
 import { addressedToOthers, channelAllowed, stripMention } from '../../src/chat/conversation.ts';
 import { answerFollowUp } from '../../src/chat/follow-up.ts';
 import { retryBriefly } from '../../src/chat/rate-limit.ts';
@@ -24,7 +24,7 @@ import type { SuggestedPrompt } from '../../src/chat/suggestions.ts';
 import { threadTitle } from '../../src/chat/thread-title.ts';
 import { cleanQuestion, questionRefusal } from '../../src/engine/question.ts';
 import { SHUTTING_DOWN_MESSAGE } from '../../src/lifecycle.ts';
-import type { Logger } from '../../src/logger.ts';
+import { type Logger, newRequestId } from '../../src/logger.ts';
 import type { SlackAnswers, SlackAsk } from './answer.ts';
 import { FEEDBACK_ACTION, greetingMessage } from './blocks.ts';
 import { retryAfterMs } from './slack-errors.ts';
@@ -52,10 +52,26 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   const { delivery } = deps.answers;
   const { claims } = delivery;
   const answer = (ask: SlackAsk) => delivery.start(() => deps.answers.answer(ask));
-  const ephemeral = async (client: WebClient, to: { channel: string; user?: string }, threadTs: string | undefined, text: string) => {
+  // Every delivery gets its request id first, so whatever is logged about it (a thread that
+  // could not be read, a note that could not be posted) carries the id its answer will have.
+  app.use(async ({ context, next }) => {
+    context.requestId = newRequestId();
+    await next();
+  });
+  const requestLogger = (context: Context) => {
+    const requestId = requestIdOf(context);
+    return requestId ? logger.child({ requestId }) : logger;
+  };
+  const ephemeral = async (
+    client: WebClient,
+    to: { channel: string; user?: string },
+    threadTs: string | undefined,
+    text: string,
+    log: Logger,
+  ) => {
     const note = { channel: to.channel, user: to.user as string, thread_ts: threadTs, text };
     await retryBriefly(() => client.chat.postEphemeral(note), retryAfterMs).catch((error: unknown) =>
-      logger.warn({ err: error, channel: to.channel }, 'slack: could not post an ephemeral note'),
+      log.warn({ err: error, channel: to.channel }, 'slack: could not post an ephemeral note'),
     );
   };
   // A DM is known by what Slack says about the channel (`channel_type: im` on message
@@ -69,19 +85,24 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   app.use(async ({ body, context, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
     if (typeof eventId !== 'string' || (await claims.claim(`event:${eventId}`))) return next();
-    logger.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'slack: duplicate delivery ignored');
+    requestLogger(context).info(
+      { eventId, retryNum: context.retryNum, retryReason: context.retryReason },
+      'slack: duplicate delivery ignored',
+    );
   });
 
   // A workspace or app without AI apps never sends these events; a refused call is logged, never shown.
-  const quietly = (what: string) => (error: unknown) => logger.warn({ err: error }, `slack assistant: could not ${what}`);
+  const quietly = (what: string, log: Logger) => (error: unknown) => log.warn({ err: error }, `slack assistant: could not ${what}`);
   // Registered before the message listener: Bolt's Assistant takes the messages of assistant threads.
   app.assistant(
     new Assistant({
-      threadStarted: async ({ event, client, setSuggestedPrompts }) => {
+      threadStarted: async ({ event, client, context, setSuggestedPrompts }) => {
         const { channel_id: channel, thread_ts } = event.assistant_thread;
-        await client.chat.postMessage({ channel, thread_ts, ...greetingMessage() }).catch(quietly('greet'));
+        const log = requestLogger(context);
+        await client.chat.postMessage({ channel, thread_ts, ...greetingMessage() }).catch(quietly('greet', log));
         const prompts = await deps.prompts();
-        if (prompts.length > 0) await setSuggestedPrompts({ prompts: prompts as never, title: 'Try asking' }).catch(quietly('suggest'));
+        if (prompts.length > 0)
+          await setSuggestedPrompts({ prompts: prompts as never, title: 'Try asking' }).catch(quietly('suggest', log));
       },
       // Answers come from the docs, not from the channel being viewed: nothing to keep (Bolt's
       // default would rewrite message metadata on every switch).
@@ -93,17 +114,18 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         const threadTs = incoming.thread_ts;
         if (incoming.bot_id || !incoming.user || !threadTs || !(await claims.claim(messageKey(incoming)))) return;
         // Written to the bot, so never silence: nothing readable (a file alone, invisible characters) gets the how-to.
-        if (!text) return ephemeral(client, incoming, threadTs, USAGE);
+        const log = requestLogger(context);
+        if (!text) return ephemeral(client, incoming, threadTs, USAGE, log);
         // Its first question titles the thread (the history list of the pane); one that is
         // refused (too long) is no title.
         if (!questionRefusal(text) && !(await delivery.threads.status(`${incoming.channel}:${threadTs}`)))
-          void setTitle(threadTitle(text, 80)).catch(quietly('title'));
-        answer(askOf({ kind: 'assistant', client, message: incoming, text, threadTs, teamId: context.teamId, bot }));
+          void setTitle(threadTitle(text, 80)).catch(quietly('title', log));
+        answer(askOf({ kind: 'assistant', client, message: incoming, text, threadTs, teamId: context.teamId, bot, context }));
       },
     }),
   );
 
-  app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
+  app.command(/^\/.+/, async ({ command, ack, respond, client, context }) => {
     // The request gate (request-guard.ts) already refuses a command without text over HTTP.
     // Control or zero-width characters alone are no question: never echoed in the channel.
     const text = cleanQuestion(command.text ?? '');
@@ -125,6 +147,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       userId: command.user_id,
       teamId: command.team_id,
       text,
+      requestId: requestIdOf(context),
       notify: (note) => respond({ response_type: 'ephemeral', replace_original: false, text: note }).then(() => undefined),
     });
   });
@@ -134,11 +157,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (message.bot_id || message.subtype || !message.user) return;
     const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
     const threadTs = message.thread_ts ?? message.ts;
-    if (!allowed(message.channel)) return ephemeral(client, message, threadTs, notAllowedMessage());
+    const log = requestLogger(context);
+    if (!allowed(message.channel)) return ephemeral(client, message, threadTs, notAllowedMessage(), log);
     if (!(await claims.claim(messageKey(message)))) return;
     const text = stripMention(message.text ?? '', bot.userId);
-    if (!text) return ephemeral(client, message, threadTs, USAGE);
-    answer(askOf({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot }));
+    if (!text) return ephemeral(client, message, threadTs, USAGE, log);
+    answer(askOf({ kind: 'mention', client, message, text, threadTs, teamId: context.teamId, bot, context }));
   });
 
   app.event('message', async ({ event, client, context }) => {
@@ -148,12 +172,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     if (message.bot_id || !message.user || message.user === context.botUserId) return;
     const bot: BotIdentity = { userId: context.botUserId, botId: context.botId };
     const text = stripMention(message.text ?? '', bot.userId);
+    const log = requestLogger(context);
 
     if (message.channel_type === 'im') {
       if (!(await claims.claim(messageKey(message)))) return;
       // Written to the bot, so never silence: nothing readable (a file alone, invisible characters) gets the how-to.
-      if (!text) return ephemeral(client, message, message.thread_ts, USAGE);
-      return answer(askOf({ kind: 'dm', client, message, text, teamId: context.teamId, bot }));
+      if (!text) return ephemeral(client, message, message.thread_ts, USAGE, log);
+      return answer(askOf({ kind: 'dm', client, message, text, teamId: context.teamId, bot, context }));
     }
     if (!text) return;
 
@@ -168,30 +193,31 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       claim: messageKey(message),
       read: () => readThread(client, { channel: message.channel, threadTs, beforeTs: message.ts, bot }),
       answer: (history) =>
-        deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot }, history)),
-      refuse: (note) => ephemeral(client, message, threadTs, note),
-      logger: logger.child({ channel: message.channel }),
+        deps.answers.answer(askOf({ kind: 'thread', client, message, text, threadTs, teamId: context.teamId, bot, context }, history)),
+      refuse: (note) => ephemeral(client, message, threadTs, note, log),
+      logger: log.child({ channel: message.channel }),
     });
   });
 
   // The sources' 👍/👎 buttons and Slack's feedback buttons on a streamed answer: the value is the vote.
-  app.action<BlockAction>(FEEDBACK_ACTIONS, async ({ ack, body, action, client }) => {
+  app.action<BlockAction>(FEEDBACK_ACTIONS, async ({ ack, body, action, client, context }) => {
     await ack();
+    const log = requestLogger(context);
     // Slack always says where the clicked message is; a payload that does not (a proxy that
     // trimmed it, a forged body) names no answer to rate and nowhere to reply, so it is dropped.
     const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
     const messageTs: string | undefined = body.message?.ts ?? body.container?.message_ts;
     const userId: string | undefined = body.user?.id;
     if (!channel || !messageTs || !userId) {
-      logger.warn({ channel, messageTs, user: userId }, 'slack: feedback click without a channel or message; ignored');
+      log.warn({ channel, messageTs, user: userId }, 'slack: feedback click without a channel or message; ignored');
       return;
     }
     const vote = (action as { value?: string }).value;
     if (vote !== 'up' && vote !== 'down') return;
-    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, logger);
+    const recorded = await delivery.recordVote({ answerRef: `${channel}:${messageTs}`, userId, vote }, log);
     const thanks = vote === 'up' ? 'Thanks for the feedback! 👍' : "Thanks — I'll use that to get better. 👎";
     const note = recorded ? thanks : "Sorry, I couldn't record your feedback. Please try again later.";
-    await ephemeral(client, { channel, user: userId }, body.message?.thread_ts ?? body.container?.thread_ts, note);
+    await ephemeral(client, { channel, user: userId }, body.message?.thread_ts ?? body.container?.thread_ts, note, log);
   });
 
   // Last: interactivity askdocs has no handler for (a shortcut or button left in the app's
@@ -233,13 +259,24 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       channel: message.channel,
       userId: message.user as string,
       teamId: start.teamId ?? message.team,
+      requestId: requestIdOf(start.context),
       history: history ?? (async () => (thread ? (await readThread(client, read)).history : [])),
     };
   }
 }
 
 /** A question from a message event. */
-type Start = Pick<SlackAsk, 'kind' | 'client' | 'text' | 'threadTs' | 'teamId'> & { message: IncomingMessage; bot: BotIdentity };
+type Start = Pick<SlackAsk, 'kind' | 'client' | 'text' | 'threadTs' | 'teamId'> & {
+  message: IncomingMessage;
+  bot: BotIdentity;
+  /** Bolt's context of the delivery, holding its request id. */
+  context: Context;
+};
+
+/** The id the first middleware gave the delivery. */
+function requestIdOf(context: Context): string | undefined {
+  return typeof context.requestId === 'string' ? context.requestId : undefined;
+}
 
 function messageKey(message: { channel: string; ts: string }): string {
   return `message:${message.channel}:${message.ts}`;
