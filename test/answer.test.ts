@@ -518,6 +518,27 @@ describe('answer engine', () => {
     // What the start shows already is shown from the start.
     const codes = await ask(table, 'does every error have a code?');
     assert.match(codes, /\[1\]\nEvery error has a code\./);
+    // The label answers "create a partition" already ("Create Partitions"): the section's start
+    // and its code are shown, not a later line that happens to say "partition".
+    const howTo = chunk(
+      't4',
+      'guide/partitions.md',
+      ['Manage Partitions', 'Create Partitions'],
+      [
+        '## Create Partitions',
+        '',
+        'You can add more partitions to the collection.',
+        '',
+        '```python',
+        ...Array.from({ length: 40 }, (_, i) => `client.create_partition(collection_name="docs", partition_name="p${i}")`),
+        '```',
+        '',
+        'The code snippet above creates a partition in a collection.',
+      ].join('\n'),
+      0.6,
+    );
+    const created = await ask(howTo, 'how do I create a partition?');
+    assert.match(created, /\[1\]\nYou can add more partitions to the collection\.\n\n```python\nclient\.create_partition/);
   });
 
   it('a short lead-in is shown with the subsections it introduces; a subsection asked about is shown alone', async () => {

@@ -127,10 +127,20 @@ function beyondTitle(terms: Set<string>, source: Source): Set<string> {
   return rest.size > 0 ? rest : terms;
 }
 
-/** The `terms` that are not among the words of `text`. */
+/**
+ * The `terms` that are not among the words of `text`, singular or plural: a label
+ * "Create Partitions" already says what "how do I create a partition?" asks.
+ */
 function wordsBeyond(terms: Iterable<string>, text: string): string[] {
-  const words = new Set(contentWords(text));
-  return [...terms].filter((term) => !words.has(term));
+  const words = new Set(contentWords(text).map(singular));
+  return [...terms].filter((term) => !words.has(singular(term)));
+}
+
+function singular(word: string): string {
+  if (word.length <= 3) return word;
+  if (word.endsWith('ies')) return `${word.slice(0, -3)}y`;
+  if (/(?:ss|x|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  return /[^su]s$/.test(word) ? word.slice(0, -1) : word;
 }
 
 /** A section body this short that has subsections only leads into them ("The following tables…"). */
