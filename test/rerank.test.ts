@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { RetrievedChunk } from '../src/engine/types.ts';
 import { prepareDocument } from '../src/ingest/document.ts';
 import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
-import { codeFraction, dropNearDuplicates } from '../src/retrieval/canonical.ts';
+import { codeFraction, dropNearDuplicates, isSignpost } from '../src/retrieval/canonical.ts';
 import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from '../src/retrieval/rerank.ts';
 import { mergeSameSection } from '../src/retrieval/sections.ts';
@@ -28,6 +28,26 @@ describe('canonical sources', () => {
     const half = codeFraction(`abcd\n\`\`\`python\nefgh\n\`\`\``);
     assert.equal(half, 0.5);
     assert.equal(codeFraction(`~~~\nunclosed ${PROSE}`), 1, 'an unclosed fence runs to the end');
+  });
+
+  it("knows a signpost: prose that is only links to other pages, not one line's pointer or links elsewhere", () => {
+    const whatsNext =
+      "## What's next\n\n- Learn how to manage [user authentication](authenticate.md).\n\n- Learn how to enable [TLS proxy](tls.md) in Milvus.";
+    assert.equal(isSignpost(whatsNext), true);
+    assert.equal(isSignpost('- <a href="configure_quotaandlimits.md#rate">rate</a>\n- <a href="configure_etcd.md">etcd</a>'), true);
+    // One line with a link is often the whole answer.
+    assert.equal(isSignpost('#### Can I deploy offline?\n\nYes. See [Install Milvus Offline](install_offline-helm.md).'), false);
+    // Links out of the docs (a release note's pull requests) and within the page (tab bars) point nowhere in them.
+    assert.equal(
+      isSignpost(
+        '- Fixed a crash ([#3401](https://github.com/milvus-io/milvus/pull/3401))\n- Fixed a leak ([#3402](https://github.com/milvus-io/milvus/pull/3402))',
+      ),
+      false,
+    );
+    assert.equal(isSignpost('<a href="#python">Python</a>\n<a href="#java">Java</a>'), false);
+    assert.equal(isSignpost(`To create one, see [partitions](partitions.md).\n\n${PROSE}\n\nThen load it.`), false);
+    // Code is neither prose nor a link.
+    assert.equal(isSignpost('- [Guide](guide.md)\n- [Tutorial](tutorial.md)\n```\nclient.connect()\n```'), true);
   });
 
   it('keeps the first chunk of each near-duplicate group, up to the limit', () => {
@@ -122,6 +142,30 @@ describe('features reranker', () => {
     );
     assert.ok(Math.abs(ranked[0]!.score - 1.1) < 1e-9, 'cosine 1 + 0.1 × full BM25 share');
     assert.equal(ranked[0]!.similarity, 1);
+  });
+
+  it('puts a signpost below the page it points to', () => {
+    const ranked = rerankByFeatures({
+      candidates: [
+        chunk(
+          'next',
+          "## What's next\n\n- Learn how to manage [user authentication](authenticate.md).\n- Learn how to enable [TLS](tls.md).",
+        ),
+        chunk('enable', '## Enable user authentication\n\nSet `common.security.authorizationEnabled` to true in milvus.yaml.'),
+      ],
+      judgeSimilarities: [
+        new Map([
+          ['next', 0.63],
+          ['enable', 0.48],
+        ]),
+      ],
+      lexicalScores: [new Map()],
+    });
+    assert.deepEqual(
+      ranked.map((c) => c.id),
+      ['enable', 'next'],
+    );
+    assert.ok(Math.abs(ranked[1]!.score - 0.43) < 1e-9, 'cosine less the signpost weight');
   });
 
   it('averages the cosines of several judges', () => {

@@ -22,6 +22,29 @@ export function codeFraction(text: string): number {
   return total === 0 ? 0 : inside / total;
 }
 
+/** A link to another page of the same docs: relative, not an anchor of this page, not a URL. */
+const PAGE_LINK = /\]\((?![a-z][a-z0-9+.-]*:|#)[^)]+\)|<a\s[^>]*href="(?![a-z][a-z0-9+.-]*:|#)/i;
+/** Share of prose lines linking to other pages, at or above which a section only points elsewhere. */
+const SIGNPOST_LINKED = 0.75;
+
+/**
+ * A signpost: a section whose prose is a list of links to other pages of the docs ("What's
+ * next", "See also", an overview's list of guides). It matches a question through the titles
+ * it links to, but the answer is on the pages it names. It needs at least two prose lines
+ * (headings, blank lines and code aside): one line with a link is often a whole answer
+ * ("Yes, see Install Milvus Offline").
+ */
+export function isSignpost(text: string): boolean {
+  let prose = 0;
+  let linked = 0;
+  for (const { line, inCode, fence } of linesWithFences(text)) {
+    if (inCode || fence || line.trim() === '' || /^\s{0,3}#{1,6}\s/.test(line)) continue;
+    prose++;
+    if (PAGE_LINK.test(line)) linked++;
+  }
+  return prose >= 2 && linked / prose >= SIGNPOST_LINKED;
+}
+
 const SHINGLE_WORDS = 8;
 /** Share of the smaller chunk's 8-grams that the other one also has, above which they are copies. */
 export const DUPLICATE_OVERLAP = 0.5;

@@ -5,22 +5,31 @@
  *   relevance = mean over judge texts of cosine(judge, chunk)
  *             + LEXICAL_WEIGHT × mean over judge texts of BM25(judge, chunk) / best BM25 for that judge
  *             − CODE_WEIGHT × share of the chunk inside fenced code
+ *             − SIGNPOST_WEIGHT if the chunk is only links to other pages
  *
  * RRF ranks by position only, so a chunk that is the closest by meaning but missing
  * from the BM25 list (a paraphrased question) falls behind chunks that are middling
  * on both; scoring the actual similarities keeps it on top. The code term makes the
  * prose original beat copies of it printed as sample output (see canonical.ts).
  *
- * Calibration: the two weights and the abstention thresholds were fitted by a grid
+ * Calibration: the lexical and code weights and the abstention thresholds were fitted by a grid
  * search on shared/eval/dev.jsonl and confirmed, unchanged, on dev-2.jsonl (figures
  * in BENCHMARKS.md, "Reranking"). The relevance is on the cosine scale, so it also
  * serves as the abstention signal (abstain.ts).
  */
 import type { RetrievedChunk } from '../engine/types.ts';
-import { codeFraction } from './canonical.ts';
+import { codeFraction, isSignpost } from './canonical.ts';
 
 export const LEXICAL_WEIGHT = 0.1;
 export const CODE_WEIGHT = 0.1;
+/**
+ * What a signpost (canonical.ts: a section that is a list of links to other pages) loses:
+ * enough to fall below the section it links to ("how do I enable authentication?" was
+ * answered with "Enable RBAC › What's next": "Learn how to manage user authentication").
+ * Not fitted: dev does not move at any weight, and 0.2 to 1 give the same recall and MRR on
+ * dev-2 (BENCHMARKS.md, "Signposts").
+ */
+export const SIGNPOST_WEIGHT = 0.2;
 
 export type RerankerKind = 'features' | 'off';
 
@@ -41,7 +50,11 @@ export function rerankByFeatures({ candidates, judgeSimilarities, lexicalScores 
       const best = bestLexical[i]!;
       return best > 0 ? Math.abs(scores.get(chunk.id) ?? 0) / best : 0;
     });
-    const relevance = mean(cosines.filter(Number.isFinite)) + LEXICAL_WEIGHT * mean(lexical) - CODE_WEIGHT * codeFraction(chunk.text);
+    const relevance =
+      mean(cosines.filter(Number.isFinite)) +
+      LEXICAL_WEIGHT * mean(lexical) -
+      CODE_WEIGHT * codeFraction(chunk.text) -
+      (isSignpost(chunk.text) ? SIGNPOST_WEIGHT : 0);
     return { ...chunk, score: relevance, similarity: Number.isFinite(cosines[0]) ? cosines[0]! : chunk.similarity };
   });
   return scored.sort((a, b) => b.score - a.score);
