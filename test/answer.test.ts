@@ -624,6 +624,46 @@ describe('answer engine', () => {
     assert.match(text, /\n\| drop_collection\(\) \| Supports dropping a collection\. \|\n/);
   });
 
+  it("shows a sentence the docs repeat for each SDK's tab once, and every tab's code", async () => {
+    const page = chunk(
+      'sdk1',
+      'userGuide/manage-partitions.md',
+      ['Manage Partitions', 'Drop Partitions'],
+      [
+        '## Drop Partitions',
+        '',
+        ...['pymilvus/drop_partition', 'java/dropPartition', 'node/dropPartition'].flatMap((ref) => [
+          '<div class="language-python">',
+          '',
+          `To drop partitions, use [\`${ref.split('/')[1]}()\`](https://example.com/${ref}.md).`,
+          '',
+          '</div>',
+          '',
+        ]),
+        '```python',
+        'client.drop_partition(collection_name="docs", partition_name="a")',
+        '```',
+        '',
+        '```java',
+        'client.dropPartition(DropPartitionReq.builder().partitionName("a").build());',
+        '```',
+        '',
+        'See also:',
+        '',
+        '- [Load a partition](load.md)',
+        '',
+        '- [Release a partition](release.md)',
+      ].join('\n'),
+      0.6,
+    );
+    const text = (await extractiveAnswer(page, 'how do i drop a partition?')).text;
+    assert.equal(text.match(/To drop partitions, use/g)?.length, 1, text);
+    assert.match(text, /use \[`drop_partition\(\)`\]\(https:\/\/example\.com\/pymilvus\/drop_partition\.md\)\.\n\n```python\n/);
+    assert.match(text, /```java\nclient\.dropPartition/);
+    // Bare links are no repeated sentence.
+    assert.match(text, /- Load a partition\n\n- Release a partition/);
+  });
+
   it('shows HTML in the docs as Markdown in an extractive answer, and code as written', async () => {
     const table = chunk(
       'h1',

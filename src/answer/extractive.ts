@@ -92,7 +92,7 @@ export function buildExtractiveAnswer(
     // The label already says what its headings say; the rest of the question finds the part to show.
     const terms = wordsBeyond(contentWords(query), [source.title, ...source.headingPath].join(' '));
     const body = focusPassage(compactTableRows(withSubsections(section, sections.slice(at + 1))), terms, options.maxPassageChars);
-    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(chatMarkdown(body), options.maxPassageChars)}`;
+    return `${lead}**${label(source)}** [${source.n}]\n${trimPassage(withoutRepeatedParagraphs(chatMarkdown(body)), options.maxPassageChars)}`;
   });
   parts.push(`${parts.length > 0 ? '\n\n' : ''}${ENABLE_GENERATED_HINT}`);
   return { parts, cited };
@@ -277,6 +277,36 @@ export function compactTableRows(text: string): string {
       return /^[\s|:-]+$/.test(compact) ? compact.replace(/-{3,}/g, '---') : compact;
     })
     .join('\n');
+}
+
+/**
+ * The text without paragraphs that say again what the one before said, links aside. Docs
+ * with a tab per SDK repeat a sentence once per language ("To create partitions, use
+ * create_partition()", then "use createPartition()" twice, each linking its own reference);
+ * a chat reader sees the tabs' texts one after another, so only the first is kept. A
+ * paragraph must keep three words once its links are gone (two list items of bare links are
+ * not the same), and code blocks are left alone: the Python, Java and Node.js samples differ.
+ */
+export function withoutRepeatedParagraphs(text: string): string {
+  const paragraphs: string[][] = [[]];
+  for (const { line, inCode, fence } of markFencedLines(text)) {
+    if (!inCode && !fence && line.trim() === '') paragraphs.push([]);
+    else paragraphs.at(-1)!.push(line);
+  }
+  let previous: string | undefined;
+  const kept = paragraphs.filter((lines) => {
+    if (lines.length === 0) return false;
+    const said = lines
+      .join(' ')
+      .replace(/\[[^\]]*\]\([^)]*\)/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .toLowerCase();
+    const repeated = !/^(?:```|~~~)/.test(said) && said === previous && said.split(' ').length >= 3;
+    previous = said;
+    return !repeated;
+  });
+  return kept.map((lines) => lines.join('\n')).join('\n\n');
 }
 
 /**
