@@ -26,11 +26,13 @@ describe('chat markdown', () => {
     );
   });
 
-  it('an image gives way to its alt text and a link into the docs folder to its text; web links stay, code is untouched', () => {
+  it('an image gives way to its alt text and a link into the docs folder or within the page to its text; web links stay, code is untouched', () => {
     const text = [
       '![Architecture diagram](docs/arch.png) shows the parts. [![CI](https://ci.example/badge.svg)](https://ci.example) [![Build](badge.svg)](./ci.md)',
       '',
       'See the [configuration guide](./configuration.md#limits), [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
+      '',
+      'Define the [field schema](#Field-schema) first.',
       '',
       '```md',
       '[kept](./as-written.md)',
@@ -42,6 +44,8 @@ describe('chat markdown', () => {
         'Architecture diagram shows the parts. [CI](https://ci.example) Build',
         '',
         'See the configuration guide, [Milvus](https://milvus.io) or [mail us](mailto:a@b.example).',
+        '',
+        'Define the field schema first.',
         '',
         '```md',
         '[kept](./as-written.md)',

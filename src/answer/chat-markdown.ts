@@ -6,9 +6,9 @@
  * quoted from the docs (extractive mode) would show `<td>FLAT</td>` to the user. Here
  * each block of HTML becomes Markdown (node-html-markdown: tables become pipe tables;
  * a tab bar, nothing but links within the page, goes), and inline tags inside Markdown
- * text give way to their text. Images and links relative to the docs folder give way to
- * their text too (pageLinkEdit). Code is left as written, and so is everything else: the
- * Markdown around them is not rewritten.
+ * text give way to their text. Images, links relative to the docs folder and links to an
+ * anchor of the page give way to their text too (pageLinkEdit). Code is left as written,
+ * and so is everything else: the Markdown around them is not rewritten.
  */
 import type { Nodes } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
@@ -134,7 +134,7 @@ function pageLinkEdit(node: Nodes, source: string): Edit | undefined {
   const at = offsets(node);
   if (!at) return undefined;
   if (node.type === 'image') return { ...at, text: node.alt ?? '' };
-  if (node.type !== 'link' || /^(?:[a-z][a-z0-9+.-]*:|#)/i.test(node.url)) return undefined;
+  if (node.type !== 'link' || /^[a-z][a-z0-9+.-]*:/i.test(node.url)) return undefined;
   const first = node.children[0];
   const last = node.children.at(-1);
   // Tags inside the link text get edits of their own; leave such a link as written.
