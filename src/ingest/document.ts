@@ -4,7 +4,11 @@
  *
  * Ids hash everything that ends up in a stored row or its vector, so an unchanged
  * chunk keeps its id across runs (nothing to embed) and any change to it (text,
- * heading, title, link, or the embedding-text recipe) gives a new id.
+ * heading, title, link, its place in the file, or the embedding-text recipe) gives a
+ * new id. The place counts because a long section is read back in chunk order
+ * (retrieval/sections.ts): a chunk kept from before an edit above it would keep its old
+ * number, and the section would read out of order. So an edit re-embeds the chunks
+ * after it whose place moved, not only the one it changed.
  */
 import { createHash } from 'node:crypto';
 import type { Chunk } from '../engine/types.ts';
@@ -30,15 +34,11 @@ export function prepareDocument(source: string, path: string, options: PrepareOp
   const docHash = sha256(source);
   const { title, chunks, published } = chunkDocument(source, path, options);
   const url = documentUrl(options.baseUrl, path, published);
-  const seen = new Map<string, number>();
   return chunks.map((chunk, chunkIndex) => {
-    const content = JSON.stringify([EMBEDDING_TEXT_VERSION, path, title, chunk.headingPath, chunk.text, url ?? '']);
-    // Identical chunks in one file (a repeated code sample) still get distinct ids.
-    const occurrence = seen.get(content) ?? 0;
-    seen.set(content, occurrence + 1);
+    const content = JSON.stringify([EMBEDDING_TEXT_VERSION, path, title, chunk.headingPath, chunk.text, url ?? '', chunkIndex]);
     const prepared = { path, title, headingPath: chunk.headingPath, text: chunk.text, url, docHash, chunkIndex };
     return {
-      id: sha256(`${content}#${occurrence}`).slice(0, ID_HEX_CHARS),
+      id: sha256(content).slice(0, ID_HEX_CHARS),
       ...prepared,
       embeddingText: embeddingTextOf(prepared),
     };
