@@ -13,9 +13,20 @@ export interface OpenAIEmbedderOptions {
   baseURL: string;
   apiKey?: string;
   batchSize: number;
+  /** Per attempt, for documents (ingest batches); default 60 s. */
   timeoutMs?: number;
   maxRetries?: number;
+  /** Per attempt, for a question; default QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number;
 }
+
+/**
+ * A question is one sentence: any embedding server answers it in well under a second, so one
+ * that takes this long is stuck. With one retry a chat user waits at most about twice this
+ * for the plain failure message, not the three minutes an ingest batch may take.
+ */
+export const QUERY_TIMEOUT_MS = 10_000;
+const QUERY_RETRIES = 1;
 
 export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Promise<Embedder> {
   const refused = credentialsInUrlError(options.baseURL, 'EMBEDDING_BASE_URL', 'EMBEDDING_API_KEY');
@@ -29,14 +40,15 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     timeout: options.timeoutMs ?? 60_000,
     maxRetries: options.maxRetries ?? 2,
   });
+  const forQuestions = client.withOptions({ timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS, maxRetries: QUERY_RETRIES });
 
-  async function embed(texts: string[]): Promise<number[][]> {
+  async function embed(texts: string[], api: OpenAI): Promise<number[][]> {
     const out: number[][] = [];
     for (let i = 0; i < texts.length; i += options.batchSize) {
       const batch = texts.slice(i, i + options.batchSize);
       let response: OpenAI.CreateEmbeddingResponse;
       try {
-        response = await client.embeddings.create({ model: options.model, input: batch, encoding_format: 'float' });
+        response = await api.embeddings.create({ model: options.model, input: batch, encoding_format: 'float' });
       } catch (error) {
         throw new AskdocsError('embedding', `The embedding service at ${where} failed: ${(error as Error).message}`, {
           cause: error,
@@ -48,13 +60,13 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     return out;
   }
 
-  const [probe] = await embed(['dimension probe']);
+  const [probe] = await embed(['dimension probe'], forQuestions);
   return {
     model: options.model,
     dimension: probe?.length ?? 0,
-    embedDocuments: embed,
+    embedDocuments: (texts) => embed(texts, client),
     async embedQuery(text) {
-      const [vector] = await embed([text]);
+      const [vector] = await embed([text], forQuestions);
       return vector!;
     },
   };
