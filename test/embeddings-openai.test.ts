@@ -18,6 +18,20 @@ describe('OpenAI-compatible embeddings', () => {
     await server.close();
   });
 
+  it('a server that answers fewer vectors than texts, or vectors of another length, is named in one plain line', async () => {
+    const embedder = await createOpenAIEmbedder({ model: 'fake-embed', baseURL: server.url, batchSize: 8 });
+    server.failNext({ type: 'vectors', count: 1, route: 'embeddings' });
+    await assert.rejects(
+      embedder.embedDocuments(['first page', 'second page']),
+      new RegExp(
+        `^AskdocsError: The embedding service at 127\\.0\\.0\\.1:${server.port} answered 1 vector for 2 texts: check that EMBEDDING_MODEL \\(fake-embed\\) names an embedding model, and the same one the index was built with\\.$`,
+      ),
+    );
+    server.failNext({ type: 'vectors', dim: 768, route: 'embeddings' });
+    await assert.rejects(embedder.embedQuery('where does milvus store data?'), /answered a vector of length 768 where 384 was expected/);
+    assert.equal((await embedder.embedQuery('where does milvus store data?')).length, 384, 'the next answer is fine again');
+  });
+
   it('a question on a stuck server fails within its own short budget; an ingest batch waits its longer one', async () => {
     const embedder = await createOpenAIEmbedder({
       model: 'fake-embed',

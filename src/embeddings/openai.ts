@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { AskdocsError } from '../errors.ts';
+import { counted } from '../plural.ts';
 import { credentialsInUrlError, hostOf } from '../url-credentials.ts';
 import { type Embedder, normalise } from './types.ts';
 
@@ -54,16 +55,35 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
           cause: error,
         });
       }
-      const ordered = [...response.data].sort((a, b) => a.index - b.index);
-      out.push(...ordered.map((item) => normalise(item.embedding)));
+      const ordered = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
+      const vectors = ordered.map((item) => item.embedding);
+      // A server that answers with fewer vectors than texts, or vectors of another length than
+      // the first, would store rows that are wrong or fail deep inside Milvus.
+      const length = dimension ?? vectors[0]?.length ?? 0;
+      const odd = vectors.find((v) => !Array.isArray(v) || v.length !== length);
+      const problem =
+        vectors.length !== batch.length
+          ? `${counted(vectors.length, 'vector')} for ${counted(batch.length, 'text')}`
+          : length === 0 || odd
+            ? `a vector of length ${odd?.length ?? 0} where ${length || 'a non-empty one'} was expected`
+            : undefined;
+      if (problem) {
+        throw new AskdocsError(
+          'embedding',
+          `The embedding service at ${where} answered ${problem}: check that EMBEDDING_MODEL (${options.model}) names an embedding model, and the same one the index was built with.`,
+        );
+      }
+      out.push(...vectors.map(normalise));
     }
     return out;
   }
 
+  let dimension: number | undefined;
   const [probe] = await embed(['dimension probe'], forQuestions);
+  dimension = probe?.length;
   return {
     model: options.model,
-    dimension: probe?.length ?? 0,
+    dimension: dimension ?? 0,
     embedDocuments: (texts) => embed(texts, client),
     async embedQuery(text) {
       const [vector] = await embed([text], forQuestions);

@@ -56,7 +56,9 @@ export type FakeLlmFault =
   /** Accept the request and never answer (until the client gives up or the fake closes). */
   | { type: 'hang'; route?: FakeLlmRoute }
   /** Stream this many content tokens, then drop the connection without `[DONE]`. */
-  | { type: 'disconnect'; afterTokens: number; route?: FakeLlmRoute };
+  | { type: 'disconnect'; afterTokens: number; route?: FakeLlmRoute }
+  /** Answer an embeddings request with the first `count` vectors only, or vectors of length `dim`. */
+  | { type: 'vectors'; count?: number; dim?: number; route: 'embeddings' };
 
 export interface FakeLlmBehaviour {
   respond: Responder;
@@ -157,7 +159,10 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return sendError(res, fault.status, fault.message ?? `injected ${fault.status}`, type, headers);
     }
 
-    if (route === 'embeddings') return sendEmbeddings(res, body, embeddingDim);
+    if (route === 'embeddings') {
+      const odd = fault?.type === 'vectors' ? fault : undefined;
+      return sendEmbeddings(res, body, odd?.dim ?? embeddingDim, odd?.count);
+    }
 
     const current = behaviour;
     const queued = replies.shift();
@@ -287,9 +292,9 @@ async function streamCompletion(res: ServerResponse, plan: StreamPlan): Promise<
   if (!res.destroyed) res.end('data: [DONE]\n\n');
 }
 
-function sendEmbeddings(res: ServerResponse, body: Record<string, unknown>, defaultDim: number): void {
+function sendEmbeddings(res: ServerResponse, body: Record<string, unknown>, defaultDim: number, count?: number): void {
   const input = body.input;
-  const texts = Array.isArray(input) ? input.map(String) : [String(input ?? '')];
+  const texts = (Array.isArray(input) ? input.map(String) : [String(input ?? '')]).slice(0, count);
   const dim = typeof body.dimensions === 'number' ? body.dimensions : defaultDim;
   const base64 = body.encoding_format === 'base64';
   sendJson(res, 200, {
