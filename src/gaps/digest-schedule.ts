@@ -81,9 +81,13 @@ export function startDigestJob(deps: DigestJobDeps): DigestJob {
   }
 
   const cron: Cron = scheduleDigest({ pattern: settings.cron, timezone: settings.timezone }, async () => {
-    // Schedules fire on whole seconds, just after the slot; every replica (clocks kept in
-    // step by NTP) names the run by the second it fired in.
-    const slot = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    // Named by the time it was scheduled for, not the time the callback ran: a replica
+    // whose timer fires late (a GC pause, CPU throttling, a stopped container) claims the
+    // same run as the others, so it is posted once. croner fires a run only once its time
+    // has come, so that time is the latest scheduled one up to now (previousRuns excludes
+    // its reference, hence the 1 ms).
+    const scheduled = cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+    const slot = scheduled.toISOString();
     if (deps.claim && !(await deps.claim(`gaps-digest:${channel.platform}:${settings.channel}:${slot}`).catch(() => true))) {
       logger.info({ digestChannel: settings.channel, run: slot }, 'gaps digest: another replica posts this run');
       return;
