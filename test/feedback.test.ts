@@ -9,7 +9,7 @@ import { formatRecord, register } from '../src/cli/commands/feedback.ts';
 import type { CliContext } from '../src/cli/context.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Source } from '../src/engine/types.ts';
-import { FeedbackStore, feedbackSourcesFrom } from '../src/feedback/store.ts';
+import { FeedbackStore, feedbackSourcesFrom, UnknownAnswerError } from '../src/feedback/store.ts';
 import { PACKAGE_ROOT } from '../src/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'askdocs-feedback-'));
@@ -111,11 +111,10 @@ describe('FeedbackStore', () => {
     restored.close();
   });
 
-  it('keeps a vote even when the answer it refers to was never saved', () => {
+  it('refuses a vote on an answer that was never saved, so none is listed with an unknown question (as in Redis)', () => {
     const store = FeedbackStore.open(join(dir, 'orphan.sqlite'));
-    const record = store.recordVote({ platform: 'discord', messageRef: 'm1', userId: 'u1', vote: 'up' });
-    assert.equal(record.question, '');
-    assert.deepEqual(record.sources, []);
+    assert.throws(() => store.recordVote({ platform: 'discord', messageRef: 'm1', userId: 'u1', vote: 'up' }), UnknownAnswerError);
+    assert.deepEqual(store.list(), []);
     store.close();
   });
 });
@@ -175,12 +174,15 @@ describe('askdocs feedback', () => {
 });
 
 describe('FeedbackStore when the database file misbehaves', () => {
-  it('a database deleted while the store is open is recreated on the next vote, and the vote is kept', () => {
+  it('a database deleted while the store is open is recreated on the next write, and what is written after is kept', () => {
     const path = join(dir, 'deleted', 'feedback.sqlite');
     const store = FeedbackStore.open(path);
+    const answer = (messageRef: string) => ({ platform: 'slack', messageRef, question: 'q?', answer: 'a.', sources: [] });
     try {
+      store.saveAnswer(answer('C1:1.0'));
       store.recordVote({ platform: 'slack', messageRef: 'C1:1.0', userId: 'U1', vote: 'up' });
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      store.saveAnswer(answer('C1:2.0'));
       store.recordVote({ platform: 'slack', messageRef: 'C1:2.0', userId: 'U2', vote: 'down' });
     } finally {
       store.close();

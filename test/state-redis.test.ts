@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { ChatLimits } from '../src/chat/limits.ts';
 import { loadConfig } from '../src/config.ts';
 import { readFeedback } from '../src/feedback/reader.ts';
-import { RedisFeedbackStore } from '../src/feedback/redis-store.ts';
+import { MAX_UNSAVED_ANSWERS, RedisFeedbackStore } from '../src/feedback/redis-store.ts';
+import { UnknownAnswerError } from '../src/feedback/store.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { openChatState } from '../src/state/chat-state.ts';
 import { redisClaims } from '../src/state/claims.ts';
@@ -198,17 +199,18 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     });
     assert.equal(changed.vote, 'down');
     assert.equal(changed.createdAt, '2026-01-01T00:00:00.000Z', 'the first click time survives');
-    await b.recordVote({ platform: 'discord', messageRef: '999', userId: 'U8', vote: 'up', at: new Date('2026-01-01T00:10:00Z') });
+    await assert.rejects(
+      b.recordVote({ platform: 'discord', messageRef: '999', userId: 'U8', vote: 'up', at: new Date('2026-01-01T00:10:00Z') }),
+      UnknownAnswerError,
+      'a vote on an answer never saved is refused',
+    );
 
     const listed = await a.list();
     assert.deepEqual(
       listed.map((r) => [r.platform, r.userId, r.vote, r.requestId]),
-      [
-        ['discord', 'U8', 'up', undefined],
-        ['slack', 'U9', 'down', 'req1'],
-      ],
+      [['slack', 'U9', 'down', 'req1']],
     );
-    assert.deepEqual(listed[1]?.sources, [{ n: 1, title: 'Manage collections', path: 'manage-collections.md' }]);
+    assert.deepEqual(listed[0]?.sources, [{ n: 1, title: 'Manage collections', path: 'manage-collections.md' }]);
     assert.equal((await a.list({ limit: 1 })).length, 1);
   });
 
@@ -273,6 +275,35 @@ describe('shared state in Redis', { skip: NO_REDIS }, () => {
     assert.equal(await b.claim('event:during-outage'), false, 'the retry on the other replica finds it claimed');
     assert.equal(await b.claim('event:after-outage'), true);
     assert.ok(lines().some((line) => line.event === 'redis_recovered'));
+  });
+
+  it('keeps the answers it could not save while Redis was down (the newest, up to a bound) and saves them once it is back', async () => {
+    const redisA = await replica('t10:');
+    const redisB = await replica('t10:');
+    const a = new RedisFeedbackStore(redisA);
+    const b = new RedisFeedbackStore(redisB);
+    const answer = (i: number) => ({
+      platform: 'slack',
+      messageRef: `C10:${i}`,
+      question: `question ${i}`,
+      answer: 'a.',
+      sources: [],
+      requestId: `r${i}`,
+    });
+    const vote = (i: number) => b.recordVote({ platform: 'slack', messageRef: `C10:${i}`, userId: 'U1', vote: 'down' });
+
+    await server.stop();
+    await until('replica A to see Redis down', () => !redisA.available, { intervalMs: 25 });
+    // One more answer than are kept: the oldest is the one let go.
+    for (let i = 0; i <= MAX_UNSAVED_ANSWERS; i++) await assert.rejects(a.saveAnswer(answer(i)), /kept in this process/);
+    await server.start();
+    await until('both replicas to see Redis back', () => redisA.available && redisB.available, { intervalMs: 25 });
+
+    // Replica A writes them back as it reconnects; a vote on B finds the newest once that is done.
+    const newest = await until('the kept answers saved', () => vote(MAX_UNSAVED_ANSWERS).catch(() => undefined), { intervalMs: 25 });
+    assert.deepEqual([newest.question, newest.requestId], [`question ${MAX_UNSAVED_ANSWERS}`, `r${MAX_UNSAVED_ANSWERS}`]);
+    assert.equal((await vote(1)).question, 'question 1', 'the oldest kept answer is saved too');
+    await assert.rejects(vote(0), UnknownAnswerError, 'the one let go is unknown: its voter gets an apology');
   });
 });
 

@@ -26,7 +26,7 @@ import type { Config } from '../config.ts';
 import { questionRefusal } from '../engine/question.ts';
 import type { Engine, Platform, ThreadRef, Turn } from '../engine/types.ts';
 import { userMessageOf } from '../errors.ts';
-import { type FeedbackRecorder, feedbackSourcesFrom, type Vote } from '../feedback/store.ts';
+import { type FeedbackRecorder, feedbackSourcesFrom, UnknownAnswerError, type Vote } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
@@ -270,7 +270,11 @@ export class ChatDelivery {
     logger.info({ ...took(), mode: answer.mode, citations: answer.citations.length }, 'answered');
   }
 
-  /** Records a 👍/👎 (one per user and answer: a second click changes it); false when it could not be stored. */
+  /**
+   * Records a 👍/👎 (one per user and answer: a second click changes it); false when it could
+   * not be stored, or when the store has no record of the answer (the voter then gets an
+   * apology, not thanks for a vote that could only be listed as "(unknown)").
+   */
   async recordVote(vote: { answerRef: string; userId: string; vote: Vote }, logger: Logger): Promise<boolean> {
     try {
       if (!this.#deps.feedback) throw new Error('no feedback store configured');
@@ -279,12 +283,20 @@ export class ChatDelivery {
       logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
       return true;
     } catch (error) {
-      logger.error({ err: error, answerRef: vote.answerRef }, 'could not record feedback');
+      if (error instanceof UnknownAnswerError) {
+        logger.warn({ answerRef: vote.answerRef }, 'feedback on an answer that was never saved; not recorded');
+      } else {
+        logger.error({ err: error, answerRef: vote.answerRef }, 'could not record feedback');
+      }
       return false;
     }
   }
 
-  /** A failed save is logged, never shown as a failed answer (a vote on it then gets an apology). */
+  /**
+   * A failed save is logged, never shown as a failed answer. The Redis store keeps the
+   * answer and saves it once Redis is back; until then (and for good when the SQLite file
+   * cannot be written) a vote on it gets an apology.
+   */
   async #saveForFeedback(job: AnswerJob, answer: ChatAnswer, answerRef: string): Promise<void> {
     try {
       await this.#deps.feedback?.saveAnswer({

@@ -11,9 +11,27 @@
  *
  * Durable only as far as Redis is: run it with `appendonly yes` and
  * `maxmemory-policy noeviction` (docs/deploy.md), as the deploy files do.
+ *
+ * An answer finished while Redis is unreachable (or too slow to answer) is kept in this
+ * process, up to MAX_UNSAVED_ANSWERS answers, and written when Redis is back, as claims and
+ * slot releases are (src/state/): otherwise every vote on it, on any replica, would be
+ * refused as a vote on an unknown answer.
  */
 import type { SharedRedis } from '../state/redis.ts';
-import type { AnsweredMessage, FeedbackRecord, FeedbackRecorder, FeedbackSource, Vote, VoteInput } from './store.ts';
+import {
+  type AnsweredMessage,
+  type FeedbackRecord,
+  type FeedbackRecorder,
+  type FeedbackSource,
+  UnknownAnswerError,
+  type Vote,
+  type VoteInput,
+} from './store.ts';
+
+/** Answers kept while Redis is down (a few KB each): the oldest go first beyond this. */
+export const MAX_UNSAVED_ANSWERS = 2_000;
+/** Answers written back per command: commands time out at 500 ms, so none carries thousands. */
+const WRITE_BACK_BATCH = 100;
 
 interface StoredAnswer {
   channelId?: string;
@@ -28,7 +46,13 @@ interface StoredAnswer {
 export class RedisFeedbackStore implements FeedbackRecorder {
   readonly location = 'Redis (REDIS_URL)';
 
-  constructor(private readonly redis: SharedRedis) {}
+  /** Answers whose save failed, by key, oldest first: written back when Redis is reachable again. */
+  private readonly unsaved = new Map<string, string>();
+  private writingBack: Promise<void> | undefined;
+
+  constructor(private readonly redis: SharedRedis) {
+    redis.onRecovered(() => void this.writeBackUnsaved());
+  }
 
   private answerKey(platform: string, messageRef: string): string {
     return `${this.redis.prefix}feedback:answer:${JSON.stringify([platform, messageRef])}`;
@@ -52,11 +76,61 @@ export class RedisFeedbackStore implements FeedbackRecorder {
       requestId: answer.requestId,
       answeredAt: at.toISOString(),
     };
-    await this.redis.client.set(this.answerKey(answer.platform, answer.messageRef), JSON.stringify(stored));
+    const key = this.answerKey(answer.platform, answer.messageRef);
+    const value = JSON.stringify(stored);
+    try {
+      await this.redis.client.set(key, value);
+    } catch (error) {
+      this.keepUnsaved(key, value);
+      throw new Error(
+        `answer not saved in Redis (${(error as Error).message}); kept in this process (${this.unsaved.size} waiting) and saved when Redis is back`,
+        { cause: error },
+      );
+    }
+    this.unsaved.delete(key);
+    // Redis answered: what a timeout (not an outage, so no recovery event) left unsaved can go now.
+    if (this.unsaved.size > 0) void this.writeBackUnsaved();
+  }
+
+  private keepUnsaved(key: string, value: string): void {
+    this.unsaved.delete(key);
+    this.unsaved.set(key, value);
+    for (const oldest of this.unsaved.keys()) {
+      if (this.unsaved.size <= MAX_UNSAVED_ANSWERS) break;
+      this.unsaved.delete(oldest);
+    }
+  }
+
+  /** Writes the kept answers; a call while a write-back runs joins it. Never throws. */
+  private writeBackUnsaved(): Promise<void> {
+    // `finally` runs after the assignment, even when there is nothing to write.
+    this.writingBack ??= this.writeUnsavedBatches().finally(() => {
+      this.writingBack = undefined;
+    });
+    return this.writingBack;
+  }
+
+  /** A batch at a time, so none waits behind thousands; stops at the first failure (the rest is kept for the next try). */
+  private async writeUnsavedBatches(): Promise<void> {
+    try {
+      while (this.unsaved.size > 0) {
+        const batch = [...this.unsaved].slice(0, WRITE_BACK_BATCH);
+        await this.redis.client.mset(new Map(batch));
+        // An answer saved again meanwhile was saved by its own call; one changed meanwhile stays for the next batch.
+        for (const [key, value] of batch) if (this.unsaved.get(key) === value) this.unsaved.delete(key);
+      }
+    } catch {
+      // Down again: the rest waits for the next recovery.
+    }
   }
 
   async recordVote(input: VoteInput): Promise<FeedbackRecord> {
     const at = input.at ?? new Date();
+    const answerKey = this.answerKey(input.platform, input.messageRef);
+    // A vote on an answer this replica could not save yet: save it first.
+    if (this.unsaved.has(answerKey)) await this.writeBackUnsaved();
+    // Answers are never deleted, so one that exists now still does when the vote is written.
+    if (!(await this.redis.client.exists(answerKey))) throw new UnknownAnswerError(input.platform, input.messageRef);
     const voteId = JSON.stringify([input.platform, input.messageRef, input.userId]);
     const key = this.voteKey(voteId);
     // One transaction: the first click's time survives later clicks (HSETNX), and a vote

@@ -9,6 +9,9 @@
  *   store.recordVote({ platform, messageRef, userId, vote: 'up' | 'down', at? }): FeedbackRecord
  *     - idempotent per (platform, messageRef, userId): a second click updates the vote
  *       and its time instead of adding a row.
+ *     - throws UnknownAnswerError for an answer that was never saved: such a vote could
+ *       only be listed as "(unknown)" and never reach `askdocs gaps`, so the voter is told
+ *       it was not recorded instead of being thanked.
  *   store.list({ limit? }): FeedbackRecord[]    // newest vote first
  *   store.close();
  *
@@ -93,6 +96,13 @@ export interface FeedbackRecorder {
   recordVote(input: VoteInput): FeedbackRecord | Promise<FeedbackRecord>;
   list(options?: { limit?: number }): FeedbackRecord[] | Promise<FeedbackRecord[]>;
   close(): void | Promise<void>;
+}
+
+/** A vote on an answer the store has no record of (its save failed or was lost). */
+export class UnknownAnswerError extends AskdocsError {
+  constructor(platform: string, messageRef: string) {
+    super('feedback', `No saved answer for ${platform} message ${messageRef}, so the vote was not recorded.`);
+  }
 }
 
 export function feedbackSourcesFrom(sources: Source[]): FeedbackSource[] {
@@ -241,13 +251,16 @@ export class FeedbackStore implements FeedbackRecorder {
 
   recordVote(input: VoteInput): FeedbackRecord {
     const at = (input.at ?? new Date()).toISOString();
-    this.writableDb()
-      .prepare(
-        `INSERT INTO votes (platform, message_ref, user_id, vote, created_at, voted_at)
+    const db = this.writableDb();
+    // Answers are never deleted, so one that exists now still does when the vote is written.
+    if (!db.prepare('SELECT 1 FROM answers WHERE platform = ? AND message_ref = ?').get(input.platform, input.messageRef)) {
+      throw new UnknownAnswerError(input.platform, input.messageRef);
+    }
+    db.prepare(
+      `INSERT INTO votes (platform, message_ref, user_id, vote, created_at, voted_at)
          VALUES (@platform, @messageRef, @userId, @vote, @at, @at)
          ON CONFLICT (platform, message_ref, user_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at`,
-      )
-      .run({ platform: input.platform, messageRef: input.messageRef, userId: input.userId, vote: input.vote, at });
+    ).run({ platform: input.platform, messageRef: input.messageRef, userId: input.userId, vote: input.vote, at });
     const row = this.db
       .prepare(`${SELECT_RECORDS} WHERE v.platform = ? AND v.message_ref = ? AND v.user_id = ?`)
       .get(input.platform, input.messageRef, input.userId) as RecordRow;
