@@ -111,6 +111,20 @@ describe('FeedbackStore', () => {
     restored.close();
   });
 
+  it('lists only the votes cast since a given time, for a report over a window', () => {
+    const store = FeedbackStore.open(join(dir, 'window.sqlite'));
+    for (const day of [1, 5, 9]) {
+      store.saveAnswer({ platform: 'slack', messageRef: `C1:${day}`, question: `question ${day}`, answer: 'a.', sources: [] });
+      store.recordVote({ platform: 'slack', messageRef: `C1:${day}`, userId: 'U1', vote: 'up', at: new Date(Date.UTC(2026, 0, day)) });
+    }
+    assert.deepEqual(
+      store.list({ since: new Date(Date.UTC(2026, 0, 5)) }).map((r) => r.question),
+      ['question 9', 'question 5'],
+    );
+    assert.equal(store.list().length, 3, 'no window: every vote');
+    store.close();
+  });
+
   it('refuses a vote on an answer that was never saved, so none is listed with an unknown question (as in Redis)', () => {
     const store = FeedbackStore.open(join(dir, 'orphan.sqlite'));
     assert.throws(() => store.recordVote({ platform: 'discord', messageRef: 'm1', userId: 'u1', vote: 'up' }), UnknownAnswerError);

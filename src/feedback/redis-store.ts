@@ -23,6 +23,7 @@ import {
   type FeedbackRecord,
   type FeedbackRecorder,
   type FeedbackSource,
+  type ListOptions,
   UnknownAnswerError,
   type Vote,
   type VoteInput,
@@ -30,6 +31,11 @@ import {
 
 /** Answers kept while Redis is down (a few KB each): the oldest go first beyond this. */
 export const MAX_UNSAVED_ANSWERS = 2_000;
+/**
+ * Votes read per round trip. Every command times out at 500 ms (src/state/redis.ts): sent
+ * all at once, the last of tens of thousands would wait on all the others and time out.
+ */
+const READ_BATCH = 500;
 /** Answers written back per command: commands time out at 500 ms, so none carries thousands. */
 const WRITE_BACK_BATCH = 100;
 
@@ -153,10 +159,13 @@ export class RedisFeedbackStore implements FeedbackRecorder {
     return record;
   }
 
-  async list(options: { limit?: number } = {}): Promise<FeedbackRecord[]> {
+  async list(options: ListOptions = {}): Promise<FeedbackRecord[]> {
     const limit = options.limit ?? 50;
-    const voteIds = await this.redis.client.zrevrange(this.timeline, 0, limit - 1);
-    return this.records(voteIds);
+    // The timeline is scored by when each vote was last cast: a window is a range of it.
+    const voteIds = await this.redis.client.zrevrangebyscore(this.timeline, '+inf', options.since?.getTime() ?? '-inf', 'LIMIT', 0, limit);
+    const records: FeedbackRecord[] = [];
+    for (let i = 0; i < voteIds.length; i += READ_BATCH) records.push(...(await this.records(voteIds.slice(i, i + READ_BATCH))));
+    return records;
   }
 
   /** The stores share the process's Redis connection; closing it is the owner's job. */
@@ -164,7 +173,12 @@ export class RedisFeedbackStore implements FeedbackRecorder {
 
   private async records(voteIds: string[]): Promise<FeedbackRecord[]> {
     if (voteIds.length === 0) return [];
-    const votes = await Promise.all(voteIds.map((id) => this.redis.client.hgetall(this.voteKey(id))));
+    const pipeline = this.redis.client.pipeline();
+    for (const id of voteIds) pipeline.hgetall(this.voteKey(id));
+    const votes = ((await pipeline.exec()) ?? []).map(([error, vote]) => {
+      if (error) throw error;
+      return vote as Record<string, string>;
+    });
     const answerKeys = votes.map((vote) => this.answerKey(vote.platform ?? '', vote.messageRef ?? ''));
     const answers = await this.redis.client.mget(answerKeys);
     const records: FeedbackRecord[] = [];

@@ -12,7 +12,7 @@
  *     - throws UnknownAnswerError for an answer that was never saved: such a vote could
  *       only be listed as "(unknown)" and never reach `askdocs gaps`, so the voter is told
  *       it was not recorded instead of being thanked.
- *   store.list({ limit? }): FeedbackRecord[]    // newest vote first
+ *   store.list({ limit?, since? }): FeedbackRecord[]    // newest vote first; `since`: only votes cast since then
  *   store.close();
  *
  *   FeedbackRecord = { platform, userId, vote, at, createdAt, messageRef, channelId?,
@@ -68,6 +68,13 @@ export interface VoteInput {
   at?: Date;
 }
 
+export interface ListOptions {
+  /** At most this many, newest first (default 50). */
+  limit?: number;
+  /** Only votes cast (or last changed) since then: a report over a window reads just that. */
+  since?: Date;
+}
+
 export interface FeedbackRecord {
   platform: string;
   userId: string;
@@ -94,7 +101,7 @@ export interface FeedbackRecorder {
   readonly location: string;
   saveAnswer(answer: AnsweredMessage, at?: Date): void | Promise<void>;
   recordVote(input: VoteInput): FeedbackRecord | Promise<FeedbackRecord>;
-  list(options?: { limit?: number }): FeedbackRecord[] | Promise<FeedbackRecord[]>;
+  list(options?: ListOptions): FeedbackRecord[] | Promise<FeedbackRecord[]>;
   close(): void | Promise<void>;
 }
 
@@ -267,10 +274,11 @@ export class FeedbackStore implements FeedbackRecorder {
     return toRecord(row);
   }
 
-  list(options: { limit?: number } = {}): FeedbackRecord[] {
+  list(options: ListOptions = {}): FeedbackRecord[] {
+    // voted_at is ISO 8601 in UTC, so comparing the text compares the times.
     const rows = this.db
-      .prepare(`${SELECT_RECORDS} ORDER BY v.voted_at DESC, v.rowid DESC LIMIT ?`)
-      .all(options.limit ?? 50) as RecordRow[];
+      .prepare(`${SELECT_RECORDS} WHERE v.voted_at >= ? ORDER BY v.voted_at DESC, v.rowid DESC LIMIT ?`)
+      .all(options.since?.toISOString() ?? '', options.limit ?? 50) as RecordRow[];
     return rows.map(toRecord);
   }
 

@@ -19,9 +19,13 @@ export function votesByRequest(feedbackDb: string): Map<string, Vote> {
   }
 }
 
-/** The same, from wherever FEEDBACK_DB keeps feedback (the SQLite file or Redis). */
-export async function votesFromConfig(config: Config): Promise<Map<string, Vote>> {
-  return verdicts(await readFeedback(config, { limit: ALL }));
+/**
+ * The same, from wherever FEEDBACK_DB keeps feedback (the SQLite file or Redis). With
+ * `since` (the report's window), only votes cast since then are read: a vote on a question
+ * asked in the window is cast after it, and Redis may hold years of votes.
+ */
+export async function votesFromConfig(config: Config, options: { since?: Date } = {}): Promise<Map<string, Vote>> {
+  return verdicts(await readFeedback(config, { limit: ALL, since: options.since }));
 }
 
 const ALL = 1_000_000;
