@@ -50,7 +50,7 @@ export async function loadGapsReport(
     }
     const report = await buildGapsReport({
       questions: logged,
-      votes: await votesFromConfig(config),
+      votes: await votesFromConfig(config, { since }),
       since,
       now,
       minSize: options.minSize,
