@@ -123,6 +123,8 @@ export class ChatDelivery {
   /** Platform events claimed: one answer per event, even when the platform redelivers it (or another replica gets it). */
   readonly claims: Claims;
   readonly #deps: ChatDeliveryDeps;
+  /** Answers whose sources are being posted and the answer saved for feedback. */
+  readonly #saving = new Set<Promise<void>>();
   readonly #limits: ChatLimits;
 
   constructor(deps: ChatDeliveryDeps) {
@@ -260,9 +262,14 @@ export class ChatDelivery {
       return;
     }
     try {
-      const answerRef = await job.postSources(answer);
-      // Saved now so a click, even after a restart, knows which question and answer it rates.
-      if (answerRef) await this.#saveForFeedback(job, answer, answerRef);
+      const sourcesAndSave = (async () => {
+        const answerRef = await job.postSources(answer);
+        // Saved now so a click, even after a restart, knows which question and answer it rates.
+        if (answerRef) await this.#saveForFeedback(job, answer, answerRef);
+      })();
+      // The buttons show before the save is done: a click that quick waits for it (recordVote).
+      this.#saving.add(sourcesAndSave);
+      await sourcesAndSave.finally(() => this.#saving.delete(sourcesAndSave));
     } catch (error) {
       logger.error({ err: error }, 'could not post the sources');
       await view.note(SOURCES_FAILED_TEXT);
@@ -277,8 +284,18 @@ export class ChatDelivery {
    */
   async recordVote(vote: { answerRef: string; userId: string; vote: Vote }, logger: Logger): Promise<boolean> {
     try {
-      if (!this.#deps.feedback) throw new Error('no feedback store configured');
-      await this.#deps.feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
+      const { feedback } = this.#deps;
+      if (!feedback) throw new Error('no feedback store configured');
+      const record = () =>
+        feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
+      await Promise.resolve()
+        .then(record)
+        .catch(async (error: unknown) => {
+          // Unknown perhaps only because its save, right after the buttons appeared, is still running here.
+          if (!(error instanceof UnknownAnswerError) || this.#saving.size === 0) throw error;
+          await Promise.allSettled([...this.#saving]);
+          return record();
+        });
       this.#deps.metrics?.feedback.inc({ platform: this.platform, vote: vote.vote });
       logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
       return true;
