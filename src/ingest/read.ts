@@ -4,7 +4,7 @@
  * whatever people put there, so one bad file is reported and skipped, never the
  * end of the run (ingest.ts).
  */
-import { isUtf8 } from 'node:buffer';
+import { constants as bufferConstants, isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import { stripControlChars } from '../control-chars.ts';
@@ -14,21 +14,47 @@ export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: stri
 /** Share of replacement characters above which decoded bytes are not text (Latin-1 prose stays well below). */
 const MAX_INVALID_SHARE = 0.1;
 
-export async function readDocument(absolutePath: string, maxBytes: number): Promise<ReadOutcome> {
+/**
+ * The most bytes read as one text: a JavaScript string holds at most
+ * buffer.constants.MAX_STRING_LENGTH characters (about 512 MB on 64-bit Node 20), and
+ * UTF-8 or Windows-1252 text has up to one character per byte. INGEST_MAX_FILE_MB allows
+ * up to 1024 MB, so a larger file is skipped here, not the end of the run.
+ */
+export const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+export async function readDocument(
+  absolutePath: string,
+  maxBytes: number,
+  /** For tests: a lower text limit than MAX_TEXT_BYTES. */
+  options: { maxTextBytes?: number } = {},
+): Promise<ReadOutcome> {
+  const maxTextBytes = options.maxTextBytes ?? MAX_TEXT_BYTES;
   let bytes: Buffer;
   try {
     const { size } = await stat(absolutePath);
     if (size > maxBytes) {
       return { ok: false, reason: `${megabytes(size)} MB is over the ${megabytes(maxBytes)} MB limit (INGEST_MAX_FILE_MB)` };
     }
+    if (size > maxTextBytes) return { ok: false, reason: tooMuchText(size, maxTextBytes) };
     bytes = await readFile(absolutePath);
   } catch (error) {
     return { ok: false, reason: readFailure(error) };
   }
-  const decoded = decode(bytes);
-  if ('reason' in decoded) return { ok: false, reason: decoded.reason };
-  // Line endings first (a CR is a control character), then every terminal control sequence.
-  return { ok: true, text: stripControlChars(decoded.text.replace(/\r\n?/g, '\n')) };
+  // It may have grown since stat().
+  if (bytes.length > maxTextBytes) return { ok: false, reason: tooMuchText(bytes.length, maxTextBytes) };
+  try {
+    const decoded = decode(bytes);
+    if ('reason' in decoded) return { ok: false, reason: decoded.reason };
+    // Line endings first (a CR is a control character), then every terminal control sequence.
+    return { ok: true, text: stripControlChars(decoded.text.replace(/\r\n?/g, '\n')) };
+  } catch (error) {
+    // Out of memory for a string this long, in practice: this file is skipped, the run goes on.
+    return { ok: false, reason: `could not be read as text (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+function tooMuchText(size: number, maxTextBytes: number): string {
+  return `${megabytes(size)} MB is more text than askdocs can read as one document (at most ${megabytes(maxTextBytes)} MB)`;
 }
 
 /**
