@@ -231,3 +231,29 @@ describe('askdocs ingest interrupted', { skip: NEEDS_SHARED }, () => {
     }
   });
 });
+
+describe('failure lines read as sentences', () => {
+  it('a Milvus status failure ends with a full stop before the resume hint', async () => {
+    const { cliFailureMessage } = await import('../src/cli/failure.ts');
+    const { check } = await import('../src/milvus/status.ts');
+    const failure = (() => {
+      try {
+        check({ error_code: 'Success', code: 65535, reason: 'internal error' }, 'upsert');
+      } catch (error) {
+        return error;
+      }
+      assert.fail('check() accepted a failed status');
+    })();
+    assert.equal(
+      cliFailureMessage(failure, 'ingest'),
+      'Milvus upsert failed: internal error. Run the ingest again once Milvus answers: it resumes where it stopped.',
+    );
+    assert.equal(cliFailureMessage(failure, 'ask'), 'Milvus upsert failed: internal error.');
+    // A message that already ends a sentence gets no second full stop.
+    const { AskdocsError } = await import('../src/errors.ts');
+    assert.equal(
+      cliFailureMessage(new AskdocsError('milvus_unavailable', 'Lost the connection to Milvus (request: upsert).'), 'ingest'),
+      'Lost the connection to Milvus (request: upsert). Run the ingest again once Milvus answers: it resumes where it stopped.',
+    );
+  });
+});

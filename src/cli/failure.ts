@@ -5,19 +5,28 @@
  */
 import { AskdocsError } from '../errors.ts';
 import { redactSecrets } from '../logger.ts';
+import { isRerunHopeless, sentence } from '../milvus/status.ts';
 
 const MAX_REASON_CHARS = 300;
 
 export function cliFailureMessage(error: unknown, command: string): string {
   // Redacted too: a message may quote a configured URL or a server's reply.
-  if (error instanceof AskdocsError) return redactSecrets(error.userMessage) + resumeHint(error, command);
+  if (error instanceof AskdocsError) {
+    const hint = resumeHint(error, command);
+    const message = redactSecrets(error.userMessage);
+    return hint ? `${sentence(message)} ${hint}` : message;
+  }
   return `${command} failed: ${reasonOf(error)}.`;
 }
 
-/** An ingest that lost Milvus half-way is not lost: what it stored stays, and a re-run picks up the rest. */
+/**
+ * An ingest that lost Milvus half-way is not lost: what it stored stays, and a re-run
+ * picks up the rest. Not said where a re-run cannot help (a damaged data file, a
+ * read-only data folder, a full disk): those messages say what to do instead.
+ */
 function resumeHint(error: AskdocsError, command: string): string {
-  if (command !== 'ingest' || (error.code !== 'milvus_unavailable' && error.code !== 'milvus')) return '';
-  return ' Run the ingest again once Milvus answers: it resumes where it stopped.';
+  if (command !== 'ingest' || (error.code !== 'milvus_unavailable' && error.code !== 'milvus') || isRerunHopeless(error)) return '';
+  return 'Run the ingest again once Milvus answers: it resumes where it stopped.';
 }
 
 export function interruptedMessage(command: string): string {
