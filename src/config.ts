@@ -51,6 +51,38 @@ export function docsBaseUrlProblem(value: string): string | undefined {
   if (unknown.length > 0) return `has a placeholder askdocs does not fill: ${unknown.join(', ')} (a link template takes {path} and {id})`;
   return undefined;
 }
+/** The largest database index a Redis server can have (its `databases` setting is a C int). */
+const MAX_REDIS_DB = 2_147_483_646;
+
+/**
+ * Why a value cannot be REDIS_URL, if it cannot: not a redis(s):// URL, or one the Redis client would
+ * choke on only after Milvus and the model have loaded (a `%` that starts no
+ * percent-escape in the user name or password), or would quietly read as database 0 (a
+ * path that is not a number). Whether the server has that database is its own
+ * configuration (16 by default): it says so when askdocs connects. Never echoes the password.
+ */
+export function redisUrlProblem(value: string): string | undefined {
+  // Before parsing: a "#" in a password cuts the URL short, which then fails to parse.
+  if (value.includes('#')) return 'has a "#", which ends a URL: in a password, write it as %23';
+  const url = parsedUrl(value);
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) return 'must be a redis:// or rediss:// URL (e.g. redis://redis:6379)';
+  for (const part of [url.username, url.password]) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      return 'has a "%" in its user name or password that starts no percent-escape: write it as %25 (and @ : / ? # as %40 %3A %2F %3F %23)';
+    }
+  }
+  // The Redis client takes the database from the path, or else from ?db=.
+  const inPath = url.pathname !== '/' && url.pathname !== '';
+  const db = inPath ? url.pathname.slice(1) : url.searchParams.get('db');
+  if (db !== null && db !== '' && !(/^\d{1,10}$/.test(db) && Number(db) <= MAX_REDIS_DB)) {
+    const got = JSON.stringify(inPath ? `/${db}` : `db=${db}`);
+    return `must end in a database number after the host, such as redis://redis:6379/0 (0 to 15 on a default Redis), or in none (database 0); got ${got}`;
+  }
+  return undefined;
+}
+
 /**
  * A number from a string, within [min, max]. One plain message names the range and
  * what was given ("PORT: must be a whole number from 0 to 65535, got "abc""), where
@@ -222,10 +254,24 @@ export const envSchema = z.object({
 
   // Operations
   // A file path (SQLite), or `redis` for the shared Redis (the default when REDIS_URL is set).
-  FEEDBACK_DB: optionalString,
+  FEEDBACK_DB: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      // A URL would become a SQLite file named after it (password included), one per replica.
+      .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()), 'set it to redis (with REDIS_URL) or to a file path, not a URL')
+      .optional(),
+  ),
   REDIS_URL: z.preprocess(
     emptyToUndefined,
-    z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL (e.g. redis://redis:6379)' }).optional(),
+    z
+      .string()
+      .trim()
+      .superRefine((url, ctx) => {
+        const problem = redisUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   ),
   HEALTH_PORT: int(8080, 0, 65_535),
   BIND_ADDRESS: z.preprocess(

@@ -68,6 +68,34 @@ describe('askdocs with a bad configuration', () => {
     ]);
   });
 
+  it('feedback with FEEDBACK_DB set to a Redis URL: refused by name, no file named after it, no password shown', async () => {
+    const run = await runCli(['feedback'], { FEEDBACK_DB: 'redis://:hunter2secret@127.0.0.1:6379' }, { cwd: work });
+    assert.equal(run.code, 2);
+    assert.deepEqual(problemLines(run.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - FEEDBACK_DB: set it to redis (with REDIS_URL) or to a file path, not a URL',
+    ]);
+    assert.equal(run.stdout, '');
+    assert.deepEqual(await readdir(work), []);
+  });
+
+  it('slack with a raw % in the REDIS_URL password and a database that is not a number: both refused before anything loads', async () => {
+    const tokens = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret' };
+    const percent = await runCli(['slack'], { ...tokens, REDIS_URL: 'redis://:Secr3t%PassD@127.0.0.1:6379' }, { cwd: work });
+    assert.equal(percent.code, 2);
+    assert.deepEqual(problemLines(percent.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - REDIS_URL: has a "%" in its user name or password that starts no percent-escape: write it as %25 (and @ : / ? # as %40 %3A %2F %3F %23)',
+    ]);
+    const db = await runCli(['feedback'], { REDIS_URL: 'redis://127.0.0.1:6379/abc' }, { cwd: work });
+    assert.equal(db.code, 2);
+    assert.deepEqual(problemLines(db.stderr), [
+      'askdocs: Invalid configuration:',
+      '  - REDIS_URL: must end in a database number after the host, such as redis://redis:6379/0 (0 to 15 on a default Redis), or in none (database 0); got "/abc"',
+    ]);
+    assert.deepEqual(await readdir(work), []);
+  });
+
   it('discord register: a bad PORT and the missing Discord settings are reported together', async () => {
     const run = await runCli(['discord', 'register'], { PORT: 'abc', DISCORD_TOKEN: 'token' }, { cwd: work });
     assert.equal(run.code, 2);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ChatLimits } from '../src/chat/limits.ts';
-import { loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { readFeedback } from '../src/feedback/reader.ts';
 import { MAX_UNSAVED_ANSWERS, RedisFeedbackStore } from '../src/feedback/redis-store.ts';
 import { UnknownAnswerError } from '../src/feedback/store.ts';
@@ -367,6 +367,54 @@ describe('REDIS_URL and FEEDBACK_DB settings', () => {
         /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/.test(error.message) && !error.message.includes('hunter2secret'),
     );
     assert.throws(() => loadConfig({ FEEDBACK_DB: 'redis' }, { envFile: false }), /FEEDBACK_DB: "redis" needs REDIS_URL/);
+  });
+
+  it('refuses a REDIS_URL the Redis client would fail on later or read as database 0, saying how to write it', () => {
+    const problems = (url: string) => {
+      try {
+        loadConfig({ REDIS_URL: url }, { envFile: false });
+        return [];
+      } catch (error) {
+        return error instanceof ConfigError ? error.problems : [String(error)];
+      }
+    };
+    // A raw % in the password: ioredis threw "URI malformed" only once it connected.
+    const percent = problems('redis://:Secr3t%PassD@127.0.0.1:6379');
+    assert.deepEqual(percent, [
+      'REDIS_URL: has a "%" in its user name or password that starts no percent-escape: write it as %25 (and @ : / ? # as %40 %3A %2F %3F %23)',
+    ]);
+    assert.deepEqual(problems('redis://:pa#ss@127.0.0.1:6379'), ['REDIS_URL: has a "#", which ends a URL: in a password, write it as %23']);
+    for (const [url, got] of [
+      ['redis://127.0.0.1:6379/abc', '"/abc"'],
+      ['redis://127.0.0.1:6379/1/2', '"/1/2"'],
+      ['redis://127.0.0.1:6379/-1', '"/-1"'],
+      ['redis://127.0.0.1:6379/99999999999', '"/99999999999"'],
+      ['redis://127.0.0.1:6379?db=abc', '"db=abc"'],
+    ]) {
+      assert.deepEqual(
+        problems(url as string),
+        [
+          `REDIS_URL: must end in a database number after the host, such as redis://redis:6379/0 (0 to 15 on a default Redis), or in none (database 0); got ${got}`,
+        ],
+        url,
+      );
+    }
+    // Encoded, and databases the server may have (it says at connect whether it does).
+    for (const url of ['redis://:Secr3t%25PassD@127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'rediss://redis:6380/15', 'redis://redis/16']) {
+      assert.deepEqual(problems(url), [], url);
+    }
+  });
+
+  it('refuses a URL in FEEDBACK_DB (it would become a file named after it, password and all), listed with the rest', () => {
+    assert.throws(
+      () => loadConfig({ FEEDBACK_DB: 'redis://:hunter2secret@127.0.0.1:6379', PORT: 'abc' }, { envFile: false }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 2 &&
+        error.problems.includes('FEEDBACK_DB: set it to redis (with REDIS_URL) or to a file path, not a URL') &&
+        !error.message.includes('hunter2secret'),
+    );
+    assert.throws(() => loadConfig({ FEEDBACK_DB: 'file:///tmp/f.sqlite' }, { envFile: false }), /FEEDBACK_DB: set it to redis/);
   });
 
   it('sends feedback to Redis by default when REDIS_URL is set, unless FEEDBACK_DB names a file', () => {
