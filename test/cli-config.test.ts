@@ -8,6 +8,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
 import { runCli } from './support/retrieval-fixture.ts';
 
 describe('askdocs with a bad configuration', () => {
@@ -104,5 +106,51 @@ describe('askdocs with a bad configuration', () => {
       '  - PORT: must be a whole number from 0 to 65535, got "abc"',
       '  - DISCORD_APPLICATION_ID: required for registering Discord commands',
     ]);
+  });
+});
+
+describe('askdocs with a REDIS_URL that Redis refuses', { skip: NO_REDIS }, () => {
+  let work: string;
+  let server: TestRedis;
+  const WRONG = 'wrongPassw0rd99';
+  const REFUSED =
+    'askdocs: Redis refused the credentials in REDIS_URL (WRONGPASS: wrong password, or no such user): correct the user name or password in REDIS_URL.';
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'askdocs-cli-redis-'));
+    server = await startTestRedis();
+    const admin = new Redis(server.url);
+    await admin.config('SET', 'requirepass', 'rightPassw0rd11');
+    admin.disconnect();
+  });
+  after(async () => {
+    await server?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+  // The bot's JSON log lines (its shutdown) aside, what a person reads.
+  const plainLines = (stderr: string) =>
+    stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('{'));
+
+  it('slack with a wrong password: one line naming REDIS_URL, exit non-zero, before Milvus and the model load', async () => {
+    const run = await runCli(
+      ['slack'],
+      { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'secret', REDIS_URL: `redis://:${WRONG}@127.0.0.1:${server.port}` },
+      { cwd: work, killWhen: () => false },
+    );
+    assert.equal(run.code, 1);
+    assert.deepEqual(plainLines(run.stderr), [REFUSED]);
+    assert.ok(!`${run.stdout}${run.stderr}`.includes(WRONG), run.stderr);
+    assert.ok(!run.stderr.includes('redis_unavailable'), 'not reported as an outage');
+    // MILVUS_URI defaults to ./data/milvus: nothing was started.
+    assert.deepEqual(await readdir(work), []);
+  });
+
+  it('feedback with a wrong password: the same line, not "Could not reach Redis"', async () => {
+    const run = await runCli(['feedback'], { REDIS_URL: `redis://:${WRONG}@127.0.0.1:${server.port}` }, { cwd: work });
+    assert.equal(run.code, 1);
+    assert.deepEqual(run.stderr.trim().split('\n'), [REFUSED]);
+    assert.equal(run.stdout, '');
   });
 });

@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { ChatLimits } from '../src/chat/limits.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { AskdocsError } from '../src/errors.ts';
 import { readFeedback } from '../src/feedback/reader.ts';
 import { MAX_UNSAVED_ANSWERS, RedisFeedbackStore } from '../src/feedback/redis-store.ts';
 import { UnknownAnswerError } from '../src/feedback/store.ts';
@@ -349,6 +351,99 @@ describe('shared state across a Redis restart that keeps its data (appendonly, a
       next = await b.admit({ userId: 'U1', channelId: 'C1' });
     }
     assert.equal(next.ok, true, `admitted after the outage (${next.ok ? '' : next.reason})`);
+  });
+});
+
+describe('a REDIS_URL that Redis refuses (a wrong password, no password, a database it does not have)', { skip: NO_REDIS }, () => {
+  let server: TestRedis;
+  let admin: Redis;
+  const connections: SharedRedis[] = [];
+  const url = (userinfo: string, db = '') => `redis://${userinfo}127.0.0.1:${server.port}${db}`;
+  const connect = (redisUrl: string, logger: Logger = createLogger({ level: 'silent' })) => {
+    const redis = connectSharedRedis({ url: redisUrl, logger });
+    connections.push(redis);
+    return redis;
+  };
+
+  before(async () => {
+    server = await startTestRedis();
+    admin = new Redis(server.url);
+    await admin.call('ACL', 'SETUSER', 'askdocs', 'on', '>rightPassw0rd11', '~*', '&*', '+@all');
+  });
+  after(async () => {
+    await Promise.all(connections.map((redis) => redis.close()));
+    admin?.disconnect();
+    await server?.close();
+  });
+
+  it('a wrong password: whenReady fails at once with one line naming REDIS_URL, logged once as an error, not as an outage', async () => {
+    const { logger, lines } = capturingLogger();
+    const redis = connect(url('askdocs:wrongPassw0rd99@'), logger);
+    const started = Date.now();
+    await assert.rejects(redis.whenReady(5_000), (error: unknown) => {
+      assert.ok(error instanceof AskdocsError);
+      assert.equal(
+        error.userMessage,
+        'Redis refused the credentials in REDIS_URL (WRONGPASS: wrong password, or no such user): correct the user name or password in REDIS_URL.',
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 2_000, 'not after the start-up wait');
+    // ioredis keeps retrying (a running bot's Redis may be fixed); the log says it once.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const logged = lines();
+    assert.deepEqual(
+      logged.map((line) => [line.level, line.event]),
+      [['error', 'redis_refused']],
+    );
+    assert.ok(!JSON.stringify(logged).includes('wrongPassw0rd99'));
+    assert.match(redis.readinessDetail(), /^Redis refused the credentials in REDIS_URL/);
+    await assert.rejects(redis.whenReady(5_000), /Redis refused the credentials in REDIS_URL/, 'asked again: the same answer');
+  });
+
+  it('no database 16 on a default Redis: refused, and never used as database 0', async () => {
+    const redis = connect(url('askdocs:rightPassw0rd11@', '/16'));
+    await assert.rejects(
+      redis.whenReady(5_000),
+      (error: unknown) =>
+        error instanceof AskdocsError &&
+        error.userMessage ===
+          'Redis has no database 16 (the number at the end of REDIS_URL): use one from 0 to its number of databases minus 1 (0 to 15 on a default Redis, set by `databases` in redis.conf).',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(redis.available, false);
+    await assert.rejects(redis.client.set('askdocs:probe', '1'));
+    assert.equal(await admin.exists('askdocs:probe'), 0);
+  });
+
+  it('a running replica whose password stops working: says so (once) and in /readyz, and reconnects once it works again', async () => {
+    const { logger, lines } = capturingLogger();
+    const redis = connect(url('askdocs:rightPassw0rd11@'), logger);
+    assert.equal(await redis.whenReady(5_000), true);
+    await admin.call('ACL', 'SETUSER', 'askdocs', 'resetpass', '>rotatedPassw0rd22');
+    await admin.call('CLIENT', 'KILL', 'USER', 'askdocs');
+    await until('the refusal', () => redis.refusal, { intervalMs: 25 });
+    assert.match(redis.readinessDetail(), /^Redis refused the credentials in REDIS_URL .* Still answering, with per-replica state\.$/);
+    await admin.call('ACL', 'SETUSER', 'askdocs', 'resetpass', '>rightPassw0rd11');
+    await until('the reconnection', () => redis.available, { intervalMs: 25 });
+    assert.equal(redis.refusal, undefined);
+    assert.deepEqual(
+      lines().map((line) => line.event),
+      // Dropped (an outage, as far as it knows), then refused on reconnecting, then back.
+      ['redis_connected', 'redis_unavailable', 'redis_refused', 'redis_recovered'],
+    );
+  });
+
+  it('no password where Redis requires one: refused with one line that says where it goes', async () => {
+    await admin.config('SET', 'requirepass', 'defaultPassw0rd33');
+    const redis = connect(url(''));
+    await assert.rejects(
+      redis.whenReady(5_000),
+      (error: unknown) =>
+        error instanceof AskdocsError &&
+        error.userMessage ===
+          'Redis requires a password and REDIS_URL has none (NOAUTH): add it before the host, as ":PASSWORD@" (or "USER:PASSWORD@").',
+    );
   });
 });
 

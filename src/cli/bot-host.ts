@@ -56,20 +56,22 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
 
   try {
     // Shutdown hooks run last-registered-first: the bot (registered by the caller)
-    // stops before the feedback store and the runtime it uses are closed.
-    const runtime = await ctx.openRuntime(config, logger);
-    lifecycle.onShutdown(() => runtime.close());
-    endWithEngine(runtime, lifecycle);
+    // stops before the runtime and the feedback store it uses are closed.
     const state = openChatState(config, logger);
     lifecycle.onShutdown(() => state.close());
     // Until Redis answers, event claims are decided by this process alone, so two replicas
-    // given the same event at start-up would both answer it: wait for it, briefly.
+    // given the same event at start-up would both answer it: wait for it, briefly. Before
+    // Milvus and the model load, so that a REDIS_URL Redis refuses (a wrong password, a
+    // database it does not have) ends the start at once, in one line: whenReady rejects.
     if (state.redis && !(await state.redis.whenReady(REDIS_STARTUP_WAIT_MS))) {
       logger.warn(
         { waitedMs: REDIS_STARTUP_WAIT_MS },
         'starting without Redis: event claims and limits are this process alone until it connects',
       );
     }
+    const runtime = await ctx.openRuntime(config, logger);
+    lifecycle.onShutdown(() => runtime.close());
+    endWithEngine(runtime, lifecycle);
     const startDigest = (channel: DigestChannel) =>
       digestFor(config, channel, {
         report: async (options) => (await loadGapsReport(runtime, config, logger, options)).report,

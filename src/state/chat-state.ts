@@ -67,7 +67,8 @@ export function openFeedback(config: Config, logger: Logger, redis: SharedRedis 
 
 /**
  * Redis being down does not take a replica out of service (it keeps answering with its
- * own state), so the check passes either way; its detail says which it is.
+ * own state), so the check passes either way; its detail says which it is (and, when
+ * Redis refuses REDIS_URL's credentials after the bot started, that).
  */
 function redisReadiness(redis: SharedRedis): ReadinessCheck {
   return { name: 'redis', run: () => ({ ok: true, detail: redis.readinessDetail(), ...(redis.available ? {} : { degraded: true }) }) };

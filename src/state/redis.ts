@@ -6,7 +6,9 @@
  *   const redis = connectSharedRedis({ url: config.redis.url, logger });
  *   redis.client          // ioredis client; commands fail fast while disconnected
  *   redis.available       // true while the connection is ready
- *   await redis.whenReady(ms) // true once connected; false if not within ms (start degraded)
+ *   await redis.whenReady(ms) // true once connected; false if not within ms (start degraded);
+ *                             // rejects when Redis refuses REDIS_URL's credentials or database
+ *   redis.refusal         // that refusal, in one line naming REDIS_URL (no reconnect fixes it)
  *   redis.onRecovered(fn) // called on every (re)connection: after an outage, and the first time
  *   redis.readinessDetail() // one line for /readyz
  *   await redis.close();
@@ -14,8 +16,14 @@
  * Why fail fast: a chat answer must never wait on a Redis that is gone. With the offline
  * queue off and a short command timeout, every store sees an error at once and falls back
  * to what this process knows; ioredis keeps reconnecting in the background.
+ *
+ * A refusal is not an outage: a wrong password (WRONGPASS), a password missing (NOAUTH),
+ * a user without the commands askdocs needs (NOPERM), or a database the server does not
+ * have are mistakes in REDIS_URL, so `whenReady` rejects and a bot does not start. A
+ * database the server lacks also ends the connection: ioredis would go on, on database 0.
  */
 import { Redis } from 'ioredis';
+import { AskdocsError } from '../errors.ts';
 import { type Logger, registerSecrets } from '../logger.ts';
 import { credentialsOf } from '../url-credentials.ts';
 
@@ -33,7 +41,12 @@ export interface SharedRedis {
   /** Prefix for every askdocs key (ioredis' keyPrefix is not used: rate-limiter-flexible and Lua scripts need real key names). */
   readonly prefix: string;
   readonly available: boolean;
-  /** Resolves true once connected, false after `timeoutMs` without a connection. */
+  /** Why Redis refused this connection (REDIS_URL's credentials or database), until it accepts one. */
+  readonly refusal: string | undefined;
+  /**
+   * Resolves true once connected, false after `timeoutMs` without a connection; rejects
+   * with the refusal (an AskdocsError) when Redis refuses REDIS_URL, before or meanwhile.
+   */
   whenReady(timeoutMs: number): Promise<boolean>;
   /** Called on every (re)connection, the first included. */
   onRecovered(listener: () => void): void;
@@ -61,7 +74,11 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
   let downSince: number | undefined;
   let closing = false;
 
+  let refusal: string | undefined;
+  const refusedListeners = new Set<(refusal: string) => void>();
+
   client.on('ready', () => {
+    refusal = undefined;
     if (down) {
       log.info(
         { event: 'redis_recovered', downForMs: downSince ? Date.now() - downSince : undefined },
@@ -85,8 +102,23 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
       "redis: unreachable; answering with this replica's own state (limits and dedupe are per replica until it is back)",
     );
   };
-  // Before the first connection, errors are the same outage as a later drop.
-  client.on('error', (error: Error) => markDown(error.message));
+  const refused = (error: Error, line: string, endConnection: boolean) => {
+    // Said once: ioredis retries a refused password every ~2 s (the server may be fixed meanwhile).
+    if (!closing && refusal === undefined) {
+      log.error({ event: 'redis_refused', reason: firstLine(error.message) }, `redis: ${line}`);
+    }
+    refusal = line;
+    down = true;
+    downSince ??= Date.now();
+    if (endConnection) client.disconnect();
+    for (const listener of refusedListeners) listener(line);
+  };
+  // Before the first connection, errors are the same outage as a later drop, unless Redis refused REDIS_URL.
+  client.on('error', (error: Error) => {
+    const refusalOf = refusalLine(error, options.url);
+    if (refusalOf) refused(error, refusalOf.line, refusalOf.endConnection);
+    else markDown(error.message);
+  });
   client.on('close', () => markDown('connection closed'));
 
   return {
@@ -95,18 +127,32 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
     get available() {
       return client.status === 'ready';
     },
+    get refusal() {
+      return refusal;
+    },
     whenReady(timeoutMs) {
       if (client.status === 'ready') return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
+      if (refusal !== undefined) return Promise.reject(new AskdocsError('config', refusal));
+      return new Promise<boolean>((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
           client.off('ready', onReady);
+          refusedListeners.delete(onRefused);
+        };
+        const timer = setTimeout(() => {
+          done();
           resolve(false);
         }, timeoutMs);
         const onReady = () => {
-          clearTimeout(timer);
+          done();
           resolve(true);
         };
+        const onRefused = (line: string) => {
+          done();
+          reject(new AskdocsError('config', line));
+        };
         client.once('ready', onReady);
+        refusedListeners.add(onRefused);
       });
     },
     onRecovered(listener) {
@@ -114,6 +160,7 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
     },
     readinessDetail() {
       if (client.status === 'ready') return 'Redis connected: event claims, limits and feedback are shared by all replicas';
+      if (refusal !== undefined) return `${refusal} Still answering, with per-replica state.`;
       return 'Redis unreachable: still answering, with per-replica state (duplicate answers and per-replica limits are possible until it is back)';
     },
     async close() {
@@ -125,4 +172,55 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
       }
     },
   };
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim();
+}
+
+/**
+ * The line for a reply from Redis that no reconnect changes (undefined for an outage),
+ * and whether to end the connection: after a refused SELECT, ioredis carries on, on
+ * database 0. Names REDIS_URL and says what to fix; never holds the password (Redis's
+ * reply does not, and the URL is not quoted).
+ */
+export function refusalLine(error: Error, url: string): { line: string; endConnection: boolean } | undefined {
+  // ioredis prefixes a failed ready check ("Ready check failed: NOAUTH …").
+  const reply = firstLine(error.message).replace(/^Ready check failed:\s*/, '');
+  if (/^WRONGPASS\b/.test(reply)) {
+    return {
+      line: 'Redis refused the credentials in REDIS_URL (WRONGPASS: wrong password, or no such user): correct the user name or password in REDIS_URL.',
+      endConnection: false,
+    };
+  }
+  if (/^NOAUTH\b/.test(reply)) {
+    return {
+      line: 'Redis requires a password and REDIS_URL has none (NOAUTH): add it before the host, as ":PASSWORD@" (or "USER:PASSWORD@").',
+      endConnection: false,
+    };
+  }
+  if (/^NOPERM\b/.test(reply)) {
+    return {
+      line: `Redis refused the user in REDIS_URL a command askdocs needs (${reply.replace(/\.$/, '')}): allow it in that user's ACL, or use another user.`,
+      endConnection: false,
+    };
+  }
+  if (/^ERR (DB index is out of range|invalid DB index)/i.test(reply)) {
+    const db = databaseOf(url);
+    return {
+      line: `Redis has no database ${db} (the number at the end of REDIS_URL): use one from 0 to its number of databases minus 1 (0 to 15 on a default Redis, set by \`databases\` in redis.conf).`,
+      endConnection: true,
+    };
+  }
+  return undefined;
+}
+
+/** The database a Redis URL selects: its path, else its ?db= (as ioredis reads it). */
+function databaseOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return /^\/(\d+)$/.exec(parsed.pathname)?.[1] ?? parsed.searchParams.get('db') ?? '0';
+  } catch {
+    return '?';
+  }
 }
