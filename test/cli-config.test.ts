@@ -4,7 +4,7 @@
  * one line each, exit code 2, and nothing started.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,6 +96,36 @@ describe('askdocs with a bad configuration', () => {
       '  - REDIS_URL: must end in a database number after the host, such as redis://redis:6379/0 (0 to 15 on a default Redis), or in none (database 0); got "/abc"',
     ]);
     assert.deepEqual(await readdir(work), []);
+  });
+
+  it('slack with SLACK_ALLOWED_CHANNELS=#general in .env: refused, where dotenv read it as empty (answering everywhere)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'askdocs-cli-dotenv-'));
+    try {
+      await writeFile(join(dir, '.env'), 'SLACK_BOT_TOKEN=xoxb-1-2-abc\nSLACK_SIGNING_SECRET=secret\nSLACK_ALLOWED_CHANNELS=#general\n');
+      const run = await runCli(['slack'], {}, { cwd: dir });
+      assert.equal(run.code, 2);
+      assert.deepEqual(problemLines(run.stderr), [
+        'askdocs: Invalid configuration:',
+        '  - SLACK_ALLOWED_CHANNELS: in .env (line 3) an unquoted "#" starts a comment, so the value was cut there: put it in quotes, SLACK_ALLOWED_CHANNELS="…"',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('feedback with a misspelled setting in .env: runs, and says which setting was probably meant, once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'askdocs-cli-dotenv-'));
+    try {
+      await writeFile(join(dir, '.env'), 'RETREIVAL_TOP_K=8\nPOSTGRES_PASSWORD=other-tool\n');
+      const run = await runCli(['feedback'], {}, { cwd: dir });
+      assert.equal(run.code, 0);
+      assert.deepEqual(problemLines(run.stderr), [
+        'askdocs: warning: .env line 1: RETREIVAL_TOP_K is not an askdocs setting and is ignored; did you mean RETRIEVAL_TOP_K?',
+      ]);
+      assert.match(run.stdout, /^No feedback recorded yet/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('discord register: a bad PORT and the missing Discord settings are reported together', async () => {

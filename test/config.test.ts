@@ -315,6 +315,84 @@ describe('config', () => {
     assert.equal(config.milvus.collection, 'from_file');
   });
 
+  it('.env: a value cut at an unquoted "#" is a problem by name (never echoed); quoted, it is read whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'askdocs-env-'));
+    writeFileSync(
+      join(dir, '.env'),
+      [
+        'SLACK_ALLOWED_CHANNELS=#general',
+        'GAPS_DIGEST_CHANNEL=#gaps',
+        'MILVUS_TOKEN=root:pa#ss9secret',
+        'PORT=3000 # a comment after a space is one',
+        'LLM_MODEL="two',
+        'lines # inside quotes"',
+        'OTHER_TOOL_COLOR=#fff',
+      ].join('\n'),
+    );
+    const problems = (env: Record<string, string> = {}) => {
+      try {
+        loadConfig(env as NodeJS.ProcessEnv, { cwd: dir, onWarning: () => {} });
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('ss9secret'), error.message);
+        return error.problems;
+      }
+    };
+    const cut = (name: string, line: number) =>
+      `${name}: in .env (line ${line}) an unquoted "#" starts a comment, so the value was cut there: put it in quotes, ${name}="…"`;
+    assert.deepEqual(problems(), [cut('SLACK_ALLOWED_CHANNELS', 1), cut('GAPS_DIGEST_CHANNEL', 2), cut('MILVUS_TOKEN', 3)]);
+    // Set in the environment, the .env line is not what askdocs reads.
+    assert.deepEqual(problems({ MILVUS_TOKEN: 'root:Milvus' }), [cut('SLACK_ALLOWED_CHANNELS', 1), cut('GAPS_DIGEST_CHANNEL', 2)]);
+
+    writeFileSync(join(dir, '.env'), 'SLACK_ALLOWED_CHANNELS="#general"\nMILVUS_TOKEN=\'root:pa#ss\'\nPORT=3000 # comment\n');
+    assert.deepEqual(problems(), [
+      'SLACK_ALLOWED_CHANNELS: must be Slack channel ids, not #names (C0123ABCD: open the channel\'s details, the id is at the bottom), comma-separated, got "#general"',
+    ]);
+    const config = loadConfig({ SLACK_ALLOWED_CHANNELS: 'C0123ABCD' } as NodeJS.ProcessEnv, { cwd: dir, onWarning: () => {} });
+    assert.equal(config.milvus.token, 'root:pa#ss');
+    assert.equal(config.slack.port, 3000);
+  });
+
+  it(".env: warns of a misspelled setting and a line dotenv skips, is silent on other tools' names; a bare setting name is a problem", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'askdocs-env-'));
+    writeFileSync(
+      join(dir, '.env'),
+      [
+        '# askdocs',
+        'SLACK_ALLOWED_CHANNEL=C0123ABCD',
+        'RETREIVAL_TOP_K=8',
+        'export ASKDOCS_LOG_LEVEL=debug',
+        'just some words',
+        '',
+        'HOST=0.0.0.0',
+        'POSTGRES_PASSWORD=x',
+        'NODE_ENV=production',
+        'COMPOSE_PROJECT_NAME=docs',
+      ].join('\n'),
+    );
+    const warnings: string[] = [];
+    const config = loadConfig({} as NodeJS.ProcessEnv, { cwd: dir, onWarning: (warning) => warnings.push(warning) });
+    assert.deepEqual(config.slack.allowedChannels, []);
+    assert.deepEqual(warnings, [
+      '.env line 2: SLACK_ALLOWED_CHANNEL is not an askdocs setting and is ignored; did you mean SLACK_ALLOWED_CHANNELS?',
+      '.env line 3: RETREIVAL_TOP_K is not an askdocs setting and is ignored; did you mean RETRIEVAL_TOP_K?',
+      '.env line 4: ASKDOCS_LOG_LEVEL is not an askdocs setting and is ignored; did you mean LOG_LEVEL?',
+      '.env line 5 is not NAME=value, a comment or a blank line; it is skipped',
+    ]);
+
+    writeFileSync(join(dir, '.env'), 'SLACK_ALLOWED_CHANNELS\nPORT=abc\n');
+    assert.throws(
+      () => loadConfig({} as NodeJS.ProcessEnv, { cwd: dir, onWarning: () => {} }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        assert.deepEqual(error.problems, [
+          'PORT: must be a whole number from 0 to 65535, got "abc"',
+          'SLACK_ALLOWED_CHANNELS: .env line 1 has no "=", so it is skipped: write SLACK_ALLOWED_CHANNELS=value',
+        ]) === undefined,
+    );
+  });
+
   it('documents every setting in .env.example, and nothing else', () => {
     const example = readFileSync(join(PACKAGE_ROOT, '.env.example'), 'utf8');
     const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
