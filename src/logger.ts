@@ -29,16 +29,48 @@ const SECRET_KEYS = [
   'DISCORD_TOKEN',
 ];
 
+/** Values redacted wherever they appear, even inside a longer string: they look like secrets. */
 const secretValues = new Set<string>();
+/**
+ * Values that look like plain words ("ollama", "changeme"), redacted only where they stand
+ * alone: inside a longer token ("ollama-llama3", "changemeplease") they are that token's.
+ */
+const wordSecrets = new Set<string>();
 
-/** Registers values (tokens, keys) that must never appear in a log line. */
+/** Characters of a name (a model, a host, a word): a plain-word secret among them is part of a longer name. */
+const TOKEN_CHAR = 'A-Za-z0-9_.-';
+
+/**
+ * Registers values (tokens, keys, passwords) that must never appear in a log line. One that
+ * looks like a secret (12 characters or more, or mixing letters, digits and signs, as keys
+ * and real passwords do) is redacted wherever it appears; a plain word or number shorter
+ * than that only where it stands alone, so `DEEPSEEK_API_KEY=ollama` does not turn model
+ * "ollama-llama3" into "[REDACTED]-llama3". Shorter than 6: not at all (a URL's password
+ * is cut out of the URL by its place).
+ */
 export function registerSecrets(...values: (string | undefined)[]): void {
-  for (const value of values) if (value && value.length >= 6) secretValues.add(value);
+  for (const value of values) {
+    if (!value || value.length < 6) continue;
+    if (looksLikeSecret(value)) secretValues.add(value);
+    else wordSecrets.add(value);
+  }
+}
+
+function looksLikeSecret(value: string): boolean {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
+  return value.length >= 12 || classes >= 2;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function redactSecrets(text: string): string {
   let out = text;
   for (const secret of secretValues) out = out.split(secret).join('[REDACTED]');
+  for (const word of wordSecrets) {
+    out = out.replace(new RegExp(`(?<![${TOKEN_CHAR}])${escapeRegExp(word)}(?![${TOKEN_CHAR}])`, 'g'), '[REDACTED]');
+  }
   // Bearer tokens and Slack/Discord-looking tokens that were never registered, and the
   // user:password of any URL (a password too short to register still sits in its URL).
   return out

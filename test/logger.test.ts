@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../src/logger.ts';
+import { createLogger, redactSecrets, registerSecrets } from '../src/logger.ts';
 
 describe('log redaction', () => {
   it('cuts the user:password out of URLs in messages, errors and fields, keeping the host', async () => {
@@ -22,5 +22,22 @@ describe('log redaction', () => {
     for (const password of ['PW1', 'PW2', 'PW3', 'PW4']) assert.ok(!text.includes(password), `${password} in ${text}`);
     assert.match(text, /http:\/\/\[REDACTED\]@127\.0\.0\.1:9\/v1\/embeddings/);
     assert.match(text, /grpcs:\/\/\[REDACTED\]@milvus\.internal:19530/);
+  });
+
+  it('redacts a registered key inside any text, and a plain-word "key" (DEEPSEEK_API_KEY=ollama) only where it stands alone', () => {
+    registerSecrets('sk-live-4f9Qx81bZ', 'hunter2', 'ollama', 'changeme2024', 'abc');
+    assert.equal(
+      redactSecrets('401 for key sk-live-4f9Qx81bZ (Bearer-sk-live-4f9Qx81bZ, ?k=sk-live-4f9Qx81bZ&x)'),
+      '401 for key [REDACTED] (Bearer-[REDACTED], ?k=[REDACTED]&x)',
+    );
+    assert.equal(redactSecrets('auth failed: pw=hunter2;'), 'auth failed: pw=[REDACTED];');
+    assert.equal(redactSecrets('token xchangeme2024x'), 'token x[REDACTED]x', '12 characters or more: a secret wherever it is');
+    // The README's Ollama setup: the "key" is the word ollama, which model and host names contain.
+    assert.equal(
+      redactSecrets('model "ollama-llama3" was not found at http://ollama.internal:11434/v1'),
+      'model "ollama-llama3" was not found at http://ollama.internal:11434/v1',
+    );
+    assert.equal(redactSecrets('401: invalid api key "ollama"; key=ollama'), '401: invalid api key "[REDACTED]"; key=[REDACTED]');
+    assert.equal(redactSecrets('abc is too short to be told from a word'), 'abc is too short to be told from a word');
   });
 });
