@@ -79,6 +79,14 @@ export function redactSecrets(text: string): string {
     .replace(/\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{8,}/g, '[REDACTED]');
 }
 
+/**
+ * The values in the query of every URL in `text` (`?token=abc` → `?token=[REDACTED]`), for
+ * lines that quote a URL someone typed: a query often carries a token.
+ */
+export function redactUrlQueries(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]*/gi, (url) => url.replace(/([?&][^=&#\s]*=)[^&#\s]+/g, '$1[REDACTED]'));
+}
+
 export interface CreateLoggerOptions {
   level?: string;
   /** Where JSON lines go; defaults to stderr. Tests pass a stream to inspect output. */

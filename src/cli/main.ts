@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createLogger, type Logger, redactSecrets } from '../logger.ts';
+import { createLogger, type Logger, redactSecrets, redactUrlQueries } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
 import { register as registerAsk } from './commands/ask.ts';
 import { register as registerChat } from './commands/chat.ts';
@@ -158,8 +158,9 @@ function oneLineUsageErrors(command: Command, name: string): void {
         .trim()
         .replace(/\s*\n\s*/g, ' ')
         .replace(/\.$/, '');
-      // Commander quotes the argument it refused: redacted like every failure line (a URL's password, a token).
-      write(`askdocs: ${redactSecrets(line)} (see \`${name} --help\`)\n`);
+      // Commander quotes the argument it refused: redacted like every failure line (a URL's
+      // password, a token), and so are the values of a URL's query (`--base-url 'https://x/?token=…'`).
+      write(`askdocs: ${redactUrlQueries(redactSecrets(line))} (see \`${name} --help\`)\n`);
     },
   });
   for (const sub of command.commands) oneLineUsageErrors(sub, `${name} ${sub.name()}`);

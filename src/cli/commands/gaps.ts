@@ -89,12 +89,20 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
+/** The longest --since: the longest the question log keeps questions (QUESTION_LOG_RETENTION_DAYS). */
+const MAX_AGE_DAYS = 3_650;
+
 function parseAge(value: string): number {
   const ms = /^(\d+(?:\.\d+)?)\s*([hdw]?)$/i.exec(value.trim());
   const n = ms ? Number(ms[1]) : Number.NaN;
   if (!ms || !(n > 0)) throw new InvalidArgumentError('must be an age such as 30d, 12h or 2w');
   const unit = (ms[2] || 'd').toLowerCase();
-  return n * (unit === 'h' ? 1 : unit === 'w' ? 24 * 7 : 24) * 60 * 60 * 1000;
+  const age = n * (unit === 'h' ? 1 : unit === 'w' ? 24 * 7 : 24) * 60 * 60 * 1000;
+  // Beyond this, "since" is before any date (Invalid time value) and before anything logged.
+  if (age > MAX_AGE_DAYS * 24 * 60 * 60 * 1000) {
+    throw new InvalidArgumentError(`must be at most ${MAX_AGE_DAYS}d (10 years, the longest the question log keeps), such as 30d`);
+  }
+  return age;
 }
 
 /**
