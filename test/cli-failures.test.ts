@@ -89,8 +89,8 @@ describe('askdocs CLI failures', () => {
     ];
     for (const [url, problem] of cases) {
       const run = await runCli(['ingest', join(work, 'docs'), '--base-url', url], { MILVUS_URI: 'http://127.0.0.1:1' }, { cwd: work });
-      // The password is not repeated in the message.
-      const shown = url.replace('reader:pw@', '[REDACTED]@');
+      // The password is not repeated in the message, nor a query's values (one may be a token).
+      const shown = url.replace('reader:pw@', '[REDACTED]@').replace('?lang=en', '?lang=[REDACTED]');
       assert.deepEqual(
         [run.code, run.stderr],
         [1, `askdocs: option '--base-url <url>' argument '${shown}' is invalid. ${problem} (see \`askdocs ingest --help\`)\n`],
