@@ -10,7 +10,7 @@ import { createEngine } from './engine/engine.ts';
 import type { Engine } from './engine/types.ts';
 import type { Logger } from './logger.ts';
 import { registerSecrets } from './logger.ts';
-import { type MilvusLiteServer, startMilvusLite } from './milvus/lite-server.ts';
+import { legacyDataMessage, type MilvusLiteServer, nothingIngestedIn, startMilvusLite } from './milvus/lite-server.ts';
 import { ChunkStore } from './milvus/store.ts';
 import { type AskdocsMetrics, metrics } from './observability/metrics.ts';
 import { createQuestionLog, type QuestionLog } from './questions/log.ts';
@@ -38,7 +38,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, options: { logger: Logger }): Promise<Runtime> {
+export interface OpenRuntimeOptions {
+  logger: Logger;
+  /**
+   * Whether an embedded engine may make its data folder and data file where none exist
+   * (default true: ingest, the bots, the bench). A command that only reads passes false
+   * and, with nothing ingested there, fails at once naming the folder instead of leaving
+   * an empty index behind.
+   */
+  createIndex?: boolean;
+}
+
+export async function openRuntime(config: Config, options: OpenRuntimeOptions): Promise<Runtime> {
   const { logger } = options;
   registerSecrets(
     config.llm.apiKey,
@@ -58,6 +69,7 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
           dataDir: config.milvus.dataDir!,
           timeoutMs: config.milvus.startTimeoutMs,
           logger,
+          createIfMissing: options.createIndex ?? true,
         })
       : undefined;
   const embedderPromise = createEmbedder(config.embedding, logger);
@@ -76,9 +88,8 @@ export async function openRuntime(config: Config, options: { logger: Logger }): 
       token: config.milvus.token,
       collection: config.milvus.collection,
       logger,
-      missingHint: lite?.legacyData
-        ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine, which the native engine cannot read (left untouched): re-run \`askdocs ingest <docs folder>\`.`
-        : undefined,
+      // With the embedded engine, "nothing ingested" names the data folder it looked in.
+      missingHint: lite ? (lite.legacyData ? legacyDataMessage(lite.legacyData) : nothingIngestedIn(lite.dataDir)) : undefined,
       embedding: { model: embedder.model, dimension: embedder.dimension },
     });
   } catch (error) {

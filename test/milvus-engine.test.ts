@@ -238,6 +238,14 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
         return true;
       });
     }
+    // For a command that only reads, a missing folder or data file is "nothing ingested", naming it; nothing is made.
+    const unmade = join(scratch, 'a', 'b', 'milvus');
+    await assert.rejects(startMilvusLite({ dataDir: unmade, createIfMissing: false }), (error: unknown) => {
+      assert.ok(error instanceof AskdocsError, String(error));
+      assert.equal(error.message, `Nothing is ingested yet in ${unmade} (MILVUS_URI): run \`askdocs ingest <docs folder>\` first.`);
+      return true;
+    });
+    assert.ok(!existsSync(join(scratch, 'a')), 'a start that only reads made no folder');
     // A folder that can be made is made, parents included.
     const nested = join(scratch, 'a', 'b', 'milvus');
     const server = await startMilvusLite({ dataDir: nested });
@@ -301,6 +309,9 @@ describe('embedded Milvus engine (native Milvus Lite)', { timeout: 180_000 }, ()
     await mkdir(join(dataDir, 'databases'));
     await mkdir(join(dataDir, 'collections', 'askdocs'), { recursive: true });
     await writeFile(join(dataDir, 'collections', 'askdocs', 'schema.json'), '{}');
+    // A command that only reads is told so at once, and adds no milvus.db.
+    await assert.rejects(startMilvusLite({ dataDir, createIfMissing: false }), /older Milvus Lite 3\.x engine.*re-run `askdocs ingest/);
+    assert.ok(!existsSync(join(dataDir, 'milvus.db')));
     const lite = await startMilvusLite({ dataDir });
     const hint = lite.legacyData ? `${lite.legacyData} holds data from the older Milvus Lite 3.x engine` : undefined;
     const store = await ChunkStore.connect({ address: lite.address, collection: 'askdocs', missingHint: hint });

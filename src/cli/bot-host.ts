@@ -69,7 +69,9 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
         'starting without Redis: event claims and limits are this process alone until it connects',
       );
     }
-    const runtime = await ctx.openRuntime(config, logger);
+    // A bot may start before the first ingest: it makes the (empty) index and reports not
+    // ready on /readyz until one, rather than failing its start and being restarted in a loop.
+    const runtime = await ctx.openRuntime(config, logger, { createIndex: true });
     lifecycle.onShutdown(() => runtime.close());
     endWithEngine(runtime, lifecycle);
     const startDigest = (channel: DigestChannel) =>

@@ -14,8 +14,12 @@ export interface CliContext {
    */
   loadConfig(require?: Requirement): Config;
   logger(config: Config): Logger;
-  /** Starts (or connects to) Milvus, loads the embedder and builds the engine. Closed on exit and on SIGINT/SIGTERM. */
-  openRuntime(config: Config, logger: Logger): Promise<Runtime>;
+  /**
+   * Starts (or connects to) Milvus, loads the embedder and builds the engine. Closed on exit and on SIGINT/SIGTERM.
+   * Only a command given `createIndex` (ingest, the bots) may make the embedded engine's data folder; for the
+   * others a folder with nothing ingested is an error naming it, with nothing created.
+   */
+  openRuntime(config: Config, logger: Logger, options?: { createIndex?: boolean }): Promise<Runtime>;
   /**
    * Long-running commands (the bots) install their own graceful shutdown
    * (src/lifecycle.ts); this removes the CLI's default "close and exit" signal handlers

@@ -71,11 +71,11 @@ const ctx: CliContext = {
     lastLogger = createLogger({ level: process.env.LOG_LEVEL ? config.logLevel : 'warn' });
     return lastLogger;
   },
-  async openRuntime(config, logger) {
+  async openRuntime(config, logger, options) {
     // Loaded on demand: the model and Milvus SDKs take seconds to import, and
     // commands such as `feedback` or `--help` need neither.
     const { openRuntime } = await import('../runtime.ts');
-    const runtime = await openRuntime(config, { logger });
+    const runtime = await openRuntime(config, { logger, createIndex: options?.createIndex === true });
     openRuntimes.add(runtime);
     const close = runtime.close.bind(runtime);
     runtime.close = async () => {

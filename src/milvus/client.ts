@@ -6,7 +6,8 @@
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError } from '../errors.ts';
 import { credentialsOf, hostOf, milvusCredentialsProblem, withoutCredentials } from '../url-credentials.ts';
-import { check } from './status.ts';
+import { embeddedEngineAt } from './lite-server.ts';
+import { check, type Status, statusOk } from './status.ts';
 
 /**
  * A connected client; throws `milvus_unavailable` in one line when Milvus cannot be reached.
@@ -35,7 +36,7 @@ export async function connectMilvus(options: { address: string; token?: string; 
     },
     logLevel: 'error',
   });
-  const named = namingFailedRequests(client);
+  const named = namingFailedRequests(client, address);
   try {
     // The SDK starts its handshake in the constructor; only some calls wait for it,
     // so wait here, or a refused connection surfaces later as an unhandled rejection.
@@ -65,21 +66,56 @@ const GRPC_UNAUTHENTICATED = 16;
  * names the request. The SDK's own message ("4 DEADLINE_EXCEEDED: Deadline exceeded
  * after 30.001s, …") says neither which of an ingest's or a question's requests
  * failed nor what to do.
+ *
+ * On the embedded engine, also: a request that fails because the data file is damaged
+ * or the disk is full says so, rather than "Unexpected error in RPC handling" or a search
+ * "without results"; and a write the engine answered with success but logged as lost to
+ * a full disk fails (an ingest would otherwise report success with its chunks missing).
  */
-function namingFailedRequests(client: MilvusClient): MilvusClient {
+function namingFailedRequests(client: MilvusClient, address: string): MilvusClient {
   return new Proxy(client, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       return (...args: unknown[]) => {
+        const engine = embeddedEngineAt(address);
+        const write = WRITES.test(property);
+        // A write lost to a full disk since the last request: stop before the next one.
+        const lost = engine && write ? engine.lostWrite() : undefined;
+        if (lost) return Promise.reject(lost);
         const result: unknown = value.apply(target, args);
         if (!(result instanceof Promise)) return result;
-        return result.catch((error: unknown) => {
-          throw requestFailure(error, property);
-        });
+        return result.then(
+          async (answer) => {
+            if (!engine) return answer;
+            if (failedStatusIn(answer)) {
+              const problem = await engine.diagnose(write);
+              if (problem) throw problem;
+            }
+            const lostNow = write ? engine.lostWrite() : undefined;
+            if (lostNow) throw lostNow;
+            return answer;
+          },
+          async (error: unknown) => {
+            const problem = await engine?.diagnose(write).catch(() => undefined);
+            if (problem) throw Object.assign(problem, { cause: error });
+            throw requestFailure(error, property);
+          },
+        );
       };
     },
   });
+}
+
+/** Requests that write to the data folder: only their failures may be down to a full disk. */
+const WRITES = /^(upsert|insert|delete|create|drop|flush|load|alter|compact|release)/i;
+
+/** Whether an answer reports failure: a status, or a response with a `status`. */
+function failedStatusIn(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const status = ('status' in value ? (value as { status?: unknown }).status : value) as Status | undefined;
+  if (typeof status !== 'object' || status === null || !('error_code' in status || 'code' in status)) return false;
+  return !statusOk(status);
 }
 
 /** The user message names the request only: gRPC's details carry internal addresses (they stay in the cause, for logs). */

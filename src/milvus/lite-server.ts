@@ -24,7 +24,7 @@
  * At start-up that means another port; on a restart, a failed attempt naming the port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -33,6 +33,7 @@ import type { Logger } from '../logger.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 import { openSqlite, type SqliteDatabase } from '../sqlite.ts';
 import { loopbackListenerOwner } from './port-owner.ts';
+import { rerunCannotHelp } from './status.ts';
 
 export type EngineState = 'running' | 'restarting' | 'failed' | 'stopped';
 
@@ -70,6 +71,12 @@ export interface StartMilvusLiteOptions {
   restartDelayMs?: number;
   /** Picks the port to start on (default: one the OS has free); tests hand out a taken one. */
   pickPort?: () => Promise<number>;
+  /**
+   * Whether a missing data folder or data file may be made (default true). False for
+   * commands that only read (ask, eval, gaps): with nothing ingested there they fail at
+   * once, naming the folder, and leave no empty folder or database behind.
+   */
+  createIfMissing?: boolean;
 }
 
 export const DEFAULT_ENGINE_DIR = resolve(PACKAGE_ROOT, 'vendor', 'milvus-lite');
@@ -119,6 +126,138 @@ function dataDirProblem(error: unknown, dataDir: string): unknown {
   );
 }
 
+/** Why a data folder holding only the 3.x engine's data looks empty, and what to do. */
+export function legacyDataMessage(dataDir: string): string {
+  return `${dataDir} holds data from the older Milvus Lite 3.x engine, which the native engine cannot read (left untouched): re-run \`askdocs ingest <docs folder>\`.`;
+}
+
+/** "Nothing is ingested yet", naming the data folder the command looked in. */
+export function nothingIngestedIn(dataDir: string): string {
+  return `Nothing is ingested yet in ${dataDir} (MILVUS_URI): run \`askdocs ingest <docs folder>\` first.`;
+}
+
+/**
+ * An existing data folder (or its data file) the engine cannot write to: on a read-only
+ * file system, or not this user's to write. The engine writes even to answer a question
+ * (its lock file, its journal), so this is said before the lock rather than as the
+ * engine's "Open lock file … failed".
+ */
+function writeProblem(dataDir: string): AskdocsError | undefined {
+  for (const path of [dataDir, join(dataDir, DB_FILE)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      const why =
+        code === 'EROFS'
+          ? 'is on a read-only file system (EROFS)'
+          : code === 'EACCES' || code === 'EPERM'
+            ? `is not writable by this user (${code})`
+            : `cannot be written (${code ?? (error as Error).message})`;
+      const what = path === dataDir ? `The Milvus data folder ${dataDir} (MILVUS_URI)` : `The Milvus data file ${path}`;
+      return rerunCannotHelp(
+        new AskdocsError(
+          'config',
+          `${what} ${why}, and the embedded engine must write there even to answer questions: make it writable for this user, or point MILVUS_URI at another folder or an http(s):// Milvus server.`,
+          { cause: error },
+        ),
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Free space below which a failed write is put down to a full disk. */
+const LOW_SPACE_BYTES = 16 * 1024 * 1024;
+/** What SQLite (and so the engine) says about a data file that is not intact. */
+const DAMAGE_PATTERN = /database disk image is malformed|file is not a database|database corruption/i;
+/**
+ * What the engine logs when its disk is full. Quirk: the native engine logs this for an
+ * upsert's BM25 statistics and still answers the upsert with success; the rows are lost.
+ */
+const FULL_PATTERN = /database or disk is full|No space left on device/i;
+
+/** Bytes free to this user on the file system holding `dir`, if known. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const stats = statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+function diskFull(dataDir: string, free: number): AskdocsError {
+  const mb = free / (1024 * 1024);
+  const left = mb < 1 ? `${Math.round(free / 1024)} KB` : `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
+  return rerunCannotHelp(
+    new AskdocsError(
+      'milvus',
+      `The disk holding the Milvus data folder ${dataDir} is full (${left} free): free some space on it, then run the ingest again (it resumes where it stopped).`,
+    ),
+  );
+}
+
+function damagedFile(dbPath: string, detail: string, cause?: unknown): AskdocsError {
+  return rerunCannotHelp(
+    new AskdocsError(
+      'milvus_unavailable',
+      `The Milvus data file ${dbPath} is damaged (${detail}). Move it aside (e.g. mv ${dbPath} ${dbPath}.damaged; askdocs never deletes it), then run \`askdocs ingest <docs folder>\` to build the index again.`,
+      { cause },
+    ),
+  );
+}
+
+/**
+ * Why a SQLite data file is damaged, read from its header alone (cheap): not a SQLite
+ * file at all, or shorter than the pages the header counts (cut short by a full disk, a
+ * failed copy, `truncate`). Undefined when the header is sound or the file empty or absent.
+ */
+function headerDamage(dbPath: string): string | undefined {
+  const header = Buffer.alloc(100);
+  let size: number;
+  try {
+    size = statSync(dbPath).size;
+    const fd = openSync(dbPath, 'r');
+    try {
+      readSync(fd, header, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (size === 0) return undefined;
+  if (size < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return 'not a SQLite database';
+  const pageSize = header.readUInt16BE(16) === 1 ? 65_536 : header.readUInt16BE(16);
+  // The page count is valid when its "valid-for" number equals the change counter (SQLite >= 3.7).
+  const pages = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0;
+  // A journal left by a write cut off mid-way (a crash, kill -9) is rolled back when the
+  // engine opens the file, which may make it whole again: that is SQLite's to judge.
+  const journal = existsSync(`${dbPath}-journal`) || existsSync(`${dbPath}-wal`);
+  if (pages > 0 && !journal && size < pages * pageSize) return `cut short: ${size} of its ${pages * pageSize} bytes`;
+  return undefined;
+}
+
+/** An embedded engine, as a Milvus client on its address sees it (client.ts). */
+export interface EmbeddedEngine {
+  /**
+   * What a failed request more likely means than the engine's own answer: a damaged
+   * data file, or (for a request that writes) a full disk.
+   */
+  diagnose(write: boolean): Promise<AskdocsError | undefined>;
+  /** A write the engine answered with success that its log says failed since the last call: a full disk. Reported once. */
+  lostWrite(): AskdocsError | undefined;
+}
+
+const engines = new Map<string, EmbeddedEngine>();
+
+/** The embedded engine serving `address` ("127.0.0.1:port") in this process, if any. */
+export function embeddedEngineAt(address: string): EmbeddedEngine | undefined {
+  return engines.get(address.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, ''));
+}
+
 /** Ports tried at start-up when another process takes the picked one first. */
 const PORT_ATTEMPTS = 3;
 
@@ -130,13 +269,28 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     throw new AskdocsError('milvus_lite_missing', `The embedded Milvus engine is not installed (${binary} is missing). ${SETUP_HINT}`);
   }
   const dataDir = resolve(options.dataDir);
+  const dbPath = join(dataDir, DB_FILE);
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    throw dataDirProblem(Object.assign(new Error(`${dataDir} is not a folder`), { code: 'ENOTDIR' }), dataDir);
+  }
+  const legacyData = detectLegacyData(dataDir);
+  if (options.createIfMissing === false && !existsSync(dbPath)) {
+    throw rerunCannotHelp(new AskdocsError('input', legacyData ? legacyDataMessage(legacyData) : nothingIngestedIn(dataDir)));
+  }
   await makeFolder(dataDir).catch((error: unknown) => {
     throw dataDirProblem(error, dataDir);
   });
+  const cannotWrite = writeProblem(dataDir);
+  if (cannotWrite) throw cannotWrite;
   const lock = takeLock(dataDir);
+  // Checked under the lock: no other askdocs is writing the file meanwhile.
+  const damage = headerDamage(dbPath);
+  if (damage) {
+    lock.close();
+    throw damagedFile(dbPath, damage);
+  }
   const logger = options.logger;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const legacyData = detectLegacyData(dataDir);
   if (legacyData) {
     logger?.warn(
       { dataDir },
@@ -144,10 +298,20 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     );
   }
 
+  // Set once the engine said its data file is damaged; it stays so.
+  let damageSeen: string | undefined;
+  // Set when the engine logged that its disk is full, until reported.
+  let fullSeen = false;
+  const onOutput = (text: string) => {
+    damageSeen ??= DAMAGE_PATTERN.exec(text)?.[0];
+    if (FULL_PATTERN.test(text)) fullSeen = true;
+  };
+  const launchOptions = { binary, libDir, dataDir, timeoutMs, lockPath: join(dataDir, LOCK_FILE), onOutput };
+
   let port: number;
   let child: ChildProcess;
   try {
-    ({ port, child } = await launchOnFreePort({ binary, libDir, dataDir, timeoutMs, lockPath: join(dataDir, LOCK_FILE) }, options));
+    ({ port, child } = await launchOnFreePort(launchOptions, options));
   } catch (error) {
     lock.close();
     throw error;
@@ -201,7 +365,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
       if (state !== 'restarting' || stopExpected) return;
       beforeRestart?.();
       try {
-        const next = await launch({ binary, libDir, dataDir, port, timeoutMs, lockPath: join(dataDir, LOCK_FILE) });
+        const next = await launch({ ...launchOptions, port });
         if (state !== 'restarting') {
           await stopChild(next, logger);
           return;
@@ -222,6 +386,26 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   };
   watch(child);
 
+  const full = () => diskFull(dataDir, freeBytes(dataDir) ?? 0);
+  engines.set(address, {
+    async diagnose(write) {
+      // The engine's log line may arrive just after its answer.
+      await new Promise((r) => setTimeout(r, 50));
+      if (damageSeen) return damagedFile(dbPath, `the engine reports "${damageSeen}"`);
+      if (fullSeen) {
+        fullSeen = false;
+        return full();
+      }
+      const free = write ? freeBytes(dataDir) : undefined;
+      return free !== undefined && free < LOW_SPACE_BYTES ? diskFull(dataDir, free) : undefined;
+    },
+    lostWrite() {
+      if (!fullSeen) return undefined;
+      fullSeen = false;
+      return full();
+    },
+  });
+
   let stopping: Promise<void> | undefined;
   return {
     address,
@@ -241,6 +425,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
       stopping ??= (async () => {
         state = 'stopped';
         if (retryTimer) clearTimeout(retryTimer);
+        engines.delete(address);
         await stopChild(child, logger, lock);
       })();
       return stopping;
@@ -281,6 +466,10 @@ function takeLock(dataDir: string): { close(): void } {
         `The Milvus data folder ${dataDir} is in use by another askdocs process. Stop it, or set MILVUS_URI to another folder.`,
       );
     }
+    if (code === 'SQLITE_FULL') {
+      const free = freeBytes(dataDir);
+      if (free !== undefined) throw diskFull(dataDir, free);
+    }
     throw new AskdocsError('milvus_unavailable', `Cannot lock the Milvus data folder ${dataDir}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -317,6 +506,8 @@ interface LaunchOptions {
   port: number;
   timeoutMs: number;
   lockPath: string;
+  /** Everything the engine prints, as it prints it. */
+  onOutput?: (text: string) => void;
 }
 
 /**
@@ -360,7 +551,9 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
   let output = '';
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on('data', (data: Buffer) => {
-      output = (output + data.toString()).slice(-4000);
+      const text = data.toString();
+      output = (output + text).slice(-4000);
+      options.onOutput?.(text);
     });
     (stream as { unref?: () => void } | null)?.unref?.();
   }
@@ -370,14 +563,7 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
       reject(new AskdocsError('milvus_lite_missing', `Could not run the embedded Milvus engine: ${error.message}. ${SETUP_HINT}`)),
     );
     child.once('exit', (code, signal) =>
-      reject(
-        /Address already in use/.test(output)
-          ? portTaken(port)
-          : new AskdocsError(
-              'milvus_unavailable',
-              `The embedded Milvus engine exited while starting (code ${code ?? signal})${lastLine() ? `: ${lastLine()}` : ''}`,
-            ),
-      ),
+      reject(/Address already in use/.test(output) ? portTaken(port) : startFailure(options, `${code ?? signal}`, output, lastLine())),
     );
   });
   exited.catch(() => undefined);
@@ -404,6 +590,24 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
     throw error;
   }
   return child;
+}
+
+/**
+ * The engine exited before it listened. Its log line (timestamp, source file) stays in
+ * the error's cause, for the debug log; the user gets what it means. A damaged data file
+ * the header check at start-up let through shows as SQLite's own words in the output.
+ */
+function startFailure(options: LaunchOptions, exit: string, output: string, logLine: string): AskdocsError {
+  // "E20261203 12:00:00.000 123 server.cpp:73] Init milvus failed" -> "Init milvus failed"
+  const said = logLine.replace(/^.*\]\s*/, '').trim();
+  const cause = new Error(`milvus exited with ${exit}: ${output.trim()}`);
+  const damage = DAMAGE_PATTERN.exec(output)?.[0];
+  if (damage) return damagedFile(join(options.dataDir, DB_FILE), `the engine reports "${damage}"`, cause);
+  return new AskdocsError(
+    'milvus_unavailable',
+    `The embedded Milvus engine exited while starting (exit code ${exit}${said ? `: "${said.slice(0, 200)}"` : ''}).`,
+    { cause },
+  );
 }
 
 function portTaken(port: number): AskdocsError {

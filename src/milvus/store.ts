@@ -171,7 +171,8 @@ export class ChunkStore {
     return this.loaded;
   }
 
-  private missingMessage(): string {
+  /** "Nothing is ingested yet", naming where (the data folder, with the embedded engine). */
+  missingMessage(): string {
     return (
       this.missingHint ??
       `Nothing is ingested yet (collection "${this.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`

@@ -50,10 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
         const runtime = await ctx.openRuntime(config, logger);
         try {
           if (!(await runtime.store.exists())) {
-            throw new AskdocsError(
-              'input',
-              `Nothing is ingested yet (collection "${config.milvus.collection}" is missing). Run \`askdocs ingest <docs folder>\` first.`,
-            );
+            throw new AskdocsError('input', runtime.store.missingMessage());
           }
           // The preview covers what the bot would post: its window unless --since says otherwise.
           const digestWindow = options.digest && command.getOptionValueSource('since') === 'default';

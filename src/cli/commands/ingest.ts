@@ -32,7 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { createProgressReporter } = await import('../../ingest/progress.ts');
       const progress = createProgressReporter();
       try {
-        const runtime = await ctx.openRuntime(config, logger);
+        const runtime = await ctx.openRuntime(config, logger, { createIndex: true });
         try {
           await ingestFolder({
             dir: resolve(dir),
