@@ -61,7 +61,7 @@ describe('the embedded engine data folder, as the CLI reports it', { timeout: 24
     return dir;
   }
 
-  it('ask, eval and gaps where nothing is ingested say where they looked, and make no folder or database', async () => {
+  it('ask, eval, gaps and chat where nothing is ingested say where they looked, and make no folder or database', async () => {
     const sub = join(work, 'sub');
     await mkdir(sub);
     const ask = await runCli(['ask', 'what is milvus'], {}, { cwd: sub });
@@ -85,7 +85,10 @@ describe('the embedded engine data folder, as the CLI reports it', { timeout: 24
     const gaps = await runCli(['gaps'], { MILVUS_URI: mistyped }, { cwd: sub });
     assert.equal(gaps.code, 1, gaps.stderr);
     assert.equal(gaps.stderr, nothing);
-    assert.ok(!existsSync(join(work, 'mistyped')), 'eval and gaps made no folder');
+    const chat = await runCli(['chat'], { MILVUS_URI: mistyped }, { cwd: sub });
+    assert.equal(chat.code, 1, chat.stderr);
+    assert.equal(chat.stderr, nothing);
+    assert.ok(!existsSync(join(work, 'mistyped')), 'eval, gaps and chat made no folder');
     assert.deepEqual(readdirSync(sub), []);
 
     // An existing, empty folder (made for the index ahead of time): nothing is added to it.
