@@ -8,10 +8,30 @@
  *  - near-duplicates: chunks that share most of their word 8-grams form one group,
  *    and only the best-ranked member of a group is kept.
  */
+import { LRUCache } from 'lru-cache';
 import { linesWithFences } from '../ingest/headings.ts';
 
+/**
+ * A feature of a chunk's text, remembered: the reranker asks for each candidate of every
+ * question (about 140), and a bot sees the same chunks again and again. Bounded to the
+ * candidates of a dozen questions or so (a few MB of text), the least used forgotten first.
+ */
+function rememberedByText<T extends {}>(compute: (text: string) => T): (text: string) => T {
+  const known = new LRUCache<string, T>({ max: 2_000 });
+  return (text) => {
+    let value = known.get(text);
+    if (value === undefined) {
+      value = compute(text);
+      known.set(text, value);
+    }
+    return value;
+  };
+}
+
 /** Share of a chunk's non-blank characters that sit inside fenced code blocks, in [0, 1]. */
-export function codeFraction(text: string): number {
+export const codeFraction = rememberedByText(codeFractionOf);
+
+function codeFractionOf(text: string): number {
   let inside = 0;
   let total = 0;
   for (const { line, inCode } of linesWithFences(text)) {
@@ -34,7 +54,9 @@ const SIGNPOST_LINKED = 0.75;
  * (headings, blank lines and code aside): one line with a link is often a whole answer
  * ("Yes, see Install Milvus Offline").
  */
-export function isSignpost(text: string): boolean {
+export const isSignpost = rememberedByText(isSignpostText);
+
+function isSignpostText(text: string): boolean {
   let prose = 0;
   let linked = 0;
   for (const { line, inCode, fence } of linesWithFences(text)) {
