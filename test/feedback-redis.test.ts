@@ -7,22 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FEEDBACK_ACTION } from '../adapters/slack/blocks.ts';
-import { createSlackApp, type SlackBot } from '../adapters/slack/index.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { readFeedback } from '../src/feedback/reader.ts';
-import type { ChatState } from '../src/state/chat-state.ts';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/slack-requests.ts';
-import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
+import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
+import { type SlackReplica, startSlackReplica, stopSlackReplicas } from './support/slack-replica.ts';
 import { ephemeralTexts, nativeFeedbackButtons, waitForSources } from './support/slack-view.ts';
 import { until } from './support/until.ts';
-
-interface Replica {
-  bot: SlackBot;
-  state: ChatState;
-  url: string;
-}
 
 const CITED = [pageSource(1, 'userGuide/manage-collections.md', 'Manage Collections', 'Create a collection')];
 const THANKS = 'Thanks for the feedback! 👍';
@@ -32,17 +25,11 @@ describe('feedback in Redis across an outage, with two Slack replicas', { skip: 
   let redis: TestRedis;
   let api: FakeSlackApi;
   let config: Config;
-  let a: Replica;
-  let b: Replica;
+  let a: SlackReplica;
+  let b: SlackReplica;
   const engine = new ScriptedEngine(() => ({ text: 'Use `create_collection` [1].', citations: CITED, chunkChars: 30, delayMs: 5 }));
 
-  async function startReplica(name: string): Promise<Replica> {
-    const { state, logger, deps } = await openReplicaState(config, name);
-    // The same wiring as `askdocs slack` (src/cli/commands/slack-bot.ts).
-    const bot = createSlackApp({ engine, config, logger, ...deps, threads: state.threads, retryConfig: { retries: 0 } });
-    const { port } = await bot.start();
-    return { bot, state, url: `http://127.0.0.1:${port}/slack/events` };
-  }
+  const startReplica = (name: string) => startSlackReplica({ config, name, engine });
 
   before(async () => {
     redis = await startTestRedis();
@@ -56,16 +43,13 @@ describe('feedback in Redis across an outage, with two Slack replicas', { skip: 
     b = await startReplica('B');
   });
   after(async () => {
-    for (const replica of [a, b]) {
-      await replica?.bot.stop();
-      await replica?.state.close();
-    }
+    await stopSlackReplicas([a, b]);
     await api?.stop();
     await redis?.close();
   });
 
   /** A click on Slack's 👍 under `messageTs`, sent to `replica`. */
-  const clickUp = (replica: Replica, channel: string, messageTs: string, threadTs: string, actionId: string, value: string) =>
+  const clickUp = (replica: SlackReplica, channel: string, messageTs: string, threadTs: string, actionId: string, value: string) =>
     sendBlockAction(replica.url, {
       user: 'U0VOTER',
       channel,
@@ -93,7 +77,7 @@ describe('feedback in Redis across an outage, with two Slack replicas', { skip: 
 
     await redis.start();
     await until('both replicas to see Redis back', () => a.state.redis?.available && b.state.redis?.available, { intervalMs: 25 });
-    // Replica A writes the answer it could not save as it reconnects (milliseconds); the vote comes after that.
+    // SlackReplica A writes the answer it could not save as it reconnects (milliseconds); the vote comes after that.
     const answerKey = `askdocs:feedback:answer:${JSON.stringify(['slack', `${channel}:${answer.ts}`])}`;
     await until('the answer saved during recovery', async () => (await b.state.redis?.client.exists(answerKey)) === 1, {
       timeoutMs: 5_000,

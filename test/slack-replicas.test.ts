@@ -11,34 +11,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createSlackApp, type SlackBot } from '../adapters/slack/index.ts';
 import { loadConfig } from '../src/config.ts';
-import type { ChatState } from '../src/state/chat-state.ts';
 import { NEEDS_SHARED } from './fakes/config.ts';
 import { pageSource, ScriptedEngine } from './fakes/engine.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 import { FAKE_BOT, FakeSlackApi } from './fakes/slack-api.ts';
 import { eventBody, SIGNING_SECRET, sendBlockAction, sendSigned } from './fakes/slack-requests.ts';
 import { FAQ_COLLECTION, startFaqMilvus, type TestMilvus } from './support/milvus.ts';
-import { NO_REDIS, openReplicaState, startTestRedis, type TestRedis } from './support/redis.ts';
+import { NO_REDIS, startTestRedis, type TestRedis } from './support/redis.ts';
 import { type SlackProcess, startSlackProcess } from './support/slack-process.ts';
+import { type SlackReplica, startSlackReplica, stopSlackReplicas } from './support/slack-replica.ts';
 import { answerTexts, ephemeralTexts, isSourcesMessage, nativeFeedbackButtons, sleep, waitForSources } from './support/slack-view.ts';
 import { until } from './support/until.ts';
-
-interface Replica {
-  name: string;
-  bot: SlackBot;
-  state: ChatState;
-  url: string;
-}
 
 const CITED = [pageSource(1, 'userGuide/manage-collections.md', 'Manage Collections', 'Create a collection')];
 
 describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
   let redis: TestRedis;
   let api: FakeSlackApi;
-  let a: Replica;
-  let b: Replica;
+  let a: SlackReplica;
+  let b: SlackReplica;
   // The fault test's answers stream slowly, so some are in flight when Redis stops.
   const engine = new ScriptedEngine((q) =>
     q.text.startsWith('fault question')
@@ -46,7 +38,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       : { text: 'Use `create_collection` [1].', citations: CITED, chunkChars: 30, delayMs: 5 },
   );
 
-  async function startReplica(name: string): Promise<Replica> {
+  async function startReplica(name: string): Promise<SlackReplica> {
     const config = loadConfig(
       {
         SLACK_BOT_TOKEN: FAKE_BOT.token,
@@ -60,18 +52,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
       },
       { envFile: false },
     );
-    const { state, logger, deps } = await openReplicaState(config, name);
-    // The same wiring as `askdocs slack` (src/cli/commands/slack-bot.ts).
-    const bot = createSlackApp({
-      engine,
-      config,
-      logger,
-      ...deps,
-      threads: state.threads,
-      retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 },
-    });
-    const { port } = await bot.start();
-    return { name, bot, state, url: `http://127.0.0.1:${port}/slack/events` };
+    return startSlackReplica({ config, name, engine, retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 } });
   }
 
   before(async () => {
@@ -82,10 +63,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     b = await startReplica('B');
   });
   after(async () => {
-    for (const replica of [a, b]) {
-      await replica?.bot.stop();
-      await replica?.state.close();
-    }
+    await stopSlackReplicas([a, b]);
     await api?.stop();
     await redis?.close();
   });
@@ -217,7 +195,7 @@ describe('two Slack replicas sharing one Redis', { skip: NO_REDIS }, () => {
     const ask = (i: number) => ({ i, replica: i % 2 ? b : a, ...mention(channel, `U0F${i}`, `fault question ${i}`) });
     type Asked = ReturnType<typeof ask>;
     const other = (q: Asked) => (q.replica === a ? b : a);
-    const send = async (q: Asked, replica: Replica, retryNum?: number) =>
+    const send = async (q: Asked, replica: SlackReplica, retryNum?: number) =>
       assert.equal((await sendSigned(replica.url, q.body, 'application/json', retryNum ? { retryNum } : {})).status, 200);
     const wave = (from: number) => Array.from({ length: 8 }, (_, k) => ask(from + k));
 

@@ -1,0 +1,48 @@
+/**
+ * One Slack bot replica in this process, wired as `askdocs slack` wires it
+ * (src/cli/commands/slack-bot.ts), with its shared state in the Redis that `config`
+ * names; tests start two and send each its own deliveries.
+ *
+ *   const a = await startSlackReplica({ config, name: 'A', engine });
+ *   await stopSlackReplicas([a, b]);
+ */
+import { createSlackApp, type SlackAppOptions, type SlackBot } from '../../adapters/slack/index.ts';
+import type { Config } from '../../src/config.ts';
+import type { Engine } from '../../src/engine/types.ts';
+import type { ChatState } from '../../src/state/chat-state.ts';
+import { openReplicaState } from './redis.ts';
+
+export interface SlackReplica {
+  name: string;
+  bot: SlackBot;
+  state: ChatState;
+  /** Its Events/commands/interactivity endpoint. */
+  url: string;
+}
+
+export async function startSlackReplica(options: {
+  config: Config;
+  name: string;
+  engine: Engine;
+  retryConfig?: SlackAppOptions['retryConfig'];
+}): Promise<SlackReplica> {
+  const { config, name, engine } = options;
+  const { state, logger, deps } = await openReplicaState(config, name);
+  const bot = createSlackApp({
+    engine,
+    config,
+    logger,
+    ...deps,
+    threads: state.threads,
+    retryConfig: options.retryConfig ?? { retries: 0 },
+  });
+  const { port } = await bot.start();
+  return { name, bot, state, url: `http://127.0.0.1:${port}/slack/events` };
+}
+
+export async function stopSlackReplicas(replicas: (SlackReplica | undefined)[]): Promise<void> {
+  for (const replica of replicas) {
+    await replica?.bot.stop();
+    await replica?.state.close();
+  }
+}
