@@ -256,6 +256,40 @@ describe('askdocs eval (CLI, real Milvus Lite)', { skip: NEEDS_SHARED }, () => {
     assert.match(run.stdout, /Follow-ups rewritten: heuristic 1\./);
   });
 
+  it('says so when the pages the set expects are not in the index, and still reports', async () => {
+    const item = (id: string, path: string) => ({
+      id,
+      kind: 'single',
+      question: 'where does milvus keep my vectors once i insert them?',
+      expected: [{ path, heading: 'Where does Milvus store data?' }],
+      answer_keywords: [],
+    });
+    // Written for a folder one level up: every path has a prefix the index does not.
+    await writeFile(
+      join(work, 'elsewhere.jsonl'),
+      [item('e1', 'docs/faq/product_faq.md'), item('e2', 'docs/reference/consistency.md')].map((i) => JSON.stringify(i)).join('\n'),
+    );
+    const none = await runCli(['eval', '--set', join(work, 'elsewhere.jsonl')], env);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(
+      none.stderr,
+      /^askdocs: warning: none of the 2 pages this set expects are in the index \(e\.g\. docs\/faq\/product_faq\.md\): was it built from the docs folder the set was written for\? Paths are relative to the folder given to `askdocs ingest`\.$/m,
+    );
+    assert.match(none.stdout, /^single +2 +0\.0%/m);
+
+    await writeFile(
+      join(work, 'partly.jsonl'),
+      [item('p1', 'faq/product_faq.md'), item('p2', 'faq/missing.md')].map((i) => JSON.stringify(i)).join('\n'),
+    );
+    const partly = await runCli(['eval', '--set', join(work, 'partly.jsonl')], env);
+    assert.match(
+      partly.stderr,
+      /^askdocs: warning: 1 of the 2 pages this set expects are not in the index \(e\.g\. faq\/missing\.md\); questions about them count as misses\.$/m,
+    );
+    const whole = await runCli(['eval', '--set', join(work, 'set.jsonl')], env);
+    assert.doesNotMatch(whole.stderr, /warning/);
+  });
+
   it('fails with one clear line on a broken eval set', async () => {
     await writeFile(join(work, 'broken.jsonl'), '{"id": "x", "kind": "single"}\n');
     const run = await runCli(['eval', '--set', join(work, 'broken.jsonl')], env);

@@ -20,16 +20,19 @@ export function register(program: Command, ctx: CliContext): void {
       const logger = ctx.logger(config);
       try {
         // Loaded here, not at startup: only this command needs them.
-        const [{ loadEvalSet }, { formatReport }, { runEval }] = await Promise.all([
+        const [{ loadEvalSet }, { formatReport }, { runEval }, { pagesNotIndexedWarning }] = await Promise.all([
           import('../../eval/dataset.ts'),
           import('../../eval/report.ts'),
           import('../../eval/run.ts'),
+          import('../../eval/coverage.ts'),
         ]);
         const items = await loadEvalSet(options.set);
         const evalConfig = { ...config, llm: { ...config.llm, apiKey: undefined }, retrieval: { ...config.retrieval, topK: options.k } };
         const runtime = await ctx.openRuntime(evalConfig, logger);
         try {
           await runtime.store.assertReady(runtime.embedder);
+          const warning = pagesNotIndexedWarning(items, await runtime.store.allPaths());
+          if (warning) process.stderr.write(`askdocs: warning: ${warning}\n`);
           const started = performance.now();
           const tty = process.stderr.isTTY;
           const report = await runEval({
