@@ -1,6 +1,6 @@
-/** "1 file", "2 files": a count with its noun, for messages people read. */
-export function counted(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** "1 file", "2 files" ("1 person", "2 people" with `many`): a count with its noun, for messages people read. */
+export function counted(n: number, noun: string, many = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : many}`;
 }
 
 /**

@@ -7,6 +7,7 @@
  * An empty window still gives a digest (with no items): the bots post one short
  * line, so a quiet week is distinguishable from a broken schedule.
  */
+import { counted } from '../plural.ts';
 import type { GapCluster, GapQuestion, GapsReport } from './report.ts';
 import { type ThreadLinkOptions, threadUrl } from './thread-links.ts';
 
@@ -94,16 +95,16 @@ function threadsOf(items: GapQuestion[], links: ThreadLinkOptions): DigestThread
 export function digestSummary(digest: Digest): string {
   const window = `${digest.since.slice(0, 10)} – ${digest.until.slice(0, 10)}`;
   if (digest.items.length === 0) {
-    return `No coverage gaps in the last ${plural(digest.days, 'day')} (${window}): ${plural(digest.totals.questions, 'question')} asked, none left a gap that came up twice.`;
+    return `No coverage gaps in the last ${counted(digest.days, 'day')} (${window}): ${counted(digest.totals.questions, 'question')} asked, none left a gap that came up twice.`;
   }
   const shown =
-    digest.more > 0 ? `top ${digest.items.length} of ${digest.items.length + digest.more} gaps` : plural(digest.items.length, 'gap');
-  return `${plural(digest.totals.questions, 'question')} in the last ${plural(digest.days, 'day')} (${window}), ${digest.totals.gaps} not answered well; ${shown}:`;
+    digest.more > 0 ? `top ${digest.items.length} of ${digest.items.length + digest.more} gaps` : counted(digest.items.length, 'gap');
+  return `${counted(digest.totals.questions, 'question')} in the last ${counted(digest.days, 'day')} (${window}), ${digest.totals.gaps} not answered well; ${shown}:`;
 }
 
 /** "asked 4× by 3 people (slack, discord)". */
 export function askedText(item: DigestItem): string {
-  return `asked ${item.count}× by ${plural(item.askers, 'person', 'people')} (${item.platforms.join(', ')})`;
+  return `asked ${item.count}× by ${counted(item.askers, 'person', 'people')} (${item.platforms.join(', ')})`;
 }
 
 /** Plain Markdown, as `askdocs gaps --digest` prints it. */
@@ -119,10 +120,6 @@ export function digestText(digest: Digest): string {
   }
   if (digest.items.length > 0) lines.push('Full report: `askdocs gaps --html gaps.html`', '');
   return `${lines.join('\n').trimEnd()}\n`;
-}
-
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
 }
 
 function oneLine(text: string): string {

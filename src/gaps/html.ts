@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { plural, reasonsText } from './markdown.ts';
+import { counted } from '../plural.ts';
+import { reasonsText } from './markdown.ts';
 import type { GapCluster, GapsReport } from './report.ts';
 
 let chartJs: string | undefined;
@@ -53,7 +54,7 @@ export function renderHtml(report: GapsReport): string {
 <h1>Coverage gaps</h1>
 <p class="summary">Since ${escapeHtml(report.since.slice(0, 10))} (generated ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC):
 ${report.totals.questions} questions logged, ${report.totals.gaps} gaps (abstained, 👎 or low relevance),
-${plural(report.clusters.length, 'cluster')} of at least ${plural(report.minSize, 'question')}${report.totals.unclustered > 0 ? `; ${report.totals.unclustered} gap questions asked once are not shown` : ''}.</p>
+${counted(report.clusters.length, 'cluster')} of at least ${counted(report.minSize, 'question')}${report.totals.unclustered > 0 ? `; ${report.totals.unclustered} gap questions asked once are not shown` : ''}.</p>
 <div class="chart"><canvas id="volume" aria-label="Gap questions per day" role="img"></canvas></div>
 ${report.clusters.length === 0 ? '<p id="no-gaps">No coverage gaps found in this window.</p>' : clusterTable(report.clusters)}
 <script type="application/json" id="volume-data">${jsonForScript(data)}</script>
@@ -94,7 +95,7 @@ function clusterTable(clusters: GapCluster[]): string {
       ? `<div class="fixed">maybe fixed by ${escapeHtml(c.maybeFixedBy.path)} (${c.maybeFixedBy.nowAnswered}/${c.maybeFixedBy.checked} now answered)</div>`
       : ''
   }</td>
-  <td class="num">${c.count}<div class="muted">${plural(c.askers, 'asker')}</div></td>
+  <td class="num">${c.count}<div class="muted">${counted(c.askers, 'asker')}</div></td>
   <td>${escapeHtml(c.platforms.join(', '))}<div class="muted">${escapeHtml(reasonsText(c))}</div><div class="muted">last ${escapeHtml(c.lastAsked.slice(0, 10))}</div></td>
   <td>${
     c.closest.length === 0

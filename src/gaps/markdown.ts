@@ -1,4 +1,5 @@
 /** The gaps report as Markdown (`--md`, and the terminal's default view). */
+import { counted } from '../plural.ts';
 import type { GapCluster, GapsReport } from './report.ts';
 
 export function renderMarkdown(report: GapsReport): string {
@@ -6,7 +7,7 @@ export function renderMarkdown(report: GapsReport): string {
     `# Coverage gaps since ${report.since.slice(0, 10)}`,
     '',
     `${report.totals.questions} questions logged, ${report.totals.gaps} gaps (abstained, 👎 or low relevance), ` +
-      `${plural(report.clusters.length, 'cluster')} of at least ${plural(report.minSize, 'question')}` +
+      `${counted(report.clusters.length, 'cluster')} of at least ${counted(report.minSize, 'question')}` +
       (report.totals.unclustered > 0 ? `; ${report.totals.unclustered} gap questions asked once, not shown.` : '.'),
     '',
   ];
@@ -19,7 +20,7 @@ function clusterLines(cluster: GapCluster): string[] {
   const lines = [
     `## ${cluster.rank}. ${oneLine(cluster.representative)}`,
     '',
-    `- **Asked** ${cluster.count}× by ${plural(cluster.askers, 'asker')} (${cluster.platforms.join(', ')}), ` +
+    `- **Asked** ${cluster.count}× by ${counted(cluster.askers, 'asker')} (${cluster.platforms.join(', ')}), ` +
       `last ${cluster.lastAsked.slice(0, 10)}; ${reasonsText(cluster)}`,
   ];
   if (cluster.maybeFixedBy) {
@@ -49,10 +50,6 @@ export function reasonsText(cluster: GapCluster): string {
   return Object.entries(cluster.reasons)
     .map(([reason, n]) => `${n} ${names[reason as keyof typeof names]}`)
     .join(', ');
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function headingText(headingPath: string[]): string {
