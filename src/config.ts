@@ -76,14 +76,21 @@ export function redisUrlProblem(value: string): string | undefined {
       return 'has a "%" in its user name or password that starts no percent-escape: write it as %25 (and @ : / ? # as %40 %3A %2F %3F %23)';
     }
   }
-  // The Redis client takes the database from the path, or else from ?db=.
-  const inPath = url.pathname !== '/' && url.pathname !== '';
-  const db = inPath ? url.pathname.slice(1) : url.searchParams.get('db');
+  const { db, inPath } = redisDatabaseOf(url);
   if (db !== null && db !== '' && !(/^\d{1,10}$/.test(db) && Number(db) <= MAX_REDIS_DB)) {
     const got = JSON.stringify(inPath ? `/${db}` : `db=${db}`);
     return `must end in a database number after the host, such as redis://redis:6379/0 (0 to 15 on a default Redis), or in none (database 0); got ${got}`;
   }
   return undefined;
+}
+
+/**
+ * The database a Redis URL selects, as written: the Redis client takes it from the path,
+ * or else from ?db= (null: neither, database 0).
+ */
+export function redisDatabaseOf(url: URL): { db: string | null; inPath: boolean } {
+  const inPath = url.pathname !== '/' && url.pathname !== '';
+  return { db: inPath ? url.pathname.slice(1) : url.searchParams.get('db'), inPath };
 }
 
 /**

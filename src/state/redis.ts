@@ -23,6 +23,7 @@
  * database the server lacks also ends the connection: ioredis would go on, on database 0.
  */
 import { Redis } from 'ioredis';
+import { redisDatabaseOf } from '../config.ts';
 import { AskdocsError } from '../errors.ts';
 import { type Logger, registerSecrets } from '../logger.ts';
 import { credentialsOf } from '../url-credentials.ts';
@@ -215,11 +216,10 @@ export function refusalLine(error: Error, url: string): { line: string; endConne
   return undefined;
 }
 
-/** The database a Redis URL selects: its path, else its ?db= (as ioredis reads it). */
+/** The database a Redis URL selects (config.ts reads it as the Redis client does). */
 function databaseOf(url: string): string {
   try {
-    const parsed = new URL(url);
-    return /^\/(\d+)$/.exec(parsed.pathname)?.[1] ?? parsed.searchParams.get('db') ?? '0';
+    return redisDatabaseOf(new URL(url)).db || '0';
   } catch {
     return '?';
   }
