@@ -186,7 +186,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   await makeFolder(dataDir).catch((error: unknown) => {
     throw dataDirProblem(error, dataDir);
   });
-  const cannotWrite = writeProblem(dataDir, join(dataDir, DB_FILE));
+  const cannotWrite = writeProblem(dataDir, dbPath);
   if (cannotWrite) throw cannotWrite;
   const lock = takeLock(dataDir);
   // Checked under the lock: no other askdocs is writing the file meanwhile.
@@ -292,24 +292,23 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   };
   watch(child);
 
-  const full = () => diskFull(dataDir, freeBytes(dataDir) ?? 0);
+  // The engine's "disk is full", reported once.
+  const lostWrite = () => {
+    if (!fullSeen) return undefined;
+    fullSeen = false;
+    return diskFull(dataDir, freeBytes(dataDir) ?? 0);
+  };
   engines.set(address, {
     async diagnose(write) {
       // The engine's log line may arrive just after its answer.
       await new Promise((r) => setTimeout(r, 50));
       if (damageSeen) return damagedFile(dbPath, `the engine reports "${damageSeen}"`);
-      if (fullSeen) {
-        fullSeen = false;
-        return full();
-      }
+      const lost = lostWrite();
+      if (lost) return lost;
       const free = write ? freeBytes(dataDir) : undefined;
       return free !== undefined && free < LOW_SPACE_BYTES ? diskFull(dataDir, free) : undefined;
     },
-    lostWrite() {
-      if (!fullSeen) return undefined;
-      fullSeen = false;
-      return full();
-    },
+    lostWrite,
   });
 
   let stopping: Promise<void> | undefined;
