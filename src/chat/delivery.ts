@@ -288,14 +288,14 @@ export class ChatDelivery {
       if (!feedback) throw new Error('no feedback store configured');
       const record = () =>
         feedback.recordVote({ platform: this.platform, messageRef: vote.answerRef, userId: vote.userId, vote: vote.vote });
-      await Promise.resolve()
-        .then(record)
-        .catch(async (error: unknown) => {
-          // Unknown perhaps only because its save, right after the buttons appeared, is still running here.
-          if (!(error instanceof UnknownAnswerError) || this.#saving.size === 0) throw error;
-          await Promise.allSettled([...this.#saving]);
-          return record();
-        });
+      try {
+        await record();
+      } catch (error) {
+        // Unknown perhaps only because its save, right after the buttons appeared, is still running here.
+        if (!(error instanceof UnknownAnswerError) || this.#saving.size === 0) throw error;
+        await Promise.allSettled([...this.#saving]);
+        await record();
+      }
       this.#deps.metrics?.feedback.inc({ platform: this.platform, vote: vote.vote });
       logger.info({ vote: vote.vote, answerRef: vote.answerRef }, 'feedback recorded');
       return true;
