@@ -10,10 +10,10 @@
  * Questions are the eval sets' user turns (the last one for follow-ups), embedded
  * one at a time after a warm-up, as a chat front end does between bursts. Then each
  * eval item is embedded as the retriever embeds it (src/retrieval/variants.ts: its
- * search texts in one batch, then the texts it is only judged by), timed per item,
+ * search texts, then the texts it is only judged by), timed per item,
  * standalone questions and follow-ups apart, with the CPU time per item. With
  * --docs, the first --doc-count 1,600-character pieces of the folder's markdown
- * (files in sorted order) are embedded in batches of 32, as ingest does: that
+ * (files in sorted order) are embedded, as ingest does: that
  * gives document throughput without a full ingest. Prints one JSON object.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -62,7 +62,7 @@ const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 const rssBefore = process.memoryUsage().rss;
 const loadStart = performance.now();
 const threads = values.threads === undefined ? undefined : Number(values.threads);
-const embedder = await createLocalEmbedder({ model: values.model, modelsDir: values['models-dir'], batchSize: 32, threads });
+const embedder = await createLocalEmbedder({ model: values.model, modelsDir: values['models-dir'], threads });
 const loadMs = performance.now() - loadStart;
 for (const q of sample.slice(0, 5)) await embedder.embedQuery(q);
 const rssLoaded = process.memoryUsage().rss;
@@ -148,7 +148,7 @@ const cosineSummary = (a: number[][], b: number[][]) => {
 };
 
 if (values.compare) {
-  const other = await createLocalEmbedder({ model: values.compare, modelsDir: values['models-dir'], batchSize: 32 });
+  const other = await createLocalEmbedder({ model: values.compare, modelsDir: values['models-dir'] });
   if (other.dimension !== embedder.dimension) throw new Error('--compare needs a model of the same dimension');
   result.compare = {
     model: values.compare,

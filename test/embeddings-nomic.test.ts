@@ -31,7 +31,7 @@ function best(query: number[], passages: number[][]): number {
 describe('nomic-embed-text-v1.5 as the local embedder', { skip: MISSING }, () => {
   let nomic: Embedder;
   before(async () => {
-    nomic = await createLocalEmbedder({ model: NOMIC, modelsDir: MODELS, batchSize: 8 });
+    nomic = await createLocalEmbedder({ model: NOMIC, modelsDir: MODELS });
   });
 
   it('loads the converted nomic_bert graph as a 768-d model', () => {

@@ -18,7 +18,6 @@ export function createEmbedder(config: Config['embedding'], logger?: Logger): Pr
   return createLocalEmbedder({
     model: config.model,
     modelsDir: config.modelsDir,
-    batchSize: config.batchSize,
     threads: config.threads,
     logger,
   });

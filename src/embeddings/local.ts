@@ -12,7 +12,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { env, type FeatureExtractionPipeline, pipeline } from '@huggingface/transformers';
-import DataLoader from 'dataloader';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { localModelProfile } from './profiles.ts';
@@ -21,7 +20,6 @@ import type { Embedder } from './types.ts';
 export interface LocalEmbedderOptions {
   model: string;
   modelsDir: string;
-  batchSize: number;
   /**
    * ONNX Runtime intra-op threads (EMBEDDING_THREADS); unset: its default, one per core.
    * Fewer threads cost less CPU but embed slower on an otherwise idle machine
@@ -72,27 +70,27 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
   const dimension = probe.dims.at(-1) ?? 0;
   options.logger?.debug({ model: options.model, dimension, dtype, threads: options.threads ?? 'default' }, 'local embedding model loaded');
 
-  async function embed(texts: string[]): Promise<number[][]> {
-    const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += options.batchSize) {
-      const batch = texts.slice(i, i + options.batchSize);
-      const tensor = await extractor(batch, { pooling: 'mean', normalize: true });
-      out.push(...(tensor.tolist() as number[][]));
-    }
-    return out;
+  // One text per model call. The int8 graph quantizes its activations with one scale for
+  // the whole input tensor, so in a batch a text's vector depended on its neighbours and
+  // their padding (cosine down to 0.98 to the same text alone): the same question got
+  // another vector beside a concurrent one, and a chunk another vector in a fresh ingest.
+  // Alone it is also cheaper: 384 corpus chunks took 0.6× the CPU of batches of 32, and an
+  // ingest a third of the peak memory (BENCHMARKS.md, "One text per model call").
+  async function embedOne(text: string): Promise<number[]> {
+    const tensor = await extractor(text, { pooling: 'mean', normalize: true });
+    return (tensor.tolist() as number[][])[0]!;
   }
 
-  // Questions arriving together (a burst in a busy channel) share one model call:
-  // inference and tokenisation hold the event loop, so one batch beats many turns.
-  const queries = new DataLoader<string, number[]>((texts) => embed([...texts]), {
-    cache: false,
-    maxBatchSize: options.batchSize,
-  });
+  async function embed(texts: string[]): Promise<number[][]> {
+    const out: number[][] = [];
+    for (const text of texts) out.push(await embedOne(text));
+    return out;
+  }
 
   return {
     model: options.model,
     dimension,
     embedDocuments: (texts) => embed(profile.documentPrefix ? texts.map((text) => profile.documentPrefix + text) : texts),
-    embedQuery: (text) => queries.load(profile.queryPrefix + text),
+    embedQuery: (text) => embedOne(profile.queryPrefix + text),
   };
 }

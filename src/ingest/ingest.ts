@@ -188,9 +188,8 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     options.logger?.debug({ embedded, toEmbed: toEmbed.length, filesDone }, 'ingest batch written');
     options.onProgress?.({ type: 'progress', embedded, toEmbed: toEmbed.length, filesDone, files: plans.length });
   };
-  const queue = lengthSortedWindows(toEmbed, options.batchSize * SORT_WINDOW_BATCHES);
-  for (let i = 0; i < queue.length; i += options.batchSize) {
-    const batch = queue.slice(i, i + options.batchSize);
+  for (let i = 0; i < toEmbed.length; i += options.batchSize) {
+    const batch = toEmbed.slice(i, i + options.batchSize);
     const vectors = await embedder.embedDocuments(batch.map((chunk) => chunk.embeddingText));
     await writing;
     if (writeError) throw writeError;
@@ -285,22 +284,6 @@ function refuseNothingToIngest(dir: string, plans: FilePlan[], storedIds: Map<st
     throw new AskdocsError('input', `No docs files found in ${dir}: askdocs reads ${extensions} files.`);
   }
   throw new AskdocsError('input', `Nothing to ingest in ${dir}: every docs file in it was skipped (see above).`);
-}
-
-/** Batches per window whose chunks are embedded shortest first (see lengthSortedWindows). */
-const SORT_WINDOW_BATCHES = 8;
-
-/**
- * A batch is padded to its longest text, so embedding similar lengths together is
- * about a fifth faster. Sorting only within windows keeps files finishing in order,
- * so their stale chunks are deleted as the run goes rather than all at the end.
- */
-function lengthSortedWindows(chunks: PreparedChunk[], window: number): PreparedChunk[] {
-  const out: PreparedChunk[] = [];
-  for (let i = 0; i < chunks.length; i += window) {
-    out.push(...chunks.slice(i, i + window).sort((a, b) => a.embeddingText.length - b.embeddingText.length));
-  }
-  return out;
 }
 
 function planFile(path: string, chunks: PreparedChunk[], storedIds: string[]): FilePlan {

@@ -62,9 +62,8 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     // Awaited below; this keeps a failure while the embedding is still running from
     // counting as unhandled (the embedding's own failure is the one reported then).
     lexicalSearch.catch(() => {});
-    // The search texts are short and embedded as one batch; the judge texts that are
-    // only judged (the whole thread, much longer) are embedded while Milvus searches,
-    // so the batch is not padded to their length and the searches do not wait for them.
+    // The judge texts that are only judged (the whole thread, much longer) are embedded
+    // while Milvus searches, so the dense search does not wait for them.
     const searchVectors = await Promise.all(variants.searches.map((text) => embedder.embedQuery(text)));
     const embedded = performance.now();
     const judgedOnly = variants.judges.slice(variants.searches.length);
