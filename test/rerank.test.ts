@@ -329,6 +329,7 @@ describe('distinctive terms and reranked abstention', () => {
     const decide = (question: string, unmatchedTerms: string[] = [], score = 0.45) =>
       shouldAbstainReranked({
         question,
+        productNames: new Set(['milvus']),
         ranked: [{ ...ranked[0]!, score }],
         threshold: 0.4,
         unmatchedTerms,

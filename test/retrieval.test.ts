@@ -10,10 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import { dot, meanDirection, normalise } from '../src/embeddings/types.ts';
 import type { RetrievedChunk, Turn } from '../src/engine/types.ts';
 import type { ChunkStore } from '../src/milvus/store.ts';
-import { shouldAbstain, versionsAskedAbout } from '../src/retrieval/abstain.ts';
+import { shouldAbstain } from '../src/retrieval/abstain.ts';
 import { fuseRankings } from '../src/retrieval/fusion.ts';
 import { createRetriever, type Retriever } from '../src/retrieval/retriever.ts';
 import { heuristicStandaloneQuery, isFollowUp, keyTerms } from '../src/retrieval/rewrite.ts';
+import { productNamesOf, versionsAskedAbout, wordsBeforeVersions } from '../src/retrieval/versions.ts';
 import { NEEDS_SHARED, testConfig } from './fakes/config.ts';
 import { startTestMilvus, type TestMilvus } from './support/milvus.ts';
 import { connectStore, copyCorpusPages, ingestWithDefaults, testEmbedder } from './support/retrieval-fixture.ts';
@@ -105,16 +106,44 @@ describe('fusion and abstention rules', () => {
     assert.equal(shouldAbstain({ question: 'q', candidates: pool, threshold: 0.7 }).reason, 'low_similarity');
     assert.equal(shouldAbstain({ question: 'q', candidates: [], threshold: 0.42 }).reason, 'no_candidates');
 
-    assert.deepEqual(versionsAskedAbout('when is Milvus 2.6 GA? and v3.0? (we run version 2.4.5, spark 3.1)'), ['2.6', '3.0', '2.4.5']);
+    const asked = 'when is Milvus 2.6 GA? and v3.0? (we run version 2.4.5, spark 3.1)';
+    assert.deepEqual(versionsAskedAbout(asked, new Set(['milvus'])).sort(), ['2.4.5', '2.6', '3.0']);
+    assert.deepEqual(versionsAskedAbout(asked).sort(), ['2.4.5', '3.0'], 'a word is a product name only when the docs say so');
+    const milvus = new Set(['milvus']);
     const documented = [{ ...chunk('a', 0.6), text: 'New in Milvus v2.4.1: sparse vectors.' }];
-    assert.equal(shouldAbstain({ question: 'when is milvus 2.6 GA?', candidates: documented, threshold: 0.42 }).reason, 'unknown_version');
-    assert.equal(shouldAbstain({ question: 'what changed in milvus 2.4.1?', candidates: documented, threshold: 0.42 }).abstain, false);
+    assert.equal(
+      shouldAbstain({ question: 'when is milvus 2.6 GA?', productNames: milvus, candidates: documented, threshold: 0.42 }).reason,
+      'unknown_version',
+    );
+    assert.equal(
+      shouldAbstain({ question: 'what changed in milvus 2.4.1?', productNames: milvus, candidates: documented, threshold: 0.42 }).abstain,
+      false,
+    );
     assert.equal(shouldAbstain({ question: 'is 2.4.7 out?', candidates: documented, threshold: 0.42 }).abstain, false, 'no product named');
     assert.equal(
-      shouldAbstain({ question: 'bug in milvus 2.4.7?', candidates: documented, threshold: 0.42 }).abstain,
+      shouldAbstain({ question: 'bug in milvus 2.4.7?', productNames: milvus, candidates: documented, threshold: 0.42 }).abstain,
       false,
       'patch of a documented release',
     );
+  });
+});
+
+describe("the docs' product name before a version", () => {
+  it('is a word a quarter of the chunks use; function words and other products are not', async () => {
+    assert.deepEqual(wordsBeforeVersions('is it in 2.4 and 2.5, in acme 3.0, with spark 3.1 and version 2.2?'), ['acme', 'spark']);
+    const counts = new Map([
+      ['acme', 25],
+      ['spark', 1],
+    ]);
+    const asked: number[] = [];
+    const df = async (terms: string[], atMost: number) => {
+      asked.push(atMost);
+      return new Map(terms.map((term) => [term, Math.min(counts.get(term) ?? 0, atMost)]));
+    };
+    assert.deepEqual([...(await productNamesOf(['acme', 'spark'], 58, df))], ['acme']);
+    assert.deepEqual(asked, [15], 'counted up to a quarter of the chunks');
+    assert.deepEqual([...(await productNamesOf([], 58, df))], [], 'no lookup without a word');
+    assert.equal(asked.length, 1);
   });
 });
 

@@ -15,7 +15,7 @@
  * 1. Similarity: when even the closest chunk's cosine to the question is below the
  *    calibrated threshold (ABSTAIN_THRESHOLD), nothing in the docs is about it. This
  *    catches off-topic chatter and most questions about other products.
- * 2. Versions: a question about a specific release ("milvus 2.6", "v3.0") that no
+ * 2. Versions: a question about a specific release ("milvus 2.6", "v3.0"; versions.ts) that no
  *    retrieved candidate mentions asks about a version the docs do not document, even
  *    when the rest of the question matches pages about other versions well.
  *
@@ -23,6 +23,7 @@
  * real pages cannot be told apart by retrieval; the answer step has to catch those.
  */
 import type { RetrievedChunk } from '../engine/types.ts';
+import { unknownVersions } from './versions.ts';
 
 export type AbstainReason = 'no_candidates' | 'low_similarity' | 'low_relevance' | 'unknown_version' | 'unmatched_term';
 
@@ -34,17 +35,19 @@ export interface AbstainDecision {
 
 export interface AbstainInput {
   question: string;
+  /** Words the docs name their product by (versions.ts, productNamesOf): "milvus" in "milvus 2.6". */
+  productNames?: ReadonlySet<string>;
   /** The whole candidate pool, not only the top-k shown. */
   candidates: RetrievedChunk[];
   threshold: number;
 }
 
-export function shouldAbstain({ question, candidates, threshold }: AbstainInput): AbstainDecision {
+export function shouldAbstain({ question, candidates, threshold, productNames }: AbstainInput): AbstainDecision {
   const similarities = candidates.map((hit) => hit.similarity).filter(Number.isFinite);
   const bestSimilarity = similarities.length > 0 ? Math.max(...similarities) : Number.NEGATIVE_INFINITY;
   if (candidates.length === 0) return { abstain: true, reason: 'no_candidates', bestSimilarity };
   if (bestSimilarity < threshold) return { abstain: true, reason: 'low_similarity', bestSimilarity };
-  if (unknownVersions(question, candidates).length > 0) return { abstain: true, reason: 'unknown_version', bestSimilarity };
+  if (unknownVersions(question, candidates, productNames).length > 0) return { abstain: true, reason: 'unknown_version', bestSimilarity };
   return { abstain: false, bestSimilarity };
 }
 
@@ -58,6 +61,8 @@ export const IDENTIFIER_MARGIN = 0.1;
 
 export interface RerankedAbstainInput {
   question: string;
+  /** As for shouldAbstain. */
+  productNames?: ReadonlySet<string>;
   /** Reranked candidates, best first, `score` being the reranker's relevance. */
   ranked: RetrievedChunk[];
   threshold: number;
@@ -76,36 +81,7 @@ export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecis
   if (!best) return decide('no_candidates');
   const namedOnlyThere = (input.matchedIdentifiers?.length ?? 0) > 0 && relevance >= threshold - IDENTIFIER_MARGIN;
   if (relevance < threshold && !namedOnlyThere) return decide('low_relevance');
-  if (unknownVersions(input.question, ranked).length > 0) return decide('unknown_version');
+  if (unknownVersions(input.question, ranked, input.productNames).length > 0) return decide('unknown_version');
   if (input.unmatchedTerms.length > 0 && relevance < CONFIDENT_RELEVANCE) return decide('unmatched_term');
   return decide();
-}
-
-function unknownVersions(question: string, candidates: RetrievedChunk[]): string[] {
-  return versionsAskedAbout(question).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
-}
-
-// "milvus 2.6", "Milvus v2.4.5", "version 3.0", "v2.3", "release 2.5", "2.6.x".
-const VERSION_MENTION = /(?:\b(?:version|release|milvus)\s+v?|\bv)(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b|\b(\d+\.\d+)\.x\b/gi;
-
-/** Product versions the question names explicitly. */
-export function versionsAskedAbout(question: string): string[] {
-  const versions = new Set<string>();
-  for (const match of question.matchAll(VERSION_MENTION)) {
-    const version = match[1] ?? match[2];
-    if (version) versions.add(version);
-  }
-  return [...versions];
-}
-
-/**
- * "2.4" is mentioned by "2.4", "v2.4.5" and "2.4.x", but not by "12.4" or "2.41". A
- * patch release ("2.4.5") counts as covered by pages about its minor release ("2.4").
- */
-function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
-  const minor = version.split('.').slice(0, 2).join('.');
-  return [version, minor].some((v) => {
-    const pattern = new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d])`);
-    return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
-  });
 }

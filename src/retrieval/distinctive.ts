@@ -17,6 +17,14 @@ import { contentWords } from './rewrite.ts';
 
 /** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
 export const RARE_DOCUMENT_FREQUENCY = 1;
+/**
+ * Below this many chunks, being in one chunk says nothing about a word: in a 58-chunk
+ * product site "long" is in one ("at most 64 characters long"), and "how long does an embed
+ * token last?" was declined although its page ranked first. In the Milvus docs (3,187
+ * chunks) one chunk is one in three thousand. Identifiers (matchedRareIdentifiers) stay
+ * specific in any corpus, so that rule has no minimum.
+ */
+export const MIN_CHUNKS_FOR_RARE_TERMS = 1_000;
 
 /** In how many chunks each term occurs, counted up to `atMost` (ChunkStore.termFrequencies). */
 export type DocumentFrequencies = (terms: string[], atMost: number) => Promise<ReadonlyMap<string, number>>;

@@ -28,14 +28,15 @@ import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
 import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
-import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
+import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
 import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
+import { productNamesOf, wordsBeforeVersions } from './versions.ts';
 
 export interface RetrieverDeps {
-  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'bm25Searches' | 'similarities' | 'termFrequencies'>;
+  store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'bm25Searches' | 'similarities' | 'termFrequencies' | 'count'>;
   embedder: Pick<Embedder, 'embedQuery'>;
   config: Pick<Config, 'retrieval'>;
   logger?: Logger;
@@ -47,10 +48,31 @@ export interface Retriever {
 
 /** How many of the reranked, de-duplicated candidates abstention looks at (versions). */
 const JUDGED_POOL = 10;
+/** How long a chunk count is reused: only an ingest changes it, and only the rules above use it. */
+const CHUNK_COUNT_TTL_MS = 5 * 60_000;
 
 export function createRetriever(deps: RetrieverDeps): Retriever {
   const { store, embedder, config, logger } = deps;
   const { topK, candidates: limit, reranker } = config.retrieval;
+  const frequencies = (terms: string[], atMost: number) => store.termFrequencies(terms, atMost);
+
+  let counted: { at: number; count: Promise<number> } | undefined;
+  function chunkCount(): Promise<number> {
+    if (!counted || performance.now() - counted.at > CHUNK_COUNT_TTL_MS) {
+      const count = store.count();
+      counted = { at: performance.now(), count };
+      count.catch(() => {
+        counted = undefined;
+      });
+    }
+    return counted.count;
+  }
+
+  /** The words of the question naming the docs' product before a version ("milvus 2.6"); no request without one. */
+  async function productNames(question: string): Promise<Set<string>> {
+    const words = wordsBeforeVersions(question);
+    return words.length > 0 ? productNamesOf(words, await chunkCount(), frequencies) : new Set();
+  }
 
   async function retrieveReranked(question: Question): Promise<RetrievalResult> {
     const started = performance.now();
@@ -101,14 +123,17 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
     const rescuable = relevance < config.retrieval.abstainThreshold && relevance >= config.retrieval.abstainThreshold - IDENTIFIER_MARGIN;
     const termsStarted = performance.now();
-    const frequencies = (terms: string[], atMost: number) => store.termFrequencies(terms, atMost);
     const matchedIdentifiers = rescuable && ranked[0] ? await matchedRareIdentifiers(question.text, ranked[0], frequencies) : [];
     // A question answered from just under the threshold gets the checks one just above it gets.
     const unmatchedTerms =
-      undecided || matchedIdentifiers.length > 0 ? await unmatchedDistinctiveTerms(question.text, hits, frequencies) : [];
+      (undecided || matchedIdentifiers.length > 0) && (await chunkCount()) >= MIN_CHUNKS_FOR_RARE_TERMS
+        ? await unmatchedDistinctiveTerms(question.text, hits, frequencies)
+        : [];
+    const names = await productNames(question.text);
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
+      productNames: names,
       ranked,
       threshold: config.retrieval.abstainThreshold,
       unmatchedTerms,
@@ -166,6 +191,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     }
     const decision = shouldAbstain({
       question: question.text,
+      productNames: await productNames(question.text),
       candidates,
       threshold: config.retrieval.abstainThreshold,
     });

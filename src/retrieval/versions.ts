@@ -1,0 +1,77 @@
+/**
+ * Releases a question asks about, and whether the retrieved passages document them.
+ *
+ * "when is milvus 2.6 GA?" matches pages about 2.4 well, yet the docs say nothing about
+ * 2.6. A version counts as asked about when it follows "version" or "release", is
+ * written "v2.6" or "2.6.x", or follows the name of the product the docs are about. That
+ * name comes from the docs themselves, not from a list: a word at least a quarter of the
+ * chunks use ("milvus" is in two thirds of the Milvus docs; "acme" in 43% of a small
+ * product site). Another product's release ("we run spark 3.1": 1% of the Milvus docs;
+ * "python 3.11": 23%) is context, not the subject.
+ */
+import type { RetrievedChunk } from '../engine/types.ts';
+import type { DocumentFrequencies } from './distinctive.ts';
+import { contentWords } from './rewrite.ts';
+
+/** Share of the chunks a word must occur in to be taken for the docs' product name. */
+export const PRODUCT_NAME_SHARE = 0.25;
+/** Milvus returns at most this many hits per search, so document frequencies are counted up to it. */
+const MAX_COUNTED = 16_384;
+
+// "v2.3", "Milvus v2.4.5": a release, whatever comes before it.
+const MARKED_VERSION = /\bv(\d+\.\d+(?:\.\d+)?)\b/giu;
+// "2.6.x".
+const SERIES_VERSION = /\b(\d+\.\d+)\.x\b/giu;
+// "milvus 2.6", "version 3.0", "release 2.5", "spark 3.1": a release of what the word names.
+const NAMED_VERSION = /\b(\p{L}[\p{L}\p{N}_-]*)\s+(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b/giu;
+const VERSION_WORDS = new Set(['version', 'release']);
+
+/**
+ * Words directly before a version number that could name the docs' product (productNamesOf
+ * decides); function words ("in 2.4 and 2.5") are in most chunks too, but name nothing.
+ */
+export function wordsBeforeVersions(question: string): string[] {
+  const words = new Set<string>();
+  for (const match of question.matchAll(NAMED_VERSION)) {
+    const word = match[1]!.toLowerCase();
+    if (!VERSION_WORDS.has(word) && contentWords(word).length > 0) words.add(word);
+  }
+  return [...words];
+}
+
+/** Of `words`, those at least PRODUCT_NAME_SHARE of the `chunkCount` chunks use (one lookup for all). */
+export async function productNamesOf(words: string[], chunkCount: number, documentFrequencies: DocumentFrequencies): Promise<Set<string>> {
+  if (words.length === 0 || chunkCount === 0) return new Set();
+  const needed = Math.min(Math.ceil(chunkCount * PRODUCT_NAME_SHARE), MAX_COUNTED);
+  const frequencies = await documentFrequencies(words, needed);
+  return new Set(words.filter((word) => (frequencies.get(word) ?? 0) >= needed));
+}
+
+/** Product versions the question names explicitly; `productNames` from productNamesOf. */
+export function versionsAskedAbout(question: string, productNames: ReadonlySet<string> = new Set()): string[] {
+  const versions = new Set<string>();
+  for (const match of question.matchAll(MARKED_VERSION)) versions.add(match[1]!);
+  for (const match of question.matchAll(SERIES_VERSION)) versions.add(match[1]!);
+  for (const match of question.matchAll(NAMED_VERSION)) {
+    const word = match[1]!.toLowerCase();
+    if (VERSION_WORDS.has(word) || productNames.has(word)) versions.add(match[2]!);
+  }
+  return [...versions];
+}
+
+/** The versions the question asks about that none of `candidates` mentions. */
+export function unknownVersions(question: string, candidates: RetrievedChunk[], productNames?: ReadonlySet<string>): string[] {
+  return versionsAskedAbout(question, productNames).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
+}
+
+/**
+ * "2.4" is mentioned by "2.4", "v2.4.5" and "2.4.x", but not by "12.4" or "2.41". A
+ * patch release ("2.4.5") counts as covered by pages about its minor release ("2.4").
+ */
+function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
+  const minor = version.split('.').slice(0, 2).join('.');
+  return [version, minor].some((v) => {
+    const pattern = new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d])`);
+    return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
+  });
+}
