@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseEvalSet } from '../src/eval/dataset.ts';
+import { formatReport } from '../src/eval/report.ts';
 import { type EvalItemResult, summarise } from '../src/eval/run.ts';
 import { chunkMatches, firstMatchRank } from '../src/eval/scoring.ts';
 import { NEEDS_SHARED } from './fakes/config.ts';
@@ -100,6 +101,12 @@ describe('scoring rules', () => {
     assert.ok(!chunkMatches(chunk, { path: 'faq/operational_faq.md', heading: 'Not a heading' }));
   });
 
+  it("an empty heading expects the text before the page's first heading (a page with no headings)", () => {
+    const page = { path: 'reference/embedding.md', headingPath: [], text: 'To embed a widget, add the script tag.' };
+    assert.ok(chunkMatches(page, { path: 'reference/embedding.md', heading: '' }));
+    assert.ok(!chunkMatches(chunk, { path: 'faq/operational_faq.md', heading: '' }), 'a section under a heading is not the intro');
+  });
+
   it('ranks the first matching chunk within k', () => {
     const other = { path: 'x.md', headingPath: ['X'], text: 'x' };
     const expected = [{ path: 'faq/operational_faq.md', heading: 'Can I share an etcd instance?' }];
@@ -138,6 +145,23 @@ describe('scoring rules', () => {
     assert.equal(report.false_abstain_rate, 0.2);
     assert.deepEqual(report.by_kind.unanswerable, { n: 2, abstain_rate: 0.5 });
     assert.deepEqual(report.method.followup_rewrite, { none: 0, heuristic: 1, llm: 0 });
+  });
+
+  it('the table shows no score for a kind the set has no question of, rather than 0%', () => {
+    const single: EvalItemResult = {
+      id: 's1',
+      kind: 'single',
+      abstained: false,
+      rank: 1,
+      retrieval_rank: 1,
+      query: 's1',
+      rewrite: 'none',
+      retrieved: [],
+    };
+    const table = formatReport(summarise([single], 5));
+    assert.match(table, /^single +1 +100\.0% +1\.000$/m);
+    assert.match(table, /^followup +0 +- +-$/m);
+    assert.match(table, /^unanswerable +0 +- *$/m);
   });
 });
 

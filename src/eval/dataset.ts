@@ -1,5 +1,5 @@
 /**
- * The retrieval evaluation set format (shared/eval/README.md): one JSON object per
+ * The retrieval evaluation set format (docs/eval.md): one JSON object per
  * line, validated so a malformed line is reported by line number.
  */
 import { readFile } from 'node:fs/promises';

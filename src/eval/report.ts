@@ -6,17 +6,18 @@ import type { EvalReport } from './run.ts';
 export function formatReport(report: EvalReport): string {
   const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
   const { single, followup, unanswerable } = report.by_kind;
+  const answerable = single.n + followup.n;
+  // A kind the set has no question of has no score: "0.0%" would read as all of them failing.
+  const none = (n: number, cells: string[]) => (n > 0 ? cells : cells.map((cell) => (cell ? '-' : '')));
   const rows = [
     ['kind', 'n', `recall@${report.k}`, 'MRR', 'abstained'],
-    ['single', String(single.n), pct(single.recall_at_k), single.mrr.toFixed(3), ''],
-    ['followup', String(followup.n), pct(followup.recall_at_k), followup.mrr.toFixed(3), ''],
-    ['unanswerable', String(unanswerable.n), '', '', pct(unanswerable.abstain_rate)],
+    ['single', String(single.n), ...none(single.n, [pct(single.recall_at_k), single.mrr.toFixed(3), ''])],
+    ['followup', String(followup.n), ...none(followup.n, [pct(followup.recall_at_k), followup.mrr.toFixed(3), ''])],
+    ['unanswerable', String(unanswerable.n), ...none(unanswerable.n, ['', '', pct(unanswerable.abstain_rate)])],
     [
       'answerable',
-      String(single.n + followup.n),
-      pct(report.recall_at_k),
-      report.mrr.toFixed(3),
-      `${pct(report.false_abstain_rate)} (false)`,
+      String(answerable),
+      ...none(answerable, [pct(report.recall_at_k), report.mrr.toFixed(3), `${pct(report.false_abstain_rate)} (false)`]),
     ],
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));

@@ -1,6 +1,6 @@
 /**
  * Heading helpers shared by the chunker and the evaluator, so both agree on what a
- * heading line is and on how headings compare (the rules of shared/eval/README.md).
+ * heading line is and on how headings compare (the rules of docs/eval.md).
  */
 
 /** Lower case, drop `` ` * _ " ' `` and curly quotes, collapse white space, trim. */

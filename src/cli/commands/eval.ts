@@ -1,6 +1,6 @@
 /**
  * `askdocs eval --set FILE [--k 5] [--json]`: scores retrieval on an eval set
- * (format and rules: shared/eval/README.md) through `Engine.retrieve`, the same path
+ * (format and rules: docs/eval.md) through `Engine.retrieve`, the same path
  * every answer takes. Retrieval only, no LLM: the engine is opened without an LLM key,
  * so follow-ups are made standalone by the retriever's heuristic, and the report says so.
  * With --json, stdout carries exactly one JSON object; progress goes to stderr.
@@ -12,7 +12,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('eval')
     .description('Measure retrieval (recall@k, MRR, abstention) on an eval set of questions')
-    .requiredOption('--set <file>', 'eval set, one JSON question per line')
+    .requiredOption('--set <file>', 'eval set: one JSON question per line (format: docs/eval.md)')
     .option('--k <n>', 'how many retrieved chunks count', parseK, 5)
     .option('--json', 'print one JSON object with the figures and per-question results')
     .action(async (options: { set: string; k: number; json?: boolean }) => {
