@@ -18,7 +18,7 @@ import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { counted } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
-import { DOCUMENT_EXTENSIONS, scanFolder } from './scan.ts';
+import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
 
 export type IngestStore = Pick<
   ChunkStore,
@@ -75,6 +75,8 @@ export type IngestProgress =
   | { type: 'planned'; files: number; chunks: number; toEmbed: number }
   /** A file that is left out, named, with the reason; the run goes on. */
   | { type: 'skipped'; path: string; reason: string }
+  /** Documentation files in markups askdocs does not read (`.rst`, `.adoc`), counted by extension; the run goes on. */
+  | { type: 'unread'; byFormat: Record<string, number> }
   /** Cumulative counts after each written batch. */
   | { type: 'progress'; embedded: number; toEmbed: number; filesDone: number; files: number }
   | { type: 'done'; summary: IngestSummary };
@@ -105,7 +107,18 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     options.logger?.info({ path, reason }, 'ingest: file skipped');
     options.onProgress?.({ type: 'skipped', path, reason });
   };
-  const files = await scanFolder(options.dir, { onSkip: skip });
+  const unread: Record<string, number> = {};
+  const files = await scanFolder(options.dir, {
+    onSkip: skip,
+    onUnread: (path) => {
+      const format = unreadFormat(path)!;
+      unread[format] = (unread[format] ?? 0) + 1;
+    },
+  });
+  if (Object.keys(unread).length > 0) {
+    options.logger?.info({ byFormat: unread }, 'ingest: documentation in other formats not read');
+    options.onProgress?.({ type: 'unread', byFormat: unread });
+  }
   // After the scan, so a mistyped folder is named as such first.
   if (indexed) await refuseDroppingLinks(options);
   const storedPaths = indexed ? await store.allPaths() : [];
@@ -144,7 +157,7 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const skippedFolders = skipped.map((s) => s.path).filter((path) => path.endsWith('/'));
   const removedPaths = storedPaths.filter((path) => !present.has(path) && !skippedFolders.some((folder) => path.startsWith(folder)));
 
-  refuseNothingToIngest(options.dir, plans, storedIds, files.length > 0 || skipped.length > 0);
+  refuseNothingToIngest(options.dir, plans, storedIds, files.length > 0 || skipped.length > 0, unread);
   refuseLargeDeletion(options, plans, removedPaths, storedIds);
   if (!indexed) await store.ensureCollection(signature);
 
@@ -277,11 +290,18 @@ async function refuseDroppingLinks(options: IngestOptions): Promise<void> {
  * exit 0 read as success, and every question then found nothing. An index that holds
  * chunks is left to refuseLargeDeletion.
  */
-function refuseNothingToIngest(dir: string, plans: FilePlan[], storedIds: Map<string, string[]>, foundAny: boolean): void {
+function refuseNothingToIngest(
+  dir: string,
+  plans: FilePlan[],
+  storedIds: Map<string, string[]>,
+  foundAny: boolean,
+  unread: Record<string, number>,
+): void {
   if (storedIds.size > 0 || plans.some((plan) => plan.chunks.length > 0)) return;
   if (!foundAny) {
     const extensions = `${DOCUMENT_EXTENSIONS.slice(0, -1).join(', ')} and ${DOCUMENT_EXTENSIONS.at(-1)}`;
-    throw new AskdocsError('input', `No docs files found in ${dir}: askdocs reads ${extensions} files.`);
+    const other = Object.keys(unread).length > 0 ? `, and this folder has only ${unreadFiles(unread)}: convert them to Markdown` : '';
+    throw new AskdocsError('input', `No docs files found in ${dir}: askdocs reads ${extensions} files${other}.`);
   }
   throw new AskdocsError('input', `Nothing to ingest in ${dir}: every docs file in it was skipped (see above).`);
 }
@@ -296,4 +316,12 @@ function planFile(path: string, chunks: PreparedChunk[], storedIds: string[]): F
   const added = storedIds.length === 0;
   const action = added ? 'added' : toEmbed.length === 0 && staleIds.length === 0 ? 'unchanged' : 'changed';
   return { path, chunks, toEmbed, staleIds, action };
+}
+
+/** "1 .adoc file and 2 .rst files". */
+export function unreadFiles(byFormat: Record<string, number>): string {
+  const parts = Object.entries(byFormat)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([format, n]) => counted(n, `${format} file`));
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]!;
 }

@@ -5,7 +5,7 @@
 import cliProgress from 'cli-progress';
 import { escapeControlChars } from '../control-chars.ts';
 import { counted } from '../plural.ts';
-import type { IngestProgress, IngestSummary } from './ingest.ts';
+import { type IngestProgress, type IngestSummary, unreadFiles } from './ingest.ts';
 
 export interface ProgressReporter {
   onProgress(event: IngestProgress): void;
@@ -18,6 +18,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     return {
       onProgress(event) {
         if (event.type === 'skipped') stream.write(`${formatSkipped(event)}\n`);
+        if (event.type === 'unread') stream.write(`${formatUnread(event.byFormat)}\n`);
         if (event.type === 'done') stream.write(`${formatSummary(event.summary)}\n`);
       },
       stop() {},
@@ -39,6 +40,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     onProgress(event) {
       // Skips are found while planning, before the bar starts.
       if (event.type === 'skipped') stream.write(`${formatSkipped(event)}\n`);
+      else if (event.type === 'unread') stream.write(`${formatUnread(event.byFormat)}\n`);
       else if (event.type === 'planned') {
         if (event.toEmbed === 0) return;
         started = performance.now();
@@ -67,6 +69,10 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
 /** Escaped: a file name is whatever someone saved, ESC included, and a reason may quote an error. */
 export function formatSkipped(skip: { path: string; reason: string }): string {
   return escapeControlChars(`Skipped ${skip.path}: ${skip.reason}`);
+}
+
+export function formatUnread(byFormat: Record<string, number>): string {
+  return `Not read: ${unreadFiles(byFormat)} (askdocs reads Markdown, MDX and plain text; convert them to include them).`;
 }
 
 export function formatSummary(summary: IngestSummary): string {

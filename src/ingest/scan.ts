@@ -12,6 +12,12 @@ import { AskdocsError } from '../errors.ts';
 import { readFailure } from './read.ts';
 
 export const DOCUMENT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'];
+/**
+ * Documentation in markups askdocs does not read. Found beside Markdown (a Sphinx page, an
+ * AsciiDoc guide) they were left out without a word, and their questions then "were not
+ * covered"; they are counted and named by format instead (images and the like are not docs).
+ */
+const UNREAD_DOC_EXTENSIONS = ['.rst', '.adoc', '.asciidoc', '.org', '.textile', '.rdoc', '.pod', '.html', '.htm'];
 const SKIPPED_FOLDERS = new Set(['node_modules']);
 
 export interface ScannedFile {
@@ -23,6 +29,8 @@ export interface ScannedFile {
 export interface ScanOptions {
   /** A sub-folder that cannot be listed (EACCES) is reported here and skipped; without it, the scan fails. */
   onSkip?: (path: string, reason: string) => void;
+  /** A documentation file in a markup askdocs does not read (UNREAD_DOC_EXTENSIONS). */
+  onUnread?: (path: string) => void;
 }
 
 export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
@@ -65,6 +73,8 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
         if (!SKIPPED_FOLDERS.has(entry.name)) await walk(absolutePath);
       } else if (entry.isFile() && isDocument(entry.name)) {
         files.push({ path: pathOf(absolutePath), absolutePath });
+      } else if (entry.isFile() && unreadFormat(entry.name)) {
+        options.onUnread?.(pathOf(absolutePath));
       } else if (entry.isSymbolicLink() && isDocument(entry.name)) {
         realRoot ??= await realpath(root);
         const path = pathOf(absolutePath);
@@ -122,6 +132,12 @@ async function isFolder(link: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The extension of a documentation file askdocs does not read (`.rst`), if it is one. */
+export function unreadFormat(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return UNREAD_DOC_EXTENSIONS.find((ext) => lower.endsWith(ext));
 }
 
 function isDocument(name: string): boolean {
