@@ -1,18 +1,27 @@
 /**
  * Markdown (as the LLM writes it) → Slack mrkdwn, with `slackify-markdown`; `[n]` citations
- * stay as they are. Anything Slack would read as a control sequence (`<!channel>`, `<@U…>`,
+ * stay as they are, and never become links (a link on a bare number is shown as [n]: the
+ * sources list is where a citation leads). Anything Slack would read as a control sequence (`<!channel>`, `<@U…>`,
  * raw HTML) is escaped, so model output can never ping a channel or mention someone.
  */
 import slackify from 'slackify-markdown';
 
 /** A link slackify-markdown itself produced (`<https://…|label>`, `<mailto:…>`), or any other `<`. */
-const LINK_OR_ANGLE = /(<(?:https?:\/\/|mailto:)[^\s<>]*(?:\|[^<>]*)?>)|</g;
+const LINK_OR_ANGLE = /(<(?:https?:\/\/|mailto:)[^\s<>|]*(?:\|([^<>]*))?>)|</g;
+/** A link label that is a citation marker: `1`, `[1]`, `1, 2`. */
+const CITATION_LABEL = /^\[?\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\]?$/;
 
 export function toMrkdwn(markdown: string): string {
   const converted = slackify(markdown).replace(/\n+$/, '');
   // Only `<` opens a control sequence (`>` at a line start is a harmless quote): escape every
   // one that does not open a link the converter made.
-  return neutralizeMentions(converted.replace(LINK_OR_ANGLE, (_, link?: string) => link ?? '&lt;'));
+  return neutralizeMentions(
+    converted.replace(LINK_OR_ANGLE, (_, link?: string, label?: string) => {
+      if (!link) return '&lt;';
+      // `[1](url)` or `[1]: url` from the model: the URL is the model's, not the cited source's.
+      return label !== undefined && CITATION_LABEL.test(label.trim()) ? `[${label.trim().replace(/^\[|\]$/g, '')}]` : link;
+    }),
+  );
 }
 
 /**
