@@ -3,9 +3,11 @@
  * real openai client retries.
  */
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createLlmClient, type LlmClient, type LlmStreamEvent } from '../src/answer/llm.ts';
 import { AskdocsError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
 import { testConfig } from './fakes/config.ts';
 import { type FakeLlm, startFakeLlm } from './fakes/llm-server.ts';
 
@@ -42,6 +44,13 @@ async function collect(stream: AsyncIterable<LlmStreamEvent>): Promise<{ text: s
     else finish = event.reason;
   }
   return { text, deltas, usage, finish };
+}
+
+/** A log destination that keeps each line. */
+function sinkInto(lines: string[]): PassThrough {
+  const sink = new PassThrough();
+  sink.on('data', (data: Buffer) => lines.push(...data.toString().split('\n').filter(Boolean)));
+  return sink;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AskdocsError> {
@@ -203,6 +212,47 @@ describe('LLM client', () => {
     assert.equal(error.code, 'llm_timeout');
     assert.equal(llm.chatRequests().length, 2, 'one try plus one retry');
   });
+
+  it('counts LLM_TOTAL_TIMEOUT_MS from when the user started waiting, and names the whole wait', async () => {
+    llm.failNext({ type: 'hang' });
+    const waitingSince = Date.now() - 1500;
+    const started = Date.now();
+    const error = await rejection(
+      collect(client(llm, { LLM_TIMEOUT_MS: '5000', LLM_TOTAL_TIMEOUT_MS: '2000' }).stream({ messages, waitingSince })),
+    );
+    assert.equal(error.code, 'llm_timeout');
+    assert.ok(Date.now() - started < 1200, `gave up after ${Date.now() - started} ms, not the whole budget again`);
+    assert.equal(error.userMessage, 'The language model did not respond within 2 s. Please try again.');
+  });
+
+  for (const [what, fault] of [
+    ['an HTML page', { type: 'body', body: '<!doctype html><html><body>Open WebUI</body></html>', contentType: 'text/html' }],
+    [
+      'an HTML page labelled JSON',
+      { type: 'body', body: '<!doctype html><html><body>Login</body></html>', contentType: 'application/json' },
+    ],
+  ] as const) {
+    it(`says LLM_BASE_URL is no OpenAI-compatible API when the server answers 200 with ${what}, not that the connection dropped`, async () => {
+      const reasons: string[] = [];
+      const logged: string[] = [];
+      const config = testConfig({ LLM_BASE_URL: llm.url, DEEPSEEK_API_KEY: 'sk-test-key-123', LLM_TIMEOUT_MS: '1000' });
+      const logger = createLogger({ level: 'debug', destination: sinkInto(logged) });
+      const html = createLlmClient(config.llm, { onError: (reason) => reasons.push(reason), logger });
+      for (const call of [() => collect(html.stream({ messages })), () => html.complete({ messages })]) {
+        llm.failNext(fault);
+        const error = await rejection(call());
+        assert.equal(error.code, 'llm_unavailable');
+        assert.equal(
+          error.userMessage,
+          'The server at LLM_BASE_URL did not answer like an OpenAI-compatible API. An administrator needs to check LLM_BASE_URL.',
+        );
+      }
+      assert.deepEqual(reasons, ['not_openai', 'not_openai']);
+      const failed = logged.map((line) => JSON.parse(line)).filter((line) => line.msg === 'llm call failed');
+      assert.equal(failed[0]?.contentType, fault.contentType, logged.join('\n'));
+      assert.ok(!logged.join('\n').includes('sk-test-key-123'));
+    });
+  }
 
   it('a model that never answers is given up on at LLM_TOTAL_TIMEOUT_MS, retries included, and the message says how long', async () => {
     llm.failNext({ type: 'hang' }, { type: 'hang' }, { type: 'hang' });

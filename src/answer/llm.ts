@@ -14,6 +14,12 @@
  * stalled one is not. `config.totalTimeoutMs` bounds the whole wait for the answer to
  * start, all attempts and retry waits included: three hung attempts of 60 s must not
  * keep a chat user waiting three minutes, and the message names the time really waited.
+ * A request's `waitingSince` starts that budget earlier, when the user started waiting
+ * (before the follow-up was condensed), so the whole question fits in it.
+ *
+ * A server that answers 200 with something else than the OpenAI wire format (a web UI
+ * or a login page at LLM_BASE_URL) is told apart from a dropped connection: the operator
+ * must fix a setting, not wait for the network.
  *
  * Endings: a reply cut at `max_tokens` (finish_reason `length`) is still an answer, so
  * the stream ends with `{ type: 'finish', reason: 'length' }` and the caller says it was
@@ -64,6 +70,11 @@ export interface CompletionRequest {
   maxRetries?: number;
   /** Logs this call's failures instead of the client's logger: a request's child, so its lines carry the requestId. */
   logger?: Logger;
+  /**
+   * When the user started waiting (epoch ms; default: now). `totalTimeoutMs` counts from
+   * here, so steps before this call (condensing a follow-up) spend the same budget.
+   */
+  waitingSince?: number;
 }
 
 export interface Completion {
@@ -97,7 +108,8 @@ export type LlmFailureReason =
   | 'bad_request'
   | 'dropped'
   | 'empty'
-  | 'filtered';
+  | 'filtered'
+  | 'not_openai';
 
 type LlmConfig = Config['llm'];
 
@@ -127,8 +139,9 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     options.onError?.(mapped.reason);
     // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
     // The host is for the operator; users see no internal address (toLlmError).
+    const contentType = error instanceof NotOpenAiCompatible ? error.contentType : undefined;
     log?.info(
-      { err: error, code: mapped.error.code, reason: mapped.reason, model: config.model, host: hostOf(config.baseURL) },
+      { err: error, code: mapped.error.code, reason: mapped.reason, model: config.model, host: hostOf(config.baseURL), contentType },
       'llm call failed',
     );
     throw mapped.error;
@@ -150,23 +163,29 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
 
     async *stream(request) {
       if (refused) throw refused;
-      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs, request.waitingSince);
       let finishReason: string | undefined;
       // Whitespace before the first visible text is held back: a reply that turns out to be
       // only whitespace must fail before anything of it reaches a chat message.
       let held = '';
       let visible = false;
+      let chunks = 0;
       try {
-        const stream = await raceAbort(
-          clientFor(request).chat.completions.create(
-            { ...body(request), stream: true, stream_options: { include_usage: true } },
-            { signal: watchdog.signal, maxRetries: request.maxRetries },
-          ),
+        const { data: stream, response } = await raceAbort(
+          clientFor(request)
+            .chat.completions.create(
+              { ...body(request), stream: true, stream_options: { include_usage: true } },
+              { signal: watchdog.signal, maxRetries: request.maxRetries },
+            )
+            .withResponse(),
           watchdog.signal,
         );
+        const contentType = response.headers.get('content-type') ?? undefined;
+        if (contentType && /html/i.test(contentType)) throw new NotOpenAiCompatible(contentType);
         watchdog.arm();
         for await (const chunk of stream) {
           watchdog.arm();
+          chunks++;
           const choice = chunk.choices[0];
           const text = choice?.delta?.content;
           if (text && (visible || text.trim() !== '')) {
@@ -186,6 +205,8 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
         }
         // The openai stream ends quietly when aborted; a stream with no finish_reason was cut short.
         if (watchdog.signal.aborted) throw watchdog.signal.reason;
+        // Not one event in the body (an HTML page sent as JSON, say): no stream was ever cut.
+        if (chunks === 0) throw new NotOpenAiCompatible(contentType);
         if (!finishReason) throw new StreamCutShort();
         yield { type: 'finish', reason: usableEnding(finishReason, visible) };
       } catch (error) {
@@ -197,15 +218,22 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
 
     async complete(request) {
       if (refused) throw refused;
-      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs);
+      const watchdog = new StallWatchdog(config.timeoutMs, request.signal, config.totalTimeoutMs, request.waitingSince);
       try {
-        const response = await raceAbort(
-          clientFor(request).chat.completions.create(
-            { ...body(request), stream: false },
-            { signal: watchdog.signal, maxRetries: request.maxRetries },
-          ),
+        const { data: response, response: raw } = await raceAbort(
+          clientFor(request)
+            .chat.completions.create({ ...body(request), stream: false }, { signal: watchdog.signal, maxRetries: request.maxRetries })
+            .withResponse()
+            // A body labelled JSON that is none (an HTML page) fails to parse: the same misconfigured server.
+            .catch((error: unknown) => {
+              throw error instanceof SyntaxError ? new NotOpenAiCompatible(undefined, error) : error;
+            }),
           watchdog.signal,
         );
+        // The openai client hands back a body that is no JSON as a string.
+        if (typeof response !== 'object' || response === null || !Array.isArray(response.choices)) {
+          throw new NotOpenAiCompatible(raw.headers.get('content-type') ?? undefined);
+        }
         const usage = response.usage
           ? { promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens }
           : undefined;
@@ -220,6 +248,16 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
       }
     },
   };
+}
+
+/** A 200 reply that is not the OpenAI wire format: a web page or another API at LLM_BASE_URL. */
+class NotOpenAiCompatible extends Error {
+  constructor(
+    readonly contentType: string | undefined,
+    cause?: unknown,
+  ) {
+    super(`the reply was not an OpenAI-compatible response (content-type ${contentType ?? 'not given'})`, { cause });
+  }
 }
 
 class StreamCutShort extends Error {
@@ -266,21 +304,28 @@ class StallWatchdog {
   /** Until the first `arm()`: the whole budget for the call to start answering, retries included. */
   private budget: NodeJS.Timeout | undefined;
   private readonly onCallerAbort = () => this.controller.abort(this.caller?.reason);
-  readonly startedAt = Date.now();
+  /** When the user started waiting: the budget, and the wait a timeout message names, count from here. */
+  readonly startedAt: number;
   stalled = false;
 
   constructor(
     private readonly ms: number,
     private readonly caller?: AbortSignal,
     budgetMs?: number,
+    waitingSince = Date.now(),
   ) {
+    this.startedAt = waitingSince;
     if (caller?.aborted) this.controller.abort(caller.reason);
     else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
     if (budgetMs !== undefined) {
-      this.budget = setTimeout(() => {
-        this.stalled = true;
-        this.controller.abort(new StallTimeout(budgetMs));
-      }, budgetMs);
+      // What is left of it: earlier steps of the same question spent the rest.
+      this.budget = setTimeout(
+        () => {
+          this.stalled = true;
+          this.controller.abort(new StallTimeout(budgetMs));
+        },
+        Math.max(0, budgetMs - (Date.now() - waitingSince)),
+      );
     }
   }
 
@@ -416,6 +461,14 @@ export function toLlmError(
       return make('llm_unavailable', 'unavailable', 'The language model service is overloaded right now. Please try again later.');
     }
     return make('llm_unavailable', 'empty', 'The language model returned an empty answer. Please try again.');
+  }
+  if (error instanceof NotOpenAiCompatible) {
+    // The setting to check, never the address itself (it may hold credentials) nor the body.
+    return make(
+      'llm_unavailable',
+      'not_openai',
+      'The server at LLM_BASE_URL did not answer like an OpenAI-compatible API. An administrator needs to check LLM_BASE_URL.',
+    );
   }
   if (error instanceof StreamCutShort || error instanceof APIUserAbortError || isNetworkDrop(error)) {
     return make('llm_unavailable', 'dropped', 'The connection to the language model dropped mid-answer. Please try again.');

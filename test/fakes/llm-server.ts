@@ -7,8 +7,8 @@
  * `stream_options.include_usage` is set) and `POST /embeddings` (float arrays or
  * base64 float32, which the openai client asks for by default) — with or without a
  * `/v1` prefix. Every request is recorded for assertions, replies are scriptable,
- * and faults can be injected: status errors with `Retry-After`, hangs, a slow first
- * token, a token rate, and a dropped connection mid-stream. A queued reply can end with
+ * and faults can be injected: status errors with `Retry-After`, hangs, a 200 that is
+ * not the API (an HTML page), a slow first token, a token rate, and a dropped connection mid-stream. A queued reply can end with
  * another `finish_reason` than `stop` (`length` at max_tokens, `content_filter`), as the
  * real servers send it: in the last chunk's choice, with an empty delta.
  *
@@ -55,6 +55,8 @@ export type FakeLlmFault =
   | { type: 'status'; status: number; retryAfter?: number; message?: string; route?: FakeLlmRoute }
   /** Accept the request and never answer (until the client gives up or the fake closes). */
   | { type: 'hang'; route?: FakeLlmRoute }
+  /** Answer 200 with this body as is (a web page where the API should be, say). */
+  | { type: 'body'; body: string; contentType: string; route?: FakeLlmRoute }
   /** Stream this many content tokens, then drop the connection without `[DONE]`. */
   | { type: 'disconnect'; afterTokens: number; route?: FakeLlmRoute }
   /** Answer an embeddings request with the first `count` vectors only, or vectors of length `dim`. */
@@ -152,6 +154,11 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const faultIndex = faults.findIndex((fault) => (fault.route ?? 'chat') === route);
     const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
     if (fault?.type === 'hang') return; // leave the socket open; close() destroys it
+    if (fault?.type === 'body') {
+      res.writeHead(200, { 'content-type': fault.contentType });
+      res.end(fault.body);
+      return;
+    }
     if (fault?.type === 'status') {
       const headers: Record<string, string> = {};
       if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
