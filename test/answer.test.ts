@@ -173,13 +173,46 @@ describe('answer engine', () => {
     assert.ok((await metricValue('askdocs_llm_tokens_total', { kind: 'completion' })) > 0);
   });
 
-  it('ignores citations of sources that were never given', async () => {
+  it('ignores citations of sources that were never given, and takes them out of the text shown', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS], abstain: false });
-    llm.replyNext('Call create_partition() [1]. See also [7] and `parts[2]`.');
-    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'How do I create a partition?' })));
+    llm.replyNext('Call create_partition() [1]. See also [2, 9], [7] and `parts[7]`. Limits [7].');
+    const events = await collect(engineWith(retriever).answer({ text: 'How do I create a partition?' }));
+    const final = finalOf(events);
     assert.deepEqual(
       final.citations.map((s) => s.n),
-      [1],
+      [1, 2],
+    );
+    // No [7] or [9] the reader would look for in vain; code is left as written.
+    assert.equal(final.text, 'Call create_partition() [1]. See also [2], and `parts[7]`. Limits.');
+    assert.equal(deltasOf(events), final.text, 'a streaming surface never shows the [7] either');
+  });
+
+  it('reads 【n】 and ［n］ (as DeepSeek writes them in Chinese) as citations, and shows them as [n]', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS], abstain: false });
+    llm.replyNext('一个集合最多可以有 1,024 个分区【2】。使用 create_partition() 创建分区［1］。');
+    const events = await collect(engineWith(retriever).answer({ text: '一个集合可以有多少个分区？' }));
+    const final = finalOf(events);
+    assert.deepEqual(
+      final.citations.map((s) => s.n),
+      [2, 1],
+    );
+    assert.equal(final.text, '一个集合最多可以有 1,024 个分区[2]。使用 create_partition() 创建分区[1]。');
+    assert.ok(!final.text.includes(UNCITED_NOTE));
+    assert.equal(deltasOf(events), final.text);
+  });
+
+  it('never lets a citation link to a URL the model wrote: the [n] stays, the link and its definition go', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS, LIMITS], abstain: false });
+    llm.replyNext(
+      'Up to 1,024 partitions [2]. Create one with create_partition() [1](https://evil.example/phish).\n\n[2]: https://milvus.io/docs/made-up.md',
+    );
+    const events = await collect(engineWith(retriever).answer({ text: 'How many partitions can I have?' }));
+    const final = finalOf(events);
+    assert.equal(final.text, 'Up to 1,024 partitions [2]. Create one with create_partition() [1].\n\n');
+    assert.equal(deltasOf(events), final.text);
+    assert.deepEqual(
+      final.citations.map((s) => s.n),
+      [2, 1],
     );
   });
 
@@ -272,6 +305,30 @@ describe('answer engine', () => {
     assert.equal(final.mode, 'generated');
     assert.ok(!final.text.includes(UNCITED_NOTE));
     assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'abstained' }), 1);
+  });
+
+  for (const decline of [
+    "I couldn't find this in the documentation.",
+    'The provided sources do not mention this.',
+    "Unfortunately, the docs don't cover this.",
+    "I'm sorry, but I was unable to find any information about renaming partitions in the docs.",
+    'Based on the provided sources, there is no information about renaming a partition.',
+  ]) {
+    it(`treats a decline in other words as an abstention, with no "may not be reliable" note: ${decline}`, async () => {
+      const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+      llm.replyNext(decline);
+      const final = finalOf(await collect(engineWith(retriever).answer({ text: 'Can I rename a partition?' })));
+      assert.equal(final.text, decline);
+      assert.equal(final.abstained, true);
+      assert.equal(await metricValue('askdocs_questions_total', { platform: 'cli', outcome: 'abstained' }), 1);
+    });
+  }
+
+  it('does not take an answer that only mentions what the docs leave out for a decline', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [PARTITIONS], abstain: false });
+    llm.replyNext("Call create_partition() [1]. The docs don't cover renaming.");
+    const final = finalOf(await collect(engineWith(retriever).answer({ text: 'Can I create and rename a partition?' })));
+    assert.equal(final.abstained, false);
   });
 
   it('abstains without calling the LLM when retrieval finds nothing relevant, offering the closest pages', async () => {
@@ -759,6 +816,24 @@ describe('answer engine', () => {
 
     const retrieval = await engine.retrieve({ text: 'how many?', history });
     assert.equal(retrieval.rewrite, 'llm');
+  });
+
+  it('counts a hung condense call in LLM_TOTAL_TIMEOUT_MS: the whole follow-up waits no longer, and the message says so', async () => {
+    const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+    llm.failNext({ type: 'hang' }, { type: 'hang' });
+    const history = [
+      { role: 'user' as const, content: 'How do I create a partition?' },
+      { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+    ];
+    const engine = engineWith(retriever, { LLM_TIMEOUT_MS: '4000', LLM_TOTAL_TIMEOUT_MS: '2000', LLM_MAX_RETRIES: '0' });
+    const started = Date.now();
+    const { error } = await failureOf(engine.answer({ text: 'how many?', history }));
+    const waited = Date.now() - started;
+    assert.equal(error.userMessage, 'The language model did not respond within 2 s. Please try again.');
+    assert.ok(waited < 2800, `the user waited ${waited} ms for a 2 s budget`);
+    assert.equal(llm.chatRequests().length, 2, 'the condense call, then the answer');
+    // The hung condense gave up early and the heuristic rewrite was searched.
+    assert.equal(retriever.asked[0]?.history?.length, 2);
   });
 
   it("falls back to the retriever's heuristic when the content filter stops the condensed question", async () => {

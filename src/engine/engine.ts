@@ -9,9 +9,14 @@
  *  - with one: stream the LLM's answer and keep only the sources it actually cites;
  *    an answer cut at LLM_MAX_TOKENS ends with a note saying so, and a reply that is
  *    no answer (empty, or stopped by the content filter) fails like any LLM failure.
+ *    The text is shown with its citations tidied (citations.ts): [n] for real sources
+ *    only, never a link the model chose.
+ *
+ * LLM_TOTAL_TIMEOUT_MS bounds the whole wait for the answer to start, condensing
+ * included: condensing, an optional step, may spend only a share of it.
  */
 
-import { citedSources } from '../answer/citations.ts';
+import { CitationTidier, citedSources } from '../answer/citations.ts';
 import { condenseFollowUp } from '../answer/condense.ts';
 import { buildExtractiveAnswer } from '../answer/extractive.ts';
 import { createLlmClient, type FinishReason, type LlmClient, type LlmUsage } from '../answer/llm.ts';
@@ -50,6 +55,12 @@ export interface EngineDeps {
 /** Closest pages offered when abstaining. */
 const CLOSEST_PAGES = 3;
 
+/**
+ * The most of LLM_TOTAL_TIMEOUT_MS that condensing a follow-up may take: a hung
+ * condense call falls back to the heuristic rewrite and leaves the answer time to come.
+ */
+const CONDENSE_SHARE_OF_BUDGET = 1 / 3;
+
 export const ABSTAIN_TEXT =
   "The docs don't cover this, as far as I can find. The closest pages are listed below; they may help, but they don't answer it directly.";
 export const NOTHING_FOUND_TEXT = "The docs don't cover this: nothing in the indexed documentation matches the question.";
@@ -81,7 +92,9 @@ export function createEngine(deps: EngineDeps): Engine {
 
   /** The standalone query from the LLM for a follow-up; undefined means "let the retriever decide". */
   async function condenseIfFollowUp(question: Question, log: Logger): Promise<string | undefined> {
-    return llm && needsCondensing(question) ? condense(llm, question, log) : undefined;
+    if (!llm || !needsCondensing(question)) return undefined;
+    const limitMs = Math.min(config.llm.timeoutMs, config.llm.totalTimeoutMs * CONDENSE_SHARE_OF_BUDGET);
+    return condense(llm, question, log, limitMs);
   }
 
   async function retrieveWith(question: Question, standalone: string | undefined): Promise<RetrievalResult> {
@@ -96,6 +109,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const platform = question.scope?.platform ?? 'cli';
     const log = deps.logger.child({ requestId, platform });
     const started = performance.now();
+    // The LLM's total budget counts from here: condensing and retrieving are part of the wait.
+    const waitingSince = Date.now();
     const elapsed = () => (performance.now() - started) / 1000;
     let outcome: 'answered' | 'abstained' | 'acknowledged' | 'error' = 'error';
     const askedAt = new Date();
@@ -166,7 +181,15 @@ export function createEngine(deps: EngineDeps): Engine {
       let usage: LlmUsage | undefined;
       let finish: FinishReason = 'stop';
       const messages = buildAnswerMessages({ question: question.text, sources, history: question.history });
-      for await (const event of llm.stream({ messages, signal: question.signal, logger: log })) {
+      // Every surface shows the deltas as they come, so the citations are tidied here, once.
+      const tidier = new CitationTidier(highestNumber(sources));
+      const show = (piece: string): AnswerEvent[] => {
+        if (piece === '') return [];
+        if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
+        text += piece;
+        return [{ type: 'delta', text: piece }];
+      };
+      for await (const event of llm.stream({ messages, signal: question.signal, logger: log, waitingSince })) {
         if (event.type === 'usage') {
           usage = event.usage;
           continue;
@@ -175,16 +198,15 @@ export function createEngine(deps: EngineDeps): Engine {
           finish = event.reason;
           continue;
         }
-        if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
-        text += event.text;
-        yield { type: 'delta', text: event.text };
+        yield* show(tidier.push(event.text));
       }
+      yield* show(tidier.end());
       if (usage) {
         metrics?.llmTokens.inc({ kind: 'prompt' }, usage.promptTokens);
         metrics?.llmTokens.inc({ kind: 'completion' }, usage.completionTokens);
       }
       const citations = citedSources(text, sources);
-      const saidNotCovered = startsWithNotCovered(text);
+      const saidNotCovered = startsWithDecline(text);
       if (finish === 'length') {
         // What was written stays (it is cited and mostly useful); the reader must not take it for the whole answer.
         const note = cutOffNote(text);
@@ -256,18 +278,24 @@ export function createEngine(deps: EngineDeps): Engine {
 
 /**
  * The LLM's standalone query, or undefined (so the retriever's heuristic takes
- * over) when the LLM fails or replies with nothing usable. A caller's abort still
- * propagates.
+ * over) when the LLM fails, replies with nothing usable or takes longer than
+ * `limitMs`. A caller's abort still propagates.
  */
-async function condense(llm: LlmClient, question: Question, log: Logger): Promise<string | undefined> {
+async function condense(llm: LlmClient, question: Question, log: Logger, limitMs: number): Promise<string | undefined> {
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort(new Error(`condensing took longer than ${limitMs} ms`)), limitMs);
+  const signal = question.signal ? AbortSignal.any([question.signal, limit.signal]) : limit.signal;
   try {
-    const standalone = await condenseFollowUp(llm, question.text, question.history ?? [], question.signal, log);
+    const standalone = await condenseFollowUp(llm, question.text, question.history ?? [], signal, log);
     log.debug({ standalone }, 'condensed follow-up');
     return standalone;
   } catch (error) {
     throwIfAborted(question.signal);
-    log.warn({ code: (error as { code?: unknown }).code }, 'condensing with the LLM failed; using the heuristic rewrite');
+    const code = limit.signal.aborted ? 'condense_time_limit' : (error as { code?: unknown }).code;
+    log.warn({ code, limitMs }, 'condensing with the LLM failed; using the heuristic rewrite');
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -308,9 +336,41 @@ function labelOf(source: Source): string {
   return sourceLabel(source).label;
 }
 
-/** True when the model opened by saying the docs don't cover it, as the prompt asks it to. */
-function startsWithNotCovered(text: string): boolean {
-  return /^\W*(?:the\s+)?(?:docs|documentation|sources)\s+(?:don't|do\s+not|doesn't|does\s+not)\s+cover\b/i.test(
-    text.replace(/[’‘`]/g, "'"),
-  );
+function highestNumber(sources: Source[]): number {
+  return Math.max(0, ...sources.map((source) => source.n));
+}
+
+/**
+ * An optional lead-in before a decline: "Unfortunately,", "I'm sorry, but", "Based on the
+ * provided sources,".
+ */
+const DECLINE_LEAD_IN = String.raw`(?:(?:unfortunately|sadly|sorry|i'?m\s+sorry|i\s+am\s+sorry)(?:\s*,\s*|\s+)(?:but\s+)?|(?:based\s+on|according\s+to|from|in)\s+the\s+(?:\w+\s+){0,2}(?:docs|documentation|sources|excerpts|context|pages)\s*,\s*)?`;
+/** Where the answer would come from: "the docs", "the provided sources", "the Milvus documentation". */
+const DOCS = String.raw`(?:the\s+|these\s+|this\s+)?(?:[\w.-]+\s+){0,2}(?:docs|documentation|sources?|excerpts?|context|passages?|pages?)`;
+const NEGATED = String.raw`(?:don't|do\s+not|doesn't|does\s+not|didn't|did\s+not)\s+(?:seem\s+to\s+|appear\s+to\s+)?`;
+const SAY = String.raw`(?:cover|mention|address|include|contain|say|describe|explain|discuss|specify|state|document|answer|provide|list|have\s+(?:any\s+)?(?:information|details|anything))`;
+/** "I couldn't find", "I was unable to find", "I don't see", "I don't have information". */
+const NOT_FOUND = String.raw`i\s+(?:could\s*n't|could\s+not|can't|cannot|can\s+not|was\s+(?:not\s+|un)able\s+to|wasn't\s+able\s+to|am\s+(?:not\s+|un)able\s+to|didn't|did\s+not|don't|do\s+not)\s+(?:find|see|locate|know|have\s+(?:any\s+|enough\s+)?information)\b`;
+const DECLINE = new RegExp(
+  String.raw`^[^\w]*${DECLINE_LEAD_IN}(?:` +
+    [
+      String.raw`${DOCS}\s+${NEGATED}${SAY}\b`,
+      String.raw`${DOCS}\s+(?:has|have|contains?|includes?|provides?|gives?)\s+no\b`,
+      NOT_FOUND,
+      String.raw`there\s+(?:is|are|was|were|'s)\s+no\s+(?:\w+\s+){0,2}(?:information|mention|details?|documentation|answer)\b`,
+      String.raw`(?:nothing|none)\s+(?:in|of)\s+${DOCS}\b`,
+      String.raw`no\s+(?:information|details?)\s+(?:about|on|regarding|for)\b`,
+    ].join('|') +
+    ')',
+  'i',
+);
+
+/**
+ * True when the model opened by declining: saying the docs don't cover it, as the prompt
+ * asks it to, or in one of the other ways models say it ("I couldn't find this in the
+ * documentation.", "The provided sources do not mention this.", "Unfortunately, the docs
+ * don't cover this."). Only the opening counts: a decline is said first.
+ */
+function startsWithDecline(text: string): boolean {
+  return DECLINE.test(text.replace(/[’‘`´]/g, "'"));
 }
