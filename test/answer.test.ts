@@ -780,6 +780,25 @@ describe('answer engine', () => {
     assert.equal(answer?.messages?.at(-1)?.content, 'and how many can I have?');
   });
 
+  for (const [how, reply] of [
+    ['on the line after a preamble', 'Sure! Here is the standalone question:\n\nHow many partitions can a Milvus collection have?'],
+    ['after a label on the same line', 'Sure! Standalone question: "How many partitions can a Milvus collection have?"'],
+    ['in bold after a bold label', '**Rewritten question:** **How many partitions can a Milvus collection have?**'],
+  ] as const) {
+    it(`searches the condensed question, not its preamble, when the model writes it ${how}`, async () => {
+      const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
+      llm.replyNext(reply, 'Up to 1,024 [1].');
+      const history = [
+        { role: 'user' as const, content: 'How do I create a partition?' },
+        { role: 'assistant' as const, content: 'Call create_partition() [1].' },
+      ];
+      const final = finalOf(await collect(engineWith(retriever).answer({ text: 'and how many can I have?', history })));
+      assert.equal(retriever.asked[0]?.text, 'How many partitions can a Milvus collection have?');
+      assert.equal(final.standaloneQuery, 'How many partitions can a Milvus collection have?');
+      assert.equal(final.text, 'Up to 1,024 [1].');
+    });
+  }
+
   it('does not spend an LLM call condensing a standalone question asked in a thread', async () => {
     const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });
     const history = [
@@ -858,6 +877,14 @@ describe('answer engine', () => {
   for (const [what, reply] of [
     ['is cut off at the token limit', { text: 'How many partitions can a single Milvus collection', finishReason: 'length' }],
     ['is blank', { text: ' \n ', finishReason: 'stop' }],
+    ['is only a preamble', { text: 'Sure! Here is the standalone question:', finishReason: 'stop' }],
+    [
+      'is far longer than a search query (the model answered instead)',
+      {
+        text: `A collection can have up to 1,024 partitions. ${'Partitions split a collection into parts. '.repeat(15)}`,
+        finishReason: 'stop',
+      },
+    ],
   ] as const) {
     it(`falls back to the retriever's heuristic when the condensed question ${what}`, async () => {
       const retriever = new ScriptedRetriever({ rewrite: 'none', hits: [LIMITS], abstain: false });

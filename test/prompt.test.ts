@@ -157,4 +157,28 @@ describe('condense prompt', () => {
     assert.equal(parseCondensed('   \n '), undefined);
     assert.equal(parseCondensed('""'), undefined);
   });
+
+  it('keeps the question from a reply that introduces it, and nothing from one that only introduces it', () => {
+    const question = 'What is the maximum dimension of binary vectors in Milvus?';
+    for (const reply of [
+      `Sure! Here is the standalone question:\n\n${question}`,
+      `Sure! Here is the standalone question: ${question}`,
+      `Okay.\n${question}`,
+      `**Standalone question:**\n> ${question}`,
+      `Here's the rewritten query**:** “${question}”`,
+      `${question}\n\n(I resolved "binary vectors" using the earlier question.)`,
+    ]) {
+      assert.equal(parseCondensed(reply), question, reply);
+    }
+    assert.equal(parseCondensed('Sure! Here is the standalone question:'), undefined);
+    assert.equal(parseCondensed('**Standalone question:**'), undefined);
+    // A colon or backticks inside the question are part of it.
+    assert.equal(parseCondensed('How do I set index_type: IVF_FLAT?'), 'How do I set index_type: IVF_FLAT?');
+    assert.equal(parseCondensed('`metric_type` for binary vectors?'), '`metric_type` for binary vectors?');
+  });
+
+  it('gives up on a reply far longer than a search query (an answer, an explanation)', () => {
+    assert.equal(parseCondensed(`Binary vectors can have up to 32,768 dimensions. ${'More detail. '.repeat(40)}`), undefined);
+    assert.equal(parseCondensed('What is the maximum dimension of binary vectors?', 20), undefined);
+  });
 });

@@ -110,21 +110,50 @@ export function buildCondenseMessages(input: CondensePromptInput): ChatMessage[]
 }
 
 /**
- * Cleans the model's rewrite: first non-empty line, without a "Standalone
- * question:" preamble or wrapping quotes. Returns undefined when nothing usable is left.
+ * Cleans the model's rewrite down to the question itself. Models often put a preamble
+ * first ("Sure! Here is the standalone question:"), and searching that finds pages about
+ * "standalone" instead of the question, so lines that only introduce the question are
+ * skipped and a "Standalone question:" label is cut wherever it sits in the line; quotes
+ * and Markdown emphasis around the question go too. Returns undefined when no question is
+ * left, or when what is left is far longer than a search query (the model answered, or
+ * explained): the caller then falls back to the heuristic rewrite.
  */
 export function parseCondensed(reply: string, maxChars = 500): string | undefined {
-  const line = reply
+  const question = reply
     .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l.length > 0);
-  if (!line) return undefined;
-  const cleaned = line
-    .replace(/^(?:standalone\s+question|question|rewritten(?:\s+question)?)\s*:\s*/i, '')
-    .replace(/^["'“”‘’`]+|["'“”‘’`]+$/g, '')
-    .trim();
-  if (cleaned.length === 0) return undefined;
-  return cleaned.length > maxChars ? cleaned.slice(0, maxChars) : cleaned;
+    .map(cleanCondensedLine)
+    .find((line) => line.length > 0 && !isPreamble(line));
+  if (!question || question.length > maxChars) return undefined;
+  return question;
+}
+
+/** "Standalone question:", "Rewritten query**:", "Question:" … and whatever precedes the label on the line. */
+const QUESTION_LABEL = /^(?:.*?\b(?:standalone|rewritten|reformulated|search)\s+(?:question|query)|\s*(?:question|query))[*_]*\s*:\s*/i;
+/** A blockquote or list marker, or bold, opening a line. */
+const LEADING_MARKER = /^(?:>|[-+*]\s|\*\*|__)\s*/;
+const TRAILING_BOLD = /\s*(?:\*\*|__)$/;
+/** The whole line in quotes, backticks or emphasis. */
+const WRAPPED = /^["'“‘«`*_](.*)["'”’»`*_]$/s;
+/** A line of only an acknowledgement: "Sure!", "Okay.", "Here you go". */
+const FILLER = /^(?:sure|ok(?:ay)?|certainly|of course|here you go|here it is|got it)[\s.!,]*$/i;
+
+function cleanCondensedLine(line: string): string {
+  return unwrap(unwrap(line).replace(QUESTION_LABEL, ''));
+}
+
+/** Strips markers and quotes around a line, as often as they are nested. */
+function unwrap(line: string): string {
+  let text = line.trim();
+  for (;;) {
+    const next = text.replace(LEADING_MARKER, '').replace(TRAILING_BOLD, '').replace(WRAPPED, '$1').trim();
+    if (next === text) return text;
+    text = next;
+  }
+}
+
+/** A line that introduces the question rather than being it: a question never ends with a colon. */
+function isPreamble(line: string): boolean {
+  return line.endsWith(':') || FILLER.test(line);
 }
 
 /** The most recent turns that fit the limits, each cut to size, oldest first. */
