@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { copyFile, mkdtemp, open, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -69,19 +70,23 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
   function spawnCli(args: string[], env: Record<string, string> = {}) {
     return spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), ...args], {
       cwd: PACKAGE_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        MILVUS_URI: `http://${milvus.address}`,
-        MILVUS_COLLECTION: COLLECTION,
-        LLM_BASE_URL: llm.url,
-        DEEPSEEK_API_KEY: API_KEY,
-        LLM_MAX_RETRIES: '1',
-        LLM_TIMEOUT_MS: '5000',
-        ...env,
-      },
+      env: cliEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+  }
+
+  function cliEnv(env: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      MILVUS_URI: `http://${milvus.address}`,
+      MILVUS_COLLECTION: COLLECTION,
+      LLM_BASE_URL: llm.url,
+      DEEPSEEK_API_KEY: API_KEY,
+      LLM_MAX_RETRIES: '1',
+      LLM_TIMEOUT_MS: '5000',
+      ...env,
+    };
   }
 
   it('answers with the retrieved docs as context, streams the answer and lists the cited sources', async () => {
@@ -222,6 +227,36 @@ describe('askdocs ask / chat (CLI)', { skip: NEEDS_SHARED }, () => {
     assert.equal(result.stdout, '');
   });
 
+  it('an answer that fails halfway: the error starts on its own line, after the half answer', async () => {
+    // stdout and stderr into one file, as a terminal shows them.
+    const outDir = await mkdtemp(join(tmpdir(), 'askdocs-cli-out-'));
+    const out = await open(join(outDir, 'terminal.txt'), 'w');
+    try {
+      llm.replyNext('Milvus supports up to 32,768 dimensions per vector field [1].');
+      llm.failNext({ type: 'disconnect', afterTokens: 3 });
+      const child = spawn(
+        process.execPath,
+        [resolve(PACKAGE_ROOT, 'bin/askdocs.js'), 'ask', 'What is the maximum vector dimension supported in Milvus?'],
+        {
+          cwd: PACKAGE_ROOT,
+          env: cliEnv({ LLM_MAX_RETRIES: '0' }),
+          stdio: ['ignore', out.fd, out.fd],
+        },
+      );
+      const [code] = (await once(child, 'close')) as [number | null];
+      const terminal = await readFile(join(outDir, 'terminal.txt'), 'utf8');
+      assert.equal(code, 1, terminal);
+      const lines = terminal.split('\n');
+      assert.equal(lines.length, 3, JSON.stringify(terminal));
+      assert.ok(lines[0] && 'Milvus supports up to 32,768 dimensions per vector field [1].'.startsWith(lines[0]), lines[0]);
+      assert.match(lines[1] ?? '', /^askdocs: The connection to the language model dropped mid-answer\./);
+      assert.equal(lines[2], '');
+    } finally {
+      await out.close();
+      await rm(outDir, { recursive: true, force: true });
+    }
+  });
+
   it('prints JSON with --json', async () => {
     const result = await run(['ask', '--json', 'What is the maximum vector dimension supported in Milvus?']);
     assert.equal(result.code, 0, result.stderr);
@@ -326,6 +361,13 @@ async function* stream(events: AnswerEvent[]): AsyncGenerator<AnswerEvent> {
   yield* events;
 }
 
+/** An answer stream that writes `partial`, then fails with `error`. */
+async function* failingHalfway(partial: string, error: Error): AsyncGenerator<AnswerEvent> {
+  yield { type: 'status', stage: 'retrieving', message: 'Searching the docs…' };
+  for (const word of partial.split(/(?= )/)) yield { type: 'delta', text: word };
+  throw error;
+}
+
 describe('terminal rendering', () => {
   it('on a terminal: shows progress on stderr, clears it, and styles the sources heading', async () => {
     const stdout = captureStream(true);
@@ -353,6 +395,18 @@ describe('terminal rendering', () => {
     }
   });
 
+  it('an answer that fails halfway ends its line before the error, which `ask` prints on stderr', async () => {
+    // One stream for both, as a terminal shows stdout and stderr.
+    const terminal = captureStream(false);
+    const events = failingHalfway(
+      'Milvus supports up to',
+      new AskdocsError('llm_timeout', 'The language model did not respond within 3 s.'),
+    );
+    await assert.rejects(renderAnswer(events, { stdout: terminal, stderr: terminal }), /did not respond/);
+    terminal.write('askdocs: The language model did not respond within 3 s.\n');
+    assert.equal(terminal.text(), 'Milvus supports up to\naskdocs: The language model did not respond within 3 s.\n');
+  });
+
   it("labels an abstention's pages as the closest pages, not sources", async () => {
     const stdout = captureStream(false);
     const stderr = captureStream(false);
@@ -363,6 +417,22 @@ describe('terminal rendering', () => {
 });
 
 describe('chat loop', () => {
+  it('an answer that fails halfway: the error line starts on its own line, and the chat goes on', async () => {
+    const engine: Engine = {
+      answer: (question) =>
+        question.text === 'break'
+          ? failingHalfway('Milvus supports up to', new AskdocsError('llm_timeout', 'The language model did not respond within 3 s.'))
+          : stream(answerEvents('Fine [2].', 'generated', [])),
+      retrieve: () => Promise.reject(new Error('not used')),
+    };
+    const input = new PassThrough();
+    const terminal = captureStream(false);
+    const done = runChatLoop({ engine, input, io: { stdout: terminal, stderr: terminal } });
+    input.end('break\nnext\n');
+    await done;
+    assert.equal(terminal.text(), 'Milvus supports up to\naskdocs: The language model did not respond within 3 s.\n\nFine [2].\n\n');
+  });
+
   it('keeps the thread for follow-ups, /new starts over, and a failure prints one line without ending the chat', async () => {
     const asked: Question[] = [];
     const engine: Engine = {

@@ -52,7 +52,8 @@ export async function runChatLoop(options: ChatLoopOptions): Promise<void> {
           -maxTurns,
         );
       } catch (error) {
-        if (current.signal.aborted) io.stdout.write('\n(cancelled)\n');
+        // renderAnswer ended the line a half-written answer left open.
+        if (current.signal.aborted) io.stdout.write('(cancelled)\n');
         else writeErrorLine(io, userMessageOf(error));
       } finally {
         current = undefined;

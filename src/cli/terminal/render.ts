@@ -25,19 +25,24 @@ export function isFancy(io: TerminalIO): boolean {
 
 /**
  * Writes the answer as it streams, then its sources. Returns the final event
- * (throws what the engine throws, after clearing the progress line).
+ * (throws what the engine throws, after clearing the progress line and ending a line
+ * the answer left open).
  */
 export async function renderAnswer(events: AsyncIterable<AnswerEvent>, io: TerminalIO): Promise<FinalAnswer> {
   const fancy = isFancy(io);
   const progress = progressLine(io);
   let wrote = '';
+  const write = (text: string) => {
+    const shown = stripControlChars(text);
+    io.stdout.write(shown);
+    wrote += shown;
+  };
   try {
     for await (const event of events) {
       if (event.type === 'status') progress.show(event.message);
       if (event.type === 'delta') {
         progress.clear();
-        io.stdout.write(stripControlChars(event.text));
-        wrote += event.text;
+        write(event.text);
       }
       if (event.type === 'final') {
         progress.clear();
@@ -49,10 +54,23 @@ export async function renderAnswer(events: AsyncIterable<AnswerEvent>, io: Termi
         return event;
       }
     }
+    throw new Error(NO_FINAL);
+  } catch (error) {
+    // Failed mid-answer: the error line that follows (on stderr, shown in the same terminal)
+    // must start on a line of its own, not at the end of the half-written answer. Waiting for
+    // the newline to be written keeps it ahead of the error where stdout is asynchronous.
+    if (wrote !== '' && !wrote.endsWith('\n')) await endLine(io.stdout);
+    throw error;
   } finally {
     progress.clear();
   }
-  throw new Error(NO_FINAL);
+}
+
+/** Writes a newline and waits until it is handed to the OS (a broken stream does not hold it up). */
+function endLine(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write('\n', () => resolve());
+  });
 }
 
 /** Waits for the final event without printing anything (for `--json`). */
