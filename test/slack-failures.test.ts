@@ -330,6 +330,8 @@ describe('Slack bot failures (streaming available)', () => {
 describe('Slack bot failures (no streaming: chat.update path)', () => {
   let h: SlackHarness;
   const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'words about Milvus indexes '.repeat(8).trim()} [1].`);
+  // Every `<` becomes `&lt;` in mrkdwn: 2,800 characters of this grow past a section's 3,000.
+  const cppLines = Array.from({ length: 120 }, (_, i) => `std::vector<std::map<int, int>> v${i}; // a && b`);
   const engine = keyedEngine({
     milvusdown: {
       text: '',
@@ -337,6 +339,10 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
       failure: new AskdocsError('milvus_unavailable', 'The document index (Milvus) is not reachable right now. Please try again shortly.'),
     },
     long: { text: paragraphs.join('\n\n'), citations: [pageSource(1, 'a.md', 'A')], chunkChars: 500 },
+    cppcode: {
+      text: `Here is code [1]:\n\n\`\`\`cpp\n${cppLines.join('\n')}\n\`\`\`\n\nDone [1].`,
+      citations: [pageSource(1, 'a.md', 'A')],
+    },
     slow: { text: 'Slow answer [1].', citations: [pageSource(1, 'a.md', 'A')], startDelayMs: 700 },
     default: { text: 'Fine answer [1].', citations: [pageSource(1, 'a.md', 'A')] },
   });
@@ -347,7 +353,7 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
     h = await startSlackHarness({
       engine,
       api,
-      env: { SLACK_ALLOWED_CHANNELS: 'C0OK,C0SLASHFAIL,C0LONG,C0UPD500,C0UPD429,C0FIN429,C0STOP' },
+      env: { SLACK_ALLOWED_CHANNELS: 'C0OK,C0SLASHFAIL,C0LONG,C0CPP,C0UPD500,C0UPD429,C0FIN429,C0STOP' },
     });
   });
   after(async () => {
@@ -363,6 +369,53 @@ describe('Slack bot failures (no streaming: chat.update path)', () => {
     );
     assert.match(top.text, /^\*<@U0A> asked:\* milvusdown\?\n\nThe document index \(Milvus\) is not reachable right now/);
     assert.equal(top.thread_ts, undefined);
+  });
+
+  it('/askdocs: an answer that grows past a section once converted to mrkdwn shows every line, each code block closed', async () => {
+    await sendSlashCommand(h.url, { text: 'cppcode example?', channel: 'C0CPP', user: 'U0A', responseUrl: h.api.responseUrl('cpp') });
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === 'C0CPP' && !m.thread_ts && m.bot_id),
+      5000,
+      'the slash message',
+    );
+    await waitForSources(h.api, 'C0CPP', top.ts);
+    // Slack shows a message's blocks: the slash message's answer sections, then the replies in its thread.
+    const sections = (top.blocks as { block_id?: string; text?: { text: string } }[])
+      .filter((block) => block.block_id?.startsWith('askdocs_answer'))
+      .map((block) => block.text?.text ?? '');
+    const shown = [...sections, ...answerTexts(h.api, 'C0CPP', top.ts)];
+    for (const [i, text] of sections.entries()) {
+      assert.ok(text.length <= 3000, `section ${i} within Slack's limit (${text.length} chars)`);
+      assert.ok(!text.endsWith('…'), `section ${i} is not cut short`);
+    }
+    for (const [i, text] of shown.entries()) assert.ok(balancedFences(text), `part ${i} renders its code block on its own`);
+    const codeShown = shown
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.startsWith('std::vector'));
+    assert.deepEqual(
+      codeShown,
+      cppLines.map((line) => line.replace(/</g, '&lt;')),
+      'every line of code, once, in order',
+    );
+    assert.match(shown.at(-1) ?? '', /Done \[1\]\.$/);
+  });
+
+  it('/askdocs: a question too long to echo whole is shortened without breaking an escaped character', async () => {
+    // Escaped, each `<`, `&` and `>` takes 4 or 5 characters: the cut at 3,000 falls inside `&lt;`.
+    const question = `${'x'.repeat(7)}${'a<b&c>d '.repeat(440)}`.trim();
+    await sendSlashCommand(h.url, { text: question, channel: 'C0OK', user: 'U0ECHO', responseUrl: h.api.responseUrl('echo') });
+    const top = await h.api.waitFor(
+      () => h.api.messages.find((m) => m.channel === 'C0OK' && !m.thread_ts && m.text.includes('<@U0ECHO> asked')),
+      5000,
+      'the slash message',
+    );
+    const [asked] = (top.blocks as { text?: { text: string } }[]).map((block) => block.text?.text ?? '');
+    assert.ok(asked && asked.length <= 3000, `within a section (${asked?.length} chars)`);
+    assert.match(asked ?? '', /^\*<@U0ECHO> asked:\* x{7}a&lt;b&amp;c&gt;d a&lt;/);
+    assert.match(asked ?? '', /…$/, 'shortened, and says so');
+    assert.doesNotMatch(asked ?? '', /&[a-z]*…$/, 'no half-escaped character before the ellipsis (Slack would show "&l…")');
+    await waitForSources(h.api, 'C0OK', top.ts);
   });
 
   it('long answers are split over several messages in order, each within limits', async () => {

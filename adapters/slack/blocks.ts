@@ -12,7 +12,7 @@
  */
 import type { AnswerRenderer } from '../../src/chat/answer-view.ts';
 import { type SourceEntry, sourcesHeading } from '../../src/chat/sources.ts';
-import { truncate } from '../../src/engine/source-label.ts';
+import { splitMessage } from '../../src/chat/split.ts';
 import { FEEDBACK_CHOICES } from '../../src/feedback/store.ts';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.ts';
 
@@ -36,7 +36,9 @@ export interface SlackMessage {
 /** `first` renders the first message (e.g. with the slash question on top); others are plain mrkdwn. */
 export function slackRenderer(first?: (mrkdwn: string) => SlackMessage): AnswerRenderer<SlackMessage> {
   return {
-    // Markdown per message: a section's 3000 characters leave room for the conversion to mrkdwn.
+    // Markdown per message. The mrkdwn it becomes can be longer (`<` is sent as `&lt;`, a list
+    // item gains a bullet): where that outgrows a section, the slash message splits it again
+    // (answerSections); the other messages are plain `text`, which Slack takes up to 40,000.
     partChars: 2800,
     progressIntervalMs: 1200,
     partText: toMrkdwn,
@@ -47,11 +49,32 @@ export function slackRenderer(first?: (mrkdwn: string) => SlackMessage): AnswerR
   };
 }
 
+/** A section of short mrkdwn (a heading, a source line); longer text is cut at SECTION_MAX, never inside an entity or link. */
 export const section = (blockId: string | undefined, mrkdwn: string): Record<string, unknown> => ({
   type: 'section',
   ...(blockId ? { block_id: blockId } : {}),
-  text: { type: 'mrkdwn', text: truncate(mrkdwn, SECTION_MAX) },
+  text: { type: 'mrkdwn', text: truncateMrkdwn(mrkdwn, SECTION_MAX) },
 });
+
+/**
+ * Answer mrkdwn as sections, split (not cut) where it outgrows one: measured as Slack counts
+ * it, after the conversion and escaping, at paragraph, line or sentence ends, a code block
+ * closed at the end of one section and reopened in the next. No line is lost.
+ */
+export function answerSections(mrkdwn: string): Record<string, unknown>[] {
+  const parts = splitMessage(mrkdwn, SECTION_MAX);
+  return (parts.length > 0 ? parts : [mrkdwn]).map((part, i) => section(`${ANSWER_BLOCK_PREFIX}_${i}`, part));
+}
+
+/** An entity (`&lt;`) or a `<link|label>` left unfinished at the end of cut text. */
+const UNFINISHED_MARKUP = /(?:&[a-z]*|<[^<>]*)$/i;
+
+/** Cuts mrkdwn to `maxChars` with an ellipsis, dropping an entity or link the cut would break. */
+function truncateMrkdwn(mrkdwn: string, maxChars: number): string {
+  if (mrkdwn.length <= maxChars) return mrkdwn;
+  const head = mrkdwn.slice(0, maxChars - 1);
+  return `${head.replace(UNFINISHED_MARKUP, '').trimEnd()}…`;
+}
 
 export function sourcesMessage(entries: SourceEntry[], options: { abstained: boolean; buttons: boolean }): SlackMessage {
   const heading = `*${sourcesHeading(options.abstained)}*`;
@@ -102,7 +125,7 @@ export function slashMessage(input: { userId: string; question: string; answerMr
   const asked = `*<@${input.userId}> asked:* ${escapeMrkdwn(input.question)}`;
   return {
     text: `${asked}\n\n${input.answerMrkdwn}`,
-    blocks: [section(QUESTION_BLOCK, asked), section(`${ANSWER_BLOCK_PREFIX}_0`, input.answerMrkdwn)],
+    blocks: [section(QUESTION_BLOCK, asked), ...answerSections(input.answerMrkdwn)],
   };
 }
 
