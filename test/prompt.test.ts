@@ -55,6 +55,9 @@ describe('answer prompt', () => {
     assert.match(system, /\[1\]\[3\]/);
     assert.match(system, /ONLY from the numbered/);
     assert.ok(system.includes(NOT_COVERED));
+    // What askdocs can read back: a decline it recognises and markers it maps to sources (engine.ts, citations.ts).
+    assert.match(system, /this sentence in English, whatever language you answer in/);
+    assert.match(system, /ASCII square brackets .* never as a link/);
   });
 
   it('guards against instructions hidden in the sources', () => {
