@@ -24,6 +24,7 @@ import {
   type FeedbackRecorder,
   type FeedbackSource,
   type ListOptions,
+  sourceList,
   UnknownAnswerError,
   type Vote,
   type VoteInput,
@@ -184,7 +185,7 @@ export class RedisFeedbackStore implements FeedbackRecorder {
     const records: FeedbackRecord[] = [];
     votes.forEach((vote, i) => {
       if (!vote.platform || !vote.messageRef || !vote.userId || !vote.vote) return;
-      const answer = answers[i] ? (JSON.parse(answers[i] as string) as StoredAnswer) : undefined;
+      const answer = storedAnswer(answers[i]);
       records.push({
         platform: vote.platform,
         userId: vote.userId,
@@ -207,4 +208,27 @@ function throwOnFailedCommand(results: [Error | null, unknown][] | null): void {
   if (!results) throw new Error('feedback transaction was aborted');
   const failed = results.find(([error]) => error);
   if (failed?.[0]) throw failed[0];
+}
+
+/** An answer saved as JSON, or undefined when the value is none (edited by hand, written by something else): its vote is still listed. */
+function storedAnswer(json: string | null | undefined): StoredAnswer | undefined {
+  if (!json) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const answer = parsed as Partial<Record<keyof StoredAnswer, unknown>>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    channelId: text(answer.channelId),
+    userId: text(answer.userId),
+    question: text(answer.question) ?? '',
+    answer: text(answer.answer) ?? '',
+    sources: sourceList(answer.sources),
+    requestId: text(answer.requestId),
+    answeredAt: text(answer.answeredAt) ?? '',
+  };
 }

@@ -351,7 +351,26 @@ function toRecord(row: RecordRow): FeedbackRecord {
     channelId: row.channel_id ?? undefined,
     question: row.question ?? '',
     answer: row.answer ?? '',
-    sources: row.sources ? (JSON.parse(row.sources) as FeedbackSource[]) : [],
+    sources: storedSources(row.sources),
     requestId: row.request_id ?? undefined,
   };
+}
+
+/**
+ * The sources saved with an answer, or none when the column holds no JSON list (a row
+ * edited by hand, a damaged page): one bad row must not hide every other vote from
+ * `askdocs feedback` and the gaps report.
+ */
+export function storedSources(json: string | null | undefined): FeedbackSource[] {
+  if (!json) return [];
+  try {
+    return sourceList(JSON.parse(json));
+  } catch {
+    return [];
+  }
+}
+
+/** The entries of a parsed sources list that are objects; anything else is no list. */
+export function sourceList(value: unknown): FeedbackSource[] {
+  return Array.isArray(value) ? (value.filter((entry) => typeof entry === 'object' && entry !== null) as FeedbackSource[]) : [];
 }
