@@ -282,6 +282,14 @@ describe('"Ask askdocs about this message"', () => {
     assert.equal(answer?.content, 'Answer to: How do I create an index?');
     assert.ok(sources?.components.length);
     assert.equal(engine.questions[0]?.scope?.userId, alice.id);
+    // An operator following the command finds its answer under the same request id.
+    const requestId = engine.questions[0]?.requestId;
+    const lines = harness!.logs.filter((line) => line.interactionId === used.id);
+    assert.ok(
+      lines.some((line) => line.msg === 'question'),
+      'the question is logged with the command',
+    );
+    assert.deepEqual([...new Set(lines.map((line) => line.requestId))], [requestId], 'one request id for the command and its answer');
   });
 
   test('in a thread: answered there, with the conversation above the message as history', async () => {

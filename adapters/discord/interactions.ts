@@ -107,6 +107,7 @@ async function respond(ctx: BotContext, interaction: Command, acknowledged: () =
     answerMessage(ctx, about, route, question, {
       userId: user.id,
       notify: async (text) => void (await interaction.followUp(privately(text))),
+      via: { requestId, interactionId: interaction.id },
     });
     return;
   }

@@ -51,11 +51,25 @@ export async function handleMessage(ctx: BotContext, message: Message): Promise<
 
 /**
  * Answers `question` about `message` where `route` says; `asker` is who asked (the author, or
- * whoever asked about the message) and how to tell them something privately. Never throws.
+ * whoever asked about the message), how to tell them something privately, and the command
+ * they used, if any. Never throws.
  */
-export function answerMessage(ctx: BotContext, message: Message, route: Route, question: string, asker: Pick<AskJob, 'userId' | 'notify'>) {
-  const requestId = newRequestId();
-  const logger = ctx.logger.child({ requestId, kind: route.kind, channelId: message.channelId, userId: asker.userId });
+export function answerMessage(
+  ctx: BotContext,
+  message: Message,
+  route: Route,
+  question: string,
+  asker: Pick<AskJob, 'userId' | 'notify'> & { via?: { requestId: string; interactionId: string } },
+) {
+  // Asked through "Ask askdocs about this message": the command's request id and interaction, so its lines and the answer's are one request.
+  const requestId = asker.via?.requestId ?? newRequestId();
+  const logger = ctx.logger.child({
+    requestId,
+    ...(asker.via ? { interactionId: asker.via.interactionId } : {}),
+    kind: route.kind,
+    channelId: message.channelId,
+    userId: asker.userId,
+  });
   let target: Promise<DiscordTransport> | undefined;
   let view: SeriesView<OutgoingMessage> | undefined;
   ctx.delivery.start(async () => {
