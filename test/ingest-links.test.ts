@@ -143,6 +143,20 @@ describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvu
     assert.equal(link('https://d.example/docs/{id}.html', 'guide/start.md', { id: 'guide/' }), 'https://d.example/docs/guide/index.html');
   });
 
+  it("a text page's link drops its .txt as a Markdown page's drops .md; Hugo's _index.md is its folder's page (outside tester's report)", () => {
+    const link = (base: string, path: string) => documentUrl(base, path);
+    // Was `glossary.txt.html` and `…/glossary.txt`: pages the site never published.
+    assert.equal(link('https://d.example/{path}.html', 'reference/glossary.txt'), 'https://d.example/reference/glossary.html');
+    assert.equal(link('https://d.example/', 'reference/glossary.txt'), 'https://d.example/reference/glossary');
+    assert.equal(link('https://d.example/', 'notes.MARKDOWN'), 'https://d.example/notes');
+    // Was `/guides/_index`: Hugo publishes a section page at its folder.
+    assert.equal(link('https://d.example/', 'guides/_index.md'), 'https://d.example/guides/');
+    assert.equal(link('https://d.example/{path}.html', 'guides/_index.md'), 'https://d.example/guides/index.html');
+    assert.equal(link('https://d.example/', '_index.md'), 'https://d.example/');
+    // Only the whole name: a page called `my_index.md` is a page of its own.
+    assert.equal(link('https://d.example/', 'guides/my_index.md'), 'https://d.example/guides/my_index');
+  });
+
   it('an empty folder, or one without docs files, is refused on a fresh index in one line, and nothing is created', async () => {
     const folders: Record<string, string>[] = [{}, { 'notes.pdf': 'not a document type askdocs reads', 'img/logo.png': 'png' }];
     for (const pages of folders) {

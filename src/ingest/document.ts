@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Chunk } from '../engine/types.ts';
 import { type ChunkerOptions, chunkDocument, type PublishedAs } from './chunker.ts';
+import { DOCUMENT_EXTENSIONS } from './scan.ts';
 
 /** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
 const EMBEDDING_TEXT_VERSION = 2;
@@ -51,7 +52,9 @@ export function sha256(text: string): string {
 
 /**
  * The page's link: base URL joined with the path, extension dropped (`faq/product_faq.md`
- * → `<base>/faq/product_faq`, `guide/index.md` → `<base>/guide/`). No base, no link.
+ * → `<base>/faq/product_faq`, `reference/glossary.txt` → `<base>/reference/glossary`),
+ * and an index page is its folder (`guide/index.md`, `guide/README.md` and Hugo's section
+ * page `guide/_index.md` → `<base>/guide/`). No base, no link.
  *
  * A front-matter `slug` wins, as on the sites that read it (Docusaurus, Hugo): one
  * starting with `/` is the page's path under the base (`slug: /` is the base itself),
@@ -70,7 +73,7 @@ export function documentUrl(baseUrl: string | undefined, path: string, published
   const slug = published.slug !== undefined && !LEAVES_BASE.test(published.slug) ? published.slug : undefined;
   const page =
     slug === undefined
-      ? path.replace(/\.(md|mdx|markdown)$/i, '').replace(/(^|\/)(index|README)$/i, '$1')
+      ? withoutDocumentExtension(path).replace(/(^|\/)(_?index|README)$/i, '$1')
       : slug.startsWith('/')
         ? slug.replace(/^\/+/, '')
         : `${path.slice(0, path.lastIndexOf('/') + 1)}${slug}`;
@@ -84,6 +87,13 @@ export function documentUrl(baseUrl: string | undefined, path: string, published
 }
 
 const LINK_PLACEHOLDER = /\{(?:path|id)\}/;
+
+/** Every extension ingest reads is one a site drops from the page's link (`{path}.html` gave `glossary.txt.html`). */
+function withoutDocumentExtension(path: string): string {
+  const lower = path.toLowerCase();
+  const extension = DOCUMENT_EXTENSIONS.find((ext) => lower.endsWith(ext));
+  return extension ? path.slice(0, -extension.length) : path;
+}
 
 /**
  * A link template with its placeholders filled. A value that is a folder's link (`guide/`,
