@@ -632,7 +632,8 @@ describe('answer engine', () => {
     assert.doesNotMatch(limits, /migration guide/);
     const indexAnswer = await extractiveAnswer(page, 'which index type does milvus lite build?');
     const index = indexAnswer.text;
-    assert.match(index, /\*\*Run Milvus Lite › Index\*\* \[1\]\nOnly the FLAT index type is built/);
+    // Labelled with the path down to it: "Index" alone could be any section's subsection.
+    assert.match(index, /\*\*Run Milvus Lite › Limits › Index\*\* \[1\]\nOnly the FLAT index type is built/);
     // A subsection of the chunk's own section: its child, not its sibling.
     assert.deepEqual(indexAnswer.citations[0]?.headingPath, ['Run Milvus Lite', 'Limits', 'Index']);
     assert.doesNotMatch(index, /usage limits|Method/);

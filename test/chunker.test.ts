@@ -316,6 +316,22 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it('a heading repeated on the page gets the anchor GitHub and Docusaurus give it: #fixed, #fixed-1, #fixed-2', () => {
+    const versions = ['2.1.0', '2.0.0', '1.9.0'].map(
+      (v) =>
+        `## ${v}\n\n### Fixed\n\n- A fix of ${v}, described at some length so the section is long enough to be a chunk of its own and then some more.`,
+    );
+    const { chunks } = chunkDocument(['# Changelog', ...versions].join('\n\n'), 'CHANGELOG.md', LIMITS);
+    assert.deepEqual(
+      chunks.map((c) => [c.headingPath.join(' › '), c.anchor]),
+      [
+        ['Changelog › 2.1.0 › Fixed', 'fixed'],
+        ['Changelog › 2.0.0 › Fixed', 'fixed-1'],
+        ['Changelog › 1.9.0 › Fixed', 'fixed-2'],
+      ],
+    );
+  });
+
   it('a file whose inline text would take Markdown parsing minutes is read as plain text, at once; long real paragraphs are still Markdown', () => {
     const started = performance.now();
     const stars = chunkDocument(`# Stars\n\n${'*a'.repeat(100_000)}\n`, 'stars.md', LIMITS);

@@ -1,20 +1,45 @@
 /**
  * How a source is named wherever it is shown (extractive answers, chat "Sources"
- * replies, the terminal): its title, and its deepest heading when that differs,
- * "Title › Heading", cut to a length with "…".
+ * replies, the terminal, the LLM's prompt): its title, then the headings down to its
+ * section, "Title › Heading › Subheading", as a docs site's search shows a result. The
+ * deepest heading alone can repeat on its page (every version of a changelog has its
+ * `### Fixed`, every resource its `### Example`), and the label is all that tells those
+ * sections apart. Cut to a length, the headings between the title and the section go
+ * first ("Title › … › Fixed"), then the end, with "…".
  */
 import type { Source } from './types.ts';
 
 export const SOURCE_SEPARATOR = ' › ';
+const ELIDED = '…';
 
 export function sourceLabel(
   source: Pick<Source, 'title' | 'path' | 'headingPath'>,
   maxChars = 150,
 ): { label: string; title: string; heading?: string } {
   const title = source.title.trim() || source.path;
-  const deepest = source.headingPath.at(-1)?.trim();
-  const heading = deepest && deepest !== title ? deepest : undefined;
-  return { label: truncate(heading ? `${title}${SOURCE_SEPARATOR}${heading}` : title, maxChars), title, heading };
+  const headings = headingsBelow(title, source.headingPath);
+  const heading = headings.at(-1);
+  return { label: truncate(fitPath(title, headings, maxChars), maxChars), title, heading };
+}
+
+/** The heading path without the page's own heading (its title), and without a heading that repeats its parent's text. */
+function headingsBelow(title: string, headingPath: string[]): string[] {
+  const headings: string[] = [];
+  for (const heading of headingPath.map((h) => h.trim())) {
+    if (heading !== '' && heading !== (headings.at(-1) ?? title)) headings.push(heading);
+  }
+  return headings;
+}
+
+/** "Title › A › B › C", leaving out A, then B, for "…" while it is longer than `maxChars`. */
+function fitPath(title: string, headings: string[], maxChars: number): string {
+  const middle = headings.slice(0, -1);
+  const last = headings.slice(-1);
+  let label = [title, ...middle, ...last].join(SOURCE_SEPARATOR);
+  for (let dropped = 1; label.length > maxChars && dropped <= middle.length; dropped++) {
+    label = [title, ELIDED, ...middle.slice(dropped), ...last].join(SOURCE_SEPARATOR);
+  }
+  return label;
 }
 
 export function truncate(text: string, maxChars: number): string {

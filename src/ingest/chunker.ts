@@ -11,6 +11,7 @@
  * split between blocks (list items, table rows), then lines, then sentences, with
  * overlap; a code block is only cut when it alone exceeds the cap (pieces re-fenced).
  */
+import GithubSlugger from 'github-slugger';
 import type { Heading, Nodes, PhrasingContent, RootContent } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
@@ -37,6 +38,12 @@ export interface TextChunk {
   /** Headings from the document's top heading down to this chunk's own heading. */
   headingPath: string[];
   text: string;
+  /**
+   * Its own heading's anchor on the published page: its text slugged as GitHub and
+   * Docusaurus do, a heading repeated on the page numbered (`#fixed`, `#fixed-1`, `#fixed-2`).
+   * None for text before any heading.
+   */
+  anchor?: string;
 }
 
 export interface ChunkedDocument {
@@ -124,6 +131,8 @@ interface Section {
   depth: number;
   /** The heading's own source line(s), e.g. `#### Where does Milvus store data?`. */
   headingLine: string | undefined;
+  /** See TextChunk. */
+  anchor?: string;
   body: Block[];
 }
 
@@ -144,6 +153,8 @@ function parseMarkdown(source: string): ParsedMarkdown {
   let frontMatter: FrontMatter | undefined;
   const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: [] }];
   const stack: { depth: number; text: string }[] = [];
+  // One per page: a repeated heading's anchor is numbered by the ones before it.
+  const slugger = new GithubSlugger();
 
   const visit = (nodes: RootContent[], containerStart?: number) => {
     nodes.forEach((node, index) => {
@@ -167,6 +178,7 @@ function parseMarkdown(source: string): ParsedMarkdown {
           headingPath: stack.map((h) => h.text),
           depth: node.depth,
           headingLine: sliceLines(source, node, start),
+          anchor: slugger.slug(headingText),
           body: [],
         });
         return;
@@ -369,7 +381,7 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
   const flush = () => {
     if (!pending) return;
     const owner = ownerOf(pending.sections) ?? pending.sections.at(-1)!;
-    chunks.push({ headingPath: owner.headingPath, text: pending.text });
+    chunks.push(chunkOf(owner, pending.text));
     pending = undefined;
   };
 
@@ -408,6 +420,10 @@ function chunkSections(sections: Section[], limits: Limits): TextChunk[] {
   return chunks;
 }
 
+function chunkOf(section: Section, text: string): TextChunk {
+  return { headingPath: section.headingPath, text, ...(section.anchor !== undefined ? { anchor: section.anchor } : {}) };
+}
+
 /**
  * The section a run of merged sections is filed under: its first section with a body,
  * preferring one under a heading, so text before a page's first heading (a banner, a
@@ -444,7 +460,7 @@ function splitSection(section: Section, limits: Limits, headingPrefix: string | 
       pieceHasBody = true;
       continue;
     }
-    out.push({ headingPath: section.headingPath, text: pieceText });
+    out.push(chunkOf(section, pieceText));
     const overlap = pieceHasBody
       ? overlapOf(piece.at(-1), Math.min(limits.overlapChars, limits.maxChars - unit.text.length - BLOCK_SEPARATOR.length))
       : '';
@@ -452,7 +468,7 @@ function splitSection(section: Section, limits: Limits, headingPrefix: string | 
     pieceText = piece.map((b) => b.text).join(BLOCK_SEPARATOR);
     pieceHasBody = true;
   }
-  if (pieceText.trim() !== '') out.push({ headingPath: section.headingPath, text: pieceText });
+  if (pieceText.trim() !== '') out.push(chunkOf(section, pieceText));
 }
 
 /** Smallest room worth cutting a block to, so that it can sit beside its heading. */

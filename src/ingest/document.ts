@@ -11,8 +11,9 @@
  * after it whose place moved, not only the one it changed.
  */
 import { createHash } from 'node:crypto';
+import { headingAnchor } from '../engine/section-link.ts';
 import type { Chunk } from '../engine/types.ts';
-import { type ChunkerOptions, chunkDocument, type PublishedAs } from './chunker.ts';
+import { type ChunkerOptions, chunkDocument, type PublishedAs, type TextChunk } from './chunker.ts';
 import { DOCUMENT_EXTENSIONS } from './scan.ts';
 
 /** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
@@ -34,8 +35,9 @@ export interface PrepareOptions extends ChunkerOptions {
 export function prepareDocument(source: string, path: string, options: PrepareOptions): PreparedChunk[] {
   const docHash = sha256(source);
   const { title, chunks, published } = chunkDocument(source, path, options);
-  const url = documentUrl(options.baseUrl, path, published);
+  const pageUrl = documentUrl(options.baseUrl, path, published);
   return chunks.map((chunk, chunkIndex) => {
+    const url = chunkUrl(pageUrl, chunk);
     const content = JSON.stringify([EMBEDDING_TEXT_VERSION, path, title, chunk.headingPath, chunk.text, url ?? '', chunkIndex]);
     const prepared = { path, title, headingPath: chunk.headingPath, text: chunk.text, url, docHash, chunkIndex };
     return {
@@ -44,6 +46,19 @@ export function prepareDocument(source: string, path: string, options: PrepareOp
       embeddingText: embeddingTextOf(prepared),
     };
   });
+}
+
+/**
+ * A chunk's stored link: its page's, with its section's anchor where the heading alone does
+ * not give it, which only the whole page tells: a heading repeated on the page (the second
+ * `### Fixed` of a changelog is `#fixed-1`). The other anchors are added when an answer
+ * shows the source (engine/section-link.ts), from the heading it shows, which can be a
+ * merged subsection's rather than the chunk's own.
+ */
+function chunkUrl(pageUrl: string | undefined, chunk: TextChunk): string | undefined {
+  const heading = chunk.headingPath.at(-1);
+  if (!pageUrl || pageUrl.includes('#') || chunk.anchor === undefined || heading === undefined) return pageUrl;
+  return chunk.anchor === headingAnchor(heading) ? pageUrl : `${pageUrl}#${chunk.anchor}`;
 }
 
 export function sha256(text: string): string {
