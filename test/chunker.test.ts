@@ -316,6 +316,43 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it('a heading that sets its own id: the id is its anchor, and no part of its text, its heading lines or its title', () => {
+    const source = [
+      '# Projects API \\{#api}',
+      '',
+      'The projects API. '.repeat(12),
+      '',
+      '## Archive a project {#archive}',
+      '',
+      'Archives a project. '.repeat(12),
+      '',
+      '### Options {: #archive-options .wide }',
+      '',
+      'Only `notify_owners`. '.repeat(12),
+      '',
+      '## Use {braces} in templates',
+      '',
+      'A brace group that is not an id is heading text. '.repeat(5),
+    ].join('\n');
+    const { title, chunks } = chunkDocument(source, 'api.md', LIMITS);
+    assert.equal(title, 'Projects API');
+    assert.deepEqual(
+      chunks.map((c) => [c.headingPath.at(-1), c.anchor]),
+      [
+        ['Projects API', 'api'],
+        ['Archive a project', 'archive'],
+        ['Options', 'archive-options'],
+        ['Use {braces} in templates', 'use-braces-in-templates'],
+      ],
+    );
+    assert.deepEqual(headingLinesIn(chunks.map((c) => c.text).join('\n\n')), [
+      'Projects API',
+      'Archive a project',
+      'Options',
+      'Use {braces} in templates',
+    ]);
+  });
+
   it('a heading repeated on the page gets the anchor GitHub and Docusaurus give it: #fixed, #fixed-1, #fixed-2', () => {
     const versions = ['2.1.0', '2.0.0', '1.9.0'].map(
       (v) =>

@@ -1,7 +1,7 @@
 /**
  * `askdocs ask` on a team's own docs, as an outside tester adopted it (their report's
  * `mini/` folder): what each source is called and where its link goes when the docs have
- * a changelog. Child processes of
+ * a changelog, and headings that set their own ids. Child processes of
  * bin/askdocs.js on the embedded Milvus Lite engine with the real embedding model, and the
  * fake LLM server for the prompt; the corpus is not needed.
  */
@@ -49,6 +49,17 @@ const PAGES: Record<string, string> = {
     '### Fixed',
     '',
     '- A crash when a widget had no query.',
+    '',
+  ].join('\n'),
+  // A heading that sets its own id (Docusaurus, MkDocs attr_list, Pandoc).
+  'api.md': [
+    '---',
+    'title: Projects API',
+    '---',
+    '',
+    '## Archive a project {#archive}',
+    '',
+    '`POST /projects/{id}/archive` archives a project. The optional `notify_owners` boolean (default `true`) emails the project owners. Archived projects can be restored for 30 days.',
     '',
   ].join('\n'),
 };
@@ -109,5 +120,23 @@ describe('askdocs ask on a team’s own docs: source labels and links (CLI, embe
     const titles = [...system.matchAll(/<source n="\d+" title="([^"]*)" link="([^"]*)">/g)].map(([, title, link]) => `${title} ${link}`);
     assert.ok(titles.includes('Changelog › [2.0.0] - 2024-06-10 › Fixed https://docs.example.com/CHANGELOG#fixed-1'), titles.join('\n'));
     assert.ok(titles.includes('Changelog › [1.9.0] - 2024-03-15 › Fixed https://docs.example.com/CHANGELOG#fixed-2'), titles.join('\n'));
+  });
+
+  it("a heading's own id is its anchor, and no part of its label (was 'Archive a project {#archive}' at #archive-a-project-archive)", async () => {
+    const archive = await ask('How do I archive a project?');
+    assert.match(archive.answer, /^\*\*Projects API › Archive a project\*\* \[1\]\n`POST \/projects\/\{id\}\/archive`/);
+    assert.equal(archive.sources[0], '[1] Projects API › Archive a project — https://docs.example.com/api#archive');
+  });
+
+  it('an eval item names the section by its heading as the page shows it (was scored a miss with that very section on top)', async () => {
+    const set = join(work, 'eval.jsonl');
+    await writeFile(
+      set,
+      `${JSON.stringify({ id: 'archive', kind: 'single', question: 'how do I archive a project', expected: [{ path: 'api.md', heading: 'Archive a project' }] })}\n`,
+    );
+    const run = await runCli(['eval', '--set', set, '--json'], env, { cwd: work });
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { by_kind: Record<string, { recall_at_k: number }> };
+    assert.equal(report.by_kind.single?.recall_at_k, 1, run.stdout);
   });
 });

@@ -3,9 +3,9 @@
  * section heading's anchor, slugged as GitHub makes them (Docusaurus, MkDocs, VitePress
  * and Hugo by default make the same for plain headings). A link that has an anchor already
  * keeps it: ingest, which sees the whole page, stores the anchor of a section whose heading
- * alone does not give it (a heading repeated on the page, `#fixed-1`; see ingest/document.ts).
- * Where a site slugs otherwise, the browser finds no such anchor and opens the page at its
- * top, which is what a link without one did.
+ * alone does not give it (a heading repeated on the page, `#fixed-1`; one that sets its own
+ * id, `{#archive}`; see ingest/document.ts). Where a site slugs otherwise, the browser finds
+ * no such anchor and opens the page at its top, which is what a link without one did.
  */
 import { slug } from 'github-slugger';
 import type { RetrievedChunk } from './types.ts';

@@ -20,7 +20,7 @@ import { frontmatter } from 'micromark-extension-frontmatter';
 import { gfm } from 'micromark-extension-gfm';
 import { parse as parseYaml } from 'yaml';
 import { markFencedLines } from './headings.ts';
-import { blankSiteSyntax } from './site-syntax.ts';
+import { blankSiteSyntax, headingIdOf } from './site-syntax.ts';
 
 /** MDX is read as Markdown: its own syntax is left out for `.md` files too (site-syntax.ts). */
 export type DocumentFormat = 'markdown' | 'text';
@@ -39,9 +39,9 @@ export interface TextChunk {
   headingPath: string[];
   text: string;
   /**
-   * Its own heading's anchor on the published page: its text slugged as GitHub and
-   * Docusaurus do, a heading repeated on the page numbered (`#fixed`, `#fixed-1`, `#fixed-2`).
-   * None for text before any heading.
+   * Its own heading's anchor on the published page: the heading's id when it sets one
+   * (`{#archive}`), else its text slugged as GitHub and Docusaurus do, a heading repeated on
+   * the page numbered (`#fixed`, `#fixed-1`, `#fixed-2`). None for text before any heading.
    */
   anchor?: string;
 }
@@ -77,7 +77,7 @@ export function chunkDocument(
     const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
     return { title: underlinedTitle(text) ?? fileTitle(path), chunks: chunkSections(sections, limits) };
   }
-  const parsed = parseMarkdown(blankSiteSyntax(text));
+  const parsed = parseMarkdown(blankSiteSyntax(text), text);
   const { title: frontMatterTitle, ...published } = parsed.frontMatter;
   const title = frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
   return { title, chunks: chunkSections(parsed.sections, limits), ...(Object.keys(published).length > 0 ? { published } : {}) };
@@ -145,7 +145,8 @@ interface ParsedMarkdown {
   sections: Section[];
 }
 
-function parseMarkdown(source: string): ParsedMarkdown {
+/** `source` is the document with its site syntax blanked (site-syntax.ts), `original` as written, at the same offsets. */
+function parseMarkdown(source: string, original: string): ParsedMarkdown {
   const tree = fromMarkdown(source, {
     extensions: [gfm(), frontmatter(['yaml', 'toml'])],
     mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml', 'toml'])],
@@ -178,7 +179,8 @@ function parseMarkdown(source: string): ParsedMarkdown {
           headingPath: stack.map((h) => h.text),
           depth: node.depth,
           headingLine: sliceLines(source, node, start),
-          anchor: slugger.slug(headingText),
+          // As Docusaurus does, a heading's own id does not count towards the numbers.
+          anchor: headingIdOf(lineAt(original, offsetsOf(node).start)) ?? slugger.slug(headingText),
           body: [],
         });
         return;
@@ -195,6 +197,11 @@ function parseMarkdown(source: string): ParsedMarkdown {
   };
   visit(tree.children);
   return { frontMatter: frontMatter ?? {}, sections: sections.filter((s) => s.headingLine !== undefined || s.body.length > 0) };
+}
+
+function lineAt(text: string, offset: number): string {
+  const end = text.indexOf('\n', offset);
+  return text.slice(text.lastIndexOf('\n', offset - 1) + 1, end === -1 ? undefined : end);
 }
 
 function offsetsOf(node: Nodes): { start: number; end: number } {

@@ -51,9 +51,9 @@ export function prepareDocument(source: string, path: string, options: PrepareOp
 /**
  * A chunk's stored link: its page's, with its section's anchor where the heading alone does
  * not give it, which only the whole page tells: a heading repeated on the page (the second
- * `### Fixed` of a changelog is `#fixed-1`). The other anchors are added when an answer
- * shows the source (engine/section-link.ts), from the heading it shows, which can be a
- * merged subsection's rather than the chunk's own.
+ * `### Fixed` of a changelog is `#fixed-1`) or one that sets its own id (`{#archive}`). The
+ * other anchors are added when an answer shows the source (engine/section-link.ts), from the
+ * heading it shows, which can be a merged subsection's rather than the chunk's own.
  */
 function chunkUrl(pageUrl: string | undefined, chunk: TextChunk): string | undefined {
   const heading = chunk.headingPath.at(-1);

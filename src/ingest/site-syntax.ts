@@ -5,8 +5,9 @@
  * and content tabs (`!!! note "Title"`, `=== "pip"`, each with a body indented by four
  * spaces, which Markdown would otherwise read as code), `[TOC]` markers, `--8<--`
  * snippet includes (the included file is not read), and lines that are only template
- * tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`). A tag inside a
- * line (`v{{var.release}}` in a command) stays: its text is where the value goes.
+ * tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
+ * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it). A tag
+ * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
  * code is never touched: an `export FOO=bar` or `import os` in a sample is content.
@@ -27,6 +28,11 @@ const MKDOCS_INDENT = '    ';
 // Hugo shortcodes, Jinja/Handlebars and Liquid tags alone on a line (indented less than code).
 const TEMPLATE_TAG = String.raw`(?:\{\{[^{}\n]*\}\}|\{%[^\n]*?%\})`;
 const TEMPLATE_LINE = new RegExp(String.raw`^ {0,3}${TEMPLATE_TAG}(?:[ \t]*${TEMPLATE_TAG})*[ \t]*$`);
+// An ATX heading line (also inside a list item or a quote) ending in an attribute block:
+// `{#archive}` (Docusaurus, Pandoc, kramdown; `\{#archive}` escaped for MDX), `{: #archive }`
+// and `{#archive .class}` (MkDocs attr_list).
+const HEADING_WITH_ATTRIBUTES = /^([ \t>]*(?:(?:[-*+]|\d+[.)])[ \t]+)?#{1,6}[ \t].*?)[ \t]+\\?\{:?[ \t]*([^{}\n]*?)[ \t]*\}[ \t]*$/;
+const ATTRIBUTE = /^(?:#[^\s#]+|\.[\w-]+|[\w-]+=\S+)$/;
 
 export function blankSiteSyntax(source: string): string {
   const lines = markFencedLines(source).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
@@ -37,12 +43,34 @@ export function blankSiteSyntax(source: string): string {
     // Python-Markdown's table-of-contents marker and MkDocs snippet includes: nothing to read here.
     if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
     if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
+    const heading = headingAttributes(entry.line);
+    if (heading) entry.line = keepOnly(entry.line, heading.line);
     const admonition = ADMONITION_FENCE.exec(entry.line);
     // Docusaurus titles: `:::tip Title` and `:::tip[Title]`.
     if (admonition) entry.line = keepOnly(entry.line, admonition[2]!.trim().replace(/^\[(.*)\]$/, '$1'));
   }
   dedentMkdocsBlocks(lines);
   return lines.map((entry) => entry.line).join('\n');
+}
+
+/**
+ * The id a heading line sets for itself (`## Archive a project {#archive}` → `archive`),
+ * the anchor its site publishes instead of one made from its text.
+ */
+export function headingIdOf(line: string): string | undefined {
+  return headingAttributes(line)?.id;
+}
+
+/**
+ * A heading line's attribute block: the line without it, and the id it sets if any. A brace
+ * group that is not attributes (`## Use {braces}`) is heading text.
+ */
+function headingAttributes(line: string): { line: string; id?: string } | undefined {
+  const match = HEADING_WITH_ATTRIBUTES.exec(line);
+  const attributes = match?.[2]?.split(/[ \t]+/);
+  if (!match || !attributes?.every((attribute) => ATTRIBUTE.test(attribute))) return undefined;
+  const id = attributes.find((attribute) => attribute.startsWith('#'))?.slice(1);
+  return { line: match[1]!, ...(id ? { id } : {}) };
 }
 
 interface Line {
