@@ -316,6 +316,36 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it("Docusaurus and Starlight tabs: the tags go, each tab's label stays as a line of text before its body", () => {
+    const source = [
+      '## Install',
+      '',
+      '<Tabs groupId="os">',
+      '  <TabItem value="linux">',
+      '',
+      '```bash',
+      'curl -fsSL https://get.example.com | sh',
+      '```',
+      '',
+      '  </TabItem>',
+      '  <TabItem value="win" label=\'Windows\' default>',
+      '',
+      'Run `winget install Acme.Cli`.',
+      '',
+      '  </TabItem>',
+      '</Tabs>',
+      '',
+      '<Tab title="npm">Tag and text on one line stay as written.</Tab>',
+    ].join('\n');
+    const [chunk] = chunkDocument(source, 'install.mdx', LIMITS).chunks;
+    const lines = (chunk?.text ?? '').split('\n').map((line) => line.trimEnd());
+    // No label: Docusaurus shows the tab's value.
+    assert.deepEqual(lines.slice(0, 4), ['## Install', '', 'linux', '']);
+    assert.ok(lines.includes('Windows'));
+    assert.doesNotMatch(chunk?.text ?? '', /<\/?Tabs|TabItem/);
+    assert.match(chunk?.text ?? '', /<Tab title="npm">Tag and text/);
+  });
+
   it('a heading that sets its own id: the id is its anchor, and no part of its text, its heading lines or its title', () => {
     const source = [
       '# Projects API \\{#api}',

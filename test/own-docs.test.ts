@@ -1,7 +1,7 @@
 /**
  * `askdocs ask` on a team's own docs, as an outside tester adopted it (their report's
  * `mini/` folder): what each source is called and where its link goes when the docs have
- * a changelog, and headings that set their own ids. Child processes of
+ * a changelog, headings that set their own ids, and Docusaurus tabs. Child processes of
  * bin/askdocs.js on the embedded Milvus Lite engine with the real embedding model, and the
  * fake LLM server for the prompt; the corpus is not needed.
  */
@@ -60,6 +60,35 @@ const PAGES: Record<string, string> = {
     '## Archive a project {#archive}',
     '',
     '`POST /projects/{id}/archive` archives a project. The optional `notify_owners` boolean (default `true`) emails the project owners. Archived projects can be restored for 30 days.',
+    '',
+  ].join('\n'),
+  // Docusaurus tabs: the tab's label is all that says which OS a command is for.
+  'install.mdx': [
+    '---',
+    'title: Install the CLI',
+    '---',
+    '',
+    "import Tabs from '@theme/Tabs';",
+    "import TabItem from '@theme/TabItem';",
+    '',
+    '## Install',
+    '',
+    '<Tabs>',
+    '  <TabItem value="mac" label="macOS">',
+    '',
+    '```bash',
+    'brew install acme/tap/acme-cli',
+    '```',
+    '',
+    '  </TabItem>',
+    '  <TabItem value="win" label="Windows">',
+    '',
+    '```powershell',
+    'winget install Acme.Cli',
+    '```',
+    '',
+    '  </TabItem>',
+    '</Tabs>',
     '',
   ].join('\n'),
 };
@@ -138,5 +167,14 @@ describe('askdocs ask on a team’s own docs: source labels and links (CLI, embe
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout) as { by_kind: Record<string, { recall_at_k: number }> };
     assert.equal(report.by_kind.single?.recall_at_k, 1, run.stdout);
+  });
+
+  it("a Docusaurus tab's label stays with its commands: the Windows question is answered, and says which command is Windows'", async () => {
+    // Was declined ("The docs don't cover this"), the label gone with its <TabItem> tag.
+    const windows = await ask('How do I install the CLI on Windows?');
+    assert.match(windows.answer, /^\*\*Install the CLI › Install\*\* \[1\]\n/);
+    assert.match(windows.answer, /\nWindows\n+```powershell\nwinget install Acme\.Cli\n```/);
+    assert.match(windows.answer, /\nmacOS\n+```bash\nbrew install/);
+    assert.doesNotMatch(windows.answer, /<\/?Tab/);
   });
 });

@@ -3,7 +3,10 @@
  * written: MDX's ESM lines (`import … from …`, `export const …`) and `{/* comments *\/}`,
  * Docusaurus admonition fences (`:::tip Title` … `:::`), MkDocs Material's admonitions
  * and content tabs (`!!! note "Title"`, `=== "pip"`, each with a body indented by four
- * spaces, which Markdown would otherwise read as code), `[TOC]` markers, `--8<--`
+ * spaces, which Markdown would otherwise read as code), the tags of Docusaurus and
+ * Starlight tabs (`<Tabs>`, `<TabItem value="win" label="Windows">`: the label stays, as a
+ * MkDocs tab's title does, for it is often all that says which OS a command is for),
+ * `[TOC]` markers, `--8<--`
  * snippet includes (the included file is not read), and lines that are only template
  * tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
  * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it). A tag
@@ -25,6 +28,9 @@ const ADMONITION_FENCE = /^[ \t]*:{3,}[ \t]*([\w-]*)(.*)$/;
 // `!!! note "Title"`, `??? tip`, `???+ warning "Title"`, `=== "Tab label"`.
 const MKDOCS_BLOCK = /^(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*[ \t]*(?:"([^"]*)")?|===\+?[ \t]+"([^"]*)")[ \t]*$/;
 const MKDOCS_INDENT = '    ';
+// A line of only tab tags: `<Tabs groupId="os">`, `</TabItem>`, `<TabItem value="win" label="Windows">`, `<Tab title="…">`.
+const TAB_TAGS_LINE = /^[ \t]*(?:<\/?(?:Tabs|TabItem|Tab)(?:[ \t][^<>]*)?>[ \t]*)+$/;
+const TAB_OPENING = /<(?:TabItem|Tab)(?:[ \t]([^<>]*))?>/g;
 // Hugo shortcodes, Jinja/Handlebars and Liquid tags alone on a line (indented less than code).
 const TEMPLATE_TAG = String.raw`(?:\{\{[^{}\n]*\}\}|\{%[^\n]*?%\})`;
 const TEMPLATE_LINE = new RegExp(String.raw`^ {0,3}${TEMPLATE_TAG}(?:[ \t]*${TEMPLATE_TAG})*[ \t]*$`);
@@ -43,6 +49,7 @@ export function blankSiteSyntax(source: string): string {
     // Python-Markdown's table-of-contents marker and MkDocs snippet includes: nothing to read here.
     if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
     if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
+    if (TAB_TAGS_LINE.test(entry.line)) entry.line = keepOnly(entry.line, tabLabelsOf(entry.line));
     const heading = headingAttributes(entry.line);
     if (heading) entry.line = keepOnly(entry.line, heading.line);
     const admonition = ADMONITION_FENCE.exec(entry.line);
@@ -71,6 +78,19 @@ function headingAttributes(line: string): { line: string; id?: string } | undefi
   if (!match || !attributes?.every((attribute) => ATTRIBUTE.test(attribute))) return undefined;
   const id = attributes.find((attribute) => attribute.startsWith('#'))?.slice(1);
   return { line: match[1]!, ...(id ? { id } : {}) };
+}
+
+/** What a reader sees of a line of tab tags: the labels of the tabs it opens (a tab without one shows its value). */
+function tabLabelsOf(line: string): string {
+  return [...line.matchAll(TAB_OPENING)]
+    .map(([, attributes = '']) => attributeOf(attributes, 'label') ?? attributeOf(attributes, 'title') ?? attributeOf(attributes, 'value'))
+    .filter((label) => label !== undefined && label.trim() !== '')
+    .join(' ');
+}
+
+function attributeOf(attributes: string, name: string): string | undefined {
+  const match = new RegExp(`(?:^|\\s)${name}=(?:"([^"]*)"|'([^']*)'|\\{["'\`]([^"'\`]*)["'\`]\\})`).exec(attributes);
+  return match ? (match[1] ?? match[2] ?? match[3]) : undefined;
 }
 
 interface Line {
