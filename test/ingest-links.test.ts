@@ -145,7 +145,7 @@ describe('askdocs ingest: links, index pages, empty folders (CLI, embedded Milvu
 
   it("a text page's link drops its .txt as a Markdown page's drops .md; Hugo's _index.md is its folder's page (outside tester's report)", () => {
     const link = (base: string, path: string) => documentUrl(base, path);
-    // Was `glossary.txt.html` and `…/glossary.txt`: pages the site never published.
+    // Was `glossary.txt.html`, a page no site publishes; every page's link now drops its file's extension alike.
     assert.equal(link('https://d.example/{path}.html', 'reference/glossary.txt'), 'https://d.example/reference/glossary.html');
     assert.equal(link('https://d.example/', 'reference/glossary.txt'), 'https://d.example/reference/glossary');
     assert.equal(link('https://d.example/', 'notes.MARKDOWN'), 'https://d.example/notes');
