@@ -15,6 +15,13 @@ describe('source labels', () => {
     // A front-matter title with no top heading, and the page's own heading: as before.
     assert.equal(sourceLabel(source('Projects API', ['Archive a project'])).label, 'Projects API › Archive a project');
     assert.deepEqual(sourceLabel(source('Changelog', ['Changelog'])), { label: 'Changelog', title: 'Changelog', heading: undefined });
+    // The page's top heading in other words than its front-matter title names the page too.
+    assert.equal(
+      sourceLabel(source('Scale Dependencies', ['Scale Milvus Dependencies', 'Increase resources per Pulsar bookie pod'])).label,
+      'Scale Dependencies › Increase resources per Pulsar bookie pod',
+    );
+    // No top heading (a Docusaurus page titled in front matter): the section's parent is kept.
+    assert.equal(sourceLabel(source('Changelog', ['[2.0.0] - 2024-06-10', 'Fixed'])).label, 'Changelog › [2.0.0] - 2024-06-10 › Fixed');
     // A heading that only repeats the one above it says nothing new.
     assert.equal(sourceLabel(source('Chunk Cache', ['Chunk Cache', 'Chunk Cache', 'Enable it'])).label, 'Chunk Cache › Enable it');
   });

@@ -22,13 +22,26 @@ export function sourceLabel(
   return { label: truncate(fitPath(title, headings, maxChars), maxChars), title, heading };
 }
 
-/** The heading path without the page's own heading (its title), and without a heading that repeats its parent's text. */
+/** The heading path without the page's own heading, and without a heading that repeats its parent's text. */
 function headingsBelow(title: string, headingPath: string[]): string[] {
+  const path = headingPath.map((h) => h.trim()).filter((h) => h !== '');
+  // The top heading names the page as its title does, often in other words (front matter
+  // "Scale Dependencies", top heading "Scale Milvus Dependencies"): the sections start below it.
+  const below = path.length > 1 && namesThePage(path[0]!, title) ? path.slice(1) : path;
   const headings: string[] = [];
-  for (const heading of headingPath.map((h) => h.trim())) {
-    if (heading !== '' && heading !== (headings.at(-1) ?? title)) headings.push(heading);
+  for (const heading of below) {
+    if (heading !== (headings.at(-1) ?? title)) headings.push(heading);
   }
   return headings;
+}
+
+/** Whether a heading and the title share at least half the words of the shorter one. */
+function namesThePage(heading: string, title: string): boolean {
+  const words = (text: string) => new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  const ofHeading = words(heading);
+  const ofTitle = words(title);
+  const shared = [...ofHeading].filter((word) => ofTitle.has(word)).length;
+  return shared > 0 && shared * 2 >= Math.min(ofHeading.size, ofTitle.size);
 }
 
 /** "Title › A › B › C", leaving out A, then B, for "…" while it is longer than `maxChars`. */
