@@ -49,6 +49,19 @@ describe('abstention on a small product site', () => {
     assert.equal(known.hits[0]?.path, 'changelog.md');
   });
 
+  it("puts the section of the release asked about first among its page's sections", async () => {
+    // Every release has its "Added" and "Fixed"; the embedder reads 2.1.0 and 1.9.0 alike.
+    for (const [question, release, heading] of [
+      ['What was fixed in 2.1.0?', '[2.1.0] - 2024-03-02', 'Fixed'],
+      ['What was added in 2.0.0?', '[2.0.0] - 2024-01-15', 'Added'],
+      ['What was fixed in 1.9.0?', '[1.9.0] - 2023-11-20', 'Fixed'],
+    ] as const) {
+      const result = await retriever.retrieve({ text: question });
+      assert.equal(result.abstain, false, question);
+      assert.deepEqual(result.hits[0]?.headingPath, ['Changelog', release, heading], question);
+    }
+  });
+
   it("does not take another product's release for the subject", async () => {
     const result = await retriever.retrieve({ text: 'how many characters can a project name have? we migrate from jira 9.4' });
     assert.equal(result.abstain, false);

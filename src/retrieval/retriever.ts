@@ -33,7 +33,7 @@ import { fuseRankings } from './fusion.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
 import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
-import { productNamesOf, wordsBeforeVersions } from './versions.ts';
+import { productNamesOf, releaseNumbersIn, releaseSectionsFirst, wordsBeforeVersions } from './versions.ts';
 
 export interface RetrieverDeps {
   store: Pick<ChunkStore, 'hybridSearch' | 'denseSearch' | 'bm25Search' | 'bm25Searches' | 'similarities' | 'termFrequencies' | 'count'>;
@@ -112,7 +112,10 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       variants.rewrite === 'heuristic'
         ? orderTopPageByQuestion(byThread, { similarities: judgeSimilarities[0]!, lexicalScores: lexicalScores[0]! })
         : byThread;
-    const ranked = dropNearDuplicates(mergeSameSection(reranked), Math.max(topK, JUDGED_POOL));
+    const ranked = dropNearDuplicates(
+      mergeSameSection(releaseSectionsFirst(reranked, releaseNumbersIn(question.text))),
+      Math.max(topK, JUDGED_POOL),
+    );
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
     // The distinctive-term rule can only change the outcome between the threshold and

@@ -10,6 +10,7 @@
  * "python 3.11": 23%) is context, not the subject.
  */
 import type { RetrievedChunk } from '../engine/types.ts';
+import { headingLinesIn } from '../ingest/headings.ts';
 import type { DocumentFrequencies } from './distinctive.ts';
 import { contentWords } from './rewrite.ts';
 
@@ -59,6 +60,25 @@ export function versionsAskedAbout(question: string, productNames: ReadonlySet<s
   return [...versions];
 }
 
+/** Every release number the question writes ("2.0.0", "v2.4", "2.6.x"), whatever names it: for ranking, not for declining. */
+export function releaseNumbersIn(question: string): string[] {
+  return [...new Set([...question.matchAll(/(?<![\w.])v?(\d+\.\d+(?:\.\d+)?)(?![\w]|\.\d)/giu)].map((match) => match[1]!))];
+}
+
+/**
+ * Whether a chunk's headings name `version` ("2.4" is named by "v2.4.5" too, not by "2.41"
+ * or "12.4"): its heading path, or a heading inside it (short sections share a chunk, as a
+ * changelog's small releases do).
+ */
+export function headingsName(chunk: Pick<RetrievedChunk, 'headingPath' | 'text'>, version: string): boolean {
+  const pattern = versionPattern(version);
+  return chunk.headingPath.some((heading) => pattern.test(heading)) || headingLinesIn(chunk.text).some((heading) => pattern.test(heading));
+}
+
+function versionPattern(version: string): RegExp {
+  return new RegExp(`(?<![\\d.])${version.replace(/\./g, '\\.')}(?![\\d])`);
+}
+
 /** The versions the question asks about that none of `candidates` mentions. */
 export function unknownVersions(question: string, candidates: RetrievedChunk[], productNames?: ReadonlySet<string>): string[] {
   return versionsAskedAbout(question, productNames).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
@@ -74,4 +94,30 @@ function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
     const pattern = new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d])`);
     return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
   });
+}
+
+/**
+ * Within each page, the sections whose headings name a release the question names move
+ * ahead of the page's other sections, taking their places and relevance ("What was fixed in
+ * 2.1.0?": `Changelog › [2.1.0] › Fixed` before `[1.9.0] › Fixed`). Embedders read "2.1.0"
+ * and "1.9.0" alike, and BM25 splits both into digits every release shares, so a changelog's
+ * "Fixed" sections ranked by their wording, whichever release they belong to. Other pages
+ * keep their places, so abstention sees the same relevance.
+ */
+export function releaseSectionsFirst<T extends Pick<RetrievedChunk, 'path' | 'headingPath' | 'text' | 'score'>>(
+  ranked: T[],
+  releases: string[],
+): T[] {
+  if (releases.length === 0) return ranked;
+  const names = (chunk: T) => releases.some((release) => headingsName(chunk, release));
+  const reordered = [...ranked];
+  for (const path of new Set(ranked.map((chunk) => chunk.path))) {
+    const places = ranked.flatMap((chunk, place) => (chunk.path === path ? [place] : []));
+    const chunks = places.map((place) => ranked[place]!);
+    const ordered = [...chunks.filter(names), ...chunks.filter((chunk) => !names(chunk))];
+    places.forEach((place, i) => {
+      reordered[place] = { ...ordered[i]!, score: ranked[place]!.score };
+    });
+  }
+  return reordered;
 }
