@@ -44,6 +44,27 @@ describe('abstention on a small product site', () => {
   it('declines a release of the product the docs never mention, named as the docs name it', async () => {
     const unknown = await retriever.retrieve({ text: 'what was added in acme 3.0?' });
     assert.equal(unknown.abstain, true);
+    // The product's name is looked up once (up to a quarter of the chunks' ids), then remembered.
+    const lookups: string[][] = [];
+    const counting = createRetriever({
+      store: new Proxy(store, {
+        get: (target, key) =>
+          key === 'termFrequencies'
+            ? (terms: string[], atMost: number) => {
+                lookups.push(terms);
+                return target.termFrequencies(terms, atMost);
+              }
+            : Reflect.get(target, key, target),
+      }),
+      embedder: await testEmbedder(),
+      config: testConfig(),
+    });
+    for (const question of ['what was added in acme 3.0?', 'is acme 3.0 out yet?'])
+      assert.equal((await counting.retrieve({ text: question })).abstain, true);
+    assert.deepEqual(
+      lookups.filter((terms) => terms.includes('acme')),
+      [['acme']],
+    );
     const known = await retriever.retrieve({ text: 'what was added in acme 2.0.0?' });
     assert.equal(known.abstain, false);
     assert.equal(known.hits[0]?.path, 'changelog.md');
