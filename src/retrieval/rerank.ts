@@ -82,16 +82,30 @@ export function orderTopPageByQuestion(
   question: { similarities: Map<string, number>; lexicalScores: Map<string, number> },
 ): RetrievedChunk[] {
   const page = ranked[0]?.path;
-  const places = ranked.flatMap((chunk, place) => (chunk.path === page ? [place] : []));
+  if (page === undefined) return ranked;
   const bestLexical = Math.max(0, ...[...question.lexicalScores.values()].map(Math.abs));
   const fit = (chunk: RetrievedChunk) =>
     (question.similarities.get(chunk.id) ?? 0) +
     (bestLexical > 0 ? (LEXICAL_WEIGHT * Math.abs(question.lexicalScores.get(chunk.id) ?? 0)) / bestLexical : 0);
   const order = (chunk: RetrievedChunk) => chunk.score + fit(chunk);
-  const byQuestion = places.map((place) => ranked[place]!).sort((a, b) => order(b) - order(a));
+  return reorderWithinPage(ranked, page, (chunks) => [...chunks].sort((a, b) => order(b) - order(a)));
+}
+
+/**
+ * `ranked` with the chunks of page `path` put in the order `reorder` gives them, each taking
+ * the place and the relevance of the one it replaces: other pages keep their places, and the
+ * relevances read down the list stay as they were (abstention sees the same).
+ */
+export function reorderWithinPage<T extends Pick<RetrievedChunk, 'path' | 'score'>>(
+  ranked: T[],
+  path: string,
+  reorder: (chunks: T[]) => T[],
+): T[] {
+  const places = ranked.flatMap((chunk, place) => (chunk.path === path ? [place] : []));
+  const ordered = reorder(places.map((place) => ranked[place]!));
   const reordered = [...ranked];
   places.forEach((place, i) => {
-    reordered[place] = { ...byQuestion[i]!, score: ranked[place]!.score };
+    reordered[place] = { ...ordered[i]!, score: ranked[place]!.score };
   });
   return reordered;
 }

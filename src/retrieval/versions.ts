@@ -12,6 +12,7 @@
 import type { RetrievedChunk } from '../engine/types.ts';
 import { headingLinesIn } from '../ingest/headings.ts';
 import type { DocumentFrequencies } from './distinctive.ts';
+import { reorderWithinPage } from './rerank.ts';
 import { contentWords } from './rewrite.ts';
 
 /** Share of the chunks a word must occur in to be taken for the docs' product name. */
@@ -75,6 +76,7 @@ export function headingsName(chunk: Pick<RetrievedChunk, 'headingPath' | 'text'>
   return chunk.headingPath.some((heading) => pattern.test(heading)) || headingLinesIn(chunk.text).some((heading) => pattern.test(heading));
 }
 
+/** `version` standing alone: not inside a longer number ("2.4" is not in "12.4" or "2.41"). */
 function versionPattern(version: string): RegExp {
   return new RegExp(`(?<![\\d.])${version.replace(/\./g, '\\.')}(?![\\d])`);
 }
@@ -91,7 +93,7 @@ export function unknownVersions(question: string, candidates: RetrievedChunk[], 
 function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
   const minor = version.split('.').slice(0, 2).join('.');
   return [version, minor].some((v) => {
-    const pattern = new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d])`);
+    const pattern = versionPattern(v);
     return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
   });
 }
@@ -110,13 +112,11 @@ export function releaseSectionsFirst<T extends Pick<RetrievedChunk, 'path' | 'he
 ): T[] {
   if (releases.length === 0) return ranked;
   const names = (chunk: T) => releases.some((release) => headingsName(chunk, release));
-  const reordered = [...ranked];
+  let reordered = ranked;
   for (const path of new Set(ranked.map((chunk) => chunk.path))) {
-    const places = ranked.flatMap((chunk, place) => (chunk.path === path ? [place] : []));
-    const chunks = places.map((place) => ranked[place]!);
-    const ordered = [...chunks.filter(names), ...chunks.filter((chunk) => !names(chunk))];
-    places.forEach((place, i) => {
-      reordered[place] = { ...ordered[i]!, score: ranked[place]!.score };
+    reordered = reorderWithinPage(reordered, path, (chunks) => {
+      const naming = chunks.map(names);
+      return [...chunks.filter((_, i) => naming[i]), ...chunks.filter((_, i) => !naming[i])];
     });
   }
   return reordered;
