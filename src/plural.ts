@@ -3,6 +3,11 @@ export function counted(n: number, noun: string, many = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : many}`;
 }
 
+/** "a", "a and b", "a, b and c": items listed in a sentence. */
+export function listed(items: string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? '');
+}
+
 /**
  * "a minute", or the whole minutes of a longer wait ("3 minutes"): when to try again, from
  * a Retry-After. Whole seconds first: a client's few ms of safety margin on "retry after

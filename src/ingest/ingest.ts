@@ -15,7 +15,7 @@ import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ChunkStore, MAX_PATH_BYTES } from '../milvus/store.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
-import { counted } from '../plural.ts';
+import { counted, listed } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
@@ -299,7 +299,7 @@ function refuseNothingToIngest(
 ): void {
   if (storedIds.size > 0 || plans.some((plan) => plan.chunks.length > 0)) return;
   if (!foundAny) {
-    const extensions = `${DOCUMENT_EXTENSIONS.slice(0, -1).join(', ')} and ${DOCUMENT_EXTENSIONS.at(-1)}`;
+    const extensions = listed(DOCUMENT_EXTENSIONS);
     const other = Object.keys(unread).length > 0 ? `, and this folder has only ${unreadFiles(unread)}: convert them to Markdown` : '';
     throw new AskdocsError('input', `No docs files found in ${dir}: askdocs reads ${extensions} files${other}.`);
   }
@@ -320,8 +320,9 @@ function planFile(path: string, chunks: PreparedChunk[], storedIds: string[]): F
 
 /** "1 .adoc file and 2 .rst files". */
 export function unreadFiles(byFormat: Record<string, number>): string {
-  const parts = Object.entries(byFormat)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([format, n]) => counted(n, `${format} file`));
-  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]!;
+  return listed(
+    Object.entries(byFormat)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([format, n]) => counted(n, `${format} file`)),
+  );
 }
