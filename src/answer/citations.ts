@@ -74,23 +74,20 @@ function markerNumbers(list: string): number[] {
 /** The sources `text` cites, in order of first citation. */
 export function citedSources(text: string, sources: Source[]): Source[] {
   const byNumber = new Map(sources.map((source) => [source.n, source]));
-  const highest = Math.max(0, ...sources.map((source) => source.n));
-  return parseCitations(text, highest).flatMap((n) => {
+  return parseCitations(text, highestSourceNumber(sources)).flatMap((n) => {
     const source = byNumber.get(n);
     return source ? [source] : [];
   });
 }
 
+/** The highest number among `sources`: citations above it name no source. */
+export function highestSourceNumber(sources: Pick<Source, 'n'>[]): number {
+  return Math.max(0, ...sources.map((source) => source.n));
+}
+
 /** Removes citation markers, e.g. from earlier answers fed back as history (their numbers are stale). */
 export function stripCitations(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of withoutCode(text).matchAll(CITATION)) {
-    out += text.slice(last, match.index);
-    last = match.index + match[0].length;
-  }
-  out += text.slice(last);
-  return out.replace(/[ \t]+([.,;:!?])/g, '$1');
+  return replaceOutsideCode(text, CITATION, () => '').replace(/[ \t]+([.,;:!?])/g, '$1');
 }
 
 /** A link target right after a marker, `(https://…)` with an optional title: one the model chose. */

@@ -16,7 +16,7 @@
  * included: condensing, an optional step, may spend only a share of it.
  */
 
-import { CitationTidier, citedSources } from '../answer/citations.ts';
+import { CitationTidier, citedSources, highestSourceNumber } from '../answer/citations.ts';
 import { condenseFollowUp } from '../answer/condense.ts';
 import { buildExtractiveAnswer } from '../answer/extractive.ts';
 import { createLlmClient, type FinishReason, type LlmClient, type LlmUsage } from '../answer/llm.ts';
@@ -182,7 +182,7 @@ export function createEngine(deps: EngineDeps): Engine {
       let finish: FinishReason = 'stop';
       const messages = buildAnswerMessages({ question: question.text, sources, history: question.history });
       // Every surface shows the deltas as they come, so the citations are tidied here, once.
-      const tidier = new CitationTidier(highestNumber(sources));
+      const tidier = new CitationTidier(highestSourceNumber(sources));
       const show = (piece: string): AnswerEvent[] => {
         if (piece === '') return [];
         if (text.length === 0) metrics?.firstTokenSeconds.observe({ platform }, elapsed());
@@ -334,10 +334,6 @@ function closestPages(hits: RetrievedChunk[]): RetrievedChunk[] {
 
 function labelOf(source: Source): string {
   return sourceLabel(source).label;
-}
-
-function highestNumber(sources: Source[]): number {
-  return Math.max(0, ...sources.map((source) => source.n));
 }
 
 /**
