@@ -520,17 +520,27 @@ export function isServerUri(uri: string): boolean {
   return milvusTarget(uri).mode === 'server';
 }
 
+/** The text of the `.env` file (read once: dotenv parses it, envFileFindings checks it), or undefined when there is none. */
+function readEnvFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError([`.env: ${(error as Error).message}`]);
+  }
+}
+
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const fromFile: Record<string, string> = {};
   let fileFindings: EnvFileFindings = { problems: new Map(), warnings: [] };
   if (options.envFile !== false) {
     const path = options.envFile ?? resolve(cwd, '.env');
-    const result = dotenv.config({ path, processEnv: fromFile, quiet: true });
-    if (result.error && (result.error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError([`.env: ${result.error.message}`]);
+    const content = readEnvFile(path);
+    if (content !== undefined) {
+      Object.assign(fromFile, dotenv.parse(content));
+      fileFindings = envFileFindings(content, environment, new Set(Object.keys(envSchema.shape)));
     }
-    if (!result.error) fileFindings = envFileFindings(readFileSync(path, 'utf8'), environment, new Set(Object.keys(envSchema.shape)));
   }
   const warn = options.onWarning ?? ((warning: string) => process.stderr.write(`askdocs: warning: ${warning}\n`));
   for (const warning of fileFindings.warnings) warn(warning);
