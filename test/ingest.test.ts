@@ -120,6 +120,68 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
     assert.match(cost?.text ?? '', /LF AI & Data Foundation/);
   });
 
+  it('a section added at the top of a page is the only new text embedded: the sections it moved down keep their vectors', async () => {
+    const file = join(docs, 'reference/consistency.md');
+    const original = await readFile(file, 'utf8');
+    const edited = original.replace(
+      '## Overview',
+      '## Before you start\n\nRead the architecture overview first; this page assumes you know what a segment is.\n\n## Overview',
+    );
+    assert.notEqual(edited, original);
+    await writeFile(file, edited);
+    const before = new Set(await storedIds(store));
+
+    const config = testConfig();
+    const prepare = (source: string) =>
+      prepareDocument(source, 'reference/consistency.md', {
+        maxChars: config.ingest.chunkMaxChars,
+        overlapChars: config.ingest.chunkOverlapChars,
+        baseUrl: BASE_URL,
+      });
+    const [was, now] = [prepare(original), prepare(edited)];
+    const oldTexts = new Set(was.map((chunk) => chunk.embeddingText));
+    const oldIds = new Set(was.map((chunk) => chunk.id));
+    const newText = now.filter((chunk) => !oldTexts.has(chunk.embeddingText)).length;
+    const moved = now.filter((chunk) => !oldIds.has(chunk.id) && oldTexts.has(chunk.embeddingText)).length;
+    assert.ok(moved >= 3 && newText < moved, `the edit moves more chunks than it changes (${newText} new, ${moved} moved)`);
+
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: BASE_URL });
+    assert.deepEqual(summary.files, { added: 0, changed: 1, unchanged: 3, removed: 0, skipped: 0 });
+    assert.equal(summary.chunks.embedded, newText, 'only the new text goes through the model');
+    assert.equal(summary.chunks.reused, moved, 'the chunks it moved down are re-stored with their vectors');
+    const after = await storedIds(store);
+    assert.deepEqual(new Set(after), await expectedIds(docs, BASE_URL));
+
+    // Every chunk written, moved or new, is stored with the vector the model gives its own text.
+    const written = after.filter((id) => !before.has(id));
+    const vectors = await store.vectorsByEmbeddedText(written);
+    assert.equal(vectors.size, written.length);
+    const fresh = await (await testEmbedder()).embedDocuments([...vectors.keys()]);
+    for (const [i, stored] of [...vectors.values()].entries()) {
+      const cosine = stored.reduce((sum, value, d) => sum + value * fresh[i]![d]!, 0);
+      assert.ok(cosine > 0.9999, `a moved chunk's vector belongs to its own text (cosine ${cosine})`);
+    }
+  });
+
+  it('a new --base-url links every chunk to the new site without embedding any of them', async () => {
+    const newBase = 'https://docs.example.org/v2/';
+    const total = await store.count();
+    const summary = await ingestWithDefaults(docs, store, { baseUrl: newBase });
+    assert.deepEqual(summary.files, { added: 0, changed: 4, unchanged: 0, removed: 0, skipped: 0 });
+    assert.deepEqual(summary.chunks, { total, embedded: 0, reused: total, deleted: total });
+    assert.match(formatSummary(summary), new RegExp(`, 0 embedded, ${total} re-stored with their vectors, ${total} deleted in `));
+    assert.deepEqual(new Set(await storedIds(store)), await expectedIds(docs, newBase));
+
+    const embedder = await testEmbedder();
+    const query = 'where does milvus store the metadata and the inserted vectors?';
+    const [top] = await store.hybridSearch({ vector: await embedder.embedQuery(query), text: query, limit: 3 });
+    assert.deepEqual(top?.headingPath, ['Product FAQ', 'Where does Milvus store data?']);
+    assert.equal(top?.url, 'https://docs.example.org/v2/faq/product_faq');
+
+    // And back, for the tests below.
+    assert.equal((await ingestWithDefaults(docs, store, { baseUrl: BASE_URL })).chunks.embedded, 0);
+  });
+
   it('a deleted page has its chunks removed', async () => {
     await unlink(join(docs, 'adminGuide/limit_collection_counts.md'));
     const gone = (await store.idsByPath(['adminGuide/limit_collection_counts.md'])).get('adminGuide/limit_collection_counts.md');
@@ -181,7 +243,7 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
   it('shows a progress bar on a terminal and only a summary line elsewhere', () => {
     const summary: IngestSummary = {
       files: { added: 2, changed: 1, unchanged: 5, removed: 1, skipped: 0 },
-      chunks: { total: 120, embedded: 40, deleted: 12 },
+      chunks: { total: 120, embedded: 40, reused: 0, deleted: 12 },
       seconds: 3.25,
     };
     const drive = (isTTY: boolean) => {
@@ -192,15 +254,15 @@ describe('ingest (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }, (
       });
       const reporter = createProgressReporter(stream);
       reporter.onProgress({ type: 'planned', files: 8, chunks: 120, toEmbed: 40 });
-      reporter.onProgress({ type: 'progress', embedded: 20, toEmbed: 40, filesDone: 5, files: 8 });
-      reporter.onProgress({ type: 'progress', embedded: 40, toEmbed: 40, filesDone: 8, files: 8 });
+      reporter.onProgress({ type: 'progress', written: 20, toEmbed: 40, filesDone: 5, files: 8 });
+      reporter.onProgress({ type: 'progress', written: 40, toEmbed: 40, filesDone: 8, files: 8 });
       reporter.onProgress({ type: 'done', summary });
       return output;
     };
     assert.equal(
       formatSummary({
         files: { added: 1, changed: 0, unchanged: 0, removed: 0, skipped: 0 },
-        chunks: { total: 1, embedded: 1, deleted: 0 },
+        chunks: { total: 1, embedded: 1, reused: 0, deleted: 0 },
         seconds: 1,
       }),
       'Ingested 1 file (1 added, 0 changed, 0 unchanged, 0 removed): 1 chunk, 1 embedded, 0 deleted in 1.0 s',

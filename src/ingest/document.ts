@@ -7,8 +7,9 @@
  * heading, title, link, its place in the file, or the embedding-text recipe) gives a
  * new id. The place counts because a long section is read back in chunk order
  * (retrieval/sections.ts): a chunk kept from before an edit above it would keep its old
- * number, and the section would read out of order. So an edit re-embeds the chunks
- * after it whose place moved, not only the one it changed.
+ * number, and the section would read out of order. So an edit gives the chunks after
+ * it whose place moved new ids too; their text is unchanged, and ingest stores them with
+ * their old vectors (ingest.ts), so only what the edit changed is embedded.
  */
 import { createHash } from 'node:crypto';
 import { headingAnchor } from '../engine/section-link.ts';

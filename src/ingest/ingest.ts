@@ -2,7 +2,8 @@
  * Incremental ingest of a docs folder into the chunk store.
  *
  * Chunk ids are content hashes (document.ts), so the store itself is the record of
- * what is done: a chunk whose id is already stored is not embedded again. For each
+ * what is done: a chunk whose id is already stored is not written again, and one whose
+ * id is new but whose text its file's old chunks had keeps that vector. For each
  * file, new chunks are upserted first and its stale ids deleted only afterwards, so
  * a question asked mid-ingest never finds a page missing; files gone from the folder
  * are dropped at the end. An ingest killed at any point is completed by running it
@@ -22,7 +23,15 @@ import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
 
 export type IngestStore = Pick<
   ChunkStore,
-  'exists' | 'ensureCollection' | 'exampleLink' | 'upsert' | 'idsByPath' | 'allPaths' | 'deleteIds' | 'deletePaths'
+  | 'exists'
+  | 'ensureCollection'
+  | 'exampleLink'
+  | 'upsert'
+  | 'idsByPath'
+  | 'vectorsByEmbeddedText'
+  | 'allPaths'
+  | 'deleteIds'
+  | 'deletePaths'
 >;
 
 export interface IngestOptions {
@@ -48,7 +57,7 @@ export interface IngestOptions {
   /**
    * `--yes`: allow a run without a base URL over an index whose chunks have links, which
    * drops every link. Without it such a run is refused: it is what re-running ingest
-   * without repeating `--base-url` looks like, and it re-embedded every file too.
+   * without repeating `--base-url` looks like.
    */
   allowDroppingLinks?: boolean;
   /** INGEST_MAX_FILE_MB in bytes: larger files are skipped with a warning. Default 5 MB. */
@@ -66,7 +75,11 @@ export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 export interface IngestSummary {
   /** `skipped`: files (and sub-folders) that could not be ingested; their earlier chunks are kept. */
   files: { added: number; changed: number; unchanged: number; removed: number; skipped: number };
-  chunks: { total: number; embedded: number; deleted: number };
+  /**
+   * `embedded`: chunks the model embedded; `reused`: new chunks (a new link, a new place in
+   * their file) whose text their file's old chunks had, stored with the old vector.
+   */
+  chunks: { total: number; embedded: number; reused: number; deleted: number };
   seconds: number;
 }
 
@@ -77,8 +90,8 @@ export type IngestProgress =
   | { type: 'skipped'; path: string; reason: string }
   /** Documentation files in markups askdocs does not read (`.rst`, `.adoc`), counted by extension; the run goes on. */
   | { type: 'unread'; byFormat: Record<string, number> }
-  /** Cumulative counts after each written batch. */
-  | { type: 'progress'; embedded: number; toEmbed: number; filesDone: number; files: number }
+  /** Cumulative counts after each written batch: `written` of the `toEmbed` new chunks are stored. */
+  | { type: 'progress'; written: number; toEmbed: number; filesDone: number; files: number }
   | { type: 'done'; summary: IngestSummary };
 
 interface FilePlan {
@@ -169,6 +182,18 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     'ingest planned',
   );
 
+  // A changed file's old chunks, by the text they were embedded from: a chunk whose id
+  // changed but not that text (a new link, a new place after an edit above it) takes its
+  // old vector instead of a model call. Loaded per file, and forgotten when it is done.
+  const oldVectors = new Map<FilePlan, Promise<Map<string, number[]>>>();
+  const oldVectorsOf = (plan: FilePlan) => {
+    let known = oldVectors.get(plan);
+    if (!known) {
+      known = plan.staleIds.length > 0 ? store.vectorsByEmbeddedText(plan.staleIds) : Promise.resolve(new Map());
+      oldVectors.set(plan, known);
+    }
+    return known;
+  };
   let deleted = 0;
   let filesDone = 0;
   // Files whose chunks are all stored: their stale ids can go now.
@@ -177,6 +202,7 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
       await store.deleteIds(plan.staleIds);
       deleted += plan.staleIds.length;
     }
+    oldVectors.delete(plan);
     filesDone++;
   };
   const remaining = new Map(plans.map((plan) => [plan, plan.toEmbed.length]));
@@ -185,25 +211,36 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const planOf = new Map<PreparedChunk, FilePlan>();
   for (const plan of plans) for (const chunk of plan.toEmbed) planOf.set(chunk, plan);
 
+  let written = 0;
   let embedded = 0;
+  let reused = 0;
   // Embedding (CPU) of one batch overlaps the upsert (I/O) of the previous one.
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown;
   const write = async (batch: PreparedChunk[], vectors: number[][]) => {
     await store.upsert(batch.map(({ embeddingText, ...chunk }, i) => ({ ...chunk, searchText: embeddingText, vector: vectors[i]! })));
-    embedded += batch.length;
+    written += batch.length;
     for (const chunk of batch) {
       const plan = planOf.get(chunk)!;
       const left = remaining.get(plan)! - 1;
       remaining.set(plan, left);
       if (left === 0) await finishFile(plan);
     }
-    options.logger?.debug({ embedded, toEmbed: toEmbed.length, filesDone }, 'ingest batch written');
-    options.onProgress?.({ type: 'progress', embedded, toEmbed: toEmbed.length, filesDone, files: plans.length });
+    options.logger?.debug({ written, embedded, reused, toEmbed: toEmbed.length, filesDone }, 'ingest batch written');
+    options.onProgress?.({ type: 'progress', written, toEmbed: toEmbed.length, filesDone, files: plans.length });
+  };
+  const vectorsFor = async (batch: PreparedChunk[]): Promise<number[][]> => {
+    const vectors = await Promise.all(batch.map(async (chunk) => (await oldVectorsOf(planOf.get(chunk)!)).get(chunk.embeddingText)));
+    const missing = batch.filter((_, i) => vectors[i] === undefined);
+    const fresh = missing.length > 0 ? await embedder.embedDocuments(missing.map((chunk) => chunk.embeddingText)) : [];
+    embedded += missing.length;
+    reused += batch.length - missing.length;
+    let next = 0;
+    return vectors.map((vector) => vector ?? fresh[next++]!);
   };
   for (let i = 0; i < toEmbed.length; i += options.batchSize) {
     const batch = toEmbed.slice(i, i + options.batchSize);
-    const vectors = await embedder.embedDocuments(batch.map((chunk) => chunk.embeddingText));
+    const vectors = await vectorsFor(batch);
     await writing;
     if (writeError) throw writeError;
     writing = write(batch, vectors).catch((error: unknown) => {
@@ -227,11 +264,12 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
       removed: removedPaths.length,
       skipped: skipped.length,
     },
-    chunks: { total: totalChunks, embedded, deleted },
+    chunks: { total: totalChunks, embedded, reused, deleted },
     seconds: (performance.now() - started) / 1000,
   };
   for (const [action, n] of Object.entries(summary.files)) if (n > 0 && action !== 'skipped') record?.ingestFiles.inc({ action }, n);
   if (embedded > 0) record?.ingestChunks.inc({ action: 'embedded' }, embedded);
+  if (reused > 0) record?.ingestChunks.inc({ action: 'reused' }, reused);
   if (deleted > 0) record?.ingestChunks.inc({ action: 'deleted' }, deleted);
   options.logger?.info({ ...summary }, 'ingest done');
   options.onProgress?.({ type: 'done', summary });
@@ -271,8 +309,8 @@ function refuseLargeDeletion(options: IngestOptions, plans: FilePlan[], removedP
 
 /**
  * Refuses (unless allowDroppingLinks) a run without a base URL over an index whose chunks
- * have links: every chunk's id covers its link, so the run re-embedded every file and
- * stored them all without one, silently. Moving to another base URL stays allowed.
+ * have links: every chunk's id covers its link, so the run rewrote every chunk without
+ * one, silently. Moving to another base URL stays allowed.
  */
 async function refuseDroppingLinks(options: IngestOptions): Promise<void> {
   if (options.baseUrl || options.allowDroppingLinks) return;

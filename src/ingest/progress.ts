@@ -48,10 +48,10 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
         active = true;
       } else if (event.type === 'progress' && active) {
         const seconds = (performance.now() - started) / 1000;
-        bar.update(event.embedded, {
+        bar.update(event.written, {
           filesDone: event.filesDone,
           files: event.files,
-          rate: seconds > 0 ? (event.embedded / seconds).toFixed(1) : '0.0',
+          rate: seconds > 0 ? (event.written / seconds).toFixed(1) : '0.0',
         });
       } else if (event.type === 'done') {
         if (active) bar.stop();
@@ -78,9 +78,10 @@ export function formatUnread(byFormat: Record<string, number>): string {
 export function formatSummary(summary: IngestSummary): string {
   const { files, chunks } = summary;
   const skipped = files.skipped > 0 ? `, ${files.skipped} skipped` : '';
+  const reused = chunks.reused > 0 ? `, ${chunks.reused} re-stored with their vectors` : '';
   return (
     `Ingested ${counted(files.added + files.changed + files.unchanged, 'file')} ` +
     `(${files.added} added, ${files.changed} changed, ${files.unchanged} unchanged, ${files.removed} removed${skipped}): ` +
-    `${counted(chunks.total, 'chunk')}, ${chunks.embedded} embedded, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
+    `${counted(chunks.total, 'chunk')}, ${chunks.embedded} embedded${reused}, ${chunks.deleted} deleted in ${summary.seconds.toFixed(1)} s`
   );
 }

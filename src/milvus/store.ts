@@ -286,6 +286,21 @@ export class ChunkStore {
     return out;
   }
 
+  /**
+   * The vectors of these chunks, by the text each was embedded from (`search_text`, which
+   * ingest stores as the embedding text). A text cut to fit the field no longer matches
+   * any chunk's, so such a chunk is embedded again rather than given a wrong vector.
+   */
+  async vectorsByEmbeddedText(ids: string[]): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const row of await this.queryAll(idFilter(ids.slice(i, i + 500)), ['search_text', 'dense'])) {
+        out.set(String(row.search_text), row.dense as number[]);
+      }
+    }
+    return out;
+  }
+
   async allPaths(): Promise<string[]> {
     const rows = await this.queryAll('', ['path']);
     return [...new Set(rows.map((row) => String(row.path)))];

@@ -93,7 +93,7 @@ export function createMetrics(registry: Registry) {
     }),
     ingestChunks: new Counter<'action'>({
       name: 'askdocs_ingest_chunks_total',
-      help: 'Chunks written or removed by ingest, by action (embedded, deleted).',
+      help: 'Chunks written or removed by ingest, by action (embedded, reused: re-stored with their vector, deleted).',
       labelNames: ['action'],
       registers,
     }),
