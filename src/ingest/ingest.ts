@@ -18,6 +18,7 @@ import { type ChunkStore, MAX_PATH_BYTES } from '../milvus/store.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { counted, listed } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
+import { includesOf, resolveIncludes } from './includes.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
 
@@ -136,7 +137,7 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   if (indexed) await refuseDroppingLinks(options);
   const storedPaths = indexed ? await store.allPaths() : [];
   const storedIds = indexed ? await store.idsByPath(storedPaths) : new Map<string, string[]>();
-  const plans: FilePlan[] = [];
+  const texts = new Map<string, string>();
   for (const file of files) {
     if (Buffer.byteLength(file.path) > MAX_PATH_BYTES) {
       skip(
@@ -146,27 +147,38 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
       continue;
     }
     const read = await readDocument(file.absolutePath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
-    if (!read.ok) {
-      skip(file.path, read.reason);
-      continue;
-    }
+    if (read.ok) texts.set(file.path, read.text);
+    else skip(file.path, read.reason);
+  }
+  // A file another page includes is part of that page (includes.ts), not a page itself.
+  const included = new Set([...texts].flatMap(([path, text]) => includesOf(text, path, (other) => texts.has(other))));
+  if (included.size > 0)
+    options.logger?.info({ files: [...included] }, 'ingest: files included by other pages are indexed as part of them');
+  const plans: FilePlan[] = [];
+  for (const [path, text] of texts) {
+    if (included.has(path)) continue;
     let chunks: PreparedChunk[];
     try {
-      chunks = prepareDocument(read.text, file.path, options);
+      chunks = prepareDocument(
+        resolveIncludes(text, path, (other) => texts.get(other)),
+        path,
+        options,
+      );
     } catch (error) {
-      skip(file.path, parseFailure(error));
+      skip(path, parseFailure(error));
       continue;
     }
-    const stored = storedIds.get(file.path) ?? [];
+    const stored = storedIds.get(path) ?? [];
     // Nothing to store, and nothing stored before: not "unchanged", which read as indexed.
     if (chunks.length === 0 && stored.length === 0) {
-      skip(file.path, read.text.trim() === '' ? 'empty' : 'no text to index (front matter, comments or markup only)');
+      skip(path, text.trim() === '' ? 'empty' : 'no text to index (front matter, comments or markup only)');
       continue;
     }
-    plans.push(planFile(file.path, chunks, stored));
+    plans.push(planFile(path, chunks, stored));
   }
   // A skipped file (or folder) still exists: its earlier chunks stay until it can be read again.
-  const present = new Set([...files.map((f) => f.path), ...skipped.map((s) => s.path)]);
+  // An included file's chunks from before it was included go.
+  const present = new Set([...files.map((f) => f.path).filter((path) => !included.has(path)), ...skipped.map((s) => s.path)]);
   const skippedFolders = skipped.map((s) => s.path).filter((path) => path.endsWith('/'));
   const removedPaths = storedPaths.filter((path) => !present.has(path) && !skippedFolders.some((folder) => path.startsWith(folder)));
 

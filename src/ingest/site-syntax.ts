@@ -7,8 +7,8 @@
  * Starlight tabs (`<Tabs>`, `<TabItem value="win" label="Windows">`: the label stays, as a
  * MkDocs tab's title does, for it is often all that says which OS a command is for),
  * `[TOC]` markers, `--8<--`
- * snippet includes (the included file is not read), and lines that are only template
- * tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
+ * snippet includes of files outside the docs folder (includes.ts puts those of files inside
+ * it in place), and lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
  * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it). A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
