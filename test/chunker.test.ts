@@ -173,7 +173,7 @@ describe('chunker on other formats and edge cases', () => {
         .title,
       'ZEPHYR OPERATIONS NOTES',
     );
-    assert.equal(chunkDocument('Restore a backup with zephyr restore.\n', 'ops/notes.txt', LIMITS).title, 'notes');
+    assert.equal(chunkDocument('Restore a backup with zephyr restore.\n', 'ops/notes.txt', LIMITS).title, 'Notes');
   });
 
   it('titles fall back to the file name; plain text is split by paragraphs within the cap', () => {
@@ -182,7 +182,7 @@ describe('chunker on other formats and edge cases', () => {
       maxChars: 400,
       overlapChars: 80,
     });
-    assert.equal(title, 'release-plan');
+    assert.equal(title, 'Release plan', 'named as MkDocs names a page without a title');
     assert.ok(chunks.length > 5);
     for (const c of chunks) {
       assert.ok(c.text.length <= 400);

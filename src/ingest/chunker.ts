@@ -344,9 +344,15 @@ function underlinedTitle(text: string): string | undefined {
   return first && underline && /^\s*(?:={3,}|-{3,})\s*$/.test(underline) && first.trim().length <= 120 ? first.trim() : undefined;
 }
 
+/**
+ * A page with no title and no heading is named after its file as MkDocs names it: `-` and `_`
+ * read as spaces, the first letter capitalised (`release-plan.txt` is "Release plan"). The
+ * raw name ("cpu_support") read as a slug in a list of sources.
+ */
 function fileTitle(path: string): string {
-  const base = path.split('/').pop() ?? path;
-  return base.replace(/\.(md|mdx|markdown|txt)$/i, '');
+  const name = (path.split('/').pop() ?? path).replace(/\.(md|mdx|markdown|txt)$/i, '');
+  const words = name.replace(/[-_]+/g, ' ').trim();
+  return words === '' ? name : words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function paragraphsOf(text: string): Block[] {
