@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Embedder } from '../src/embeddings/index.ts';
+import { setupStepFor } from '../src/embeddings/local.ts';
 import { testEmbedder } from './support/retrieval-fixture.ts';
 
 const QUESTION = 'where does milvus store data?';
@@ -38,5 +39,13 @@ describe('local embeddings do not depend on their neighbours', () => {
     assert.equal(batch.length, 3);
     assert.ok(largestDifference(alone!, batch[1]!) < 1e-6, 'the same vector');
     assert.ok(largestDifference(batch[0]!, batch[1]!) > 0.01, 'and different texts still differ');
+  });
+});
+
+describe('a local model that is not set up', () => {
+  it('names the set-up step that builds it: the opt-in models have their own flag', () => {
+    assert.equal(setupStepFor('nomic-embed-text-v1.5'), 'run `bash scripts/setup.sh --with-nomic` to build it');
+    assert.equal(setupStepFor('sentence-transformers/all-mpnet-base-v2'), 'run `bash scripts/setup.sh --with-mpnet` to build it');
+    assert.equal(setupStepFor('all-MiniLM-L6-v2-int8'), 'run `npm run setup` for the default model');
   });
 });

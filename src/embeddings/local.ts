@@ -55,7 +55,7 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
   } catch (error) {
     const hint = isLocal
       ? `the files in ${localDir} could not be loaded`
-      : `it is not in ${options.modelsDir} and could not be downloaded; run \`npm run setup\` for the default model, or set EMBEDDING_MODEL`;
+      : `it is not in ${options.modelsDir} and could not be downloaded; ${setupStepFor(options.model)}, or set EMBEDDING_MODEL`;
     throw new AskdocsError('embedding', `Embedding model "${options.model}" is unavailable: ${hint}.`, {
       cause: error,
     });
@@ -93,4 +93,11 @@ export async function createLocalEmbedder(options: LocalEmbedderOptions): Promis
     embedDocuments: (texts) => embed(profile.documentPrefix ? texts.map((text) => profile.documentPrefix + text) : texts),
     embedQuery: (text) => embedOne(profile.queryPrefix + text),
   };
+}
+
+/** The set-up step that builds a model askdocs knows (scripts/setup.sh: the optional ones are opt-in). */
+export function setupStepFor(model: string): string {
+  const optIn: Record<string, string> = { 'nomic-embed-text-v1.5': '--with-nomic', 'all-mpnet-base-v2': '--with-mpnet' };
+  const flag = optIn[model.split('/').pop() ?? model];
+  return flag ? `run \`bash scripts/setup.sh ${flag}\` to build it` : 'run `npm run setup` for the default model';
 }
