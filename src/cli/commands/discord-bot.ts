@@ -26,7 +26,7 @@ export async function runBot(ctx: CliContext): Promise<void> {
     startDigest(discordDigestChannel(bot));
     process.stderr.write(
       `askdocs: Discord bot running as ${bot.client.user?.tag ?? 'unknown'}` +
-        `${bot.messageContent ? '' : ' (without the MessageContent intent: mentions, DMs and /askdocs only)'}; ` +
+        `${bot.messageContent ? '' : ' (without the MessageContent intent: @-mentions, DMs, forum post titles and the commands only)'}; ` +
         `health on :${health.port}. Press Ctrl-C to stop.\n`,
     );
   } catch (error) {
