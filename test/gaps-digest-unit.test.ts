@@ -148,6 +148,17 @@ describe('gaps digest: content', () => {
     assert.match(text, /^1\. \*\*oldest, on Slack\*\* — asked 5× by 5 people \(cli, discord, slack\)$/m);
   });
 
+  it('names a window under a day in hours, with its times, on every surface (gaps --digest --since 1h)', () => {
+    const lastHour = { ...report([], { questions: 20, gaps: 0 }), since: new Date(Date.parse(NOW) - 3_600_000).toISOString() };
+    const digest = digestFromReport(lastHour);
+    assert.equal(digest.period, '1 hour');
+    assert.match(digestText(digest), /No coverage gaps in the last 1 hour \(2026-12-07 \d\d:\d\d – \d\d:\d\d UTC\): 20 questions asked/);
+    assert.equal((digestBlocks(digest).blocks[0] as { text: { text: string } }).text.text, '📚 Coverage gaps, last 1 hour');
+    assert.equal(digestMessage(digest).embeds![0]!.title, '📚 Coverage gaps, last 1 hour');
+    const fortnight = digestFromReport({ ...report([]), since: new Date(Date.parse(NOW) - 14 * 86_400_000).toISOString() });
+    assert.equal(digestMessage(fortnight).embeds![0]!.title, '📚 Coverage gaps, last 14 days');
+  });
+
   it('a week without gaps is one short line', () => {
     const digest = digestFromReport(report([], { questions: 12, gaps: 1 }));
     assert.equal(digest.items.length, 0);

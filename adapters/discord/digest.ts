@@ -40,7 +40,7 @@ const FORMAT: DigestFormat = {
 
 export function digestMessage(digest: Digest): OutgoingMessage {
   const embed: APIEmbed = {
-    title: digestTitle(digest.days),
+    title: digestTitle(digest),
     description: plain(digestSummary(digest)),
     color: BLURPLE,
     fields: digest.items.map((item) => ({

@@ -6,6 +6,7 @@ import type { webApi } from '@slack/bolt';
 import { retryBriefly } from '../../src/chat/rate-limit.ts';
 import { truncate as clip } from '../../src/engine/source-label.ts';
 import { askedText, type Digest, type DigestItem, digestSummary } from '../../src/gaps/digest.ts';
+import { digestTitle } from '../../src/gaps/digest-lines.ts';
 import type { DigestChannel } from '../../src/gaps/digest-schedule.ts';
 import { section } from './blocks.ts';
 import { escapeMrkdwn } from './mrkdwn.ts';
@@ -35,7 +36,7 @@ export function slackDigestChannel(client: webApi.WebClient): DigestChannel {
 }
 
 export function digestBlocks(digest: Digest): { text: string; blocks: Record<string, unknown>[] } {
-  const title = digest.days === 7 ? '📚 Coverage gaps this week' : `📚 Coverage gaps, last ${digest.days} days`;
+  const title = digestTitle(digest);
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
     section(undefined, escapeMrkdwn(digestSummary(digest))),

@@ -4,7 +4,7 @@
  * was asked (links to the threads). A platform says how its text, links and code look.
  */
 import { truncate } from '../engine/source-label.ts';
-import { askedText, type DigestItem } from './digest.ts';
+import { askedText, type Digest, type DigestItem } from './digest.ts';
 
 export interface DigestFormat {
   /** User text (questions, suggestions quoting them) as plain text: no formatting, no links, no mentions. */
@@ -15,8 +15,8 @@ export interface DigestFormat {
   suggestionChars: number;
 }
 
-export function digestTitle(days: number): string {
-  return days === 7 ? '📚 Coverage gaps this week' : `📚 Coverage gaps, last ${days} days`;
+export function digestTitle(digest: Pick<Digest, 'period'>): string {
+  return digest.period === '7 days' ? '📚 Coverage gaps this week' : `📚 Coverage gaps, last ${digest.period}`;
 }
 
 export function digestItemLines(item: DigestItem, format: DigestFormat): string[] {

@@ -13,7 +13,8 @@ import { type ThreadLinkOptions, threadUrl } from './thread-links.ts';
 
 export const DIGEST_TOP = 5;
 const THREADS_PER_GAP = 3;
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 export interface DigestThread {
   question: string;
@@ -42,7 +43,10 @@ export interface DigestItem {
 export interface Digest {
   since: string;
   until: string;
+  /** The window in whole days, at least 1. */
   days: number;
+  /** The window in words: "7 days", or in hours when under a day ("1 hour", `gaps --digest --since 1h`). */
+  period: string;
   totals: { questions: number; gaps: number };
   items: DigestItem[];
   /** Gap clusters beyond the top ones, not shown. */
@@ -51,11 +55,14 @@ export interface Digest {
 
 export function digestFromReport(report: GapsReport, options: ThreadLinkOptions & { top?: number } = {}): Digest {
   const top = options.top ?? DIGEST_TOP;
-  const days = Math.max(1, Math.round((Date.parse(report.generatedAt) - Date.parse(report.since)) / DAY_MS));
+  const windowMs = Date.parse(report.generatedAt) - Date.parse(report.since);
+  const days = Math.max(1, Math.round(windowMs / DAY_MS));
+  const hours = Math.max(1, Math.round(windowMs / HOUR_MS));
   return {
     since: report.since,
     until: report.generatedAt,
     days,
+    period: windowMs < DAY_MS ? counted(hours, 'hour') : counted(days, 'day'),
     totals: { questions: report.totals.questions, gaps: report.totals.gaps },
     items: report.clusters.slice(0, top).map((cluster) => itemOf(cluster, options)),
     more: Math.max(0, report.clusters.length - top),
@@ -93,13 +100,17 @@ function threadsOf(items: GapQuestion[], links: ThreadLinkOptions): DigestThread
 
 /** "41 questions, 9 not answered well" and the window, for the digest's header. */
 export function digestSummary(digest: Digest): string {
-  const window = `${digest.since.slice(0, 10)} – ${digest.until.slice(0, 10)}`;
+  // Dates, or for a window under a day the times too (UTC, as the report's timestamps are).
+  const window =
+    Date.parse(digest.until) - Date.parse(digest.since) < DAY_MS
+      ? `${digest.since.slice(0, 16).replace('T', ' ')} – ${digest.until.slice(11, 16)} UTC`
+      : `${digest.since.slice(0, 10)} – ${digest.until.slice(0, 10)}`;
   if (digest.items.length === 0) {
-    return `No coverage gaps in the last ${counted(digest.days, 'day')} (${window}): ${counted(digest.totals.questions, 'question')} asked, none left a gap that came up twice.`;
+    return `No coverage gaps in the last ${digest.period} (${window}): ${counted(digest.totals.questions, 'question')} asked, none left a gap that came up twice.`;
   }
   const shown =
     digest.more > 0 ? `top ${digest.items.length} of ${digest.items.length + digest.more} gaps` : counted(digest.items.length, 'gap');
-  return `${counted(digest.totals.questions, 'question')} in the last ${counted(digest.days, 'day')} (${window}), ${digest.totals.gaps} not answered well; ${shown}:`;
+  return `${counted(digest.totals.questions, 'question')} in the last ${digest.period} (${window}), ${digest.totals.gaps} not answered well; ${shown}:`;
 }
 
 /** "asked 4× by 3 people (slack, discord)". */
