@@ -8,7 +8,7 @@ import type { CliContext } from '../context.ts';
 export function register(program: Command, ctx: CliContext): void {
   const discord = program
     .command('discord')
-    .description('Run the Discord bot: /askdocs, @-mentions, thread follow-ups and DMs')
+    .description('Run the Discord bot: /askdocs, the message command, @-mentions, thread follow-ups, DMs and forum posts')
     .action(async () => {
       const { runBot } = await import('./discord-bot.ts');
       await runBot(ctx);

@@ -9,7 +9,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('slack')
     .description(
-      'Run the Slack bot: /askdocs, @-mentions, thread follow-ups and DMs (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT)',
+      'Run the Slack bot: /askdocs, @-mentions, thread follow-ups, DMs and the AI-app pane (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT)',
     )
     .action(async () => {
       const { runBot } = await import('./slack-bot.ts');
