@@ -5,7 +5,7 @@
  * API:
  *   const redis = connectSharedRedis({ url: config.redis.url, logger });
  *   redis.client          // ioredis client; commands fail fast while disconnected
- *   redis.available       // true while the connection is ready
+ *   redis.available       // true while the connection is ready and Redis answers on it
  *   await redis.whenReady(ms) // true once connected; false if not within ms (start degraded);
  *                             // rejects when Redis refuses REDIS_URL's credentials or database
  *   redis.refusal         // that refusal, in one line naming REDIS_URL (no reconnect fixes it)
@@ -17,12 +17,21 @@
  * queue off and a short command timeout, every store sees an error at once and falls back
  * to what this process knows; ioredis keeps reconnecting in the background.
  *
+ * A Redis that stops answering while the connection stays up (a SIGSTOPped or hung server,
+ * a black-holed port) is an outage too, though no 'close' ever comes: each command would
+ * wait for its timeout. After TIMEOUTS_FOR_OUTAGE command timeouts in a row, and a PING that
+ * times out as well (a busy event loop here can miss a few replies Redis did send), the
+ * connection counts as down: `available` is false, so the stores use their offline
+ * fallbacks, and commands sent anyway (feedback, the rate limiter) fail at once, as they do
+ * while disconnected. A PING every PROBE_FIRST_MS, backing off to PROBE_MAX_MS, tells when
+ * it answers again; then the recovery listeners run, as after a reconnection.
+ *
  * A refusal is not an outage: a wrong password (WRONGPASS), a password missing (NOAUTH),
  * a user without the commands askdocs needs (NOPERM), or a database the server does not
  * have are mistakes in REDIS_URL, so `whenReady` rejects and a bot does not start. A
  * database the server lacks also ends the connection: ioredis would go on, on database 0.
  */
-import { Redis } from 'ioredis';
+import { Command, Redis, ReplyError } from 'ioredis';
 import { redisDatabaseOf } from '../config.ts';
 import { AskdocsError } from '../errors.ts';
 import { type Logger, registerSecrets } from '../logger.ts';
@@ -57,14 +66,22 @@ export interface SharedRedis {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/** Command timeouts in a row, with no reply between them, that make a PING decide whether Redis is hung. */
+const TIMEOUTS_FOR_OUTAGE = 3;
+/** How soon a hung Redis is first asked again, and the longest wait between PINGs as it stays hung. */
+const PROBE_FIRST_MS = 1_000;
+const PROBE_MAX_MS = 5_000;
+/** Why a command was not sent: the same fail-fast a disconnected client gives. */
+export const NOT_ANSWERING_MESSAGE = 'Redis is not answering (commands time out); not sent until it answers again';
 
 export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
   const log = options.logger.child({ component: 'redis' });
   registerSecrets(options.url, credentialsOf(options.url)?.password);
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const client = new Redis(options.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
     lazyConnect: false,
@@ -74,11 +91,97 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
   let down = false;
   let downSince: number | undefined;
   let closing = false;
+  /** Connected, but Redis has stopped answering (see the top of this file). */
+  let hung = false;
+  let timeoutsInARow = 0;
+  let confirming = false;
+  let probeTimer: NodeJS.Timeout | undefined;
+  let probeDelayMs = PROBE_FIRST_MS;
 
   let refusal: string | undefined;
   const refusedListeners = new Set<(refusal: string) => void>();
 
-  client.on('ready', () => {
+  const isAvailable = () => client.status === 'ready' && !hung;
+
+  const stopProbing = () => {
+    hung = false;
+    timeoutsInARow = 0;
+    clearTimeout(probeTimer);
+    probeTimer = undefined;
+  };
+
+  /** Whether Redis answers a PING within the command timeout; sent past the fail-fast below. */
+  const ping = async (): Promise<boolean> => {
+    // ioredis gives it the command timeout, as any command.
+    const command = new Command('ping', []);
+    sendCommand(command);
+    try {
+      await command.promise;
+      return true;
+    } catch (error) {
+      return error instanceof ReplyError;
+    }
+  };
+
+  const scheduleProbe = () => {
+    probeTimer = setTimeout(async () => {
+      if (!hung || closing) return;
+      const answered = await ping();
+      if (!hung || closing) return;
+      if (answered) {
+        stopProbing();
+        recovered();
+        return;
+      }
+      probeDelayMs = Math.min(probeDelayMs * 2, PROBE_MAX_MS);
+      scheduleProbe();
+    }, probeDelayMs);
+    // An outage must not keep a process that is otherwise done alive.
+    probeTimer.unref();
+  };
+
+  const commandTimedOut = () => {
+    timeoutsInARow += 1;
+    if (timeoutsInARow < TIMEOUTS_FOR_OUTAGE || hung || confirming || closing || client.status !== 'ready') return;
+    confirming = true;
+    void ping().then((answered) => {
+      confirming = false;
+      if (answered) {
+        timeoutsInARow = 0;
+        return;
+      }
+      if (hung || closing || client.status !== 'ready') return;
+      hung = true;
+      markDown(`no reply to ${TIMEOUTS_FOR_OUTAGE} commands in a row nor to a PING (each timed out after ${commandTimeoutMs} ms)`);
+      probeDelayMs = PROBE_FIRST_MS;
+      scheduleProbe();
+    });
+  };
+
+  // Every command passes here (the stores', the rate limiter's, pipelines' and ioredis' own):
+  // its outcome is what tells a hung Redis from a slow reply, and while Redis is hung, a
+  // command fails at once instead of after its timeout.
+  const sendCommand = client.sendCommand.bind(client);
+  client.sendCommand = (command, stream) => {
+    if (hung && client.status === 'ready') {
+      command.reject(new Error(NOT_ANSWERING_MESSAGE));
+      return command.promise;
+    }
+    const result = sendCommand(command, stream);
+    command.promise.then(
+      () => {
+        timeoutsInARow = 0;
+      },
+      (error: unknown) => {
+        if (error instanceof ReplyError) timeoutsInARow = 0;
+        else if (error instanceof Error && error.message === 'Command timed out') commandTimedOut();
+      },
+    );
+    return result;
+  };
+
+  /** Redis is back (a new connection, or a hung one that answers again): tell everyone who waits for it. */
+  const recovered = () => {
     refusal = undefined;
     if (down) {
       log.info(
@@ -93,6 +196,10 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
     everReady = true;
     // Also on the first connection: events may have been claimed locally before it.
     for (const listener of recoveredListeners) listener();
+  };
+  client.on('ready', () => {
+    stopProbing();
+    recovered();
   });
   const markDown = (reason: string) => {
     if (closing || down) return;
@@ -120,13 +227,17 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
     if (refusalOf) refused(error, refusalOf.line, refusalOf.endConnection);
     else markDown(error.message);
   });
-  client.on('close', () => markDown('connection closed'));
+  client.on('close', () => {
+    // The hung connection is gone: the next one's 'ready' is the recovery.
+    stopProbing();
+    markDown('connection closed');
+  });
 
   return {
     client,
     prefix: options.keyPrefix ?? 'askdocs:',
     get available() {
-      return client.status === 'ready';
+      return isAvailable();
     },
     get refusal() {
       return refusal;
@@ -160,12 +271,13 @@ export function connectSharedRedis(options: SharedRedisOptions): SharedRedis {
       recoveredListeners.push(listener);
     },
     readinessDetail() {
-      if (client.status === 'ready') return 'Redis connected: event claims, limits and feedback are shared by all replicas';
+      if (isAvailable()) return 'Redis connected: event claims, limits and feedback are shared by all replicas';
       if (refusal !== undefined) return `${refusal} Still answering, with per-replica state.`;
       return 'Redis unreachable: still answering, with per-replica state (duplicate answers and per-replica limits are possible until it is back)';
     },
     async close() {
       closing = true;
+      stopProbing();
       try {
         await client.quit();
       } catch {
