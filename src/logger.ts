@@ -3,6 +3,11 @@
  * `eval --json`. Secrets are redacted by key name wherever they appear, and
  * `redactSecrets` scrubs known secret values out of free text (error messages can
  * echo a URL or header).
+ *
+ * Errors are logged as `{type, message, code, stack, cause}`, with every text redacted and
+ * the cause chain followed a few levels down: "Lost the connection to Milvus" is only
+ * useful with the gRPC error under it. They become plain objects before pino sees them (its
+ * own serializer would copy every field, unredacted), so the `err` serializer passes them on.
  */
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -101,11 +106,20 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       base: { app: 'askdocs' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths, censor: '[REDACTED]' },
+      // pino's serializer would call an already scrubbed error type "Object" with no stack.
+      serializers: { err: (value: unknown) => (value instanceof Error ? scrubError(value) : value) },
       formatters: { level: (label) => ({ level: label }) },
       hooks: {
         // Scrub secret values from every string argument (messages, error texts).
         logMethod(args, method) {
           const cleaned = args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : scrub(arg)));
+          // `log.error(err)` and `log.error(err, 'msg')`: pino files an Error under `err`, with its message as
+          // the line's; a scrubbed copy is no Error any more, so that is done here.
+          const [first] = args;
+          if (first instanceof Error) {
+            cleaned[0] = { err: cleaned[0] };
+            if (typeof args[1] !== 'string') cleaned.splice(1, 0, redactSecrets(first.message));
+          }
           return method.apply(this, cleaned as Parameters<typeof method>);
         },
       },
@@ -118,12 +132,39 @@ function scrub(value: unknown, depth = 0): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') {
     return typeof value === 'string' ? redactSecrets(value) : value;
   }
-  if (value instanceof Error) {
-    return { type: value.name, message: redactSecrets(value.message), code: (value as { code?: unknown }).code };
-  }
+  if (value instanceof Error) return scrubError(value);
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = scrub(item, depth + 1);
+  return out;
+}
+
+/** How many causes deep an error is logged: enough for a wrapped gRPC or socket error, bounded for odd chains. */
+const MAX_CAUSE_DEPTH = 5;
+/**
+ * Fields of an error worth keeping when they are plain values: Node's and gRPC's codes,
+ * gRPC's details, an HTTP status. Others (gRPC metadata, request options) can carry headers.
+ */
+const ERROR_FIELDS = ['code', 'errno', 'syscall', 'details', 'status'] as const;
+
+function scrubError(error: Error, level = 0, seen = new Set<unknown>()): Record<string, unknown> {
+  seen.add(error);
+  // The class, as pino names it ("AskdocsError", "TypeError"), else the error's own name.
+  const type = typeof error.constructor === 'function' && error.constructor.name ? error.constructor.name : error.name;
+  const out: Record<string, unknown> = { type, message: redactSecrets(String(error.message)) };
+  if (error.name && error.name !== type) out.name = error.name;
+  for (const field of ERROR_FIELDS) {
+    const item = (error as unknown as Record<string, unknown>)[field];
+    if (typeof item === 'string') out[field] = redactSecrets(item);
+    else if (typeof item === 'number' || typeof item === 'boolean') out[field] = item;
+  }
+  if (typeof error.stack === 'string') out.stack = redactSecrets(error.stack);
+  const cause = error.cause;
+  if (cause === undefined || cause === null) return out;
+  if (seen.has(cause)) out.cause = '[circular cause]';
+  else if (level >= MAX_CAUSE_DEPTH) out.cause = '[further causes not logged]';
+  else if (cause instanceof Error) out.cause = scrubError(cause, level + 1, seen);
+  else out.cause = scrub(cause);
   return out;
 }
 
