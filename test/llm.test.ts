@@ -264,6 +264,52 @@ describe('LLM client', () => {
     assert.ok(llm.chatRequests().length < 3, 'the third attempt never started: the budget was spent');
   });
 
+  it('logs the limit that ended the call: the total budget cutting a retry, or the per-request limit', async () => {
+    const logged: string[] = [];
+    const logger = createLogger({ level: 'debug', destination: sinkInto(logged) });
+    const failedCall = () => {
+      const lines = logged.map((line) => JSON.parse(line)).filter((line) => line.msg === 'llm call failed');
+      assert.equal(lines.length, 1, logged.join('\n'));
+      logged.length = 0;
+      return lines[0];
+    };
+    const make = (overrides: Record<string, string>) =>
+      createLlmClient(testConfig({ LLM_BASE_URL: llm.url, DEEPSEEK_API_KEY: 'sk-test-key-123', ...overrides }).llm, { logger });
+
+    // The probe's case, scaled down: each attempt may take 1 s, the budget is 1.8 s; the first
+    // attempt times out at 1 s, the retry is cut by the budget. The user hears the whole wait.
+    llm.failNext({ type: 'hang' }, { type: 'hang' }, { type: 'hang' });
+    const budget = make({ LLM_TIMEOUT_MS: '1000', LLM_TOTAL_TIMEOUT_MS: '1800', LLM_MAX_RETRIES: '2' });
+    const cut = await rejection(collect(budget.stream({ messages })));
+    assert.equal(cut.userMessage, 'The language model did not respond within 2 s. Please try again.');
+    assert.equal(llm.chatRequests().length, 2, 'the retry had started');
+    const cutLine = failedCall();
+    assert.equal(cutLine.timeoutLimit, 'LLM_TOTAL_TIMEOUT_MS');
+    assert.equal(cutLine.timeoutMs, 1800);
+    assert.doesNotMatch(cutLine.err.message, /no data from the LLM for 1800 ms/);
+    assert.match(
+      cutLine.err.message,
+      /LLM_TOTAL_TIMEOUT_MS \(1800 ms, all attempts and retry waits included\).*LLM_TIMEOUT_MS \(1000 ms\)/,
+    );
+
+    // The per-request limit ends the call when no retry is left.
+    llm.reset();
+    llm.failNext({ type: 'hang' });
+    await rejection(make({ LLM_TIMEOUT_MS: '1000', LLM_TOTAL_TIMEOUT_MS: '5000', LLM_MAX_RETRIES: '0' }).complete({ messages }));
+    const requestLine = failedCall();
+    assert.equal(requestLine.timeoutLimit, 'LLM_TIMEOUT_MS');
+    assert.equal(requestLine.timeoutMs, 1000);
+
+    // A stream whose first token is later than LLM_TIMEOUT_MS: the stall watchdog's limit.
+    llm.reset();
+    llm.setBehaviour({ firstTokenDelayMs: 2500 });
+    await rejection(collect(make({ LLM_TIMEOUT_MS: '1000', LLM_TOTAL_TIMEOUT_MS: '5000', LLM_MAX_RETRIES: '0' }).stream({ messages })));
+    const stallLine = failedCall();
+    assert.equal(stallLine.timeoutLimit, 'LLM_TIMEOUT_MS');
+    assert.equal(stallLine.timeoutMs, 1000);
+    assert.equal(stallLine.err.message, 'no data from the LLM for 1000 ms (LLM_TIMEOUT_MS)');
+  });
+
   it('retries a 429 after the Retry-After the server asked for, then succeeds', async () => {
     llm.failNext({ type: 'status', status: 429, retryAfter: 1 });
     const result = await collect(client(llm).stream({ messages }));

@@ -140,8 +140,24 @@ export function createLlmClient(config: LlmConfig, options: LlmClientOptions = {
     // Info, not warn: the error reaches the caller, who reports it; this line keeps the technical cause.
     // The host is for the operator; users see no internal address (toLlmError).
     const contentType = error instanceof NotOpenAiCompatible ? error.contentType : undefined;
+    // Which limit ended the call: with retries, the total budget can cut an attempt that the per-request limit did not.
+    const timedOut = stalled ? watchdog.signal.reason : error;
+    const limit =
+      timedOut instanceof StallTimeout
+        ? { timeoutLimit: timedOut.setting, timeoutMs: timedOut.ms }
+        : error instanceof APIConnectionTimeoutError
+          ? { timeoutLimit: 'LLM_TIMEOUT_MS', timeoutMs: config.timeoutMs }
+          : {};
     log?.info(
-      { err: error, code: mapped.error.code, reason: mapped.reason, model: config.model, host: hostOf(config.baseURL), contentType },
+      {
+        err: error,
+        code: mapped.error.code,
+        reason: mapped.reason,
+        ...limit,
+        model: config.model,
+        host: hostOf(config.baseURL),
+        contentType,
+      },
       'llm call failed',
     );
     throw mapped.error;
@@ -288,9 +304,23 @@ function usableEnding(finishReason: string, hadText: boolean): FinishReason {
   return finishReason === 'length' ? 'length' : 'stop';
 }
 
+/**
+ * A limit of ours that ran out: LLM_TIMEOUT_MS (no data for that long on the current attempt),
+ * or LLM_TOTAL_TIMEOUT_MS (no answer started within the whole budget, attempts included).
+ * The message names which: "no data for 15000 ms" would be wrong when attempts of 8000 ms
+ * each were retried until the 15000 ms budget ran out.
+ */
 class StallTimeout extends Error {
-  constructor(readonly ms: number) {
-    super(`no data from the LLM for ${ms} ms`);
+  constructor(
+    readonly ms: number,
+    readonly setting: 'LLM_TIMEOUT_MS' | 'LLM_TOTAL_TIMEOUT_MS',
+    requestTimeoutMs: number,
+  ) {
+    super(
+      setting === 'LLM_TIMEOUT_MS'
+        ? `no data from the LLM for ${ms} ms (LLM_TIMEOUT_MS)`
+        : `the LLM had not started answering when LLM_TOTAL_TIMEOUT_MS (${ms} ms, all attempts and retry waits included) ran out; each attempt may take up to LLM_TIMEOUT_MS (${requestTimeoutMs} ms)`,
+    );
   }
 }
 
@@ -322,7 +352,7 @@ class StallWatchdog {
       this.budget = setTimeout(
         () => {
           this.stalled = true;
-          this.controller.abort(new StallTimeout(budgetMs));
+          this.controller.abort(new StallTimeout(budgetMs, 'LLM_TOTAL_TIMEOUT_MS', ms));
         },
         Math.max(0, budgetMs - (Date.now() - waitingSince)),
       );
@@ -338,7 +368,7 @@ class StallWatchdog {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.stalled = true;
-      this.controller.abort(new StallTimeout(this.ms));
+      this.controller.abort(new StallTimeout(this.ms, 'LLM_TIMEOUT_MS', this.ms));
     }, this.ms);
   }
 
