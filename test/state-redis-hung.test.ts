@@ -115,7 +115,8 @@ describe('a Redis that stops answering (SIGSTOP) while connected', { skip: NO_RE
       assert.equal(await state.threads.status('C1:while-hung'), true);
       await assert.rejects(redis.client.get('askdocs:anything'), { message: NOT_ANSWERING_MESSAGE }, 'a command sent anyway fails at once');
       const took = Date.now() - started;
-      assert.ok(took < 400, `a question during the outage took ${took} ms of Redis time`);
+      // Through Redis, the claim alone would wait 2 × 500 ms; the bound leaves room for a loaded test machine.
+      assert.ok(took < 900, `a question during the outage took ${took} ms of Redis time`);
       assert.equal(lines.filter((line) => line.level === 'warn').length, warningsBefore, 'and no warning per question');
     } finally {
       // Also when an assertion fails: the next test needs a running Redis.
