@@ -105,7 +105,6 @@ describe('a Redis that stops answering (SIGSTOP) while connected', { skip: NO_RE
 
       // While it is down, a question pays nothing for Redis: the offline fallbacks answer at once.
       const warningsBefore = lines.filter((line) => line.level === 'warn').length;
-      const started = Date.now();
       assert.equal(await state.claims.claim('event:while-hung'), true, 'decided locally');
       assert.equal(await state.claims.claim('event:while-hung'), false, 'a local retry is a duplicate');
       const admission = await state.limits.admit({ userId: 'U-hung', channelId: 'C1' });
@@ -114,9 +113,7 @@ describe('a Redis that stops answering (SIGSTOP) while connected', { skip: NO_RE
       await state.threads.markJoined('C1:while-hung');
       assert.equal(await state.threads.status('C1:while-hung'), true);
       await assert.rejects(redis.client.get('askdocs:anything'), { message: NOT_ANSWERING_MESSAGE }, 'a command sent anyway fails at once');
-      const took = Date.now() - started;
-      // Through Redis, the claim alone would wait 2 × 500 ms; the bound leaves room for a loaded test machine.
-      assert.ok(took < 900, `a question during the outage took ${took} ms of Redis time`);
+      // Through the hung Redis each store would have waited out a command timeout and warned "Redis did not answer".
       assert.equal(lines.filter((line) => line.level === 'warn').length, warningsBefore, 'and no warning per question');
     } finally {
       // Also when an assertion fails: the next test needs a running Redis.
