@@ -517,6 +517,36 @@ describe('chunker on other formats and edge cases', () => {
     assert.match(chunks[0]!.text, /^Beta feature\.[\s\S]*## Prerequisites/);
   });
 
+  it('a banner of markup before the first heading (an HTML title, badges) is no chunk; words written as text stay', () => {
+    for (const banner of ['<h1 align="center">Acme</h1>', '[![CI](https://ci.example/badge.svg)](https://ci.example) ![npm](npm.svg)']) {
+      const { chunks } = chunkDocument(`${banner}\n\n## Install\n\nRun the installer.\n`, 'install.md', LIMITS);
+      assert.deepEqual(
+        chunks.map((c) => c.headingPath),
+        [['Install']],
+        banner,
+      );
+      assert.doesNotMatch(chunks[0]!.text, /Acme|badge/);
+    }
+    const { chunks } = chunkDocument('Only a banner-sized page.\n', 'short.md', LIMITS);
+    assert.equal(chunks.length, 1, 'a page with no heading keeps its text');
+  });
+
+  it('a heading followed only by its HTML anchor joins the section below it instead of being an empty one', () => {
+    const source =
+      '# API\n\n### Reply\n\n<a id="reply-object"></a>\n\n#### Properties\n\n<a id="properties"></a>\n\n##### .code\n\nThe status code.\n';
+    const { chunks } = chunkDocument(source, 'api.md', { ...LIMITS, minChars: 0 });
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['API', 'Reply', 'Properties', '.code']],
+    );
+  });
+
+  it("a folder's index page with no heading is named after the folder; the top one is Home", () => {
+    assert.equal(chunkDocument('Start with the guides below.\n', 'guides/index.md', LIMITS).title, 'Guides');
+    assert.equal(chunkDocument('Start with the guides below.\n', 'getting-started/README.md', LIMITS).title, 'Getting started');
+    assert.equal(chunkDocument('Start with the guides below.\n', 'index.mdx', LIMITS).title, 'Home');
+  });
+
   it('cuts a code block only when it alone exceeds the cap, re-fencing every piece', () => {
     const code = ['```python', ...Array.from({ length: 80 }, (_, i) => `value_${i} = compute(${i})  # step ${i}`), '```'].join('\n');
     const source = `# Big code\n\nIntro.\n\n${code}\n`;

@@ -196,7 +196,36 @@ function parseMarkdown(source: string, original: string): ParsedMarkdown {
     });
   };
   visit(tree.children);
-  return { frontMatter: frontMatter ?? {}, sections: sections.filter((s) => s.headingLine !== undefined || s.body.length > 0) };
+  return {
+    frontMatter: frontMatter ?? {},
+    sections: sections.filter((s, i) => s.headingLine !== undefined || (s.body.length > 0 && !(i === 0 && isBanner(s, sections.length)))),
+  };
+}
+
+/** A banner is a few words: a product name, badges' alt texts. */
+const BANNER_MAX_WORDS = 4;
+
+/**
+ * Markup before a page's first heading with no words of its own outside it: a README-style
+ * banner (`<h1 align="center">Fastify</h1>`, a logo, a row of badges) that repeats on every
+ * page. As a chunk of its own it matched any short question naming the product and was shown
+ * as the answer. Words written as text ("Beta feature.") stay, with the page's intro.
+ */
+function isBanner(preamble: Section, sectionCount: number): boolean {
+  if (sectionCount < 2) return false;
+  const text = preamble.body.map((block) => block.text).join('\n');
+  // A home page's HTML hero ("Welcome to Milvus Docs!" and a paragraph) is read, banner or not.
+  const words =
+    stripHtml(text)
+      .replace(/\]\([^)]*\)/g, ']')
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length >= BANNER_MAX_WORDS) return false;
+  const outsideMarkup = text
+    .replace(/<([a-z][a-z0-9]*)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/!\[[^\]]*\]\([^)]*\)/g, ' ')
+    .replace(/\[\s*\]\([^)]*\)/g, ' ');
+  return !/[\p{L}\p{N}]/u.test(outsideMarkup);
 }
 
 function lineAt(text: string, offset: number): string {
@@ -251,10 +280,18 @@ function containsHeading(node: Nodes): boolean {
   return 'children' in node && (node.children as Nodes[]).some(containsHeading);
 }
 
-/** HTML comments and bare tags (`</div>`, `<br/>`) carry no text for a reader. */
+/**
+ * HTML comments and bare tags (`</div>`, `<br/>`) carry no text for a reader, nor does a
+ * line of inline tags alone (`<a id="usage"></a>`, an anchor GitHub-style docs put under a
+ * heading: Markdown reads it as a paragraph; a tag written over several lines stays). Without this a heading followed only by its
+ * anchor was a section of its own, with no text, instead of joining the one below it.
+ */
 function isMarkupOnly(node: Nodes): boolean {
-  if (node.type !== 'html') return false;
-  return stripHtml(node.value).trim() === '';
+  if (node.type === 'html') return stripHtml(node.value).trim() === '';
+  if (node.type !== 'paragraph' || node.position?.start.line !== node.position?.end.line) return false;
+  return node.children.every(
+    (child) => (child.type === 'html' && stripHtml(child.value).trim() === '') || (child.type === 'text' && child.value.trim() === ''),
+  );
 }
 
 function stripHtml(html: string): string {
@@ -350,7 +387,10 @@ function underlinedTitle(text: string): string | undefined {
  * raw name ("cpu_support") read as a slug in a list of sources.
  */
 function fileTitle(path: string): string {
-  const name = (path.split('/').pop() ?? path).replace(/\.(md|mdx|markdown|txt)$/i, '');
+  const parts = path.split('/');
+  let name = (parts.pop() ?? path).replace(/\.(md|mdx|markdown|txt)$/i, '');
+  // A folder's index page is the folder's page ("Guides"); the top one is the home page, as MkDocs names it.
+  if (/^(?:_?index|readme)$/i.test(name)) name = parts.pop() ?? 'Home';
   const words = name.replace(/[-_]+/g, ' ').trim();
   return words === '' ? name : words.charAt(0).toUpperCase() + words.slice(1);
 }
