@@ -45,6 +45,15 @@ describe('canonical sources', () => {
       false,
     );
     assert.equal(isSignpost('<a href="#python">Python</a>\n<a href="#java">Java</a>'), false);
+    // A page's own table of contents points at the sections that answer; a sentence linking to one does not.
+    assert.equal(
+      isSignpost('## Errors\n\n- [FST_ERR_NOT_FOUND](#fst_err_not_found)\n- [FST_ERR_OPTIONS_NOT_OBJ](#fst_err_options_not_obj).'),
+      true,
+    );
+    assert.equal(
+      isSignpost('- Set `bodyLimit`, see [below](#bodylimit), for uploads.\n- Or stream the body as [shown](#streams) here.'),
+      false,
+    );
     assert.equal(isSignpost(`To create one, see [partitions](partitions.md).\n\n${PROSE}\n\nThen load it.`), false);
     // Code is neither prose nor a link.
     assert.equal(isSignpost('- [Guide](guide.md)\n- [Tutorial](tutorial.md)\n```\nclient.connect()\n```'), true);

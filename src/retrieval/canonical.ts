@@ -44,13 +44,16 @@ function codeFractionOf(text: string): number {
 
 /** A link to another page of the same docs: relative, not an anchor of this page, not a URL. */
 const PAGE_LINK = /\]\((?![a-z][a-z0-9+.-]*:|#)[^)]+\)|<a\s[^>]*href="(?![a-z][a-z0-9+.-]*:|#)/i;
+/** A list item that is only a link to a section of this page: a line of an in-page table of contents. */
+const CONTENTS_ENTRY = /^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]+\]\(#[^)\s]*\)\s*[.,;]?\s*$/;
 /** Share of prose lines linking to other pages, at or above which a section only points elsewhere. */
 const SIGNPOST_LINKED = 0.75;
 
 /**
  * A signpost: a section whose prose is a list of links to other pages of the docs ("What's
- * next", "See also", an overview's list of guides). It matches a question through the titles
- * it links to, but the answer is on the pages it names. It needs at least two prose lines
+ * next", "See also", an overview's list of guides), or a page's own table of contents (a
+ * list whose items are only links to its sections). It matches a question through the titles
+ * it links to, but the answer is where they point. It needs at least two prose lines
  * (headings, blank lines and code aside): one line with a link is often a whole answer
  * ("Yes, see Install Milvus Offline").
  */
@@ -62,7 +65,7 @@ function isSignpostText(text: string): boolean {
   for (const { line, inCode, fence } of linesWithFences(text)) {
     if (inCode || fence || line.trim() === '' || /^\s{0,3}#{1,6}\s/.test(line)) continue;
     prose++;
-    if (PAGE_LINK.test(line)) linked++;
+    if (PAGE_LINK.test(line) || CONTENTS_ENTRY.test(line)) linked++;
   }
   return prose >= 2 && linked / prose >= SIGNPOST_LINKED;
 }
