@@ -32,6 +32,14 @@ export class AskdocsError extends Error {
   }
 }
 
+/**
+ * What a chat user (or the CLI) is told when Milvus fails a request. Plain words: which
+ * request failed and gRPC's own text are for the log (the error's `message` and `cause`).
+ */
+export const MILVUS_RESTARTING_MESSAGE = 'The search engine is restarting. Please try again in a moment.';
+export const MILVUS_UNREACHABLE_MESSAGE = 'The search engine cannot be reached right now. Please try again in a moment.';
+export const MILVUS_TIMEOUT_MESSAGE = 'The search engine did not answer in time; it may be overloaded. Please try again in a moment.';
+
 /** A message safe to show a chat user or print as the CLI's one error line. */
 export function userMessageOf(error: unknown): string {
   if (error instanceof AskdocsError) return error.userMessage;

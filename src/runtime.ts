@@ -10,7 +10,13 @@ import { createEngine } from './engine/engine.ts';
 import type { Engine } from './engine/types.ts';
 import type { Logger } from './logger.ts';
 import { registerSecrets } from './logger.ts';
-import { legacyDataMessage, type MilvusLiteServer, nothingIngestedIn, startMilvusLite } from './milvus/lite-server.ts';
+import {
+  legacyDataMessage,
+  type MilvusLiteServer,
+  nothingIngestedIn,
+  type StartMilvusLiteOptions,
+  startMilvusLite,
+} from './milvus/lite-server.ts';
 import { ChunkStore } from './milvus/store.ts';
 import { type AskdocsMetrics, metrics } from './observability/metrics.ts';
 import { createQuestionLog, type QuestionLog } from './questions/log.ts';
@@ -47,6 +53,8 @@ export interface OpenRuntimeOptions {
    * an empty index behind.
    */
   createIndex?: boolean;
+  /** Internal (tests): the embedded engine's restart timing. */
+  engine?: Pick<StartMilvusLiteOptions, 'restartDelayMs'>;
 }
 
 export async function openRuntime(config: Config, options: OpenRuntimeOptions): Promise<Runtime> {
@@ -70,6 +78,7 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
           timeoutMs: config.milvus.startTimeoutMs,
           logger,
           createIfMissing: options.createIndex ?? true,
+          ...options.engine,
         })
       : undefined;
   const embedderPromise = createEmbedder(config.embedding, logger);

@@ -4,7 +4,7 @@
  * Zilliz Cloud).
  */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { AskdocsError } from '../errors.ts';
+import { AskdocsError, MILVUS_RESTARTING_MESSAGE, MILVUS_TIMEOUT_MESSAGE, MILVUS_UNREACHABLE_MESSAGE } from '../errors.ts';
 import { credentialsOf, hostOf, milvusCredentialsProblem, withoutCredentials } from '../url-credentials.ts';
 import { embeddedEngineAt } from './lite-server.ts';
 import { check, type Status, statusOk } from './status.ts';
@@ -33,6 +33,11 @@ export async function connectMilvus(options: { address: string; token?: string; 
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 20_000,
       'grpc.keepalive_permit_without_calls': 0,
+      // The embedded engine is back on the same port about half a second after a crash, but
+      // gRPC, refused meanwhile, waits out a reconnect backoff (1 s, growing) during which
+      // every request fails at once: a search retried on the restarted engine would still
+      // fail. Reconnecting to our own child on loopback costs nothing; retry it quickly.
+      ...(embeddedEngineAt(address) ? { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 250 } : {}),
     },
     logLevel: 'error',
   });
@@ -99,7 +104,7 @@ function namingFailedRequests(client: MilvusClient, address: string): MilvusClie
           async (error: unknown) => {
             const problem = await engine?.diagnose(write).catch(() => undefined);
             if (problem) throw Object.assign(problem, { cause: error });
-            throw requestFailure(error, property);
+            throw requestFailure(error, property, engine !== undefined);
           },
         );
       };
@@ -118,18 +123,40 @@ function failedStatusIn(value: unknown): boolean {
   return !statusOk(status);
 }
 
-/** The user message names the request only: gRPC's details carry internal addresses (they stay in the cause, for logs). */
-function requestFailure(error: unknown, request: string): unknown {
+/**
+ * The user is told in plain words that the search engine is restarting, cannot be reached
+ * or did not answer in time. Which request failed goes to the log only, as the error's
+ * `message` (the gRPC details, which carry internal addresses, stay in its `cause`).
+ */
+function requestFailure(error: unknown, request: string, embedded: boolean): unknown {
   const code = (error as { code?: unknown }).code;
   if (code === GRPC_DEADLINE_EXCEEDED) {
-    return new AskdocsError('milvus', `Milvus did not answer in time (request: ${request}); it may be overloaded. Try again in a moment.`, {
-      cause: error,
-    });
+    return withLogText(
+      new AskdocsError('milvus', MILVUS_TIMEOUT_MESSAGE, { cause: error }),
+      `Milvus did not answer in time (request: ${request}); it may be overloaded.`,
+    );
   }
   if (code === GRPC_UNAVAILABLE) {
-    return new AskdocsError('milvus_unavailable', `Lost the connection to Milvus (request: ${request}).`, { cause: error });
+    // The embedded engine is ours: a lost connection is its crash, and it is being restarted.
+    return withLogText(
+      new AskdocsError('milvus_unavailable', embedded ? MILVUS_RESTARTING_MESSAGE : MILVUS_UNREACHABLE_MESSAGE, { cause: error }),
+      `Lost the connection to Milvus (request: ${request}).`,
+    );
   }
   return error;
+}
+
+/** The error's `message` (what logs show) says more than its `userMessage`. */
+function withLogText(error: AskdocsError, logText: string): AskdocsError {
+  error.message = logText;
+  return error;
+}
+
+/** Whether a request failed because the connection to Milvus was lost (gRPC UNAVAILABLE), as `requestFailure` reports it. */
+export function connectionLost(error: unknown): boolean {
+  if (error instanceof AskdocsError)
+    return error.code === 'milvus_unavailable' && (error.cause as { code?: unknown })?.code === GRPC_UNAVAILABLE;
+  return (error as { code?: unknown })?.code === GRPC_UNAVAILABLE;
 }
 
 export async function collectionExists(client: MilvusClient, collection: string): Promise<boolean> {

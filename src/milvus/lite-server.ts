@@ -155,6 +155,15 @@ export interface EmbeddedEngine {
   diagnose(write: boolean): Promise<AskdocsError | undefined>;
   /** A write the engine answered with success that its log says failed since the last call: a full disk. Reported once. */
   lostWrite(): AskdocsError | undefined;
+  /** How many times the engine was (re)started: a request made under one generation did not see the next. */
+  generation(): number;
+  /**
+   * After a request under `since` lost its connection: resolves true once the engine
+   * runs again (restarted, or the same one still running after a short settling time,
+   * the connection loss then being a glitch), false when it is not back within
+   * `timeoutMs`, failed, or is being stopped.
+   */
+  back(since: number, timeoutMs: number): Promise<boolean>;
 }
 
 const engines = new Map<string, EmbeddedEngine>();
@@ -229,6 +238,8 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
   // Set by expectStop: askdocs is closing, so an exit is its doing (or a signal it got too).
   let stopExpected = false;
   let startedAt = Date.now();
+  // Bumped on every restart, for requests to tell whether the engine they used is gone.
+  let generation = 0;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   const restartListeners: (() => void)[] = [];
@@ -279,6 +290,7 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
         child = next;
         state = 'running';
         startedAt = Date.now();
+        generation++;
         watch(next);
         logger?.info({ attempt, pid: next.pid, address }, 'milvus engine restarted');
         for (const listener of restartListeners) notify(listener);
@@ -309,6 +321,18 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
       return free !== undefined && free < LOW_SPACE_BYTES ? diskFull(dataDir, free) : undefined;
     },
     lostWrite,
+    generation: () => generation,
+    async back(since, waitMs) {
+      const deadline = Date.now() + waitMs;
+      // The gRPC failure can reach us a moment before the engine's exit does.
+      const settled = Date.now() + Math.min(500, waitMs);
+      while (Date.now() < deadline) {
+        if (state === 'failed' || state === 'stopped' || stopExpected) return false;
+        if (state === 'running' && (generation !== since || Date.now() >= settled)) return true;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return false;
+    },
   });
 
   let stopping: Promise<void> | undefined;

@@ -13,9 +13,10 @@ import { dot } from '../embeddings/types.ts';
 import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { collectionExists, connectMilvus } from './client.ts';
+import { collectionExists, connectionLost, connectMilvus } from './client.ts';
 import { fitHeadingPath, fitUtf8 } from './fit.ts';
 import { stringListField } from './json-field.ts';
+import { embeddedEngineAt } from './lite-server.ts';
 import { prefixFilter } from './prefix-filter.ts';
 import { queryAllRows } from './query-all.ts';
 import { check, type Status } from './status.ts';
@@ -71,9 +72,18 @@ const DESCRIPTION_PREFIX = 'askdocs chunks ';
  */
 const LOAD_TIMEOUT_MS = 15 * 60_000;
 
+/**
+ * How long a read that lost the embedded engine waits for it to be back before it is
+ * tried again once. The engine is restarted within about half a second of a crash; this
+ * also covers a second restart attempt, and stays short of making a chat user wait.
+ */
+const RETRY_WAIT_MS = 5_000;
+
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
   private loaded?: Promise<void>;
+  /** The embedded engine's generation `loaded` was for: a restarted engine has nothing loaded. */
+  private loadedGeneration?: number;
 
   private constructor(
     private readonly client: MilvusClient,
@@ -82,6 +92,8 @@ export class ChunkStore {
     /** Added to "nothing is ingested yet" (e.g. why an upgraded data folder looks empty). */
     private readonly missingHint?: string,
     private readonly embedding?: EmbeddingSignature,
+    /** Milvus's address, to find the embedded engine serving it (if any) when a read loses it. */
+    private readonly address?: string,
   ) {}
 
   /**
@@ -97,16 +109,44 @@ export class ChunkStore {
     embedding?: EmbeddingSignature;
   }): Promise<ChunkStore> {
     const client = await connectMilvus({ address: options.address, token: options.token, timeoutMs: 30_000 });
-    return new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding);
+    return new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding, options.address);
+  }
+
+  /**
+   * Runs a request that only reads, and once more if the embedded engine was lost under
+   * it (killed, crashed, or killed by its watchdog as hung) and is back within a few
+   * seconds: the engine restarts by itself in about half a second, and a question should
+   * not fail for it. Writes are never run twice this way (an ingest re-run resumes them).
+   * Not for a Milvus server: a lost connection there is not something we are fixing.
+   */
+  private async reading<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const engine = this.address ? embeddedEngineAt(this.address) : undefined;
+    const since = engine?.generation();
+    try {
+      return await call();
+    } catch (error) {
+      if (!engine || since === undefined || !(connectionLost(error) || engine.generation() !== since)) throw error;
+      if (!(await engine.back(since, RETRY_WAIT_MS))) throw error;
+      this.logger?.warn({ operation, err: error }, 'milvus engine was lost during a read; trying it again on the restarted engine');
+      return await call();
+    }
   }
 
   async exists(): Promise<boolean> {
+    return this.reading('listCollections', () => this.existsNow());
+  }
+
+  private existsNow(): Promise<boolean> {
     return collectionExists(this.client, this.collection);
   }
 
   /** The embedding model and dimension recorded with the collection, if it exists. */
   async signature(): Promise<EmbeddingSignature | undefined> {
-    if (!(await this.exists())) return undefined;
+    return this.reading('describeCollection', () => this.signatureNow());
+  }
+
+  private async signatureNow(): Promise<EmbeddingSignature | undefined> {
+    if (!(await this.existsNow())) return undefined;
     const described = await this.client.describeCollection({ collection_name: this.collection });
     check(described.status, 'describeCollection');
     // Quirk: Milvus Lite keeps no collection properties (it answers an empty list), but
@@ -132,11 +172,11 @@ export class ChunkStore {
    * one was built with the same model and dimension.
    */
   async ensureCollection(embedding: EmbeddingSignature): Promise<void> {
-    const existing = await this.signature();
+    const existing = await this.signatureNow();
     if (existing) {
       this.assertCompatible(existing, embedding);
     } else {
-      if (await this.exists()) {
+      if (await this.existsNow()) {
         throw new AskdocsError(
           'embedding_mismatch',
           `Collection "${this.collection}" exists but was not created by askdocs. Choose another MILVUS_COLLECTION.`,
@@ -148,14 +188,16 @@ export class ChunkStore {
   }
 
   private ensureLoaded(force = false): Promise<void> {
-    if (force || !this.loaded) {
+    const generation = this.address ? embeddedEngineAt(this.address)?.generation() : undefined;
+    if (force || !this.loaded || generation !== this.loadedGeneration) {
+      this.loadedGeneration = generation;
       this.loaded = (async () => {
         // The SDK fails with a TypeError on a missing collection; say what to do instead.
-        if (!(await this.exists())) {
+        if (!(await this.existsNow())) {
           throw new AskdocsError('input', this.missingMessage());
         }
         if (this.embedding) {
-          const existing = await this.signature();
+          const existing = await this.signatureNow();
           if (existing) this.assertCompatible(existing, this.embedding);
         }
         const started = performance.now();
@@ -191,7 +233,7 @@ export class ChunkStore {
       throw new AskdocsError('input', this.missingMessage());
     }
     this.assertCompatible(existing, embedding);
-    await this.ensureLoaded();
+    await this.reading('loadCollection', () => this.ensureLoaded());
   }
 
   private assertCompatible(existing: EmbeddingSignature, wanted: EmbeddingSignature): void {
@@ -273,17 +315,19 @@ export class ChunkStore {
 
   /** Chunk ids currently stored for each of these paths (paths with none are absent). */
   async idsByPath(paths: string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (let i = 0; i < paths.length; i += 100) {
-      const filter = `path in ${JSON.stringify(paths.slice(i, i + 100))}`;
-      for (const row of await this.queryAll(filter, ['id', 'path'])) {
-        const path = String(row.path);
-        const ids = out.get(path) ?? [];
-        ids.push(String(row.id));
-        out.set(path, ids);
+    return this.reading('query', async () => {
+      const out = new Map<string, string[]>();
+      for (let i = 0; i < paths.length; i += 100) {
+        const filter = `path in ${JSON.stringify(paths.slice(i, i + 100))}`;
+        for (const row of await this.queryAll(filter, ['id', 'path'])) {
+          const path = String(row.path);
+          const ids = out.get(path) ?? [];
+          ids.push(String(row.id));
+          out.set(path, ids);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   /**
@@ -292,31 +336,37 @@ export class ChunkStore {
    * any chunk's, so such a chunk is embedded again rather than given a wrong vector.
    */
   async vectorsByEmbeddedText(ids: string[]): Promise<Map<string, number[]>> {
-    const out = new Map<string, number[]>();
-    for (let i = 0; i < ids.length; i += 500) {
-      for (const row of await this.queryAll(idFilter(ids.slice(i, i + 500)), ['search_text', 'dense'])) {
-        out.set(String(row.search_text), row.dense as number[]);
+    return this.reading('query', async () => {
+      const out = new Map<string, number[]>();
+      for (let i = 0; i < ids.length; i += 500) {
+        for (const row of await this.queryAll(idFilter(ids.slice(i, i + 500)), ['search_text', 'dense'])) {
+          out.set(String(row.search_text), row.dense as number[]);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   async allPaths(): Promise<string[]> {
-    const rows = await this.queryAll('', ['path']);
-    return [...new Set(rows.map((row) => String(row.path)))];
+    return this.reading('query', async () => {
+      const rows = await this.queryAll('', ['path']);
+      return [...new Set(rows.map((row) => String(row.path)))];
+    });
   }
 
   /** Whether any stored chunk's path starts with `prefix` (one query, at most one row). */
   async hasPathUnder(prefix: string): Promise<boolean> {
-    await this.ensureLoaded();
-    const response = await this.client.query({
-      collection_name: this.collection,
-      filter: prefixFilter('path', prefix),
-      output_fields: ['id'],
-      limit: 1,
+    return this.reading('query', async () => {
+      await this.ensureLoaded();
+      const response = await this.client.query({
+        collection_name: this.collection,
+        filter: prefixFilter('path', prefix),
+        output_fields: ['id'],
+        limit: 1,
+      });
+      check(response.status, 'query');
+      return response.data.length > 0;
     });
-    check(response.status, 'query');
-    return response.data.length > 0;
   }
 
   /**
@@ -324,22 +374,26 @@ export class ChunkStore {
    * (ingest with a base URL links every chunk). One query, at most one row.
    */
   async exampleLink(): Promise<string | undefined> {
-    await this.ensureLoaded();
-    const response = await this.client.query({
-      collection_name: this.collection,
-      filter: 'url != ""',
-      output_fields: ['url'],
-      limit: 1,
+    return this.reading('query', async () => {
+      await this.ensureLoaded();
+      const response = await this.client.query({
+        collection_name: this.collection,
+        filter: 'url != ""',
+        output_fields: ['url'],
+        limit: 1,
+      });
+      check(response.status, 'query');
+      const url = response.data[0]?.url;
+      return url ? String(url) : undefined;
     });
-    check(response.status, 'query');
-    const url = response.data[0]?.url;
-    return url ? String(url) : undefined;
   }
 
   /** Every stored document's path and title, once per path (e.g. for suggested questions). */
   async documentTitles(): Promise<{ path: string; title: string }[]> {
-    const titles = new Map((await this.queryAll('', ['path', 'title'])).map((row) => [String(row.path), String(row.title)]));
-    return [...titles].map(([path, title]) => ({ path, title }));
+    return this.reading('query', async () => {
+      const titles = new Map((await this.queryAll('', ['path', 'title'])).map((row) => [String(row.path), String(row.title)]));
+      return [...titles].map(([path, title]) => ({ path, title }));
+    });
   }
 
   async deleteIds(ids: string[]): Promise<void> {
@@ -363,34 +417,38 @@ export class ChunkStore {
   }
 
   async count(): Promise<number> {
-    const response = await this.client.query({
-      collection_name: this.collection,
-      filter: '',
-      output_fields: ['count(*)'],
+    return this.reading('count', async () => {
+      const response = await this.client.query({
+        collection_name: this.collection,
+        filter: '',
+        output_fields: ['count(*)'],
+      });
+      check(response.status, 'count');
+      return Number(response.data[0]?.['count(*)'] ?? 0);
     });
-    check(response.status, 'count');
-    return Number(response.data[0]?.['count(*)'] ?? 0);
   }
 
   /** Dense + BM25 search in one Milvus call, fused with reciprocal-rank fusion. */
   async hybridSearch(options: HybridSearchOptions): Promise<RetrievedChunk[]> {
-    const filter = pathFilter(options.pathPrefix);
-    await this.ensureLoaded();
-    const response = await searching('hybridSearch', () =>
-      this.client.hybridSearch({
-        collection_name: this.collection,
-        data: [
-          { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
-          { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
-        ],
-        rerank: RRFRanker(RRF_K),
-        limit: options.limit,
-        output_fields: CHUNK_FIELDS_WITH_VECTOR,
-        metric_type: 'IP',
-      }),
-    );
-    check(response.status, 'hybridSearch');
-    return response.results.map((hit) => toRetrieved(hit, options.vector));
+    return this.reading('hybridSearch', async () => {
+      const filter = pathFilter(options.pathPrefix);
+      await this.ensureLoaded();
+      const response = await searching('hybridSearch', () =>
+        this.client.hybridSearch({
+          collection_name: this.collection,
+          data: [
+            { anns_field: 'dense', data: options.vector, params: { metric_type: 'IP', ef: 128 }, expr: filter },
+            { anns_field: 'sparse', data: options.text, params: { metric_type: 'BM25' }, expr: filter },
+          ],
+          rerank: RRFRanker(RRF_K),
+          limit: options.limit,
+          output_fields: CHUNK_FIELDS_WITH_VECTOR,
+          metric_type: 'IP',
+        }),
+      );
+      check(response.status, 'hybridSearch');
+      return response.results.map((hit) => toRetrieved(hit, options.vector));
+    });
   }
 
   async denseSearch(options: { vector: number[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
@@ -400,25 +458,27 @@ export class ChunkStore {
 
   /** One dense search per vector, sent as one request (Milvus searches them together). */
   async denseSearches(options: { vectors: number[][]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
-    if (options.vectors.length === 0) return [];
-    await this.ensureLoaded();
-    const response = await searching('search', () =>
-      this.client.search({
-        collection_name: this.collection,
-        anns_field: 'dense',
-        data: options.vectors,
-        limit: options.limit,
-        filter: pathFilter(options.pathPrefix),
-        params: { ef: 128 },
-        metric_type: 'IP',
-        output_fields: CHUNK_FIELDS,
-      }),
-    );
-    check(response.status, 'search');
-    // With the IP metric on normalised vectors, the distance is the cosine similarity.
-    return perQuery(response.results, options.vectors.length).map((hits) =>
-      hits.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) })),
-    );
+    return this.reading('search', async () => {
+      if (options.vectors.length === 0) return [];
+      await this.ensureLoaded();
+      const response = await searching('search', () =>
+        this.client.search({
+          collection_name: this.collection,
+          anns_field: 'dense',
+          data: options.vectors,
+          limit: options.limit,
+          filter: pathFilter(options.pathPrefix),
+          params: { ef: 128 },
+          metric_type: 'IP',
+          output_fields: CHUNK_FIELDS,
+        }),
+      );
+      check(response.status, 'search');
+      // With the IP metric on normalised vectors, the distance is the cosine similarity.
+      return perQuery(response.results, options.vectors.length).map((hits) =>
+        hits.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) })),
+      );
+    });
   }
 
   async bm25Search(options: { text: string; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[]> {
@@ -428,21 +488,23 @@ export class ChunkStore {
 
   /** One BM25 search per text, sent as one request. */
   async bm25Searches(options: { texts: string[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
-    if (options.texts.length === 0) return [];
-    await this.ensureLoaded();
-    const response = await searching('search', () =>
-      this.client.search({
-        collection_name: this.collection,
-        anns_field: 'sparse',
-        data: options.texts,
-        limit: options.limit,
-        filter: pathFilter(options.pathPrefix),
-        metric_type: 'BM25',
-        output_fields: CHUNK_FIELDS,
-      }),
-    );
-    check(response.status, 'search');
-    return perQuery(response.results, options.texts.length).map((hits) => hits.map((hit) => toRetrieved(hit)));
+    return this.reading('search', async () => {
+      if (options.texts.length === 0) return [];
+      await this.ensureLoaded();
+      const response = await searching('search', () =>
+        this.client.search({
+          collection_name: this.collection,
+          anns_field: 'sparse',
+          data: options.texts,
+          limit: options.limit,
+          filter: pathFilter(options.pathPrefix),
+          metric_type: 'BM25',
+          output_fields: CHUNK_FIELDS,
+        }),
+      );
+      check(response.status, 'search');
+      return perQuery(response.results, options.texts.length).map((hits) => hits.map((hit) => toRetrieved(hit)));
+    });
   }
 
   /**
@@ -452,39 +514,41 @@ export class ChunkStore {
    * its stored vector instead.
    */
   async similarities(vectors: number[][], ids: string[]): Promise<Map<string, number>[]> {
-    if (vectors.length === 0 || ids.length === 0) return vectors.map(() => new Map());
-    await this.ensureLoaded();
-    const response = await searching('search', () =>
-      this.client.search({
-        collection_name: this.collection,
-        anns_field: 'dense',
-        data: vectors,
-        limit: ids.length,
-        filter: idFilter(ids),
-        params: { ef: Math.max(128, ids.length) },
-        metric_type: 'IP',
-        output_fields: ['id'],
-      }),
-    );
-    check(response.status, 'search');
-    const scores = perQuery(response.results, vectors.length).map(
-      (hits) => new Map(hits.map((hit) => [String(hit.id), Number(hit.score)])),
-    );
-    const missing = ids.filter((id) => scores.some((map) => !map.has(id)));
-    if (missing.length > 0) {
-      const rows = await this.client.query({
-        collection_name: this.collection,
-        filter: idFilter(missing),
-        output_fields: ['id', 'dense'],
-        limit: missing.length,
-      });
-      check(rows.status, 'query');
-      for (const row of rows.data) {
-        const dense = row.dense as number[];
-        for (const [i, map] of scores.entries()) map.set(String(row.id), dot(vectors[i]!, dense));
+    return this.reading('search', async () => {
+      if (vectors.length === 0 || ids.length === 0) return vectors.map(() => new Map());
+      await this.ensureLoaded();
+      const response = await searching('search', () =>
+        this.client.search({
+          collection_name: this.collection,
+          anns_field: 'dense',
+          data: vectors,
+          limit: ids.length,
+          filter: idFilter(ids),
+          params: { ef: Math.max(128, ids.length) },
+          metric_type: 'IP',
+          output_fields: ['id'],
+        }),
+      );
+      check(response.status, 'search');
+      const scores = perQuery(response.results, vectors.length).map(
+        (hits) => new Map(hits.map((hit) => [String(hit.id), Number(hit.score)])),
+      );
+      const missing = ids.filter((id) => scores.some((map) => !map.has(id)));
+      if (missing.length > 0) {
+        const rows = await this.client.query({
+          collection_name: this.collection,
+          filter: idFilter(missing),
+          output_fields: ['id', 'dense'],
+          limit: missing.length,
+        });
+        check(rows.status, 'query');
+        for (const row of rows.data) {
+          const dense = row.dense as number[];
+          for (const [i, map] of scores.entries()) map.set(String(row.id), dot(vectors[i]!, dense));
+        }
       }
-    }
-    return scores;
+      return scores;
+    });
   }
 
   /**
@@ -492,20 +556,22 @@ export class ChunkStore {
    * search returns only chunks that contain the term. One request, ids only, to stay cheap.
    */
   async termFrequencies(terms: string[], atMost: number): Promise<Map<string, number>> {
-    if (terms.length === 0) return new Map();
-    await this.ensureLoaded();
-    const response = await searching('search', () =>
-      this.client.search({
-        collection_name: this.collection,
-        anns_field: 'sparse',
-        data: terms,
-        limit: atMost,
-        metric_type: 'BM25',
-        output_fields: ['id'],
-      }),
-    );
-    check(response.status, 'search');
-    return new Map(perQuery(response.results, terms.length).map((hits, i) => [terms[i]!, hits.length]));
+    return this.reading('search', async () => {
+      if (terms.length === 0) return new Map();
+      await this.ensureLoaded();
+      const response = await searching('search', () =>
+        this.client.search({
+          collection_name: this.collection,
+          anns_field: 'sparse',
+          data: terms,
+          limit: atMost,
+          metric_type: 'BM25',
+          output_fields: ['id'],
+        }),
+      );
+      check(response.status, 'search');
+      return new Map(perQuery(response.results, terms.length).map((hits, i) => [terms[i]!, hits.length]));
+    });
   }
 
   /** Readiness: Milvus answers and the collection exists. */
