@@ -84,6 +84,8 @@ export class ChunkStore {
   private loaded?: Promise<void>;
   /** The embedded engine's generation `loaded` was for: a restarted engine has nothing loaded. */
   private loadedGeneration?: number;
+  /** Set while reads wait for this client to get through to a restarted engine. */
+  private reconnecting?: Promise<boolean>;
 
   private constructor(
     private readonly client: MilvusClient,
@@ -126,10 +128,37 @@ export class ChunkStore {
       return await call();
     } catch (error) {
       if (!engine || since === undefined || !(connectionLost(error) || engine.generation() !== since)) throw error;
-      if (!(await engine.back(since, RETRY_WAIT_MS))) throw error;
+      const deadline = Date.now() + RETRY_WAIT_MS;
+      if (!(await engine.back(since, RETRY_WAIT_MS)) || !(await this.reachable(deadline))) throw error;
       this.logger?.warn({ operation, err: error }, 'milvus engine was lost during a read; trying it again on the restarted engine');
       return await call();
     }
+  }
+
+  /**
+   * Whether this client gets through to Milvus again before `deadline`. The engine
+   * listens before gRPC has reconnected to it (refused meanwhile, it waits between
+   * attempts): a read sent at once would fail the same way. Asked with the cheapest
+   * request there is, shared by every read waiting at the same time.
+   */
+  private reachable(deadline: number): Promise<boolean> {
+    this.reconnecting ??= (async () => {
+      try {
+        while (Date.now() < deadline) {
+          try {
+            await this.client.listCollections({ timeout: Math.max(100, deadline - Date.now()) });
+            return true;
+          } catch (error) {
+            if (!connectionLost(error)) return true;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return false;
+      } finally {
+        this.reconnecting = undefined;
+      }
+    })();
+    return this.reconnecting;
   }
 
   async exists(): Promise<boolean> {
