@@ -38,7 +38,9 @@ export interface Runtime {
   lite?: MilvusLiteServer;
   /**
    * Liveness: false once the embedded engine died and could not be restarted (the
-   * process is then of no use and should be restarted by its supervisor).
+   * process is then of no use and should be restarted by its supervisor), and while
+   * the engine stopped answering and has not been restarted yet (its watchdog killed
+   * it; should the kill or the restart not work, the supervisor steps in).
    */
   alive(): { ok: boolean; detail?: string };
   close(): Promise<void>;
@@ -53,8 +55,8 @@ export interface OpenRuntimeOptions {
    * an empty index behind.
    */
   createIndex?: boolean;
-  /** Internal (tests): the embedded engine's restart timing. */
-  engine?: Pick<StartMilvusLiteOptions, 'restartDelayMs'>;
+  /** Internal (tests): the embedded engine's hang watchdog and restart timing. */
+  engine?: Pick<StartMilvusLiteOptions, 'watchdog' | 'restartDelayMs'>;
 }
 
 export async function openRuntime(config: Config, options: OpenRuntimeOptions): Promise<Runtime> {
@@ -135,7 +137,11 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
     metrics,
     questionLog,
     lite,
-    alive: () => (failure ? { ok: false, detail: failure } : { ok: true }),
+    alive: () => {
+      if (failure) return { ok: false, detail: failure };
+      const hung = lite?.hung();
+      return hung ? { ok: false, detail: hung } : { ok: true };
+    },
     close() {
       // From now on an engine exit is expected (Ctrl-C reaches it too), while the log is written.
       lite?.expectStop();

@@ -1,6 +1,7 @@
 /**
  * The embedded engine failing under questions (found by an outside probe): killed
- * (kill -9) while questions wait on its searches. Real runtime, real engine process, real embedding model,
+ * (kill -9) while questions wait on its searches, and hung (SIGSTOP: the process and its
+ * port stay, nothing answers). Real runtime, real engine process, real embedding model,
  * answering in extractive mode (no LLM key); faults are real signals to the engine's pid.
  */
 import assert from 'node:assert/strict';
@@ -10,9 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AskdocsError, userMessageOf } from '../src/errors.ts';
 import { ingestFolder } from '../src/ingest/ingest.ts';
+import { startMilvusLite } from '../src/milvus/lite-server.ts';
+import { startHealthServer } from '../src/observability/health-server.ts';
+import { operationsEndpoints } from '../src/observability/serve.ts';
 import { type OpenRuntimeOptions, openRuntime, type Runtime } from '../src/runtime.ts';
 import { testConfig } from './fakes/config.ts';
 import { type CapturedLog, capturedLogger } from './support/captured-logger.ts';
+import { alive } from './support/engine-process.ts';
 import { until } from './support/until.ts';
 
 const QUESTION = 'Where does Milvus Lite keep its data?';
@@ -82,7 +87,7 @@ describe('embedded engine faults under questions', { timeout: 240_000 }, () => {
   }
 
   test('questions waiting on a search when the engine is killed are answered once it is back', async () => {
-    const { runtime, log } = await openBot({});
+    const { runtime, log } = await openBot({ watchdog: false });
     try {
       const pid = runtime.lite!.pid!;
       // Stopped first, so that all 8 questions are surely waiting on the engine when it dies.
@@ -110,7 +115,7 @@ describe('embedded engine faults under questions', { timeout: 240_000 }, () => {
 
   test('an engine not back within a few seconds: the user is told in plain words, the request name goes to the log', async () => {
     // The first restart attempt comes only after 8 s, past the read's wait for it.
-    const { runtime } = await openBot({ restartDelayMs: 8_000 });
+    const { runtime } = await openBot({ watchdog: false, restartDelayMs: 8_000 });
     try {
       process.kill(runtime.lite!.pid!, 'SIGKILL');
       await until('the engine to be restarting', () => runtime.lite!.state() === 'restarting', { timeoutMs: 10_000, intervalMs: 20 });
@@ -127,6 +132,79 @@ describe('embedded engine faults under questions', { timeout: 240_000 }, () => {
       assert.match(failure.message, /^Lost the connection to Milvus \(request: \w+\)\.$/, 'the request name, for the log');
     } finally {
       await runtime.close();
+    }
+  });
+
+  test('a hung engine is killed by its watchdog and restarted; liveness fails until it is back', async () => {
+    // Pings every 100 ms, 300 ms each, 3 in a row: a hang is acted on within about 1.5 s.
+    // The restart waits 1.5 s, so that liveness can be seen failing in between.
+    const { runtime, log } = await openBot({ watchdog: { intervalMs: 100, timeoutMs: 300, failures: 3 }, restartDelayMs: 1_500 });
+    const health = await startHealthServer({ port: 0, host: '127.0.0.1', ...operationsEndpoints(runtime) });
+    try {
+      assert.equal((await fetch(`${health.url}/healthz`)).status, 200);
+      const pid = runtime.lite!.pid!;
+      stop(pid);
+      const started = Date.now();
+      const answer = ask(runtime);
+      await until('liveness to fail', () => !runtime.alive().ok, { timeoutMs: 15_000, intervalMs: 20 });
+      assert.equal((await fetch(`${health.url}/healthz`)).status, 503, '/healthz reports the hung engine');
+      assert.match(String(runtime.alive().detail), /did not answer 3 health pings in a row/);
+      const hung = log.lines.find((line) => line.msg === 'milvus engine stopped answering; killing it so that it is restarted');
+      assert.equal(hung?.level, 'error');
+      assert.equal(hung?.event, 'milvus_engine_hung');
+      assert.equal(hung?.pid, pid);
+      await until('the hung engine to be gone', () => !alive(pid), { timeoutMs: 5_000, intervalMs: 20 });
+
+      await until('the engine to be restarted', () => runtime.lite!.state() === 'running' && runtime.lite!.pid !== pid, {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      });
+      assert.deepEqual(runtime.alive(), { ok: true });
+      assert.equal((await fetch(`${health.url}/healthz`)).status, 200);
+      // The question that waited on the hung engine is answered by the new one, long before its 30 s deadline.
+      const text = await answer;
+      assert.match(text, /local folder/);
+      assert.ok(Date.now() - started < 20_000, 'not held for the request deadline');
+
+      // Closing stops the watchdog: no ping (and no kill) once the runtime closed.
+      await runtime.close();
+      const linesAtClose = log.lines.length;
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.deepEqual(
+        log.lines.slice(linesAtClose).filter((line) => String(line.event ?? '').startsWith('milvus_engine_')),
+        [],
+      );
+    } finally {
+      await health.close();
+      await runtime.close();
+    }
+  });
+
+  test('a Milvus server (MILVUS_URI http://…) has no watchdog: a stalled server is not killed', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'askdocs-faults-server-'));
+    scratch.push(dataDir);
+    // A Milvus on its own (no watchdog of its own either), as a server would be.
+    const server = await startMilvusLite({ dataDir, watchdog: false });
+    const log = capturedLogger('info');
+    const runtime = await openRuntime(testConfig({ MILVUS_URI: `http://${server.address}` }), {
+      logger: log.logger,
+      engine: { watchdog: { intervalMs: 100, timeoutMs: 300, failures: 3 } },
+    });
+    const pid = server.pid!;
+    try {
+      assert.equal(runtime.lite, undefined);
+      stop(pid);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.ok(alive(pid), 'the server is left alone');
+      assert.deepEqual(runtime.alive(), { ok: true });
+      assert.deepEqual(
+        log.lines.filter((line) => String(line.event ?? '').startsWith('milvus_engine_')),
+        [],
+      );
+    } finally {
+      resume(pid);
+      await runtime.close();
+      await server.stop();
     }
   });
 });
