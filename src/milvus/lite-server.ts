@@ -362,10 +362,11 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     };
     const ping = async (): Promise<boolean> => {
       if (!client) {
-        // Its own client with the ping's deadline as its timeout (CheckHealth takes no
-        // per-call one); it reconnects by itself after a restart, on the same port.
-        // Reconnecting fast, as client.ts does for the embedded engine: a ping refused
-        // during gRPC's usual reconnect backoff after a restart would count as failed.
+        // Its own client, with the ping's deadline as its timeout (CheckHealth takes no
+        // per-call one; the SDK does not retry a missed deadline, so a ping takes at most
+        // that). It reconnects by itself after a restart, on the same port, and quickly,
+        // as client.ts does for the embedded engine: a ping refused during gRPC's usual
+        // reconnect backoff would count as failed.
         client = new MilvusClient({
           address,
           timeout: timeoutMs,
