@@ -46,6 +46,9 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** How long closing waits for the embedded engine to answer before it stops it without more writes. */
+const ENGINE_PROBE_MS = 1_500;
+
 export interface OpenRuntimeOptions {
   logger: Logger;
   /**
@@ -127,6 +130,26 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
   const retriever = createRetriever({ store, embedder, config, logger });
   const engine = createEngine({ retriever, config, logger, observer: questionLog, metrics });
 
+  /** Whether the engine answers a cheap request within ENGINE_PROBE_MS (a Milvus server is taken as answering). */
+  const engineAnswers = async (): Promise<boolean> => {
+    if (!lite) return true;
+    if (lite.state() !== 'running') return false;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      store.exists().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ENGINE_PROBE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!answered)
+      logger.warn({ waitedMs: ENGINE_PROBE_MS }, 'the milvus engine does not answer: stopping it before closing the connections to it');
+    return answered;
+  };
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -146,8 +169,13 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
       // From now on an engine exit is expected (Ctrl-C reaches it too), while the log is written.
       lite?.expectStop();
       closing ??= (async () => {
+        // An engine that does not answer is stopped first: writing the question log to it, or
+        // even closing the connections to it, would wait on it, and hold up its stop (and the
+        // process exit) past a supervisor's grace period.
+        const answers = await engineAnswers();
+        if (!answers) await lite?.stop();
         // Questions answered just before closing (a CLI `ask`) are written first, within bounds.
-        await questionLog?.flush(10_000);
+        if (answers) await questionLog?.flush(10_000);
         await questionLog?.close();
         await store.close().catch((error) => logger.warn({ err: error }, 'closing the Milvus connection failed'));
         await lite?.stop();

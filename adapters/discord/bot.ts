@@ -33,6 +33,8 @@ export interface DiscordBot extends ChatBot {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+/** How long shutdown lets answers still in flight post their last note before the client goes. */
+const NOTES_BEFORE_DESTROY_MS = 1_500;
 
 export const MESSAGE_CONTENT_WARNING =
   'The MessageContent intent is not enabled for this bot, so Discord would refuse it (gateway close code 4014). ' +
@@ -57,6 +59,11 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
   const bot = delivery.register(
     async () => {
       closing.abort();
+      // Answers abandoned at the drain deadline may be posting their "restarting" note right now
+      // (one that waited on a hung engine fails only once the engine is stopped): posted after
+      // destroy(), it is refused for want of a token, and the asker is left with an empty thread.
+      const until = Date.now() + NOTES_BEFORE_DESTROY_MS;
+      while (delivery.lifecycle.inFlight() > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
       await client.destroy();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();

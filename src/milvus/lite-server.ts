@@ -11,9 +11,12 @@
  *   (through SQLite's own locking, which is what libsql gives Node; see ../sqlite.ts). A
  *   second askdocs on the same folder cannot take it and stops with one clear line.
  * - The engine is given the same file as its fifth argument: it waits on that lock
- *   and exits cleanly the moment it is released, which is when askdocs stops it or
- *   dies in any way (even kill -9: the kernel drops the lock). No orphaned engine
- *   can keep writing to the folder.
+ *   and exits the moment it is released, which is when askdocs dies in any way (even
+ *   kill -9: the kernel drops the lock). No orphaned engine can keep writing to the folder.
+ * - askdocs stops the engine itself with SIGTERM (then SIGKILL), and releases the lock only
+ *   once the engine has exited: released first, a hung engine could not notice, and a
+ *   second askdocs would start a second engine on the same milvus.db. An engine still
+ *   running when askdocs exits is killed on the way out.
  *
  * If the engine dies while askdocs runs, it is restarted on the same port (clients
  * reconnect by themselves) with backoff, each attempt logged. If that keeps failing,
@@ -255,14 +258,35 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     damageSeen ??= DAMAGE_PATTERN.exec(text)?.[0];
     if (FULL_PATTERN.test(text)) fullSeen = true;
   };
-  const launchOptions = { binary, libDir, dataDir, timeoutMs, lockPath: join(dataDir, LOCK_FILE), onOutput };
+  // Every engine process this server started and that has not exited yet (a restart may be
+  // starting one while stop() runs): the lock is released only once none is left.
+  const spawned = new Set<ChildProcess>();
+  // Set by stop() (and a failed start): from then on the last engine's exit releases the lock.
+  let stopped = false;
+  let lockReleased = false;
+  const releaseLockOnceStopped = () => {
+    if (lockReleased || spawned.size > 0) return;
+    lockReleased = true;
+    lock.close();
+  };
+  const onSpawn = (proc: ChildProcess) => {
+    spawned.add(proc);
+    proc.once('exit', () => {
+      spawned.delete(proc);
+      if (stopped) releaseLockOnceStopped();
+    });
+  };
+  const launchOptions = { binary, libDir, dataDir, timeoutMs, lockPath: join(dataDir, LOCK_FILE), onOutput, onSpawn };
 
   let port: number;
   let child: ChildProcess;
   try {
     ({ port, child } = await launchOnFreePort(launchOptions, options));
   } catch (error) {
-    lock.close();
+    // A failed launch killed its engine; the lock waits for it to be gone.
+    stopped = true;
+    await Promise.all([...spawned].map((proc) => stopChild(proc, logger)));
+    releaseLockOnceStopped();
     throw error;
   }
   const address = `127.0.0.1:${port}`;
@@ -476,9 +500,12 @@ export async function startMilvusLite(options: StartMilvusLiteOptions): Promise<
     stop() {
       stopping ??= (async () => {
         state = 'stopped';
+        stopped = true;
         if (retryTimer) clearTimeout(retryTimer);
         engines.delete(address);
-        await stopChild(child, logger, lock);
+        // The lock goes when the last engine process has exited (onSpawn), not before.
+        await Promise.all([...spawned].map((proc) => stopChild(proc, logger)));
+        releaseLockOnceStopped();
       })();
       return stopping;
     },
@@ -560,6 +587,8 @@ interface LaunchOptions {
   lockPath: string;
   /** Everything the engine prints, as it prints it. */
   onOutput?: (text: string) => void;
+  /** Each engine process, as soon as it is spawned. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -598,6 +627,8 @@ async function launch(options: LaunchOptions): Promise<ChildProcess> {
       DYLD_LIBRARY_PATH: libraryPath,
     },
   });
+  track(child);
+  options.onSpawn?.(child);
   // Never keep askdocs alive just for the engine; it ends with us (see the lock).
   child.unref();
   let output = '';
@@ -680,25 +711,67 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** How long a stopped engine has to exit after SIGTERM, and then after SIGKILL. */
+const TERM_WAIT_MS = 1_500;
+const KILL_WAIT_MS = 1_500;
+
 /**
- * Stops the engine the way its own tooling does: releasing the lock it waits on
- * makes it shut down cleanly. SIGTERM, then SIGKILL, if it does not.
+ * Stops an engine: SIGTERM (it has no handler: it ends at once, and what it acknowledged is
+ * in milvus.db), then SIGKILL. SIGCONT too, for an engine that was stopped (SIGSTOP, a
+ * debugger): a signal does not end a stopped process until it runs again. Bounded by
+ * TERM_WAIT_MS + KILL_WAIT_MS, so that a process shutdown fits its supervisor's grace period.
+ * The data-folder lock is not touched here: it is released on the engine's 'exit'.
  */
-async function stopChild(child: ChildProcess, logger?: Logger, lock?: { close(): void }): Promise<void> {
-  const running = child.exitCode === null && child.signalCode === null;
-  const exited = running ? new Promise<void>((resolve) => child.once('exit', () => resolve())) : Promise.resolve();
+async function stopChild(child: ChildProcess, logger?: Logger): Promise<void> {
+  if (exited(child)) return;
+  const gone = new Promise<true>((resolve) => child.once('exit', () => resolve(true)));
   // Keep the event loop alive until the engine has really stopped.
-  if (running) child.ref();
-  if (lock) lock.close();
-  else child.kill('SIGTERM');
-  const wait = (ms: number) =>
-    Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
-  if (await wait(5_000)) return;
-  logger?.warn('milvus engine did not stop within 5 s; terminating it');
-  child.kill('SIGTERM');
-  if (await wait(3_000)) return;
-  child.kill('SIGKILL');
-  await exited;
+  child.ref();
+  const wait = (ms: number) => Promise.race([gone, new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+  signal(child, 'SIGTERM');
+  signal(child, 'SIGCONT');
+  if (await wait(TERM_WAIT_MS)) return;
+  logger?.warn({ pid: child.pid, waitedMs: TERM_WAIT_MS }, 'milvus engine did not stop on SIGTERM; killing it');
+  signal(child, 'SIGKILL');
+  if (await wait(KILL_WAIT_MS)) return;
+  // Not even SIGKILL ended it yet (stuck in the kernel): the lock stays held until it exits,
+  // or until askdocs exits; askdocs does not wait for it any longer.
+  logger?.error({ pid: child.pid }, 'milvus engine did not exit even after SIGKILL; the data folder stays locked until it does');
+  child.unref();
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    child.kill(name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Engines of this process that have not exited. On the way out (process.exit, a second
+ * Ctrl-C, a shutdown cut off by its budget) they are killed, synchronously: an engine that
+ * hangs cannot notice the lock going with askdocs, and would be left running on the data
+ * folder, unlocked.
+ */
+const running = new Set<ChildProcess>();
+let exitHandlerInstalled = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.on('exit', () => {
+    for (const engine of running) {
+      if (exited(engine)) continue;
+      signal(engine, 'SIGKILL');
+    }
+  });
 }
 
 /** A free TCP port on 127.0.0.1 (the engine binds to loopback only). */
