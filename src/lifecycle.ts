@@ -13,7 +13,14 @@
  *   4. the process exits (once pending log lines are written): 0 when everything
  *      finished in time, 1 when the drain timed out, a hook failed, or the shutdown
  *      was asked for because something failed.
- * A second signal during shutdown exits at once (an impatient Ctrl-C must work).
+ * A second signal during shutdown exits within `forcedExitGraceMs` (an impatient Ctrl-C
+ * must work): work still in flight is aborted first and gets that long to tell its users
+ * "restarting" (a Slack stream left open shows "still being written" for good). A third
+ * signal exits at once.
+ *
+ * The whole sequence fits a supervisor's grace period (30 s in deploy/: SHUTDOWN_TIMEOUT_MS
+ * 20 s, then 2 s of abort grace, at most `closeTimeoutMs` of close hooks, at most 2 s to
+ * exit): the close hooks together get one budget, not one each.
  *
  * `install()` also takes over stray promise rejections: a long-running bot must
  * survive any single bad request, so one is logged, counted in
@@ -42,6 +49,15 @@ export interface LifecycleOptions {
   timeoutMs: number;
   /** Bound on each onDrain / onShutdown hook, so a hung close cannot block exit or the other hooks. Default 10 s. */
   hooksTimeoutMs?: number;
+  /**
+   * Bound on all onShutdown hooks together (each still at most `hooksTimeoutMs`). Default 5 s:
+   * with SHUTDOWN_TIMEOUT_MS at its default of 20 s the process then ends within the 30 s a
+   * supervisor waits before SIGKILL. A hook cut off here leaves its work to the process
+   * exit (an embedded engine is killed then, see lite-server.ts).
+   */
+  closeTimeoutMs?: number;
+  /** How long a second signal lets aborted work say goodbye before the process exits. Default 1.5 s. */
+  forcedExitGraceMs?: number;
   /** Which signals start a shutdown. */
   signals?: NodeJS.Signals[];
   /**
@@ -69,6 +85,12 @@ export interface Lifecycle {
   onDrain(hook: ShutdownHook): void;
   /** Runs after in-flight work finished or timed out (close connections, stop servers). */
   onShutdown(hook: ShutdownHook): void;
+  /**
+   * Runs when the drain deadline passed with work still in flight, as that work is aborted:
+   * release what may hold it (an embedded engine that stopped answering), so it can end
+   * and tell its users within the abort grace, while the chat clients are still connected.
+   */
+  onAbandon(hook: ShutdownHook): void;
   /** Installs the signal handlers (once, however often it is called). */
   install(): Lifecycle;
   /**
@@ -89,7 +111,9 @@ export interface Lifecycle {
 export const SHUTTING_DOWN_MESSAGE = 'askdocs is restarting right now. Please ask again in a minute.';
 
 const DEFAULT_HOOKS_TIMEOUT_MS = 10_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 const DEFAULT_ABORT_GRACE_MS = 2_000;
+const DEFAULT_FORCED_EXIT_GRACE_MS = 1_500;
 const EXIT_GRACE_MS = 2_000;
 
 export function createLifecycle(options: LifecycleOptions): Lifecycle {
@@ -102,6 +126,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   const running = new Set<Promise<unknown>>();
   const drainHooks: ShutdownHook[] = [];
   const closeHooks: ShutdownHook[] = [];
+  const abandonHooks: ShutdownHook[] = [];
   let draining = false;
   let installed = false;
   let shuttingDown: Promise<number> | undefined;
@@ -120,20 +145,31 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     return true;
   }
 
-  /** Runs hooks one by one, each bounded by hooksTimeoutMs, so one that hangs cannot keep the rest from running. */
-  async function runHooks(hooks: ShutdownHook[], phase: string): Promise<boolean> {
+  /**
+   * Runs hooks one by one, each bounded by hooksTimeoutMs, so one that hangs cannot keep the
+   * rest from running; all of them by `totalMs`, so together they cannot outlast a
+   * supervisor's grace period.
+   */
+  async function runHooks(hooks: ShutdownHook[], phase: string, totalMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     let ok = true;
+    const deadline = Date.now() + totalMs;
     for (const [index, hook] of hooks.entries()) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        ok = false;
+        logger.error({ phase, skipped: hooks.length - index, totalMs }, 'shutdown out of time: skipping the remaining steps');
+        break;
+      }
       try {
         const finished = await withTimeout(
           Promise.resolve()
             .then(hook)
             .then(() => true),
-          hooksTimeoutMs,
+          Math.min(hooksTimeoutMs, remaining),
         );
         if (!finished) {
           ok = false;
-          logger.error({ phase, step: index, hooksTimeoutMs }, 'shutdown step timed out');
+          logger.error({ phase, step: index, hooksTimeoutMs, totalMs }, 'shutdown step timed out');
         }
       } catch (error) {
         ok = false;
@@ -158,12 +194,15 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     else {
       logger.warn({ abandoned: running.size, timeoutMs: options.timeoutMs }, 'shutdown timeout: abandoning questions');
       abandon.abort(new Error('shutting down'));
-      // Aborted answers post their "restarting" note; give them a moment to do so.
-      await withTimeout(Promise.allSettled([...running]), options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+      const graceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
+      // Aborted answers post their "restarting" note; give them a moment to do so. What may
+      // hold them (an engine that stopped answering) is released meanwhile, within the same grace.
+      void runHooks(abandonHooks, 'abandon', graceMs);
+      await withTimeout(Promise.allSettled([...running]), graceMs);
     }
 
     // Last registered, first closed: front ends close before the runtime they use.
-    const closed = await runHooks([...closeHooks].reverse(), 'close');
+    const closed = await runHooks([...closeHooks].reverse(), 'close', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
 
     const code = !failed && finished && drained && closed ? 0 : 1;
     logger.info({ code, ms: Date.now() - started }, 'shutdown complete');
@@ -185,6 +224,9 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     },
     onShutdown(hook) {
       closeHooks.push(hook);
+    },
+    onAbandon(hook) {
+      abandonHooks.push(hook);
     },
     shutdown(reason = 'requested', outcome = {}) {
       if (outcome.failed) failed = true;
@@ -213,11 +255,22 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
         counted.unhandledRejections.inc();
         logger.error({ err: reason, unhandledRejections: strays }, 'unhandled promise rejection: logged, still serving');
       });
+      let forcing = false;
       for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
         process.on(signal, () => {
-          if (shuttingDown) {
-            logger.warn({ signal }, 'second signal during shutdown: exiting now');
+          if (forcing) {
             exitNow(1);
+            return;
+          }
+          if (shuttingDown) {
+            forcing = true;
+            const graceMs = options.forcedExitGraceMs ?? DEFAULT_FORCED_EXIT_GRACE_MS;
+            logger.warn({ signal, inFlight: running.size, graceMs }, 'second signal during shutdown: exiting now');
+            // Exiting mid-answer would leave its message as it is (a Slack stream "still being
+            // written" for good): aborted, answers end with the "restarting" note, if they can
+            // within this bound.
+            abandon.abort(new Error('shutting down'));
+            void withTimeout(Promise.allSettled([...running]), graceMs).then(() => exitNow(1));
             return;
           }
           lifecycle.shutdown(signal).then(exitWhenIdle, (error: unknown) => {

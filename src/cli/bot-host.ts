@@ -36,6 +36,24 @@ export interface BotHost {
 
 /** How long a bot waits for Redis at start-up before it starts degraded (see above). */
 const REDIS_STARTUP_WAIT_MS = 5_000;
+/** How long the engine may take to answer at the drain deadline before it is taken for hung (within the 2 s abort grace). */
+const ENGINE_PROBE_MS = 1_000;
+
+/** Whether the runtime's Milvus answers a cheap request within `ms`. */
+async function answersWithin(runtime: Runtime, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const answered = await Promise.race([
+    runtime.store.exists().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return answered;
+}
 
 export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
   // Fails before loading Milvus and the model when the bot could never connect; the
@@ -46,10 +64,24 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
   const logger = createLogger({ level: config.logLevel });
   const lifecycle = createLifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
   // The CLI entry's own signal handlers exit at once; the lifecycle shuts down gracefully instead.
-  ctx.handOverSignals();
+  // Installed before the CLI's are removed: removing a signal's last listener closes Node's
+  // handle for it, and a signal delivered but not yet dispatched (the process was busy loading
+  // modules) went with it, leaving the bot running after a SIGTERM.
   lifecycle.install();
+  ctx.handOverSignals();
+  /**
+   * A signal during the start (seconds: Redis, the model, the engine) shuts the lifecycle down
+   * at once, with what is registered by then; the start does not go on to connect the bot. The
+   * returned promise never settles: the lifecycle ends the process.
+   */
+  const stopStarting = async (): Promise<never> => {
+    await lifecycle.shutdown('interrupted during start-up');
+    return new Promise<never>(() => undefined);
+  };
 
   const failStartup = async (error: unknown): Promise<never> => {
+    // A start cut short by a signal is not a failure to report.
+    if (lifecycle.isDraining()) return stopStarting();
     await lifecycle.shutdown('startup failed', { failed: true });
     return ctx.fail(error);
   };
@@ -69,11 +101,27 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
         'starting without Redis: event claims and limits are this process alone until it connects',
       );
     }
+    if (lifecycle.isDraining()) return stopStarting();
     // A bot may start before the first ingest: it makes the (empty) index and reports not
     // ready on /readyz until one, rather than failing its start and being restarted in a loop.
-    const runtime = await ctx.openRuntime(config, logger, { createIndex: true });
-    lifecycle.onShutdown(() => runtime.close());
+    const opening = ctx.openRuntime(config, logger, { createIndex: true });
+    // Registered before the runtime is open: a shutdown during the opening closes it (and
+    // stops its engine) once open, instead of leaving that to the process exit.
+    lifecycle.onShutdown(async () => (await opening.catch(() => undefined))?.close());
+    const runtime = await opening;
+    if (lifecycle.isDraining()) return stopStarting();
     endWithEngine(runtime, lifecycle);
+    // Answers still running at the drain deadline may be waiting on an engine that stopped
+    // answering (their Milvus calls end only at their own 30 s timeout): stopped now, their
+    // calls fail at once and they post "restarting" while the chat clients are still connected.
+    lifecycle.onAbandon(async () => {
+      const lite = runtime.lite;
+      if (!lite) return;
+      if (lite.state() !== 'running' || (await answersWithin(runtime, ENGINE_PROBE_MS))) return;
+      logger.warn({ waitedMs: ENGINE_PROBE_MS }, 'the milvus engine does not answer: stopping it so the answers waiting on it can end');
+      lite.expectStop();
+      await lite.stop();
+    });
     const startDigest = (channel: DigestChannel) =>
       digestFor(config, channel, {
         report: async (options) => (await loadGapsReport(runtime, config, logger, options)).report,
