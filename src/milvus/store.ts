@@ -14,6 +14,7 @@ import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { collectionExists, connectionLost, connectMilvus } from './client.ts';
+import { onceEngineStarted } from './engine-starting.ts';
 import { fitHeadingPath, fitUtf8 } from './fit.ts';
 import { stringListField } from './json-field.ts';
 import { embeddedEngineAt } from './lite-server.ts';
@@ -277,6 +278,15 @@ export class ChunkStore {
   }
 
   private async create(embedding: EmbeddingSignature): Promise<void> {
+    // The collection is new: whatever a failed attempt left of it is dropped before the next.
+    await onceEngineStarted(() => this.createNow(embedding), {
+      beforeRetry: async () => {
+        if (await this.existsNow()) await this.drop();
+      },
+    });
+  }
+
+  private async createNow(embedding: EmbeddingSignature): Promise<void> {
     const properties = {
       [PROPERTY_MODEL]: embedding.model,
       [PROPERTY_DIMENSION]: String(embedding.dimension),
