@@ -43,6 +43,8 @@ export interface Runtime {
    * it; should the kill or the restart not work, the supervisor steps in).
    */
   alive(): { ok: boolean; detail?: string };
+  /** Whether the embedded engine answers a cheap request within `ms`; a Milvus server counts as answering. */
+  engineAnswers(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -130,8 +132,8 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
   const retriever = createRetriever({ store, embedder, config, logger });
   const engine = createEngine({ retriever, config, logger, observer: questionLog, metrics });
 
-  /** Whether the engine answers a cheap request within ENGINE_PROBE_MS (a Milvus server is taken as answering). */
-  const engineAnswers = async (): Promise<boolean> => {
+  /** Whether the embedded engine answers a cheap request within `ms` (a Milvus server is taken as answering). */
+  const engineAnswers = async (ms: number): Promise<boolean> => {
     if (!lite) return true;
     if (lite.state() !== 'running') return false;
     let timer: NodeJS.Timeout | undefined;
@@ -141,12 +143,10 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
         () => false,
       ),
       new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), ENGINE_PROBE_MS);
+        timer = setTimeout(() => resolve(false), ms);
       }),
     ]);
     clearTimeout(timer);
-    if (!answered)
-      logger.warn({ waitedMs: ENGINE_PROBE_MS }, 'the milvus engine does not answer: stopping it before closing the connections to it');
     return answered;
   };
 
@@ -160,6 +160,7 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
     metrics,
     questionLog,
     lite,
+    engineAnswers,
     alive: () => {
       if (failure) return { ok: false, detail: failure };
       const hung = lite?.hung();
@@ -172,7 +173,9 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
         // An engine that does not answer is stopped first: writing the question log to it, or
         // even closing the connections to it, would wait on it, and hold up its stop (and the
         // process exit) past a supervisor's grace period.
-        const answers = await engineAnswers();
+        const answers = await engineAnswers(ENGINE_PROBE_MS);
+        if (!answers)
+          logger.warn({ waitedMs: ENGINE_PROBE_MS }, 'the milvus engine does not answer: stopping it before closing the connections to it');
         if (!answers) await lite?.stop();
         // Questions answered just before closing (a CLI `ask`) are written first, within bounds.
         if (answers) await questionLog?.flush(10_000);

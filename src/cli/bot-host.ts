@@ -39,22 +39,6 @@ const REDIS_STARTUP_WAIT_MS = 5_000;
 /** How long the engine may take to answer at the drain deadline before it is taken for hung (within the 2 s abort grace). */
 const ENGINE_PROBE_MS = 1_000;
 
-/** Whether the runtime's Milvus answers a cheap request within `ms`. */
-async function answersWithin(runtime: Runtime, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const answered = await Promise.race([
-    runtime.store.exists().then(
-      () => true,
-      () => false,
-    ),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]);
-  clearTimeout(timer);
-  return answered;
-}
-
 export async function startBotHost(ctx: CliContext, required: SettingName[], purpose: string): Promise<BotHost> {
   // Fails before loading Milvus and the model when the bot could never connect; the
   // missing settings are named together with any other problem in the config.
@@ -117,7 +101,7 @@ export async function startBotHost(ctx: CliContext, required: SettingName[], pur
     lifecycle.onAbandon(async () => {
       const lite = runtime.lite;
       if (!lite) return;
-      if (lite.state() !== 'running' || (await answersWithin(runtime, ENGINE_PROBE_MS))) return;
+      if (lite.state() !== 'running' || (await runtime.engineAnswers(ENGINE_PROBE_MS))) return;
       logger.warn({ waitedMs: ENGINE_PROBE_MS }, 'the milvus engine does not answer: stopping it so the answers waiting on it can end');
       lite.expectStop();
       await lite.stop();
