@@ -64,6 +64,8 @@ describe('follow-up heuristics', () => {
     assert.deepEqual(keyTerms('Set `common.security.authorizationEnabled` to true. Then restart.'), [
       'common.security.authorizationEnabled',
     ]);
+    // A call written out in prose names its function; the argument cut off at the space is no name.
+    assert.deepEqual(keyTerms("Use fastify.decorateReply('name', value) to add a property to every reply."), ['fastify.decorateReply']);
   });
 
   it('never takes the prose between two code spans for code when one span is long', () => {

@@ -91,7 +91,9 @@ export function keyTerms(text: string, limit = 8): string[] {
   for (const match of text.matchAll(/`([^`\n]+)`/g)) if (match[1]!.length <= MAX_CODE_TERM) add(match[1]!);
   const tokens = text.replace(/`[^`\n]*`/g, ' ').split(/\s+/);
   tokens.forEach((token, i) => {
-    const word = token.replace(/^[("'[]+|[)"'\],.;:!?]+$/g, '');
+    // A call written out in prose (`fastify.decorateReply('name', value)`) names the function
+    // before its parenthesis; the argument cut off at the space is no name.
+    const word = token.replace(/^[("'[]+|[)"'\],.;:!?]+$/g, '').replace(/\(.*$/, '');
     if (!/\p{L}/u.test(word)) return;
     const sentenceStart = i === 0 || /[.!?:]$/.test(tokens[i - 1] ?? '');
     const identifier = /[_]/.test(word) || /\d/.test(word) || /[a-z][A-Z]/.test(word) || /^[A-Z0-9_]{2,}$/.test(word);
