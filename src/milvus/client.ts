@@ -6,7 +6,7 @@
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { AskdocsError, MILVUS_RESTARTING_MESSAGE, MILVUS_TIMEOUT_MESSAGE, MILVUS_UNREACHABLE_MESSAGE } from '../errors.ts';
 import { credentialsOf, hostOf, milvusCredentialsProblem, withoutCredentials } from '../url-credentials.ts';
-import { embeddedEngineAt } from './lite-server.ts';
+import { embeddedEngineAt, QUICK_RECONNECT } from './lite-server.ts';
 import { check, type Status, statusOk } from './status.ts';
 
 /**
@@ -33,11 +33,8 @@ export async function connectMilvus(options: { address: string; token?: string; 
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 20_000,
       'grpc.keepalive_permit_without_calls': 0,
-      // The embedded engine is back on the same port about half a second after a crash, but
-      // gRPC, refused meanwhile, waits out a reconnect backoff (1 s, growing) during which
-      // every request fails at once: a search retried on the restarted engine would still
-      // fail. Reconnecting to our own child on loopback costs nothing; retry it quickly.
-      ...(embeddedEngineAt(address) ? { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 250 } : {}),
+      // A search retried on a restarted embedded engine would otherwise still fail (QUICK_RECONNECT).
+      ...(embeddedEngineAt(address) ? QUICK_RECONNECT : {}),
     },
     logLevel: 'error',
   });
