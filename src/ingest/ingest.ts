@@ -151,7 +151,8 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     else skip(file.path, read.reason);
   }
   // A file another page includes is part of that page (includes.ts), not a page itself.
-  const included = new Set([...texts].flatMap(([path, text]) => includesOf(text, path, (other) => texts.has(other))));
+  const includesByPage = new Map([...texts].map(([path, text]) => [path, includesOf(text, path, (other) => texts.has(other))]));
+  const included = new Set([...includesByPage.values()].flat());
   if (included.size > 0)
     options.logger?.info({ files: [...included] }, 'ingest: files included by other pages are indexed as part of them');
   const plans: FilePlan[] = [];
@@ -159,11 +160,9 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     if (included.has(path)) continue;
     let chunks: PreparedChunk[];
     try {
-      chunks = prepareDocument(
-        resolveIncludes(text, path, (other) => texts.get(other)),
-        path,
-        options,
-      );
+      // Most pages include nothing: only those that do are read through again.
+      const source = includesByPage.get(path)?.length ? resolveIncludes(text, path, (other) => texts.get(other)) : text;
+      chunks = prepareDocument(source, path, options);
     } catch (error) {
       skip(path, parseFailure(error));
       continue;
