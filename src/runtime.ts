@@ -126,7 +126,7 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions): 
         config,
         embedder,
         logger,
-        connect: () => QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection }),
+        connect: () => QuestionStore.connect({ address, token: config.milvus.token, collection: config.questionLog.collection, logger }),
       })
     : undefined;
   const retriever = createRetriever({ store, embedder, config, logger });

@@ -14,6 +14,7 @@ import { ingestFolder } from '../src/ingest/ingest.ts';
 import { startMilvusLite } from '../src/milvus/lite-server.ts';
 import { startHealthServer } from '../src/observability/health-server.ts';
 import { operationsEndpoints } from '../src/observability/serve.ts';
+import { QuestionStore } from '../src/questions/store.ts';
 import { type OpenRuntimeOptions, openRuntime, type Runtime } from '../src/runtime.ts';
 import { testConfig } from './fakes/config.ts';
 import { type CapturedLog, capturedLogger } from './support/captured-logger.ts';
@@ -108,6 +109,41 @@ describe('embedded engine faults under questions', { timeout: 240_000 }, () => {
       );
       assert.ok(retried.length >= 1, 'the retries are logged');
       assert.match(String((retried[0]?.err as { message?: string } | undefined)?.message), /request: /, 'the request name is in the log');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test('a question logged while the engine is being restarted is written once it is back, once', async () => {
+    const { runtime, log } = await openBot({ watchdog: false });
+    try {
+      const questionLog = runtime.questionLog!;
+      await questionLog.flush();
+      const before = questionLog.stats();
+      process.kill(runtime.lite!.pid!, 'SIGKILL');
+      // As the engine reports an answer: its record is written in the background, now
+      // while the engine is down.
+      questionLog.answered({
+        requestId: 'logged-in-restart',
+        platform: 'slack',
+        question: 'Is the question log kept across an engine restart?',
+        standalone: 'Is the question log kept across an engine restart?',
+        mode: 'extractive',
+        abstained: false,
+        relevance: 0.7,
+        citedPaths: ['milvus-lite.md'],
+        askedAt: new Date(),
+      });
+      await questionLog.flush(30_000);
+      assert.deepEqual(questionLog.stats(), { ...before, written: before.written + 1 }, 'written, not failed');
+      assert.ok(log.lines.some((line) => line.msg === 'milvus engine restarted'));
+      const store = await QuestionStore.connect({ address: runtime.lite!.address, collection: runtime.config.questionLog.collection });
+      try {
+        const rows = await store.list(new Date(0));
+        assert.equal(rows.filter((row) => row.requestId === 'logged-in-restart').length, 1, 'recorded once');
+      } finally {
+        await store.close();
+      }
     } finally {
       await runtime.close();
     }

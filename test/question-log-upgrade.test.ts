@@ -99,7 +99,7 @@ describe('question log: upgrading a collection from before thread links', () => 
   /** A collection in the current schema, as the upgrade writes its copy. */
   async function currentCollection(name: string, rows: LoggedQuestion[]): Promise<void> {
     const store = await QuestionStore.connect({ address: milvus.address, collection: name });
-    await store.insert(rows);
+    await store.save(rows);
     await store.close();
   }
 
@@ -134,7 +134,7 @@ describe('question log: upgrading a collection from before thread links', () => 
       requestId: 'req-new',
       thread: { workspaceId: 'T0TEAM', messageId: '1764000000.000100' },
     };
-    await store.insert([fresh]);
+    await store.save([fresh]);
     const rows = await store.list(new Date(0));
     await store.close();
     assert.equal(rows.length, 4);

@@ -36,6 +36,7 @@ export async function loadGapsReport(
     address: runtime.lite?.address ?? config.milvus.uri,
     token: config.milvus.token,
     collection: config.questionLog.collection,
+    logger,
   });
   try {
     const now = options.now ?? new Date();

@@ -13,7 +13,8 @@ import { dot } from '../embeddings/types.ts';
 import type { Chunk, RetrievedChunk } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { collectionExists, connectionLost, connectMilvus } from './client.ts';
+import { collectionExists, connectMilvus } from './client.ts';
+import { onceMoreOnRestartedEngine } from './engine-retry.ts';
 import { onceEngineStarted } from './engine-starting.ts';
 import { fitHeadingPath, fitUtf8 } from './fit.ts';
 import { stringListField } from './json-field.ts';
@@ -73,20 +74,11 @@ const DESCRIPTION_PREFIX = 'askdocs chunks ';
  */
 const LOAD_TIMEOUT_MS = 15 * 60_000;
 
-/**
- * How long a read that lost the embedded engine waits for it to be back before it is
- * tried again once. The engine is restarted within about half a second of a crash; this
- * also covers a second restart attempt, and stays short of making a chat user wait.
- */
-const RETRY_WAIT_MS = 5_000;
-
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
   private loaded?: Promise<void>;
   /** The embedded engine's generation `loaded` was for: a restarted engine has nothing loaded. */
   private loadedGeneration?: number;
-  /** Set while reads wait for this client to get through to a restarted engine. */
-  private reconnecting?: Promise<boolean>;
 
   private constructor(
     private readonly client: MilvusClient,
@@ -115,51 +107,13 @@ export class ChunkStore {
     return new ChunkStore(client, options.collection, options.logger, options.missingHint, options.embedding, options.address);
   }
 
-  /**
-   * Runs a request that only reads, and once more if the embedded engine was lost under
-   * it (killed, crashed, or killed by its watchdog as hung) and is back within a few
-   * seconds: the engine restarts by itself in about half a second, and a question should
-   * not fail for it. Writes are never run twice this way (an ingest re-run resumes them).
-   * Not for a Milvus server: a lost connection there is not something we are fixing.
-   */
-  private async reading<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    const engine = this.address ? embeddedEngineAt(this.address) : undefined;
-    const since = engine?.generation();
-    try {
-      return await call();
-    } catch (error) {
-      if (!engine || since === undefined || !(connectionLost(error) || engine.generation() !== since)) throw error;
-      const deadline = Date.now() + RETRY_WAIT_MS;
-      if (!(await engine.back(since, RETRY_WAIT_MS)) || !(await this.reachable(deadline))) throw error;
-      this.logger?.warn({ operation, err: error }, 'milvus engine was lost during a read; trying it again on the restarted engine');
-      return await call();
-    }
-  }
-
-  /**
-   * Whether this client gets through to Milvus again before `deadline`. The engine
-   * listens before gRPC has reconnected to it (refused meanwhile, it waits between
-   * attempts): a read sent at once would fail the same way. Asked with the cheapest
-   * request there is, shared by every read waiting at the same time.
-   */
-  private reachable(deadline: number): Promise<boolean> {
-    this.reconnecting ??= (async () => {
-      try {
-        while (Date.now() < deadline) {
-          try {
-            await this.client.listCollections({ timeout: Math.max(100, deadline - Date.now()) });
-            return true;
-          } catch (error) {
-            if (!connectionLost(error)) return true;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return false;
-      } finally {
-        this.reconnecting = undefined;
-      }
-    })();
-    return this.reconnecting;
+  /** Runs a request that only reads, and once more if the embedded engine was lost under it and is back within seconds. */
+  private reading<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return onceMoreOnRestartedEngine(
+      { client: this.client, address: this.address, logger: this.logger },
+      { operation, kind: 'read' },
+      call,
+    );
   }
 
   async exists(): Promise<boolean> {

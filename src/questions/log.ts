@@ -87,7 +87,7 @@ export function createQuestionLog(deps: QuestionLogDeps): QuestionLog {
       vector,
     };
     const target = await openStore();
-    await target.insert([row]);
+    await target.save([row]);
     if (now().getTime() - lastRetention >= RETENTION_EVERY_MS) {
       await target.deleteOlderThan(new Date(now().getTime() - config.questionLog.retentionDays * DAY_MS));
       lastRetention = now().getTime();

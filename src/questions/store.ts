@@ -14,8 +14,11 @@
 import { DataType, type FieldType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { ThreadRef } from '../engine/types.ts';
 import { AskdocsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import { collectionExists, connectMilvus } from '../milvus/client.ts';
+import { onceMoreOnRestartedEngine } from '../milvus/engine-retry.ts';
 import { stringListField } from '../milvus/json-field.ts';
+import { embeddedEngineAt } from '../milvus/lite-server.ts';
 import { queryAllRows } from '../milvus/query-all.ts';
 import { check } from '../milvus/status.ts';
 
@@ -85,16 +88,21 @@ function schema(dimension: number): FieldType[] {
 
 export class QuestionStore {
   private ready?: Promise<void>;
+  /** The embedded engine's generation `ready` was for: a restarted engine has nothing loaded. */
+  private readyGeneration?: number;
 
   private constructor(
     private readonly client: MilvusClient,
     readonly collection: string,
+    /** Milvus's address, to find the embedded engine serving it (if any) when a write loses it. */
+    private readonly address: string,
+    private readonly logger?: Logger,
   ) {}
 
   /** Connects without touching the collection; the first write creates it. */
-  static async connect(options: { address: string; token?: string; collection: string }): Promise<QuestionStore> {
+  static async connect(options: { address: string; token?: string; collection: string; logger?: Logger }): Promise<QuestionStore> {
     const client = await connectMilvus({ address: options.address, token: options.token, timeoutMs: 15_000 });
-    return new QuestionStore(client, options.collection);
+    return new QuestionStore(client, options.collection, options.address, options.logger);
   }
 
   async exists(): Promise<boolean> {
@@ -103,6 +111,9 @@ export class QuestionStore {
 
   /** Creates (or upgrades) the collection for vectors of this dimension if needed, and loads it. */
   ensure(dimension: number): Promise<void> {
+    const generation = embeddedEngineAt(this.address)?.generation();
+    if (generation !== this.readyGeneration) this.ready = undefined;
+    this.readyGeneration = generation;
     this.ready ??= (async () => {
       await this.upgrade();
       if (!(await this.exists())) await this.create(this.collection, dimension);
@@ -200,15 +211,26 @@ export class QuestionStore {
     check(await this.client.dropCollection({ collection_name: name }), 'dropCollection');
   }
 
-  async insert(rows: LoggedQuestion[]): Promise<void> {
+  /**
+   * Writes questions by id: a row written again replaces itself, so a write that lost
+   * the embedded engine is sent once more when it is back (the engine restarts by
+   * itself), with no duplicate should the first have gone through.
+   */
+  async save(rows: LoggedQuestion[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.ensure(rows[0]!.vector.length);
-    await this.insertInto(this.collection, rows);
+    await onceMoreOnRestartedEngine(
+      { client: this.client, address: this.address, logger: this.logger },
+      { operation: 'upsert', kind: 'write' },
+      async () => {
+        await this.ensure(rows[0]!.vector.length);
+        await this.insertInto(this.collection, rows);
+      },
+    );
   }
 
   private async insertInto(name: string, rows: LoggedQuestion[]): Promise<void> {
     if (rows.length === 0) return;
-    const response = await this.client.insert({
+    const response = await this.client.upsert({
       collection_name: name,
       data: rows.map((row) => ({
         id: row.id,
@@ -227,7 +249,7 @@ export class QuestionStore {
         vector: row.vector,
       })),
     });
-    check(response.status, 'insert');
+    check(response.status, 'upsert');
   }
 
   /** Deletes questions asked before `cutoff` (retention). */
