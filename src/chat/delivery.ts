@@ -26,7 +26,7 @@ import type { Config } from '../config.ts';
 import { questionRefusal } from '../engine/question.ts';
 import type { Engine, Platform, ThreadRef, Turn } from '../engine/types.ts';
 import { userMessageOf } from '../errors.ts';
-import { type FeedbackRecorder, feedbackSourcesFrom, UnknownAnswerError, type Vote } from '../feedback/store.ts';
+import { AnswerSavedLaterError, type FeedbackRecorder, feedbackSourcesFrom, UnknownAnswerError, type Vote } from '../feedback/store.ts';
 import { createLifecycle, type Lifecycle, SHUTTING_DOWN_MESSAGE } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import type { AskdocsMetrics } from '../observability/metrics.ts';
@@ -327,7 +327,9 @@ export class ChatDelivery {
         requestId: answer.requestId,
       });
     } catch (error) {
-      job.logger.error({ err: error }, 'feedback: could not save the answer');
+      // Kept and saved later: a vote meanwhile is the only thing that waits for it.
+      if (error instanceof AnswerSavedLaterError) job.logger.warn({ err: error }, 'feedback: the answer is saved when Redis is back');
+      else job.logger.error({ err: error }, 'feedback: could not save the answer');
     }
   }
 

@@ -20,6 +20,7 @@
 import type { SharedRedis } from '../state/redis.ts';
 import {
   type AnsweredMessage,
+  AnswerSavedLaterError,
   type FeedbackRecord,
   type FeedbackRecorder,
   type FeedbackSource,
@@ -89,10 +90,7 @@ export class RedisFeedbackStore implements FeedbackRecorder {
       await this.redis.client.set(key, value);
     } catch (error) {
       this.keepUnsaved(key, value);
-      throw new Error(
-        `answer not saved in Redis (${(error as Error).message}); kept in this process (${this.unsaved.size} waiting) and saved when Redis is back`,
-        { cause: error },
-      );
+      throw new AnswerSavedLaterError((error as Error).message, this.unsaved.size, { cause: error });
     }
     this.unsaved.delete(key);
     // Redis answered: what a timeout (not an outage, so no recovery event) left unsaved can go now.

@@ -112,6 +112,17 @@ export class UnknownAnswerError extends AskdocsError {
   }
 }
 
+/** An answer the shared store could not save now: kept in this process and saved once the store is back. */
+export class AnswerSavedLaterError extends AskdocsError {
+  constructor(reason: string, waiting: number, options?: { cause?: unknown }) {
+    super(
+      'feedback',
+      `answer not saved in Redis (${reason}); kept in this process (${waiting} waiting) and saved when Redis is back`,
+      options,
+    );
+  }
+}
+
 export function feedbackSourcesFrom(sources: Source[]): FeedbackSource[] {
   return sourceEntries(sources, { maxEntries: 50, maxLabelChars: 500 }).map((entry) => ({
     n: entry.n,

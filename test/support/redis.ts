@@ -118,7 +118,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 export interface ReplicaState {
   state: ChatState;
-  /** Silent unless TEST_LOG_LEVEL is set; every line says which replica wrote it. */
+  /** Silent unless TEST_LOG_LEVEL is set (or `base` given); every line says which replica wrote it. */
   logger: Logger;
   /** What the bot host (src/cli/bot-host.ts) hands every chat bot from the state. */
   deps: Required<Pick<ChatBotDeps, 'feedback' | 'claims' | 'limits'>>;
@@ -129,8 +129,8 @@ export interface ReplicaState {
  * connected to Redis before the test uses it (a bot starting while Redis is still
  * connecting would decide its first claims alone, which these tests are not about).
  */
-export async function openReplicaState(config: Config, name: string): Promise<ReplicaState> {
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }).child({ replica: name });
+export async function openReplicaState(config: Config, name: string, base?: Logger): Promise<ReplicaState> {
+  const logger = (base ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })).child({ replica: name });
   const state = openChatState(config, logger);
   if (!(await state.redis?.whenReady(5_000))) {
     await state.close();

@@ -10,6 +10,7 @@ import { createSlackApp, type SlackAppOptions, type SlackBot } from '../../adapt
 import type { Config } from '../../src/config.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { ChatState } from '../../src/state/chat-state.ts';
+import { type CapturedLog, capturedLogger } from './captured-logger.ts';
 import { openReplicaState } from './redis.ts';
 
 export interface SlackReplica {
@@ -18,6 +19,8 @@ export interface SlackReplica {
   state: ChatState;
   /** Its Events/commands/interactivity endpoint. */
   url: string;
+  /** What it logged, as an operator would read it. */
+  logs: CapturedLog['lines'];
 }
 
 export async function startSlackReplica(options: {
@@ -27,7 +30,8 @@ export async function startSlackReplica(options: {
   retryConfig?: SlackAppOptions['retryConfig'];
 }): Promise<SlackReplica> {
   const { config, name, engine } = options;
-  const { state, logger, deps } = await openReplicaState(config, name);
+  const log = capturedLogger('info');
+  const { state, logger, deps } = await openReplicaState(config, name, log.logger);
   const bot = createSlackApp({
     engine,
     config,
@@ -37,7 +41,7 @@ export async function startSlackReplica(options: {
     retryConfig: options.retryConfig ?? { retries: 0 },
   });
   const { port } = await bot.start();
-  return { name, bot, state, url: `http://127.0.0.1:${port}/slack/events` };
+  return { name, bot, state, url: `http://127.0.0.1:${port}/slack/events`, logs: log.lines };
 }
 
 export async function stopSlackReplicas(replicas: (SlackReplica | undefined)[]): Promise<void> {
