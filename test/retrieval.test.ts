@@ -224,6 +224,25 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     );
   });
 
+  it('reads a question the docs do not answer on their own with its thread, though it does not look like a follow-up', async () => {
+    const question = 'whats the catch, could i lose anything?';
+    const history: Turn[] = [
+      { role: 'user', content: 'can milvus load a collection without keeping all of it in memory?' },
+      { role: 'assistant', content: 'Yes: with mmap (memory-mapped files) Milvus keeps the data on local disk and loads it on demand.' },
+    ];
+    assert.equal(isFollowUp(question, history), false, 'four topic words, no word leaning on the thread');
+    const alone = await retriever.retrieve({ text: question });
+    assert.equal(alone.abstain, true, `declined alone: ${alone.hits.map((h) => h.headingPath.at(-1)).join(' | ')}`);
+    const threaded = await retriever.retrieve({ text: question, history });
+    assert.equal(threaded.abstain, false);
+    assert.equal(threaded.rewrite, 'heuristic');
+    const sources = threaded.hits.map((h) => `${h.path} › ${h.headingPath.at(-1)}`);
+    assert.ok(
+      sources.slice(0, 3).some((source) => source.startsWith('reference/mmap.md')),
+      `the page the thread is about among the first three: ${sources.join(' | ')}`,
+    );
+  });
+
   it('ranks the prose section above tutorials that print it as sample output, and keeps one copy', async () => {
     const result = await retriever.retrieve({ text: 'How is data stored in milvus?' });
     assert.equal(result.hits[0]?.path, 'faq/product_faq.md', result.hits.map((h) => h.path).join(' | '));

@@ -13,12 +13,15 @@
  *  3. Chunks of one section merge into its best-ranked one (sections.ts), near-
  *     duplicates are dropped (canonical.ts), and the top k are the hits.
  *  4. Abstention uses the reranker's relevance (abstain.ts, distinctive.ts).
+ *  5. A question asked in a thread that abstains on its own is retrieved once more as a
+ *     follow-up (retrieveReadingThread).
  *
  * RERANKER=off: one Milvus hybrid search (dense + BM25 fused by RRF); a follow-up
  * fuses three rankings of the heuristic rewrite; abstention by cosine similarity.
  *
  * With an LLM, the engine condenses a follow-up itself and hands the retriever a
- * standalone question with no history.
+ * standalone question with no history; a question its follow-up test let through comes
+ * with its thread, for step 5.
  */
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.ts';
@@ -32,6 +35,7 @@ import { dropNearDuplicates } from './canonical.ts';
 import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
+import { hasThread } from './rewrite.ts';
 import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
 import { productNamesOf, releaseNumbersIn, releaseSectionsFirst, wordsBeforeVersions } from './versions.ts';
@@ -84,10 +88,25 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     return new Set(words.filter((word) => productWords.get(word)));
   }
 
-  async function retrieveReranked(question: Question): Promise<RetrievalResult> {
+  /**
+   * A question asked in a thread that the docs do not answer on their own is read once
+   * more with the thread: the follow-up test looks for words that lean on it ("that one",
+   * "and…", a question of two topic words) and misses others ("whats the catch, could i
+   * lose anything?"). Its answer stands only when the thread makes the question answerable;
+   * a question that is answered on its own is never dragged to the thread's topic.
+   */
+  async function retrieveReadingThread(question: Question): Promise<RetrievalResult> {
+    const alone = await retrieveReranked(question);
+    if (!alone.abstain || alone.rewrite !== 'none' || !hasThread(question.history)) return alone;
+    const withThread = await retrieveReranked(question, { asFollowUp: true });
+    const chosen = withThread.abstain ? alone : withThread;
+    return { ...chosen, timings: sumTimings(alone.timings, withThread.timings) };
+  }
+
+  async function retrieveReranked(question: Question, options: { asFollowUp?: boolean } = {}): Promise<RetrievalResult> {
     const started = performance.now();
     const pathPrefix = question.scope?.pathPrefix;
-    const variants = queryVariants(question.text, question.history);
+    const variants = queryVariants(question.text, question.history, options);
     // BM25 needs only the texts, so Milvus runs it while the question is embedded.
     // Judge texts that are not searched lend their BM25 scores too.
     const lexicalSearch = store.bm25Searches({ texts: variants.judges, limit, pathPrefix });
@@ -223,5 +242,17 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     };
   }
 
-  return { retrieve: reranker === 'off' ? retrieveFused : retrieveReranked };
+  return { retrieve: reranker === 'off' ? retrieveFused : retrieveReadingThread };
+}
+
+/** Both tries' times: the bench and the logs see what the question cost. */
+function sumTimings(a: RetrievalResult['timings'], b: RetrievalResult['timings']): RetrievalResult['timings'] {
+  if (!a || !b) return a ?? b;
+  return {
+    embedMs: a.embedMs + b.embedMs,
+    milvusMs: a.milvusMs + b.milvusMs,
+    searchMs: a.searchMs + b.searchMs,
+    rerankMs: a.rerankMs + b.rerankMs,
+    totalMs: a.totalMs + b.totalMs,
+  };
 }

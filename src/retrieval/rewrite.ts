@@ -63,9 +63,14 @@ export function contentWords(text: string): string[] {
   return words(text).filter((w) => w.length >= 3 && !STOPWORDS.has(w) && !REFERRING_WORDS.has(w));
 }
 
+/** Whether a question was asked in a conversation (anything before it to lean on). */
+export function hasThread(history: Turn[] | undefined): boolean {
+  return history?.some((turn) => turn.role === 'user' || turn.role === 'assistant') ?? false;
+}
+
 /** True when the question, asked with this history, depends on it. */
 export function isFollowUp(text: string, history: Turn[] | undefined): boolean {
-  if (!history?.some((turn) => turn.role === 'user' || turn.role === 'assistant')) return false;
+  if (!hasThread(history)) return false;
   if (ELLIPSIS_OPENERS.test(text)) return true;
   if (words(text).some((w) => REFERRING_WORDS.has(w))) return true;
   return contentWords(text).length <= 2;
