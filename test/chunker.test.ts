@@ -541,6 +541,21 @@ describe('chunker on other formats and edge cases', () => {
     );
   });
 
+  it("a heading inside a block quote is a callout's title: it stays in its section and does not re-parent the page", () => {
+    const source =
+      '# API\n\n## Logging\n\n#### Errors\n\nErrors can be logged.\n\n> ## Note\n> This describes the default configuration.\n\n' +
+      '### `logger.child(bindings)`\n\nCreates a child logger.\n';
+    const { chunks } = chunkDocument(source, 'api.md', { ...LIMITS, minChars: 0 });
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [
+        ['API', 'Logging', 'Errors'],
+        ['API', 'Logging', '`logger.child(bindings)`'],
+      ],
+    );
+    assert.match(chunks[0]!.text, /> ## Note\n> This describes the default configuration\./, 'the callout is kept, as written');
+  });
+
   it("a folder's index page with no heading is named after the folder; the top one is Home", () => {
     assert.equal(chunkDocument('Start with the guides below.\n', 'guides/index.md', LIMITS).title, 'Guides');
     assert.equal(chunkDocument('Start with the guides below.\n', 'getting-started/README.md', LIMITS).title, 'Getting started');

@@ -185,7 +185,9 @@ function parseMarkdown(source: string, original: string): ParsedMarkdown {
         });
         return;
       }
-      if ('children' in node && containsHeading(node)) {
+      // A heading inside a block quote is a callout's title (`> ## Note`), not the page's
+      // outline: as a section it re-parented every section after it ("API › Note › logger.child").
+      if ('children' in node && node.type !== 'blockquote' && containsHeading(node)) {
         visit(node.children as RootContent[], start ?? offsetsOf(node).start);
         return;
       }
