@@ -130,6 +130,30 @@ describe('fusion and abstention rules', () => {
   });
 });
 
+describe('a major release named on its own', () => {
+  const acme = new Set(['acme']);
+  const withText = (text: string) => [{ ...chunk('a', 0.6), text }];
+  const decline = (question: string, text: string) =>
+    shouldAbstain({ question, productNames: acme, candidates: withText(text), threshold: 0.42 }).reason === 'unknown_version';
+
+  it('is asked about when written "acme 7", "v7" or "7.x"; other numbers are not releases', () => {
+    assert.deepEqual(versionsAskedAbout('what changed in acme 7, and in v8 or 9.x?', acme).sort(), ['7', '8', '9']);
+    assert.deepEqual(versionsAskedAbout('show the top 5 results from node 18', acme), [], 'not the product, not marked');
+  });
+
+  it('counts as documented only where the passages write it as a release, not as any number', () => {
+    assert.equal(decline('when is acme 7 out?', 'Retries stop after 7 days. See 3.2 for details.'), true);
+    for (const documented of [
+      'Acme v7.1.2 drops Node 16.',
+      'Install acme@7.',
+      'Acme 7 is the current line.',
+      'Since 7.0, routes are sorted.',
+    ]) {
+      assert.equal(decline('when is acme 7 out?', documented), false, documented);
+    }
+  });
+});
+
 describe("the docs' product name before a version", () => {
   it('is a word a quarter of the chunks use; function words and other products are not', async () => {
     assert.deepEqual(wordsBeforeVersions('is it in 2.4 and 2.5, in acme 3.0, with spark 3.1 and version 2.2?'), ['acme', 'spark']);

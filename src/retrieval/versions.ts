@@ -3,7 +3,9 @@
  *
  * "when is milvus 2.6 GA?" matches pages about 2.4 well, yet the docs say nothing about
  * 2.6. A version counts as asked about when it follows "version" or "release", is
- * written "v2.6" or "2.6.x", or follows the name of the product the docs are about. That
+ * written "v2.6" or "2.6.x", or follows the name of the product the docs are about; a
+ * major release alone ("fastify 7", "v7") too, documented only where a passage writes it
+ * as a release (majorPattern). That
  * name comes from the docs themselves, not from a list: a word at least a quarter of the
  * chunks use ("milvus" is in two thirds of the Milvus docs; "acme" in 43% of a small
  * product site). Another product's release ("we run spark 3.1": 1% of the Milvus docs;
@@ -20,12 +22,12 @@ export const PRODUCT_NAME_SHARE = 0.25;
 /** Milvus returns at most this many hits per search, so document frequencies are counted up to it. */
 const MAX_COUNTED = 16_384;
 
-// "v2.3", "Milvus v2.4.5": a release, whatever comes before it.
-const MARKED_VERSION = /\bv(\d+\.\d+(?:\.\d+)?)\b/giu;
-// "2.6.x".
-const SERIES_VERSION = /\b(\d+\.\d+)\.x\b/giu;
-// "milvus 2.6", "version 3.0", "release 2.5", "spark 3.1": a release of what the word names.
-const NAMED_VERSION = /\b(\p{L}[\p{L}\p{N}_-]*)\s+(\d+\.\d+(?:\.\d+)?)(?:\.x)?\b/giu;
+// "v2.3", "Milvus v2.4.5", "v7": a release, whatever comes before it.
+const MARKED_VERSION = /\bv(\d+(?:\.\d+){0,2})\b/giu;
+// "2.6.x", "7.x".
+const SERIES_VERSION = /\b(\d+(?:\.\d+)?)\.x\b/giu;
+// "milvus 2.6", "version 3.0", "release 2.5", "spark 3.1", "fastify 7": a release of what the word names.
+const NAMED_VERSION = /\b(\p{L}[\p{L}\p{N}_-]*)\s+(\d+(?:\.\d+){0,2})(?:\.x)?\b/giu;
 const VERSION_WORDS = new Set(['version', 'release']);
 
 /**
@@ -83,19 +85,32 @@ function versionPattern(version: string): RegExp {
 
 /** The versions the question asks about that none of `candidates` mentions. */
 export function unknownVersions(question: string, candidates: RetrievedChunk[], productNames?: ReadonlySet<string>): string[] {
-  return versionsAskedAbout(question, productNames).filter((version) => !candidates.some((hit) => mentionsVersion(hit, version)));
+  return versionsAskedAbout(question, productNames).filter(
+    (version) => !candidates.some((hit) => mentionsVersion(hit, version, productNames)),
+  );
 }
 
 /**
  * "2.4" is mentioned by "2.4", "v2.4.5" and "2.4.x", but not by "12.4" or "2.41". A
  * patch release ("2.4.5") counts as covered by pages about its minor release ("2.4").
  */
-function mentionsVersion(hit: RetrievedChunk, version: string): boolean {
+function mentionsVersion(hit: RetrievedChunk, version: string, productNames: ReadonlySet<string> = new Set()): boolean {
   const minor = version.split('.').slice(0, 2).join('.');
-  return [version, minor].some((v) => {
-    const pattern = versionPattern(v);
-    return pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h));
-  });
+  const patterns = version.includes('.') ? [version, minor].map(versionPattern) : [majorPattern(version, productNames)];
+  return patterns.some((pattern) => pattern.test(hit.text) || pattern.test(hit.title) || hit.headingPath.some((h) => pattern.test(h)));
+}
+
+/**
+ * A major release ("fastify 7", "v7") written so that it cannot be any other number: one of
+ * its releases ("7.0", "v7.1.2"), "v7", "@7", "7.x", or "version 7" / "<product> 7". A bare "7" is
+ * in most pages ("7 days").
+ */
+function majorPattern(major: string, productNames: ReadonlySet<string>): RegExp {
+  const words = ['version', 'release', ...[...productNames].map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))];
+  return new RegExp(
+    `(?<![\\d.])${major}\\.(?:\\d|x\\b)|(?:@|\\bv)${major}(?![\\d])|\\b(?:${words.join('|')})s?\\s+v?${major}(?![\\d])`,
+    'iu',
+  );
 }
 
 /**
