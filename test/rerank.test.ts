@@ -75,6 +75,19 @@ describe('canonical sources', () => {
       ['faq', 'other'],
     );
   });
+
+  it('keeps sibling sections of one page that share their wording', () => {
+    const shared = 'The `msgPrefix` property allows you to specify a prefix for every message of the logger and its children.';
+    const ranked = [
+      chunk('child-option', `${shared} Set it when creating a child.`, { path: 'api.md' }),
+      chunk('root-option', `${shared} Set it when creating the logger.`, { path: 'api.md' }),
+      chunk('copy', `Output:\n${shared}`, { path: 'tutorial.md' }),
+    ];
+    assert.deepEqual(
+      dropNearDuplicates(ranked, 10).map((c) => c.id),
+      ['child-option', 'root-option'],
+    );
+  });
 });
 
 describe('one hit per section', () => {

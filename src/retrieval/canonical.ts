@@ -5,8 +5,8 @@
  * signals, both read from the chunk text itself:
  *  - how much of a chunk sits inside fenced code (a reranker feature that costs the
  *    copy its tie with the original);
- *  - near-duplicates: chunks that share most of their word 8-grams form one group,
- *    and only the best-ranked member of a group is kept.
+ *  - near-duplicates: chunks of different pages that share most of their word 8-grams
+ *    form one group, and only the best-ranked member of a group is kept.
  */
 import { LRUCache } from 'lru-cache';
 import { linesWithFences } from '../ingest/headings.ts';
@@ -92,14 +92,16 @@ function overlap(a: Set<string>, b: Set<string>): number {
 /**
  * Keeps the first (best-ranked) chunk of each near-duplicate group, in order, until
  * `limit` are kept. Ranking already prefers prose over copies in code, so the one
- * kept is the canonical section.
+ * kept is the canonical section. Sections of one page are never copies of each other:
+ * an API page's sibling options share their boilerplate sentence and example (pino's
+ * `msgPrefix` for the logger and for a child), yet each answers its own question.
  */
-export function dropNearDuplicates<T extends { text: string }>(ranked: T[], limit: number): T[] {
+export function dropNearDuplicates<T extends { text: string; path: string }>(ranked: T[], limit: number): T[] {
   const kept: { item: T; shingles: Set<string> }[] = [];
   for (const item of ranked) {
     if (kept.length >= limit) break;
     const own = shingles(item.text);
-    if (kept.some((k) => overlap(own, k.shingles) > DUPLICATE_OVERLAP)) continue;
+    if (kept.some((k) => k.item.path !== item.path && overlap(own, k.shingles) > DUPLICATE_OVERLAP)) continue;
     kept.push({ item, shingles: own });
   }
   return kept.map((k) => k.item);
