@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetrievedChunk } from '../src/engine/types.ts';
 import { prepareDocument } from '../src/ingest/document.ts';
-import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
+import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, NAMED_CONFIDENT_RELEVANCE, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
 import { codeFraction, dropNearDuplicates, isSignpost } from '../src/retrieval/canonical.ts';
-import { matchedRareIdentifiers, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
+import { matchedRareIdentifiers, namedTerms, unknownNames, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from '../src/retrieval/rerank.ts';
 import { mergeSameSection } from '../src/retrieval/sections.ts';
 import { queryVariants } from '../src/retrieval/variants.ts';
@@ -362,6 +362,34 @@ describe('distinctive terms and reranked abstention', () => {
     assert.equal(decide('in foodb how do partitions work?', ['foodb']), 'unmatched_term');
     assert.equal(decide('in foodb how do partitions work?', ['foodb'], CONFIDENT_RELEVANCE), undefined);
     assert.equal(shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason, 'no_candidates');
+  });
+
+  it('names the docs never use: written as names, looked up in the whole corpus, quoted and code text left out', async () => {
+    assert.deepEqual(
+      namedTerms("how do i set up winston's DailyRotateFile transport, is it HIPAA ok, and what about log4j2 or v2?").sort(),
+      ['dailyrotatefile', 'hipaa', 'log4j2', 'winston'],
+    );
+    assert.deepEqual(namedTerms("my collection 'prod-docs-v2' fails in `MyStore.search()`"), [], "the asker's own names");
+    assert.deepEqual(namedTerms('how do partitions work in milvus?'), [], 'plain words are no names');
+    const corpus = new Map([
+      ['winston', 0],
+      ['dailyrotatefile', 0],
+      ['milvusclient', 12],
+    ]);
+    const counted = async (terms: string[], atMost: number) =>
+      new Map(terms.map((term) => [term, Math.min(corpus.get(term) ?? 0, atMost)]));
+    assert.deepEqual(await unknownNames("set up winston's DailyRotateFile", counted), ['winston', 'dailyrotatefile']);
+    assert.deepEqual(await unknownNames('MilvusClient fails to connect', counted), [], 'a name the docs use');
+    const decide = (score: number) =>
+      shouldAbstainReranked({
+        question: "set up winston's DailyRotateFile",
+        ranked: [chunk('a', 'Rotate log files with logrotate.', { score })],
+        threshold: 0.4,
+        unmatchedTerms: [],
+        unknownNames: ['winston', 'dailyrotatefile'],
+      }).reason;
+    assert.equal(decide(0.55), 'unknown_name');
+    assert.equal(decide(NAMED_CONFIDENT_RELEVANCE), undefined, 'unless the reranker is sure');
   });
 
   it('an identifier only the best candidate holds: found, and answered just below the threshold, not far below', async () => {

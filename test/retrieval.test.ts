@@ -267,6 +267,14 @@ describe('retriever (real Milvus Lite, real embeddings)', { skip: NEEDS_SHARED }
     );
   });
 
+  it('declines a question about a product the docs never name, though its words match real pages', async () => {
+    const question = "how do i turn on mmap for Qdrant's HNSW index?";
+    const result = await retriever.retrieve({ text: question });
+    const plain = await retriever.retrieve({ text: 'how do i turn on mmap for an HNSW index?' });
+    assert.equal(plain.abstain, false, "the same question about the docs' own product is answered");
+    assert.equal(result.abstain, true, result.hits.map((h) => `${h.headingPath.at(-1)} ${h.score.toFixed(3)}`).join(' | '));
+  });
+
   it('ranks the prose section above tutorials that print it as sample output, and keeps one copy', async () => {
     const result = await retriever.retrieve({ text: 'How is data stored in milvus?' });
     assert.equal(result.hits[0]?.path, 'faq/product_faq.md', result.hits.map((h) => h.path).join(' | '));

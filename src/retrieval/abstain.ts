@@ -7,6 +7,8 @@
  *  - a version the docs do not document (rule 2 below);
  *  - a distinctive term the top passages never mention (distinctive.ts), unless the
  *    reranker is confident (relevance at or above CONFIDENT_RELEVANCE);
+ *  - a name the docs never use (distinctive.ts, unknownNames: "winston's", "FedRAMP"),
+ *    unless the reranker is sure (relevance at or above NAMED_CONFIDENT_RELEVANCE);
  * and one rule the other way: just below the threshold (IDENTIFIER_MARGIN), a best
  * candidate that is the only chunk naming an identifier of the question (an error code)
  * is answered (fitted on neither set: it changes no question of either, see BENCHMARKS.md).
@@ -25,7 +27,7 @@
 import type { RetrievedChunk } from '../engine/types.ts';
 import { unknownVersions } from './versions.ts';
 
-export type AbstainReason = 'no_candidates' | 'low_similarity' | 'low_relevance' | 'unknown_version' | 'unmatched_term';
+export type AbstainReason = 'no_candidates' | 'low_similarity' | 'low_relevance' | 'unknown_version' | 'unmatched_term' | 'unknown_name';
 
 export interface AbstainDecision {
   abstain: boolean;
@@ -54,6 +56,13 @@ export function shouldAbstain({ question, candidates, threshold, productNames }:
 /** Reranker relevance at which an unmatched distinctive term no longer forces an abstention. */
 export const CONFIDENT_RELEVANCE = 0.5;
 /**
+ * Reranker relevance at which a name the docs never use no longer forces an abstention: a
+ * question about the docs' own subject that names the asker's own class or tool still
+ * retrieves strongly. Not fitted: on dev, dev-2 and two other docs sets no answerable
+ * question is declined by the rule at any bar (BENCHMARKS.md, "Names the docs never use").
+ */
+export const NAMED_CONFIDENT_RELEVANCE = 0.7;
+/**
  * How far below the threshold a best candidate that is the one chunk naming the
  * question's identifier (distinctive.ts, matchedRareIdentifiers) is still answered.
  */
@@ -70,6 +79,8 @@ export interface RerankedAbstainInput {
   unmatchedTerms: string[];
   /** The question's identifiers that only the best candidate holds (distinctive.ts). */
   matchedIdentifiers?: string[];
+  /** Names in the question that no chunk of the docs holds (distinctive.ts). */
+  unknownNames?: string[];
 }
 
 export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecision & { relevance: number } {
@@ -83,5 +94,6 @@ export function shouldAbstainReranked(input: RerankedAbstainInput): AbstainDecis
   if (relevance < threshold && !namedOnlyThere) return decide('low_relevance');
   if (unknownVersions(input.question, ranked, input.productNames).length > 0) return decide('unknown_version');
   if (input.unmatchedTerms.length > 0 && relevance < CONFIDENT_RELEVANCE) return decide('unmatched_term');
+  if ((input.unknownNames?.length ?? 0) > 0 && relevance < NAMED_CONFIDENT_RELEVANCE) return decide('unknown_name');
   return decide();
 }

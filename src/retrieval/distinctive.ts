@@ -70,3 +70,41 @@ export async function matchedRareIdentifiers(
   const frequencies = await documentFrequencies(identifiers, RARE_DOCUMENT_FREQUENCY + 1);
   return identifiers.filter((term) => (frequencies.get(term) ?? 0) === RARE_DOCUMENT_FREQUENCY);
 }
+
+/**
+ * Words the question writes as a name: possessive ("winston's"), inner capitals
+ * ("DailyRotateFile", "FedRAMP", "NestJS"), all capitals ("HIPAA", "QUIC") or letters with
+ * digits ("log4j2"). Quoted text and code spans are left out: there the asker names their
+ * own things (a collection called 'prod-docs-v2'). Release marks ("v2") are versions.ts's.
+ */
+export function namedTerms(question: string): string[] {
+  const text = question.replace(/`[^`]*`|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])|"[^"]*"/gu, ' ');
+  const named = new Set<string>();
+  for (const raw of text.split(/\s+/)) {
+    const token = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+    const possessive = /^(\p{L}[\p{L}\p{N}.-]*)['’]s$/u.exec(token);
+    const word = possessive ? possessive[1]! : token;
+    const isName =
+      possessive !== null ||
+      /\p{Ll}\p{Lu}/u.test(word) ||
+      /^\p{Lu}{3,}\p{N}*$/u.test(word) ||
+      (/^\p{L}[\p{L}\p{N}]*$/u.test(word) && /\p{N}/u.test(word) && !/^v\d/iu.test(word));
+    if (!isName) continue;
+    for (const term of terms(word)) if (term.length >= 3 && !/^\d+$/.test(term)) named.add(term);
+  }
+  return [...named];
+}
+
+/**
+ * The names the question asks about that the docs never use, in any chunk: another
+ * product ("winston's DailyRotateFile"), a standard or certification ("HIPAA", "FedRAMP").
+ * Unlike the rare-term rule above, this one needs no corpus size: a name no chunk holds is
+ * no subject of these docs however few chunks there are; and it looks at names only, since
+ * most words the docs never use are slang and typos.
+ */
+export async function unknownNames(question: string, documentFrequencies: DocumentFrequencies): Promise<string[]> {
+  const named = namedTerms(question);
+  if (named.length === 0) return [];
+  const frequencies = await documentFrequencies(named, 1);
+  return named.filter((term) => (frequencies.get(term) ?? 0) === 0);
+}

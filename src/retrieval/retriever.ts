@@ -30,9 +30,9 @@ import { meanDirection } from '../embeddings/types.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, NAMED_CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
-import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unmatchedDistinctiveTerms } from './distinctive.ts';
+import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unknownNames, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
 import { hasThread } from './rewrite.ts';
@@ -148,8 +148,8 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const reranking = performance.now() - searched;
     const hits = ranked.slice(0, topK);
     // The distinctive-term rule can only change the outcome between the threshold and
-    // CONFIDENT_RELEVANCE, the identifier rule just below the threshold; elsewhere their
-    // lookups are skipped. The engine runs requests about one at a time, so a request
+    // CONFIDENT_RELEVANCE, the unknown-name rule below NAMED_CONFIDENT_RELEVANCE, the
+    // identifier rule just below the threshold; elsewhere their lookups are skipped. The engine runs requests about one at a time, so a request
     // saved is time saved, even one sent in parallel.
     const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
     const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
@@ -162,6 +162,10 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
         ? await unmatchedDistinctiveTerms(question.text, hits, frequencies)
         : [];
     const names = await productNames(question.text);
+    const namesUnknown =
+      (relevance >= config.retrieval.abstainThreshold || matchedIdentifiers.length > 0) && relevance < NAMED_CONFIDENT_RELEVANCE
+        ? await unknownNames(question.text, frequencies)
+        : [];
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
       question: question.text,
@@ -170,6 +174,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
       threshold: config.retrieval.abstainThreshold,
       unmatchedTerms,
       matchedIdentifiers,
+      unknownNames: namesUnknown,
     });
     logger?.debug(
       {
@@ -181,6 +186,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
         reason: decision.reason,
         unmatchedTerms,
         matchedIdentifiers,
+        unknownNames: namesUnknown,
         searchMs: Math.round(searched - started),
         rerankMs: Math.round(reranking),
       },
