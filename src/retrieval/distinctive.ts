@@ -73,9 +73,10 @@ export async function matchedRareIdentifiers(
 
 /**
  * Words the question writes as a name: possessive ("winston's"), inner capitals
- * ("DailyRotateFile", "FedRAMP", "NestJS"), all capitals ("HIPAA", "QUIC") or letters with
- * digits ("log4j2"). Quoted text and code spans are left out: there the asker names their
- * own things (a collection called 'prod-docs-v2'). Release marks ("v2") are versions.ts's.
+ * ("DailyRotateFile", "FedRAMP", "NestJS") or all capitals ("HIPAA", "QUIC"). Quoted text and
+ * code spans are left out: there the asker names their own things (a collection called
+ * 'prod-docs-v2'). Letters with digits are not names: mostly formats and units ("mp4",
+ * "utf8"), and a docs set that never writes "mp4" may still answer a question about video.
  */
 export function namedTerms(question: string): string[] {
   const text = question.replace(/`[^`]*`|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])|"[^"]*"/gu, ' ');
@@ -84,11 +85,7 @@ export function namedTerms(question: string): string[] {
     const token = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     const possessive = /^(\p{L}[\p{L}\p{N}.-]*)['’]s$/u.exec(token);
     const word = possessive ? possessive[1]! : token;
-    const isName =
-      possessive !== null ||
-      /\p{Ll}\p{Lu}/u.test(word) ||
-      /^\p{Lu}{3,}\p{N}*$/u.test(word) ||
-      (/^\p{L}[\p{L}\p{N}]*$/u.test(word) && /\p{N}/u.test(word) && !/^v\d/iu.test(word));
+    const isName = possessive !== null || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}{3,}\p{N}*$/u.test(word);
     if (!isName) continue;
     for (const term of terms(word)) if (term.length >= 3 && !/^\d+$/.test(term)) named.add(term);
   }
