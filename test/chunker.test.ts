@@ -316,6 +316,31 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(chunk?.text ?? '', /\[TOC\]|!!!|===|--8<--/);
   });
 
+  it('MkDocs Material: icon shortcodes and attribute lists are decoration; the source-link line is no chunk', () => {
+    const source = [
+      '[:octicons-file-code-24:][_source]{: .source-link }',
+      '',
+      '# Tabbed',
+      '',
+      'Tabs group content. [Get started](start.md){ .md-button } Write `:smile:` for a smile, at 10:30:00.',
+      '',
+      '## Become a Sponsor :octicons-heart-fill-16:{: .heart-throb}',
+      '',
+      'Sponsors keep it going.',
+    ].join('\n');
+    const { title, chunks } = chunkDocument(source, 'tabbed.md', { ...LIMITS, minChars: 0 });
+    assert.equal(title, 'Tabbed');
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['Tabbed'], ['Tabbed', 'Become a Sponsor']],
+    );
+    assert.equal(chunks[1]!.anchor, 'become-a-sponsor');
+    const text = chunks.map((c) => c.text).join('\n');
+    assert.doesNotMatch(text, /octicons|source-link|md-button|heart-throb/);
+    assert.match(text, /\[Get started\]\(start\.md\)/, 'the link stays');
+    assert.match(text, /`:smile:` for a smile, at 10:30:00\./, 'code spans and times stay');
+  });
+
   it("Docusaurus and Starlight tabs: the tags go, each tab's label stays as a line of text before its body", () => {
     const source = [
       '## Install',

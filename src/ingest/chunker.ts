@@ -226,7 +226,9 @@ function isBanner(preamble: Section, sectionCount: number): boolean {
     .replace(/<([a-z][a-z0-9]*)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/!\[[^\]]*\]\([^)]*\)/g, ' ')
-    .replace(/\[\s*\]\([^)]*\)/g, ' ');
+    .replace(/\[\s*\]\([^)]*\)/g, ' ')
+    // A reference link with no text left (its icon blanked, site-syntax.ts): `[ ][source]`.
+    .replace(/\[\s*\]\[[^\]]*\]/g, ' ');
   return !/[\p{L}\p{N}]/u.test(outsideMarkup);
 }
 

@@ -9,7 +9,8 @@
  * `[TOC]` markers, `--8<--`
  * snippet includes of files outside the docs folder (includes.ts puts those of files inside
  * it in place), and lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
- * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it). A tag
+ * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it), MkDocs
+ * Material's icon shortcodes and attribute lists on links and lines. A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
@@ -37,8 +38,14 @@ const TEMPLATE_LINE = new RegExp(String.raw`^ {0,3}${TEMPLATE_TAG}(?:[ \t]*${TEM
 // An ATX heading line (also inside a list item or a quote) ending in an attribute block:
 // `{#archive}` (Docusaurus, Pandoc, kramdown; `\{#archive}` escaped for MDX), `{: #archive }`
 // and `{#archive .class}` (MkDocs attr_list).
-const HEADING_WITH_ATTRIBUTES = /^([ \t>]*(?:(?:[-*+]|\d+[.)])[ \t]+)?#{1,6}[ \t].*?)[ \t]+\\?\{:?[ \t]*([^{}\n]*?)[ \t]*\}[ \t]*$/;
+const HEADING_WITH_ATTRIBUTES = /^([ \t>]*(?:(?:[-*+]|\d+[.)])[ \t]+)?#{1,6}[ \t].*?)[ \t]*\\?\{:?[ \t]*([^{}\n]*?)[ \t]*\}[ \t]*$/;
 const ATTRIBUTE = /^(?:#[^\s#]+|\.[\w-]+|[\w-]+=\S+)$/;
+// MkDocs Material's icons and emoji (`:octicons-file-code-24:`, `:material-check:`, `:smile:`):
+// pictures on the page, not words. Not inside a word or a time ("10:30:00").
+const EMOJI_SHORTCODE = /(?<![\p{L}\p{N}_:]):[a-z0-9][a-z0-9_+-]*:(?![\p{L}\p{N}_:])/gu;
+// attr_list on an inline element (`[Start](start.md){ .md-button }`) or alone on a line
+// (`{: .source-link }`): a style for the page, nothing to read.
+const INLINE_ATTRIBUTES = /(?<=[)\]]|^[ \t]*)\{:?[ \t]*(?:[#.][\w-]+|[\w-]+=\S+)(?:[ \t]+(?:[#.][\w-]+|[\w-]+=\S+))*[ \t]*\}/g;
 
 export function blankSiteSyntax(source: string): string {
   const lines = markFencedLines(source).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
@@ -50,6 +57,7 @@ export function blankSiteSyntax(source: string): string {
     if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
     if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
     if (TAB_TAGS_LINE.test(entry.line)) entry.line = keepOnly(entry.line, tabLabelsOf(entry.line));
+    entry.line = blankDecorations(entry.line);
     const heading = headingAttributes(entry.line);
     if (heading) entry.line = keepOnly(entry.line, heading.line);
     const admonition = ADMONITION_FENCE.exec(entry.line);
@@ -164,6 +172,14 @@ function dedentMkdocsBlocks(lines: Line[]): void {
       if (body.startsWith(MKDOCS_INDENT)) lines[j]!.line = `${body.slice(MKDOCS_INDENT.length)}${MKDOCS_INDENT}`;
     }
   }
+}
+
+/** A line without its icons and inline attribute lists; code spans (`:smile:` written to be shown) untouched. */
+function blankDecorations(line: string): string {
+  return line
+    .split(/(`+[^`]*`+)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(EMOJI_SHORTCODE, blank).replace(INLINE_ATTRIBUTES, blank)))
+    .join('');
 }
 
 function blank(text: string): string {
