@@ -149,8 +149,9 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const hits = ranked.slice(0, topK);
     // The distinctive-term rule can only change the outcome between the threshold and
     // CONFIDENT_RELEVANCE, the unknown-name rule below NAMED_CONFIDENT_RELEVANCE, the
-    // identifier rule just below the threshold; elsewhere their lookups are skipped. The engine runs requests about one at a time, so a request
-    // saved is time saved, even one sent in parallel.
+    // identifier rule just below the threshold; elsewhere their lookups are skipped. The
+    // engine runs requests about one at a time, so a request saved is time saved, even one
+    // sent in parallel.
     const relevance = ranked[0]?.score ?? Number.NEGATIVE_INFINITY;
     const undecided = relevance >= config.retrieval.abstainThreshold && relevance < CONFIDENT_RELEVANCE;
     const rescuable = relevance < config.retrieval.abstainThreshold && relevance >= config.retrieval.abstainThreshold - IDENTIFIER_MARGIN;
