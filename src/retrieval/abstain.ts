@@ -58,7 +58,7 @@ export const CONFIDENT_RELEVANCE = 0.5;
 /**
  * Reranker relevance at which a name the docs never use no longer forces an abstention: a
  * question about the docs' own subject that names the asker's own class or tool still
- * retrieves strongly. Not fitted: on dev, dev-2 and two other docs sets no answerable
+ * retrieves strongly. Not fitted: on dev, dev-2 and four other docs sets no answerable
  * question is declined by the rule at any bar (BENCHMARKS.md, "Names the docs never use").
  */
 export const NAMED_CONFIDENT_RELEVANCE = 0.7;
