@@ -48,8 +48,15 @@ function enginesOn(dataDir: string): number[] {
   return pids;
 }
 
-const exitedWithin = (run: ChildRun, ms: number) =>
-  Promise.race([run.exited.then(() => true), new Promise<false>((done) => setTimeout(() => done(false), ms))]);
+/** Whether the child exits within `ms`; the timer is cleared either way (a pending one kept this file's process alive for up to a minute after its last test). */
+async function exitedWithin(run: ChildRun, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([run.exited.then(() => true), new Promise<false>((done) => (timer = setTimeout(() => done(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('the embedded engine stops before its data folder is released', { timeout: 120_000 }, () => {
   test('stop() of a hung (SIGSTOPped) engine: ends it within seconds, and the folder stays locked until it has exited', async () => {
