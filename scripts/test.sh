@@ -50,7 +50,12 @@ fi
 if [ -f "$scratch/faq/milvus.db" ]; then
   export ASKDOCS_TEST_FAQ_DB="$scratch/faq/milvus.db"
 fi
-mapfile -t files < <(find test -name '*.test.ts' | sort)
+# Longest first, by the wall times recorded in test/support/file-weights.txt: a long file
+# started late is what a parallel run waits for at its end (a file not listed goes first;
+# equal weights keep the name order).
+mapfile -t files < <(find test -name '*.test.ts' | sort | awk '
+  BEGIN { while ((getline line < "test/support/file-weights.txt") > 0) if (line ~ /^[0-9]/) { split(line, f, " "); weight[f[2]] = f[1] } }
+  { print (($0 in weight) ? weight[$0] : 1000000) "\t" NR "\t" $0 }' | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f3)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "askdocs test: no test files found" >&2
   exit 1
@@ -59,4 +64,10 @@ fi
 # waiting (engine start-up, child processes, fake servers, timeouts), not computing, so
 # several at once finish sooner even on 2 cores. Node's default (cores - 1) is 1 there.
 # ASKDOCS_TEST_CONCURRENCY overrides it (1 runs the files one at a time).
-node --import tsx --test --test-concurrency="${ASKDOCS_TEST_CONCURRENCY:-3}" --test-reporter=spec "${files[@]}"
+# ASKDOCS_TEST_WEIGHTS_OUT=<file> also writes each file's wall time there (the format of
+# test/support/file-weights.txt).
+reporters=(--test-reporter=spec --test-reporter-destination=stdout)
+if [ -n "${ASKDOCS_TEST_WEIGHTS_OUT:-}" ]; then
+  reporters+=(--test-reporter="$PWD/test/support/weights-reporter.mjs" --test-reporter-destination="$ASKDOCS_TEST_WEIGHTS_OUT")
+fi
+node --import tsx --test --test-concurrency="${ASKDOCS_TEST_CONCURRENCY:-3}" "${reporters[@]}" "${files[@]}"
