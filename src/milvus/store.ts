@@ -74,6 +74,17 @@ const DESCRIPTION_PREFIX = 'askdocs chunks ';
  */
 const LOAD_TIMEOUT_MS = 15 * 60_000;
 
+/** One search request (ChunkStore.searchEach): everything but the collection. */
+interface SearchEachRequest {
+  anns_field: string;
+  data: number[][] | string[];
+  limit: number;
+  metric_type: string;
+  output_fields: string[];
+  filter?: string;
+  params?: Record<string, number>;
+}
+
 export class ChunkStore {
   /** Loading is needed once per server start before any search (Lite releases on restart). */
   private loaded?: Promise<void>;
@@ -453,24 +464,17 @@ export class ChunkStore {
   async denseSearches(options: { vectors: number[][]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
     return this.reading('search', async () => {
       if (options.vectors.length === 0) return [];
-      await this.ensureLoaded();
-      const response = await searching('search', () =>
-        this.client.search({
-          collection_name: this.collection,
-          anns_field: 'dense',
-          data: options.vectors,
-          limit: options.limit,
-          filter: pathFilter(options.pathPrefix),
-          params: { ef: 128 },
-          metric_type: 'IP',
-          output_fields: CHUNK_FIELDS,
-        }),
-      );
-      check(response.status, 'search');
+      const lists = await this.searchEach({
+        anns_field: 'dense',
+        data: options.vectors,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        params: { ef: 128 },
+        metric_type: 'IP',
+        output_fields: CHUNK_FIELDS,
+      });
       // With the IP metric on normalised vectors, the distance is the cosine similarity.
-      return perQuery(response.results, options.vectors.length).map((hits) =>
-        hits.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) })),
-      );
+      return lists.map((hits) => hits.map((hit) => ({ ...toRetrieved(hit), similarity: Number(hit.score) })));
     });
   }
 
@@ -483,20 +487,15 @@ export class ChunkStore {
   async bm25Searches(options: { texts: string[]; limit: number; pathPrefix?: string }): Promise<RetrievedChunk[][]> {
     return this.reading('search', async () => {
       if (options.texts.length === 0) return [];
-      await this.ensureLoaded();
-      const response = await searching('search', () =>
-        this.client.search({
-          collection_name: this.collection,
-          anns_field: 'sparse',
-          data: options.texts,
-          limit: options.limit,
-          filter: pathFilter(options.pathPrefix),
-          metric_type: 'BM25',
-          output_fields: CHUNK_FIELDS,
-        }),
-      );
-      check(response.status, 'search');
-      return perQuery(response.results, options.texts.length).map((hits) => hits.map((hit) => toRetrieved(hit)));
+      const lists = await this.searchEach({
+        anns_field: 'sparse',
+        data: options.texts,
+        limit: options.limit,
+        filter: pathFilter(options.pathPrefix),
+        metric_type: 'BM25',
+        output_fields: CHUNK_FIELDS,
+      });
+      return lists.map((hits) => hits.map((hit) => toRetrieved(hit)));
     });
   }
 
@@ -509,23 +508,16 @@ export class ChunkStore {
   async similarities(vectors: number[][], ids: string[]): Promise<Map<string, number>[]> {
     return this.reading('search', async () => {
       if (vectors.length === 0 || ids.length === 0) return vectors.map(() => new Map());
-      await this.ensureLoaded();
-      const response = await searching('search', () =>
-        this.client.search({
-          collection_name: this.collection,
-          anns_field: 'dense',
-          data: vectors,
-          limit: ids.length,
-          filter: idFilter(ids),
-          params: { ef: Math.max(128, ids.length) },
-          metric_type: 'IP',
-          output_fields: ['id'],
-        }),
-      );
-      check(response.status, 'search');
-      const scores = perQuery(response.results, vectors.length).map(
-        (hits) => new Map(hits.map((hit) => [String(hit.id), Number(hit.score)])),
-      );
+      const lists = await this.searchEach({
+        anns_field: 'dense',
+        data: vectors,
+        limit: ids.length,
+        filter: idFilter(ids),
+        params: { ef: Math.max(128, ids.length) },
+        metric_type: 'IP',
+        output_fields: ['id'],
+      });
+      const scores = lists.map((hits) => new Map(hits.map((hit) => [String(hit.id), Number(hit.score)])));
       const missing = ids.filter((id) => scores.some((map) => !map.has(id)));
       if (missing.length > 0) {
         const rows = await this.client.query({
@@ -551,20 +543,20 @@ export class ChunkStore {
   async termFrequencies(terms: string[], atMost: number): Promise<Map<string, number>> {
     return this.reading('search', async () => {
       if (terms.length === 0) return new Map();
-      await this.ensureLoaded();
-      const response = await searching('search', () =>
-        this.client.search({
-          collection_name: this.collection,
-          anns_field: 'sparse',
-          data: terms,
-          limit: atMost,
-          metric_type: 'BM25',
-          output_fields: ['id'],
-        }),
-      );
-      check(response.status, 'search');
-      return new Map(perQuery(response.results, terms.length).map((hits, i) => [terms[i]!, hits.length]));
+      const lists = await this.searchEach({ anns_field: 'sparse', data: terms, limit: atMost, metric_type: 'BM25', output_fields: ['id'] });
+      return new Map(lists.map((hits, i) => [terms[i]!, hits.length]));
     });
+  }
+
+  /**
+   * One search request of several queries (vectors or texts) on the loaded collection, its
+   * status checked: the hits of each query, in order.
+   */
+  private async searchEach(request: SearchEachRequest): Promise<Record<string, unknown>[][]> {
+    await this.ensureLoaded();
+    const response = await searching('search', () => this.client.search({ collection_name: this.collection, ...request }));
+    check(response.status, 'search');
+    return perQuery(response.results, request.data.length);
   }
 
   /** Readiness: Milvus answers and the collection exists. */
