@@ -318,6 +318,20 @@ describe('follow-up query variants', () => {
     ]);
     assert.equal(fresh.searches[1], 'how do i release it how do i create a partition in a collection');
   });
+  it('a question that says it leaves the topic stands on its own, and the next follow-up leans on it alone', () => {
+    const switched = 'unrelated, but how do i make the server reachable from my phone on the same wifi?';
+    assert.equal(queryVariants(switched, history).rewrite, 'none', '"the same" in a question that says it is unrelated');
+    assert.equal(queryVariants('ok, different topic: that upload keeps failing', history).rewrite, 'none');
+    assert.equal(queryVariants('on another note, is this one faster?', history, { asFollowUp: true }).rewrite, 'none');
+    // "another question about that" still leans on the thread.
+    assert.equal(queryVariants('another question about that: does it scale?', history).rewrite, 'heuristic');
+    const v = queryVariants('is there the same thing for the preview server?', [
+      ...history,
+      { role: 'user' as const, content: switched },
+      { role: 'assistant' as const, content: 'Set host to true.' },
+    ]);
+    assert.equal(v.searches[1], `is there the same thing for the preview server? ${switched}`, 'the chain stops at the switch');
+  });
   it('searches a standalone question as asked, even inside a thread', () => {
     const v = queryVariants('how do I configure TLS between Milvus and etcd in a cluster?', history);
     assert.equal(v.rewrite, 'none');

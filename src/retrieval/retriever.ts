@@ -35,7 +35,7 @@ import { dropNearDuplicates } from './canonical.ts';
 import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unknownNames, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from './rerank.ts';
-import { hasThread } from './rewrite.ts';
+import { mayLeanOnThread } from './rewrite.ts';
 import { mergeSameSection } from './sections.ts';
 import { queryVariants } from './variants.ts';
 import { productNamesOf, releaseNumbersIn, releaseSectionsFirst, wordsBeforeVersions } from './versions.ts';
@@ -97,7 +97,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
    */
   async function retrieveReadingThread(question: Question): Promise<RetrievalResult> {
     const alone = await retrieveReranked(question);
-    if (!alone.abstain || alone.rewrite !== 'none' || !hasThread(question.history)) return alone;
+    if (!alone.abstain || alone.rewrite !== 'none' || !mayLeanOnThread(question.text, question.history)) return alone;
     const withThread = await retrieveReranked(question, { asFollowUp: true });
     const chosen = withThread.abstain ? alone : withThread;
     return { ...chosen, timings: sumTimings(alone.timings, withThread.timings) };

@@ -7,7 +7,8 @@
  * very few content words). Its query is then the new question, followed by the
  * previous user question and the distinctive terms of the last answer (identifiers
  * like `IVF_SQ8`, quoted code, capitalised names), which name what "it" refers to.
- * The new question comes first because it says what is asked *now*.
+ * The new question comes first because it says what is asked *now*. A question that
+ * opens by leaving the topic ("unrelated, but…") is never a follow-up.
  */
 import type { Turn } from '../engine/types.ts';
 
@@ -37,6 +38,22 @@ const REFERRING_WORDS = new Set([
 
 const ELLIPSIS_OPENERS =
   /^\s*(and|also|but|so|or|then|what about|how about|ok(ay)?|cool|nice|great|thanks|same|why|why not|what if|and if)\b/i;
+
+/**
+ * Openers that say the question leaves the thread's topic ("unrelated, but…", "ok, different
+ * topic:", "separate thing: …", "on another note…"): such a question stands on its own even
+ * when it says "the same" or "that", and the questions after it lean on it, not on the old topic.
+ */
+const LEAD_IN = String.raw`(?:(?:ok(?:ay)?|cool|thanks|thank you|great|nice|got it|right|alright|also|and|btw|by the way)\b[\s,.;:!-]*)*`;
+const SWITCH_PHRASE = String.raw`(?:unrelated|off[ -]topic|switching (?:gears|topics?)|chang(?:e|ing) (?:of )?(?:the )?(?:topic|subject)s?|(?:on )?(?:an? )?(?:different|another|separate|new|side|unrelated)(?: \w+)? (?:topic|question|thing|note|issue|subject)s?)\b`;
+/** "another question about that" still leans on the thread. */
+const BUT_ABOUT_THE_THREAD = String.raw`(?![\s,:-]*(?:about|on|regarding|for|with) (?:it|that|this|these|those|them)\b)`;
+const TOPIC_SWITCH = new RegExp(`^\\W*${LEAD_IN}${SWITCH_PHRASE}${BUT_ABOUT_THE_THREAD}`, 'i');
+
+/** True when the question opens by saying it leaves the thread's topic. */
+function switchesTopic(text: string): boolean {
+  return TOPIC_SWITCH.test(text);
+}
 
 /** Common words that carry no topic; a question made only of these needs the thread. */
 const STOPWORDS = new Set(
@@ -68,9 +85,14 @@ export function hasThread(history: Turn[] | undefined): boolean {
   return history?.some((turn) => turn.role === 'user' || turn.role === 'assistant') ?? false;
 }
 
+/** Whether the question may be read with its thread: there is one, and the question does not say it leaves it. */
+export function mayLeanOnThread(text: string, history: Turn[] | undefined): boolean {
+  return hasThread(history) && !switchesTopic(text);
+}
+
 /** True when the question, asked with this history, depends on it. */
 export function isFollowUp(text: string, history: Turn[] | undefined): boolean {
-  if (!hasThread(history)) return false;
+  if (!mayLeanOnThread(text, history)) return false;
   if (ELLIPSIS_OPENERS.test(text)) return true;
   if (words(text).some((w) => REFERRING_WORDS.has(w))) return true;
   return contentWords(text).length <= 2;

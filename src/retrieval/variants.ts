@@ -11,7 +11,7 @@
  * must fit the conversation, not just one guess at it.
  */
 import type { Turn } from '../engine/types.ts';
-import { hasThread, isFollowUp, standaloneQuery, threadContext } from './rewrite.ts';
+import { isFollowUp, mayLeanOnThread, standaloneQuery, threadContext } from './rewrite.ts';
 
 export interface QueryVariants {
   /** The query reported as the standalone form (shown to users and in eval output). */
@@ -25,11 +25,12 @@ export interface QueryVariants {
 
 /**
  * `asFollowUp` reads a question with its thread even when it does not look like a
- * follow-up (the retriever's second try for one the docs do not answer on their own).
+ * follow-up (the retriever's second try for one the docs do not answer on their own), unless it
+ * says it leaves the thread's topic.
  */
 export function queryVariants(text: string, history: Turn[] | undefined, options: { asFollowUp?: boolean } = {}): QueryVariants {
   const question = text.trim();
-  if (!history || !(options.asFollowUp ? hasThread(history) : isFollowUp(question, history))) {
+  if (!history || !(options.asFollowUp ? mayLeanOnThread(question, history) : isFollowUp(question, history))) {
     return { query: question, rewrite: 'none', searches: [question], judges: [question] };
   }
   const context = threadContext(history);
