@@ -66,6 +66,8 @@ describe('follow-up heuristics', () => {
     ]);
     // A call written out in prose names its function; the argument cut off at the space is no name.
     assert.deepEqual(keyTerms("Use fastify.decorateReply('name', value) to add a property to every reply."), ['fastify.decorateReply']);
+    // What the answer names in parentheses, lowercase or not; a parenthesised aside of several words is no name.
+    assert.deepEqual(keyTerms('You can enable memory mapping (mmap) so data is read from disk (when it is needed).'), ['mmap']);
   });
 
   it('never takes the prose between two code spans for code when one span is long', () => {

@@ -98,14 +98,14 @@ export function isFollowUp(text: string, history: Turn[] | undefined): boolean {
   return contentWords(text).length <= 2;
 }
 
-/**
- * Identifiers and names in an answer that say what it is about: code spans,
- * snake/CONSTANT_CASE and camelCase words, words with digits, and capitalised
- * words that are not just starting a sentence.
- */
 /** Longer code spans are whole commands or snippets, not names. */
 const MAX_CODE_TERM = 60;
 
+/**
+ * Identifiers and names in an answer that say what it is about: code spans,
+ * snake/CONSTANT_CASE and camelCase words, words with digits, capitalised words that
+ * are not just starting a sentence, and a word the answer puts in parentheses.
+ */
 export function keyTerms(text: string, limit = 8): string[] {
   const terms: string[] = [];
   const add = (term: string) => {
@@ -127,6 +127,9 @@ export function keyTerms(text: string, limit = 8): string[] {
     const name = /^\p{Lu}/u.test(word) && !sentenceStart && !STOPWORDS.has(word.toLowerCase());
     if (identifier || name) add(word);
   });
+  // A word in parentheses is what the answer calls the thing it just described, however it
+  // is written: "memory mapping (mmap)", "partition key (pk)".
+  for (const match of text.replace(/`[^`\n]*`/g, ' ').matchAll(/\((\p{L}[\p{L}\p{N}_.-]{1,30})\)/gu)) add(match[1]!);
   return terms.slice(0, limit);
 }
 
