@@ -34,6 +34,11 @@ faq_index=$!
 # Stop the build if the checks below fail first; once it has been waited for, its pid is
 # forgotten (never signal a pid that may since belong to another process).
 trap '[ -z "$faq_index" ] || kill "$faq_index" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+# The CLI's child processes (about 100 of them) run the CLI built from these sources rather
+# than the sources through tsx: about 1.9 s less CPU each (bin/build-cli.js). A stale or
+# missing build would only make them slower; test/cli-launcher.test.ts runs both ways.
+echo "askdocs test: building the CLI (bin/build-cli.js)" >&2
+node bin/build-cli.js
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
 echo "askdocs test: biome check (lint, format, import order)" >&2
