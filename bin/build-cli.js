@@ -10,7 +10,7 @@
 // still loads neither the model nor the Milvus SDK. Output files are named by their content,
 // and the manifest that points at them is replaced last, in one rename: a command starting
 // meanwhile runs either the old build or the new one, never a mix.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +20,24 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = 'src/cli/main.ts';
 /** Inputs esbuild does not list but that change its output. */
 const EXTRA_INPUTS = ['tsconfig.json', 'bin/build-cli.js'];
+/** Where everything bundled lives (npm packages are not bundled). */
+const SOURCE_DIRS = ['src', 'adapters'];
 
 /** Builds dist/ from the current sources; returns the manifest written. */
 export async function buildCli(root = ROOT) {
   // esbuild comes with tsx (a dependency), whose loader runs on it already.
   const esbuild = createRequire(createRequire(join(root, 'package.json')).resolve('tsx/package.json'))('esbuild');
   const outdir = join(root, BUILD_DIR);
+  // Digests taken before esbuild reads the files: one edited meanwhile then differs from
+  // its digest, and the build counts as stale rather than as built from the edit.
+  const before = new Map();
+  for (const dir of SOURCE_DIRS.filter((name) => existsSync(join(root, name)))) {
+    for (const file of readdirSync(join(root, dir), { recursive: true })) {
+      const path = join(dir, file);
+      if (/\.[cm]?[jt]sx?$/.test(path)) before.set(path, digestOf(join(root, path)));
+    }
+  }
+  for (const file of EXTRA_INPUTS) before.set(file, digestOf(join(root, file)));
   const result = await esbuild.build({
     absWorkingDir: root,
     entryPoints: [ENTRY],
@@ -50,11 +62,22 @@ export async function buildCli(root = ROOT) {
   });
   mkdirSync(outdir, { recursive: true });
   const outputs = result.outputFiles.map((file) => relative(outdir, file.path));
-  for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
+  for (const file of result.outputFiles) {
+    // Named by their content: a file already there is this one, and may be being read by a
+    // command running from it. A new one appears whole, by rename.
+    if (existsSync(file.path)) continue;
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
   const entry = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint === ENTRY)?.[0];
   if (!entry) throw new Error(`esbuild produced no output for ${ENTRY}`);
   const inputs = {};
-  for (const file of [...Object.keys(result.metafile.inputs), ...EXTRA_INPUTS].sort()) inputs[file] = digestOf(join(root, file));
+  for (const file of [...Object.keys(result.metafile.inputs), ...EXTRA_INPUTS].sort()) {
+    const digest = before.get(file);
+    if (!digest) throw new Error(`${file} is bundled but is outside ${SOURCE_DIRS.join(' and ')}`);
+    inputs[file] = digest;
+  }
   const manifest = { version: MANIFEST_VERSION, entry: relative(outdir, join(root, entry)), outputs, inputs };
   const temporary = join(outdir, `${MANIFEST}.${process.pid}.tmp`);
   writeFileSync(temporary, `${JSON.stringify(manifest, null, 1)}\n`);
