@@ -3,6 +3,9 @@
 # node's test runner. Tests start their own Milvus Lite servers and fake services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Set-up also builds the CLI from the sources as they are (bin/build-cli.js): the tests' CLI
+# child processes (about 100) then skip tsx, about 1.9 s less CPU each; a stale or missing
+# build only makes them slower, and test/cli-launcher.test.ts runs both ways.
 bash scripts/setup.sh
 # The HTML gaps report test drives Debian's chromium: install it when missing and we
 # can (root with apt-get, as in CI); otherwise that one test skips and says why.
@@ -34,11 +37,6 @@ faq_index=$!
 # Stop the build if the checks below fail first; once it has been waited for, its pid is
 # forgotten (never signal a pid that may since belong to another process).
 trap '[ -z "$faq_index" ] || kill "$faq_index" 2>/dev/null || true; rm -rf "$scratch"' EXIT
-# The CLI's child processes (about 100 of them) run the CLI built from these sources rather
-# than the sources through tsx: about 1.9 s less CPU each (bin/build-cli.js). A stale or
-# missing build would only make them slower; test/cli-launcher.test.ts runs both ways.
-echo "askdocs test: building the CLI (bin/build-cli.js)" >&2
-node bin/build-cli.js
 echo "askdocs test: tsc --noEmit" >&2
 npx --no-install tsc --noEmit
 echo "askdocs test: biome check (lint, format, import order)" >&2
