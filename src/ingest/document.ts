@@ -15,10 +15,11 @@ import { createHash } from 'node:crypto';
 import { headingAnchor } from '../engine/section-link.ts';
 import type { Chunk } from '../engine/types.ts';
 import { type ChunkerOptions, chunkDocument, type PublishedAs, type TextChunk } from './chunker.ts';
+import { plainText } from './plain-text.ts';
 import { DOCUMENT_EXTENSIONS } from './scan.ts';
 
 /** Bump when `embeddingTextOf` or what a row stores changes, so existing rows are rewritten. */
-const EMBEDDING_TEXT_VERSION = 2;
+const EMBEDDING_TEXT_VERSION = 3;
 const ID_HEX_CHARS = 32;
 
 export interface PreparedChunk extends Chunk {
@@ -146,25 +147,9 @@ function encodePath(page: string): string {
  * Embedding models see only a few hundred tokens, so the text is made dense: the
  * document title and heading path first (they say what the chunk is about, and a
  * question often echoes them), then the text without HTML tags, link targets, table
- * rules or heading markers.
+ * rules or heading markers (plain-text.ts).
  */
 export function embeddingTextOf(chunk: Pick<Chunk, 'title' | 'headingPath' | 'text'>): string {
   const context = [chunk.title, ...chunk.headingPath.filter((h, i) => i > 0 || h !== chunk.title)];
   return `${context.join(' > ')}\n\n${plainText(chunk.text)}`.trim();
-}
-
-/** Markdown/HTML reduced to the words a reader sees. */
-export function plainText(markdown: string): string {
-  return markdown
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<[^>\n]+>/g, ' ')
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/^[ \t]*#{1,6}[ \t]+/gm, '')
-    .replace(/^[ \t]*\|?[ \t]*:?-{3,}.*$/gm, '')
-    .replace(/[ \t]*\|[ \t]*/g, ' | ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/[ \t]+/g, ' ')
-    .replace(/\n\s*\n+/g, '\n')
-    .trim();
 }
