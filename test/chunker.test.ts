@@ -600,6 +600,24 @@ describe('chunker on other formats and edge cases', () => {
     const lines = codePieces.flatMap((p) => p.text.split('\n')).filter((l) => l.startsWith('value_'));
     assert.equal(new Set(lines).size, 80, 'every code line kept');
   });
+
+  it("never starts a piece inside code: a list split between items repeats no lines of an item's code block", () => {
+    const item = (i: number) =>
+      [
+        `- Step ${i}: run the job for region ${i}.`,
+        '',
+        '    ```bash',
+        ...Array.from({ length: 6 }, (_, k) => `    job --region ${i} --part ${k}`),
+        '    ```',
+      ].join('\n');
+    const source = `# Jobs\n\n## Running\n\n${Array.from({ length: 8 }, (_, i) => item(i)).join('\n\n')}\n`;
+    const { chunks } = chunkDocument(source, 'jobs.md', { maxChars: 600, overlapChars: 300 });
+    assert.ok(chunks.length > 2);
+    for (const piece of chunks) {
+      const fences = piece.text.split('\n').filter((line) => /^\s*```/.test(line));
+      assert.ok(fences.length % 2 === 0 && !/^\s*(?:```|job )/.test(piece.text), `a piece starts inside code:\n${piece.text}`);
+    }
+  });
 });
 
 describe('front matter oddities', () => {

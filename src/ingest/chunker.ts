@@ -534,11 +534,17 @@ const MIN_SPLIT_ROOM = 200;
 /**
  * The tail of a block to repeat at the start of the next piece: whole lines or sentences,
  * never code, and never table rows (cut from their header they are no table, and a table's
- * next piece repeats its header instead).
+ * next piece repeats its header instead). A group of list items can end in an item's fenced
+ * code: only its lines after that code count, or the next piece began inside code without
+ * its opening fence, and its closing fence then read as the start of code for the rest of
+ * the piece (which is how the prose after it was shown and indexed).
  */
 function overlapOf(last: Block | undefined, budget: number): string {
   if (budget <= 0 || !last || last.code || last.table) return '';
-  const lines = last.text.split('\n');
+  const marked = markFencedLines(last.text);
+  const afterCode = marked.findLastIndex(({ fence, inCode }) => fence || inCode) + 1;
+  const lines = marked.slice(afterCode).map(({ line }) => line);
+  if (lines.every((line) => line.trim() === '')) return '';
   const kept = takeTail(lines, budget, '\n');
   if (kept !== '') return kept;
   // One long line (a markdown paragraph): keep its last whole sentences.
