@@ -131,6 +131,9 @@ describe('chunker on the whole corpus', { skip: NEEDS_SHARED }, () => {
       const { chunks } = chunkDocument(source, path, LIMITS);
       const all = chunks.map((c) => c.text).join('\n');
       for (const c of chunks) assert.ok(c.text.length <= LIMITS.maxChars, `${path}: chunk of ${c.text.length} chars`);
+      // A notebook's `<style scoped>` is no text (site-syntax.ts), nor the "code" its indented CSS parses as.
+      const styles = [...source.matchAll(/^<(script|style)\b[\s\S]*?<\/\1>/gim)].map((m) => [m.index, m.index + m[0].length]);
+      const styled = (offset: number) => styles.some(([from, to]) => offset >= from! && offset < to!);
       const tree = fromMarkdown(source, {
         extensions: [gfm(), frontmatter(['yaml'])],
         mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml'])],
@@ -145,7 +148,7 @@ describe('chunker on the whole corpus', { skip: NEEDS_SHARED }, () => {
             `${path}: heading "${line}" is a heading line in some chunk`,
           );
         }
-        if (node.type === 'code' && end - start <= LIMITS.maxChars - 300) {
+        if (node.type === 'code' && end - start <= LIMITS.maxChars - 300 && !styled(start)) {
           assert.ok(
             chunks.some((c) => c.text.includes(source.slice(start, end).trimEnd())),
             `${path}: code block at line ${node.position?.start.line} kept whole`,
@@ -154,10 +157,10 @@ describe('chunker on the whole corpus', { skip: NEEDS_SHARED }, () => {
         if ('children' in node) for (const child of node.children) visit(child);
       };
       visit(tree);
-      const body = source.replace(/^---\n[\s\S]*?\n---\n/, '');
+      const body = source.replace(/^---\n[\s\S]*?\n---\n/, '').replace(/^<(script|style)\b[\s\S]*?<\/\1>/gim, '');
       for (const line of body.split('\n')) {
         const text = line.trim();
-        // Markup, and template tags alone on a line (site-syntax.ts), are not text.
+        // Markup, `<script>` and `<style>` blocks, and template tags alone on a line (site-syntax.ts), are not text.
         const markupOnly = text.replace(/<[^>]*>|\{\{[^{}]*\}\}|\{%.*?%\}/g, '').trim() === '';
         if (markupOnly || text.length > LIMITS.maxChars / 2) continue;
         assert.ok(all.includes(text), `${path}: line kept: ${text.slice(0, 80)}`);
@@ -218,6 +221,62 @@ describe('chunker on other formats and edge cases', () => {
     assert.doesNotMatch(text, /import|export|internal:/);
     assert.match(text, /<Note>Needs Docker 20 or later.<\/Note>/);
     assert.ok(chunks.some((c) => c.headingPath.join(' > ') === 'Setup guide > Install'));
+  });
+
+  it('VitePress and notebook pages: <script> and <style> blocks are not text, an HTML sample in code keeps them', () => {
+    const source = [
+      '# Troubleshooting',
+      '',
+      '<script setup>',
+      "import graphSvg from '../images/graph.svg?raw'",
+      '</script>',
+      '<svg-image :svg="graphSvg" />',
+      '',
+      '## Default import returns an object',
+      '',
+      'Use the named export instead.',
+      '',
+      '<script setup lang="ts">',
+      '// redirect old links with hash to old version docs',
+      "if (typeof window !== 'undefined') {",
+      '  location.href = `https://v6.example.dev` + location.pathname',
+      '  const fence = `',
+      '```',
+      '`',
+      '}',
+      '</script>',
+      '',
+      '## Index page',
+      '',
+      'Reference the entry from your index.html:',
+      '',
+      '```html',
+      '<script type="module" src="/src/main.js"></script>',
+      '<style scoped>',
+      '.app { color: red }',
+      '</style>',
+      '```',
+      '',
+      '<div>',
+      '<style scoped>',
+      '    .dataframe tbody tr th { vertical-align: top; }',
+      '</style>',
+      '<table><tr><td>Output row</td></tr></table>',
+      '</div>',
+    ].join('\n');
+    const { chunks } = chunkDocument(source, 'guide/troubleshooting.md', { ...LIMITS, minChars: 0 });
+    const text = chunks.map((c) => c.text).join('\n');
+    for (const gone of ['graphSvg', 'redirect old links', 'location.href', 'vertical-align']) assert.ok(!text.includes(gone), gone);
+    assert.match(text, /Use the named export instead\./);
+    assert.match(
+      text,
+      /```html\n<script type="module" src="\/src\/main.js"><\/script>\n<style scoped>\n\.app \{ color: red \}\n<\/style>\n```/,
+    );
+    assert.match(text, /Output row/);
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath.at(-1)),
+      ['Default import returns an object', 'Index page'],
+    );
   });
 
   it('MDX and Docusaurus .md: code samples keep their export and import lines; ESM, comments and admonition fences go', () => {

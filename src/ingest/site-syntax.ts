@@ -6,11 +6,12 @@
  * spaces, which Markdown would otherwise read as code), the tags of Docusaurus and
  * Starlight tabs (`<Tabs>`, `<TabItem value="win" label="Windows">`: the label stays, as a
  * MkDocs tab's title does, for it is often all that says which OS a command is for),
- * `[TOC]` markers, `--8<--`
- * snippet includes of files outside the docs folder (includes.ts puts those of files inside
- * it in place), and lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`, `{{tab}}`, `{% include x.md %}`), and a heading's
- * own id after its text (`## Archive a project {#archive}`; headingIdOf reads it), MkDocs
- * Material's icon shortcodes and attribute lists on links and lines. A tag
+ * `[TOC]` markers, `--8<--` snippet includes of files outside the docs folder (includes.ts
+ * puts those of files inside it in place), `<script>` and `<style>` blocks (code and styles
+ * the page runs), lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`,
+ * `{{tab}}`, `{% include x.md %}`), and a heading's own id after its text (`## Archive a
+ * project {#archive}`; headingIdOf reads it), MkDocs Material's icon shortcodes and attribute
+ * lists on links and lines. A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
@@ -43,12 +44,15 @@ const ATTRIBUTE = /^(?:#[^\s#]+|\.[\w-]+|[\w-]+=\S+)$/;
 // MkDocs Material's icons and emoji (`:octicons-file-code-24:`, `:material-check:`, `:smile:`):
 // pictures on the page, not words. Not inside a word or a time ("10:30:00").
 const EMOJI_SHORTCODE = /(?<![\p{L}\p{N}_:]):[a-z0-9][a-z0-9_+-]*:(?![\p{L}\p{N}_:])/gu;
+// CommonMark's HTML block start for `<script>` and `<style>`: the tag at the line's start, then
+// a space, `>` or the line's end (`<script setup lang="ts">`, `<style scoped>`), not `<scripts>`.
+const SCRIPT_START = /^ {0,3}<(script|style)(?=[\s>]|$)/im;
 // attr_list on an inline element (`[Start](start.md){ .md-button }`) or alone on a line
 // (`{: .source-link }`): a style for the page, nothing to read.
 const INLINE_ATTRIBUTES = /(?<=[)\]]|^[ \t]*)\{:?[ \t]*(?:[#.][\w-]+|[\w-]+=\S+)(?:[ \t]+(?:[#.][\w-]+|[\w-]+=\S+))*[ \t]*\}/g;
 
 export function blankSiteSyntax(source: string): string {
-  const lines = markFencedLines(source).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
+  const lines = markFencedLines(blankScriptBlocks(source)).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
   blankEsm(lines);
   blankComments(lines);
   for (const entry of lines) {
@@ -66,6 +70,32 @@ export function blankSiteSyntax(source: string): string {
   }
   dedentMkdocsBlocks(lines);
   return lines.map((entry) => entry.line).join('\n');
+}
+
+/**
+ * `<script>` and `<style>` blocks outside code, blanked: code the page runs (VitePress's
+ * `<script setup>` imports, a redirect), styles (a notebook's `<style scoped>`), never text
+ * a reader sees. A block runs as CommonMark's HTML block of this kind does, from a line that
+ * starts with the tag to the line that closes it (or the end of the page), fences inside it
+ * included: a backtick template in the script is no code block. Blanked before fences are
+ * found, so it does not open one either.
+ */
+function blankScriptBlocks(source: string): string {
+  let text = source;
+  // Once per block: what follows a block is marked again, as a fence inside it may have hidden the rest from the first marking.
+  for (let from = 0; SCRIPT_START.test(text); ) {
+    const lines = text.split('\n');
+    const marked = markFencedLines(text);
+    const i = lines.findIndex((line, k) => k >= from && !marked[k]!.fence && !marked[k]!.inCode && SCRIPT_START.test(line));
+    if (i === -1) break;
+    const end = new RegExp(`</${SCRIPT_START.exec(lines[i]!)![1]}\\s*>`, 'i');
+    let last = i;
+    while (last < lines.length - 1 && !end.test(lines[last]!)) last++;
+    for (let j = i; j <= last; j++) lines[j] = blank(lines[j]!);
+    text = lines.join('\n');
+    from = last + 1;
+  }
+  return text;
 }
 
 /**
