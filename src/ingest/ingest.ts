@@ -21,6 +21,7 @@ import { type PreparedChunk, prepareDocument } from './document.ts';
 import { includesOf, resolveIncludes } from './includes.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
+import { resolveSnippets, snippetReader, snippetsOf } from './snippets.ts';
 
 export type IngestStore = Pick<
   ChunkStore,
@@ -155,13 +156,17 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
   const included = new Set([...includesByPage.values()].flat());
   if (included.size > 0)
     options.logger?.info({ files: [...included] }, 'ingest: files included by other pages are indexed as part of them');
+  // Code files that VitePress pages show with `<<<` (snippets.ts), each read once.
+  const readSnippets = snippetReader(options.dir, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   const plans: FilePlan[] = [];
   for (const [path, text] of texts) {
     if (included.has(path)) continue;
     let chunks: PreparedChunk[];
     try {
       // Most pages include nothing: only those that do are read through again.
-      const source = includesByPage.get(path)?.length ? resolveIncludes(text, path, (other) => texts.get(other)) : text;
+      let source = includesByPage.get(path)?.length ? resolveIncludes(text, path, (other) => texts.get(other)) : text;
+      const shown = snippetsOf(source, path);
+      if (shown.length > 0) source = resolveSnippets(source, path, await readSnippets(shown));
       chunks = prepareDocument(source, path, options);
     } catch (error) {
       skip(path, parseFailure(error));

@@ -7,7 +7,8 @@
  * Starlight tabs (`<Tabs>`, `<TabItem value="win" label="Windows">`: the label stays, as a
  * MkDocs tab's title does, for it is often all that says which OS a command is for),
  * `[TOC]` markers, `--8<--` snippet includes of files outside the docs folder (includes.ts
- * puts those of files inside it in place), `<script>` and `<style>` blocks (code and styles
+ * puts those of files inside it in place), VitePress `<<<` snippet imports whose file was not
+ * read (snippets.ts puts the others in place), `<script>` and `<style>` blocks (code and styles
  * the page runs), lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`,
  * `{{tab}}`, `{% include x.md %}`), and a heading's own id after its text (`## Archive a
  * project {#archive}`; headingIdOf reads it), MkDocs Material's icon shortcodes and attribute
@@ -57,8 +58,9 @@ export function blankSiteSyntax(source: string): string {
   blankComments(lines);
   for (const entry of lines) {
     if (!entry.prose) continue;
-    // Python-Markdown's table-of-contents marker and MkDocs snippet includes: nothing to read here.
-    if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
+    // Python-Markdown's table-of-contents marker, MkDocs snippet includes and VitePress snippet
+    // imports (`<<< ./file.ts`) not put in place: nothing to read here.
+    if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*|<<<[ \t]*\S.*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
     if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
     if (TAB_TAGS_LINE.test(entry.line)) entry.line = keepOnly(entry.line, tabLabelsOf(entry.line));
     entry.line = blankDecorations(entry.line);
