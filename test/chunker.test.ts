@@ -601,6 +601,31 @@ describe('chunker on other formats and edge cases', () => {
     assert.match(chunks[0]!.text, /^Beta feature\.[\s\S]*## Prerequisites/);
   });
 
+  it('the intro of a page without a `# ` heading stays under the page title, not under its first `## ` section', () => {
+    const source = [
+      '---',
+      'title: What About Formatting?',
+      '---',
+      '',
+      'We recommend against using ESLint for formatting.',
+      '',
+      '## Formatters vs. Linters',
+      '',
+      'Formatters fix whitespace; linters find logic bugs. '.repeat(5),
+      '',
+      '## Suggested Usage',
+      '',
+      'Run a formatter, then ESLint, and leave spacing rules off. '.repeat(5),
+    ].join('\n');
+    const { title, chunks } = chunkDocument(source, 'users/What_About_Formatting.mdx', LIMITS);
+    assert.equal(title, 'What About Formatting?');
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [[], ['Suggested Usage']],
+    );
+    assert.match(chunks[0]!.text, /^We recommend against[\s\S]*## Formatters vs\. Linters\n\nFormatters fix whitespace/);
+  });
+
   it('a banner of markup before the first heading (an HTML title, badges) is no chunk; words written as text stay', () => {
     for (const banner of ['<h1 align="center">Acme</h1>', '[![CI](https://ci.example/badge.svg)](https://ci.example) ![npm](npm.svg)']) {
       const { chunks } = chunkDocument(`${banner}\n\n## Install\n\nRun the installer.\n`, 'install.md', LIMITS);

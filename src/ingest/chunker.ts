@@ -482,12 +482,19 @@ function chunkOf(section: Section, text: string): TextChunk {
 }
 
 /**
- * The section a run of merged sections is filed under: its first section with a body,
- * preferring one under a heading, so text before a page's first heading (a banner, a
- * site's widget markup) does not leave the page intro without a heading.
+ * The section a run of merged sections is filed under: its first section with a body.
+ * Text before a page's `# ` heading (a banner, a site's widget markup) is filed under
+ * that heading, so it does not leave the page intro without one. Text before a first
+ * `## ` heading is the page's own intro, under the page's title, and its `## ` sections
+ * join it as they join a `# ` heading's intro: filed under the first of them, it read as
+ * part of that section ("We recommend against using ESLint for formatting" labelled
+ * "Formatters vs. Linters").
  */
 function ownerOf(sections: Section[]): Section | undefined {
-  return sections.find((s) => s.body.length > 0 && s.depth > 0) ?? sections.find((s) => s.body.length > 0);
+  const first = sections.find((s) => s.body.length > 0);
+  const nextHeading = sections.find((s) => s.depth > 0);
+  if (first?.depth === 0 && nextHeading?.depth === 1) return sections.find((s) => s.body.length > 0 && s.depth > 0) ?? first;
+  return first;
 }
 
 /**
