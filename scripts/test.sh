@@ -66,8 +66,9 @@ fi
 # Test files run in parallel, each in its own process: much of a file's time is spent
 # waiting (engine start-up, child processes, fake servers, timeouts), not computing, so
 # several at once finish sooner even on 2 cores. Node's default (cores - 1) is 1 there.
-# On 2 cores 3 at a time already keeps the CPUs about 90% busy (~820 CPU seconds in a
-# ~460 s run); 5 measured no faster (468 s) and costs more CPU in contention.
+# On 2 cores 3 at a time already kept the CPUs about 90% busy (~820 CPU seconds in a
+# ~460 s run, measured while the CLI's child processes still ran through tsx); 5 measured no
+# faster (468 s) and costs more CPU in contention.
 # ASKDOCS_TEST_CONCURRENCY overrides it (1 runs the files one at a time).
 # ASKDOCS_TEST_WEIGHTS_OUT=<file> also writes each file's wall time there (the format of
 # test/support/file-weights.txt).

@@ -81,7 +81,7 @@ export function contentWords(text: string): string[] {
 }
 
 /** Whether a question was asked in a conversation (anything before it to lean on). */
-export function hasThread(history: Turn[] | undefined): boolean {
+function hasThread(history: Turn[] | undefined): boolean {
   return history?.some((turn) => turn.role === 'user' || turn.role === 'assistant') ?? false;
 }
 
@@ -116,7 +116,8 @@ export function keyTerms(text: string, limit = 8): string[] {
   // pattern would pair the closing backtick of a long span with the next opening one
   // and take the prose between them (", run ") for code.
   for (const match of text.matchAll(/`([^`\n]+)`/g)) if (match[1]!.length <= MAX_CODE_TERM) add(match[1]!);
-  const tokens = text.replace(/`[^`\n]*`/g, ' ').split(/\s+/);
+  const prose = text.replace(/`[^`\n]*`/g, ' ');
+  const tokens = prose.split(/\s+/);
   tokens.forEach((token, i) => {
     // A call written out in prose (`fastify.decorateReply('name', value)`) names the function
     // before its parenthesis; the argument cut off at the space is no name.
@@ -129,7 +130,7 @@ export function keyTerms(text: string, limit = 8): string[] {
   });
   // A word in parentheses is what the answer calls the thing it just described, however it
   // is written: "memory mapping (mmap)", "partition key (pk)".
-  for (const match of text.replace(/`[^`\n]*`/g, ' ').matchAll(/\((\p{L}[\p{L}\p{N}_.-]{1,30})\)/gu)) add(match[1]!);
+  for (const match of prose.matchAll(/\((\p{L}[\p{L}\p{N}_.-]{1,30})\)/gu)) add(match[1]!);
   return terms.slice(0, limit);
 }
 
