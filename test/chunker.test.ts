@@ -430,6 +430,47 @@ describe('chunker on other formats and edge cases', () => {
     assert.match(chunk?.text ?? '', /<Tab title="npm">Tag and text/);
   });
 
+  it('MDX components alone on a line (Mintlify): the tags go, titles stay, and a code group is code, not headings', () => {
+    const source = [
+      '## Filtering',
+      '',
+      'Using `$eq` is equivalent to the bare field.',
+      '',
+      '<CodeGroup>',
+      '```python Python',
+      '{"field": "value"}',
+      '',
+      '# is equivalent to',
+      '',
+      '{"field": {"$eq": "value"}}',
+      '```',
+      '</CodeGroup>',
+      '',
+      '<AccordionGroup>',
+      '  <Accordion title="Is there a free tier?">',
+      'Yes: the first 5 GB are free.',
+      '  </Accordion>',
+      '</AccordionGroup>',
+      '',
+      '<Note>',
+      'Filters run before the search.',
+      '</Note>',
+      '<Card title="Quickstart" href="/start" />',
+    ].join('\n');
+    const { chunks } = chunkDocument(source, 'filter.mdx', LIMITS);
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['Filtering']],
+      'the comment in the code group is no heading',
+    );
+    const text = chunks[0]!.text;
+    assert.match(text, /```python Python\n\{"field": "value"\}\n\n# is equivalent to/);
+    assert.match(text, /Is there a free tier\?\s+Yes: the first 5 GB are free\./);
+    assert.match(text, /Filters run before the search\./);
+    assert.match(text, /Quickstart/);
+    assert.doesNotMatch(text, /<\/?(?:CodeGroup|AccordionGroup|Accordion|Note|Card)\b/);
+  });
+
   it('a heading that sets its own id: the id is its anchor, and no part of its text, its heading lines or its title', () => {
     const source = [
       '# Projects API \\{#api}',

@@ -3,9 +3,10 @@
  * written: MDX's ESM lines (`import … from …`, `export const …`) and `{/* comments *\/}`,
  * Docusaurus admonition fences (`:::tip Title` … `:::`), MkDocs Material's admonitions
  * and content tabs (`!!! note "Title"`, `=== "pip"`, each with a body indented by four
- * spaces, which Markdown would otherwise read as code), the tags of Docusaurus and
- * Starlight tabs (`<Tabs>`, `<TabItem value="win" label="Windows">`: the label stays, as a
- * MkDocs tab's title does, for it is often all that says which OS a command is for),
+ * spaces, which Markdown would otherwise read as code), lines of MDX component tags
+ * (Docusaurus and Starlight tabs, `<TabItem value="win" label="Windows">`; Mintlify's
+ * `<CodeGroup>`, `<Accordion title="…">`, `<Note>`: a label or title stays, as a MkDocs tab's
+ * title does, for it is often all that says which OS a command is for or what a FAQ asks),
  * `[TOC]` markers, `--8<--` snippet includes of files outside the docs folder (includes.ts
  * puts those of files inside it in place), VitePress `<<<` snippet imports whose file was not
  * read (snippets.ts puts the others in place), `<script>` and `<style>` blocks (code and styles
@@ -31,9 +32,13 @@ const ADMONITION_FENCE = /^[ \t]*:{3,}[ \t]*([\w-]*)(.*)$/;
 // `!!! note "Title"`, `??? tip`, `???+ warning "Title"`, `=== "Tab label"`.
 const MKDOCS_BLOCK = /^(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*[ \t]*(?:"([^"]*)")?|===\+?[ \t]+"([^"]*)")[ \t]*$/;
 const MKDOCS_INDENT = '    ';
-// A line of only tab tags: `<Tabs groupId="os">`, `</TabItem>`, `<TabItem value="win" label="Windows">`, `<Tab title="…">`.
-const TAB_TAGS_LINE = /^[ \t]*(?:<\/?(?:Tabs|TabItem|Tab)(?:[ \t][^<>]*)?>[ \t]*)+$/;
-const TAB_OPENING = /<(?:TabItem|Tab)(?:[ \t]([^<>]*))?>/g;
+// A line of only component tags: a name with a capital is a component in MDX, never HTML
+// (`<Tabs groupId="os">`, `</TabItem>`, `<CodeGroup>`, `<Accordion title="…">`, `<Card … />`).
+// CommonMark would read such a line as the start of an HTML block running to the next blank
+// line, swallowing a code fence that follows it (its `# comment` lines then read as headings)
+// and keeping the tags in the text; MDX parses what follows as Markdown.
+const COMPONENT_TAGS_LINE = /^[ \t]*(?:<\/?[A-Z][\w.]*(?:[ \t][^<>]*)?\/?>[ \t]*)+$/;
+const COMPONENT_OPENING = /<([A-Z][\w.]*)(?:[ \t]([^<>]*?))?\/?>/g;
 // Hugo shortcodes, Jinja/Handlebars and Liquid tags alone on a line (indented less than code).
 const TEMPLATE_TAG = String.raw`(?:\{\{[^{}\n]*\}\}|\{%[^\n]*?%\})`;
 const TEMPLATE_LINE = new RegExp(String.raw`^ {0,3}${TEMPLATE_TAG}(?:[ \t]*${TEMPLATE_TAG})*[ \t]*$`);
@@ -62,7 +67,7 @@ export function blankSiteSyntax(source: string): string {
     // imports (`<<< ./file.ts`) not put in place: nothing to read here.
     if (/^[ \t]*(?:\[TOC\]|-{2}8<-{2}[ \t].*|<<<[ \t]*\S.*)[ \t]*$/i.test(entry.line)) entry.line = blank(entry.line);
     if (TEMPLATE_LINE.test(entry.line)) entry.line = blank(entry.line);
-    if (TAB_TAGS_LINE.test(entry.line)) entry.line = keepOnly(entry.line, tabLabelsOf(entry.line));
+    if (COMPONENT_TAGS_LINE.test(entry.line)) entry.line = keepOnly(entry.line, componentTitlesOf(entry.line));
     entry.line = blankDecorations(entry.line);
     const heading = headingAttributes(entry.line);
     if (heading) entry.line = keepOnly(entry.line, heading.line);
@@ -120,10 +125,19 @@ function headingAttributes(line: string): { line: string; id?: string } | undefi
   return { line: match[1]!, ...(id ? { id } : {}) };
 }
 
-/** What a reader sees of a line of tab tags: the labels of the tabs it opens (a tab without one shows its value). */
-function tabLabelsOf(line: string): string {
-  return [...line.matchAll(TAB_OPENING)]
-    .map(([, attributes = '']) => attributeOf(attributes, 'label') ?? attributeOf(attributes, 'title') ?? attributeOf(attributes, 'value'))
+/**
+ * What a reader sees of a line of component tags: the labels and titles of those it opens
+ * (a tab's label, an accordion's question, a card's or a step's title); a Docusaurus tab
+ * without a label shows its value.
+ */
+function componentTitlesOf(line: string): string {
+  return [...line.matchAll(COMPONENT_OPENING)]
+    .map(
+      ([, name = '', attributes = '']) =>
+        attributeOf(attributes, 'label') ??
+        attributeOf(attributes, 'title') ??
+        (/^(?:TabItem|Tab)$/.test(name) ? attributeOf(attributes, 'value') : undefined),
+    )
     .filter((label) => label !== undefined && label.trim() !== '')
     .join(' ');
 }
