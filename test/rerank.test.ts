@@ -10,7 +10,7 @@ import type { RetrievedChunk } from '../src/engine/types.ts';
 import { prepareDocument } from '../src/ingest/document.ts';
 import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, NAMED_CONFIDENT_RELEVANCE, shouldAbstainReranked } from '../src/retrieval/abstain.ts';
 import { codeFraction, dropNearDuplicates, isSignpost } from '../src/retrieval/canonical.ts';
-import { matchedRareIdentifiers, namedTerms, unknownNames, unmatchedDistinctiveTerms } from '../src/retrieval/distinctive.ts';
+import { matchedRareIdentifiers, namedTerms, unknownNames, unmatchedDistinctiveTerms, unusualWords } from '../src/retrieval/distinctive.ts';
 import { orderTopPageByQuestion, rerankByFeatures } from '../src/retrieval/rerank.ts';
 import { mergeSameSection } from '../src/retrieval/sections.ts';
 import { queryVariants } from '../src/retrieval/variants.ts';
@@ -378,6 +378,22 @@ describe('distinctive terms and reranked abstention', () => {
     assert.equal(shouldAbstainReranked({ question: 'x', ranked: [], threshold: 0.4, unmatchedTerms: [] }).reason, 'no_candidates');
   });
 
+  it('names written in lower case: words that are not English, nor a typo or an abbreviation of a word in the top passages', () => {
+    const passages = [chunk('a', 'Create a collection in production with a partition key, then query it.', { title: 'Collections' })];
+    assert.deepEqual(unusualWords('weaviate hybrid search: how do i tune it?', passages), ['weaviate']);
+    assert.deepEqual(unusualWords('in msgspec, can a model be frozen like with protobuf?', passages).sort(), ['msgspec', 'protobuf']);
+    assert.deepEqual(
+      unusualWords('i dont get why my colection in prod is slooow after a crashloop, gotcha', passages),
+      [],
+      'contractions, a typo and an abbreviation of words in the passages, drawn-out and run-together words, slang',
+    );
+    assert.deepEqual(
+      unusualWords("my collection 'qdrantish' fails in `weaviateStore.search()`", passages),
+      [],
+      'quoted and code text left out',
+    );
+  });
+
   it('names the docs never use: written as names, looked up in the whole corpus, quoted and code text left out', async () => {
     assert.deepEqual(
       namedTerms("how do i set up winston's DailyRotateFile transport, is it HIPAA ok, and what about log4j2 or v2?").sort(),
@@ -386,6 +402,11 @@ describe('distinctive terms and reranked abstention', () => {
     assert.deepEqual(namedTerms("my collection 'prod-docs-v2' fails in `MyStore.search()`"), [], "the asker's own names");
     assert.deepEqual(namedTerms('how do partitions work in milvus?'), [], 'plain words are no names');
     assert.deepEqual(namedTerms('can FileResponse serve an mp4 with Range requests?'), ['fileresponse'], 'formats are no names');
+    assert.deepEqual(
+      namedTerms('my alias generator makes camelCase keys; does userName still validate on macOS and gRPC?').sort(),
+      ['grpc', 'macos'],
+      'lower camel case of whole words is a naming convention or a variable; with a short part, a product',
+    );
     const corpus = new Map([
       ['winston', 0],
       ['dailyrotatefile', 0],
@@ -393,8 +414,8 @@ describe('distinctive terms and reranked abstention', () => {
     ]);
     const counted = async (terms: string[], atMost: number) =>
       new Map(terms.map((term) => [term, Math.min(corpus.get(term) ?? 0, atMost)]));
-    assert.deepEqual(await unknownNames("set up winston's DailyRotateFile", counted), ['winston', 'dailyrotatefile']);
-    assert.deepEqual(await unknownNames('MilvusClient fails to connect', counted), [], 'a name the docs use');
+    assert.deepEqual(await unknownNames("set up winston's DailyRotateFile", [], counted), ['winston', 'dailyrotatefile']);
+    assert.deepEqual(await unknownNames('MilvusClient fails to connect', [], counted), [], 'a name the docs use');
     const decide = (score: number) =>
       shouldAbstainReranked({
         question: "set up winston's DailyRotateFile",

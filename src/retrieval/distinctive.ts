@@ -12,7 +12,9 @@
  * Document frequency comes from Milvus's own BM25 index: a one-term BM25 search
  * returns at most `limit` chunks, so its length is min(df, limit).
  */
+import { distance } from 'fastest-levenshtein';
 import type { RetrievedChunk } from '../engine/types.ts';
+import { isEnglish } from './english.ts';
 import { contentWords } from './rewrite.ts';
 
 /** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
@@ -79,13 +81,12 @@ export async function matchedRareIdentifiers(
  * "utf8"), and a docs set that never writes "mp4" may still answer a question about video.
  */
 export function namedTerms(question: string): string[] {
-  const text = question.replace(/`[^`]*`|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])|"[^"]*"/gu, ' ');
   const named = new Set<string>();
-  for (const raw of text.split(/\s+/)) {
+  for (const raw of withoutQuotedText(question).split(/\s+/)) {
     const token = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     const possessive = /^(\p{L}[\p{L}\p{N}.-]*)['’]s$/u.exec(token);
     const word = possessive ? possessive[1]! : token;
-    const isName = possessive !== null || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}{3,}\p{N}*$/u.test(word);
+    const isName = possessive !== null || (/\p{Ll}\p{Lu}/u.test(word) && !isCamelCaseIdentifier(word)) || /^\p{Lu}{3,}\p{N}*$/u.test(word);
     if (!isName) continue;
     for (const term of terms(word)) if (term.length >= 3 && !/^\d+$/.test(term)) named.add(term);
   }
@@ -93,14 +94,63 @@ export function namedTerms(question: string): string[] {
 }
 
 /**
- * The names the question asks about that the docs never use, in any chunk: another
- * product ("winston's DailyRotateFile"), a standard or certification ("HIPAA", "FedRAMP").
- * Unlike the rare-term rule above, this one needs no corpus size: a name no chunk holds is
- * no subject of these docs however few chunks there are; and it looks at names only, since
- * most words the docs never use are slang and typos.
+ * A word in lower camel case made of whole words ("camelCase", "userName", "getUser"):
+ * a naming convention or the asker's own variable, not a product's name. Products written
+ * that way have a short part ("macOS", "gRPC", "iPhone", "mongoDB").
  */
-export async function unknownNames(question: string, documentFrequencies: DocumentFrequencies): Promise<string[]> {
-  const named = namedTerms(question);
+function isCamelCaseIdentifier(word: string): boolean {
+  if (!/^\p{Ll}/u.test(word)) return false;
+  const parts = word.split(/(?=\p{Lu})/u);
+  return parts.every((part) => part.length >= 3 && /^\p{L}+$/u.test(part));
+}
+
+/** The question without code spans and quoted text: there the asker names their own things (a collection called 'prod-docs-v2'). */
+function withoutQuotedText(question: string): string {
+  return question.replace(/`[^`]*`|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])|"[^"]*"/gu, ' ');
+}
+
+/** The shortest word that can be told from a typo or an abbreviation of one the passages use. */
+const MIN_UNUSUAL_LENGTH = 4;
+/** Edits that still make a question word a typo of a word in the top passages ("feild", "colection"), from this length on. */
+const TYPO_EDITS = 2;
+const MIN_TYPO_LENGTH = 5;
+
+/**
+ * Question words that are not English (english.ts) and not a typo or an abbreviation of a
+ * word in the top passages: in lower case a name looks like any other word ("weaviate
+ * hybrid search", "in msgspec, how do I…", "straight into postgres"), and this is what is
+ * left of one once chat's words are set aside.
+ */
+export function unusualWords(question: string, hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[]): string[] {
+  const candidates = [...new Set(contentWords(withoutQuotedText(question)).flatMap(terms))].filter(
+    (term) => term.length >= MIN_UNUSUAL_LENGTH && /^\p{L}+$/u.test(term) && !isEnglish(term),
+  );
+  if (candidates.length === 0) return [];
+  const passageWords = [...new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))))];
+  return candidates.filter(
+    (term) =>
+      !passageWords.some(
+        (word) =>
+          word.startsWith(term) ||
+          (term.length >= MIN_TYPO_LENGTH && Math.abs(word.length - term.length) <= TYPO_EDITS && distance(term, word) <= TYPO_EDITS),
+      ),
+  );
+}
+
+/**
+ * The names the question asks about that the docs never use, in any chunk: another
+ * product ("winston's DailyRotateFile", "weaviate"), a standard or certification ("HIPAA",
+ * "FedRAMP"). Unlike the rare-term rule above, this one needs no corpus size: a name no chunk
+ * holds is no subject of these docs however few chunks there are. A name is a word written as
+ * one (namedTerms) or a word that is not English (unusualWords); most other words the docs
+ * never use are slang and typos.
+ */
+export async function unknownNames(
+  question: string,
+  hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
+  documentFrequencies: DocumentFrequencies,
+): Promise<string[]> {
+  const named = [...new Set([...namedTerms(question), ...unusualWords(question, hits)])];
   if (named.length === 0) return [];
   const frequencies = await documentFrequencies(named, 1);
   return named.filter((term) => (frequencies.get(term) ?? 0) === 0);

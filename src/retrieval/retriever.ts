@@ -165,7 +165,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const names = await productNames(question.text);
     const namesUnknown =
       (relevance >= config.retrieval.abstainThreshold || matchedIdentifiers.length > 0) && relevance < NAMED_CONFIDENT_RELEVANCE
-        ? await unknownNames(question.text, frequencies)
+        ? await unknownNames(question.text, hits, frequencies)
         : [];
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
