@@ -414,8 +414,15 @@ describe('distinctive terms and reranked abstention', () => {
     ]);
     const counted = async (terms: string[], atMost: number) =>
       new Map(terms.map((term) => [term, Math.min(corpus.get(term) ?? 0, atMost)]));
-    assert.deepEqual(await unknownNames("set up winston's DailyRotateFile", [], counted), ['winston', 'dailyrotatefile']);
-    assert.deepEqual(await unknownNames('MilvusClient fails to connect', [], counted), [], 'a name the docs use');
+    assert.deepEqual(await unknownNames("set up winston's DailyRotateFile", counted), ['winston', 'dailyrotatefile']);
+    assert.deepEqual(await unknownNames('MilvusClient fails to connect', counted), [], 'a name the docs use');
+    const passages = [chunk('a', 'Hybrid search fuses dense and sparse results.')];
+    assert.deepEqual(await unknownNames('weaviate hybrid search: how do i tune it?', counted, passages), ['weaviate'], 'not English');
+    assert.deepEqual(
+      await unknownNames('weaviate hybrid search: how do i tune it?', counted),
+      [],
+      'not English only counts with the passages',
+    );
     const decide = (score: number) =>
       shouldAbstainReranked({
         question: "set up winston's DailyRotateFile",

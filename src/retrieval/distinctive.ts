@@ -147,10 +147,11 @@ export function unusualWords(question: string, hits: Pick<RetrievedChunk, 'text'
  */
 export async function unknownNames(
   question: string,
-  hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
   documentFrequencies: DocumentFrequencies,
+  /** The top passages, to look for words that are not English (unusualWords) too; without them, only words written as names count. */
+  unusualIn?: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
 ): Promise<string[]> {
-  const named = [...new Set([...namedTerms(question), ...unusualWords(question, hits)])];
+  const named = [...new Set([...namedTerms(question), ...(unusualIn ? unusualWords(question, unusualIn) : [])])];
   if (named.length === 0) return [];
   const frequencies = await documentFrequencies(named, 1);
   return named.filter((term) => (frequencies.get(term) ?? 0) === 0);

@@ -30,7 +30,14 @@ import { meanDirection } from '../embeddings/types.ts';
 import type { Question, RetrievalResult, RetrievedChunk } from '../engine/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChunkStore } from '../milvus/store.ts';
-import { CONFIDENT_RELEVANCE, IDENTIFIER_MARGIN, NAMED_CONFIDENT_RELEVANCE, shouldAbstain, shouldAbstainReranked } from './abstain.ts';
+import {
+  CONFIDENT_RELEVANCE,
+  IDENTIFIER_MARGIN,
+  NAMED_CONFIDENT_RELEVANCE,
+  shouldAbstain,
+  shouldAbstainReranked,
+  UNUSUAL_NAME_CONFIDENT_RELEVANCE,
+} from './abstain.ts';
 import { dropNearDuplicates } from './canonical.ts';
 import { MIN_CHUNKS_FOR_RARE_TERMS, matchedRareIdentifiers, unknownNames, unmatchedDistinctiveTerms } from './distinctive.ts';
 import { fuseRankings } from './fusion.ts';
@@ -165,7 +172,7 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     const names = await productNames(question.text);
     const namesUnknown =
       (relevance >= config.retrieval.abstainThreshold || matchedIdentifiers.length > 0) && relevance < NAMED_CONFIDENT_RELEVANCE
-        ? await unknownNames(question.text, hits, frequencies)
+        ? await unknownNames(question.text, frequencies, relevance < UNUSUAL_NAME_CONFIDENT_RELEVANCE ? hits : undefined)
         : [];
     const milvusMs = searched - embedded + (performance.now() - termsStarted);
     const decision = shouldAbstainReranked({
