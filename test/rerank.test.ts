@@ -358,6 +358,11 @@ describe('distinctive terms and reranked abstention', () => {
       [],
       'words the corpus never uses (slang, typos) are not distinctive',
     );
+    assert.deepEqual(
+      await unmatchedDistinctiveTerms("my key is literally 'foodb$usd': whats the maximum payload of an entity?", hits, df),
+      [],
+      "the asker's own names, quoted or in code, are not the subject",
+    );
   });
 
   it('abstains on low relevance, unknown versions, and unmatched terms unless confident', () => {

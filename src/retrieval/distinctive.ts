@@ -42,7 +42,8 @@ export async function unmatchedDistinctiveTerms(
   documentFrequencies: DocumentFrequencies,
 ): Promise<string[]> {
   const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
-  const asked = new Set(contentWords(question).flatMap(terms));
+  // Quoted and code text is the asker's own naming (a key called 'price$usd'), not the subject.
+  const asked = new Set(contentWords(withoutQuotedText(question)).flatMap(terms));
   const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term));
   if (missing.length === 0) return [];
   const frequencies = await documentFrequencies(missing, RARE_DOCUMENT_FREQUENCY + 1);
