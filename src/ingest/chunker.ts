@@ -69,17 +69,22 @@ export function chunkDocument(
   path: string,
   options: ChunkerOptions,
   format: DocumentFormat = formatOf(path),
+  /** The page's label in its site's navigation (a MkDocs `nav`): its title unless it sets one or has a `# ` heading. */
+  navTitle?: string,
 ): ChunkedDocument {
   const limits = resolveLimits(options);
   const text = source.replace(/\r\n?/g, '\n');
   // Past this much inline text, Markdown parsing takes minutes: the file is read as text.
   if (format === 'text' || longestInlineRun(text) > MAX_INLINE_RUN) {
     const sections: Section[] = [{ headingPath: [], depth: 0, headingLine: undefined, body: paragraphsOf(text) }];
-    return { title: underlinedTitle(text) ?? fileTitle(path), chunks: chunkSections(sections, limits) };
+    return { title: underlinedTitle(text) ?? navTitle ?? fileTitle(path), chunks: chunkSections(sections, limits) };
   }
   const parsed = parseMarkdown(blankSiteSyntax(text), text);
   const { title: frontMatterTitle, ...published } = parsed.frontMatter;
-  const title = frontMatterTitle ?? parsed.sections.find((s) => s.depth > 0)?.headingPath.at(-1) ?? fileTitle(path);
+  // A page in a site's nav is titled as MkDocs Material shows it: by its `# ` heading if it has
+  // one, else by its nav label; a `## ` heading names a section, not the page.
+  const heading = parsed.sections.find((s) => (navTitle === undefined ? s.depth > 0 : s.depth === 1))?.headingPath.at(-1);
+  const title = frontMatterTitle ?? heading ?? navTitle ?? fileTitle(path);
   return { title, chunks: chunkSections(parsed.sections, limits), ...(Object.keys(published).length > 0 ? { published } : {}) };
 }
 

@@ -19,6 +19,7 @@ import type { AskdocsMetrics } from '../observability/metrics.ts';
 import { counted, listed } from '../plural.ts';
 import { type PreparedChunk, prepareDocument } from './document.ts';
 import { includesOf, resolveIncludes } from './includes.ts';
+import { mkdocsNavTitles } from './mkdocs-nav.ts';
 import { parseFailure, readDocument } from './read.ts';
 import { DOCUMENT_EXTENSIONS, scanFolder, unreadFormat } from './scan.ts';
 import { resolveSnippets, snippetReader, snippetsOf } from './snippets.ts';
@@ -158,6 +159,8 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
     options.logger?.info({ files: [...included] }, 'ingest: files included by other pages are indexed as part of them');
   // Code files that VitePress pages show with `<<<` (snippets.ts), each read once.
   const readSnippets = snippetReader(options.dir, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  // A MkDocs site's pages are titled by their nav labels (mkdocs-nav.ts).
+  const navTitles = await mkdocsNavTitles(options.dir, options.logger);
   const plans: FilePlan[] = [];
   for (const [path, text] of texts) {
     if (included.has(path)) continue;
@@ -167,7 +170,7 @@ export async function ingestFolder(options: IngestOptions): Promise<IngestSummar
       let source = includesByPage.get(path)?.length ? resolveIncludes(text, path, (other) => texts.get(other)) : text;
       const shown = snippetsOf(source, path);
       if (shown.length > 0) source = resolveSnippets(source, path, await readSnippets(shown));
-      chunks = prepareDocument(source, path, options);
+      chunks = prepareDocument(source, path, { ...options, navTitle: navTitles.get(path) });
     } catch (error) {
       skip(path, parseFailure(error));
       continue;
