@@ -778,4 +778,40 @@ describe('MkDocs pages', () => {
       'From Front Matter',
     );
   });
+
+  it("a code fence's attributes are not indexed text; its title stays, and the fence still holds its code", () => {
+    const source = [
+      '# Unions',
+      '',
+      '```python {title="Old way" test="skip" lint="skip"}',
+      '# a comment, not a heading',
+      'x = 1',
+      '```',
+      '',
+      '```py hl_lines="3 4" linenums="1"',
+      'y = 2',
+      '```',
+      '',
+      '``` {.json .copy}',
+      '{}',
+      '```',
+      '',
+      '```js{4}',
+      'z()',
+      '```',
+    ].join('\n');
+    const { chunks } = chunkDocument(source, 'concepts/unions.md', LIMITS);
+    const text = chunks
+      .map((c) => c.text)
+      .join('\n')
+      .replace(/[ \t]+$/gm, '');
+    assert.deepEqual(
+      chunks.map((c) => c.headingPath),
+      [['Unions']],
+    );
+    assert.deepEqual(
+      text.split('\n').filter((line) => line.startsWith('```')),
+      ['```python [Old way]', '```', '```py', '```', '```json', '```', '```js{4}', '```'],
+    );
+  });
 });

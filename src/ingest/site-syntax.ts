@@ -13,7 +13,9 @@
  * the page runs), lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`,
  * `{{tab}}`, `{% include x.md %}`), and a heading's own id after its text (`## Archive a
  * project {#archive}`; headingIdOf reads it), MkDocs Material's icon shortcodes and attribute
- * lists on links and lines. A tag
+ * lists on links and lines, and the attributes of a code fence (`` ```py {title="Old way"
+ * hl_lines="3"} ``: the title stays in the info string, as VitePress writes it, `` ```py [Old
+ * way] ``). A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
@@ -56,9 +58,19 @@ const SCRIPT_START = /^ {0,3}<(script|style)(?=[\s>]|$)/im;
 // attr_list on an inline element (`[Start](start.md){ .md-button }`) or alone on a line
 // (`{: .source-link }`): a style for the page, nothing to read.
 const INLINE_ATTRIBUTES = /(?<=[)\]]|^[ \t]*)\{:?[ \t]*(?:[#.][\w-]+|[\w-]+=\S+)(?:[ \t]+(?:[#.][\w-]+|[\w-]+=\S+))*[ \t]*\}/g;
+// A code fence's opening line with attributes after its language: PyMdown's and MkDocs
+// Material's `{title="Old way" hl_lines="3 4"}`, `{.python linenums="1"}`, and the same
+// without braces (`python hl_lines="3 4"`). Group 1 is the fence, 2 the language, 3 the rest.
+const FENCE_LINE = /^([ \t]*(?:`{3,}|~{3,}))[ \t]*([^\s{`]*)[ \t]*(.*)$/;
+const FENCE_ATTRIBUTE = String.raw`(?:[#.][\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+))`;
+const FENCE_ATTRIBUTES = new RegExp(
+  String.raw`^(?:\{[ \t]*(?:${FENCE_ATTRIBUTE}[ \t]*)*\}|${FENCE_ATTRIBUTE}(?:[ \t]+${FENCE_ATTRIBUTE})*)[ \t]*$`,
+);
 
 export function blankSiteSyntax(source: string): string {
-  const lines = markFencedLines(blankScriptBlocks(source)).map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
+  const marked = markFencedLines(blankScriptBlocks(source));
+  const lines = marked.map(({ line, fence, inCode }) => ({ line, prose: !fence && !inCode }));
+  blankFenceAttributes(lines, marked);
   blankEsm(lines);
   blankComments(lines);
   for (const entry of lines) {
@@ -218,6 +230,36 @@ function dedentMkdocsBlocks(lines: Line[]): void {
       if (body.startsWith(MKDOCS_INDENT)) lines[j]!.line = `${body.slice(MKDOCS_INDENT.length)}${MKDOCS_INDENT}`;
     }
   }
+}
+
+/**
+ * A code fence's attributes (`{title="Old way" hl_lines="3 4"}`, `linenums="1"`, a test
+ * runner's `{test="skip"}`), blanked from its opening line: markup for the site, which the
+ * chunk's text showed and the index read as words. The language stays; so does a title, as
+ * `[title]`. An info string that is not all attributes (VitePress's `js{4}`) is left as written.
+ */
+function blankFenceAttributes(lines: Line[], marked: { fence: boolean }[]): void {
+  let open: string | undefined;
+  lines.forEach((entry, i) => {
+    if (!marked[i]!.fence) return;
+    const match = FENCE_LINE.exec(entry.line);
+    if (!match) return;
+    const [, fence = '', language = '', rest = ''] = match;
+    const marker = fence.trim();
+    // As markFencedLines: the first fence line opens, one of the same character, as long and
+    // without an info string closes; a fence line inside the code is the code's.
+    if (open !== undefined) {
+      if (marker[0] === open[0] && marker.length >= open.length && `${language}${rest}`.trim() === '') open = undefined;
+      return;
+    }
+    open = marker;
+    if (rest === '' || !FENCE_ATTRIBUTES.test(rest)) return;
+    const lang = language || /(?:^|[{\s])\.([\w+-]+)/.exec(rest)?.[1] || '';
+    const title = /(?:^|[{\s])title=(?:"([^"]*)"|'([^']*)'|([^\s"'{}]+))/.exec(rest);
+    const titleText = (title?.[1] ?? title?.[2] ?? title?.[3] ?? '').trim();
+    const info = [lang, titleText && `[${titleText}]`].filter(Boolean).join(' ');
+    entry.line = `${fence}${info}`.padEnd(entry.line.length, ' ');
+  });
 }
 
 /** A line without its icons and inline attribute lists; code spans (`:smile:` written to be shown) untouched. */
