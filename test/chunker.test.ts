@@ -779,6 +779,56 @@ describe('MkDocs pages', () => {
     );
   });
 
+  it('PyMdown blocks (`/// name | title` … `///`): the markers go, titles and bodies stay', () => {
+    const source = [
+      '# JSON',
+      '',
+      '## Partial JSON Parsing',
+      '',
+      '/// version-added | v2.7',
+      '///',
+      '',
+      '/// tip | Use a `TypeAdapter`',
+      '    type: warning',
+      '',
+      'The tip body.',
+      '///',
+      '',
+      '/// details | Why partial?',
+      'Streams end early.',
+      '///',
+      '',
+      '!!! note',
+      '    /// note',
+      '    Nested in an admonition.',
+      '    ///',
+      '',
+      'A line of `///` in code stays: `/// tip`.',
+    ].join('\n');
+    const text = chunkedText(source, 'concepts/json.md').replace(/[ \t]+$/gm, '');
+    assert.equal(
+      text,
+      [
+        '# JSON',
+        '',
+        '## Partial JSON Parsing',
+        '',
+        'version added v2.7',
+        '',
+        'Use a `TypeAdapter`',
+        '',
+        'The tip body.',
+        '',
+        'Why partial?',
+        'Streams end early.',
+        '',
+        'Nested in an admonition.',
+        '',
+        'A line of `///` in code stays: `/// tip`.',
+      ].join('\n'),
+    );
+  });
+
   it("a code fence's attributes are not indexed text; its title stays, and the fence still holds its code", () => {
     const source = [
       '# Unions',

@@ -13,7 +13,8 @@
  * the page runs), lines that are only template tags (`{{< tabs >}}`, `{{% notice %}}`,
  * `{{tab}}`, `{% include x.md %}`), and a heading's own id after its text (`## Archive a
  * project {#archive}`; headingIdOf reads it), MkDocs Material's icon shortcodes and attribute
- * lists on links and lines, and the attributes of a code fence (`` ```py {title="Old way"
+ * lists on links and lines, PyMdown's blocks (`/// note | Title` … `///`: the title stays, as an
+ * admonition's does), and the attributes of a code fence (`` ```py {title="Old way"
  * hl_lines="3"} ``: the title stays in the info string, as VitePress writes it, `` ```py [Old
  * way] ``). A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
@@ -58,6 +59,19 @@ const SCRIPT_START = /^ {0,3}<(script|style)(?=[\s>]|$)/im;
 // attr_list on an inline element (`[Start](start.md){ .md-button }`) or alone on a line
 // (`{: .source-link }`): a style for the page, nothing to read.
 const INLINE_ATTRIBUTES = /(?<=[)\]]|^[ \t]*)\{:?[ \t]*(?:[#.][\w-]+|[\w-]+=\S+)(?:[ \t]+(?:[#.][\w-]+|[\w-]+=\S+))*[ \t]*\}/g;
+// PyMdown blocks: `/// name | title` opens one (more slashes for a nested one), a line of
+// only the slashes closes it. Options follow the opening line, indented (`    type: warning`).
+const PYMDOWN_BLOCK_START = /^[ \t]*(\/{3,})[ \t]*([\w-]+)[ \t]*(?:\|[ \t]*(.*?))?[ \t]*$/;
+const PYMDOWN_BLOCK_END = /^[ \t]*(\/{3,})[ \t]*$/;
+const PYMDOWN_BLOCK_OPTION = /^(?: {4}|\t)[ \t]*[\w-]+[ \t]*:/;
+// PyMdown's own blocks and the admonition types: the title is all a reader sees of the marker
+// line. Another name is a site's own block (`/// version-added | v2.7`), whose name says what
+// the title is about: it stays, as words ("version added v2.7").
+const PYMDOWN_TITLED_BLOCKS = new Set(
+  'admonition details tab caption define note attention caution danger error tip hint warning important info abstract summary tldr todo example question help faq success check done failure fail missing bug quote cite seealso settings new'.split(
+    ' ',
+  ),
+);
 // A code fence's opening line with attributes after its language: PyMdown's and MkDocs
 // Material's `{title="Old way" hl_lines="3 4"}`, `{.python linenums="1"}`, and the same
 // without braces (`python hl_lines="3 4"`). Group 1 is the fence, 2 the language, 3 the rest.
@@ -88,6 +102,9 @@ export function blankSiteSyntax(source: string): string {
     if (admonition) entry.line = keepOnly(entry.line, admonition[2]!.trim().replace(/^\[(.*)\]$/, '$1'));
   }
   dedentMkdocsBlocks(lines);
+  // After the dedent: a block inside an admonition is at its body's column by then.
+  const indentedCode = markIndentedCode(lines);
+  blankPymdownBlocks(lines, indentedCode);
   return lines.map((entry) => entry.line).join('\n');
 }
 
@@ -230,6 +247,64 @@ function dedentMkdocsBlocks(lines: Line[]): void {
       if (body.startsWith(MKDOCS_INDENT)) lines[j]!.line = `${body.slice(MKDOCS_INDENT.length)}${MKDOCS_INDENT}`;
     }
   }
+}
+
+/**
+ * PyMdown's block markers blanked, their bodies (not indented) left as they are: the opening
+ * line keeps its title, its option lines go, and the closing line is blanked when a block is
+ * open (a line of slashes elsewhere is text).
+ */
+function blankPymdownBlocks(lines: Line[], indentedCode: boolean[]): void {
+  const open: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const entry = lines[i]!;
+    if (!entry.prose || indentedCode[i]) continue;
+    const end = PYMDOWN_BLOCK_END.exec(entry.line);
+    if (end && open.length > 0) {
+      // Its slashes close the innermost block with as many, and any opened inside it.
+      const k = open.lastIndexOf(end[1]!.length);
+      if (k !== -1) {
+        open.length = k;
+        entry.line = blank(entry.line);
+      }
+      continue;
+    }
+    const start = PYMDOWN_BLOCK_START.exec(entry.line);
+    if (!start) continue;
+    const name = start[2]!;
+    const title = start[3] ?? '';
+    const kept = name === 'html' ? '' : PYMDOWN_TITLED_BLOCKS.has(name) ? title : `${name.replace(/[-_]+/g, ' ')} ${title}`;
+    entry.line = keepOnly(entry.line, kept.trim());
+    open.push(start[1]!.length);
+    for (let j = i + 1; j < lines.length && lines[j]!.prose && PYMDOWN_BLOCK_OPTION.test(lines[j]!.line); j++) {
+      lines[j]!.line = blank(lines[j]!.line);
+      i = j;
+    }
+  }
+}
+
+/**
+ * Lines of indented code (a log pasted under a paragraph, `[SERVER][GetCollection][]`), as
+ * CommonMark reads them at the top level: indented four spaces or more after a blank line or
+ * another such line, outside a list (a list item's text is indented as much in MkDocs). Run after
+ * the admonition bodies are dedented.
+ */
+function markIndentedCode(lines: Line[]): boolean[] {
+  const code: boolean[] = [];
+  let inList = false;
+  let previousBlank = true;
+  for (const [i, entry] of lines.entries()) {
+    const blankLine = entry.line.trim() === '';
+    const indented = /^(?: {4}|\t| {0,3}\t)/.test(entry.line);
+    code[i] = entry.prose && !blankLine && indented && !inList && (previousBlank || code[i - 1] === true);
+    if (entry.prose && !blankLine && !indented) {
+      if (/^ {0,3}(?:[-*+]|\d+[.)])(?:[ \t]|$)/.test(entry.line)) inList = true;
+      // After a blank line, text at the margin ends the list; without one it is the item's text.
+      else if (previousBlank) inList = false;
+    }
+    previousBlank = blankLine;
+  }
+  return code;
 }
 
 /**
