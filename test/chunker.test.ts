@@ -829,6 +829,37 @@ describe('MkDocs pages', () => {
     );
   });
 
+  it('mkdocs-autorefs links read as their text; a label the page defines, and code, stay as written', () => {
+    const source = [
+      '# Models',
+      '',
+      'Subclass [`BaseModel`][pydantic.BaseModel] and see [the config docs][pydantic.config.ConfigDict] or [`x`][].',
+      'The [spec][spec] is linked; `[a][b]` is code.',
+      '',
+      '| Type | Notes |',
+      '| --- | --- |',
+      '| [`UUID`][uuid.UUID] | A UUID. |',
+      '',
+      '```python',
+      'x = data[0][1]  # [not][a link]',
+      '```',
+      '',
+      'A log:',
+      '',
+      '    E0516 [SERVER][GetCollection][] not found',
+      '',
+      '[spec]: https://example.org/spec',
+    ].join('\n');
+    // The line keeps its length (site-syntax.ts): what a link's brackets and label took is padding at its end.
+    const text = chunkedText(source, 'concepts/models.md').replace(/[ \t]+$/gm, '');
+    assert.match(text, /^Subclass `BaseModel` and see the config docs or `x`\.$/m);
+    assert.match(text, /^The \[spec\]\[spec\] is linked; `\[a\]\[b\]` is code\.$/m);
+    assert.match(text, /^\| `UUID` \| A UUID\. \|/m);
+    assert.match(text, /^ {4}E0516 \[SERVER\]\[GetCollection\]\[\] not found$/m);
+    assert.match(text, /^x = data\[0\]\[1\] {2}# \[not\]\[a link\]$/m);
+    assert.doesNotMatch(text, /pydantic\.BaseModel|uuid\.UUID/);
+  });
+
   it("a code fence's attributes are not indexed text; its title stays, and the fence still holds its code", () => {
     const source = [
       '# Unions',

@@ -14,9 +14,10 @@
  * `{{tab}}`, `{% include x.md %}`), and a heading's own id after its text (`## Archive a
  * project {#archive}`; headingIdOf reads it), MkDocs Material's icon shortcodes and attribute
  * lists on links and lines, PyMdown's blocks (`/// note | Title` … `///`: the title stays, as an
- * admonition's does), and the attributes of a code fence (`` ```py {title="Old way"
- * hl_lines="3"} ``: the title stays in the info string, as VitePress writes it, `` ```py [Old
- * way] ``). A tag
+ * admonition's does), mkdocs-autorefs cross-references (`[`BaseModel`][pydantic.BaseModel]`, a
+ * reference link whose label the page does not define: it reads as its text, as the site shows
+ * it), and the attributes of a code fence (`` ```py {title="Old way" hl_lines="3"} ``: the title
+ * stays in the info string, as VitePress writes it, `` ```py [Old way] ``). A tag
  * inside a line (`v{{var.release}}` in a command) stays: its text is where the value goes.
  *
  * Docusaurus parses `.md` files as MDX too, so this runs on every Markdown file. Fenced
@@ -80,6 +81,12 @@ const FENCE_ATTRIBUTE = String.raw`(?:[#.][\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"
 const FENCE_ATTRIBUTES = new RegExp(
   String.raw`^(?:\{[ \t]*(?:${FENCE_ATTRIBUTE}[ \t]*)*\}|${FENCE_ATTRIBUTE}(?:[ \t]+${FENCE_ATTRIBUTE})*)[ \t]*$`,
 );
+// A reference link, `[text][label]` or `[text][]`, within one line; not an image, not escaped.
+const REFERENCE_LINK = /(?<![!\\\]])\[((?:[^[\]\n]|\[[^[\]\n]*\])+)\]\[([^[\]\n]*)\]/g;
+// Python-Markdown's definition of a reference link's label: `[label]: https://…`.
+const LINK_DEFINITION = /^[ \t>]*\[([^\]]+)\]:/;
+// A code span within one line, to find text outside code.
+const LINE_CODE_SPAN = /(?<!`)(`+)(?!`)[^\n]*?[^`]\1(?!`)/g;
 
 export function blankSiteSyntax(source: string): string {
   const marked = markFencedLines(blankScriptBlocks(source));
@@ -105,6 +112,7 @@ export function blankSiteSyntax(source: string): string {
   // After the dedent: a block inside an admonition is at its body's column by then.
   const indentedCode = markIndentedCode(lines);
   blankPymdownBlocks(lines, indentedCode);
+  unlinkUndefinedReferences(lines, indentedCode);
   return lines.map((entry) => entry.line).join('\n');
 }
 
@@ -284,6 +292,36 @@ function blankPymdownBlocks(lines: Line[], indentedCode: boolean[]): void {
 }
 
 /**
+ * mkdocs-autorefs cross-references, `[`BaseModel`][pydantic.BaseModel]`: reference links whose
+ * label the page does not define, which the site resolves to its API pages and Markdown leaves
+ * as written, brackets and label. Each reads as its text (code span kept); the rest of the line
+ * moves left, padded at its end. A label the page defines is a link Markdown reads; code stays.
+ */
+function unlinkUndefinedReferences(lines: Line[], indentedCode: boolean[]): void {
+  const defined = new Set(
+    lines.flatMap((entry) => {
+      const label = entry.prose ? LINK_DEFINITION.exec(entry.line)?.[1] : undefined;
+      return label === undefined ? [] : [normalizeLabel(label)];
+    }),
+  );
+  for (const [i, entry] of lines.entries()) {
+    if (!entry.prose || indentedCode[i] || !entry.line.includes('][')) continue;
+    // Code spans masked, so a link inside one is not found and one inside a link's text is kept.
+    const masked = entry.line.replace(LINE_CODE_SPAN, (span) => '\u0000'.repeat(span.length));
+    let out = '';
+    let from = 0;
+    for (const match of masked.matchAll(REFERENCE_LINK)) {
+      const [whole, text = '', label = ''] = match;
+      if (label.includes('\u0000') || defined.has(normalizeLabel(label || text))) continue;
+      const at = match.index;
+      out += entry.line.slice(from, at) + entry.line.slice(at + 1, at + 1 + text.length);
+      from = at + whole.length;
+    }
+    if (from > 0) entry.line = (out + entry.line.slice(from)).padEnd(entry.line.length, ' ');
+  }
+}
+
+/**
  * Lines of indented code (a log pasted under a paragraph, `[SERVER][GetCollection][]`), as
  * CommonMark reads them at the top level: indented four spaces or more after a blank line or
  * another such line, outside a list (a list item's text is indented as much in MkDocs). Run after
@@ -305,6 +343,10 @@ function markIndentedCode(lines: Line[]): boolean[] {
     previousBlank = blankLine;
   }
   return code;
+}
+
+function normalizeLabel(label: string): string {
+  return label.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
 /**
