@@ -363,6 +363,13 @@ describe('distinctive terms and reranked abstention', () => {
       [],
       "the asker's own names, quoted or in code, are not the subject",
     );
+    const corpusWithTypo = async (terms: string[], atMost: number) =>
+      new Map(terms.map((term) => [term, Math.min(term === 'doesnt' ? 1 : 0, atMost)]));
+    assert.deepEqual(
+      await unmatchedDistinctiveTerms('which level doesnt cost as much?', hits, corpusWithTypo),
+      [],
+      'a contraction without its apostrophe, though one chunk writes it so, is no term',
+    );
   });
 
   it('abstains on low relevance, unknown versions, and unmatched terms unless confident', () => {
@@ -392,6 +399,7 @@ describe('distinctive terms and reranked abstention', () => {
       [],
       'contractions, a typo and an abbreviation of words in the passages, drawn-out and run-together words, slang',
     );
+    assert.deepEqual(unusualWords('is there a knob to throttle reads?', passages), [], 'a word with a rude sense is English too');
     assert.deepEqual(
       unusualWords("my collection 'qdrantish' fails in `weaviateStore.search()`", passages),
       [],

@@ -14,7 +14,7 @@
  */
 import { distance } from 'fastest-levenshtein';
 import type { RetrievedChunk } from '../engine/types.ts';
-import { isEnglish } from './english.ts';
+import { isChatSpelling, isEnglish } from './english.ts';
 import { contentWords } from './rewrite.ts';
 
 /** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
@@ -44,7 +44,7 @@ export async function unmatchedDistinctiveTerms(
   const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
   // Quoted and code text is the asker's own naming (a key called 'price$usd'), not the subject.
   const asked = new Set(contentWords(withoutQuotedText(question)).flatMap(terms));
-  const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term));
+  const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term) && !isChatSpelling(term));
   if (missing.length === 0) return [];
   const frequencies = await documentFrequencies(missing, RARE_DOCUMENT_FREQUENCY + 1);
   return missing.filter((term) => {
