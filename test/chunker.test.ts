@@ -430,6 +430,31 @@ describe('chunker on other formats and edge cases', () => {
     assert.match(chunk?.text ?? '', /<Tab title="npm">Tag and text/);
   });
 
+  it('a heading of only dashes or stars is a separator, not a section', () => {
+    const source = [
+      '# Column types',
+      '',
+      'Intro text. '.repeat(40),
+      '',
+      '## ---',
+      '',
+      '## Identity Columns',
+      '',
+      'Identity columns are generated. '.repeat(40),
+      '',
+      '### * * *',
+      '',
+      'More. '.repeat(60),
+    ].join('\n');
+    const { chunks } = chunkDocument(source, 'column-types.md', LIMITS);
+    const paths = chunks.map((c) => c.headingPath);
+    assert.ok(
+      paths.some((p) => p.join(' › ') === 'Column types › Identity Columns'),
+      JSON.stringify(paths),
+    );
+    assert.ok(!paths.flat().some((h) => !/[\p{L}\p{N}]/u.test(h)), JSON.stringify(paths));
+  });
+
   it('MDX components alone on a line (Mintlify): the tags go, titles stay, and a code group is code, not headings', () => {
     const source = [
       '## Filtering',

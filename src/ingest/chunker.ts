@@ -178,6 +178,9 @@ function parseMarkdown(source: string, original: string): ParsedMarkdown {
       }
       if (node.type === 'heading') {
         const headingText = headingTextOf(node);
+        // `## ---` drawn as a separator (Drizzle's docs) names nothing: as a section it became
+        // every following section's parent ("--- › Identity Columns").
+        if (!/[\p{L}\p{N}]/u.test(headingText)) return;
         while (stack.length > 0 && stack[stack.length - 1]!.depth >= node.depth) stack.pop();
         stack.push({ depth: node.depth, text: headingText });
         sections.push({
