@@ -401,6 +401,11 @@ describe('distinctive terms and reranked abstention', () => {
     );
     assert.deepEqual(unusualWords('is there a knob to throttle reads?', passages), [], 'a word with a rude sense is English too');
     assert.deepEqual(
+      unusualWords('how long can a collection name be? we migrate from jira 9.4', passages),
+      [],
+      'what the asker runs, by its version',
+    );
+    assert.deepEqual(
       unusualWords("my collection 'qdrantish' fails in `weaviateStore.search()`", passages),
       [],
       'quoted and code text left out',

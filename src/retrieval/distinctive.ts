@@ -16,6 +16,7 @@ import { distance } from 'fastest-levenshtein';
 import type { RetrievedChunk } from '../engine/types.ts';
 import { isChatSpelling, isEnglish } from './english.ts';
 import { contentWords } from './rewrite.ts';
+import { wordsBeforeVersions } from './versions.ts';
 
 /** A term found in at most this many chunks of the corpus (and at least one) is distinctive. */
 export const RARE_DOCUMENT_FREQUENCY = 1;
@@ -123,8 +124,11 @@ const MIN_TYPO_LENGTH = 5;
  * left of one once chat's words are set aside.
  */
 export function unusualWords(question: string, hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[]): string[] {
+  // A word before a version ("we migrate from jira 9.4") names what the asker runs: context, as
+  // for the version rule (versions.ts), unless it is the docs' own product, which the docs use.
+  const versioned = new Set(wordsBeforeVersions(question));
   const candidates = [...new Set(contentWords(withoutQuotedText(question)).flatMap(terms))].filter(
-    (term) => term.length >= MIN_UNUSUAL_LENGTH && /^\p{L}+$/u.test(term) && !isEnglish(term),
+    (term) => term.length >= MIN_UNUSUAL_LENGTH && /^\p{L}+$/u.test(term) && !versioned.has(term) && !isEnglish(term),
   );
   if (candidates.length === 0) return [];
   const passageWords = [...new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))))];
