@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type IngestStore, ingestFolder } from '../src/ingest/ingest.ts';
+import { ingestToMemory, type StoredRow } from './support/ingest-to-memory.ts';
 
 const MKDOCS_YML = [
   'site_name: Pydantic Validation',
@@ -43,29 +43,10 @@ const PAGES: Record<string, string> = {
   'extra/unlisted.md': '## Not in the nav\n\nStill indexed.\n',
 };
 
-interface Row {
-  path: string;
-  title: string;
-  searchText: string;
-}
-
-async function ingestTitles(dir: string): Promise<{ titles: Record<string, string>; rows: Row[]; warnings: string[] }> {
-  const rows: Row[] = [];
-  const store = {
-    exists: async () => false,
-    ensureCollection: async () => {},
-    exampleLink: async () => undefined,
-    upsert: async (batch: Row[]) => void rows.push(...batch),
-    idsByPath: async () => new Map(),
-    vectorsByEmbeddedText: async () => new Map(),
-    allPaths: async () => [],
-    deleteIds: async () => {},
-    deletePaths: async () => {},
-  } as unknown as IngestStore;
-  const embedder = { model: 'fake', dimension: 2, embedDocuments: async (texts: string[]) => texts.map(() => [1, 0]) };
+async function ingestTitles(dir: string): Promise<{ titles: Record<string, string>; rows: StoredRow[]; warnings: string[] }> {
   const warnings: string[] = [];
   const logger = { debug: () => {}, info: () => {}, warn: (_: unknown, message: string) => void warnings.push(message) } as never;
-  await ingestFolder({ dir, store, embedder, maxChars: 1600, overlapChars: 200, batchSize: 16, logger });
+  const rows = await ingestToMemory(dir, logger);
   return { titles: Object.fromEntries(rows.map((row) => [row.path, row.title])), rows, warnings };
 }
 

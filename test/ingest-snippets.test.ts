@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chunkDocument } from '../src/ingest/chunker.ts';
-import { type IngestStore, ingestFolder } from '../src/ingest/ingest.ts';
 import { resolveSnippets, snippetReader, snippetsOf } from '../src/ingest/snippets.ts';
+import { ingestToMemory } from './support/ingest-to-memory.ts';
 
 const WORKFLOW = [
   '# Imported in static-deploy.md',
@@ -125,20 +125,7 @@ describe('ingesting pages with snippet imports', () => {
   });
 
   it('stores the page with the workflow in its GitHub Pages section, and no snippet file as a page', async () => {
-    const rows: { path: string; headingPath: string[]; text: string; searchText: string }[] = [];
-    const store = {
-      exists: async () => false,
-      ensureCollection: async () => {},
-      exampleLink: async () => undefined,
-      upsert: async (batch: typeof rows) => void rows.push(...batch),
-      idsByPath: async () => new Map(),
-      vectorsByEmbeddedText: async () => new Map(),
-      allPaths: async () => [],
-      deleteIds: async () => {},
-      deletePaths: async () => {},
-    } as unknown as IngestStore;
-    const embedder = { model: 'fake', dimension: 2, embedDocuments: async (texts: string[]) => texts.map(() => [1, 0]) };
-    await ingestFolder({ dir: docs, store, embedder, maxChars: 1600, overlapChars: 200, batchSize: 16 });
+    const rows = await ingestToMemory(docs);
     assert.deepEqual([...new Set(rows.map((row) => row.path))].sort(), ['guide/leak.md', 'guide/static-deploy.md']);
     const github = rows.find((row) => row.headingPath.at(-1) === 'GitHub Pages');
     assert.match(github?.text ?? '', /```yaml \[\.github\/workflows\/deploy\.yml\]\n {3}# Simple workflow/);
