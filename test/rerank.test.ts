@@ -420,11 +420,6 @@ describe('distinctive terms and reranked abstention', () => {
     assert.deepEqual(namedTerms("my collection 'prod-docs-v2' fails in `MyStore.search()`"), [], "the asker's own names");
     assert.deepEqual(namedTerms('how do partitions work in milvus?'), [], 'plain words are no names');
     assert.deepEqual(namedTerms('can FileResponse serve an mp4 with Range requests?'), ['fileresponse'], 'formats are no names');
-    assert.deepEqual(
-      namedTerms('my alias generator makes camelCase keys; does userName still validate on macOS and gRPC?').sort(),
-      ['grpc', 'macos'],
-      'lower camel case of whole words is a naming convention or a variable; with a short part, a product',
-    );
     const corpus = new Map([
       ['winston', 0],
       ['dailyrotatefile', 0],

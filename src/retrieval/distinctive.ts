@@ -88,22 +88,11 @@ export function namedTerms(question: string): string[] {
     const token = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     const possessive = /^(\p{L}[\p{L}\p{N}.-]*)['’]s$/u.exec(token);
     const word = possessive ? possessive[1]! : token;
-    const isName = possessive !== null || (/\p{Ll}\p{Lu}/u.test(word) && !isCamelCaseIdentifier(word)) || /^\p{Lu}{3,}\p{N}*$/u.test(word);
+    const isName = possessive !== null || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}{3,}\p{N}*$/u.test(word);
     if (!isName) continue;
     for (const term of terms(word)) if (term.length >= 3 && !/^\d+$/.test(term)) named.add(term);
   }
   return [...named];
-}
-
-/**
- * A word in lower camel case made of whole words ("camelCase", "userName", "getUser"):
- * a naming convention or the asker's own variable, not a product's name. Products written
- * that way have a short part ("macOS", "gRPC", "iPhone", "mongoDB").
- */
-function isCamelCaseIdentifier(word: string): boolean {
-  if (!/^\p{Ll}/u.test(word)) return false;
-  const parts = word.split(/(?=\p{Lu})/u);
-  return parts.every((part) => part.length >= 3 && /^\p{L}+$/u.test(part));
 }
 
 /** The question without code spans and quoted text: there the asker names their own things (a collection called 'prod-docs-v2'). */
