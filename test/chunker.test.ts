@@ -793,13 +793,13 @@ describe('front matter oddities', () => {
 describe('MkDocs pages', () => {
   it('a page without a `# ` heading is titled by its nav label; front matter, then a `# ` heading, win over it', () => {
     const page = '## As a validation parameter\n\nPass `strict=True`.\n';
-    assert.equal(chunkDocument(page, 'concepts/strict_mode.md', LIMITS, undefined, 'Strict Mode').title, 'Strict Mode');
+    assert.equal(chunkDocument(page, 'concepts/strict_mode.md', { ...LIMITS, navTitle: 'Strict Mode' }).title, 'Strict Mode');
     // A page not in the nav keeps its first heading as before.
     assert.equal(chunkDocument(page, 'concepts/strict_mode.md', LIMITS).title, 'As a validation parameter');
     const withH1 = '## Intro\n\nText.\n\n# The Page\n\nMore.\n';
-    assert.equal(chunkDocument(withH1, 'page.md', LIMITS, undefined, 'Nav Label').title, 'The Page');
+    assert.equal(chunkDocument(withH1, 'page.md', { ...LIMITS, navTitle: 'Nav Label' }).title, 'The Page');
     assert.equal(
-      chunkDocument(`---\ntitle: From Front Matter\n---\n\n${page}`, 'page.md', LIMITS, undefined, 'Nav').title,
+      chunkDocument(`---\ntitle: From Front Matter\n---\n\n${page}`, 'page.md', { ...LIMITS, navTitle: 'Nav' }).title,
       'From Front Matter',
     );
   });

@@ -32,6 +32,8 @@ export interface ChunkerOptions {
   overlapChars: number;
   /** Sections shorter than this are merged into a neighbour when the result fits the cap. */
   minChars?: number;
+  /** The page's label in its site's navigation (a MkDocs `nav`): its title unless it sets one or has a `# ` heading. */
+  navTitle?: string | undefined;
 }
 
 export interface TextChunk {
@@ -69,9 +71,8 @@ export function chunkDocument(
   path: string,
   options: ChunkerOptions,
   format: DocumentFormat = formatOf(path),
-  /** The page's label in its site's navigation (a MkDocs `nav`): its title unless it sets one or has a `# ` heading. */
-  navTitle?: string,
 ): ChunkedDocument {
+  const { navTitle } = options;
   const limits = resolveLimits(options);
   const text = source.replace(/\r\n?/g, '\n');
   // Past this much inline text, Markdown parsing takes minutes: the file is read as text.

@@ -32,13 +32,11 @@ export interface PreparedChunk extends Chunk {
 export interface PrepareOptions extends ChunkerOptions {
   /** DOCS_BASE_URL: chunks get a link when set. */
   baseUrl?: string;
-  /** The page's label in its site's navigation (mkdocs-nav.ts), a title for a page without a `# ` heading. */
-  navTitle?: string | undefined;
 }
 
 export function prepareDocument(source: string, path: string, options: PrepareOptions): PreparedChunk[] {
   const docHash = sha256(source);
-  const { title, chunks, published } = chunkDocument(source, path, options, undefined, options.navTitle);
+  const { title, chunks, published } = chunkDocument(source, path, options);
   const pageUrl = documentUrl(options.baseUrl, path, published);
   return chunks.map((chunk, chunkIndex) => {
     const url = chunkUrl(pageUrl, chunk);
