@@ -36,13 +36,20 @@ function terms(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+type Passage = Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>;
+
+/** Every term of the passages: their titles, headings and text. */
+function passageTerms(passages: Passage[]): Set<string> {
+  return new Set(passages.flatMap((passage) => terms([passage.title, ...passage.headingPath, passage.text].join(' '))));
+}
+
 /** The question's rare corpus terms that none of `hits` contains (one lookup for all of them). */
 export async function unmatchedDistinctiveTerms(
   question: string,
-  hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
+  hits: Passage[],
   documentFrequencies: DocumentFrequencies,
 ): Promise<string[]> {
-  const inHits = new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))));
+  const inHits = passageTerms(hits);
   // Quoted and code text is the asker's own naming (a key called 'price$usd'), not the subject.
   const asked = new Set(contentWords(withoutQuotedText(question)).flatMap(terms));
   const missing = [...asked].filter((term) => term.length >= 3 && !/^\d+$/.test(term) && !inHits.has(term) && !isChatSpelling(term));
@@ -61,12 +68,8 @@ export async function unmatchedDistinctiveTerms(
  * mean?") can sit just under the threshold although the passage is the one place the
  * docs name it.
  */
-export async function matchedRareIdentifiers(
-  question: string,
-  top: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>,
-  documentFrequencies: DocumentFrequencies,
-): Promise<string[]> {
-  const inTop = new Set(terms([top.title, ...top.headingPath, top.text].join(' ')));
+export async function matchedRareIdentifiers(question: string, top: Passage, documentFrequencies: DocumentFrequencies): Promise<string[]> {
+  const inTop = passageTerms([top]);
   const identifiers = [...new Set(contentWords(question).flatMap(terms))].filter(
     (term) => /\p{L}/u.test(term) && /\p{N}/u.test(term) && inTop.has(term),
   );
@@ -112,7 +115,7 @@ const MIN_TYPO_LENGTH = 5;
  * hybrid search", "in msgspec, how do I…", "straight into postgres"), and this is what is
  * left of one once chat's words are set aside.
  */
-export function unusualWords(question: string, hits: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[]): string[] {
+export function unusualWords(question: string, hits: Passage[]): string[] {
   // A word before a version ("we migrate from jira 9.4") names what the asker runs: context, as
   // for the version rule (versions.ts), unless it is the docs' own product, which the docs use.
   const versioned = new Set(wordsBeforeVersions(question));
@@ -120,7 +123,7 @@ export function unusualWords(question: string, hits: Pick<RetrievedChunk, 'text'
     (term) => term.length >= MIN_UNUSUAL_LENGTH && /^\p{L}+$/u.test(term) && !versioned.has(term) && !isEnglish(term),
   );
   if (candidates.length === 0) return [];
-  const passageWords = [...new Set(hits.flatMap((hit) => terms([hit.title, ...hit.headingPath, hit.text].join(' '))))];
+  const passageWords = [...passageTerms(hits)];
   return candidates.filter(
     (term) =>
       !passageWords.some(
@@ -143,7 +146,7 @@ export async function unknownNames(
   question: string,
   documentFrequencies: DocumentFrequencies,
   /** The top passages, to look for words that are not English (unusualWords) too; without them, only words written as names count. */
-  unusualIn?: Pick<RetrievedChunk, 'text' | 'title' | 'headingPath'>[],
+  unusualIn?: Passage[],
 ): Promise<string[]> {
   const named = [...new Set([...namedTerms(question), ...(unusualIn ? unusualWords(question, unusualIn) : [])])];
   if (named.length === 0) return [];

@@ -58,13 +58,16 @@ const MIN_PART = 3;
 
 /** `word` in lower case. */
 export function isEnglish(word: string): boolean {
-  return listed(word) || isChatSpelling(word) || isRunTogether(word);
+  return listed(word) || spelledForChat(word) || isRunTogether(word);
 }
 
 /** An English word as chat spells it, not itself in the list: "dont", "youre", "slooow". */
 export function isChatSpelling(word: string): boolean {
-  if (listed(word)) return false;
-  // "slooow", "soooo": letters drawn out for emphasis.
+  return !listed(word) && spelledForChat(word);
+}
+
+/** A listed word drawn out ("slooow", "soooo": letters repeated for emphasis) or a contraction without its apostrophe. */
+function spelledForChat(word: string): boolean {
   if (/(.)\1{2,}/.test(word) && (listed(word.replace(/(.)\1{2,}/g, '$1')) || listed(word.replace(/(.)\1{2,}/g, '$1$1')))) return true;
   const stem = CONTRACTION_ENDING.exec(word)?.[1];
   return stem !== undefined && listed(stem);
